@@ -1,0 +1,43 @@
+/*
+ * buf.h - a growable byte buffer, always NUL-terminated (git's strbuf).
+ *
+ * Lifecycle: `struct wm_buf b = WM_BUF_INIT;` ... wm_buf_release(&b).
+ * Invariant: b.data is never NULL after init (it points at a shared empty
+ * string until the first write) and b.data[b.len] == '\0'. The buffer owns
+ * its bytes; wm_buf_detach() hands them to the caller and resets the buffer.
+ */
+#ifndef WM_COMMON_BUF_H
+#define WM_COMMON_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct wm_buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+};
+
+extern char wm_buf_empty[];
+#define WM_BUF_INIT { .data = wm_buf_empty, .len = 0, .alloc = 0 }
+
+void wm_buf_init(struct wm_buf *b);
+void wm_buf_release(struct wm_buf *b);
+/* Ensures room for `extra` more bytes plus the terminating NUL. */
+void wm_buf_grow(struct wm_buf *b, size_t extra);
+void wm_buf_add(struct wm_buf *b, const void *data, size_t len);
+void wm_buf_addstr(struct wm_buf *b, const char *s);
+void wm_buf_addch(struct wm_buf *b, char c);
+void wm_buf_addf(struct wm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wm_buf_vaddf(struct wm_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+void wm_buf_reset(struct wm_buf *b);
+void wm_buf_setlen(struct wm_buf *b, size_t len);
+/* Returns the bytes (caller frees) and leaves b empty. */
+char *wm_buf_detach(struct wm_buf *b, size_t *len);
+/* Reads all of fd into b; returns 0 or -1 with errno set. */
+int wm_buf_read_fd(struct wm_buf *b, int fd);
+/* Reads a whole file; returns 0 or -1 with errno set. */
+int wm_buf_read_file(struct wm_buf *b, const char *path);
+
+#endif

@@ -1,0 +1,74 @@
+#include "common/diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+void wm_diags_release(struct wm_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file, unsigned line,
+		  unsigned col, const char *fmt, ...)
+{
+	struct wm_diag *dg;
+	va_list ap;
+
+	WM_GROW(d->v, d->alloc, d->n + 1);
+	dg = &d->v[d->n++];
+	dg->level = level;
+	dg->file = wm_xstrdup(file ? file : "-");
+	dg->line = line;
+	dg->col = col;
+	va_start(ap, fmt);
+	dg->msg = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	if (level == WM_DIAG_ERROR)
+		d->n_errors++;
+}
+
+static int before(const struct wm_diag *a, const struct wm_diag *b)
+{
+	if (a->line != b->line)
+		return a->line < b->line;
+	return a->col < b->col;
+}
+
+void wm_diags_sort(struct wm_diags *d)
+{
+	/* Insertion sort: stable, and lists are short. */
+	for (size_t i = 1; i < d->n; i++) {
+		struct wm_diag cur = d->v[i];
+		size_t j = i;
+
+		while (j > 0 && before(&cur, &d->v[j - 1])) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = cur;
+	}
+}
+
+char *wm_diag_format(const struct wm_diag *dg)
+{
+	return wm_xasprintf("%s:%u:%u: %s: %s", dg->file, dg->line ? dg->line : 1,
+			    dg->col ? dg->col : 1,
+			    dg->level == WM_DIAG_ERROR ? "error" : "warning", dg->msg);
+}
+
+void wm_diags_print(const struct wm_diags *d, FILE *f)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = wm_diag_format(&d->v[i]);
+		fprintf(f, "%s\n", s);
+		free(s);
+	}
+}

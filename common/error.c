@@ -1,0 +1,105 @@
+#include "common/error.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+
+static int set(struct wm_error **err, int errnum, int exit_code, char *msg)
+{
+	struct wm_error *e;
+
+	if (!err) {
+		free(msg);
+		return -1;
+	}
+	/* A second error while one is pending keeps the first: it is the cause. */
+	if (*err) {
+		free(msg);
+		return -1;
+	}
+	e = wm_xcalloc(1, sizeof(*e));
+	e->errnum = errnum;
+	e->exit_code = exit_code;
+	e->msg = msg;
+	*err = e;
+	return -1;
+}
+
+int wm_error_set(struct wm_error **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	return set(err, errnum, WM_EXIT_FAILED, msg);
+}
+
+int wm_error_setx(struct wm_error **err, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	return set(err, 0, exit_code, msg);
+}
+
+int wm_error_set_at(struct wm_error **err, const char *file, unsigned line, unsigned col,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	char *what, *msg;
+
+	va_start(ap, fmt);
+	what = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	msg = wm_xasprintf("%s:%u:%u: %s", file, line, col, what);
+	free(what);
+	return set(err, 0, WM_EXIT_USAGE, msg);
+}
+
+int wm_error_wrap(struct wm_error **err, const char *fmt, ...)
+{
+	va_list ap;
+	char *ctx, *msg;
+
+	if (!err || !*err)
+		return -1;
+	va_start(ap, fmt);
+	ctx = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	msg = wm_xasprintf("%s: %s", ctx, (*err)->msg);
+	free(ctx);
+	free((*err)->msg);
+	(*err)->msg = msg;
+	return -1;
+}
+
+char *wm_error_text(const struct wm_error *e)
+{
+	if (!e)
+		return wm_xstrdup("unknown error");
+	if (e->errnum)
+		return wm_xasprintf("%s: %s", e->msg, strerror(e->errnum));
+	return wm_xstrdup(e->msg);
+}
+
+void wm_error_free(struct wm_error *e)
+{
+	if (!e)
+		return;
+	free(e->msg);
+	free(e);
+}
+
+void wm_error_print(const struct wm_error *e, FILE *f)
+{
+	char *text = wm_error_text(e);
+	fprintf(f, "wm: %s\n", text);
+	free(text);
+}

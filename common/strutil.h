@@ -1,0 +1,31 @@
+/*
+ * strutil.h - small string helpers shared by the parsers and the CLI.
+ *
+ * strv: a NULL-terminated vector of owned strings (argv/envp shape).
+ * `char **v = NULL; size_t n = 0;` then wm_strv_push(&v, &n, s) copies s;
+ * wm_strv_free(v) frees the strings and the vector (accepts NULL).
+ */
+#ifndef WM_COMMON_STRUTIL_H
+#define WM_COMMON_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+bool wm_str_has_prefix(const char *s, const char *prefix);
+bool wm_str_has_suffix(const char *s, const char *suffix);
+/* Returns a copy of s without leading and trailing whitespace. */
+char *wm_str_trim(const char *s);
+
+void wm_strv_push(char ***v, size_t *n, const char *s);
+void wm_strv_push_owned(char ***v, size_t *n, char *s);
+size_t wm_strv_len(char *const *v);
+void wm_strv_free(char **v);
+bool wm_strv_contains(char *const *v, const char *s);
+
+/* Edit distance (Levenshtein), capped at `limit`+1 to stay cheap. */
+size_t wm_edit_distance(const char *a, const char *b, size_t limit);
+/* The candidate closest to `word` when close enough to be a typo
+ * (distance <= 2, or <= 1 for short words); NULL otherwise. Borrowed. */
+const char *wm_suggest(const char *word, const char *const *candidates, size_t n);
+
+#endif

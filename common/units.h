@@ -1,0 +1,25 @@
+/*
+ * units.h - durations and sizes as users write them.
+ *
+ * Durations: one or more <number><unit> pairs, unit ms, s, m or h, e.g.
+ * "500ms", "90s", "2m", "1h30m". A bare number is rejected: "30" could mean
+ * seconds or minutes, and guessing wrong kills a build.
+ * Sizes: <number>[K|M|G|T] with binary multiples (K = 1024), an optional
+ * "i"/"iB"/"B" after the letter ("64MiB", "1GB"), or a bare byte count.
+ *
+ * Both return 0, or -1 with *err explaining why (message names the input).
+ * Formatting returns the shortest exact form ("1h30m", "64M"); caller frees.
+ */
+#ifndef WM_COMMON_UNITS_H
+#define WM_COMMON_UNITS_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+
+int wm_parse_duration(const char *s, uint64_t *ms, struct wm_error **err);
+int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err);
+char *wm_format_duration(uint64_t ms);
+char *wm_format_size(uint64_t bytes);
+
+#endif

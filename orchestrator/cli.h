@@ -1,0 +1,41 @@
+/*
+ * cli.h - the command table and what every command receives.
+ *
+ * Each command lives in its own file (cmd_run.c, cmd_plan.c, ...) as
+ *     int wm_cmd_NAME(int argc, char **argv, const struct wm_cli *cli,
+ *                     struct wm_error **err);
+ * argv[0] is the command's name. A command returns the process exit code
+ * (>= 0), or -1 with *err set; main.c prints the error and exits with
+ * err->exit_code. Commands print their own normal output.
+ */
+#ifndef WM_ORCHESTRATOR_CLI_H
+#define WM_ORCHESTRATOR_CLI_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+
+struct wm_cli {
+	const char *state_dir; /* resolved: --state-dir, $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm */
+	bool color;            /* stdout is a terminal and NO_COLOR is unset */
+};
+
+typedef int (*wm_cmd_fn)(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+
+struct wm_command {
+	const char *name;
+	wm_cmd_fn fn; /* NULL: not implemented yet */
+	const char *usage;
+	const char *summary;
+};
+
+/* The table, in the order `wm help` lists it; ends with a NULL name. */
+extern const struct wm_command wm_commands[];
+
+const struct wm_command *wm_command_find(const char *name);
+/* Prints "usage: wm ..." for a command to stderr; returns WM_EXIT_USAGE. */
+int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+
+#endif

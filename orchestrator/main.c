@@ -1,0 +1,177 @@
+/*
+ * main.c - wm's entry point: global options, command dispatch, and the one
+ * place that prints an error and chooses the exit code.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+
+const struct wm_command wm_commands[] = {
+	{ "run", NULL,
+	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
+	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json]",
+	  "run a workflow, each task in its sandbox" },
+	{ "resume", NULL, "resume RUN_ID [-j N] [--force]", "finish a run whose orchestrator died" },
+	{ "plan", NULL, "plan FILE [--format text|dot|json]", "validate a workflow and show its DAG" },
+	{ "status", NULL, "status [RUN_ID] [--json]", "show one run (default: the newest)" },
+	{ "list", NULL, "list [--json]", "list runs, newest first" },
+	{ "orphans", NULL, "orphans [--json]", "list runs whose orchestrator died" },
+	{ "cancel", NULL, "cancel RUN_ID", "stop a live run gracefully" },
+	{ "logs", NULL, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
+	{ "stats", NULL, "stats [RUN_ID] [--json]", "statistics of one run or of all history" },
+	{ "audit", NULL, "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
+			 "       audit verify [RUN_ID]",
+	  "show or verify a run's audit log" },
+	{ "policy", NULL,
+	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
+	  "inspect and check security policies" },
+	{ "sandbox", NULL,
+	  "sandbox [--policy NAME] [--policies FILE] [--workspace DIR] -- CMD [ARG]...",
+	  "run one command in a sandbox" },
+	{ "export", NULL, "export RUN_ID -o FILE.tar.zst", "bundle a run directory for review" },
+	{ "doctor", NULL, "doctor", "show which kernel features this host offers" },
+	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct wm_command *wm_command_find(const char *name)
+{
+	for (const struct wm_command *c = wm_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int wm_usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct wm_command *c = cmd ? wm_command_find(cmd) : NULL;
+	va_list ap;
+
+	fputs("wm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: wm %s\n", c->usage);
+	else
+		fputs("usage: wm [--state-dir DIR] COMMAND [ARGS]... (see 'wm help')\n", stderr);
+	return WM_EXIT_USAGE;
+}
+
+static void print_overview(FILE *f)
+{
+	fputs("usage: wm [--state-dir DIR] COMMAND [ARGS]...\n\n"
+	      "wm runs a Markdown workflow as a DAG of sandboxed tasks.\n\nCommands:\n",
+	      f);
+	for (const struct wm_command *c = wm_commands; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+	fputs("\nGlobal options:\n"
+	      "  --state-dir DIR  where runs are kept (else $WM_STATE_DIR, $XDG_STATE_HOME/wm,\n"
+	      "                   ~/.local/state/wm)\n"
+	      "  --version        print the version\n\n"
+	      "'wm help COMMAND' shows one command; 'man wm' has the whole story.\n",
+	      f);
+}
+
+int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	const struct wm_command *c;
+
+	(void)cli;
+	(void)err;
+	if (argc < 2) {
+		print_overview(stdout);
+		return WM_EXIT_OK;
+	}
+	c = wm_command_find(argv[1]);
+	if (!c)
+		return wm_usage_error(NULL, "unknown command '%s'", argv[1]);
+	printf("usage: wm %s\n\n%s\n", c->usage, c->summary);
+	return WM_EXIT_OK;
+}
+
+static char *default_state_dir(void)
+{
+	const char *v = getenv("WM_STATE_DIR");
+
+	if (v && *v)
+		return wm_xstrdup(v);
+	v = getenv("XDG_STATE_HOME");
+	if (v && *v)
+		return wm_xasprintf("%s/wm", v);
+	v = getenv("HOME");
+	if (v && *v)
+		return wm_xasprintf("%s/.local/state/wm", v);
+	return wm_xstrdup("/tmp/wm-state");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	wm_autofree char *state_dir = NULL;
+	struct wm_error *err = NULL;
+	const struct wm_command *c;
+	struct wm_cli cli = { 0 };
+	const char *nc;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			free(state_dir);
+			state_dir = wm_xstrdup(optarg);
+			break;
+		case 'V':
+			printf("wm %s\n", WM_VERSION);
+			return WM_EXIT_OK;
+		case 'h':
+			print_overview(stdout);
+			return WM_EXIT_OK;
+		default:
+			return wm_usage_error(NULL, "bad option");
+		}
+	}
+	if (optind >= argc) {
+		print_overview(stderr);
+		return WM_EXIT_USAGE;
+	}
+	if (!state_dir)
+		state_dir = default_state_dir();
+	nc = getenv("NO_COLOR");
+	cli.state_dir = state_dir;
+	cli.color = isatty(STDOUT_FILENO) && !(nc && *nc);
+
+	c = wm_command_find(argv[optind]);
+	if (!c)
+		return wm_usage_error(NULL, "unknown command '%s'", argv[optind]);
+	if (!c->fn) {
+		fprintf(stderr, "wm: '%s' is not implemented yet\n", c->name);
+		return WM_EXIT_USAGE;
+	}
+	/* Commands parse their own options from a fresh getopt state. */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	rc = c->fn(argc, argv, &cli, &err);
+	if (rc < 0) {
+		wm_error_print(err, stderr);
+		rc = err ? err->exit_code : WM_EXIT_FAILED;
+		wm_error_free(err);
+	}
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = WM_EXIT_FAILED;
+	return rc;
+}

@@ -1,0 +1,74 @@
+# Shared helpers for end-to-end, attack and crash tests. Source it:
+#     . "$(dirname "$0")/../lib.sh"
+# Report with pass/fail/skip; every check must be able to fail.
+# $WM is the wm binary under test. Each test script gets a private scratch
+# directory $T (world-readable so unprivileged runs can use it) and a
+# private state directory, removed on exit.
+
+set -u
+: "${WM:?set WM to the wm binary}"
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
+FIXTURES=$(cd "$REPO_DIR/../shared/fixtures" 2>/dev/null && pwd || echo "$REPO_DIR/../shared/fixtures")
+T=$(mktemp -d /tmp/wm-test.XXXXXX)
+chmod 755 "$T"
+export WM_STATE_DIR=$T/state
+trap 'rm -rf "$T"' EXIT
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1${2:+: $2}"; }
+skip() { echo "SKIP: $1${2:+: $2}"; }
+
+# check NAME CMD...: passes when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "command failed: $*"; fi
+}
+
+# expect_exit NAME CODE CMD...: runs CMD (stdout+stderr into $OUT), compares its status.
+expect_exit() {
+	local name=$1 want=$2 got
+	shift 2
+	OUT=$("$@" 2>&1)
+	got=$?
+	if [[ $got == "$want" ]]; then
+		pass "$name"
+	else
+		fail "$name" "exit $got, wanted $want; output: $(head -c 600 <<<"$OUT")"
+	fi
+}
+
+# expect_in NAME NEEDLE HAYSTACK: passes when HAYSTACK contains NEEDLE.
+expect_in() {
+	if [[ $3 == *"$2"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "'$2' not in: $(head -c 600 <<<"$3")"
+	fi
+}
+
+expect_not_in() {
+	if [[ $3 != *"$2"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "'$2' unexpectedly in: $(head -c 600 <<<"$3")"
+	fi
+}
+
+is_root() { [[ $(id -u) == 0 ]]; }
+
+# as_user CMD...: runs CMD as nobody (when root), the way users run wm rootless.
+as_user() {
+	if is_root; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+			env WM_STATE_DIR="$WM_STATE_DIR.nobody" PATH=/usr/local/bin:/usr/bin:/bin "$@"
+	else
+		"$@"
+	fi
+}
+
+# Can an unprivileged user create user namespaces here?
+userns_ok() {
+	as_user unshare --user --map-root-user true 2>/dev/null
+}

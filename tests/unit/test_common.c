@@ -1,0 +1,276 @@
+/* Unit tests for common/: errors, buffers, diagnostics, units, strings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/diag.h"
+#include "common/error.h"
+#include "common/strutil.h"
+#include "common/units.h"
+#include "common/xalloc.h"
+
+static int fails_with_errno(struct wm_error **err)
+{
+	return wm_error_set(err, ENOENT, "open `%s`", "/nope");
+}
+
+static void test_error_set_wrap_text(void **state)
+{
+	struct wm_error *err = NULL;
+	char *text;
+
+	(void)state;
+	assert_int_equal(fails_with_errno(&err), -1);
+	assert_non_null(err);
+	assert_int_equal(err->errnum, ENOENT);
+	assert_int_equal(err->exit_code, WM_EXIT_FAILED);
+	wm_error_wrap(&err, "load policy %d", 2);
+	text = wm_error_text(err);
+	assert_string_equal(text, "load policy 2: open `/nope`: No such file or directory");
+	free(text);
+	wm_error_free(err);
+}
+
+static void test_error_first_wins_and_null_ok(void **state)
+{
+	struct wm_error *err = NULL;
+
+	(void)state;
+	wm_error_setx(&err, WM_EXIT_CANNOT, "first");
+	wm_error_setx(&err, WM_EXIT_USAGE, "second");
+	assert_string_equal(err->msg, "first");
+	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
+	wm_error_free(err);
+	/* A caller that does not want details may pass NULL. */
+	assert_int_equal(wm_error_set(NULL, EIO, "ignored"), -1);
+	wm_error_free(NULL);
+}
+
+static void test_error_located(void **state)
+{
+	struct wm_error *err = NULL;
+
+	(void)state;
+	wm_error_set_at(&err, "flow.md", 12, 3, "unknown key '%s'", "prority");
+	assert_string_equal(err->msg, "flow.md:12:3: unknown key 'prority'");
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	wm_error_free(err);
+}
+
+static void test_buf(void **state)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	char *s;
+	size_t len;
+
+	(void)state;
+	assert_string_equal(b.data, "");
+	wm_buf_addstr(&b, "abc");
+	wm_buf_addch(&b, '-');
+	wm_buf_addf(&b, "%d/%s", 42, "x");
+	assert_string_equal(b.data, "abc-42/x");
+	assert_int_equal(b.len, 8);
+	for (int i = 0; i < 10000; i++)
+		wm_buf_addch(&b, 'z');
+	assert_int_equal(b.len, 10008);
+	assert_int_equal(b.data[b.len], '\0');
+	wm_buf_setlen(&b, 3);
+	assert_string_equal(b.data, "abc");
+	s = wm_buf_detach(&b, &len);
+	assert_int_equal(len, 3);
+	assert_string_equal(s, "abc");
+	assert_string_equal(b.data, "");
+	free(s);
+	wm_buf_release(&b);
+}
+
+static void test_buf_read_file(void **state)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(wm_buf_read_file(&b, "/proc/self/stat"), 0);
+	assert_true(b.len > 10);
+	wm_buf_release(&b);
+	assert_int_equal(wm_buf_read_file(&b, "/nonexistent/file"), -1);
+	assert_int_equal(errno, ENOENT);
+	wm_buf_release(&b);
+}
+
+static void test_diags_sorted_and_formatted(void **state)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+	char *s;
+
+	(void)state;
+	wm_diags_error(&d, "w.md", 10, 12, "bad duration '%s'", "soon");
+	wm_diags_warn(&d, "w.md", 3, 1, "hint");
+	wm_diags_error(&d, "w.md", 3, 1, "unknown key");
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.n_errors, 2);
+	wm_diags_sort(&d);
+	/* Stable: the warning added first stays before the error at the same place. */
+	assert_string_equal(d.v[0].msg, "hint");
+	assert_string_equal(d.v[1].msg, "unknown key");
+	s = wm_diag_format(&d.v[2]);
+	assert_string_equal(s, "w.md:10:12: error: bad duration 'soon'");
+	free(s);
+	s = wm_diag_format(&d.v[0]);
+	assert_string_equal(s, "w.md:3:1: warning: hint");
+	free(s);
+	wm_diags_release(&d);
+}
+
+static void test_parse_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t ms;
+	} ok[] = {
+		{ "500ms", 500 },     { "90s", 90000 },      { "2m", 120000 },  { "1h", 3600000 },
+		{ "1h30m", 5400000 }, { "0s", 0 },           { "1m5s", 65000 }, { "1s250ms", 1250 },
+	};
+	static const char *bad[] = { "", "30", "soon", "5x", "m", "-1s", "1.5s", "1s ", "99999999999999999999s" };
+	struct wm_error *err = NULL;
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(wm_parse_duration(ok[i].in, &v, &err), 0);
+		assert_int_equal(v, ok[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(wm_parse_duration(bad[i], &v, &err), -1);
+		assert_non_null(err);
+		assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+		wm_error_free(err);
+		err = NULL;
+	}
+	wm_parse_duration("30", &v, &err);
+	assert_non_null(strstr(err->msg, "no unit"));
+	wm_error_free(err);
+}
+
+static void test_parse_size(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t bytes;
+	} ok[] = {
+		{ "512K", 512ULL << 10 }, { "64M", 64ULL << 20 }, { "1G", 1ULL << 30 },
+		{ "2T", 2ULL << 40 },     { "4096", 4096 },       { "1g", 1ULL << 30 },
+		{ "64MiB", 64ULL << 20 }, { "1GB", 1ULL << 30 },  { "100B", 100 },
+	};
+	static const char *bad[] = { "", "M", "12Q", "1.5G", "-1M", "1Gx", "99999999999T" };
+	struct wm_error *err = NULL;
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(wm_parse_size(ok[i].in, &v, &err), 0);
+		assert_int_equal(v, ok[i].bytes);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(wm_parse_size(bad[i], &v, &err), -1);
+		assert_non_null(err);
+		wm_error_free(err);
+		err = NULL;
+	}
+}
+
+static void test_format_units(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = wm_format_duration(5400000);
+	assert_string_equal(s, "1h30m");
+	free(s);
+	s = wm_format_duration(1250);
+	assert_string_equal(s, "1s250ms");
+	free(s);
+	s = wm_format_duration(0);
+	assert_string_equal(s, "0s");
+	free(s);
+	s = wm_format_size(64ULL << 20);
+	assert_string_equal(s, "64M");
+	free(s);
+	s = wm_format_size(1000);
+	assert_string_equal(s, "1000");
+	free(s);
+}
+
+static void test_strutil(void **state)
+{
+	static const char *keys[] = { "depends", "priority", "policy", "timeout" };
+	char **v = NULL;
+	size_t n = 0;
+	char *t;
+
+	(void)state;
+	assert_true(wm_str_has_prefix("--policy", "--"));
+	assert_false(wm_str_has_prefix("-", "--"));
+	assert_true(wm_str_has_suffix("flow.md", ".md"));
+	assert_false(wm_str_has_suffix("md", ".md"));
+	t = wm_str_trim("  a b \t\n");
+	assert_string_equal(t, "a b");
+	free(t);
+	wm_strv_push(&v, &n, "A=1");
+	wm_strv_push(&v, &n, "B=2");
+	assert_int_equal(wm_strv_len(v), 2);
+	assert_null(v[2]);
+	assert_true(wm_strv_contains(v, "B=2"));
+	assert_false(wm_strv_contains(v, "C=3"));
+	wm_strv_free(v);
+	assert_int_equal(wm_edit_distance("kitten", "sitting", 5), 3);
+	assert_int_equal(wm_edit_distance("abc", "abcdefgh", 2), 3);
+	assert_string_equal(wm_suggest("prority", keys, 4), "priority");
+	assert_string_equal(wm_suggest("depend", keys, 4), "depends");
+	assert_null(wm_suggest("zebra", keys, 4));
+}
+
+static void test_cleanup_steal(void **state)
+{
+	char *out;
+
+	(void)state;
+	{
+		wm_autofree char *p = wm_xstrdup("owned");
+		out = wm_steal(&p);
+		assert_null(p);
+	}
+	assert_string_equal(out, "owned");
+	free(out);
+	{
+		wm_autoclose int fd = dup(0);
+		int kept = wm_steal_fd(&fd);
+		assert_int_equal(fd, -1);
+		close(kept);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_set_wrap_text),
+		cmocka_unit_test(test_error_first_wins_and_null_ok),
+		cmocka_unit_test(test_error_located),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_buf_read_file),
+		cmocka_unit_test(test_diags_sorted_and_formatted),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_format_units),
+		cmocka_unit_test(test_strutil),
+		cmocka_unit_test(test_cleanup_steal),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
