@@ -1,0 +1,255 @@
+#include "orchestrator/attempt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+
+static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
+static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
+static const char *const python_argv[] = { "python3", NULL };
+
+const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang)
+{
+	for (size_t i = 0; i < wf->n_interpreters; i++)
+		if (strcmp(wf->interpreters[i].lang, lang) == 0)
+			return (const char *const *)wf->interpreters[i].argv;
+	if (strcmp(lang, "sh") == 0)
+		return sh_argv;
+	if (strcmp(lang, "bash") == 0)
+		return bash_argv;
+	if (strcmp(lang, "python") == 0 || strcmp(lang, "python3") == 0)
+		return python_argv;
+	return NULL;
+}
+
+static const char *kind_name(enum wm_attempt_kind kind)
+{
+	switch (kind) {
+	case WM_ATTEMPT_ONLY_IF:
+		return "only_if";
+	case WM_ATTEMPT_ROLLBACK:
+		return "rollback";
+	case WM_ATTEMPT_BODY:
+		break;
+	}
+	return "body";
+}
+
+/* Sets KEY=VALUE in env, replacing an earlier value of KEY. */
+static void env_set(char ***env, size_t *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
+			free((*env)[i]);
+			(*env)[i] = wm_xstrdup(kv);
+			return;
+		}
+	}
+	wm_strv_push(env, n, kv);
+}
+
+static void env_addv(char ***env, size_t *n, char *const *kvs)
+{
+	for (size_t i = 0; kvs && kvs[i]; i++)
+		env_set(env, n, kvs[i]);
+}
+
+static void env_addf(char ***env, size_t *n, const char *key, const char *value)
+{
+	wm_autofree char *kv = wm_xasprintf("%s=%s", key, value);
+	env_set(env, n, kv);
+}
+
+static void add_bind(struct wm_attempt *a, const char *src, const char *dst, bool rw)
+{
+	a->binds = wm_xrealloc(a->binds, (a->n_binds + 1) * sizeof(*a->binds));
+	a->binds[a->n_binds].src = wm_xstrdup(src);
+	a->binds[a->n_binds].dst = wm_xstrdup(dst);
+	a->binds[a->n_binds].rw = rw;
+	a->n_binds++;
+}
+
+static int write_script(const struct wm_run_paths *rp, const struct wm_task *t,
+			enum wm_attempt_kind kind, char **path, struct wm_error **err)
+{
+	wm_autofree char *dir = wm_xasprintf("%s/scripts", rp->run_dir);
+	const char *text = kind == WM_ATTEMPT_ROLLBACK ? t->rollback.text : t->only_if;
+
+	if (kind == WM_ATTEMPT_BODY)
+		text = t->body.text;
+	if (wm_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	*path = wm_xasprintf("%s/%s.%s", dir, t->id, kind_name(kind));
+	return wm_write_file(*path, text ? text : "", text ? strlen(text) : 0, 0644, err);
+}
+
+static int open_log(const struct wm_run_paths *rp, const struct wm_task *t, unsigned attempt,
+		    enum wm_attempt_kind kind, struct wm_error **err)
+{
+	wm_autofree char *dir = wm_xasprintf("%s/logs", rp->run_dir);
+	wm_autofree char *path = NULL;
+	struct wm_buf hdr = WM_BUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd;
+
+	if (wm_mkdir_p(dir, 0755, err) < 0)
+		return -1;
+	path = wm_xasprintf("%s/%s.log", dir, t->id);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return wm_error_set(err, errno, "open log `%s`", path);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	wm_buf_addf(&hdr, "=== %s %s, attempt %u, %s ===\n", t->id, kind_name(kind), attempt,
+		    stamp);
+	if (write(fd, hdr.data, hdr.len) < 0) {
+		int saved = errno;
+		close(fd);
+		wm_buf_release(&hdr);
+		return wm_error_set(err, saved, "write log `%s`", path);
+	}
+	wm_buf_release(&hdr);
+	return fd;
+}
+
+/* $WM_OUT: emptied before each body attempt so a failed attempt's leftovers
+ * never satisfy `outputs`; $WM_IN/<dep>: mount points for the deps' outputs. */
+static int setup_io_dirs(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
+			 const size_t *deps, size_t n_deps, enum wm_attempt_kind kind,
+			 struct wm_attempt *a, char **in_dir, struct wm_error **err)
+{
+	const struct wm_task *t = &wf->tasks[task];
+
+	a->out_dir = wm_xasprintf("%s/out/%s", rp->run_dir, t->id);
+	if (kind == WM_ATTEMPT_BODY && wm_remove_tree(a->out_dir, err) < 0)
+		return -1;
+	if (wm_mkdir_p(a->out_dir, 0755, err) < 0)
+		return -1;
+	add_bind(a, a->out_dir, a->out_dir, kind != WM_ATTEMPT_ONLY_IF);
+	*in_dir = wm_xasprintf("%s/in/%s", rp->run_dir, t->id);
+	if (wm_mkdir_p(*in_dir, 0755, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_deps; i++) {
+		const char *dep = wf->tasks[deps[i]].id;
+		wm_autofree char *src = wm_xasprintf("%s/out/%s", rp->run_dir, dep);
+		wm_autofree char *dst = wm_xasprintf("%s/%s", *in_dir, dep);
+
+		if (wm_mkdir_p(src, 0755, err) < 0 || wm_mkdir_p(dst, 0755, err) < 0)
+			return -1;
+		add_bind(a, src, dst, false);
+	}
+	return 0;
+}
+
+static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *wf,
+		      const struct wm_task *t, unsigned attempt, const char *in_dir,
+		      struct wm_attempt *a)
+{
+	size_t n = 0;
+	char num[16];
+
+	env_addv(&a->env, &n, wf->env);
+	env_addv(&a->env, &n, t->env);
+	env_addv(&a->env, &n, rp->cli_env);
+	snprintf(num, sizeof(num), "%u", attempt);
+	env_addf(&a->env, &n, "WM_RUN_ID", rp->run_id);
+	env_addf(&a->env, &n, "WM_TASK_ID", t->id);
+	env_addf(&a->env, &n, "WM_ATTEMPT", num);
+	env_addf(&a->env, &n, "WM_WORKSPACE", rp->workspace);
+	env_addf(&a->env, &n, "WM_OUT", a->out_dir);
+	env_addf(&a->env, &n, "WM_IN", in_dir);
+	if (!a->env)
+		wm_strv_push(&a->env, &n, "WM_RUN_ID=");
+}
+
+int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
+		       const size_t *deps, size_t n_deps, unsigned attempt,
+		       enum wm_attempt_kind kind, struct wm_attempt *a, struct wm_error **err)
+{
+	const struct wm_task *t = &wf->tasks[task];
+	const char *lang = kind == WM_ATTEMPT_ROLLBACK ? t->rollback.lang : t->body.lang;
+	const char *const *interp = kind == WM_ATTEMPT_ONLY_IF ? sh_argv : NULL;
+	wm_autofree char *script = NULL;
+	wm_autofree char *in_dir = NULL;
+	size_t n = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->log_fd = -1;
+	if (!interp && lang)
+		interp = wm_interpreter_argv(wf, lang);
+	if (!interp)
+		return wm_error_setx(err, WM_EXIT_USAGE, "task '%s': no interpreter for '%s'", t->id,
+				     lang ? lang : "(none)");
+	if (write_script(rp, t, kind, &script, err) < 0 ||
+	    setup_io_dirs(rp, wf, task, deps, n_deps, kind, a, &in_dir, err) < 0)
+		goto fail;
+	add_bind(a, script, script, false);
+	for (size_t i = 0; interp[i]; i++)
+		wm_strv_push(&a->argv, &n, interp[i]);
+	wm_strv_push(&a->argv, &n, script);
+	build_env(rp, wf, t, attempt, in_dir, a);
+	a->cwd = t->workdir ? wm_xasprintf("%s/%s", rp->workspace, t->workdir)
+			    : wm_xstrdup(rp->workspace);
+	a->log_fd = open_log(rp, t, attempt, kind, err);
+	if (a->log_fd < 0)
+		goto fail;
+
+	a->spec.argv = a->argv;
+	a->spec.env = a->env;
+	a->spec.workspace = rp->workspace;
+	a->spec.cwd = a->cwd;
+	a->spec.binds = a->binds;
+	a->spec.n_binds = a->n_binds;
+	a->spec.stdin_fd = -1;
+	a->spec.stdout_fd = a->log_fd;
+	a->spec.stderr_fd = a->log_fd;
+	return 0;
+fail:
+	wm_error_wrap(err, "prepare task '%s'", t->id);
+	wm_attempt_release(a);
+	return -1;
+}
+
+void wm_attempt_release(struct wm_attempt *a)
+{
+	wm_strv_free(a->argv);
+	wm_strv_free(a->env);
+	for (size_t i = 0; i < a->n_binds; i++) {
+		free(a->binds[i].src);
+		free(a->binds[i].dst);
+	}
+	free(a->binds);
+	free(a->cwd);
+	free(a->out_dir);
+	if (a->log_fd >= 0)
+		close(a->log_fd);
+	memset(a, 0, sizeof(*a));
+	a->log_fd = -1;
+}
+
+const char *wm_attempt_missing_output(const struct wm_task *t, const char *out_dir)
+{
+	for (size_t i = 0; t->outputs && t->outputs[i]; i++) {
+		wm_autofree char *p = wm_xasprintf("%s/%s", out_dir, t->outputs[i]);
+		struct stat st;
+
+		if (lstat(p, &st) < 0)
+			return t->outputs[i];
+	}
+	return NULL;
+}

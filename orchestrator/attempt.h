@@ -1,0 +1,59 @@
+/*
+ * attempt.h - the host side of one attempt of a task.
+ *
+ * wm_attempt_prepare() turns a task into a sandbox spec: it writes the code
+ * block to <run>/scripts/<task>.<kind> (bound read-only into the sandbox at
+ * the same path), gives the task a fresh $WM_OUT (<run>/out/<task>, emptied
+ * before the body's every attempt), binds each dependency's outputs read-only
+ * at $WM_IN/<dep> (<run>/in/<task>/<dep>), opens logs/<task>.log for append
+ * with a header line for the attempt, and builds the environment: front
+ * matter env, task env, -e values, then the WM_* variables (later wins).
+ *
+ * The attempt owns everything it holds; wm_attempt_release() frees it and
+ * closes the log. `a->spec` borrows from the attempt.
+ */
+#ifndef WM_ORCHESTRATOR_ATTEMPT_H
+#define WM_ORCHESTRATOR_ATTEMPT_H
+
+#include <stddef.h>
+
+#include "common/error.h"
+#include "orchestrator/workflow.h"
+#include "sandbox/sandbox.h"
+
+enum wm_attempt_kind {
+	WM_ATTEMPT_BODY,
+	WM_ATTEMPT_ONLY_IF,
+	WM_ATTEMPT_ROLLBACK,
+};
+
+struct wm_run_paths {
+	const char *run_id;
+	const char *run_dir;   /* $STATE/runs/<id> */
+	const char *workspace; /* absolute */
+	char *const *cli_env;  /* -e KEY=VALUE, NULL-terminated or NULL */
+};
+
+struct wm_attempt {
+	char **argv;
+	char **env;
+	struct wm_bind *binds;
+	size_t n_binds;
+	char *cwd;
+	char *out_dir;
+	int log_fd;
+	struct wm_sandbox_spec spec;
+};
+
+int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
+		       const size_t *deps, size_t n_deps, unsigned attempt,
+		       enum wm_attempt_kind kind, struct wm_attempt *a, struct wm_error **err);
+void wm_attempt_release(struct wm_attempt *a);
+
+/* The first declared output of `task` missing under `out_dir`, or NULL. Borrowed. */
+const char *wm_attempt_missing_output(const struct wm_task *t, const char *out_dir);
+
+/* Resolves a language's interpreter argv: the front matter's, else built-in. NULL if none. */
+const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
+
+#endif
