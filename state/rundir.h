@@ -1,0 +1,93 @@
+/*
+ * rundir.h - the state directory's layout, run ids, and finding runs.
+ *
+ * Layout (SPEC.md section 4):
+ *     $STATE/audit.key               MAC key of every run's audit log (0600)
+ *     $STATE/runs/<run-id>/          one directory per run (0700)
+ *         workflow.md                the workflow exactly as it was run
+ *         checkpoint.json.zst[.prev] snapshots (checkpoint.h)
+ *         journal.jsonl[.prev]       task events between snapshots (journal.h)
+ *         audit.jsonl                audit log (audit.h)
+ *         lock                       flock'ed by the live orchestrator (lock.h)
+ *         logs/<task>.log            a task's output, every attempt
+ *         out/<task>/                a task's $WM_OUT
+ *
+ * Run ids are "YYYYMMDD-HHMMSS-xxxx": UTC creation time and 4 random hex
+ * digits (getrandom), so they sort by age as plain strings.
+ *
+ * Every returned char * / char ** belongs to the caller (free, wm_strv_free).
+ * Nothing here holds state between calls.
+ */
+#ifndef WM_STATE_RUNDIR_H
+#define WM_STATE_RUNDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/error.h"
+
+#define WM_RUN_ID_LEN 20 /* strlen("20261122-081503-a1b2") */
+
+/* File names inside a run directory. */
+#define WM_RUN_WORKFLOW "workflow.md"
+#define WM_RUN_LOCK "lock"
+#define WM_RUN_AUDIT "audit.jsonl"
+#define WM_RUN_LOGS "logs"
+#define WM_RUN_OUT "out"
+
+/* True when id has the exact shape YYYYMMDD-HHMMSS-xxxx (lower-case hex). */
+bool wm_run_id_valid(const char *id);
+/* Writes a fresh id (now, UTC, plus 4 random hex digits) into out. */
+int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err);
+
+/* "$STATE/runs" and "$STATE/runs/<id>"; pure string building. */
+char *wm_rundir_runs_dir(const char *state_dir);
+char *wm_rundir_path(const char *state_dir, const char *run_id);
+/* "<run_dir>/<name>". */
+char *wm_rundir_file(const char *run_dir, const char *name);
+/* "<run_dir>/logs/<task>.log" and "<run_dir>/out/<task>". */
+char *wm_rundir_log_path(const char *run_dir, const char *task_id);
+char *wm_rundir_out_path(const char *run_dir, const char *task_id);
+
+/*
+ * Creates $STATE (0700) and $STATE/runs if needed, then a new run directory
+ * with a fresh id (retrying on the rare collision), its logs/ and out/, and
+ * copies workflow_file in as workflow.md (fsync'd). On success returns the
+ * run directory's path and stores the id in run_id. On failure nothing is
+ * left behind. An unwritable state directory fails with a clear message.
+ */
+char *wm_rundir_create(const char *state_dir, const char *workflow_file,
+		       char run_id[WM_RUN_ID_LEN + 1], struct wm_error **err);
+
+/* Creates out/<task> (0755) and returns its path. Idempotent. */
+char *wm_rundir_make_out(const char *run_dir, const char *task_id, struct wm_error **err);
+
+/*
+ * Lists run ids under $STATE/runs, newest first (only names that are valid
+ * ids). A missing runs directory is an empty list. *ids is a NULL-terminated
+ * strv (possibly just {NULL}).
+ */
+int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_error **err);
+
+/*
+ * Resolves a user-given run id or unique prefix to a full id. prefix NULL
+ * or "" means the newest run. Unknown, ambiguous (message lists the
+ * candidates) or no runs at all: error with exit code WM_EXIT_USAGE (2).
+ */
+char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err);
+
+/* SHA-256 of a file's bytes (libsodium) as 64 lower-case hex digits. */
+char *wm_state_hash_file(const char *path, struct wm_error **err);
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+long long wm_state_now_ms(void);
+/* RFC 3339 UTC with milliseconds: "2026-11-22T08:15:03.120Z" (caller frees). */
+char *wm_state_format_time(long long ms);
+/* Parses that form (also without ms or with a bare date "2026-11-22");
+ * returns 0 and *ms, or -1 (exit code 2) on bad input. */
+int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err);
+
+/* fsync a directory (after a rename or create inside it). */
+int wm_state_fsync_dir(const char *dir, struct wm_error **err);
+
+#endif

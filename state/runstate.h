@@ -1,0 +1,143 @@
+/*
+ * runstate.h - the in-memory model of one run, and its JSON form.
+ *
+ * A struct wm_run_state is plain data: the scheduler fills and updates it,
+ * checkpoint.h/journal.h persist it, the status commands read it. It owns
+ * every string and array inside it.
+ *
+ * Lifecycle: wm_run_state_new(run_id) -> wm_run_state_add_task() for every
+ * task in workflow order -> mutate fields directly -> wm_run_state_free().
+ * Invariants: tasks[i] keeps index i for the state's life (tasks are never
+ * removed or reordered), so the scheduler may use its workflow indexes;
+ * task ids are unique; wm_run_state_find() is O(1) (hash index).
+ * Pointers into tasks[] are invalidated by wm_run_state_add_task (the array
+ * may move): hold indexes, not pointers, while adding.
+ *
+ * Times are milliseconds since the epoch, 0 meaning "not yet".
+ * exit_code is -1 when none (never ran, or killed by a signal); signal 0
+ * when none.
+ *
+ * JSON (jansson): to_json functions return a NEW reference the caller owns
+ * (json_decref); from_json functions BORROW their json_t argument and copy
+ * what they keep. The format is README.md's "Checkpoint schema".
+ */
+#ifndef WM_STATE_RUNSTATE_H
+#define WM_STATE_RUNSTATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "state/lock.h"
+
+enum wm_run_status {
+	WM_RUN_PENDING,
+	WM_RUN_RUNNING,
+	WM_RUN_SUCCEEDED,
+	WM_RUN_FAILED,
+	WM_RUN_CANCELLED,
+	WM_RUN_INTERRUPTED,
+};
+#define WM_RUN_STATUS_COUNT 6
+
+enum wm_task_status {
+	WM_TASK_PENDING,
+	WM_TASK_RUNNING,
+	WM_TASK_SUCCEEDED,
+	WM_TASK_FAILED,
+	WM_TASK_SKIPPED,
+	WM_TASK_CANCELLED,
+};
+#define WM_TASK_STATUS_COUNT 6
+
+/* Names as they appear in JSON ("pending", ...); parse returns -1 if unknown. */
+const char *wm_run_status_name(enum wm_run_status s);
+int wm_run_status_parse(const char *name);
+const char *wm_task_status_name(enum wm_task_status s);
+int wm_task_status_parse(const char *name);
+
+struct wm_decision {
+	long long at_ms;
+	unsigned attempt; /* the attempt it concerns (1-based) */
+	char *what;       /* "retry", "fail", "skip", "circuit-break", "rollback", ... */
+	char *why;        /* human reason */
+};
+
+struct wm_task_state {
+	char *id;
+	enum wm_task_status state;
+	unsigned attempts;       /* attempts started so far */
+	int exit_code;           /* -1: none */
+	int signal;              /* 0: none */
+	long long started_ms;    /* last attempt's start */
+	long long ended_ms;      /* last attempt's end */
+	char *definition_hash;   /* body+attributes+resolved policy, for resume; NULL unknown */
+	char *policy;            /* resolved policy name, NULL unknown */
+	char *limit;             /* limit hit by the last attempt ("timeout", "memory", "pids"), or NULL */
+	char **denied;           /* syscalls denied by seccomp (strv, NULL-terminated or NULL) */
+	size_t n_denied;
+	struct wm_decision *decisions;
+	size_t n_decisions, alloc_decisions;
+	char *out_dir;           /* relative to the run dir ("out/<id>"), NULL none */
+};
+
+struct wm_run_state {
+	char *run_id;
+	char *workflow_path;   /* as given to `wm run` (absolute) */
+	char *workflow_hash;   /* SHA-256 hex of workflow.md */
+	char *name;            /* workflow name */
+	enum wm_run_status state;
+	struct wm_holder orchestrator;
+	long long created_ms, started_ms, ended_ms;
+	struct {
+		uint64_t seq;  /* last audit line written, 0: none */
+		char mac[65];  /* its MAC in hex, "" when seq == 0 */
+	} audit;
+	struct wm_task_state *tasks;
+	size_t n_tasks, alloc_tasks;
+	/* private: open-addressing index id -> task index + 1 */
+	size_t *index_;
+	size_t index_cap_;
+};
+
+struct wm_run_state *wm_run_state_new(const char *run_id);
+void wm_run_state_free(struct wm_run_state *rs);
+
+/* Appends a pending task (copying id); returns its index, or -1 with *err
+ * for a duplicate id. */
+long wm_run_state_add_task(struct wm_run_state *rs, const char *id, struct wm_error **err);
+/* O(1) lookup; NULL / -1 when unknown. */
+struct wm_task_state *wm_run_state_find(const struct wm_run_state *rs, const char *id);
+long wm_run_state_index(const struct wm_run_state *rs, const char *id);
+
+/* Appends a decision to a task (copies the strings). */
+void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned attempt,
+			  const char *what, const char *why);
+/* Adds a denied syscall name once (copied). */
+void wm_task_add_denied(struct wm_task_state *t, const char *syscall);
+/* Counts tasks by state: counts[WM_TASK_*]. */
+void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT]);
+/* The latest time recorded anywhere in the run (for "died at about"). */
+long long wm_run_state_last_event_ms(const struct wm_run_state *rs);
+
+/* JSON of one task (without its id, which is the key in "tasks"). New ref. */
+json_t *wm_task_state_to_json(const struct wm_task_state *t);
+/* Replaces task t's fields by those of obj (borrowed); validates types. */
+int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_error **err);
+
+/*
+ * The whole checkpoint object: {format, version, run_id, ..., tasks{...}}
+ * with "journal_seq": journal_seq (the journal records it covers). New ref.
+ */
+json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq);
+/* Parses a checkpoint object (borrowed). Checks format and version (an
+ * unknown version is an error naming it) and every field's type. */
+struct wm_run_state *wm_run_state_from_json(json_t *obj, uint64_t *journal_seq,
+					    struct wm_error **err);
+
+#define WM_CHECKPOINT_FORMAT "wm-checkpoint"
+#define WM_CHECKPOINT_VERSION 1
+
+#endif
