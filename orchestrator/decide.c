@@ -22,7 +22,7 @@ uint64_t wm_backoff_delay(uint64_t first_ms, unsigned attempt, double jitter)
 	return d > WM_BACKOFF_CAP_MS ? WM_BACKOFF_CAP_MS : d;
 }
 
-static void verdict(struct wm_decision *d, enum wm_verdict v)
+static void verdict(struct wm_action *d, enum wm_verdict v)
 {
 	static const char *const names[] = { "succeed", "retry", "fail", "cancel" };
 
@@ -66,7 +66,7 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 	return true;
 }
 
-void wm_decide(const struct wm_outcome *o, struct wm_decision *d)
+void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 {
 	char cause[200];
 

@@ -41,14 +41,14 @@ enum wm_verdict {
 	WM_VERDICT_CANCEL,
 };
 
-struct wm_decision {
+struct wm_action {
 	enum wm_verdict verdict;
 	uint64_t delay_ms; /* before the retry */
 	const char *what;  /* "succeed", "retry", "fail", "cancel" */
 	char why[256];
 };
 
-void wm_decide(const struct wm_outcome *o, struct wm_decision *d);
+void wm_decide(const struct wm_outcome *o, struct wm_action *d);
 /* The delay before retry number `attempt` (1 = the first retry). */
 uint64_t wm_backoff_delay(uint64_t first_ms, unsigned attempt, double jitter);
 

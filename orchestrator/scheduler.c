@@ -69,14 +69,6 @@ struct wm_sched {
 	bool mask_set;
 };
 
-static const char *const state_names[] = { "pending", "running", "succeeded",
-					   "failed",  "skipped", "cancelled" };
-
-const char *wm_task_state_name(enum wm_task_state s)
-{
-	return state_names[s];
-}
-
 const char *wm_event_name(enum wm_event_type t)
 {
 	static const char *const names[] = {
@@ -203,13 +195,13 @@ static size_t heap_pop(struct wm_sched *s)
 
 /* ---- task ends and their propagation ---- */
 
-static bool finished(enum wm_task_state st)
+static bool finished(enum wm_task_status st)
 {
 	return st == WM_TASK_SUCCEEDED || st == WM_TASK_FAILED || st == WM_TASK_SKIPPED ||
 	       st == WM_TASK_CANCELLED;
 }
 
-static void finish(struct wm_sched *s, size_t task, enum wm_task_state st)
+static void finish(struct wm_sched *s, size_t task, enum wm_task_status st)
 {
 	struct trt *t = &s->t[task];
 
@@ -239,7 +231,7 @@ static void became_ready(struct wm_sched *s, size_t task)
 	char why[300];
 
 	for (size_t k = 0; k < g->n_deps[task]; k++) {
-		enum wm_task_state st = s->t[g->deps[task][k]].info.state;
+		enum wm_task_status st = s->t[g->deps[task][k]].info.state;
 		if (st == WM_TASK_FAILED)
 			failed_dep = true;
 		if (st != WM_TASK_SUCCEEDED && !bad)
@@ -332,7 +324,7 @@ static void start_step(struct wm_sched *s, size_t task)
 }
 
 /* Moves the task to its next state; returns true when this trips the breaker. */
-static bool apply_decision(struct wm_sched *s, size_t task, const struct wm_decision *d)
+static bool apply_decision(struct wm_sched *s, size_t task, const struct wm_action *d)
 {
 	struct trt *t = &s->t[task];
 	bool tripped = false;
@@ -369,7 +361,7 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 	struct trt *t = &s->t[task];
 	struct wm_outcome full = *o;
 	struct wm_event ev = { .type = WM_EV_DECISION, .task = (long)task };
-	struct wm_decision d;
+	struct wm_action d;
 	bool tripped;
 
 	full.cancelled = full.cancelled || t->cancelling;
@@ -381,7 +373,7 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 	t->info.signal = o->signal;
 	if (d.verdict != WM_VERDICT_RETRY)
 		t->info.ended_ms = wall_ms();
-	ev.decision = &d;
+	ev.action = &d;
 	/* The decision event reports the state the task ends in. */
 	tripped = apply_decision(s, task, &d);
 	emit_ev(s, &ev);
@@ -470,9 +462,9 @@ void wm_sched_interrupt(struct wm_sched *s)
 			if (!t->kill_at)
 				t->kill_at = now + grace;
 		} else if (t->phase == PH_WAIT_RETRY) {
-			struct wm_decision d = { .verdict = WM_VERDICT_CANCEL, .what = "cancel",
+			struct wm_action d = { .verdict = WM_VERDICT_CANCEL, .what = "cancel",
 						 .why = "cancelled while waiting to retry" };
-			struct wm_event ev = { .type = WM_EV_DECISION, .task = (long)i, .decision = &d };
+			struct wm_event ev = { .type = WM_EV_DECISION, .task = (long)i, .action = &d };
 
 			s->waiting--;
 			t->cancelling = true;
@@ -794,7 +786,7 @@ static void seed(struct wm_sched *s)
 	settle(s);
 }
 
-int wm_sched_run(struct wm_sched *s, enum wm_run_outcome *outcome, struct wm_error **err)
+int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_error **err)
 {
 	/* Each running task polls a pidfd and maybe a notify fd. */
 	size_t cap = 2 + 2 * (size_t)s->cfg.max_parallel;

@@ -28,17 +28,7 @@
 #include "orchestrator/decide.h"
 #include "orchestrator/workflow.h"
 #include "sandbox/sandbox.h"
-
-enum wm_task_state {
-	WM_TASK_PENDING,
-	WM_TASK_RUNNING,
-	WM_TASK_SUCCEEDED,
-	WM_TASK_FAILED,
-	WM_TASK_SKIPPED,
-	WM_TASK_CANCELLED,
-};
-
-const char *wm_task_state_name(enum wm_task_state s);
+#include "state/runstate.h"
 
 enum wm_event_type {
 	WM_EV_TASK_START,
@@ -63,9 +53,9 @@ struct wm_event {
 	enum wm_event_type type;
 	long task;                 /* index, -1 for run-level events */
 	unsigned attempt;
-	enum wm_task_state state;  /* the task's state after the event */
+	enum wm_task_status state;  /* the task's state after the event */
 	const struct wm_sandbox_result *result; /* TASK_END, ROLLBACK_END */
-	const struct wm_decision *decision;     /* DECISION */
+	const struct wm_action *action;       /* DECISION */
 	const char *detail;        /* skip reason, syscall, limit, rollback text ... */
 	uint64_t ms;               /* duration, delay or SLA as the type says */
 };
@@ -95,7 +85,7 @@ struct wm_sched_config {
 };
 
 struct wm_sched_task_info {
-	enum wm_task_state state;
+	enum wm_task_status state;
 	unsigned attempts;
 	int exit_code;
 	int signal;
@@ -104,18 +94,12 @@ struct wm_sched_task_info {
 	uint64_t peak_memory;
 };
 
-enum wm_run_outcome {
-	WM_RUN_SUCCEEDED,
-	WM_RUN_FAILED,
-	WM_RUN_INTERRUPTED,
-};
-
 struct wm_sched;
 
 struct wm_sched *wm_sched_new(const struct wm_sched_config *cfg);
 /* Marks a task as already succeeded (kept by resume): it will not run. */
 void wm_sched_keep(struct wm_sched *s, size_t task);
-int wm_sched_run(struct wm_sched *s, enum wm_run_outcome *outcome, struct wm_error **err);
+int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_error **err);
 const struct wm_sched_task_info *wm_sched_task(const struct wm_sched *s, size_t task);
 /* Asks a running loop to stop as on SIGTERM (e.g. from a hook). */
 void wm_sched_interrupt(struct wm_sched *s);

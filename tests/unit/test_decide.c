@@ -20,7 +20,7 @@ static struct wm_outcome base(void)
 static void test_success(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	wm_decide(&o, &d);
@@ -32,7 +32,7 @@ static void test_success(void **state)
 static void test_nonzero_retries_then_fails(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	o.exit_code = 3;
@@ -55,7 +55,7 @@ static void test_nonzero_retries_then_fails(void **state)
 static void test_no_retries_configured(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	o.exit_code = 1;
@@ -67,7 +67,7 @@ static void test_no_retries_configured(void **state)
 static void test_timeout_and_signal_are_retried(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	o.retries = 1;
@@ -87,7 +87,7 @@ static void test_timeout_and_signal_are_retried(void **state)
 static void test_denial_and_limits_not_retried(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	o.retries = 5;
@@ -122,7 +122,7 @@ static void test_denial_and_limits_not_retried(void **state)
 static void test_missing_output_and_cancel(void **state)
 {
 	struct wm_outcome o = base();
-	struct wm_decision d;
+	struct wm_action d;
 
 	(void)state;
 	o.missing_output = "report.txt";
