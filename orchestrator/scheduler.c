@@ -63,6 +63,7 @@ struct wm_sched {
 	bool interrupted;
 	bool any_failed;
 	unsigned signals;
+	uint64_t next_tick;
 	struct wm_breaker breaker;
 	int sfd, tfd;
 	sigset_t oldmask;
@@ -75,7 +76,7 @@ const char *wm_event_name(enum wm_event_type t)
 		"task.start",	  "task.end",	     "decision",       "task.retry",
 		"task.skip",	  "seccomp.denied",  "limit.hit",      "sla.breach",
 		"breaker.open",	  "rollback.start",  "rollback.end",   "rollback.manual",
-		"run.interrupt",
+		"run.interrupt",  "tick",
 	};
 	return names[t];
 }
@@ -480,6 +481,10 @@ static void on_timers(struct wm_sched *s)
 	uint64_t now = mono_ms();
 	uint64_t grace = s->cfg.kill_grace_ms ? s->cfg.kill_grace_ms : DEFAULT_KILL_GRACE_MS;
 
+	if (s->cfg.tick_ms && now >= s->next_tick) {
+		s->next_tick = now + s->cfg.tick_ms;
+		emit(s, WM_EV_TICK, -1, NULL, 0);
+	}
 	for (size_t k = s->active_n; k-- > 0;) {
 		size_t i = s->active[k];
 		struct trt *t = &s->t[i];
@@ -512,7 +517,7 @@ static void on_timers(struct wm_sched *s)
 
 static uint64_t next_timer(const struct wm_sched *s)
 {
-	uint64_t next = 0;
+	uint64_t next = s->running ? s->next_tick : 0;
 
 	for (size_t k = 0; k < s->active_n; k++) {
 		const struct trt *t = &s->t[s->active[k]];

@@ -44,6 +44,7 @@ enum wm_event_type {
 	WM_EV_ROLLBACK_END,
 	WM_EV_ROLLBACK_MANUAL,
 	WM_EV_INTERRUPT,
+	WM_EV_TICK, /* every tick_ms while tasks run: for live progress, never recorded */
 };
 
 /* The audit name of an event type, e.g. "task.start". */
@@ -80,6 +81,7 @@ struct wm_sched_config {
 	bool keep_going;
 	bool interactive;      /* ask run/skip/abort on the terminal before each task */
 	uint64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 2000 */
+	uint64_t tick_ms;       /* 0: no WM_EV_TICK */
 	void (*on_event)(void *ctx, const struct wm_event *ev);
 	void *ctx;
 };

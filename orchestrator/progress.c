@@ -1,0 +1,194 @@
+#include "orchestrator/progress.h"
+
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/units.h"
+#include "common/xalloc.h"
+
+#define BAR_WIDTH 20
+
+struct wm_progress {
+	enum wm_progress_mode mode;
+	FILE *out;
+	bool color;
+	bool status_shown;
+	const struct wm_workflow *wf;
+	const struct wm_run_state *rs;
+	long long started_ms;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct wm_progress *wm_progress_new(enum wm_progress_mode mode, FILE *out, bool color,
+				    const struct wm_workflow *wf, const struct wm_run_state *rs)
+{
+	struct wm_progress *p = wm_xcalloc(1, sizeof(*p));
+
+	p->mode = mode;
+	p->out = out;
+	p->color = color && mode == WM_PROGRESS_LIVE;
+	p->wf = wf;
+	p->rs = rs;
+	p->started_ms = now_ms();
+	return p;
+}
+
+void wm_progress_free(struct wm_progress *p)
+{
+	free(p);
+}
+
+static const char *paint(const struct wm_progress *p, const char *event)
+{
+	if (!p->color)
+		return "";
+	if (strstr(event, "fail") || strstr(event, "denied") || strstr(event, "limit") ||
+	    strstr(event, "breaker"))
+		return "\033[31m";
+	if (strstr(event, "retry") || strstr(event, "skip") || strstr(event, "sla") ||
+	    strstr(event, "interrupt"))
+		return "\033[33m";
+	if (strcmp(event, "task.end") == 0)
+		return "\033[32m";
+	return "";
+}
+
+/* The fields a reader wants on one line, in a fixed order. */
+static void describe(struct wm_buf *b, json_t *fields)
+{
+	static const char *const keys[] = { "attempt", "policy", "exit",   "signal", "duration_ms",
+					    "limit",   "what",   "why",    "reason", "syscall",
+					    "delay_ms", "sla_ms", "status" };
+
+	for (size_t i = 0; fields && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(fields, keys[i]); /* borrowed */
+		if (!v || json_is_null(v))
+			continue;
+		if (json_is_string(v))
+			wm_buf_addf(b, " %s=%s", keys[i], json_string_value(v));
+		else if (json_is_integer(v))
+			wm_buf_addf(b, " %s=%lld", keys[i], (long long)json_integer_value(v));
+		else if (json_is_boolean(v))
+			wm_buf_addf(b, " %s=%s", keys[i], json_is_true(v) ? "true" : "false");
+	}
+}
+
+static void clear_status(struct wm_progress *p)
+{
+	if (p->status_shown) {
+		fputs("\r\033[K", p->out);
+		p->status_shown = false;
+	}
+}
+
+void wm_progress_event(struct wm_progress *p, const char *event, const char *task,
+		       json_t *fields)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	char stamp[16];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (p->mode == WM_PROGRESS_JSON) {
+		json_t *o = fields ? json_deep_copy(fields) : json_object(); /* new ref */
+		wm_autofree char *ts = NULL;
+		char *line;
+
+		json_object_set_new(o, "event", json_string(event));
+		json_object_set_new(o, "task", task ? json_string(task) : json_null());
+		json_object_set_new(o, "ts_ms", json_integer(now_ms()));
+		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		fprintf(p->out, "%s\n", line);
+		free(line);
+		json_decref(o);
+		fflush(p->out);
+		return;
+	}
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	wm_buf_addf(&b, "%s %s%-15s%s %s", stamp, paint(p, event), event, p->color ? "\033[0m" : "",
+		    task ? task : "-");
+	describe(&b, fields);
+	clear_status(p);
+	fprintf(p->out, "%s\n", b.data);
+	wm_buf_release(&b);
+	if (p->mode == WM_PROGRESS_LIVE)
+		wm_progress_tick(p);
+	fflush(p->out);
+}
+
+static unsigned term_width(const struct wm_progress *p)
+{
+	struct winsize ws;
+
+	if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+void wm_progress_tick(struct wm_progress *p)
+{
+	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
+	size_t total = p->rs->n_tasks, done, filled;
+	struct wm_buf b = WM_BUF_INIT;
+	long long now = now_ms();
+	unsigned width;
+
+	if (p->mode != WM_PROGRESS_LIVE)
+		return;
+	wm_run_state_count(p->rs, counts);
+	done = counts[WM_TASK_SUCCEEDED] + counts[WM_TASK_FAILED] + counts[WM_TASK_SKIPPED] +
+	       counts[WM_TASK_CANCELLED];
+	filled = total ? done * BAR_WIDTH / total : BAR_WIDTH;
+	wm_buf_addch(&b, '[');
+	for (size_t i = 0; i < BAR_WIDTH; i++)
+		wm_buf_addch(&b, i < filled ? '#' : '.');
+	wm_buf_addf(&b, "] %zu/%zu done, %zu failed, %llds", done, total, counts[WM_TASK_FAILED],
+		    (now - p->started_ms) / 1000);
+	for (size_t i = 0; i < p->rs->n_tasks; i++) {
+		const struct wm_task_state *t = &p->rs->tasks[i];
+		if (t->state == WM_TASK_RUNNING && t->started_ms)
+			wm_buf_addf(&b, " | %s %llds", t->id, (now - t->started_ms) / 1000);
+	}
+	width = term_width(p);
+	if (b.len > width - 1)
+		wm_buf_setlen(&b, width - 1);
+	fprintf(p->out, "\r\033[K%s", b.data);
+	p->status_shown = true;
+	wm_buf_release(&b);
+	fflush(p->out);
+}
+
+void wm_progress_summary(struct wm_progress *p, enum wm_run_status outcome)
+{
+	size_t w = 4;
+
+	if (p->mode == WM_PROGRESS_JSON)
+		return;
+	clear_status(p);
+	for (size_t i = 0; i < p->rs->n_tasks; i++)
+		if (strlen(p->rs->tasks[i].id) > w)
+			w = strlen(p->rs->tasks[i].id);
+	fprintf(p->out, "\n%-*s  %-9s  %8s  %s\n", (int)w, "TASK", "STATE", "ATTEMPTS", "DURATION");
+	for (size_t i = 0; i < p->rs->n_tasks; i++) {
+		const struct wm_task_state *t = &p->rs->tasks[i];
+		wm_autofree char *dur = NULL;
+
+		if (t->started_ms && t->ended_ms >= t->started_ms)
+			dur = wm_format_duration((uint64_t)(t->ended_ms - t->started_ms));
+		fprintf(p->out, "%-*s  %-9s  %8u  %s\n", (int)w, t->id, wm_task_status_name(t->state),
+			t->attempts, dur ? dur : "-");
+	}
+	fprintf(p->out, "\nrun %s %s\n", p->rs->run_id, wm_run_status_name(outcome));
+	fflush(p->out);
+}
