@@ -1,0 +1,531 @@
+#include "orchestrator/runner.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/policy_search.h"
+#include "orchestrator/progress.h"
+#include "orchestrator/scheduler.h"
+#include "state/audit.h"
+#include "state/lock.h"
+#include "state/rundir.h"
+#include "state/store.h"
+
+#define DEFAULT_POLICY "standard"
+#define TICK_MS 500
+
+/* ---- preparing ---- */
+
+static char *resolve_workspace(const char *path, const char *given, struct wm_error **err)
+{
+	char buf[PATH_MAX];
+
+	if (given) {
+		if (!realpath(given, buf))
+			return wm_error_set(err, errno, "workspace `%s`", given), NULL;
+		return wm_xstrdup(buf);
+	}
+	if (!realpath(path, buf))
+		return wm_error_set(err, errno, "workflow `%s`", path), NULL;
+	return wm_xstrdup(dirname(buf));
+}
+
+/* The policy a task runs under: its own, else --policy, else the front
+ * matter's, else standard. */
+static const char *task_policy_name(const struct wm_workflow *wf, const struct wm_task *t,
+				    const struct wm_run_options *o)
+{
+	if (t->policy)
+		return t->policy;
+	if (o->policy)
+		return o->policy;
+	return wf->policy ? wf->policy : DEFAULT_POLICY;
+}
+
+static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
+			    struct wm_diags *diags)
+{
+	const struct wm_workflow *wf = p->wf;
+	size_t n = wf->n_tasks;
+
+	p->policy = wm_xcalloc(n ? n : 1, sizeof(*p->policy));
+	p->policy_hash = wm_xcalloc(n + 1, sizeof(*p->policy_hash));
+	p->def_hash = wm_xcalloc(n + 1, sizeof(*p->def_hash));
+	for (size_t i = 0; i < n; i++) {
+		const struct wm_task *t = &wf->tasks[i];
+		const char *name = task_policy_name(wf, t, o);
+		struct wm_loc loc = t->policy ? t->policy_loc : wf->policy_loc;
+
+		p->policy[i] = wm_policy_set_get(p->set, name);
+		if (!p->policy[i]) {
+			if (!t->policy && o->policy)
+				wm_diags_error(diags, "command line", 0, 0, "unknown policy '%s'", name);
+			else
+				wm_diags_error(diags, wf->path, loc.line, loc.col,
+					       "task '%s': unknown policy '%s'", t->id, name);
+			continue;
+		}
+		p->policy_hash[i] = wm_policy_hash(p->policy[i]);
+		p->def_hash[i] = wm_task_definition_hash(t, p->policy_hash[i]);
+	}
+	return diags->n_errors ? -1 : 0;
+}
+
+int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
+	       struct wm_diags *diags, struct wm_error **err)
+{
+	memset(p, 0, sizeof(*p));
+	if (wm_workflow_load(path, &p->wf, diags, err) < 0)
+		return -1;
+	if (wm_dag_build(p->wf, &p->dag, diags) < 0)
+		goto fail;
+	p->workspace = resolve_workspace(path, o->workspace, err);
+	if (!p->workspace)
+		goto fail;
+	p->set = wm_policy_search_load(o->policies_file, p->wf->policies_file, diags, err);
+	if (!p->set)
+		goto fail;
+	if (resolve_policies(p, o, diags) < 0)
+		goto fail;
+	return 0;
+fail:
+	wm_prepared_release(p);
+	return -1;
+}
+
+int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err)
+{
+	size_t n = p->wf->n_tasks;
+	const struct wm_policy **seen = wm_xcalloc(n ? n : 1, sizeof(*seen));
+
+	p->profiles = wm_xcalloc(n ? n : 1, sizeof(*p->profiles));
+	p->profile = wm_xcalloc(n ? n : 1, sizeof(*p->profile));
+	/* One profile (one compiled seccomp filter) per distinct policy. */
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < p->n_profiles && seen[k] != p->policy[i]; k++)
+			;
+		if (k == p->n_profiles) {
+			if (wm_sandbox_profile_new(p->policy[i], &p->profiles[k], err) < 0) {
+				free(seen);
+				return wm_error_wrap(err, "policy '%s'", p->policy[i]->name);
+			}
+			seen[k] = p->policy[i];
+			p->n_profiles++;
+		}
+		p->profile[i] = p->profiles[k];
+	}
+	free(seen);
+	return 0;
+}
+
+void wm_prepared_release(struct wm_prepared *p)
+{
+	for (size_t i = 0; i < p->n_profiles; i++)
+		wm_sandbox_profile_free(p->profiles[i]);
+	free(p->profiles);
+	free(p->profile);
+	wm_strv_free(p->policy_hash);
+	wm_strv_free(p->def_hash);
+	free(p->policy);
+	wm_policy_set_free(p->set);
+	wm_dag_free(p->dag);
+	wm_workflow_free(p->wf);
+	free(p->workspace);
+	memset(p, 0, sizeof(*p));
+}
+
+void wm_print_dry_run(const struct wm_prepared *p, FILE *out)
+{
+	const size_t *order = wm_dag_order(p->dag);
+
+	fprintf(out, "dry run of '%s': %zu tasks, nothing is executed\n", p->wf->name,
+		p->wf->n_tasks);
+	for (size_t k = 0; k < p->wf->n_tasks; k++) {
+		size_t i = order[k];
+		const struct wm_task *t = &p->wf->tasks[i];
+
+		fprintf(out, "%4zu. %-24s policy=%s%s", k + 1, t->id, p->policy[i]->name,
+			t->body.lang ? "" : " (join)");
+		for (size_t d = 0; t->depends && t->depends[d]; d++)
+			fprintf(out, "%s%s", d ? "," : " after ", t->depends[d]);
+		fputc('\n', out);
+	}
+}
+
+/* ---- executing ---- */
+
+struct exec {
+	const struct wm_prepared *p;
+	struct wm_run_target *t;
+	struct wm_run_state *rs;
+	struct wm_audit *audit;
+	struct wm_store *store;
+	struct wm_progress *progress;
+	struct wm_sched *sched;
+	struct wm_error *err; /* the first recording failure: the run stops on it */
+};
+
+static json_t *namespaces_json(const struct wm_policy *pol)
+{
+	json_t *a = json_array(); /* new ref */
+
+	if (geteuid() != 0 || pol->user_namespace)
+		json_array_append_new(a, json_string("user"));
+	json_array_append_new(a, json_string("pid"));
+	json_array_append_new(a, json_string("mount"));
+	json_array_append_new(a, json_string("ipc"));
+	json_array_append_new(a, json_string("uts"));
+	json_array_append_new(a, json_string("cgroup"));
+	if (pol->network != WM_NET_HOST)
+		json_array_append_new(a, json_string("net"));
+	return a;
+}
+
+static void result_fields(json_t *f, const struct wm_sandbox_result *r)
+{
+	json_t *denied = json_array();
+
+	json_object_set_new(f, "exit", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(f, "signal", json_integer(r->signal));
+	json_object_set_new(f, "status", json_integer(r->status));
+	json_object_set_new(f, "duration_ms", json_integer((json_int_t)r->duration_ms));
+	json_object_set_new(f, "peak_memory", json_integer((json_int_t)r->peak_memory));
+	json_object_set_new(f, "limit", r->limit != WM_LIMIT_NONE ? json_string(wm_limit_name(r->limit))
+								  : json_null());
+	for (size_t i = 0; r->denied && r->denied[i]; i++)
+		json_array_append_new(denied, json_string(r->denied[i]));
+	json_object_set_new(f, "denied", denied);
+	if (r->setup_error)
+		json_object_set_new(f, "setup_error", json_string(r->setup_error));
+}
+
+/* The fields an event records in the audit log and shows with --json. New ref. */
+static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
+{
+	json_t *f = json_object();
+	const struct wm_policy *pol = ev->task >= 0 ? x->p->policy[ev->task] : NULL;
+
+	if (ev->task >= 0 && ev->type != WM_EV_TASK_SKIP)
+		json_object_set_new(f, "attempt", json_integer(ev->attempt));
+	switch (ev->type) {
+	case WM_EV_TASK_START:
+		json_object_set_new(f, "policy", json_string(pol->name));
+		json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[ev->task]));
+		json_object_set_new(f, "namespaces", namespaces_json(pol));
+		break;
+	case WM_EV_TASK_END:
+	case WM_EV_ROLLBACK_END:
+		result_fields(f, ev->result);
+		break;
+	case WM_EV_DECISION:
+		json_object_set_new(f, "what", json_string(ev->action->what));
+		json_object_set_new(f, "why", json_string(ev->action->why));
+		json_object_set_new(f, "state", json_string(wm_task_status_name(ev->state)));
+		break;
+	case WM_EV_TASK_RETRY:
+		json_object_set_new(f, "delay_ms", json_integer((json_int_t)ev->ms));
+		json_object_set_new(f, "why", json_string(ev->detail));
+		break;
+	case WM_EV_SECCOMP_DENIED:
+		json_object_set_new(f, "syscall", json_string(ev->detail));
+		json_object_set_new(f, "policy", json_string(pol->name));
+		break;
+	case WM_EV_LIMIT_HIT:
+		json_object_set_new(f, "limit", json_string(ev->detail));
+		break;
+	case WM_EV_SLA_BREACH:
+		json_object_set_new(f, "sla_ms", json_integer((json_int_t)ev->ms));
+		break;
+	case WM_EV_ROLLBACK_MANUAL:
+		json_object_set_new(f, "script", json_string(ev->detail));
+		break;
+	case WM_EV_TASK_SKIP:
+	case WM_EV_BREAKER:
+	case WM_EV_INTERRUPT:
+		json_object_set_new(f, "reason", json_string(ev->detail ? ev->detail : ""));
+		break;
+	case WM_EV_ROLLBACK_START:
+	case WM_EV_TICK:
+		break;
+	}
+	return f;
+}
+
+/* Mirrors the scheduler's view of a task into the recorded run state. */
+static void sync_task(struct exec *x, const struct wm_event *ev)
+{
+	const struct wm_sched_task_info *info = wm_sched_task(x->sched, (size_t)ev->task);
+	struct wm_task_state *ts = &x->rs->tasks[ev->task];
+	long long now = wm_state_now_ms();
+
+	ts->state = info->state;
+	ts->attempts = info->attempts;
+	ts->exit_code = info->exit_code;
+	ts->signal = info->signal;
+	ts->started_ms = (long long)info->started_ms;
+	ts->ended_ms = (long long)info->ended_ms;
+	switch (ev->type) {
+	case WM_EV_DECISION:
+		wm_task_add_decision(ts, now, ev->attempt, ev->action->what, ev->action->why);
+		break;
+	case WM_EV_TASK_SKIP:
+		wm_task_add_decision(ts, now, ev->attempt, "skip", ev->detail);
+		break;
+	case WM_EV_SECCOMP_DENIED:
+		wm_task_add_denied(ts, ev->detail);
+		break;
+	case WM_EV_LIMIT_HIT:
+		free(ts->limit);
+		ts->limit = wm_xstrdup(ev->detail);
+		break;
+	case WM_EV_TASK_START:
+		free(ts->limit);
+		ts->limit = NULL;
+		break;
+	default:
+		break;
+	}
+}
+
+static void fail_recording(struct exec *x, struct wm_error *e)
+{
+	if (!x->err) {
+		x->err = e;
+		/* Nothing more may run without a durable record of it. */
+		wm_sched_interrupt(x->sched);
+	} else {
+		wm_error_free(e);
+	}
+}
+
+static int audit_event(struct exec *x, const char *task, const char *event, json_t *fields)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_audit_append(x->audit, task, event, fields, &e) < 0) {
+		fail_recording(x, e);
+		return -1;
+	}
+	x->rs->audit.seq = wm_audit_seq(x->audit);
+	snprintf(x->rs->audit.mac, sizeof(x->rs->audit.mac), "%s", wm_audit_mac(x->audit));
+	return 0;
+}
+
+static bool is_boundary(enum wm_event_type t)
+{
+	return t == WM_EV_TASK_START || t == WM_EV_DECISION || t == WM_EV_TASK_SKIP ||
+	       t == WM_EV_ROLLBACK_END || t == WM_EV_INTERRUPT || t == WM_EV_BREAKER;
+}
+
+static void on_event(void *ctx, const struct wm_event *ev)
+{
+	struct exec *x = ctx;
+	const char *name = wm_event_name(ev->type);
+	const char *task = ev->task >= 0 ? x->p->wf->tasks[ev->task].id : NULL;
+	struct wm_error *e = NULL;
+	json_t *fields;
+
+	if (ev->type == WM_EV_TICK) {
+		wm_progress_tick(x->progress);
+		return;
+	}
+	if (ev->task >= 0)
+		sync_task(x, ev);
+	fields = event_fields(x, ev);
+	audit_event(x, task, name, fields);
+	wm_progress_event(x->progress, name, task, fields);
+	json_decref(fields);
+	if (!is_boundary(ev->type) || x->err)
+		return;
+	/* A task boundary: the record is on disk before anything else starts. */
+	if (wm_audit_flush(x->audit, &e) < 0 || wm_store_record(x->store, ev->task, name, &e) < 0)
+		fail_recording(x, e);
+}
+
+static unsigned parallelism(const struct wm_prepared *p, const struct wm_run_options *o)
+{
+	long cpus;
+
+	if (o->jobs)
+		return o->jobs;
+	if (p->wf->max_parallel)
+		return p->wf->max_parallel;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 0 ? (unsigned)cpus : 1;
+}
+
+static json_t *ids_where(const struct wm_prepared *p, const bool *keep, bool kept)
+{
+	json_t *a = json_array(); /* new ref */
+
+	for (size_t i = 0; i < p->wf->n_tasks; i++)
+		if ((keep && keep[i]) == kept)
+			json_array_append_new(a, json_string(p->wf->tasks[i].id));
+	return a;
+}
+
+static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsigned jobs)
+{
+	json_t *f = json_object();
+
+	json_object_set_new(f, "workflow", json_string(x->rs->workflow_path));
+	json_object_set_new(f, "workflow_hash", json_string(x->rs->workflow_hash));
+	json_object_set_new(f, "tasks", json_integer((json_int_t)x->p->wf->n_tasks));
+	json_object_set_new(f, "max_parallel", json_integer(jobs));
+	json_object_set_new(f, "keep_going", json_boolean(o->keep_going || x->p->wf->keep_going));
+	json_object_set_new(f, "pid", json_integer(getpid()));
+	if (x->t->resumed) {
+		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
+		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));
+	}
+	audit_event(x, NULL, x->t->resumed ? "run.resume" : "run.start", f);
+	wm_progress_event(x->progress, x->t->resumed ? "run.resume" : "run.start", NULL, f);
+	json_decref(f);
+}
+
+static void audit_run_end(struct exec *x)
+{
+	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
+	json_t *f = json_object(), *by = json_object();
+
+	wm_run_state_count(x->rs, counts);
+	for (int s = 0; s < WM_TASK_STATUS_COUNT; s++)
+		json_object_set_new(by, wm_task_status_name((enum wm_task_status)s),
+				    json_integer((json_int_t)counts[s]));
+	json_object_set_new(f, "state", json_string(wm_run_status_name(x->rs->state)));
+	json_object_set_new(f, "tasks", by);
+	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
+	audit_event(x, NULL, "run.end", f);
+	wm_progress_event(x->progress, "run.end", NULL, f);
+	json_decref(f);
+}
+
+static enum wm_progress_mode progress_mode(const struct wm_run_options *o)
+{
+	if (o->json)
+		return WM_PROGRESS_JSON;
+	return isatty(STDOUT_FILENO) ? WM_PROGRESS_LIVE : WM_PROGRESS_PLAIN;
+}
+
+static int open_recording(struct exec *x, struct wm_error **err)
+{
+	unsigned char key[WM_AUDIT_KEY_LEN];
+	wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_AUDIT);
+	wm_autofree char *warning = NULL;
+
+	if (wm_audit_key_load(x->t->state_dir, true, key, err) < 0)
+		return -1;
+	x->audit = wm_audit_open(path, x->t->run_id, key, &warning, err);
+	explicit_bzero(key, sizeof(key));
+	if (!x->audit)
+		return -1;
+	if (warning) {
+		json_t *f = json_pack("{s:s}", "problem", warning);
+		fprintf(stderr, "wm: warning: %s\n", warning);
+		audit_event(x, NULL, "checkpoint.error", f);
+		json_decref(f);
+	}
+	x->rs->state = WM_RUN_RUNNING;
+	if (!x->rs->started_ms)
+		x->rs->started_ms = wm_state_now_ms();
+	x->rs->ended_ms = 0;
+	wm_holder_release(&x->rs->orchestrator);
+	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
+		return -1;
+	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);
+	return x->store ? 0 : -1;
+}
+
+static void close_recording(struct exec *x)
+{
+	wm_store_close(x->store);
+	wm_audit_close(x->audit);
+	wm_progress_free(x->progress);
+	wm_sched_free(x->sched);
+	wm_error_free(x->err);
+}
+
+static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned jobs,
+			struct wm_sched_config *cfg)
+{
+	const struct wm_prepared *p = x->p;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->wf = p->wf;
+	wm_dag_graph(p->dag, &cfg->graph);
+	cfg->profiles = p->profile;
+	cfg->policies = p->policy;
+	cfg->paths.run_id = x->t->run_id;
+	cfg->paths.run_dir = x->t->run_dir;
+	cfg->paths.workspace = p->workspace;
+	cfg->paths.cli_env = o->cli_env;
+	cfg->max_parallel = jobs;
+	cfg->keep_going = o->keep_going || p->wf->keep_going;
+	cfg->interactive = o->interactive;
+	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE ? TICK_MS : 0;
+	cfg->on_event = on_event;
+	cfg->ctx = x;
+}
+
+static int exit_code_for(enum wm_run_status s)
+{
+	switch (s) {
+	case WM_RUN_SUCCEEDED:
+		return WM_EXIT_OK;
+	case WM_RUN_INTERRUPTED:
+	case WM_RUN_CANCELLED:
+		return WM_EXIT_INTERRUPTED;
+	default:
+		return WM_EXIT_FAILED;
+	}
+}
+
+int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
+		      const struct wm_run_options *o, struct wm_run_target *t,
+		      struct wm_error **err)
+{
+	struct exec x = { .p = p, .t = t, .rs = t->rs };
+	unsigned jobs = parallelism(p, o);
+	struct wm_sched_config cfg;
+	enum wm_run_status outcome = WM_RUN_FAILED;
+	int rc = -1;
+
+	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
+	if (open_recording(&x, err) < 0)
+		goto out;
+	audit_run_start(&x, o, jobs);
+	fill_config(&x, o, jobs, &cfg);
+	x.sched = wm_sched_new(&cfg);
+	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)
+		if (t->keep[i])
+			wm_sched_keep(x.sched, i);
+	if (wm_sched_run(x.sched, &outcome, err) < 0)
+		goto out;
+	t->rs->state = outcome;
+	t->rs->ended_ms = wm_state_now_ms();
+	audit_run_end(&x);
+	if (wm_audit_flush(x.audit, err) < 0 || wm_store_checkpoint(x.store, err) < 0)
+		goto out;
+	wm_progress_summary(x.progress, outcome);
+	if (x.err) {
+		/* The run stopped because its state could not be recorded. */
+		*err = x.err;
+		x.err = NULL;
+		wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`", t->run_id,
+			      t->run_id);
+		goto out;
+	}
+	rc = exit_code_for(outcome);
+out:
+	close_recording(&x);
+	return rc;
+}

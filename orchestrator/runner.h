@@ -1,0 +1,80 @@
+/*
+ * runner.h - what `wm run` and `wm resume` share.
+ *
+ * wm_prepare() turns a workflow file into something runnable: parsed and
+ * planned (every diagnostic into `diags`), each task's policy resolved from
+ * the policy search order (--policies, front matter `policies`,
+ * $XDG_CONFIG_HOME/wm/policies.yaml, built-ins), its policy hash and its
+ * definition hash (resume compares them) computed. wm_prepare_profiles()
+ * then compiles one sandbox profile per distinct policy.
+ *
+ * wm_runner_execute() runs a prepared workflow in an existing, locked run
+ * directory: it records every event in the run state, the journal (durable
+ * before the next task starts), the audit log, and shows progress. It
+ * returns the exit code of SPEC.md section 2 (0, 1 or 130), or -1 with *err.
+ */
+#ifndef WM_ORCHESTRATOR_RUNNER_H
+#define WM_ORCHESTRATOR_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/diag.h"
+#include "common/error.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/workflow.h"
+#include "policies/policies.h"
+#include "sandbox/sandbox.h"
+#include "state/runstate.h"
+
+struct wm_run_options {
+	unsigned jobs;             /* -j; 0: max_parallel, else the number of CPUs */
+	const char *policy;        /* --policy: default for tasks that name none */
+	const char *policies_file; /* --policies */
+	char **cli_env;            /* -e KEY=VALUE (strv) */
+	const char *workspace;     /* --workspace; NULL: the workflow's directory */
+	bool keep_going;
+	bool dry_run;
+	bool interactive;
+	bool detach;
+	bool json;
+	bool force;                /* resume: rerun even if nothing changed */
+};
+
+struct wm_prepared {
+	struct wm_workflow *wf;
+	struct wm_dag *dag;
+	struct wm_policy_set *set;
+	char *workspace;                    /* absolute */
+	const struct wm_policy **policy;    /* per task, borrowed from set */
+	char **policy_hash;                 /* per task */
+	char **def_hash;                    /* per task: body, attributes, policy hash */
+	struct wm_sandbox_profile **profiles; /* per distinct policy, owned */
+	const struct wm_sandbox_profile **profile; /* per task, borrowed from profiles */
+	size_t n_profiles;
+};
+
+int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
+	       struct wm_diags *diags, struct wm_error **err);
+int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err);
+void wm_prepared_release(struct wm_prepared *p);
+
+/* Prints what would run, in order, with each task's resolved policy. */
+void wm_print_dry_run(const struct wm_prepared *p, FILE *out);
+
+struct wm_run_target {
+	const char *run_id;
+	const char *run_dir;
+	const char *state_dir;
+	struct wm_run_state *rs; /* tasks in workflow order; borrowed */
+	uint64_t journal_seq;    /* last journal record already on disk */
+	bool resumed;
+	const bool *keep;        /* per task: kept from the earlier run (resume); NULL: none */
+};
+
+int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
+		      const struct wm_run_options *o, struct wm_run_target *t,
+		      struct wm_error **err);
+
+#endif
