@@ -137,6 +137,12 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
 struct wm_run_state *wm_run_state_from_json(json_t *obj, uint64_t *journal_seq,
 					    struct wm_error **err);
 
+/* The run's small mutable part, as carried by every journal record:
+ * {"state", "started_ms", "ended_ms", "audit": {"last_seq", "last_mac"}}.
+ * run_json returns a new ref; apply borrows obj. */
+json_t *wm_run_state_run_json(const struct wm_run_state *rs);
+int wm_run_state_apply_run_json(struct wm_run_state *rs, json_t *obj, struct wm_error **err);
+
 #define WM_CHECKPOINT_FORMAT "wm-checkpoint"
 #define WM_CHECKPOINT_VERSION 1
 
