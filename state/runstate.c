@@ -49,7 +49,7 @@ struct wm_run_state *wm_run_state_new(const char *run_id)
 	return rs;
 }
 
-static void task_release(struct wm_task_state *t)
+void wm_task_state_release(struct wm_task_state *t)
 {
 	free(t->id);
 	free(t->definition_hash);
@@ -62,6 +62,7 @@ static void task_release(struct wm_task_state *t)
 	}
 	free(t->decisions);
 	free(t->out_dir);
+	memset(t, 0, sizeof(*t));
 }
 
 void wm_run_state_free(struct wm_run_state *rs)
@@ -69,7 +70,7 @@ void wm_run_state_free(struct wm_run_state *rs)
 	if (!rs)
 		return;
 	for (size_t i = 0; i < rs->n_tasks; i++)
-		task_release(&rs->tasks[i]);
+		wm_task_state_release(&rs->tasks[i]);
 	free(rs->tasks);
 	free(rs->index_);
 	free(rs->run_id);
@@ -351,8 +352,7 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
 	{
 		char *id = wm_steal(&t->id);
 
-		task_release(t);
-		memset(t, 0, sizeof(*t));
+		wm_task_state_release(t);
 		t->id = id;
 	}
 	t->state = (enum wm_task_status)s;

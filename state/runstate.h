@@ -112,6 +112,8 @@ long wm_run_state_add_task(struct wm_run_state *rs, const char *id, struct wm_er
 struct wm_task_state *wm_run_state_find(const struct wm_run_state *rs, const char *id);
 long wm_run_state_index(const struct wm_run_state *rs, const char *id);
 
+/* Frees a task's strings and arrays (id included) and zeroes it. */
+void wm_task_state_release(struct wm_task_state *t);
 /* Appends a decision to a task (copies the strings). */
 void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned attempt,
 			  const char *what, const char *why);
