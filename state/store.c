@@ -52,14 +52,11 @@ int wm_store_load(const char *run_dir, struct wm_state_loaded *out, struct wm_er
 
 		out->rs = wm_checkpoint_read(prev, &seq, &e2);
 		if (!out->rs) {
-			if (e1->errnum == ENOENT && stat(prev, &st) < 0) {
-				wm_error_free(e2);
-				*err = e1;
-				wm_error_wrap(err, "run has no checkpoint");
-				return -1;
-			}
-			wm_error_setx(err, WM_EXIT_FAILED, "no usable checkpoint: %s; previous: %s",
-				      e1->msg, e2->msg);
+			if (e1->errnum == ENOENT && stat(prev, &st) < 0)
+				wm_error_set(err, ENOENT, "run has no checkpoint `%s`", cur);
+			else
+				wm_error_set(err, 0, "no usable checkpoint: %s; previous: %s",
+					     e1->msg, e2->msg);
 			wm_error_free(e1);
 			wm_error_free(e2);
 			return -1;
