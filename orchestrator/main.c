@@ -19,7 +19,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json]",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", NULL, "resume RUN_ID [-j N] [--force]", "finish a run whose orchestrator died" },
-	{ "plan", NULL, "plan FILE [--format text|dot|json]", "validate a workflow and show its DAG" },
+	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json]", "validate a workflow and show its DAG" },
 	{ "status", NULL, "status [RUN_ID] [--json]", "show one run (default: the newest)" },
 	{ "list", NULL, "list [--json]", "list runs, newest first" },
 	{ "orphans", NULL, "orphans [--json]", "list runs whose orchestrator died" },

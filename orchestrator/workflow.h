@@ -22,6 +22,8 @@
 #include "common/diag.h"
 #include "common/error.h"
 
+struct wm_idmap;
+
 struct wm_loc {
 	unsigned line, col;
 };
@@ -98,6 +100,8 @@ struct wm_workflow {
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
+
+	struct wm_idmap *index; /* id -> task index, for wm_workflow_find() */
 };
 
 int wm_workflow_parse(const char *path, const char *text, size_t len, struct wm_workflow **out,
@@ -107,5 +111,37 @@ int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags
 void wm_workflow_free(struct wm_workflow *wf);
 /* Index of the task with this id, or -1. */
 long wm_workflow_find(const struct wm_workflow *wf, const char *id);
+
+/* wm_workflow_parse() followed by the dependency checks of dag.c, as
+ * wm_workflow_load() does for a file: every error of the text is reported. */
+int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
+			      struct wm_workflow **out, struct wm_diags *diags);
+
+/* The heading-to-id rule: lower case, every run of characters other than
+ * [a-z0-9] becomes one '-', none at either end. Caller frees. */
+char *wm_workflow_slug(const char *title);
+
+/* The policy a task runs under by name: its own, else the workflow's, else
+ * "standard". Borrowed. */
+const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t);
+
+/* Names of enum values as written in workflows ("high", "failure", "auto"). */
+const char *wm_priority_name(enum wm_priority p);
+const char *wm_condition_name(enum wm_condition c);
+const char *wm_rollback_name(enum wm_rollback_mode m);
+
+/* Hex SHA-256 of a task's definition: id, dependencies, every attribute,
+ * body and rollback (language, interpreter argv, text) and `policy_hash`
+ * (the resolved policy's hash; NULL counts as ""). Equal definitions hash
+ * equal; any change changes it. Resume uses it to spot edited tasks.
+ * Caller frees. */
+char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash);
+
+/* Reports, as errors at the place they are written, policy names for which
+ * known(name, ctx) is false: each task's `policy` attribute and the front
+ * matter's `policy`. */
+void wm_workflow_check_policies(const struct wm_workflow *wf,
+				bool (*known)(const char *name, void *ctx), void *ctx,
+				struct wm_diags *d);
 
 #endif

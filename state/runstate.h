@@ -112,6 +112,8 @@ long wm_run_state_add_task(struct wm_run_state *rs, const char *id, struct wm_er
 struct wm_task_state *wm_run_state_find(const struct wm_run_state *rs, const char *id);
 long wm_run_state_index(const struct wm_run_state *rs, const char *id);
 
+/* Frees a task's strings and arrays (id included) and zeroes it. */
+void wm_task_state_release(struct wm_task_state *t);
 /* Appends a decision to a task (copies the strings). */
 void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned attempt,
 			  const char *what, const char *why);
@@ -136,6 +138,12 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
  * unknown version is an error naming it) and every field's type. */
 struct wm_run_state *wm_run_state_from_json(json_t *obj, uint64_t *journal_seq,
 					    struct wm_error **err);
+
+/* The run's small mutable part, as carried by every journal record:
+ * {"state", "started_ms", "ended_ms", "audit": {"last_seq", "last_mac"}}.
+ * run_json returns a new ref; apply borrows obj. */
+json_t *wm_run_state_run_json(const struct wm_run_state *rs);
+int wm_run_state_apply_run_json(struct wm_run_state *rs, json_t *obj, struct wm_error **err);
 
 #define WM_CHECKPOINT_FORMAT "wm-checkpoint"
 #define WM_CHECKPOINT_VERSION 1

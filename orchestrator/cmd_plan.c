@@ -1,0 +1,254 @@
+/*
+ * cmd_plan.c - `wm plan FILE [--format text|dot|json]`: validate a workflow
+ * and show its DAG in execution order. Runs nothing.
+ *
+ * Diagnostics go to stderr (exit 2 when any is an error); the plan goes to
+ * stdout. The JSON shape ("format": "wm-plan", "version": 1) is documented
+ * in README.md, "Workflow reference".
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/units.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/workflow.h"
+
+enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
+
+static void print_duration(FILE *f, const char *label, uint64_t ms)
+{
+	wm_autofree char *d = NULL;
+
+	if (!ms)
+		return;
+	d = wm_format_duration(ms);
+	fprintf(f, "  %s %s", label, d);
+}
+
+static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+{
+	fprintf(f, "workflow %s (%s): %zu task%s, policy %s, max_parallel %u%s\n", wf->name,
+		wf->path, wf->n_tasks, wf->n_tasks == 1 ? "" : "s", wm_task_policy(wf, NULL),
+		wf->max_parallel, wf->max_parallel ? "" : " (CPUs)");
+	for (size_t k = 0; k < g->n; k++) {
+		const struct wm_task *t = &wf->tasks[g->order[k]];
+		const size_t *deps = wm_dag_deps(g, g->order[k]);
+
+		fprintf(f, "%3zu. %s", k + 1, t->id);
+		if (!t->body.lang)
+			fputs(" (join)", f);
+		fprintf(f, "\n     policy %s", wm_task_policy(wf, t));
+		print_duration(f, "timeout", t->timeout_ms);
+		fprintf(f, "  retries %u", t->retries);
+		if (t->priority != WM_PRIO_MEDIUM)
+			fprintf(f, "  priority %s", wm_priority_name(t->priority));
+		if (t->condition != WM_COND_SUCCESS)
+			fprintf(f, "  condition %s", wm_condition_name(t->condition));
+		if (t->rollback.lang)
+			fputs("  rollback", f);
+		fputc('\n', f);
+		if (wm_dag_n_deps(g, g->order[k])) {
+			fputs("     after", f);
+			for (size_t e = 0; e < wm_dag_n_deps(g, g->order[k]); e++)
+				fprintf(f, "%s %s", e ? "," : "", wf->tasks[deps[e]].id);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void dot_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+{
+	fputs("digraph ", f);
+	dot_quoted(f, wf->name);
+	fputs(" {\n\trankdir=LR;\n\tnode [shape=box];\n", f);
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		const struct wm_task *t = &wf->tasks[i];
+		wm_autofree char *label = NULL;
+
+		label = wm_xasprintf("%s\n%s", t->id, wm_task_policy(wf, t));
+		fputc('\t', f);
+		dot_quoted(f, t->id);
+		fputs(" [label=", f);
+		dot_quoted(f, label);
+		if (!t->body.lang)
+			fputs(", shape=diamond", f);
+		fputs("];\n", f);
+	}
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		for (size_t e = 0; e < wm_dag_n_deps(g, i); e++) {
+			fputc('\t', f);
+			dot_quoted(f, wf->tasks[wm_dag_deps(g, i)[e]].id);
+			fputs(" -> ", f);
+			dot_quoted(f, wf->tasks[i].id);
+			fputs(";\n", f);
+		}
+	}
+	fputs("}\n", f);
+}
+
+/* New references throughout; json_object_set_new/json_array_append_new steal them. */
+static json_t *json_strv(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static json_t *json_env(char *const *v)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; v && v[i]; i++) {
+		const char *eq = strchr(v[i], '=');
+		wm_autofree char *k = wm_xstrndup(v[i], (size_t)(eq - v[i]));
+		json_object_set_new(o, k, json_string(eq + 1));
+	}
+	return o;
+}
+
+static json_t *json_opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, size_t i)
+{
+	const struct wm_task *t = &wf->tasks[i];
+	json_t *o = json_object(), *deps = json_array();
+
+	for (size_t e = 0; e < wm_dag_n_deps(g, i); e++)
+		json_array_append_new(deps, json_string(wf->tasks[wm_dag_deps(g, i)[e]].id));
+	json_object_set_new(o, "id", json_string(t->id));
+	json_object_set_new(o, "title", json_string(t->title));
+	json_object_set_new(o, "line", json_integer(t->loc.line));
+	json_object_set_new(o, "depends", deps);
+	json_object_set_new(o, "policy", json_string(wm_task_policy(wf, t)));
+	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
+	json_object_set_new(o, "retries", json_integer(t->retries));
+	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));
+	json_object_set_new(o, "priority", json_string(wm_priority_name(t->priority)));
+	json_object_set_new(o, "condition", json_string(wm_condition_name(t->condition)));
+	json_object_set_new(o, "only_if", json_opt_str(t->only_if));
+	json_object_set_new(o, "env", json_env(t->env));
+	json_object_set_new(o, "workdir", json_opt_str(t->workdir));
+	json_object_set_new(o, "sla_ms", json_integer((json_int_t)t->sla_ms));
+	json_object_set_new(o, "outputs", json_strv(t->outputs));
+	json_object_set_new(o, "lang", json_opt_str(t->body.lang));
+	json_object_set_new(o, "argv", t->body.lang ? json_strv(t->body.argv) : json_null());
+	json_object_set_new(o, "has_rollback", json_boolean(t->rollback.lang != NULL));
+	json_object_set_new(o, "chain", json_integer((json_int_t)g->chain[i]));
+	return o;
+}
+
+static int print_json(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+{
+	json_t *root = json_object(), *w = json_object(), *tasks = json_array(),
+	       *order = json_array();
+	int rc;
+
+	json_object_set_new(w, "name", json_string(wf->name));
+	json_object_set_new(w, "path", json_string(wf->path));
+	json_object_set_new(w, "policy", json_string(wm_task_policy(wf, NULL)));
+	json_object_set_new(w, "policies", json_opt_str(wf->policies_file));
+	json_object_set_new(w, "max_parallel", json_integer(wf->max_parallel));
+	json_object_set_new(w, "keep_going", json_boolean(wf->keep_going));
+	json_object_set_new(w, "rollback", json_string(wm_rollback_name(wf->rollback)));
+	json_object_set_new(w, "env", json_env(wf->env));
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		json_array_append_new(tasks, json_task(wf, g, i));
+	for (size_t k = 0; k < g->n; k++)
+		json_array_append_new(order, json_string(wf->tasks[g->order[k]].id));
+	json_object_set_new(root, "format", json_string("wm-plan"));
+	json_object_set_new(root, "version", json_integer(1));
+	json_object_set_new(root, "workflow", w);
+	json_object_set_new(root, "tasks", tasks);
+	json_object_set_new(root, "order", order);
+	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', f);
+	json_decref(root);
+	return rc;
+}
+
+static int parse_format(const char *s, enum plan_format *fmt)
+{
+	if (strcmp(s, "text") == 0)
+		*fmt = FMT_TEXT;
+	else if (strcmp(s, "dot") == 0)
+		*fmt = FMT_DOT;
+	else if (strcmp(s, "json") == 0)
+		*fmt = FMT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum plan_format fmt = FMT_TEXT;
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_dag *g = NULL;
+	int opt, rc = WM_EXIT_OK;
+
+	(void)cli;
+	while ((opt = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
+			continue;
+		if (opt == 'j') {
+			fmt = FMT_JSON;
+			continue;
+		}
+		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
+				  : wm_usage_error("plan", "bad option");
+	}
+	if (optind + 1 != argc)
+		return wm_usage_error("plan", optind >= argc ? "missing FILE" : "too many arguments");
+	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
+		wm_diags_release(&d);
+		return -1;
+	}
+	wm_diags_print(&d, stderr);
+	if (!wf || wm_dag_build(wf, &g, &d) < 0) {
+		rc = WM_EXIT_USAGE;
+		goto out;
+	}
+	if (fmt == FMT_TEXT)
+		print_text(wf, g, stdout);
+	else if (fmt == FMT_DOT)
+		print_dot(wf, g, stdout);
+	else if (print_json(wf, g, stdout) < 0)
+		rc = wm_error_set(err, 0, "cannot write the plan");
+out:
+	wm_dag_free(g);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+	return rc;
+}

@@ -1,0 +1,365 @@
+/*
+ * frontmatter.c - the YAML front matter of a workflow (SPEC.md section 1).
+ *
+ * The front matter is the text between a first line `---` and the next line
+ * `---`. It is parsed with libyaml's document API; every mark is shifted by
+ * the opening line so that positions are those of the original file.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/wf_internal.h"
+
+static const char *const fm_keys[] = {
+	"name", "policy", "policies", "max_parallel", "keep_going", "rollback", "env", "interpreters",
+};
+#define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
+
+/* The YAML text starts on line 2 of the file. */
+#define FM_FIRST_LINE 2u
+
+static unsigned mline(const yaml_mark_t *m)
+{
+	return (unsigned)m->line + FM_FIRST_LINE;
+}
+
+static unsigned mcol(const yaml_mark_t *m)
+{
+	return (unsigned)m->column + 1;
+}
+
+static bool is_delim(const struct wf_line *l)
+{
+	size_t n = l->len;
+
+	while (n > 3 && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
+		n--;
+	return n == 3 && memcmp(l->s, "---", 3) == 0;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null_scalar(yaml_node_t *n)
+{
+	const char *s = scalar(n);
+
+	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	       strcmp(s, "NULL") == 0;
+}
+
+static const char *node_kind(yaml_node_t *n)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	return "empty";
+}
+
+/* A non-empty string value, or NULL after an error at the value. */
+static const char *want_string(struct wf_ctx *c, const char *key, yaml_node_t *v)
+{
+	const char *s = scalar(v);
+
+	if (!s || is_null_scalar(v)) {
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `%s` must be a non-empty string, not %s", key,
+		       s ? "empty" : node_kind(v));
+		return NULL;
+	}
+	return s;
+}
+
+static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
+{
+	const char *s = scalar(v);
+	unsigned long n = 0;
+	char *end = NULL;
+
+	if (s && isdigit((unsigned char)*s)) {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+	}
+	if (!s || !end || *end || errno || n < 1 || n > 65536) {
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `max_parallel` must be a whole number from 1 to 65536, not `%s`",
+		       s ? s : node_kind(v));
+		return;
+	}
+	c->wf->max_parallel = (unsigned)n;
+}
+
+static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
+{
+	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
+	const char *s = scalar(v);
+
+	for (size_t i = 0; s && i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			c->wf->keep_going = true;
+			return;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			c->wf->keep_going = false;
+			return;
+		}
+	}
+	wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+	       "front matter `keep_going` must be true or false, not `%s`", s ? s : node_kind(v));
+}
+
+static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
+{
+	const char *s = scalar(v);
+
+	if (s && strcmp(s, "auto") == 0)
+		c->wf->rollback = WM_ROLLBACK_AUTO;
+	else if (s && strcmp(s, "manual") == 0)
+		c->wf->rollback = WM_ROLLBACK_MANUAL;
+	else if (s && strcmp(s, "off") == 0)
+		c->wf->rollback = WM_ROLLBACK_OFF;
+	else
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `rollback` must be auto, manual or off, not `%s`",
+		       s ? s : node_kind(v));
+}
+
+static void set_policies(struct wf_ctx *c, yaml_node_t *v)
+{
+	const char *s = want_string(c, "policies", v);
+	const char *slash;
+
+	if (!s)
+		return;
+	slash = strrchr(c->wf->path, '/');
+	if (s[0] == '/' || !slash)
+		c->wf->policies_file = wm_xstrdup(s);
+	else
+		c->wf->policies_file =
+			wm_xasprintf("%.*s/%s", (int)(slash - c->wf->path), c->wf->path, s);
+}
+
+static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	size_t n = 0;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `env` must be a mapping of NAME: value");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(doc, p->value);
+		const char *ks = scalar(k), *vs = scalar(val);
+
+		if (!ks || !wf_is_env_name(ks, strlen(ks))) {
+			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			       "env: `%s` is not a variable name (letters, digits, _)",
+			       ks ? ks : node_kind(k));
+			continue;
+		}
+		if (!vs) {
+			wf_err(c, mline(&val->start_mark), mcol(&val->start_mark),
+			       "env: the value of `%s` must be a string, not %s", ks, node_kind(val));
+			continue;
+		}
+		wm_strv_push_owned(&c->wf->env, &n,
+				   wm_xasprintf("%s=%s", ks, is_null_scalar(val) ? "" : vs));
+	}
+}
+
+static bool is_lang_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_+.-", *s))
+			return false;
+	return true;
+}
+
+/* One `lang: [argv...]` entry; 0 or -1 after an error. */
+static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *lang = scalar(k);
+	char **argv = NULL;
+	size_t n = 0;
+	struct wm_interpreter *it;
+
+	if (!lang || !is_lang_name(lang))
+		return wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			      "interpreters: `%s` is not a language name", lang ? lang : node_kind(k)),
+		       -1;
+	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+		return wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+			      "interpreters: `%s` must be a non-empty list of strings (its argv), "
+			      "e.g. [awk, -f]",
+			      lang),
+		       -1;
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		yaml_node_t *a = yaml_document_get_node(doc, *i);
+		const char *s = scalar(a);
+
+		if (!s || !*s) {
+			wf_err(c, mline(&a->start_mark), mcol(&a->start_mark),
+			       "interpreters: every argument of `%s` must be a non-empty string", lang);
+			wm_strv_free(argv);
+			return -1;
+		}
+		wm_strv_push(&argv, &n, s);
+	}
+	for (size_t i = 0; i < c->wf->n_interpreters; i++) {
+		if (strcmp(c->wf->interpreters[i].lang, lang) == 0) {
+			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			       "interpreters: `%s` is declared twice", lang);
+			wm_strv_free(argv);
+			return -1;
+		}
+	}
+	c->wf->interpreters = wm_xrealloc(c->wf->interpreters,
+					  (c->wf->n_interpreters + 1) * sizeof(*c->wf->interpreters));
+	it = &c->wf->interpreters[c->wf->n_interpreters++];
+	it->lang = wm_xstrdup(lang);
+	it->argv = argv;
+	return 0;
+}
+
+static void set_interpreters(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	if (v->type != YAML_MAPPING_NODE) {
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `interpreters` must be a mapping of language: [argv...]");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++)
+		add_interpreter(c, doc, yaml_document_get_node(doc, p->key),
+				yaml_document_get_node(doc, p->value));
+}
+
+static void set_string(struct wf_ctx *c, const char *key, yaml_node_t *v, char **dst,
+		       struct wm_loc *loc)
+{
+	const char *s = want_string(c, key, v);
+
+	if (!s)
+		return;
+	free(*dst);
+	*dst = wm_xstrdup(s);
+	if (loc)
+		*loc = (struct wm_loc){ mline(&v->start_mark), mcol(&v->start_mark) };
+}
+
+static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
+{
+	if (strcmp(key, "name") == 0)
+		set_string(c, key, v, &c->wf->name, NULL);
+	else if (strcmp(key, "policy") == 0)
+		set_string(c, key, v, &c->wf->policy, &c->wf->policy_loc);
+	else if (strcmp(key, "policies") == 0)
+		set_policies(c, v);
+	else if (strcmp(key, "max_parallel") == 0)
+		set_max_parallel(c, v);
+	else if (strcmp(key, "keep_going") == 0)
+		set_keep_going(c, v);
+	else if (strcmp(key, "rollback") == 0)
+		set_rollback(c, v);
+	else if (strcmp(key, "env") == 0)
+		set_env(c, doc, v);
+	else
+		set_interpreters(c, doc, v);
+}
+
+static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	unsigned seen = 0;
+
+	if (!root || is_null_scalar(root))
+		return; /* empty front matter */
+	if (root->type != YAML_MAPPING_NODE) {
+		wf_err(c, mline(&root->start_mark), mcol(&root->start_mark),
+		       "the front matter must be a mapping of key: value");
+		return;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		const char *key = scalar(k);
+		size_t i;
+
+		for (i = 0; key && i < N_FM_KEYS; i++)
+			if (strcmp(key, fm_keys[i]) == 0)
+				break;
+		if (!key || i == N_FM_KEYS) {
+			const char *hint = key ? wm_suggest(key, fm_keys, N_FM_KEYS) : NULL;
+			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			       "unknown front matter key `%s`%s%s%s", key ? key : node_kind(k),
+			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+			continue;
+		}
+		if (seen & (1u << i)) {
+			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			       "front matter key `%s` is given twice", key);
+			continue;
+		}
+		seen |= 1u << i;
+		apply_key(c, doc, key, v);
+	}
+}
+
+static void parse_yaml(struct wf_ctx *c, const char *text, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+
+	if (!yaml_parser_initialize(&parser)) {
+		wf_err(c, 1, 1, "cannot initialise the YAML parser");
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		const yaml_mark_t *m = &parser.problem_mark;
+		wf_err(c, mline(m), mcol(m), "front matter is not valid YAML: %s%s%s",
+		       parser.problem ? parser.problem : "syntax error",
+		       parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return;
+	}
+	walk_root(c, &doc);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+}
+
+long wf_frontmatter(struct wf_ctx *c)
+{
+	size_t end;
+	const char *start, *stop;
+
+	if (c->n_lines == 0 || !is_delim(&c->lines[0]))
+		return 0;
+	for (end = 1; end < c->n_lines; end++)
+		if (is_delim(&c->lines[end]))
+			break;
+	if (end == c->n_lines) {
+		wf_err(c, 1, 1, "unterminated front matter: no closing `---` line");
+		return -1;
+	}
+	start = end > 1 ? c->lines[1].s : c->lines[end].s;
+	stop = c->lines[end].s;
+	parse_yaml(c, start, (size_t)(stop - start));
+	return (long)end + 1;
+}

@@ -1,0 +1,63 @@
+/*
+ * wf_internal.h - what the pieces of the workflow parser share (workflow.c,
+ * frontmatter.c, attrs.c). Not for use outside the parser.
+ *
+ * A struct wf_ctx lives for one parse: it borrows the source text, owns the
+ * split line table and the workflow under construction, and adds every
+ * problem to `d` with positions in the original file.
+ */
+#ifndef WM_ORCHESTRATOR_WF_INTERNAL_H
+#define WM_ORCHESTRATOR_WF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/diag.h"
+#include "orchestrator/workflow.h"
+
+struct wf_line {
+	const char *s; /* into the source text, not NUL-terminated */
+	size_t len;    /* without the line break (and without a trailing \r) */
+};
+
+struct wf_ctx {
+	const char *path;  /* for diagnostics */
+	struct wm_diags *d;
+	struct wm_workflow *wf;
+	struct wf_line *lines; /* lines[0] is line 1 */
+	size_t n_lines;
+	size_t tasks_alloc;
+	unsigned md_line0; /* lines before the Markdown (the front matter's) */
+};
+
+#define wf_err(c, line, col, ...) wm_diags_error((c)->d, (c)->path, (line), (col), __VA_ARGS__)
+#define wf_warn(c, line, col, ...) wm_diags_warn((c)->d, (c)->path, (line), (col), __VA_ARGS__)
+
+/* Parses the front matter, if any, into c->wf. Returns the number of lines
+ * it takes (the Markdown starts after them), or -1 when it is unterminated
+ * (an error has been added and the Markdown should not be parsed). */
+long wf_frontmatter(struct wf_ctx *c);
+
+/* Parses one attribute-list item into the task. `line` is 1-based;
+ * `col` the column just after the bullet and its spaces. `text` is the
+ * item's whole text (continuation lines joined with a space). */
+struct wf_kv {
+	char *key, *val;
+	unsigned line, key_col, val_col;
+};
+/* Splits `identifier: value`; false when the item has another shape. */
+bool wf_kv_split(const char *text, unsigned line, unsigned col, struct wf_kv *kv);
+void wf_kv_release(struct wf_kv *kv);
+bool wf_attr_known(const char *key);
+const char *wf_attr_suggest(const char *key);
+/* Applies one known attribute; `seen` is a bit set of single-valued keys
+ * already given. Adds errors to c. */
+void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen,
+		   bool *id_given);
+
+/* True when `s` is a relative path that stays inside its base. */
+bool wf_path_is_contained(const char *s);
+/* [A-Za-z_][A-Za-z0-9_]* */
+bool wf_is_env_name(const char *s, size_t len);
+
+#endif

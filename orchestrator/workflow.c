@@ -1,0 +1,578 @@
+/*
+ * workflow.c - Markdown workflow -> struct wm_workflow (SPEC.md section 1).
+ *
+ * The Markdown after the front matter is parsed by cmark with source
+ * positions; only top-level headings open sections. Attribute values are
+ * read from the source lines (see attrs.c) so that columns are exact.
+ */
+#include <cmark.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/idmap.h"
+#include "orchestrator/wf_internal.h"
+#include "orchestrator/workflow.h"
+
+struct builtin_lang {
+	const char *lang;
+	const char *const *argv;
+};
+
+static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
+static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
+static const char *const py_argv[] = { "python3", NULL };
+
+static const struct builtin_lang builtin_langs[] = {
+	{ "sh", sh_argv },
+	{ "bash", bash_argv },
+	{ "python", py_argv },
+	{ "python3", py_argv },
+};
+
+/* Languages that are data or transcripts, never programs: no hint for them. */
+static const char *const not_programs[] = {
+	"text", "txt",	 "plain", "plaintext", "console", "output", "shell-session", "json",
+	"jsonc", "yaml", "yml",	  "toml",      "ini",	  "xml",    "html",	     "csv",
+	"diff",	"patch", "markdown", "md",	    "none",	  "log",    "mermaid",	     "dot",
+};
+
+/* The argv a language runs with, or NULL when it is not runnable. */
+static const char *const *lang_argv(const struct wm_workflow *wf, const char *lang)
+{
+	for (size_t i = 0; i < wf->n_interpreters; i++)
+		if (strcmp(wf->interpreters[i].lang, lang) == 0)
+			return (const char *const *)wf->interpreters[i].argv;
+	for (size_t i = 0; i < sizeof(builtin_langs) / sizeof(builtin_langs[0]); i++)
+		if (strcmp(builtin_langs[i].lang, lang) == 0)
+			return builtin_langs[i].argv;
+	return NULL;
+}
+
+static bool looks_like_program(const char *lang)
+{
+	for (size_t i = 0; i < sizeof(not_programs) / sizeof(not_programs[0]); i++)
+		if (strcasecmp(lang, not_programs[i]) == 0)
+			return false;
+	return true;
+}
+
+char *wm_workflow_slug(const char *title)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	bool dash = false;
+
+	for (const unsigned char *p = (const unsigned char *)title; *p; p++) {
+		int ch = tolower(*p);
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+			if (dash && b.len)
+				wm_buf_addch(&b, '-');
+			dash = false;
+			wm_buf_addch(&b, (char)ch);
+		} else {
+			dash = true;
+		}
+	}
+	return wm_buf_detach(&b, NULL);
+}
+
+/* ---- cmark helpers ---- */
+
+static unsigned nline(const struct wf_ctx *c, cmark_node *n)
+{
+	return (unsigned)cmark_node_get_start_line(n) + c->md_line0;
+}
+
+static unsigned ncol(cmark_node *n)
+{
+	return (unsigned)cmark_node_get_start_column(n);
+}
+
+/* The heading's text as plain text (inline markup dropped). */
+static char *heading_text(cmark_node *h)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	cmark_iter *it = cmark_iter_new(h);
+	cmark_event_type ev;
+	char *trimmed;
+
+	while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+		cmark_node *n = cmark_iter_get_node(it);
+		cmark_node_type ty = cmark_node_get_type(n);
+
+		if (ev != CMARK_EVENT_ENTER)
+			continue;
+		if (ty == CMARK_NODE_TEXT || ty == CMARK_NODE_CODE)
+			wm_buf_addstr(&b, cmark_node_get_literal(n));
+		else if (ty == CMARK_NODE_SOFTBREAK || ty == CMARK_NODE_LINEBREAK)
+			wm_buf_addch(&b, ' ');
+	}
+	cmark_iter_free(it);
+	trimmed = wm_str_trim(b.data);
+	wm_buf_release(&b);
+	return trimmed;
+}
+
+/* A fenced block's language (first word of the info string) and whether
+ * its second word is `rollback`. NULL when there is no info string. */
+static char *fence_lang(cmark_node *n, bool *rollback)
+{
+	const char *info = cmark_node_get_fence_info(n);
+	size_t w, s, r;
+
+	*rollback = false;
+	if (!info)
+		return NULL;
+	info += strspn(info, " \t");
+	w = strcspn(info, " \t");
+	if (w == 0)
+		return NULL;
+	s = w + strspn(info + w, " \t");
+	r = strcspn(info + s, " \t");
+	*rollback = r == 8 && strncmp(info + s, "rollback", 8) == 0;
+	return wm_xstrndup(info, w);
+}
+
+/* ---- sections ---- */
+
+struct section {
+	cmark_node *heading, *end; /* end: the next top-level heading or NULL */
+	cmark_node *list;	  /* first block, when a bullet list */
+	cmark_node *body, *rollback;
+};
+
+static void scan_code(struct wf_ctx *c, struct section *s)
+{
+	for (cmark_node *n = cmark_node_next(s->heading); n != s->end; n = cmark_node_next(n)) {
+		bool rb;
+		wm_autofree char *lang = NULL;
+
+		if (cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK)
+			continue;
+		lang = fence_lang(n, &rb);
+		if (!lang)
+			continue;
+		if (!lang_argv(c->wf, lang)) {
+			if (!s->body && looks_like_program(lang))
+				wf_warn(c, nline(c, n), ncol(n),
+					"`%s` blocks are not run, so this is prose; to run it, "
+					"declare `%s` under `interpreters` in the front matter",
+					lang, lang);
+			continue;
+		}
+		if (rb && !s->rollback)
+			s->rollback = n;
+		else if (!rb && !s->body)
+			s->body = n;
+	}
+}
+
+/* The text of a list item from the source, after its bullet; continuation
+ * lines are joined with a space. *col is where the text starts. */
+static char *item_text(struct wf_ctx *c, cmark_node *item, unsigned *line, unsigned *col)
+{
+	cmark_node *para = cmark_node_first_child(item);
+	struct wm_buf b = WM_BUF_INIT;
+	const struct wf_line *l;
+	size_t p, last;
+
+	*line = nline(c, item);
+	*col = ncol(item);
+	if (*line == 0 || *line > c->n_lines)
+		return wm_buf_detach(&b, NULL);
+	l = &c->lines[*line - 1];
+	p = *col > 0 ? *col - 1 : 0;
+	if (p < l->len)
+		p++; /* the bullet */
+	while (p < l->len && (l->s[p] == ' ' || l->s[p] == '\t'))
+		p++;
+	*col = (unsigned)p + 1;
+	wm_buf_add(&b, l->s + p, l->len - p);
+	last = para ? (size_t)cmark_node_get_end_line(para) + c->md_line0 : *line;
+	for (size_t i = *line; i < last && i < c->n_lines; i++) {
+		wm_autofree char *raw = wm_xstrndup(c->lines[i].s, c->lines[i].len);
+		wm_autofree char *t = wm_str_trim(raw);
+		if (*t) {
+			wm_buf_addch(&b, ' ');
+			wm_buf_addstr(&b, t);
+		}
+	}
+	return wm_buf_detach(&b, NULL);
+}
+
+/* Splits an item as `identifier: value`; false for any other shape,
+ * including items holding more than one paragraph. */
+static bool item_kv(struct wf_ctx *c, cmark_node *item, struct wf_kv *kv, unsigned *line,
+		    unsigned *col)
+{
+	cmark_node *first = cmark_node_first_child(item);
+	wm_autofree char *text = item_text(c, item, line, col);
+
+	memset(kv, 0, sizeof(*kv));
+	if (!first || cmark_node_get_type(first) != CMARK_NODE_PARAGRAPH || cmark_node_next(first))
+		return false;
+	return wf_kv_split(text, *line, *col, kv);
+}
+
+/* Is the section's first list its attribute list? (SPEC.md section 1) */
+static bool is_attr_list(struct wf_ctx *c, const struct section *s)
+{
+	bool first = true, all = true, first_known = false;
+
+	if (!s->list)
+		return false;
+	for (cmark_node *it = cmark_node_first_child(s->list); it; it = cmark_node_next(it)) {
+		struct wf_kv kv;
+		unsigned line, col;
+		bool ok = item_kv(c, it, &kv, &line, &col);
+
+		if (first)
+			first_known = ok && wf_attr_known(kv.key);
+		all = all && ok;
+		first = false;
+		wf_kv_release(&kv);
+	}
+	return first_known || (s->body && all);
+}
+
+static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list, bool *id_given)
+{
+	unsigned seen = 0;
+
+	for (cmark_node *it = cmark_node_first_child(list); it; it = cmark_node_next(it)) {
+		struct wf_kv kv;
+		unsigned line, col;
+
+		if (!item_kv(c, it, &kv, &line, &col)) {
+			wf_err(c, line, col,
+			       "this item of the attribute list is not a `key: value` attribute "
+			       "(write prose after the list, separated by a blank line and text)");
+		} else if (!wf_attr_known(kv.key)) {
+			const char *hint = wf_attr_suggest(kv.key);
+			wf_err(c, kv.line, kv.key_col, "unknown attribute `%s`%s%s%s", kv.key,
+			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+		} else {
+			wf_attr_apply(c, t, &kv, &seen, id_given);
+		}
+		wf_kv_release(&kv);
+	}
+}
+
+static void set_code(struct wf_ctx *c, struct wm_code *code, cmark_node *n)
+{
+	bool rb;
+	const char *const *argv;
+	size_t k = 0;
+
+	code->lang = fence_lang(n, &rb);
+	argv = lang_argv(c->wf, code->lang);
+	for (size_t i = 0; argv[i]; i++)
+		wm_strv_push(&code->argv, &k, argv[i]);
+	code->text = wm_xstrdup(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
+	code->loc = (struct wm_loc){ nline(c, n), ncol(n) };
+}
+
+static struct wm_task *new_task(struct wf_ctx *c)
+{
+	struct wm_workflow *wf = c->wf;
+	struct wm_task *t;
+
+	WM_GROW(wf->tasks, c->tasks_alloc, wf->n_tasks + 1);
+	t = &wf->tasks[wf->n_tasks++];
+	memset(t, 0, sizeof(*t));
+	t->backoff_ms = 1000;
+	t->priority = WM_PRIO_MEDIUM;
+	t->condition = WM_COND_SUCCESS;
+	return t;
+}
+
+static void handle_section(struct wf_ctx *c, struct section *s)
+{
+	unsigned hline = nline(c, s->heading), hcol = ncol(s->heading);
+	bool attrs, id_given = false;
+	struct wm_task *t;
+
+	scan_code(c, s);
+	attrs = is_attr_list(c, s);
+	if (!s->body && !attrs) {
+		if (s->rollback)
+			wf_err(c, nline(c, s->rollback), ncol(s->rollback),
+			       "a rollback block needs a task body before it");
+		return;
+	}
+	t = new_task(c);
+	t->title = heading_text(s->heading);
+	t->loc = (struct wm_loc){ hline, hcol };
+	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
+	if (attrs)
+		apply_attrs(c, t, s->list, &id_given);
+	if (!id_given) {
+		t->id = wm_workflow_slug(t->title);
+		if (!*t->id)
+			wf_err(c, hline, hcol,
+			       "heading `%s` gives an empty task id; set one with `- id: NAME`",
+			       t->title);
+	}
+	if (s->body)
+		set_code(c, &t->body, s->body);
+	if (s->rollback && !s->body)
+		wf_err(c, nline(c, s->rollback), ncol(s->rollback),
+		       "task `%s` has a rollback block but no body", t->id);
+	else if (s->rollback)
+		set_code(c, &t->rollback, s->rollback);
+}
+
+static void walk_document(struct wf_ctx *c, cmark_node *doc)
+{
+	cmark_node *n = cmark_node_first_child(doc);
+
+	while (n) {
+		struct section s = { 0 };
+		cmark_node *first;
+
+		if (cmark_node_get_type(n) != CMARK_NODE_HEADING) {
+			n = cmark_node_next(n);
+			continue;
+		}
+		s.heading = n;
+		for (s.end = cmark_node_next(n); s.end; s.end = cmark_node_next(s.end))
+			if (cmark_node_get_type(s.end) == CMARK_NODE_HEADING)
+				break;
+		first = cmark_node_next(n);
+		if (first && first != s.end && cmark_node_get_type(first) == CMARK_NODE_LIST &&
+		    cmark_node_get_list_type(first) == CMARK_BULLET_LIST)
+			s.list = first;
+		if (cmark_node_get_heading_level(n) >= 2)
+			handle_section(c, &s);
+		n = s.end;
+	}
+}
+
+static void index_tasks(struct wf_ctx *c)
+{
+	struct wm_workflow *wf = c->wf;
+
+	wf->index = wm_idmap_new(wf->n_tasks);
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		struct wm_task *t = &wf->tasks[i];
+		long prev;
+
+		if (!t->id || !*t->id)
+			continue;
+		prev = wm_idmap_put(wf->index, t->id, i);
+		if (prev >= 0)
+			wf_err(c, t->loc.line, t->loc.col,
+			       "duplicate task id `%s` (the task at line %u has it too)", t->id,
+			       wf->tasks[prev].loc.line);
+	}
+}
+
+static void split_lines(struct wf_ctx *c, const char *text, size_t len)
+{
+	size_t alloc = 0, i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		struct wf_line *l;
+
+		WM_GROW(c->lines, alloc, c->n_lines + 1);
+		l = &c->lines[c->n_lines++];
+		l->s = text + i;
+		l->len = end - i;
+		if (l->len && l->s[l->len - 1] == '\r')
+			l->len--;
+		i = end + 1;
+	}
+}
+
+static char *default_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 3 && strcmp(base + n - 3, ".md") == 0)
+		n -= 3;
+	return wm_xstrndup(base, n);
+}
+
+/* Parses into a workflow that is kept even when errors were found. */
+static struct wm_workflow *parse(const char *path, const char *text, size_t len,
+				 struct wm_diags *d)
+{
+	struct wf_ctx c = { .path = path, .d = d };
+	long fm;
+
+	c.wf = wm_xcalloc(1, sizeof(*c.wf));
+	c.wf->path = wm_xstrdup(path);
+	split_lines(&c, text, len);
+	fm = wf_frontmatter(&c);
+	if (fm >= 0) {
+		size_t off = (size_t)fm < c.n_lines ? (size_t)(c.lines[fm].s - text) : len;
+		cmark_node *doc = cmark_parse_document(text + off, len - off, CMARK_OPT_SOURCEPOS);
+
+		c.md_line0 = (unsigned)fm;
+		walk_document(&c, doc);
+		cmark_node_free(doc);
+		index_tasks(&c);
+		if (c.wf->n_tasks == 0)
+			wf_err(&c, 1, 1,
+			       "no tasks: a task is a heading of level 2 or deeper holding a runnable "
+			       "code block (sh, bash, python...) or an attribute list");
+	}
+	if (!c.wf->name)
+		c.wf->name = default_name(path);
+	free(c.lines);
+	return c.wf;
+}
+
+/* Hands the workflow out, or frees it when errors were added since `before`. */
+static int finish(struct wm_workflow *wf, struct wm_workflow **out, struct wm_diags *d,
+		  size_t before)
+{
+	wm_diags_sort(d);
+	if (d->n_errors > before) {
+		wm_workflow_free(wf);
+		return -1;
+	}
+	*out = wf;
+	return 0;
+}
+
+int wm_workflow_parse(const char *path, const char *text, size_t len, struct wm_workflow **out,
+		      struct wm_diags *diags)
+{
+	size_t before = diags->n_errors;
+
+	*out = NULL;
+	return finish(parse(path, text, len, diags), out, diags, before);
+}
+
+int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
+			      struct wm_workflow **out, struct wm_diags *diags)
+{
+	size_t before = diags->n_errors;
+	struct wm_workflow *wf;
+	struct wm_dag *g = NULL;
+
+	*out = NULL;
+	wf = parse(path, text, len, diags);
+	if (wf->n_tasks > 0 && wm_dag_build(wf, &g, diags) == 0)
+		wm_dag_free(g);
+	return finish(wf, out, diags, before);
+}
+
+int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
+		     struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	*out = NULL;
+	if (wm_buf_read_file(&b, path) < 0) {
+		int e = errno;
+		wm_buf_release(&b);
+		wm_error_set(err, e, "cannot read workflow `%s`", path);
+		(*err)->exit_code = WM_EXIT_USAGE;
+		return -1;
+	}
+	rc = wm_workflow_parse_checked(path, b.data, b.len, out, diags);
+	wm_buf_release(&b);
+	return rc;
+}
+
+static void code_release(struct wm_code *code)
+{
+	free(code->lang);
+	wm_strv_free(code->argv);
+	free(code->text);
+}
+
+void wm_workflow_free(struct wm_workflow *wf)
+{
+	if (!wf)
+		return;
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		struct wm_task *t = &wf->tasks[i];
+		free(t->id);
+		free(t->title);
+		wm_strv_free(t->depends);
+		free(t->depends_loc);
+		free(t->policy);
+		free(t->only_if);
+		wm_strv_free(t->env);
+		free(t->workdir);
+		wm_strv_free(t->outputs);
+		code_release(&t->body);
+		code_release(&t->rollback);
+	}
+	free(wf->tasks);
+	for (size_t i = 0; i < wf->n_interpreters; i++) {
+		free(wf->interpreters[i].lang);
+		wm_strv_free(wf->interpreters[i].argv);
+	}
+	free(wf->interpreters);
+	wm_idmap_free(wf->index);
+	free(wf->path);
+	free(wf->name);
+	free(wf->policy);
+	free(wf->policies_file);
+	wm_strv_free(wf->env);
+	free(wf);
+}
+
+long wm_workflow_find(const struct wm_workflow *wf, const char *id)
+{
+	if (wf->index)
+		return wm_idmap_get(wf->index, id);
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		if (strcmp(wf->tasks[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t)
+{
+	if (t && t->policy)
+		return t->policy;
+	return wf->policy ? wf->policy : "standard";
+}
+
+const char *wm_priority_name(enum wm_priority p)
+{
+	return p == WM_PRIO_HIGH ? "high" : p == WM_PRIO_LOW ? "low" : "medium";
+}
+
+const char *wm_condition_name(enum wm_condition c)
+{
+	return c == WM_COND_FAILURE ? "failure" : c == WM_COND_ALWAYS ? "always" : "success";
+}
+
+const char *wm_rollback_name(enum wm_rollback_mode m)
+{
+	return m == WM_ROLLBACK_AUTO ? "auto" : m == WM_ROLLBACK_MANUAL ? "manual" : "off";
+}
+
+void wm_workflow_check_policies(const struct wm_workflow *wf,
+				bool (*known)(const char *name, void *ctx), void *ctx,
+				struct wm_diags *d)
+{
+	if (wf->policy && !known(wf->policy, ctx))
+		wm_diags_error(d, wf->path, wf->policy_loc.line, wf->policy_loc.col,
+			       "unknown policy `%s`", wf->policy);
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		const struct wm_task *t = &wf->tasks[i];
+		if (t->policy && !known(t->policy, ctx))
+			wm_diags_error(d, wf->path, t->policy_loc.line, t->policy_loc.col,
+				       "task `%s`: unknown policy `%s`", t->id, t->policy);
+	}
+	wm_diags_sort(d);
+}

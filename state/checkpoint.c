@@ -1,0 +1,195 @@
+/*
+ * checkpoint.c - atomic, checksummed snapshots of a run (see checkpoint.h).
+ */
+#include "state/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "state/crashpoint.h"
+#include "state/rundir.h"
+
+/* Far above any real run (10,000 tasks is about 2 MB); stops a forged
+ * frame header from making us allocate gigabytes. */
+#define MAX_CHECKPOINT_JSON (1024UL * 1024 * 1024)
+
+void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	size_t cap = ZSTD_compressBound(len), n;
+	void *dst;
+
+	if (!cctx) {
+		wm_error_set(err, ENOMEM, "zstd: cannot create context");
+		return NULL;
+	}
+	dst = wm_xmalloc(cap ? cap : 1);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+	n = ZSTD_compress2(cctx, dst, cap, src, len);
+	ZSTD_freeCCtx(cctx);
+	if (ZSTD_isError(n)) {
+		free(dst);
+		wm_error_set(err, 0, "zstd: %s", ZSTD_getErrorName(n));
+		return NULL;
+	}
+	*out_len = n;
+	return dst;
+}
+
+void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *out_len,
+			 struct wm_error **err)
+{
+	unsigned long long size;
+	size_t frame, n;
+	char *dst;
+
+	if (len == 0) {
+		wm_error_set(err, 0, "empty file");
+		return NULL;
+	}
+	size = ZSTD_getFrameContentSize(src, len);
+	if (size == ZSTD_CONTENTSIZE_ERROR) {
+		wm_error_set(err, 0, "not a zstd frame");
+		return NULL;
+	}
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN || size > max_out) {
+		wm_error_set(err, 0, "zstd frame of unknown or excessive size");
+		return NULL;
+	}
+	frame = ZSTD_findFrameCompressedSize(src, len);
+	if (ZSTD_isError(frame) || frame != len) {
+		wm_error_set(err, 0, "%s", ZSTD_isError(frame) ? "truncated zstd frame"
+							      : "trailing data after the zstd frame");
+		return NULL;
+	}
+	dst = wm_xmalloc((size_t)size + 1);
+	n = ZSTD_decompress(dst, (size_t)size, src, len);
+	if (ZSTD_isError(n) || n != size) {
+		free(dst);
+		wm_error_set(err, 0, "zstd: %s",
+			     ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch");
+		return NULL;
+	}
+	dst[n] = '\0';
+	*out_len = n;
+	return dst;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_tmp(const char *tmp, const void *data, size_t len, struct wm_error **err)
+{
+	wm_autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return wm_error_set(err, errno, "cannot write checkpoint `%s`", tmp);
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return wm_error_set(err, e, "cannot write checkpoint `%s`", tmp);
+	}
+	return 0;
+}
+
+/* The previous generation becomes .prev through a hard link, so the name
+ * checkpoint.json.zst is never missing. */
+static int keep_prev(const char *cur, const char *prev, struct wm_error **err)
+{
+	if (unlink(prev) < 0 && errno != ENOENT)
+		return wm_error_set(err, errno, "unlink `%s`", prev);
+	if (link(cur, prev) < 0 && errno != ENOENT)
+		return wm_error_set(err, errno, "link `%s` to `%s`", cur, prev);
+	return 0;
+}
+
+int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint64_t journal_seq,
+			struct wm_error **err)
+{
+	wm_autofree char *cur = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE);
+	wm_autofree char *prev = wm_rundir_file(run_dir, WM_CHECKPOINT_PREV);
+	wm_autofree char *tmp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE ".tmp");
+	wm_autofree char *text = NULL;
+	wm_autofree void *z = NULL;
+	json_t *j = wm_run_state_to_json(rs, journal_seq); /* new ref, ours */
+	size_t zlen = 0;
+
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!text)
+		return wm_error_set(err, ENOMEM, "serialize checkpoint");
+	z = wm_zstd_compress(text, strlen(text), &zlen, err);
+	if (!z || write_tmp(tmp, z, zlen, err) < 0)
+		return -1;
+	if (wm_crashpoint_hit("checkpoint"))
+		raise(SIGKILL);
+	if (keep_prev(cur, prev, err) < 0)
+		return -1;
+	if (rename(tmp, cur) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return wm_error_set(err, e, "cannot replace checkpoint `%s`", cur);
+	}
+	return wm_state_fsync_dir(run_dir, err);
+}
+
+struct wm_run_state *wm_checkpoint_read(const char *path, uint64_t *journal_seq,
+					struct wm_error **err)
+{
+	struct wm_buf raw = WM_BUF_INIT;
+	wm_autofree char *text = NULL;
+	struct wm_run_state *rs = NULL;
+	json_error_t jerr;
+	size_t len = 0;
+	json_t *j;
+
+	if (wm_buf_read_file(&raw, path) < 0) {
+		wm_error_set(err, errno, "read checkpoint `%s`", path);
+		goto out;
+	}
+	text = wm_zstd_decompress(raw.data, raw.len, MAX_CHECKPOINT_JSON, &len, err);
+	if (!text) {
+		wm_error_wrap(err, "checkpoint `%s`", path);
+		goto out;
+	}
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr); /* new ref, ours */
+	if (!j) {
+		wm_error_set(err, 0, "checkpoint `%s`: bad JSON at byte %d: %s", path,
+			     jerr.position, jerr.text);
+		goto out;
+	}
+	rs = wm_run_state_from_json(j, journal_seq, err);
+	json_decref(j);
+	if (!rs)
+		wm_error_wrap(err, "checkpoint `%s`", path);
+out:
+	wm_buf_release(&raw);
+	return rs;
+}

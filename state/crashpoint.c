@@ -1,0 +1,18 @@
+/* crashpoint.c - see crashpoint.h (test-only). */
+#include "state/crashpoint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool wm_crashpoint_hit(const char *kind)
+{
+	static unsigned long counts[2];
+	const char *v = getenv("WM_TEST_CRASH_AT");
+	size_t klen = strlen(kind);
+	unsigned long *count = &counts[strcmp(kind, "journal") == 0];
+
+	++*count;
+	if (!v || strncmp(v, kind, klen) != 0 || v[klen] != ':')
+		return false;
+	return strtoul(v + klen + 1, NULL, 10) == *count;
+}

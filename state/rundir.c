@@ -1,0 +1,366 @@
+/*
+ * rundir.c - state directory layout, run ids, listing and resolving runs.
+ */
+#include "state/rundir.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+
+bool wm_run_id_valid(const char *id)
+{
+	static const char shape[] = "dddddddd-dddddd-xxxx";
+
+	if (!id || strlen(id) != WM_RUN_ID_LEN)
+		return false;
+	for (size_t i = 0; i < WM_RUN_ID_LEN; i++) {
+		char c = id[i];
+
+		if (shape[i] == '-' && c != '-')
+			return false;
+		if (shape[i] == 'd' && !(c >= '0' && c <= '9'))
+			return false;
+		if (shape[i] == 'x' && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err)
+{
+	unsigned char rnd[2];
+	struct tm tm;
+	time_t now = time(NULL);
+	char buf[64];
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return wm_error_set(err, errno, "getrandom");
+	if (!gmtime_r(&now, &tm))
+		return wm_error_set(err, errno, "gmtime");
+	snprintf(buf, sizeof(buf), "%04d%02d%02d-%02d%02d%02d-%02x%02x",
+		 (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, rnd[0], rnd[1]);
+	if (!wm_run_id_valid(buf))
+		return wm_error_set(err, 0, "bad clock: run id `%s`", buf);
+	memcpy(out, buf, WM_RUN_ID_LEN + 1);
+	return 0;
+}
+
+char *wm_rundir_runs_dir(const char *state_dir)
+{
+	return wm_xasprintf("%s/runs", state_dir);
+}
+
+char *wm_rundir_path(const char *state_dir, const char *run_id)
+{
+	return wm_xasprintf("%s/runs/%s", state_dir, run_id);
+}
+
+char *wm_rundir_file(const char *run_dir, const char *name)
+{
+	return wm_xasprintf("%s/%s", run_dir, name);
+}
+
+char *wm_rundir_log_path(const char *run_dir, const char *task_id)
+{
+	return wm_xasprintf("%s/" WM_RUN_LOGS "/%s.log", run_dir, task_id);
+}
+
+char *wm_rundir_out_path(const char *run_dir, const char *task_id)
+{
+	return wm_xasprintf("%s/" WM_RUN_OUT "/%s", run_dir, task_id);
+}
+
+int wm_state_fsync_dir(const char *dir, struct wm_error **err)
+{
+	wm_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return wm_error_set(err, errno, "open directory `%s`", dir);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", dir);
+	return 0;
+}
+
+static int mkdir_ok(const char *path, mode_t mode, struct wm_error **err)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return wm_error_set(err, errno, "cannot create state directory `%s`", path);
+	return 0;
+}
+
+/* mkdir -p for the state dir itself (its parents may not exist yet). */
+static int mkdir_parents(const char *path, struct wm_error **err)
+{
+	wm_autofree char *copy = wm_xstrdup(path);
+
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+			return wm_error_set(err, errno, "cannot create state directory `%s`", copy);
+		*p = '/';
+	}
+	return mkdir_ok(copy, 0700, err);
+}
+
+static int copy_file(const char *src, const char *dst, struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	wm_autoclose int fd = -1;
+	int rc = -1;
+
+	if (wm_buf_read_file(&b, src) < 0) {
+		wm_error_set(err, errno, "read workflow `%s`", src);
+		goto out;
+	}
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		wm_error_set(err, errno, "create `%s`", dst);
+		goto out;
+	}
+	for (size_t off = 0; off < b.len;) {
+		ssize_t n = write(fd, b.data + off, b.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			wm_error_set(err, errno, "write `%s`", dst);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		wm_error_set(err, errno, "fsync `%s`", dst);
+		goto out;
+	}
+	rc = 0;
+out:
+	wm_buf_release(&b);
+	return rc;
+}
+
+static void remove_run_dir(const char *dir)
+{
+	static const char *const names[] = { WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		wm_autofree char *p = wm_rundir_file(dir, names[i]);
+
+		if (unlink(p) < 0)
+			rmdir(p);
+	}
+	rmdir(dir);
+}
+
+static int populate(const char *dir, const char *workflow_file, struct wm_error **err)
+{
+	wm_autofree char *logs = wm_rundir_file(dir, WM_RUN_LOGS);
+	wm_autofree char *out = wm_rundir_file(dir, WM_RUN_OUT);
+	wm_autofree char *wf = wm_rundir_file(dir, WM_RUN_WORKFLOW);
+
+	if (mkdir(logs, 0755) < 0)
+		return wm_error_set(err, errno, "create `%s`", logs);
+	if (mkdir(out, 0755) < 0)
+		return wm_error_set(err, errno, "create `%s`", out);
+	if (copy_file(workflow_file, wf, err) < 0)
+		return -1;
+	return wm_state_fsync_dir(dir, err);
+}
+
+char *wm_rundir_create(const char *state_dir, const char *workflow_file,
+		       char run_id[WM_RUN_ID_LEN + 1], struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+
+	if (mkdir_parents(state_dir, err) < 0 || mkdir_ok(runs, 0700, err) < 0)
+		return NULL;
+	for (int tries = 0; tries < 64; tries++) {
+		wm_autofree char *dir = NULL;
+
+		if (wm_run_id_new(run_id, err) < 0)
+			return NULL;
+		dir = wm_rundir_path(state_dir, run_id);
+		if (mkdir(dir, 0700) < 0) {
+			if (errno == EEXIST)
+				continue;
+			wm_error_set(err, errno, "cannot create run directory `%s`", dir);
+			return NULL;
+		}
+		if (populate(dir, workflow_file, err) < 0) {
+			remove_run_dir(dir);
+			return NULL;
+		}
+		if (wm_state_fsync_dir(runs, err) < 0)
+			return NULL;
+		return wm_steal(&dir);
+	}
+	wm_error_set(err, EEXIST, "cannot find a free run id in `%s`", runs);
+	return NULL;
+}
+
+char *wm_rundir_make_out(const char *run_dir, const char *task_id, struct wm_error **err)
+{
+	wm_autofree char *p = wm_rundir_out_path(run_dir, task_id);
+
+	if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+		wm_error_set(err, errno, "create `%s`", p);
+		return NULL;
+	}
+	return wm_steal(&p);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	DIR *d = opendir(runs);
+	struct dirent *e;
+	char **v = NULL;
+	size_t nv = 0;
+
+	*ids = NULL;
+	*n = 0;
+	if (!d) {
+		if (errno != ENOENT)
+			return wm_error_set(err, errno, "open `%s`", runs);
+		*ids = wm_xcalloc(1, sizeof(char *));
+		return 0;
+	}
+	while ((e = readdir(d)))
+		if (wm_run_id_valid(e->d_name))
+			wm_strv_push(&v, &nv, e->d_name);
+	closedir(d);
+	if (!v) {
+		v = wm_xcalloc(1, sizeof(*v));
+	} else {
+		qsort(v, nv, sizeof(*v), cmp_desc);
+	}
+	*ids = v;
+	*n = nv;
+	return 0;
+}
+
+char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err)
+{
+	char **ids = NULL;
+	size_t n = 0, hits = 0, first = 0;
+	struct wm_buf cand = WM_BUF_INIT;
+	char *res = NULL;
+
+	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
+		return NULL;
+	if (n == 0) {
+		wm_error_setx(err, WM_EXIT_USAGE, "no runs in `%s/runs`", state_dir);
+		goto out;
+	}
+	if (!prefix || !*prefix) {
+		res = wm_xstrdup(ids[0]);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!wm_str_has_prefix(ids[i], prefix))
+			continue;
+		if (strcmp(ids[i], prefix) == 0) {
+			res = wm_xstrdup(ids[i]);
+			goto out;
+		}
+		if (hits++ == 0)
+			first = i;
+		if (hits <= 10)
+			wm_buf_addf(&cand, "%s%s", hits > 1 ? ", " : "", ids[i]);
+	}
+	if (hits == 1)
+		res = wm_xstrdup(ids[first]);
+	else if (hits == 0)
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown run id '%s' (see 'wm list')", prefix);
+	else
+		wm_error_setx(err, WM_EXIT_USAGE, "run id prefix '%s' is ambiguous: %s%s", prefix,
+			      cand.data, hits > 10 ? ", ..." : "");
+out:
+	wm_buf_release(&cand);
+	wm_strv_free(ids);
+	return res;
+}
+
+char *wm_state_hash_file(const char *path, struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[crypto_hash_sha256_BYTES * 2 + 1];
+
+	if (wm_buf_read_file(&b, path) < 0) {
+		wm_error_set(err, errno, "read `%s`", path);
+		return NULL;
+	}
+	crypto_hash_sha256(h, (const unsigned char *)b.data, b.len);
+	wm_buf_release(&b);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	return wm_xstrdup(hex);
+}
+
+long long wm_state_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *wm_state_format_time(long long ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[32];
+
+	if (ms < 0 || !gmtime_r(&secs, &tm))
+		return wm_xstrdup("-");
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return wm_xasprintf("%s.%03dZ", buf, (int)(ms % 1000));
+}
+
+int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err)
+{
+	struct tm tm = { 0 };
+	const char *p;
+	long long frac = 0;
+
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (p && *p == 'T')
+		p = strptime(p + 1, "%H:%M:%S", &tm);
+	if (p && *p == '.') {
+		int digits = 0;
+
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			if (digits < 3)
+				frac = frac * 10 + (*p - '0');
+		for (; digits < 3; digits++)
+			frac *= 10;
+	}
+	if (p && *p == 'Z')
+		p++;
+	if (!p || *p)
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "bad time '%s' (want 2026-11-22T08:15:03Z or 2026-11-22)", s);
+	*ms = (long long)timegm(&tm) * 1000 + frac;
+	return 0;
+}
