@@ -108,3 +108,12 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+
+# --- state: test-only helper programs (tests/tools/*.c), built with `make unit`
+# and `make e2e` so end-to-end tests can create runs without the scheduler.
+TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libwm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwm.a $(ALL_LDFLAGS) $(LIBS)
+unit e2e check check-nodeps: $(TOOL_BIN)
+# --- end state

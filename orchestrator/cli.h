@@ -38,5 +38,10 @@ int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
 
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_orphans(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

@@ -1,0 +1,195 @@
+/*
+ * cmd_audit.c - `wm audit show|verify [RUN_ID]` (default: the newest run).
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/runview.h"
+#include "state/audit.h"
+#include "state/rundir.h"
+
+struct show_opts {
+	const char *task, *event;
+	long long since_ms;
+	bool json;
+};
+
+static bool is_envelope(const char *k)
+{
+	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(k, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool wanted(json_t *o, const struct show_opts *so)
+{
+	const char *task = json_string_value(json_object_get(o, "task"));
+	const char *event = json_string_value(json_object_get(o, "event"));
+	const char *ts = json_string_value(json_object_get(o, "ts"));
+	long long ms = 0;
+
+	if (so->task && (!task || strcmp(task, so->task) != 0))
+		return false;
+	if (so->event && (!event || strcmp(event, so->event) != 0))
+		return false;
+	if (so->since_ms && (!ts || wm_state_parse_time(ts, &ms, NULL) < 0 || ms < so->since_ms))
+		return false;
+	return true;
+}
+
+/* "key=value" for every event field, values compact JSON (strings bare). */
+static void details(json_t *o, struct wm_buf *b)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		if (is_envelope(k))
+			continue;
+		if (b->len)
+			wm_buf_addch(b, ' ');
+		if (json_is_string(v)) {
+			wm_buf_addf(b, "%s=%s", k, json_string_value(v));
+		} else {
+			char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			wm_buf_addf(b, "%s=%s", k, s ? s : "?");
+			free(s);
+		}
+	}
+}
+
+static void show_line(json_t *o, const char *raw, const struct show_opts *so)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	const char *task = json_string_value(json_object_get(o, "task"));
+	const char *ts = json_string_value(json_object_get(o, "ts"));
+	const char *event = json_string_value(json_object_get(o, "event"));
+
+	if (so->json) {
+		puts(raw);
+		return;
+	}
+	details(o, &b);
+	printf("%-24s %-20s %-16s %s\n", ts ? ts : "-", task ? task : "-", event ? event : "-",
+	       b.data);
+	wm_buf_release(&b);
+}
+
+static int show(const char *path, const struct show_opts *so, struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	unsigned lineno = 0;
+	char *save = NULL;
+
+	if (wm_buf_read_file(&b, path) < 0) {
+		wm_error_setx(err, WM_EXIT_USAGE, "cannot read audit log `%s`", path);
+		wm_buf_release(&b);
+		return -1;
+	}
+	if (!so->json)
+		printf("%-24s %-20s %-16s %s\n", "TIME", "TASK", "EVENT", "DETAILS");
+	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *o = json_loads(line, 0, NULL); /* new ref */
+
+		lineno++;
+		if (!json_is_object(o))
+			fprintf(stderr, "wm: warning: %s line %u is not a JSON object (run 'wm audit verify')\n",
+				path, lineno);
+		else if (wanted(o, so))
+			show_line(o, line, so);
+		json_decref(o);
+	}
+	wm_buf_release(&b);
+	return WM_EXIT_OK;
+}
+
+static int verify(const struct wm_cli *cli, const char *id, const char *path,
+		  struct wm_error **err)
+{
+	unsigned char key[WM_AUDIT_KEY_LEN];
+	struct wm_audit_result res;
+	struct wm_runview v;
+	uint64_t seq = 0;
+	const char *mac = NULL;
+	int rc;
+
+	if (wm_runview_load(cli->state_dir, id, &v, err) < 0)
+		return -1;
+	if (v.st.rs) {
+		seq = v.st.rs->audit.seq;
+		mac = v.st.rs->audit.mac;
+	} else {
+		fprintf(stderr, "wm: warning: run %s: %s; cannot check for a cut-off tail\n", id,
+			v.load_error);
+	}
+	wm_runview_print_warnings(&v);
+	if (wm_audit_key_load(cli->state_dir, false, key, err) < 0 ||
+	    wm_audit_verify(path, key, seq, mac, &res, err) < 0) {
+		wm_runview_release(&v);
+		return -1;
+	}
+	wm_runview_release(&v);
+	if (res.problem == WM_AUDIT_OK) {
+		printf("audit log of run %s intact: %s\n", id, res.message);
+		rc = WM_EXIT_OK;
+	} else {
+		printf("audit log of run %s is NOT intact: first bad seq %llu (%s)\n  %s\n", id,
+		       (unsigned long long)res.first_bad_seq, wm_audit_problem_name(res.problem),
+		       res.message);
+		rc = WM_EXIT_FAILED;
+	}
+	wm_audit_result_release(&res);
+	return rc;
+}
+
+int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	static const struct option opts[] = {
+		{ "task", required_argument, NULL, 't' },   { "event", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 's' },  { "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct show_opts so = { 0 };
+	wm_autofree char *id = NULL;
+	wm_autofree char *dir = NULL;
+	wm_autofree char *path = NULL;
+	bool is_show;
+	int opt;
+
+	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "verify") != 0))
+		return wm_usage_error("audit", "expected 'show' or 'verify'");
+	is_show = strcmp(argv[1], "show") == 0;
+	argc--;
+	argv++;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (!is_show || opt == '?')
+			return wm_usage_error("audit", "bad option");
+		if (opt == 't')
+			so.task = optarg;
+		else if (opt == 'e')
+			so.event = optarg;
+		else if (opt == 'j')
+			so.json = true;
+		else if (wm_state_parse_time(optarg, &so.since_ms, err) < 0)
+			return -1;
+	}
+	if (argc - optind > 1)
+		return wm_usage_error("audit", "too many arguments");
+	id = wm_rundir_resolve(cli->state_dir, optind < argc ? argv[optind] : NULL, err);
+	if (!id)
+		return -1;
+	dir = wm_rundir_path(cli->state_dir, id);
+	path = wm_rundir_file(dir, WM_RUN_AUDIT);
+	return is_show ? show(path, &so, err) : verify(cli, id, path, err);
+}

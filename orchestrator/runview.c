@@ -1,0 +1,83 @@
+/*
+ * runview.c - a run's state, liveness and orphan status for the commands.
+ */
+#include "orchestrator/runview.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "state/rundir.h"
+
+int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
+		    struct wm_error **err)
+{
+	struct wm_error *e = NULL;
+	wm_autofree char *boot = NULL;
+	int live;
+
+	memset(v, 0, sizeof(*v));
+	if (!wm_run_id_valid(id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", id);
+	v->id = wm_xstrdup(id);
+	v->dir = wm_rundir_path(state_dir, id);
+	if (wm_store_load(v->dir, &v->st, &e) < 0) {
+		v->load_error = wm_error_text(e);
+		wm_error_free(e);
+		e = NULL;
+	}
+	live = wm_lock_is_live(v->dir, &e);
+	wm_error_free(e);
+	e = NULL;
+	v->live = live > 0;
+	wm_lock_read_holder(v->dir, &v->holder, NULL);
+	boot = wm_boot_id(NULL);
+	if (v->st.rs) {
+		const char *rec = v->st.rs->orchestrator.boot_id;
+
+		v->other_boot = rec && boot && strcmp(rec, boot) != 0;
+		/* A live holder wrote its own identity into the lock file. */
+		v->orphan = wm_run_is_orphan(v->st.rs->state == WM_RUN_RUNNING, v->live,
+					     v->live ? v->holder.boot_id : rec, boot);
+	}
+	return 0;
+}
+
+void wm_runview_release(struct wm_runview *v)
+{
+	free(v->id);
+	free(v->dir);
+	wm_state_loaded_release(&v->st);
+	free(v->load_error);
+	wm_holder_release(&v->holder);
+	memset(v, 0, sizeof(*v));
+}
+
+const char *wm_runview_state(const struct wm_runview *v)
+{
+	if (!v->st.rs)
+		return "broken";
+	if (v->orphan)
+		return "orphaned";
+	return wm_run_status_name(v->st.rs->state);
+}
+
+void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total)
+{
+	size_t c[WM_TASK_STATUS_COUNT];
+
+	*done = *total = 0;
+	if (!v->st.rs)
+		return;
+	wm_run_state_count(v->st.rs, c);
+	*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] + c[WM_TASK_CANCELLED];
+	*total = v->st.rs->n_tasks;
+}
+
+void wm_runview_print_warnings(const struct wm_runview *v)
+{
+	for (size_t i = 0; i < v->st.n_warnings; i++)
+		fprintf(stderr, "wm: warning: run %s: %s\n", v->id, v->st.warnings[i]);
+}

@@ -1,0 +1,42 @@
+/*
+ * runview.h - one run as the state commands (list, orphans, status, audit,
+ * export) see it: its last good state, whether a live orchestrator holds
+ * it, and whether it is an orphan (SPEC.md section 4).
+ *
+ * wm_runview_load never fails because a run is broken: a run whose
+ * checkpoint cannot be loaded has st.rs == NULL and load_error set, so
+ * `wm list` still shows it. It fails (-1) only for an unknown run id
+ * (exit 2). Release with wm_runview_release (accepts a zeroed view).
+ */
+#ifndef WM_ORCHESTRATOR_RUNVIEW_H
+#define WM_ORCHESTRATOR_RUNVIEW_H
+
+#include <stdbool.h>
+
+#include "common/error.h"
+#include "state/lock.h"
+#include "state/store.h"
+
+struct wm_runview {
+	char *id;
+	char *dir;
+	struct wm_state_loaded st; /* st.rs NULL when the state cannot be loaded */
+	char *load_error;          /* why, when st.rs is NULL */
+	bool live;                 /* a live process holds the lock */
+	struct wm_holder holder;   /* from the lock file */
+	bool orphan;
+	bool other_boot;           /* the recorded orchestrator ran in an earlier boot */
+};
+
+/* id must be a full run id (see wm_rundir_resolve). */
+int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
+		    struct wm_error **err);
+void wm_runview_release(struct wm_runview *v);
+/* "orphaned", the run's state, or "broken" when unloadable. */
+const char *wm_runview_state(const struct wm_runview *v);
+/* Tasks in a final state (succeeded, failed, skipped, cancelled) / all. */
+void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total);
+/* Prints the load warnings as "wm: warning: ..." to stderr. */
+void wm_runview_print_warnings(const struct wm_runview *v);
+
+#endif
