@@ -209,7 +209,6 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum plan_format fmt = FMT_TEXT;
@@ -222,10 +221,6 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	while ((opt = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
 			continue;
-		if (opt == 'j') {
-			fmt = FMT_JSON;
-			continue;
-		}
 		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
 				  : wm_usage_error("plan", "bad option");
 	}

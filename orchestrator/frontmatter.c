@@ -73,7 +73,7 @@ static const char *want_string(struct wf_ctx *c, const char *key, yaml_node_t *v
 {
 	const char *s = scalar(v);
 
-	if (!s || is_null_scalar(v)) {
+	if (!s || !*s || is_null_scalar(v)) {
 		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
 		       "front matter `%s` must be a non-empty string, not %s", key,
 		       s ? "empty" : node_kind(v));
