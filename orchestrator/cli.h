@@ -43,5 +43,6 @@ int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 int wm_cmd_orphans(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

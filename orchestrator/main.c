@@ -29,7 +29,7 @@ const struct wm_command wm_commands[] = {
 	{ "audit", wm_cmd_audit, "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
 			 "       audit verify [RUN_ID]",
 	  "show or verify a run's audit log" },
-	{ "policy", NULL,
+	{ "policy", wm_cmd_policy,
 	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
 	  "inspect and check security policies" },
 	{ "sandbox", NULL,

@@ -8,8 +8,18 @@
  * wm_policy_set_free(). Later files override earlier names.
  *
  * Every problem in a file goes to `diags` as FILE:LINE:COL; load returns -1
- * when any is an error. *err is only set when a file cannot be read.
+ * when any is an error (the set is then unchanged: a file is added whole or
+ * not at all). *err is only set when a file cannot be read.
  * No system calls beyond reading files.
+ *
+ * Merging (policies.example.yaml documents every key): a policy starts from
+ * the one it `inherits` (else from the documented defaults); maps
+ * (filesystem, limits, env.set, seccomp) merge key by key, lists in
+ * seccomp.allow / seccomp.deny / seccomp.rules add to the parent's, every
+ * other key replaces the parent's value. Setting seccomp.profile starts the
+ * filter afresh from that OCI profile (the parent's seccomp lists are
+ * dropped). Precedence inside the resolved filter: deny > allow > rules >
+ * profile (a later kind replaces every rule of the same syscall name).
  */
 #ifndef WM_POLICIES_POLICIES_H
 #define WM_POLICIES_POLICIES_H
@@ -33,5 +43,59 @@ const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t
 /* Hex SHA-256 of the resolved policy's canonical form: equal policies hash
  * equal whatever file or inheritance produced them. Caller frees. */
 char *wm_policy_hash(const struct wm_policy *p);
+
+/* Like wm_policy_set_load_file() on text already in memory; `path` names it
+ * in diagnostics and anchors relative paths (profile, rootfs). */
+int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,
+			    size_t len, struct wm_diags *diags, struct wm_error **err);
+
+/* The search order of SPEC.md section 2, for `wm run`, `wm plan`, `wm sandbox`
+ * and the planner: a new set holding, from lowest to highest precedence, the
+ * built-ins, $XDG_CONFIG_HOME/wm/policies.yaml (else ~/.config/wm/policies.yaml)
+ * when it exists, `frontmatter_path` (a workflow's `policies:`, already resolved
+ * against the workflow's directory) and `flag_path` (--policies); either may be
+ * NULL. A later file's policy replaces an earlier one of the same name and may
+ * inherit anything loaded before it. Returns the set, or NULL when a file
+ * has errors (in diags) or cannot be read (*err). Caller frees the set. */
+struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
+						struct wm_diags *diags, struct wm_error **err);
+
+/* For "unknown policy 'x' (did you mean 'y'?)": the closest name, or NULL.
+ * Borrowed from the set. */
+const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *name);
+/* True for the six built-in names (minimal ... paranoid). */
+int wm_policy_is_builtin_name(const char *name);
+
+/* The resolved policy as YAML (`version: 1`, one policy) that
+ * wm_policy_set_load_file() accepts and that resolves to an equal policy
+ * (same hash): inheritance flattened, the OCI profile expanded into rules.
+ * Caller frees. */
+char *wm_policy_to_yaml(const struct wm_policy *p);
+
+/* What `b` allows that `a` does not and the reverse, one readable line per
+ * difference (network, filesystem, capabilities, syscalls, limits, env);
+ * "" when they are equal in effect. Caller frees. */
+char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *b);
+
+/* The action a call of `name` with arguments nobody filters gets: the
+ * unconditional rule for it, else the default. *conditional is set when some
+ * rule for the name has argument conditions. *errno_ret gets the errno
+ * (0: EPERM) for WM_SC_ERRNO. Without a filter everything is WM_SC_ALLOW. */
+enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const char *name,
+						 int *errno_ret, int *conditional);
+
+/* `wm policy import-oci`: reads an OCI/Docker seccomp profile, checks it
+ * (errors into diags, located at the profile), and returns a policy file
+ * text defining `name` with `seccomp.profile` set to the profile's absolute
+ * path. NULL on error. Caller frees. */
+char *wm_policy_import_oci(const char *profile_path, const char *name, struct wm_diags *diags,
+			   struct wm_error **err);
+
+/* Names for the YAML forms, e.g. "loopback", "host-ro", "errno". */
+const char *wm_net_mode_name(enum wm_net_mode m);
+const char *wm_fs_view_name(enum wm_fs_view v);
+const char *wm_ws_mode_name(enum wm_ws_mode m);
+const char *wm_seccomp_action_name(enum wm_seccomp_action a);
+const char *wm_seccomp_op_name(enum wm_seccomp_op op);
 
 #endif

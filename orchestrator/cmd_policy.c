@@ -1,0 +1,225 @@
+/*
+ * cmd_policy.c - `wm policy list | show NAME | check FILE | diff A B |
+ * import-oci FILE.json --name N`.
+ *
+ * Policies come from the search order of SPEC.md section 2 (built-ins,
+ * the user's config, --policies). Problems in a file print as
+ * FILE:LINE:COL and the command exits 2.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/diag.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "policies/policies.h"
+
+WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
+
+struct popts {
+	const char *policies;
+	const char *name;
+	char **args;
+	int n_args;
+};
+
+static int parse_opts(int argc, char **argv, struct popts *o)
+{
+	static const struct option opts[] = {
+		{ "policies", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->policies = optarg;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'h':
+			return -2;
+		default:
+			return -1;
+		}
+	}
+	o->args = argv + optind;
+	o->n_args = argc - optind;
+	return 0;
+}
+
+/* Loads the search order; prints the file's problems. NULL: exit 2 or *err. */
+static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **err)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_policy_set *set = wm_policy_set_load_search(flag_path, NULL, &d, err);
+
+	wm_diags_print(&d, stderr);
+	if (!set && !*err)
+		wm_error_setx(err, WM_EXIT_USAGE, "policy file has errors");
+	wm_diags_release(&d);
+	return set;
+}
+
+static const struct wm_policy *lookup(const struct wm_policy_set *set, const char *name,
+				      struct wm_error **err)
+{
+	const struct wm_policy *p = wm_policy_set_get(set, name);
+	const char *hint;
+
+	if (p)
+		return p;
+	hint = wm_policy_set_suggest(set, name);
+	if (hint)
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (did you mean '%s'?)", name,
+			      hint);
+	else
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')", name);
+	return NULL;
+}
+
+static int do_list(const struct popts *o, struct wm_error **err)
+{
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+
+	if (o->n_args != 0)
+		return wm_usage_error("policy", "'policy list' takes no arguments");
+	if (!(set = load_set(o->policies, err)))
+		return -1;
+	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
+		const struct wm_policy *p = wm_policy_set_at(set, i);
+		printf("%-14s %-28s %s\n", p->name, p->source ? p->source : "-",
+		       p->description ? p->description : "");
+	}
+	return WM_EXIT_OK;
+}
+
+static int do_show(const struct popts *o, struct wm_error **err)
+{
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+	wm_autofree char *yaml = NULL, *hash = NULL;
+	const struct wm_policy *p;
+
+	if (o->n_args != 1)
+		return wm_usage_error("policy", "'policy show' takes one policy name");
+	if (!(set = load_set(o->policies, err)))
+		return -1;
+	if (!(p = lookup(set, o->args[0], err)))
+		return -1;
+	yaml = wm_policy_to_yaml(p);
+	hash = wm_policy_hash(p);
+	printf("# policy %s, resolved; sha256 %s\n%s", p->name, hash, yaml);
+	return WM_EXIT_OK;
+}
+
+static int do_check(const struct popts *o, struct wm_error **err)
+{
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+	struct wm_diags d = WM_DIAGS_INIT;
+	int rc;
+
+	if (o->n_args != 1)
+		return wm_usage_error("policy", "'policy check' takes one file");
+	set = wm_policy_set_new();
+	rc = wm_policy_set_load_file(set, o->args[0], &d, err);
+	wm_diags_print(&d, stderr);
+	if (rc < 0 && !*err) {
+		size_t n = d.n_errors;
+		wm_diags_release(&d);
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", o->args[0], n,
+				     n == 1 ? "" : "s");
+	}
+	wm_diags_release(&d);
+	if (rc < 0)
+		return -1;
+	printf("%s: ok", o->args[0]);
+	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
+		const struct wm_policy *p = wm_policy_set_at(set, i);
+		if (p->source && strcmp(p->source, o->args[0]) == 0)
+			printf(" %s", p->name);
+	}
+	printf("\n");
+	return WM_EXIT_OK;
+}
+
+static int do_diff(const struct popts *o, struct wm_error **err)
+{
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+	wm_autofree char *text = NULL;
+	const struct wm_policy *a, *b;
+
+	if (o->n_args != 2)
+		return wm_usage_error("policy", "'policy diff' takes two policy names");
+	if (!(set = load_set(o->policies, err)))
+		return -1;
+	if (!(a = lookup(set, o->args[0], err)) || !(b = lookup(set, o->args[1], err)))
+		return -1;
+	text = wm_policy_diff(a, b);
+	printf("A = %s, B = %s\n", a->name, b->name);
+	if (!*text)
+		printf("no difference in effect\n");
+	else
+		fputs(text, stdout);
+	return WM_EXIT_OK;
+}
+
+static int do_import(const struct popts *o, struct wm_error **err)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+	wm_autofree char *abs = NULL, *text = NULL;
+
+	if (o->n_args != 1 || !o->name)
+		return wm_usage_error("policy", "'policy import-oci' takes FILE.json and --name N");
+	abs = realpath(o->args[0], NULL);
+	if (!abs)
+		return wm_error_setx(err, WM_EXIT_USAGE, "cannot read seccomp profile `%s`",
+				     o->args[0]);
+	text = wm_policy_import_oci(abs, o->name, &d, err);
+	wm_diags_print(&d, stderr);
+	wm_diags_release(&d);
+	if (!text)
+		return *err ? -1 : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
+						 o->args[0]);
+	fputs(text, stdout);
+	return WM_EXIT_OK;
+}
+
+int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct popts o = { 0 };
+	const char *sub;
+	int rc;
+
+	(void)cli;
+	if (argc < 2)
+		return wm_usage_error("policy", "missing subcommand");
+	sub = argv[1];
+	rc = parse_opts(argc - 1, argv + 1, &o);
+	if (rc == -2) {
+		const struct wm_command *c = wm_command_find("policy");
+		printf("usage: wm %s\n", c->usage);
+		return WM_EXIT_OK;
+	}
+	if (rc < 0)
+		return wm_usage_error("policy", "bad option");
+	if (strcmp(sub, "list") == 0)
+		return do_list(&o, err);
+	if (strcmp(sub, "show") == 0)
+		return do_show(&o, err);
+	if (strcmp(sub, "check") == 0)
+		return do_check(&o, err);
+	if (strcmp(sub, "diff") == 0)
+		return do_diff(&o, err);
+	if (strcmp(sub, "import-oci") == 0)
+		return do_import(&o, err);
+	return wm_usage_error("policy", "unknown subcommand '%s'", sub);
+}

@@ -1,0 +1,318 @@
+/*
+ * names.c - syscall, capability, errno, action and operator names, and the
+ * small rule helpers the other pieces share. Syscall names come from
+ * libseccomp's tables and capability names from libcap: never a list of
+ * our own.
+ */
+#include "policies/internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "policies/policies.h"
+
+/* The resolver knows every name of every architecture (names the native
+ * one lacks get negative pseudo numbers); __NR_SCMP_ERROR means no arch has it. */
+bool pol_syscall_known(const char *name)
+{
+	return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
+bool pol_syscall_known_arch(const char *name, uint32_t arch)
+{
+	return seccomp_syscall_resolve_name_arch(arch, name) != __NR_SCMP_ERROR;
+}
+
+const char *pol_syscall_suggest(const char *name)
+{
+	static char *names[1024];
+	static size_t n_names;
+	static char best[64];
+	const char *s;
+
+	if (!n_names) {
+		for (int nr = 0; nr < 1024 && n_names < 1024; nr++) {
+			char *nm = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+			if (nm)
+				names[n_names++] = nm; /* kept for the process's life */
+		}
+	}
+	s = wm_suggest(name, (const char *const *)names, n_names);
+	if (!s)
+		return NULL;
+	snprintf(best, sizeof(best), "%s", s);
+	return best;
+}
+
+char *pol_cap_canonical(const char *name)
+{
+	cap_value_t v;
+	char *s, *out;
+
+	if (!name || !*name || cap_from_name(name, &v) != 0)
+		return NULL;
+	/* cap_from_name also takes numbers; only names are accepted here. */
+	if (isdigit((unsigned char)name[0]))
+		return NULL;
+	s = cap_to_name(v);
+	if (!s)
+		return NULL;
+	out = wm_xstrdup(s);
+	cap_free(s);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+int pol_errno_parse(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -1;
+	if (isdigit((unsigned char)s[0])) {
+		errno = 0;
+		v = strtol(s, &end, 10);
+		if (*end || errno || v <= 0 || v > 4095)
+			return -1;
+		return (int)v;
+	}
+	for (int e = 1; e < 4096; e++) {
+		const char *n = strerrorname_np(e);
+		if (n && strcmp(n, s) == 0)
+			return e;
+	}
+	return -1;
+}
+
+char *pol_errno_name(int e)
+{
+	const char *n = e > 0 ? strerrorname_np(e) : NULL;
+
+	if (e == 0)
+		return wm_xstrdup("EPERM");
+	return n ? wm_xstrdup(n) : wm_xasprintf("%d", e);
+}
+
+static const char *const action_names[] = {
+	[WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
+	[WM_SC_TRAP] = "trap",   [WM_SC_LOG] = "log",
+};
+
+static const char *const op_names[] = {
+	[WM_SC_OP_EQ] = "eq", [WM_SC_OP_NE] = "ne", [WM_SC_OP_LT] = "lt",
+	[WM_SC_OP_LE] = "le", [WM_SC_OP_GT] = "gt", [WM_SC_OP_GE] = "ge",
+	[WM_SC_OP_MASKED_EQ] = "masked_eq",
+};
+
+const char *wm_seccomp_action_name(enum wm_seccomp_action a)
+{
+	return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+}
+
+const char *wm_seccomp_op_name(enum wm_seccomp_op op)
+{
+	return (unsigned)op < sizeof(op_names) / sizeof(op_names[0]) ? op_names[op] : "?";
+}
+
+int pol_action_parse(const char *s, enum wm_seccomp_action *a)
+{
+	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
+		if (strcmp(s, action_names[i]) == 0) {
+			*a = (enum wm_seccomp_action)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int pol_op_parse(const char *s, enum wm_seccomp_op *op)
+{
+	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
+		if (strcmp(s, op_names[i]) == 0) {
+			*op = (enum wm_seccomp_op)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *wm_net_mode_name(enum wm_net_mode m)
+{
+	switch (m) {
+	case WM_NET_NONE:
+		return "none";
+	case WM_NET_LOOPBACK:
+		return "loopback";
+	case WM_NET_HOST:
+		return "host";
+	}
+	return "?";
+}
+
+const char *wm_fs_view_name(enum wm_fs_view v)
+{
+	switch (v) {
+	case WM_VIEW_HOST_RW:
+		return "host-rw";
+	case WM_VIEW_HOST_RO:
+		return "host-ro";
+	case WM_VIEW_SYSTEM:
+		return "system";
+	case WM_VIEW_MINIMAL:
+		return "minimal";
+	}
+	return "?";
+}
+
+const char *wm_ws_mode_name(enum wm_ws_mode m)
+{
+	switch (m) {
+	case WM_WS_RW:
+		return "rw";
+	case WM_WS_RO:
+		return "ro";
+	case WM_WS_NONE:
+		return "none";
+	}
+	return "?";
+}
+
+void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src)
+{
+	*dst = *src;
+	dst->name = wm_xstrdup(src->name);
+}
+
+int pol_rule_cmp(const struct wm_seccomp_rule *a, const struct wm_seccomp_rule *b)
+{
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	if (a->n_args != b->n_args)
+		return a->n_args < b->n_args ? -1 : 1;
+	for (size_t i = 0; i < a->n_args; i++) {
+		const struct wm_seccomp_arg *x = &a->args[i], *y = &b->args[i];
+		if (x->index != y->index)
+			return x->index < y->index ? -1 : 1;
+		if (x->op != y->op)
+			return x->op < y->op ? -1 : 1;
+		if (x->value != y->value)
+			return x->value < y->value ? -1 : 1;
+		if (x->value_two != y->value_two)
+			return x->value_two < y->value_two ? -1 : 1;
+	}
+	if (a->action != b->action)
+		return a->action < b->action ? -1 : 1;
+	if (a->errno_ret != b->errno_ret)
+		return a->errno_ret < b->errno_ret ? -1 : 1;
+	return 0;
+}
+
+void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_seccomp_rule *r)
+{
+	*v = wm_xrealloc(*v, (*n + 1) * sizeof(**v));
+	pol_rule_copy(&(*v)[*n], r);
+	(*n)++;
+}
+
+void pol_rules_drop_name(struct wm_seccomp_rule *v, size_t *n, const char *name)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(v[i].name, name) == 0) {
+			free(v[i].name);
+			continue;
+		}
+		v[j++] = v[i];
+	}
+	*n = j;
+}
+
+void pol_rules_free(struct wm_seccomp_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static int rule_qcmp(const void *a, const void *b)
+{
+	return pol_rule_cmp(a, b);
+}
+
+static int arg_qcmp(const void *a, const void *b)
+{
+	const struct wm_seccomp_arg *x = a, *y = b;
+
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	if (x->op != y->op)
+		return x->op < y->op ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	if (x->value_two != y->value_two)
+		return x->value_two < y->value_two ? -1 : 1;
+	return 0;
+}
+
+/* Sorted by name then conditions, EPERM written as 0, exact duplicates
+ * dropped: the one form show, diff and the hash rely on. */
+void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (v[i].action != WM_SC_ERRNO || v[i].errno_ret == EPERM)
+			v[i].errno_ret = 0;
+		qsort(v[i].args, v[i].n_args, sizeof(v[i].args[0]), arg_qcmp);
+	}
+	qsort(v, *n, sizeof(*v), rule_qcmp);
+	for (size_t i = 0; i < *n; i++) {
+		if (j > 0 && pol_rule_cmp(&v[j - 1], &v[i]) == 0) {
+			free(v[i].name);
+			continue;
+		}
+		v[j++] = v[i];
+	}
+	*n = j;
+}
+
+enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const char *name,
+						 int *errno_ret, int *conditional)
+{
+	enum wm_seccomp_action a = p->seccomp.default_action;
+	int e = p->seccomp.default_errno;
+	int cond = 0;
+
+	if (!p->seccomp.enabled) {
+		a = WM_SC_ALLOW;
+		e = 0;
+	} else {
+		for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+			const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+			if (strcmp(r->name, name) != 0)
+				continue;
+			if (r->n_args) {
+				cond = 1;
+				continue;
+			}
+			a = r->action;
+			e = r->errno_ret;
+		}
+	}
+	if (errno_ret)
+		*errno_ret = e;
+	if (conditional)
+		*conditional = cond;
+	return a;
+}
