@@ -37,6 +37,10 @@ const struct wm_command *wm_command_find(const char *name);
 int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

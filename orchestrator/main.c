@@ -14,17 +14,17 @@
 #include "orchestrator/cli.h"
 
 const struct wm_command wm_commands[] = {
-	{ "run", NULL,
+	{ "run", wm_cmd_run,
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json]",
 	  "run a workflow, each task in its sandbox" },
-	{ "resume", NULL, "resume RUN_ID [-j N] [--force]", "finish a run whose orchestrator died" },
+	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--json]", "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json]", "validate a workflow and show its DAG" },
 	{ "status", wm_cmd_status, "status [RUN_ID] [--json]", "show one run (default: the newest)" },
 	{ "list", wm_cmd_list, "list [--json]", "list runs, newest first" },
 	{ "orphans", wm_cmd_orphans, "orphans [--json]", "list runs whose orchestrator died" },
-	{ "cancel", NULL, "cancel RUN_ID", "stop a live run gracefully" },
-	{ "logs", NULL, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
+	{ "cancel", wm_cmd_cancel, "cancel RUN_ID", "stop a live run gracefully" },
+	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
 	{ "stats", NULL, "stats [RUN_ID] [--json]", "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit, "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
 			 "       audit verify [RUN_ID]",

@@ -10,13 +10,14 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/policy_search.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "state/audit.h"
 #include "state/lock.h"
 #include "state/rundir.h"
 #include "state/store.h"
+
+WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
 #define DEFAULT_POLICY "standard"
 #define TICK_MS 500
@@ -65,11 +66,16 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 
 		p->policy[i] = wm_policy_set_get(p->set, name);
 		if (!p->policy[i]) {
+			const char *near = wm_policy_set_suggest(p->set, name);
+			wm_autofree char *hint =
+				near ? wm_xasprintf(" (did you mean '%s'?)", near) : wm_xstrdup("");
+
 			if (!t->policy && o->policy)
-				wm_diags_error(diags, "command line", 0, 0, "unknown policy '%s'", name);
+				wm_diags_error(diags, "command line", 0, 0, "unknown policy '%s'%s",
+					       name, hint);
 			else
 				wm_diags_error(diags, wf->path, loc.line, loc.col,
-					       "task '%s': unknown policy '%s'", t->id, name);
+					       "task '%s': unknown policy '%s'%s", t->id, name, hint);
 			continue;
 		}
 		p->policy_hash[i] = wm_policy_hash(p->policy[i]);
@@ -89,7 +95,7 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)
 		goto fail;
-	p->set = wm_policy_search_load(o->policies_file, p->wf->policies_file, diags, err);
+	p->set = wm_policy_set_load_search(o->policies_file, p->wf->policies_file, diags, err);
 	if (!p->set)
 		goto fail;
 	if (resolve_policies(p, o, diags) < 0)
@@ -145,7 +151,7 @@ void wm_prepared_release(struct wm_prepared *p)
 
 void wm_print_dry_run(const struct wm_prepared *p, FILE *out)
 {
-	const size_t *order = wm_dag_order(p->dag);
+	const size_t *order = p->dag->order;
 
 	fprintf(out, "dry run of '%s': %zu tasks, nothing is executed\n", p->wf->name,
 		p->wf->n_tasks);
@@ -416,6 +422,16 @@ static enum wm_progress_mode progress_mode(const struct wm_run_options *o)
 	return isatty(STDOUT_FILENO) ? WM_PROGRESS_LIVE : WM_PROGRESS_PLAIN;
 }
 
+/* A problem found on the way in: told to the user and kept in the audit log. */
+static void record_problem(struct exec *x, const char *event, const char *what)
+{
+	json_t *f = json_pack("{s:s}", "problem", what); /* new ref */
+
+	fprintf(stderr, "wm: %s: %s\n", event, what);
+	audit_event(x, NULL, event, f);
+	json_decref(f);
+}
+
 static int open_recording(struct exec *x, struct wm_error **err)
 {
 	unsigned char key[WM_AUDIT_KEY_LEN];
@@ -428,12 +444,13 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	explicit_bzero(key, sizeof(key));
 	if (!x->audit)
 		return -1;
-	if (warning) {
-		json_t *f = json_pack("{s:s}", "problem", warning);
-		fprintf(stderr, "wm: warning: %s\n", warning);
-		audit_event(x, NULL, "checkpoint.error", f);
-		json_decref(f);
-	}
+	if (warning)
+		record_problem(x, "checkpoint.error", warning);
+	for (size_t i = 0; x->t->warnings && x->t->warnings[i]; i++)
+		record_problem(x, "checkpoint.error", x->t->warnings[i]);
+	if (x->t->was_orphan)
+		record_problem(x, "orphan.detected",
+			       "the run's orchestrator died while it was running");
 	x->rs->state = WM_RUN_RUNNING;
 	if (!x->rs->started_ms)
 		x->rs->started_ms = wm_state_now_ms();
@@ -461,7 +478,7 @@ static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->wf = p->wf;
-	wm_dag_graph(p->dag, &cfg->graph);
+	cfg->dag = p->dag;
 	cfg->profiles = p->profile;
 	cfg->policies = p->policy;
 	cfg->paths.run_id = x->t->run_id;
@@ -528,4 +545,32 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 out:
 	close_recording(&x);
 	return rc;
+}
+
+struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char *run_id,
+					 const char *run_dir, const char *workflow_path,
+					 struct wm_error **err)
+{
+	wm_auto(wm_run_state_free) struct wm_run_state *rs = wm_run_state_new(run_id);
+	wm_autofree char *copy = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+	char abs[PATH_MAX];
+
+	rs->workflow_path = wm_xstrdup(realpath(workflow_path, abs) ? abs : workflow_path);
+	rs->workflow_hash = wm_state_hash_file(copy, err);
+	if (!rs->workflow_hash)
+		return NULL;
+	rs->name = wm_xstrdup(p->wf->name);
+	rs->created_ms = wm_state_now_ms();
+	for (size_t i = 0; i < p->wf->n_tasks; i++) {
+		long k = wm_run_state_add_task(rs, p->wf->tasks[i].id, err);
+		struct wm_task_state *ts;
+
+		if (k < 0)
+			return NULL;
+		ts = &rs->tasks[k];
+		ts->policy = wm_xstrdup(p->policy[i]->name);
+		ts->definition_hash = wm_xstrdup(p->def_hash[i]);
+		ts->out_dir = wm_xasprintf("%s/%s", WM_RUN_OUT, p->wf->tasks[i].id);
+	}
+	return wm_steal(&rs);
 }

@@ -40,6 +40,7 @@ struct wm_run_options {
 	bool detach;
 	bool json;
 	bool force;                /* resume: rerun even if nothing changed */
+	const char *workflow;      /* options.json only: the workflow file as started */
 };
 
 struct wm_prepared {
@@ -71,7 +72,23 @@ struct wm_run_target {
 	uint64_t journal_seq;    /* last journal record already on disk */
 	bool resumed;
 	const bool *keep;        /* per task: kept from the earlier run (resume); NULL: none */
+	char *const *warnings;   /* problems met loading the state: checkpoint.error events */
+	bool was_orphan;         /* resuming a run whose orchestrator died: orphan.detected */
 };
+
+/* The options a run was started with, kept in <run>/options.json so that
+ * `wm resume` runs the rest the same way (workspace, -e, policies ...).
+ * load fills o with strings it allocates: release with wm_run_options_release. */
+int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
+			const char *workspace, const char *workflow, struct wm_error **err);
+int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm_error **err);
+void wm_run_options_release(struct wm_run_options *o);
+
+/* A fresh run state for a new run: every task pending, with its policy and
+ * definition hash, in workflow order. Caller frees. */
+struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char *run_id,
+					 const char *run_dir, const char *workflow_path,
+					 struct wm_error **err);
 
 int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		      const struct wm_run_options *o, struct wm_run_target *t,

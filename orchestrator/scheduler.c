@@ -148,7 +148,7 @@ static void retrack(struct wm_sched *s, size_t task)
 static bool heap_before(const struct wm_sched *s, size_t a, size_t b)
 {
 	const struct wm_task *ta = &s->cfg.wf->tasks[a], *tb = &s->cfg.wf->tasks[b];
-	size_t ra = s->cfg.graph.remaining_path[a], rb = s->cfg.graph.remaining_path[b];
+	size_t ra = s->cfg.dag->chain[a], rb = s->cfg.dag->chain[b];
 
 	if (ta->priority != tb->priority)
 		return ta->priority > tb->priority;
@@ -226,17 +226,17 @@ static void skip(struct wm_sched *s, size_t task, const char *why)
 static void became_ready(struct wm_sched *s, size_t task)
 {
 	const struct wm_task *wt = &s->cfg.wf->tasks[task];
-	const struct wm_sched_graph *g = &s->cfg.graph;
+	const struct wm_dag *g = s->cfg.dag;
 	const char *bad = NULL;
 	bool failed_dep = false;
 	char why[300];
 
-	for (size_t k = 0; k < g->n_deps[task]; k++) {
-		enum wm_task_status st = s->t[g->deps[task][k]].info.state;
+	for (size_t k = 0; k < wm_dag_n_deps(g, task); k++) {
+		enum wm_task_status st = s->t[wm_dag_deps(g, task)[k]].info.state;
 		if (st == WM_TASK_FAILED)
 			failed_dep = true;
 		if (st != WM_TASK_SUCCEEDED && !bad)
-			bad = s->cfg.wf->tasks[g->deps[task][k]].id;
+			bad = s->cfg.wf->tasks[wm_dag_deps(g, task)[k]].id;
 	}
 	if (wt->condition == WM_COND_SUCCESS && bad) {
 		snprintf(why, sizeof(why), "dependency '%s' did not succeed", bad);
@@ -254,13 +254,13 @@ static void became_ready(struct wm_sched *s, size_t task)
 /* Propagates ended tasks to their dependents, iteratively (chains can be long). */
 static void settle(struct wm_sched *s)
 {
-	const struct wm_sched_graph *g = &s->cfg.graph;
+	const struct wm_dag *g = s->cfg.dag;
 
 	while (s->settle_n) {
 		size_t task = s->settle[--s->settle_n];
 
-		for (size_t k = 0; k < g->n_dependents[task]; k++) {
-			size_t d = g->dependents[task][k];
+		for (size_t k = 0; k < wm_dag_n_dependents(g, task); k++) {
+			size_t d = wm_dag_dependents(g, task)[k];
 			if (s->t[d].kept || finished(s->t[d].info.state))
 				continue;
 			if (--s->t[d].deps_left == 0)
@@ -287,7 +287,7 @@ static void start_step(struct wm_sched *s, size_t task)
 {
 	struct trt *t = &s->t[task];
 	const struct wm_task *wt = &s->cfg.wf->tasks[task];
-	const struct wm_sched_graph *g = &s->cfg.graph;
+	const struct wm_dag *g = s->cfg.dag;
 	enum wm_attempt_kind kind = WM_ATTEMPT_BODY;
 	struct wm_error *err = NULL;
 	uint64_t now = mono_ms(), timeout = task_timeout(s, task);
@@ -302,7 +302,7 @@ static void start_step(struct wm_sched *s, size_t task)
 		t->info.started_ms = wall_ms();
 	if (kind == WM_ATTEMPT_BODY)
 		emit(s, WM_EV_TASK_START, (long)task, NULL, 0);
-	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, g->deps[task], g->n_deps[task],
+	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task), wm_dag_n_deps(g, task),
 			       t->info.attempts ? t->info.attempts : 1, kind, &t->at, &err) < 0 ||
 	    wm_sandbox_spawn(s->cfg.profiles[task], &t->at.spec, &t->sb, &err) < 0) {
 		wm_autofree char *why = wm_error_text(err);
@@ -663,14 +663,14 @@ static int poll_once(struct wm_sched *s, struct pollfd *pfd, struct slot *slot,
 /* Runs one rollback block to its end (rollbacks run one at a time). */
 static void run_rollback(struct wm_sched *s, size_t task)
 {
-	const struct wm_sched_graph *g = &s->cfg.graph;
+	const struct wm_dag *g = s->cfg.dag;
 	struct wm_sandbox_result res = { 0 };
 	struct wm_event ev = { .type = WM_EV_ROLLBACK_END, .task = (long)task, .result = &res };
 	struct wm_error *err = NULL;
 	struct wm_attempt at;
 
 	emit(s, WM_EV_ROLLBACK_START, (long)task, NULL, 0);
-	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, g->deps[task], g->n_deps[task], 1,
+	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task), wm_dag_n_deps(g, task), 1,
 			       WM_ATTEMPT_ROLLBACK, &at, &err) < 0) {
 		res.status = WM_SANDBOX_SETUP_FAILED;
 		res.exit_code = -1;
@@ -715,7 +715,7 @@ static void rollback(struct wm_sched *s)
 struct wm_sched *wm_sched_new(const struct wm_sched_config *cfg)
 {
 	struct wm_sched *s = wm_xcalloc(1, sizeof(*s));
-	size_t n = cfg->graph.n;
+	size_t n = cfg->dag->n;
 
 	s->cfg = *cfg;
 	if (!s->cfg.max_parallel)
@@ -775,14 +775,14 @@ static int setup_fds(struct wm_sched *s, struct wm_error **err)
 
 static void seed(struct wm_sched *s)
 {
-	const struct wm_sched_graph *g = &s->cfg.graph;
+	const struct wm_dag *g = s->cfg.dag;
 
 	for (size_t i = 0; i < g->n; i++) {
 		if (s->t[i].kept)
 			continue;
 		s->t[i].deps_left = 0;
-		for (size_t k = 0; k < g->n_deps[i]; k++)
-			if (!s->t[g->deps[i][k]].kept)
+		for (size_t k = 0; k < wm_dag_n_deps(g, i); k++)
+			if (!s->t[wm_dag_deps(g, i)[k]].kept)
 				s->t[i].deps_left++;
 	}
 	for (size_t i = 0; i < g->n; i++)
@@ -809,7 +809,7 @@ int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_erro
 			return -1;
 	}
 	/* The breaker leaves tasks that never became ready: they will not run now. */
-	for (size_t i = 0; i < s->cfg.graph.n && s->halted && !s->interrupted; i++)
+	for (size_t i = 0; i < s->cfg.dag->n && s->halted && !s->interrupted; i++)
 		if (s->t[i].info.state == WM_TASK_PENDING && !s->t[i].kept)
 			skip(s, i, "the circuit breaker stopped new tasks");
 	if (s->interrupted)
@@ -827,7 +827,7 @@ void wm_sched_free(struct wm_sched *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->cfg.graph.n; i++) {
+	for (size_t i = 0; i < s->cfg.dag->n; i++) {
 		wm_sandbox_free(s->t[i].sb);
 		wm_attempt_release(&s->t[i].at);
 	}

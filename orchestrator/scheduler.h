@@ -25,6 +25,7 @@
 
 #include "common/error.h"
 #include "orchestrator/attempt.h"
+#include "orchestrator/dag.h"
 #include "orchestrator/decide.h"
 #include "orchestrator/workflow.h"
 #include "sandbox/sandbox.h"
@@ -61,19 +62,9 @@ struct wm_event {
 	uint64_t ms;               /* duration, delay or SLA as the type says */
 };
 
-/* The DAG as index arrays (from dag.c). */
-struct wm_sched_graph {
-	size_t n;
-	const size_t *const *deps;       /* deps[i][0..n_deps[i]) */
-	const size_t *n_deps;
-	const size_t *const *dependents;
-	const size_t *n_dependents;
-	const size_t *remaining_path;    /* longest chain from i to a sink, in tasks */
-};
-
 struct wm_sched_config {
 	const struct wm_workflow *wf;
-	struct wm_sched_graph graph;
+	const struct wm_dag *dag;
 	const struct wm_sandbox_profile *const *profiles; /* per task */
 	const struct wm_policy *const *policies;          /* per task */
 	struct wm_run_paths paths;

@@ -72,3 +72,19 @@ as_user() {
 userns_ok() {
 	as_user unshare --user --map-root-user true 2>/dev/null
 }
+
+# checkpoint RUN_DIR: the decompressed checkpoint JSON, as users read it.
+checkpoint() { zstdcat "$1/checkpoint.json.zst"; }
+
+# task_field RUN_DIR TASK FIELD: one field of one task in the checkpoint.
+task_field() { checkpoint "$1" | jq -r --arg t "$2" --arg f "$3" '.tasks[$t][$f]'; }
+
+# run_dir_of OUTPUT: the run directory of the "run ID" line a run printed.
+run_dir_of() {
+	local id
+	id=$(sed -n 's/^run \([0-9]\{8\}-[0-9]\{6\}-[0-9a-f]\{4\}\).*/\1/p' <<<"$1" | head -1)
+	[[ -n $id ]] && echo "$WM_STATE_DIR/runs/$id"
+}
+
+# no_process MARKER: true when no process has MARKER in its command line.
+no_process() { ! pgrep -f -- "$1" >/dev/null; }

@@ -1,0 +1,275 @@
+/*
+ * cmd_resume.c - `wm resume RUN_ID`: finish a run whose orchestrator died
+ * (or that failed or was interrupted), keeping what already succeeded.
+ *
+ * A task is kept when it succeeded before, its definition hash (body,
+ * attributes, resolved policy) is unchanged, and every task it depends on is
+ * kept too; everything else runs again, in the same run directory, under the
+ * same id. With --force nothing is kept.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/leftovers.h"
+#include "orchestrator/runner.h"
+#include "state/lock.h"
+#include "state/rundir.h"
+#include "state/store.h"
+
+WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
+
+struct resume_args {
+	const char *run;
+	unsigned jobs;
+	bool force;
+	bool json;
+};
+
+static int parse_args(int argc, char **argv, struct resume_args *a)
+{
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "j:f", opts, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (opt) {
+		case 'j':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 4096)
+				return wm_usage_error("resume", "-j wants a number from 1 to 4096");
+			a->jobs = (unsigned)v;
+			break;
+		case 'f':
+			a->force = true;
+			break;
+		case 'J':
+			a->json = true;
+			break;
+		default:
+			return wm_usage_error("resume", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return wm_usage_error("resume", "wants exactly one RUN_ID");
+	a->run = argv[optind];
+	return 0;
+}
+
+/* The workflow to resume: the file the run was started from if it still
+ * exists (it may have been fixed), else the copy in the run directory. */
+static char *workflow_to_use(const struct wm_run_state *old, const char *run_dir)
+{
+	if (old->workflow_path && access(old->workflow_path, R_OK) == 0)
+		return wm_xstrdup(old->workflow_path);
+	return wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+}
+
+/* Copies an old task's record (borrowed) over a new one, through its JSON form. */
+static int copy_task(struct wm_task_state *dst, const struct wm_task_state *src, bool whole,
+		     struct wm_error **err)
+{
+	json_t *j;
+	int rc = 0;
+
+	if (whole) {
+		j = wm_task_state_to_json(src); /* new ref */
+		rc = wm_task_state_from_json(dst, j, err);
+		json_decref(j);
+		return rc;
+	}
+	/* A task that runs again keeps the history of what was decided before. */
+	for (size_t i = 0; i < src->n_decisions; i++)
+		wm_task_add_decision(dst, src->decisions[i].at_ms, src->decisions[i].attempt,
+				     src->decisions[i].what, src->decisions[i].why);
+	return 0;
+}
+
+/* keep[i]: succeeded before, same definition, and every dependency kept. */
+static bool *decide_keep(const struct wm_prepared *p, const struct wm_run_state *old, bool force)
+{
+	bool *keep = wm_xcalloc(p->wf->n_tasks + 1, sizeof(*keep));
+
+	for (size_t k = 0; k < p->dag->n && !force; k++) {
+		size_t i = p->dag->order[k];
+		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
+
+		keep[i] = ot && ot->state == WM_TASK_SUCCEEDED && ot->definition_hash &&
+			  strcmp(ot->definition_hash, p->def_hash[i]) == 0;
+		for (size_t d = 0; keep[i] && d < wm_dag_n_deps(p->dag, i); d++)
+			keep[i] = keep[wm_dag_deps(p->dag, i)[d]];
+	}
+	return keep;
+}
+
+static bool all_kept(const bool *keep, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!keep[i])
+			return false;
+	return true;
+}
+
+/* The new run state: the current workflow's tasks, old records carried over. */
+static struct wm_run_state *merge_state(const struct wm_prepared *p, const struct wm_run_state *old,
+					const bool *keep, const char *run_dir, const char *file,
+					struct wm_error **err)
+{
+	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
+	wm_autofree char *copy = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+	struct wm_buf text = WM_BUF_INIT;
+
+	/* workflow.md is the workflow as it is run now. */
+	if (wm_buf_read_file(&text, file) < 0) {
+		wm_buf_release(&text);
+		return wm_error_set(err, errno, "read `%s`", file), NULL;
+	}
+	if (strcmp(copy, file) != 0 && wm_write_file(copy, text.data, text.len, 0644, err) < 0) {
+		wm_buf_release(&text);
+		return NULL;
+	}
+	wm_buf_release(&text);
+	rs = wm_runner_new_state(p, old->run_id, run_dir, file, err);
+	if (!rs)
+		return NULL;
+	free(rs->workflow_path);
+	rs->workflow_path = wm_xstrdup(old->workflow_path ? old->workflow_path : file);
+	rs->created_ms = old->created_ms;
+	rs->started_ms = old->started_ms;
+	rs->audit = old->audit;
+	for (size_t i = 0; i < p->wf->n_tasks; i++) {
+		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
+
+		if (ot && copy_task(&rs->tasks[i], ot, keep[i], err) < 0)
+			return NULL;
+	}
+	return wm_steal(&rs);
+}
+
+/* A run killed before its first checkpoint was complete: nothing of it was
+ * recorded as done, so it starts over as a run with every task pending. */
+static int load_or_start_over(const char *run_dir, const char *run_id,
+			      const struct wm_run_options *o, struct wm_state_loaded *loaded,
+			      struct wm_error **err)
+{
+	wm_autofree char *cp = wm_rundir_file(run_dir, "checkpoint.json.zst");
+	wm_autofree char *prev = wm_rundir_file(run_dir, "checkpoint.json.zst.prev");
+
+	if (access(cp, F_OK) == 0 || access(prev, F_OK) == 0 || !o->workflow)
+		return wm_store_load(run_dir, loaded, err);
+	memset(loaded, 0, sizeof(*loaded));
+	loaded->rs = wm_run_state_new(run_id);
+	loaded->rs->workflow_path = wm_xstrdup(o->workflow);
+	loaded->rs->state = WM_RUN_RUNNING;
+	wm_strv_push(&loaded->warnings, &loaded->n_warnings,
+		     "no checkpoint was completed before the orchestrator died: starting over");
+	return 0;
+}
+
+static int resume_locked(const struct wm_cli *cli, const struct resume_args *a,
+			 const char *run_id, const char *run_dir, struct wm_error **err)
+{
+	struct wm_state_loaded loaded = { 0 };
+	struct wm_run_options o = { 0 };
+	struct wm_diags diags = WM_DIAGS_INIT;
+	struct wm_prepared p = { 0 };
+	struct wm_run_target t = { 0 };
+	wm_autofree char *file = NULL;
+	wm_autofree bool *keep = NULL;
+	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
+	size_t killed;
+	int rc = -1;
+
+	if (wm_run_options_load(run_dir, &o, err) < 0)
+		goto out;
+	if (load_or_start_over(run_dir, run_id, &o, &loaded, err) < 0) {
+		wm_error_wrap(err, "run %s has no usable checkpoint", run_id);
+		goto out;
+	}
+	for (size_t i = 0; i < loaded.n_warnings; i++)
+		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
+	o.jobs = a->jobs ? a->jobs : o.jobs;
+	o.json = a->json;
+	file = workflow_to_use(loaded.rs, run_dir);
+	if (wm_prepare(file, &o, &p, &diags, err) < 0) {
+		wm_diags_sort(&diags);
+		wm_diags_print(&diags, stderr);
+		if (!*err)
+			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
+				      file, run_id);
+		goto out;
+	}
+	keep = decide_keep(&p, loaded.rs, a->force);
+	if (all_kept(keep, p.wf->n_tasks) && loaded.rs->state == WM_RUN_SUCCEEDED) {
+		printf("run %s already succeeded: nothing to do\n", run_id);
+		rc = WM_EXIT_OK;
+		goto out;
+	}
+	if (wm_prepare_profiles(&p, err) < 0)
+		goto out;
+	killed = wm_kill_leftovers(run_id);
+	if (killed)
+		fprintf(stderr, "wm: killed %zu process%s left over from run %s\n", killed,
+			killed == 1 ? "" : "es", run_id);
+	rs = merge_state(&p, loaded.rs, keep, run_dir, file, err);
+	if (!rs)
+		goto out;
+	if (!a->json)
+		printf("run %s (resumed)\n", run_id);
+	t.run_id = run_id;
+	t.run_dir = run_dir;
+	t.state_dir = cli->state_dir;
+	t.rs = rs;
+	t.journal_seq = loaded.journal_seq;
+	t.resumed = true;
+	t.keep = keep;
+	t.warnings = loaded.warnings;
+	t.was_orphan = loaded.rs->state == WM_RUN_RUNNING;
+	rc = wm_runner_execute(cli, &p, &o, &t, err);
+out:
+	wm_prepared_release(&p);
+	wm_diags_release(&diags);
+	wm_run_options_release(&o);
+	wm_state_loaded_release(&loaded);
+	return rc;
+}
+
+int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct resume_args a = { 0 };
+	wm_autofree char *run_id = NULL;
+	wm_autofree char *run_dir = NULL;
+	struct wm_lock *lock;
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc)
+		return rc;
+	run_id = wm_rundir_resolve(cli->state_dir, a.run, err);
+	if (!run_id)
+		return -1;
+	run_dir = wm_rundir_path(cli->state_dir, run_id);
+	/* Exit 3 with the holder's pid when a live orchestrator has it. */
+	lock = wm_lock_acquire(run_dir, run_id, err);
+	if (!lock)
+		return -1;
+	rc = resume_locked(cli, &a, run_id, run_dir, err);
+	wm_lock_release(lock);
+	return rc;
+}

@@ -1,0 +1,198 @@
+/*
+ * cmd_run.c - `wm run FILE`: plan, create the run directory, lock it, run.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/runner.h"
+#include "state/lock.h"
+#include "state/rundir.h"
+
+WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
+
+/* Parses the options `wm run` shares with nothing else; returns 0, or the
+ * usage exit code. */
+static int parse_options(int argc, char **argv, struct wm_run_options *o, const char **file)
+{
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "policies", required_argument, NULL, 'P' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "interactive", no_argument, NULL, 'i' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t n_env = 0;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "j:e:k", opts, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (opt) {
+		case 'j':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 4096)
+				return wm_usage_error("run", "-j wants a number from 1 to 4096, not '%s'",
+						      optarg);
+			o->jobs = (unsigned)v;
+			break;
+		case 'p':
+			o->policy = optarg;
+			break;
+		case 'P':
+			o->policies_file = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
+			wm_strv_push(&o->cli_env, &n_env, optarg);
+			break;
+		case 'k':
+			o->keep_going = true;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'i':
+			o->interactive = true;
+			break;
+		case 'd':
+			o->detach = true;
+			break;
+		case 'w':
+			o->workspace = optarg;
+			break;
+		case 'J':
+			o->json = true;
+			break;
+		default:
+			return wm_usage_error("run", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return wm_usage_error("run", optind >= argc ? "missing workflow FILE"
+							    : "only one workflow FILE");
+	if (o->detach && o->interactive)
+		return wm_usage_error("run", "--detach and --interactive exclude each other");
+	*file = argv[optind];
+	return 0;
+}
+
+/* --detach: the parent prints the run id and returns; the child goes on in
+ * its own session, its output in <run>/orchestrator.log. Returns 1 in the
+ * parent, 0 in the child, -1 on error. */
+static int detach(const char *run_dir, struct wm_error **err)
+{
+	wm_autofree char *log = wm_xasprintf("%s/orchestrator.log", run_dir);
+	int fd, null;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return wm_error_set(err, errno, "fork for --detach");
+	if (pid > 0)
+		return 1;
+	setsid();
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || null < 0)
+		_exit(WM_EXIT_FAILED);
+	dup2(null, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	close(null);
+	return 0;
+}
+
+static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_prepared *p,
+			struct wm_run_options *o, struct wm_error **err)
+{
+	char run_id[WM_RUN_ID_LEN + 1];
+	wm_autofree char *run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
+	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
+	struct wm_lock *lock = NULL;
+	struct wm_run_target t = { 0 };
+	int rc;
+
+	if (!run_dir || wm_run_options_save(run_dir, o, p->workspace, file, err) < 0)
+		return -1;
+	rs = wm_runner_new_state(p, run_id, run_dir, file, err);
+	if (!rs)
+		return -1;
+	if (o->detach) {
+		rc = detach(run_dir, err);
+		if (rc != 0) {
+			if (rc > 0)
+				printf("%s\n", run_id);
+			return rc < 0 ? -1 : WM_EXIT_OK;
+		}
+	} else if (!o->json) {
+		printf("run %s\n", run_id);
+		fflush(stdout);
+	}
+	lock = wm_lock_acquire(run_dir, run_id, err);
+	if (!lock)
+		return -1;
+	t.run_id = run_id;
+	t.run_dir = run_dir;
+	t.state_dir = cli->state_dir;
+	t.rs = rs;
+	rc = wm_runner_execute(cli, p, o, &t, err);
+	wm_lock_release(lock);
+	return rc;
+}
+
+int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct wm_run_options o = { 0 };
+	struct wm_diags diags = WM_DIAGS_INIT;
+	struct wm_prepared p;
+	const char *file = NULL;
+	int rc;
+
+	rc = parse_options(argc, argv, &o, &file);
+	if (rc) {
+		wm_strv_free(o.cli_env);
+		return rc;
+	}
+	rc = wm_prepare(file, &o, &p, &diags, err);
+	wm_diags_sort(&diags);
+	wm_diags_print(&diags, stderr);
+	if (rc < 0) {
+		if (!*err)
+			wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", file, diags.n_errors,
+				      diags.n_errors == 1 ? "" : "s");
+		goto out;
+	}
+	if (o.dry_run) {
+		wm_print_dry_run(&p, stdout);
+		rc = WM_EXIT_OK;
+	} else if (wm_prepare_profiles(&p, err) < 0) {
+		rc = -1;
+	} else {
+		rc = run_prepared(cli, file, &p, &o, err);
+	}
+	wm_prepared_release(&p);
+out:
+	wm_diags_release(&diags);
+	wm_strv_free(o.cli_env);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/*
+ * runopts.c - <run>/options.json: how a run was started, for `wm resume`.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/fsutil.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/runner.h"
+
+#define OPTIONS_FILE "options.json"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
+			const char *workspace, const char *workflow, struct wm_error **err)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, OPTIONS_FILE);
+	json_t *env = json_array(), *obj;
+	char abs[PATH_MAX], wabs[PATH_MAX];
+	const char *policies = o->policies_file;
+	char *text;
+	int rc;
+
+	/* Resume may run from another directory. */
+	if (policies && realpath(policies, abs))
+		policies = abs;
+
+	for (size_t i = 0; o->cli_env && o->cli_env[i]; i++)
+		json_array_append_new(env, json_string(o->cli_env[i]));
+	/* json_pack's "o" steals env. */
+	if (realpath(workflow, wabs))
+		workflow = wabs;
+	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b}", "workflow", workflow, "workspace", workspace, "policy",
+			str_or_null(o->policy), "policies", str_or_null(policies), "env", env,
+			"jobs", (int)o->jobs, "keep_going", (int)o->keep_going);
+	if (!obj)
+		return wm_error_set(err, 0, "build %s", path);
+	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(obj);
+	rc = wm_write_file(path, text, strlen(text), 0644, err);
+	free(text);
+	return rc;
+}
+
+static char *dup_string(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key); /* borrowed */
+	return json_is_string(v) ? wm_xstrdup(json_string_value(v)) : NULL;
+}
+
+int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm_error **err)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, OPTIONS_FILE);
+	json_error_t jerr;
+	json_t *obj = json_load_file(path, 0, &jerr), *env;
+	size_t n = 0, i;
+	json_t *v;
+
+	memset(o, 0, sizeof(*o));
+	if (!obj)
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+				     jerr.text);
+	o->workflow = dup_string(obj, "workflow");
+	o->workspace = dup_string(obj, "workspace");
+	o->policy = dup_string(obj, "policy");
+	o->policies_file = dup_string(obj, "policies");
+	o->jobs = (unsigned)json_integer_value(json_object_get(obj, "jobs"));
+	o->keep_going = json_is_true(json_object_get(obj, "keep_going"));
+	env = json_object_get(obj, "env");
+	json_array_foreach(env, i, v)
+		if (json_is_string(v))
+			wm_strv_push(&o->cli_env, &n, json_string_value(v));
+	json_decref(obj);
+	return 0;
+}
+
+void wm_run_options_release(struct wm_run_options *o)
+{
+	free((char *)o->workflow);
+	free((char *)o->workspace);
+	free((char *)o->policy);
+	free((char *)o->policies_file);
+	wm_strv_free(o->cli_env);
+	memset(o, 0, sizeof(*o));
+}
