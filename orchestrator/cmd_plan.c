@@ -19,6 +19,7 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/dag.h"
 #include "orchestrator/workflow.h"
+#include "policies/policies.h"
 
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 
@@ -205,6 +206,24 @@ static int parse_format(const char *s, enum plan_format *fmt)
 	return 0;
 }
 
+static bool policy_known(const char *name, void *ctx)
+{
+	return wm_policy_set_get(ctx, name) != NULL;
+}
+
+/* Every task's policy must resolve in the workflow's policy search order
+ * (front matter `policies`, the user's config, the built-ins). */
+static int check_policies(const struct wm_workflow *wf, struct wm_diags *d, struct wm_error **err)
+{
+	struct wm_policy_set *set = wm_policy_set_load_search(NULL, wf->policies_file, d, err);
+
+	if (!set)
+		return *err ? -1 : 0;
+	wm_workflow_check_policies(wf, policy_known, set, d);
+	wm_policy_set_free(set);
+	return 0;
+}
+
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
@@ -230,11 +249,18 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_release(&d);
 		return -1;
 	}
-	wm_diags_print(&d, stderr);
-	if (!wf || wm_dag_build(wf, &g, &d) < 0) {
-		rc = WM_EXIT_USAGE;
+	if (wf && check_policies(wf, &d, err) < 0) {
+		rc = -1;
 		goto out;
 	}
+	if (!wf || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
+		rc = WM_EXIT_USAGE;
+		wm_diags_sort(&d);
+		wm_diags_print(&d, stderr);
+		goto out;
+	}
+	wm_diags_sort(&d);
+	wm_diags_print(&d, stderr);
 	if (fmt == FMT_TEXT)
 		print_text(wf, g, stdout);
 	else if (fmt == FMT_DOT)

@@ -101,3 +101,20 @@ if is_root; then
 else
 	expect_exit "unreadable file exits 2" 2 "$WM" plan "$T/ok.md"
 fi
+
+# Policy names resolve against the built-ins and the workflow's policy file.
+printf -- '---\npolicy: standrd\n---\n## a\n- policy: hardened\n\n```sh\ntrue\n```\n\n## b\n- policy: nosuch\n\n```sh\ntrue\n```\n' >"$T/pol.md"
+expect_exit "unknown policy names exit 2" 2 "$WM" plan "$T/pol.md"
+expect_in "front matter policy located" "pol.md:2:9:" "$OUT"
+expect_in "task policy located" "pol.md:11:11:" "$OUT"
+expect_in "unknown name is named" "nosuch" "$OUT"
+cat >"$T/pols.yaml" <<'YAML'
+version: 1
+policies:
+  mine:
+    inherits: standard
+    description: a tuned policy
+YAML
+printf -- '---\npolicies: pols.yaml\n---\n## a\n- policy: mine\n\n```sh\ntrue\n```\n' >"$T/mine.md"
+expect_exit "a policy from the workflow's policy file plans" 0 "$WM" plan "$T/mine.md"
+expect_in "and is shown" "mine" "$OUT"
