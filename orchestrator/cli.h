@@ -39,6 +39,7 @@ int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -25,7 +25,7 @@ const struct wm_command wm_commands[] = {
 	{ "orphans", wm_cmd_orphans, "orphans [--json]", "list runs whose orchestrator died" },
 	{ "cancel", wm_cmd_cancel, "cancel RUN_ID", "stop a live run gracefully" },
 	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
-	{ "stats", NULL, "stats [RUN_ID] [--json]", "statistics of one run or of all history" },
+	{ "stats", wm_cmd_stats, "stats [RUN_ID] [--json]", "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit, "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
 			 "       audit verify [RUN_ID]",
 	  "show or verify a run's audit log" },

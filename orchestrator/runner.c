@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/progress.h"
@@ -214,6 +215,16 @@ static void result_fields(json_t *f, const struct wm_sandbox_result *r)
 		json_object_set_new(f, "setup_error", json_string(r->setup_error));
 }
 
+/* How long a starting task waited in the ready queue. */
+static json_int_t queue_wait_ms(const struct exec *x, long task)
+{
+	const struct wm_sched_task_info *info = wm_sched_task(x->sched, (size_t)task);
+	long long now = wm_state_now_ms();
+
+	return info->queued_ms && now > (long long)info->queued_ms ? now - (long long)info->queued_ms
+								    : 0;
+}
+
 /* The fields an event records in the audit log and shows with --json. New ref. */
 static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 {
@@ -227,6 +238,7 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		json_object_set_new(f, "policy", json_string(pol->name));
 		json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[ev->task]));
 		json_object_set_new(f, "namespaces", namespaces_json(pol));
+		json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, ev->task)));
 		break;
 	case WM_EV_TASK_END:
 	case WM_EV_ROLLBACK_END:
@@ -415,6 +427,43 @@ static void audit_run_end(struct exec *x)
 	json_decref(f);
 }
 
+/* <run>/metrics.json: the run in numbers, for dashboards and `wm stats`. */
+static void write_metrics(struct exec *x)
+{
+	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
+	wm_autofree char *path = wm_rundir_file(x->t->run_dir, "metrics.json");
+	json_t *m = json_object(), *by = json_object();
+	unsigned retries = 0, denials = 0;
+	struct wm_error *e = NULL;
+	char *text;
+
+	wm_run_state_count(x->rs, counts);
+	for (int s = 0; s < WM_TASK_STATUS_COUNT; s++)
+		json_object_set_new(by, wm_task_status_name((enum wm_task_status)s),
+				    json_integer((json_int_t)counts[s]));
+	for (size_t i = 0; i < x->rs->n_tasks; i++) {
+		retries += x->rs->tasks[i].attempts > 1 ? x->rs->tasks[i].attempts - 1 : 0;
+		denials += (unsigned)x->rs->tasks[i].n_denied;
+	}
+	json_object_set_new(m, "run_id", json_string(x->rs->run_id));
+	json_object_set_new(m, "workflow", json_string(x->rs->name ? x->rs->name : ""));
+	json_object_set_new(m, "state", json_string(wm_run_status_name(x->rs->state)));
+	json_object_set_new(m, "start_ms", json_integer(x->rs->started_ms));
+	json_object_set_new(m, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
+	json_object_set_new(m, "tasks", by);
+	json_object_set_new(m, "retries", json_integer(retries));
+	json_object_set_new(m, "denials", json_integer(denials));
+	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(m);
+	/* Metrics are a convenience: failing to write them does not fail the run. */
+	if (!text || wm_write_file(path, text, strlen(text), 0644, &e) < 0) {
+		fprintf(stderr, "wm: warning: cannot write metrics.json%s%s\n", e ? ": " : "",
+			e ? e->msg : "");
+		wm_error_free(e);
+	}
+	free(text);
+}
+
 static enum wm_progress_mode progress_mode(const struct wm_run_options *o)
 {
 	if (o->json)
@@ -532,6 +581,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	audit_run_end(&x);
 	if (wm_audit_flush(x.audit, err) < 0 || wm_store_checkpoint(x.store, err) < 0)
 		goto out;
+	write_metrics(&x);
 	wm_progress_summary(x.progress, outcome);
 	if (x.err) {
 		/* The run stopped because its state could not be recorded. */

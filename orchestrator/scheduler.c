@@ -493,6 +493,7 @@ static void on_timers(struct wm_sched *s)
 			t->phase = PH_IDLE;
 			s->waiting--;
 			retrack(s, i);
+			t->info.queued_ms = wall_ms();
 			heap_push(s, i);
 			continue;
 		}

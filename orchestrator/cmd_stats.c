@@ -1,0 +1,465 @@
+/*
+ * cmd_stats.c - `wm stats [RUN_ID] [--json]`.
+ *
+ * One run: per task attempts, duration, peak memory and time waiting in the
+ * ready queue (from the run's checkpoint and audit log), the critical path
+ * through the workflow's DAG weighted by those durations, and the
+ * parallelism achieved against the run's -j.
+ *
+ * No run: every run in the state directory, grouped by workflow and task:
+ * runs, success rate, p50/p95 duration, retry rate, the most frequent
+ * failure, and recommendations drawn from those numbers.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/units.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/runview.h"
+#include "orchestrator/stats.h"
+#include "orchestrator/workflow.h"
+#include "state/rundir.h"
+
+struct task_numbers {
+	uint64_t duration_ms;
+	uint64_t busy_ms;     /* sum of attempt durations */
+	uint64_t peak_memory;
+	uint64_t wait_ms;
+};
+
+/* Reads what only the audit log knows: per task waits, memory, busy time. */
+static void read_audit(const char *run_dir, const struct wm_run_state *rs,
+		       struct task_numbers *num, json_int_t *jobs)
+{
+	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_AUDIT);
+	wm_autofclose FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (f && getline(&line, &cap, f) > 0) {
+		json_t *o = json_loads(line, 0, NULL); /* new ref */
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *task = json_string_value(json_object_get(o, "task"));
+		long i = task ? wm_run_state_index(rs, task) : -1;
+
+		if (ev && strcmp(ev, "run.start") == 0)
+			*jobs = json_integer_value(json_object_get(o, "max_parallel"));
+		if (ev && i >= 0 && strcmp(ev, "task.start") == 0)
+			num[i].wait_ms += (uint64_t)json_integer_value(json_object_get(o, "wait_ms"));
+		if (ev && i >= 0 && strcmp(ev, "task.end") == 0) {
+			uint64_t mem = (uint64_t)json_integer_value(json_object_get(o, "peak_memory"));
+			num[i].busy_ms +=
+				(uint64_t)json_integer_value(json_object_get(o, "duration_ms"));
+			if (mem > num[i].peak_memory)
+				num[i].peak_memory = mem;
+		}
+		json_decref(o);
+	}
+	free(line);
+}
+
+/* The critical path as task ids, from the workflow copy in the run dir. */
+static json_t *critical_path(const char *run_dir, const struct wm_run_state *rs,
+			     const struct task_numbers *num, uint64_t *total)
+{
+	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_dag *g = NULL;
+	struct wm_error *err = NULL;
+	json_t *ids = json_array(); /* new ref */
+	uint64_t *dur;
+	size_t *p = NULL, n = 0;
+
+	*total = 0;
+	if (wm_workflow_load(path, &wf, &d, &err) < 0 || wm_dag_build(wf, &g, &d) < 0)
+		goto out;
+	dur = wm_xcalloc(wf->n_tasks + 1, sizeof(*dur));
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		long k = wm_run_state_index(rs, wf->tasks[i].id);
+		dur[i] = k >= 0 ? num[k].duration_ms : 0;
+	}
+	*total = wm_critical_path(g, dur, &p, &n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(ids, json_string(wf->tasks[p[i]].id));
+	free(p);
+	free(dur);
+out:
+	wm_error_free(err);
+	wm_dag_free(g);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+	return ids;
+}
+
+static json_t *run_stats(const struct wm_runview *v)
+{
+	const struct wm_run_state *rs = v->st.rs;
+	struct task_numbers *num = wm_xcalloc(rs->n_tasks + 1, sizeof(*num));
+	json_t *out = json_object(), *tasks = json_array(), *cp;
+	long long end = rs->ended_ms ? rs->ended_ms : wm_state_now_ms();
+	uint64_t wall = end > rs->started_ms ? (uint64_t)(end - rs->started_ms) : 0, busy = 0;
+	uint64_t cp_ms;
+	json_int_t jobs = 0;
+
+	read_audit(v->dir, rs, num, &jobs);
+	for (size_t i = 0; i < rs->n_tasks; i++) {
+		const struct wm_task_state *t = &rs->tasks[i];
+
+		if (t->started_ms && t->ended_ms >= t->started_ms)
+			num[i].duration_ms = (uint64_t)(t->ended_ms - t->started_ms);
+		busy += num[i].busy_ms;
+		json_array_append_new(
+			tasks, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id, "state",
+					 wm_task_status_name(t->state), "attempts", (int)t->attempts,
+					 "duration_ms", (json_int_t)num[i].duration_ms, "peak_memory",
+					 (json_int_t)num[i].peak_memory, "wait_ms",
+					 (json_int_t)num[i].wait_ms));
+	}
+	cp = critical_path(v->dir, rs, num, &cp_ms);
+	json_object_set_new(out, "run_id", json_string(rs->run_id));
+	json_object_set_new(out, "workflow", json_string(rs->name ? rs->name : ""));
+	json_object_set_new(out, "state", json_string(wm_runview_state(v)));
+	json_object_set_new(out, "wall_ms", json_integer((json_int_t)wall));
+	json_object_set_new(out, "busy_ms", json_integer((json_int_t)busy));
+	json_object_set_new(out, "parallelism", json_real(wall ? (double)busy / (double)wall : 0));
+	json_object_set_new(out, "max_parallel", json_integer(jobs));
+	json_object_set_new(out, "critical_path", cp);
+	json_object_set_new(out, "critical_path_ms", json_integer((json_int_t)cp_ms));
+	json_object_set_new(out, "tasks", tasks);
+	free(num);
+	return out;
+}
+
+static char *duration_of(json_t *obj, const char *key)
+{
+	json_int_t ms = json_integer_value(json_object_get(obj, key));
+	return wm_format_duration((uint64_t)(ms < 0 ? 0 : ms));
+}
+
+static void print_run(json_t *s)
+{
+	json_t *t, *cp = json_object_get(s, "critical_path");
+	wm_autofree char *cp_ms = duration_of(s, "critical_path_ms");
+	wm_autofree char *wall = duration_of(s, "wall_ms");
+	size_t i;
+
+	printf("run %s (%s) %s\n\n", json_string_value(json_object_get(s, "run_id")),
+	       json_string_value(json_object_get(s, "workflow")),
+	       json_string_value(json_object_get(s, "state")));
+	printf("%-24s %-9s %8s %10s %10s %10s\n", "TASK", "STATE", "ATTEMPTS", "DURATION",
+	       "PEAK MEM", "QUEUED");
+	json_array_foreach(json_object_get(s, "tasks"), i, t) {
+		wm_autofree char *dur = wm_format_duration(
+			(uint64_t)json_integer_value(json_object_get(t, "duration_ms")));
+		wm_autofree char *mem = wm_format_size(
+			(uint64_t)json_integer_value(json_object_get(t, "peak_memory")));
+		wm_autofree char *wait = wm_format_duration(
+			(uint64_t)json_integer_value(json_object_get(t, "wait_ms")));
+
+		printf("%-24s %-9s %8lld %10s %10s %10s\n",
+		       json_string_value(json_object_get(t, "task")),
+		       json_string_value(json_object_get(t, "state")),
+		       (long long)json_integer_value(json_object_get(t, "attempts")), dur, mem,
+		       wait);
+	}
+	printf("\ncritical path:");
+	json_array_foreach(cp, i, t)
+		printf("%s%s", i ? " -> " : " ", json_string_value(t));
+	printf(" (%s of %s wall)\n", cp_ms, wall);
+	printf("parallelism: %.2f achieved of -j %lld\n",
+	       json_real_value(json_object_get(s, "parallelism")),
+	       (long long)json_integer_value(json_object_get(s, "max_parallel")));
+}
+
+static int one_run(const struct wm_cli *cli, const char *prefix, bool as_json,
+		   struct wm_error **err)
+{
+	wm_autofree char *id = wm_rundir_resolve(cli->state_dir, prefix, err);
+	struct wm_runview v = { 0 };
+	json_t *s;
+
+	if (!id || wm_runview_load(cli->state_dir, id, &v, err) < 0)
+		return -1;
+	if (!v.st.rs) {
+		wm_error_setx(err, WM_EXIT_USAGE, "run %s: %s", id, v.load_error);
+		wm_runview_release(&v);
+		return -1;
+	}
+	s = run_stats(&v);
+	if (as_json) {
+		char *text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+	} else {
+		print_run(s);
+	}
+	json_decref(s);
+	wm_runview_release(&v);
+	return WM_EXIT_OK;
+}
+
+/* ---- history ---- */
+
+struct group {
+	char *workflow, *task, *policy;
+	uint64_t *dur; /* durations of successful runs */
+	size_t n_dur, alloc_dur;
+	unsigned runs, succeeded, retried, memory_kills;
+	json_t *fails;  /* failure reason -> count */
+	json_t *denied; /* syscall -> runs in which it was denied */
+	uint64_t timeout_ms;
+};
+
+struct history {
+	struct group *g;
+	size_t n, alloc;
+	json_t *index;     /* "workflow\ttask" -> group index: jansson's hash table */
+	json_t *workflows; /* workflow names whose newest copy was read for timeouts */
+};
+
+static struct group *group_for(struct history *h, const char *workflow, const char *task)
+{
+	wm_autofree char *key = wm_xasprintf("%s\t%s", workflow, task);
+	json_t *at = json_object_get(h->index, key); /* borrowed */
+	struct group *g;
+
+	if (at)
+		return &h->g[json_integer_value(at)];
+	WM_GROW(h->g, h->alloc, h->n + 1);
+	g = &h->g[h->n];
+	memset(g, 0, sizeof(*g));
+	g->workflow = wm_xstrdup(workflow);
+	g->task = wm_xstrdup(task);
+	g->fails = json_object();
+	g->denied = json_object();
+	json_object_set_new(h->index, key, json_integer((json_int_t)h->n++));
+	return g;
+}
+
+static void count(json_t *map, const char *key)
+{
+	json_object_set_new(map, key, json_integer(json_integer_value(json_object_get(map, key)) + 1));
+}
+
+/* The timeouts the newest version of a workflow sets, from its copy. */
+static void read_timeouts(struct history *h, const struct wm_runview *v)
+{
+	wm_autofree char *path = wm_rundir_file(v->dir, WM_RUN_WORKFLOW);
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_error *err = NULL;
+
+	json_object_set_new(h->workflows, v->st.rs->name, json_true());
+	if (wm_workflow_load(path, &wf, &d, &err) == 0)
+		for (size_t i = 0; i < wf->n_tasks; i++)
+			group_for(h, v->st.rs->name, wf->tasks[i].id)->timeout_ms =
+				wf->tasks[i].timeout_ms;
+	wm_error_free(err);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+}
+
+static void add_task(struct group *g, const struct wm_task_state *t)
+{
+	g->runs++;
+	if (!g->policy && t->policy)
+		g->policy = wm_xstrdup(t->policy);
+	if (t->attempts > 1)
+		g->retried++;
+	if (t->limit && strcmp(t->limit, "memory") == 0)
+		g->memory_kills++;
+	for (size_t k = 0; k < t->n_denied; k++)
+		count(g->denied, t->denied[k]);
+	if (t->state == WM_TASK_SUCCEEDED) {
+		g->succeeded++;
+		WM_GROW(g->dur, g->alloc_dur, g->n_dur + 1);
+		g->dur[g->n_dur++] = t->ended_ms > t->started_ms ? (uint64_t)(t->ended_ms - t->started_ms) : 0;
+	}
+	for (size_t k = t->n_decisions; t->state == WM_TASK_FAILED && k-- > 0;) {
+		if (strcmp(t->decisions[k].what, "fail") == 0) {
+			/* The cause, without the retry bookkeeping after ';'. */
+			wm_autofree char *why = wm_xstrndup(t->decisions[k].why,
+							    strcspn(t->decisions[k].why, ";"));
+			count(g->fails, why);
+			break;
+		}
+	}
+}
+
+static void add_run(struct history *h, const struct wm_runview *v)
+{
+	const struct wm_run_state *rs = v->st.rs;
+
+	if (!rs || !rs->name)
+		return;
+	if (!json_object_get(h->workflows, rs->name))
+		read_timeouts(h, v);
+	for (size_t i = 0; i < rs->n_tasks; i++)
+		if (rs->tasks[i].attempts > 0)
+			add_task(group_for(h, rs->name, rs->tasks[i].id), &rs->tasks[i]);
+}
+
+static const char *top_failure(json_t *fails)
+{
+	const char *key, *best = NULL;
+	json_int_t most = 0;
+	json_t *v;
+
+	json_object_foreach(fails, key, v) {
+		if (json_integer_value(v) > most) {
+			most = json_integer_value(v);
+			best = key;
+		}
+	}
+	return best;
+}
+
+/* Advice with the numbers behind it; appended to `recs`. */
+static void recommend(const struct group *g, uint64_t p95, json_t *recs)
+{
+	const char *sys;
+	json_t *n;
+
+	if (g->timeout_ms && g->n_dur && p95 * 10 >= g->timeout_ms * 8)
+		json_array_append_new(recs, json_sprintf(
+			"%s/%s: p95 duration %llums is %llu%% of its %llums timeout over %zu successful runs: raise the timeout or speed the task up",
+			g->workflow, g->task, (unsigned long long)p95,
+			(unsigned long long)(p95 * 100 / g->timeout_ms), (unsigned long long)g->timeout_ms,
+			g->n_dur));
+	if (g->retried && g->succeeded && g->retried * 5 >= g->runs)
+		json_array_append_new(recs, json_sprintf(
+			"%s/%s is flaky: it needed retries in %u of %u runs (%u%%)", g->workflow,
+			g->task, g->retried, g->runs, g->retried * 100 / g->runs));
+	if (g->memory_kills)
+		json_array_append_new(recs, json_sprintf(
+			"%s/%s was killed by its memory limit in %u of %u runs: raise limits.memory of policy '%s'",
+			g->workflow, g->task, g->memory_kills, g->runs, g->policy ? g->policy : "?"));
+	json_object_foreach(g->denied, sys, n) {
+		if (g->runs >= 2 && json_integer_value(n) == (json_int_t)g->runs)
+			json_array_append_new(recs, json_sprintf(
+				"policy '%s' denied %s to %s/%s in all %u runs: allow it in a tuned policy or change the task",
+				g->policy ? g->policy : "?", sys, g->workflow, g->task, g->runs));
+	}
+}
+
+static json_t *history_json(struct history *h)
+{
+	json_t *out = json_object(), *groups = json_array(), *recs = json_array();
+
+	for (size_t i = 0; i < h->n; i++) {
+		struct group *g = &h->g[i];
+		uint64_t p50, p95;
+		const char *top = top_failure(g->fails);
+
+		if (!g->runs)
+			continue;
+		p50 = wm_percentile(g->dur, g->n_dur, 50);
+		p95 = wm_percentile(g->dur, g->n_dur, 95);
+		json_array_append_new(groups, json_pack(
+			"{s:s, s:s, s:i, s:f, s:I, s:I, s:f, s:o}", "workflow", g->workflow, "task",
+			g->task, "runs", (int)g->runs, "success_rate", (double)g->succeeded / g->runs,
+			"p50_ms", (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
+			(double)g->retried / g->runs, "top_failure", top ? json_string(top) : json_null()));
+		recommend(g, p95, recs);
+	}
+	json_object_set_new(out, "tasks", groups);
+	json_object_set_new(out, "recommendations", recs);
+	return out;
+}
+
+static void print_history(json_t *s)
+{
+	json_t *t;
+	size_t i;
+
+	printf("%-16s %-20s %5s %7s %9s %9s %7s  %s\n", "WORKFLOW", "TASK", "RUNS", "SUCCESS",
+	       "P50", "P95", "RETRIED", "MOST FREQUENT FAILURE");
+	json_array_foreach(json_object_get(s, "tasks"), i, t) {
+		wm_autofree char *p50 = wm_format_duration(
+			(uint64_t)json_integer_value(json_object_get(t, "p50_ms")));
+		wm_autofree char *p95 = wm_format_duration(
+			(uint64_t)json_integer_value(json_object_get(t, "p95_ms")));
+		const char *top = json_string_value(json_object_get(t, "top_failure"));
+
+		printf("%-16s %-20s %5lld %6.0f%% %9s %9s %6.0f%%  %s\n",
+		       json_string_value(json_object_get(t, "workflow")),
+		       json_string_value(json_object_get(t, "task")),
+		       (long long)json_integer_value(json_object_get(t, "runs")),
+		       100 * json_real_value(json_object_get(t, "success_rate")), p50, p95,
+		       100 * json_real_value(json_object_get(t, "retry_rate")), top ? top : "-");
+	}
+	if (json_array_size(json_object_get(s, "recommendations")))
+		printf("\nRecommendations:\n");
+	json_array_foreach(json_object_get(s, "recommendations"), i, t)
+		printf("  - %s\n", json_string_value(t));
+}
+
+static int all_runs(const struct wm_cli *cli, bool as_json, struct wm_error **err)
+{
+	struct history h = { .index = json_object(), .workflows = json_object() };
+	char **ids = NULL;
+	size_t n = 0;
+	json_t *s;
+
+	if (wm_rundir_list(cli->state_dir, &ids, &n, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct wm_runview v = { 0 };
+
+		if (wm_runview_load(cli->state_dir, ids[i], &v, NULL) == 0)
+			add_run(&h, &v);
+		wm_runview_release(&v);
+	}
+	s = history_json(&h);
+	if (as_json) {
+		char *text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+	} else {
+		print_history(s);
+	}
+	json_decref(s);
+fail:
+	for (size_t i = 0; i < h.n; i++) {
+		free(h.g[i].workflow);
+		free(h.g[i].task);
+		free(h.g[i].policy);
+		free(h.g[i].dur);
+		json_decref(h.g[i].fails);
+		json_decref(h.g[i].denied);
+	}
+	free(h.g);
+	json_decref(h.index);
+	json_decref(h.workflows);
+	wm_strv_free(ids);
+	return *err ? -1 : WM_EXIT_OK;
+}
+
+int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool as_json = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt != 'J')
+			return wm_usage_error("stats", "bad option");
+		as_json = true;
+	}
+	if (argc - optind > 1)
+		return wm_usage_error("stats", "at most one RUN_ID");
+	if (optind < argc)
+		return one_run(cli, argv[optind], as_json, err);
+	return all_runs(cli, as_json, err);
+}
