@@ -35,8 +35,22 @@ void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file
 		d->n_errors++;
 }
 
-static int before(const struct wm_diag *a, const struct wm_diag *b)
+/* Files keep the order in which they were first reported (a policy file
+ * read before the workflow stays before it); places sort within a file. */
+static size_t file_rank(const struct wm_diags *d, const char *file)
 {
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].file, file) == 0)
+			return i;
+	return d->n;
+}
+
+static int before(const struct wm_diags *d, const struct wm_diag *a, const struct wm_diag *b)
+{
+	size_t ra = file_rank(d, a->file), rb = file_rank(d, b->file);
+
+	if (ra != rb)
+		return ra < rb;
 	if (a->line != b->line)
 		return a->line < b->line;
 	return a->col < b->col;
@@ -44,17 +58,23 @@ static int before(const struct wm_diag *a, const struct wm_diag *b)
 
 void wm_diags_sort(struct wm_diags *d)
 {
-	/* Insertion sort: stable, and lists are short. */
+	/* Insertion sort: stable, and lists are short. File ranks are taken
+	 * from the list as it was before sorting moved anything. */
+	struct wm_diags orig = *d;
+
+	orig.v = wm_xcalloc(d->n + 1, sizeof(*orig.v));
+	memcpy(orig.v, d->v, d->n * sizeof(*d->v));
 	for (size_t i = 1; i < d->n; i++) {
 		struct wm_diag cur = d->v[i];
 		size_t j = i;
 
-		while (j > 0 && before(&cur, &d->v[j - 1])) {
+		while (j > 0 && before(&orig, &cur, &d->v[j - 1])) {
 			d->v[j] = d->v[j - 1];
 			j--;
 		}
 		d->v[j] = cur;
 	}
+	free(orig.v);
 }
 
 char *wm_diag_format(const struct wm_diag *dg)

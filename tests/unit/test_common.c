@@ -129,6 +129,21 @@ static void test_diags_sorted_and_formatted(void **state)
 	wm_diags_release(&d);
 }
 
+static void test_diags_keep_file_order(void **state)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+
+	(void)state;
+	wm_diags_error(&d, "policies.yaml", 30, 1, "p30");
+	wm_diags_error(&d, "flow.md", 2, 1, "f2");
+	wm_diags_error(&d, "policies.yaml", 4, 1, "p4");
+	wm_diags_sort(&d);
+	assert_string_equal(d.v[0].msg, "p4");
+	assert_string_equal(d.v[1].msg, "p30");
+	assert_string_equal(d.v[2].msg, "f2");
+	wm_diags_release(&d);
+}
+
 static void test_parse_duration(void **state)
 {
 	static const struct {
@@ -266,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_buf_read_file),
 		cmocka_unit_test(test_diags_sorted_and_formatted),
+		cmocka_unit_test(test_diags_keep_file_order),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),
