@@ -22,12 +22,16 @@
 
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 
-static void print_duration(FILE *f, const char *label, uint64_t ms)
+/* "  label 1m30s", or "  label <unset>" when ms is 0 (NULL: print nothing). */
+static void print_duration(FILE *f, const char *label, uint64_t ms, const char *unset)
 {
 	wm_autofree char *d = NULL;
 
-	if (!ms)
+	if (!ms) {
+		if (unset)
+			fprintf(f, "  %s %s", label, unset);
 		return;
+	}
 	d = wm_format_duration(ms);
 	fprintf(f, "  %s %s", label, d);
 }
@@ -48,8 +52,11 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FIL
 		if (!t->body.lang)
 			fputs(" (join)", f);
 		fprintf(f, "\n     policy %s", wm_task_policy(wf, t));
-		print_duration(f, "timeout", t->timeout_ms);
+		print_duration(f, "timeout", t->timeout_ms, "(policy's)");
 		fprintf(f, "  retries %u", t->retries);
+		if (t->retries)
+			print_duration(f, "backoff", t->backoff_ms, NULL);
+		print_duration(f, "sla", t->sla_ms, NULL);
 		if (t->priority != WM_PRIO_MEDIUM)
 			fprintf(f, "  priority %s", wm_priority_name(t->priority));
 		if (t->condition != WM_COND_SUCCESS)
