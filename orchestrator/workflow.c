@@ -37,11 +37,16 @@ static const struct builtin_lang builtin_langs[] = {
 };
 
 /* Languages that are data or transcripts, never programs: no hint for them. */
+/* clang-format off */
 static const char *const not_programs[] = {
-    "text",  "txt",   "plain",	  "plaintext", "console", "output", "shell-session", "json",
-    "jsonc", "yaml",  "yml",	  "toml",      "ini",	  "xml",    "html",	     "csv",
-    "diff",  "patch", "markdown", "md",	       "none",	  "log",    "mermaid",	     "dot",
+	/* plain text and transcripts */
+	"text", "txt", "plain", "plaintext", "console", "output", "shell-session", "sh-session",
+	"shellsession", "pycon", "terminal", "log", "none",
+	/* data and documents */
+	"json", "jsonc", "jsonl", "ndjson", "yaml", "yml", "toml", "ini", "xml", "html", "svg",
+	"csv", "tsv", "diff", "patch", "markdown", "md", "rst", "mermaid", "dot",
 };
+/* clang-format on */
 
 /* The argv a language runs with, or NULL when it is not runnable. */
 static const char *const *lang_argv(const struct wm_workflow *wf, const char *lang)
