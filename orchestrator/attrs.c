@@ -36,8 +36,8 @@ enum attr {
 };
 
 static const char *const attr_names[N_ATTRS] = {
-	"id",	     "depends", "policy", "timeout", "retries", "backoff", "priority",
-	"condition", "only_if", "env",	  "workdir", "sla",	"outputs",
+    "id",	 "depends", "policy", "timeout", "retries", "backoff", "priority",
+    "condition", "only_if", "env",    "workdir", "sla",	    "outputs",
 };
 
 /* Attributes that may be given more than once (their values add up). */
@@ -177,7 +177,8 @@ static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_
 			len--;
 		unsigned col = kv->val_col + (unsigned)(p + lead - kv->val);
 		if (len == 0) {
-			wf_err(c, kv->line, col, "%s: empty entry in a comma-separated list", kv->key);
+			wf_err(c, kv->line, col, "%s: empty entry in a comma-separated list",
+			       kv->key);
 		} else {
 			wm_autofree char *e = wm_xstrndup(p + lead, len);
 			fn(c, t, kv, e, col);
@@ -199,7 +200,7 @@ static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 	}
 	wm_strv_push(&t->depends, &n, e);
 	t->depends_loc = wm_xrealloc(t->depends_loc, n * sizeof(*t->depends_loc));
-	t->depends_loc[n - 1] = (struct wm_loc){ kv->line, col };
+	t->depends_loc[n - 1] = (struct wm_loc){kv->line, col};
 }
 
 static void add_output(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
@@ -209,7 +210,8 @@ static void add_output(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 
 	if (!wf_path_is_contained(e)) {
 		wf_err(c, kv->line, col,
-		       "outputs: `%s` must be a relative path inside $WM_OUT (no leading / or ..)", e);
+		       "outputs: `%s` must be a relative path inside $WM_OUT (no leading / or ..)",
+		       e);
 		return;
 	}
 	wm_strv_push(&t->outputs, &n, e);
@@ -288,10 +290,10 @@ static void set_text(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 
 static void apply_choice(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, int which)
 {
-	static const char *const prio[] = { "high", "medium", "low" };
-	static const int prio_v[] = { WM_PRIO_HIGH, WM_PRIO_MEDIUM, WM_PRIO_LOW };
-	static const char *const cond[] = { "success", "failure", "always" };
-	static const int cond_v[] = { WM_COND_SUCCESS, WM_COND_FAILURE, WM_COND_ALWAYS };
+	static const char *const prio[] = {"high", "medium", "low"};
+	static const int prio_v[] = {WM_PRIO_HIGH, WM_PRIO_MEDIUM, WM_PRIO_LOW};
+	static const char *const cond[] = {"success", "failure", "always"};
+	static const int cond_v[] = {WM_COND_SUCCESS, WM_COND_FAILURE, WM_COND_ALWAYS};
 	int v;
 
 	if (which == A_PRIORITY) {
@@ -325,7 +327,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case A_POLICY:
 		set_text(c, kv, &t->policy);
-		t->policy_loc = (struct wm_loc){ kv->line, kv->val_col };
+		t->policy_loc = (struct wm_loc){kv->line, kv->val_col};
 		break;
 	case A_TIMEOUT:
 		set_duration(c, kv, &t->timeout_ms);

@@ -23,21 +23,28 @@
 
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 
-static void print_duration(FILE *f, const char *label, uint64_t ms)
+/* "  label 1m30s", or "  label <unset>" when ms is 0 (NULL: print nothing). */
+static void print_duration(FILE *f, const char *label, uint64_t ms, const char *unset)
 {
 	wm_autofree char *d = NULL;
 
-	if (!ms)
+	if (!ms) {
+		if (unset)
+			fprintf(f, "  %s %s", label, unset);
 		return;
+	}
 	d = wm_format_duration(ms);
 	fprintf(f, "  %s %s", label, d);
 }
 
 static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
 {
-	fprintf(f, "workflow %s (%s): %zu task%s, policy %s, max_parallel %u%s\n", wf->name,
-		wf->path, wf->n_tasks, wf->n_tasks == 1 ? "" : "s", wm_task_policy(wf, NULL),
-		wf->max_parallel, wf->max_parallel ? "" : " (CPUs)");
+	fprintf(f, "workflow %s (%s): %zu task%s, policy %s, ", wf->name, wf->path, wf->n_tasks,
+		wf->n_tasks == 1 ? "" : "s", wm_task_policy(wf, NULL));
+	if (wf->max_parallel)
+		fprintf(f, "max_parallel %u\n", wf->max_parallel);
+	else
+		fputs("max_parallel = CPUs\n", f);
 	for (size_t k = 0; k < g->n; k++) {
 		const struct wm_task *t = &wf->tasks[g->order[k]];
 		const size_t *deps = wm_dag_deps(g, g->order[k]);
@@ -46,8 +53,11 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FIL
 		if (!t->body.lang)
 			fputs(" (join)", f);
 		fprintf(f, "\n     policy %s", wm_task_policy(wf, t));
-		print_duration(f, "timeout", t->timeout_ms);
+		print_duration(f, "timeout", t->timeout_ms, "(policy's)");
 		fprintf(f, "  retries %u", t->retries);
+		if (t->retries)
+			print_duration(f, "backoff", t->backoff_ms, NULL);
+		print_duration(f, "sla", t->sla_ms, NULL);
 		if (t->priority != WM_PRIO_MEDIUM)
 			fprintf(f, "  priority %s", wm_priority_name(t->priority));
 		if (t->condition != WM_COND_SUCCESS)
@@ -108,13 +118,31 @@ static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g, FILE
 	fputs("}\n", f);
 }
 
+/* A JSON string even from bytes that are not UTF-8 (headings and scripts
+ * are user text): such bytes become '?'. New reference. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j)
+		return j;
+	copy = wm_xstrdup(s);
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 /* New references throughout; json_object_set_new/json_array_append_new steal them. */
 static json_t *json_strv(char *const *v)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		json_array_append_new(a, jstr(v[i]));
 	return a;
 }
 
@@ -125,14 +153,14 @@ static json_t *json_env(char *const *v)
 	for (size_t i = 0; v && v[i]; i++) {
 		const char *eq = strchr(v[i], '=');
 		wm_autofree char *k = wm_xstrndup(v[i], (size_t)(eq - v[i]));
-		json_object_set_new(o, k, json_string(eq + 1));
+		json_object_set_new(o, k, jstr(eq + 1));
 	}
 	return o;
 }
 
 static json_t *json_opt_str(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? jstr(s) : json_null();
 }
 
 static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, size_t i)
@@ -143,10 +171,10 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, s
 	for (size_t e = 0; e < wm_dag_n_deps(g, i); e++)
 		json_array_append_new(deps, json_string(wf->tasks[wm_dag_deps(g, i)[e]].id));
 	json_object_set_new(o, "id", json_string(t->id));
-	json_object_set_new(o, "title", json_string(t->title));
+	json_object_set_new(o, "title", jstr(t->title));
 	json_object_set_new(o, "line", json_integer(t->loc.line));
 	json_object_set_new(o, "depends", deps);
-	json_object_set_new(o, "policy", json_string(wm_task_policy(wf, t)));
+	json_object_set_new(o, "policy", jstr(wm_task_policy(wf, t)));
 	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));
@@ -170,9 +198,9 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g, FILE
 	       *order = json_array();
 	int rc;
 
-	json_object_set_new(w, "name", json_string(wf->name));
-	json_object_set_new(w, "path", json_string(wf->path));
-	json_object_set_new(w, "policy", json_string(wm_task_policy(wf, NULL)));
+	json_object_set_new(w, "name", jstr(wf->name));
+	json_object_set_new(w, "path", jstr(wf->path));
+	json_object_set_new(w, "policy", jstr(wm_task_policy(wf, NULL)));
 	json_object_set_new(w, "policies", json_opt_str(wf->policies_file));
 	json_object_set_new(w, "max_parallel", json_integer(wf->max_parallel));
 	json_object_set_new(w, "keep_going", json_boolean(wf->keep_going));
@@ -227,8 +255,8 @@ static int check_policies(const struct wm_workflow *wf, struct wm_diags *d, stru
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
 	};
 	enum plan_format fmt = FMT_TEXT;
 	struct wm_diags d = WM_DIAGS_INIT;
@@ -244,7 +272,8 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 				  : wm_usage_error("plan", "bad option");
 	}
 	if (optind + 1 != argc)
-		return wm_usage_error("plan", optind >= argc ? "missing FILE" : "too many arguments");
+		return wm_usage_error("plan",
+				      optind >= argc ? "missing FILE" : "too many arguments");
 	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;

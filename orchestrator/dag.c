@@ -27,10 +27,19 @@ void wm_dag_free(struct wm_dag *g)
 	free(g);
 }
 
+/* Hints cost a pass over every id; past this many unknown ids (a renamed
+ * task in a huge generated workflow) they stop, so errors stay fast. */
+#define MAX_HINTS 64
+
 static void report_unknown(const struct wm_workflow *wf, struct wm_diags *d, const char *dep,
-			   struct wm_loc loc, const char **ids)
+			   struct wm_loc loc, const char **ids, size_t *n_hints)
 {
-	const char *hint = wm_suggest(dep, ids, wf->n_tasks);
+	const char *hint = NULL;
+
+	if (*n_hints < MAX_HINTS) {
+		hint = wm_suggest(dep, ids, wf->n_tasks);
+		(*n_hints)++;
+	}
 
 	wm_diags_error(d, wf->path, loc.line, loc.col, "unknown dependency `%s`%s%s%s", dep,
 		       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
@@ -42,7 +51,7 @@ static void resolve(const struct wm_workflow *wf, struct wm_dag *g, struct wm_di
 	struct wm_idmap *map = wm_idmap_new(wf->n_tasks);
 	size_t *stamp = wm_xcalloc(wf->n_tasks + 1, sizeof(*stamp));
 	const char **ids = wm_xcalloc(wf->n_tasks + 1, sizeof(*ids));
-	size_t n_dep = 0, alloc = 0;
+	size_t n_dep = 0, alloc = 0, n_hints = 0;
 
 	for (size_t i = 0; i < wf->n_tasks; i++) {
 		ids[i] = wf->tasks[i].id;
@@ -57,7 +66,7 @@ static void resolve(const struct wm_workflow *wf, struct wm_dag *g, struct wm_di
 			struct wm_loc loc = t->depends_loc[k];
 
 			if (j < 0) {
-				report_unknown(wf, d, t->depends[k], loc, ids);
+				report_unknown(wf, d, t->depends[k], loc, ids, &n_hints);
 			} else if ((size_t)j == i) {
 				wm_diags_error(d, wf->path, loc.line, loc.col,
 					       "task `%s` depends on itself", t->id);
@@ -136,7 +145,7 @@ static size_t heap_pop(struct heap *h)
 static size_t topo_sort(struct wm_dag *g, bool *done)
 {
 	size_t *indeg = wm_xcalloc(g->n + 1, sizeof(*indeg));
-	struct heap h = { wm_xcalloc(g->n + 1, sizeof(size_t)), 0 };
+	struct heap h = {wm_xcalloc(g->n + 1, sizeof(size_t)), 0};
 	size_t k = 0;
 
 	g->order = wm_xcalloc(g->n + 1, sizeof(*g->order));

@@ -18,7 +18,7 @@
 #include "orchestrator/wf_internal.h"
 
 static const char *const fm_keys[] = {
-	"name", "policy", "policies", "max_parallel", "keep_going", "rollback", "env", "interpreters",
+    "name", "policy", "policies", "max_parallel", "keep_going", "rollback", "env", "interpreters",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
@@ -93,9 +93,10 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 		n = strtoul(s, &end, 10);
 	}
 	if (!s || !end || *end || errno || n < 1 || n > 65536) {
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
-		       "front matter `max_parallel` must be a whole number from 1 to 65536, not `%s`",
-		       s ? s : node_kind(v));
+		wf_err(
+		    c, mline(&v->start_mark), mcol(&v->start_mark),
+		    "front matter `max_parallel` must be a whole number from 1 to 65536, not `%s`",
+		    s ? s : node_kind(v));
 		return;
 	}
 	c->wf->max_parallel = (unsigned)n;
@@ -103,7 +104,8 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 
 static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 {
-	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no", "off" };
+	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
+									       "off"};
 	const char *s = scalar(v);
 
 	for (size_t i = 0; s && i < 3; i++) {
@@ -148,7 +150,7 @@ static void set_policies(struct wf_ctx *c, yaml_node_t *v)
 		c->wf->policies_file = wm_xstrdup(s);
 	else
 		c->wf->policies_file =
-			wm_xasprintf("%.*s/%s", (int)(slash - c->wf->path), c->wf->path, s);
+		    wm_xasprintf("%.*s/%s", (int)(slash - c->wf->path), c->wf->path, s);
 }
 
 static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
@@ -160,7 +162,8 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		       "front matter `env` must be a mapping of NAME: value");
 		return;
 	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(doc, p->value);
 		const char *ks = scalar(k), *vs = scalar(val);
@@ -173,7 +176,8 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		}
 		if (!vs) {
 			wf_err(c, mline(&val->start_mark), mcol(&val->start_mark),
-			       "env: the value of `%s` must be a string, not %s", ks, node_kind(val));
+			       "env: the value of `%s` must be a string, not %s", ks,
+			       node_kind(val));
 			continue;
 		}
 		wm_strv_push_owned(&c->wf->env, &n,
@@ -201,21 +205,25 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 
 	if (!lang || !is_lang_name(lang))
 		return wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
-			      "interpreters: `%s` is not a language name", lang ? lang : node_kind(k)),
+			      "interpreters: `%s` is not a language name",
+			      lang ? lang : node_kind(k)),
 		       -1;
-	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.top == v->data.sequence.items.start)
 		return wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
 			      "interpreters: `%s` must be a non-empty list of strings (its argv), "
 			      "e.g. [awk, -f]",
 			      lang),
 		       -1;
-	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
 		yaml_node_t *a = yaml_document_get_node(doc, *i);
 		const char *s = scalar(a);
 
 		if (!s || !*s) {
 			wf_err(c, mline(&a->start_mark), mcol(&a->start_mark),
-			       "interpreters: every argument of `%s` must be a non-empty string", lang);
+			       "interpreters: every argument of `%s` must be a non-empty string",
+			       lang);
 			wm_strv_free(argv);
 			return -1;
 		}
@@ -229,8 +237,8 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 			return -1;
 		}
 	}
-	c->wf->interpreters = wm_xrealloc(c->wf->interpreters,
-					  (c->wf->n_interpreters + 1) * sizeof(*c->wf->interpreters));
+	c->wf->interpreters = wm_xrealloc(c->wf->interpreters, (c->wf->n_interpreters + 1) *
+								   sizeof(*c->wf->interpreters));
 	it = &c->wf->interpreters[c->wf->n_interpreters++];
 	it->lang = wm_xstrdup(lang);
 	it->argv = argv;
@@ -259,7 +267,7 @@ static void set_string(struct wf_ctx *c, const char *key, yaml_node_t *v, char *
 	free(*dst);
 	*dst = wm_xstrdup(s);
 	if (loc)
-		*loc = (struct wm_loc){ mline(&v->start_mark), mcol(&v->start_mark) };
+		*loc = (struct wm_loc){mline(&v->start_mark), mcol(&v->start_mark)};
 }
 
 static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
@@ -334,8 +342,8 @@ static void parse_yaml(struct wf_ctx *c, const char *text, size_t len)
 	if (!yaml_parser_load(&parser, &doc)) {
 		const yaml_mark_t *m = &parser.problem_mark;
 		wf_err(c, mline(m), mcol(m), "front matter is not valid YAML: %s%s%s",
-		       parser.problem ? parser.problem : "syntax error",
-		       parser.context ? " " : "", parser.context ? parser.context : "");
+		       parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+		       parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);
 		return;
 	}

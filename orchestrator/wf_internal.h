@@ -21,7 +21,7 @@ struct wf_line {
 };
 
 struct wf_ctx {
-	const char *path;  /* for diagnostics */
+	const char *path; /* for diagnostics */
 	struct wm_diags *d;
 	struct wm_workflow *wf;
 	struct wf_line *lines; /* lines[0] is line 1 */

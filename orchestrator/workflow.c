@@ -25,23 +25,28 @@ struct builtin_lang {
 	const char *const *argv;
 };
 
-static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
-static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
-static const char *const py_argv[] = { "python3", NULL };
+static const char *const sh_argv[] = {"/bin/sh", "-e", NULL};
+static const char *const bash_argv[] = {"bash", "--noprofile", "--norc", "-eo", "pipefail", NULL};
+static const char *const py_argv[] = {"python3", NULL};
 
 static const struct builtin_lang builtin_langs[] = {
-	{ "sh", sh_argv },
-	{ "bash", bash_argv },
-	{ "python", py_argv },
-	{ "python3", py_argv },
+    {"sh", sh_argv},
+    {"bash", bash_argv},
+    {"python", py_argv},
+    {"python3", py_argv},
 };
 
 /* Languages that are data or transcripts, never programs: no hint for them. */
+/* clang-format off */
 static const char *const not_programs[] = {
-	"text", "txt",	 "plain", "plaintext", "console", "output", "shell-session", "json",
-	"jsonc", "yaml", "yml",	  "toml",      "ini",	  "xml",    "html",	     "csv",
-	"diff",	"patch", "markdown", "md",	    "none",	  "log",    "mermaid",	     "dot",
+	/* plain text and transcripts */
+	"text", "txt", "plain", "plaintext", "console", "output", "shell-session", "sh-session",
+	"shellsession", "pycon", "terminal", "log", "none",
+	/* data and documents */
+	"json", "jsonc", "jsonl", "ndjson", "yaml", "yml", "toml", "ini", "xml", "html", "svg",
+	"csv", "tsv", "diff", "patch", "markdown", "md", "rst", "mermaid", "dot",
 };
+/* clang-format on */
 
 /* The argv a language runs with, or NULL when it is not runnable. */
 static const char *const *lang_argv(const struct wm_workflow *wf, const char *lang)
@@ -143,7 +148,7 @@ static char *fence_lang(cmark_node *n, bool *rollback)
 
 struct section {
 	cmark_node *heading, *end; /* end: the next top-level heading or NULL */
-	cmark_node *list;	  /* first block, when a bullet list */
+	cmark_node *list;	   /* first block, when a bullet list */
 	cmark_node *body, *rollback;
 };
 
@@ -188,6 +193,8 @@ static char *item_text(struct wf_ctx *c, cmark_node *item, unsigned *line, unsig
 		return wm_buf_detach(&b, NULL);
 	l = &c->lines[*line - 1];
 	p = *col > 0 ? *col - 1 : 0;
+	if (p > l->len)
+		p = l->len;
 	if (p < l->len)
 		p++; /* the bullet */
 	while (p < l->len && (l->s[p] == ' ' || l->s[p] == '\t'))
@@ -275,7 +282,7 @@ static void set_code(struct wf_ctx *c, struct wm_code *code, cmark_node *n)
 	for (size_t i = 0; argv[i]; i++)
 		wm_strv_push(&code->argv, &k, argv[i]);
 	code->text = wm_xstrdup(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
-	code->loc = (struct wm_loc){ nline(c, n), ncol(n) };
+	code->loc = (struct wm_loc){nline(c, n), ncol(n)};
 }
 
 static struct wm_task *new_task(struct wf_ctx *c)
@@ -308,7 +315,7 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 	}
 	t = new_task(c);
 	t->title = heading_text(s->heading);
-	t->loc = (struct wm_loc){ hline, hcol };
+	t->loc = (struct wm_loc){hline, hcol};
 	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
 	if (attrs)
 		apply_attrs(c, t, s->list, &id_given);
@@ -333,7 +340,7 @@ static void walk_document(struct wf_ctx *c, cmark_node *doc)
 	cmark_node *n = cmark_node_first_child(doc);
 
 	while (n) {
-		struct section s = { 0 };
+		struct section s = {0};
 		cmark_node *first;
 
 		if (cmark_node_get_type(n) != CMARK_NODE_HEADING) {
@@ -373,22 +380,29 @@ static void index_tasks(struct wf_ctx *c)
 	}
 }
 
+/* Lines end as CommonMark says: "\n", "\r\n" or a lone "\r". */
 static void split_lines(struct wf_ctx *c, const char *text, size_t len)
 {
 	size_t alloc = 0, i = 0;
 
 	while (i < len) {
-		const char *nl = memchr(text + i, '\n', len - i);
-		size_t end = nl ? (size_t)(nl - text) : len;
+		size_t end = i;
 		struct wf_line *l;
 
+		while (end < len && text[end] != '\n' && text[end] != '\r')
+			end++;
 		WM_GROW(c->lines, alloc, c->n_lines + 1);
 		l = &c->lines[c->n_lines++];
 		l->s = text + i;
 		l->len = end - i;
-		if (l->len && l->s[l->len - 1] == '\r')
-			l->len--;
+		if (end + 1 < len && text[end] == '\r' && text[end + 1] == '\n')
+			end++;
 		i = end + 1;
+	}
+	/* A UTF-8 byte order mark is not part of the first line's text. */
+	if (c->n_lines && c->lines[0].len >= 3 && memcmp(c->lines[0].s, "\xef\xbb\xbf", 3) == 0) {
+		c->lines[0].s += 3;
+		c->lines[0].len -= 3;
 	}
 }
 
@@ -405,10 +419,9 @@ static char *default_name(const char *path)
 }
 
 /* Parses into a workflow that is kept even when errors were found. */
-static struct wm_workflow *parse(const char *path, const char *text, size_t len,
-				 struct wm_diags *d)
+static struct wm_workflow *parse(const char *path, const char *text, size_t len, struct wm_diags *d)
 {
-	struct wf_ctx c = { .path = path, .d = d };
+	struct wf_ctx c = {.path = path, .d = d};
 	long fm;
 
 	c.wf = wm_xcalloc(1, sizeof(*c.wf));
@@ -424,9 +437,10 @@ static struct wm_workflow *parse(const char *path, const char *text, size_t len,
 		cmark_node_free(doc);
 		index_tasks(&c);
 		if (c.wf->n_tasks == 0)
-			wf_err(&c, 1, 1,
-			       "no tasks: a task is a heading of level 2 or deeper holding a runnable "
-			       "code block (sh, bash, python...) or an attribute list");
+			wf_err(
+			    &c, 1, 1,
+			    "no tasks: a task is a heading of level 2 or deeper holding a runnable "
+			    "code block (sh, bash, python...) or an attribute list");
 	}
 	if (!c.wf->name)
 		c.wf->name = default_name(path);

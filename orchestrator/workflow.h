@@ -101,9 +101,14 @@ struct wm_workflow {
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
 
-	struct wm_idmap *index; /* id -> task index, for wm_workflow_find() */
+	/* id -> task index for wm_workflow_find(); owned, private to workflow.c.
+	 * NULL in a workflow built by hand (find then scans the tasks). */
+	struct wm_idmap *index;
 };
 
+/* Parses `text` (len bytes, NUL not needed) without the dependency checks;
+ * `path` names the file in diagnostics and gives the default name and the
+ * directory `policies` is resolved against. Same return as _load(). */
 int wm_workflow_parse(const char *path, const char *text, size_t len, struct wm_workflow **out,
 		      struct wm_diags *diags);
 int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
@@ -122,7 +127,7 @@ int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
 char *wm_workflow_slug(const char *title);
 
 /* The policy a task runs under by name: its own, else the workflow's, else
- * "standard". Borrowed. */
+ * "standard" (t may be NULL: the workflow's default). Borrowed. */
 const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t);
 
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */

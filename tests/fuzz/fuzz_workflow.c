@@ -1,0 +1,42 @@
+/*
+ * fuzz_workflow.c - libFuzzer harness for the workflow parser and planner.
+ * Build (clang): clang -g -fsanitize=fuzzer,address,undefined -I. \
+ *     tests/fuzz/fuzz_workflow.c common/[a-z]*.c
+ * orchestrator/{workflow,frontmatter,attrs,dag,idmap,taskhash}.c \
+ *     $(pkg-config --cflags --libs libcmark yaml-0.1 libsodium) -o fuzz_workflow
+ * Seeds: the .md files of tests/data/valid, tests/data/invalid and
+ * ../shared/fixtures/workflows.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "orchestrator/dag.h"
+#include "orchestrator/workflow.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_dag *g = NULL;
+
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if (wm_workflow_parse_checked("fuzz.md", text, size, &wf, &d) == 0) {
+		if (wm_dag_build(wf, &g, &d) == 0)
+			wm_dag_free(g);
+		for (size_t i = 0; i < wf->n_tasks; i++)
+			free(wm_task_definition_hash(&wf->tasks[i], "p"));
+	}
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+	free(text);
+	return 0;
+}
