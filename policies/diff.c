@@ -76,9 +76,16 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 	only_in(b, "devices A offers that B does not: ", a->fs.devices, c->fs.devices);
 }
 
-static bool allows(enum wm_seccomp_action act)
+enum sc_state { SC_DENY, SC_PARTIAL, SC_ALLOW };
+
+static enum sc_state state_of(const struct wm_policy *p, const char *name)
 {
-	return act == WM_SC_ALLOW || act == WM_SC_LOG;
+	int cond;
+	enum wm_seccomp_action a = wm_policy_syscall_action(p, name, NULL, &cond);
+
+	if (a == WM_SC_ALLOW || a == WM_SC_LOG)
+		return cond ? SC_PARTIAL : SC_ALLOW;
+	return cond ? SC_PARTIAL : SC_DENY;
 }
 
 static void syscall_names(const struct wm_policy *a, const struct wm_policy *c, char ***v,
@@ -103,10 +110,40 @@ static int str_qcmp(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* The rules of one name, as text, to see whether two filters differ. */
+static char *rules_text(const struct wm_policy *p, const char *name)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+		if (strcmp(r->name, name) != 0)
+			continue;
+		wm_buf_addf(&b, "%d/%d:", r->action, r->errno_ret);
+		for (size_t k = 0; k < r->n_args; k++)
+			wm_buf_addf(&b, "%u,%d,%llx,%llx;", r->args[k].index, r->args[k].op,
+				    (unsigned long long)r->args[k].value,
+				    (unsigned long long)r->args[k].value_two);
+	}
+	return wm_buf_detach(&b, NULL);
+}
+
 static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
-	char **names = NULL, **b_more = NULL, **a_more = NULL, **cond = NULL;
-	size_t n = 0, nb = 0, na = 0, nc = 0;
+	/* [A state][B state] -> list */
+	static const char *const what[3][3] = {
+		[SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
+		[SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
+		[SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
+		[SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
+		[SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
+		[SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
+		[SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
+	};
+	char **lists[3][3] = { { 0 } };
+	size_t counts[3][3] = { { 0 } };
+	char **names = NULL;
+	size_t n = 0;
 
 	if (a->seccomp.enabled != c->seccomp.enabled)
 		wm_buf_addf(b, "seccomp filter: A %s, B %s\n", a->seccomp.enabled ? "on" : "none",
@@ -119,24 +156,28 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 	syscall_names(a, c, &names, &n);
 	qsort(names, n, sizeof(*names), str_qcmp);
 	for (size_t i = 0; i < n; i++) {
-		int ca, cc;
-		bool xa = allows(wm_policy_syscall_action(a, names[i], NULL, &ca));
-		bool xc = allows(wm_policy_syscall_action(c, names[i], NULL, &cc));
+		enum sc_state sa = state_of(a, names[i]), sb = state_of(c, names[i]);
 
-		if (xc && !xa)
-			wm_strv_push(&b_more, &nb, names[i]);
-		else if (xa && !xc)
-			wm_strv_push(&a_more, &na, names[i]);
-		else if (ca != cc)
-			wm_strv_push(&cond, &nc, names[i]);
+		if (sa == sb && sa == SC_PARTIAL) {
+			char *ta = rules_text(a, names[i]), *tb = rules_text(c, names[i]);
+			bool same = strcmp(ta, tb) == 0;
+			free(ta);
+			free(tb);
+			if (same)
+				continue;
+		} else if (sa == sb) {
+			continue;
+		}
+		wm_strv_push(&lists[sa][sb], &counts[sa][sb], names[i]);
 	}
-	only_in(b, "syscalls B allows that A denies: ", b_more, NULL);
-	only_in(b, "syscalls A allows that B denies: ", a_more, NULL);
-	only_in(b, "syscalls filtered by argument in only one of them: ", cond, NULL);
+	for (int x = 0; x < 3; x++) {
+		for (int y = 0; y < 3; y++) {
+			if (what[x][y])
+				only_in(b, what[x][y], lists[x][y], NULL);
+			wm_strv_free(lists[x][y]);
+		}
+	}
 	wm_strv_free(names);
-	wm_strv_free(b_more);
-	wm_strv_free(a_more);
-	wm_strv_free(cond);
 }
 
 /* One limit; 0 is "none" (unlimited). */
@@ -179,8 +220,13 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	diff_seccomp(&b, a, c);
 	diff_limit(&b, "memory", a->limits.memory, c->limits.memory, wm_format_size);
 	diff_limit(&b, "pids", a->limits.pids, c->limits.pids, NULL);
-	if (a->limits.cpu != c->limits.cpu)
-		wm_buf_addf(&b, "cpu limit: A %g, B %g (0: none)\n", a->limits.cpu, c->limits.cpu);
+	if (a->limits.cpu != c->limits.cpu) {
+		char *x = a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
+		char *y = c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
+		wm_buf_addf(&b, "cpu limit: A %s, B %s\n", x, y);
+		free(x);
+		free(y);
+	}
 	diff_limit(&b, "timeout", a->limits.timeout_ms, c->limits.timeout_ms, wm_format_duration);
 	diff_limit(&b, "nofile", a->limits.nofile, c->limits.nofile, NULL);
 	diff_limit(&b, "fsize", a->limits.fsize, c->limits.fsize, wm_format_size);

@@ -80,15 +80,15 @@ static char **sorted_copy(char *const *v, size_t *n)
 /* "[a, b, c]" wrapped after ~88 columns with continuation lines indented. */
 static void add_flow_list(struct wm_buf *b, char *const *v, size_t n, const char *indent)
 {
-	size_t col = 0;
+	size_t col = b->len - (size_t)((strrchr(b->data, '\n') ? strrchr(b->data, '\n') + 1 : b->data) - b->data);
 
 	wm_buf_addch(b, '[');
 	for (size_t i = 0; i < n; i++) {
 		if (i) {
 			wm_buf_addch(b, ',');
-			if (col > 80) {
+			if (col > 88) {
 				wm_buf_addf(b, "\n%s    ", indent);
-				col = 0;
+				col = strlen(indent) + 4;
 			} else {
 				wm_buf_addch(b, ' ');
 			}
@@ -96,6 +96,8 @@ static void add_flow_list(struct wm_buf *b, char *const *v, size_t n, const char
 		size_t before = b->len;
 		add_q(b, v[i]);
 		col += b->len - before + 2;
+		if (i + 1 < n && col + strlen(v[i + 1]) > 92)
+			col = 1000; /* wrap before the next one */
 	}
 	wm_buf_addstr(b, "]\n");
 }
