@@ -61,7 +61,11 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **err)
 {
 	struct wm_diags d = WM_DIAGS_INIT;
-	struct wm_policy_set *set = wm_policy_set_load_search(flag_path, NULL, &d, err);
+	wm_autofree char *abs = flag_path ? realpath(flag_path, NULL) : NULL;
+	struct wm_policy_set *set;
+
+	/* Absolute, so relative paths inside resolve to absolute ones. */
+	set = wm_policy_set_load_search(abs ? abs : flag_path, NULL, &d, err);
 
 	wm_diags_print(&d, stderr);
 	if (!set && !*err)
@@ -125,12 +129,14 @@ static int do_check(const struct popts *o, struct wm_error **err)
 {
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
 	struct wm_diags d = WM_DIAGS_INIT;
+	wm_autofree char *abs = NULL;
 	int rc;
 
 	if (o->n_args != 1)
 		return wm_usage_error("policy", "'policy check' takes one file");
 	set = wm_policy_set_new();
-	rc = wm_policy_set_load_file(set, o->args[0], &d, err);
+	abs = realpath(o->args[0], NULL);
+	rc = wm_policy_set_load_file(set, abs ? abs : o->args[0], &d, err);
 	wm_diags_print(&d, stderr);
 	if (rc < 0 && !*err) {
 		size_t n = d.n_errors;
@@ -144,7 +150,7 @@ static int do_check(const struct popts *o, struct wm_error **err)
 	printf("%s: ok", o->args[0]);
 	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
 		const struct wm_policy *p = wm_policy_set_at(set, i);
-		if (p->source && strcmp(p->source, o->args[0]) == 0)
+		if (p->source && strcmp(p->source, abs ? abs : o->args[0]) == 0)
 			printf(" %s", p->name);
 	}
 	printf("\n");
