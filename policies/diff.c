@@ -97,11 +97,14 @@ static void syscall_names(const struct wm_policy *a, const struct wm_policy *c, 
 			wm_strv_push(v, n, nm);
 		free(nm);
 	}
+	/* Names this machine lacks only matter to other machines: left out. */
 	for (size_t i = 0; i < a->seccomp.n_rules; i++)
-		if (!wm_strv_contains(*v, a->seccomp.rules[i].name))
+		if (seccomp_syscall_resolve_name(a->seccomp.rules[i].name) >= 0 &&
+		    !wm_strv_contains(*v, a->seccomp.rules[i].name))
 			wm_strv_push(v, n, a->seccomp.rules[i].name);
 	for (size_t i = 0; i < c->seccomp.n_rules; i++)
-		if (!wm_strv_contains(*v, c->seccomp.rules[i].name))
+		if (seccomp_syscall_resolve_name(c->seccomp.rules[i].name) >= 0 &&
+		    !wm_strv_contains(*v, c->seccomp.rules[i].name))
 			wm_strv_push(v, n, c->seccomp.rules[i].name);
 }
 

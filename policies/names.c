@@ -217,9 +217,12 @@ int pol_rule_cmp(const struct wm_seccomp_rule *a, const struct wm_seccomp_rule *
 	return 0;
 }
 
+/* Arrays of rules are only ever grown here, so their capacity is the power
+ * of two (at least 8) above the largest length they had: grow at powers of two. */
 void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_seccomp_rule *r)
 {
-	*v = wm_xrealloc(*v, (*n + 1) * sizeof(**v));
+	if ((*n & (*n - 1)) == 0)
+		*v = wm_xrealloc(*v, (*n < 8 ? 8 : *n * 2) * sizeof(**v));
 	pol_rule_copy(&(*v)[*n], r);
 	(*n)++;
 }
