@@ -30,10 +30,10 @@ struct popts {
 static int parse_opts(int argc, char **argv, struct popts *o)
 {
 	static const struct option opts[] = {
-		{ "policies", required_argument, NULL, 'p' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"policies", required_argument, NULL, 'p'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -87,7 +87,8 @@ static const struct wm_policy *lookup(const struct wm_policy_set *set, const cha
 		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (did you mean '%s'?)", name,
 			      hint);
 	else
-		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')", name);
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')",
+			      name);
 	return NULL;
 }
 
@@ -193,15 +194,16 @@ static int do_import(const struct popts *o, struct wm_error **err)
 	wm_diags_print(&d, stderr);
 	wm_diags_release(&d);
 	if (!text)
-		return *err ? -1 : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
-						 o->args[0]);
+		return *err ? -1
+			    : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
+					    o->args[0]);
 	fputs(text, stdout);
 	return WM_EXIT_OK;
 }
 
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct popts o = { 0 };
+	struct popts o = {0};
 	const char *sub;
 	int rc;
 

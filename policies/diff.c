@@ -33,10 +33,10 @@ static void only_in(struct wm_buf *b, const char *what, char *const *x, char *co
 static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const view_says[] = {
-		[WM_VIEW_HOST_RW] = "can write the host's files",
-		[WM_VIEW_HOST_RO] = "sees the host's files read-only",
-		[WM_VIEW_SYSTEM] = "sees only system directories",
-		[WM_VIEW_MINIMAL] = "sees a minimal system",
+	    [WM_VIEW_HOST_RW] = "can write the host's files",
+	    [WM_VIEW_HOST_RO] = "sees the host's files read-only",
+	    [WM_VIEW_SYSTEM] = "sees only system directories",
+	    [WM_VIEW_MINIMAL] = "sees a minimal system",
 	};
 	char **ab = NULL, **cb = NULL;
 	size_t na = 0, nc = 0;
@@ -49,7 +49,8 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 			    wm_ws_mode_name(c->fs.workspace));
 	if ((a->fs.rootfs == NULL) != (c->fs.rootfs == NULL) ||
 	    (a->fs.rootfs && strcmp(a->fs.rootfs, c->fs.rootfs) != 0))
-		wm_buf_addf(b, "root filesystem: A %s, B %s\n", a->fs.rootfs ? a->fs.rootfs : "the host's",
+		wm_buf_addf(b, "root filesystem: A %s, B %s\n",
+			    a->fs.rootfs ? a->fs.rootfs : "the host's",
 			    c->fs.rootfs ? c->fs.rootfs : "the host's");
 	if (a->fs.tmp_size != c->fs.tmp_size) {
 		char *x = a->fs.tmp_size ? wm_format_size(a->fs.tmp_size) : wm_xstrdup("none");
@@ -61,13 +62,15 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 	only_in(b, "paths A hides that B shows: ", a->fs.hide, c->fs.hide);
 	only_in(b, "paths B hides that A shows: ", c->fs.hide, a->fs.hide);
 	for (size_t i = 0; i < a->fs.n_binds; i++)
-		wm_strv_push_owned(&ab, &na, wm_xasprintf("%s -> %s (%s)", a->fs.binds[i].src,
-							  a->fs.binds[i].dst,
-							  a->fs.binds[i].rw ? "rw" : "ro"));
+		wm_strv_push_owned(&ab, &na,
+				   wm_xasprintf("%s -> %s (%s)", a->fs.binds[i].src,
+						a->fs.binds[i].dst,
+						a->fs.binds[i].rw ? "rw" : "ro"));
 	for (size_t i = 0; i < c->fs.n_binds; i++)
-		wm_strv_push_owned(&cb, &nc, wm_xasprintf("%s -> %s (%s)", c->fs.binds[i].src,
-							  c->fs.binds[i].dst,
-							  c->fs.binds[i].rw ? "rw" : "ro"));
+		wm_strv_push_owned(&cb, &nc,
+				   wm_xasprintf("%s -> %s (%s)", c->fs.binds[i].src,
+						c->fs.binds[i].dst,
+						c->fs.binds[i].rw ? "rw" : "ro"));
 	only_in(b, "mounts B binds that A does not: ", cb, ab);
 	only_in(b, "mounts A binds that B does not: ", ab, cb);
 	wm_strv_free(ab);
@@ -135,16 +138,16 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 {
 	/* [A state][B state] -> list */
 	static const char *const what[3][3] = {
-		[SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
-		[SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
-		[SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
-		[SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
-		[SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
-		[SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
-		[SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
+	    [SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
+	    [SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
+	    [SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
+	    [SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
+	    [SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
+	    [SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
+	    [SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
 	};
-	char **lists[3][3] = { { 0 } };
-	size_t counts[3][3] = { { 0 } };
+	char **lists[3][3] = {{0}};
+	size_t counts[3][3] = {{0}};
 	char **names = NULL;
 	size_t n = 0;
 
@@ -202,9 +205,9 @@ static void diff_limit(struct wm_buf *b, const char *what, uint64_t x, uint64_t 
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const net_says[] = {
-		[WM_NET_NONE] = "has no network",
-		[WM_NET_LOOPBACK] = "can reach loopback services",
-		[WM_NET_HOST] = "can reach the host's network",
+	    [WM_NET_NONE] = "has no network",
+	    [WM_NET_LOOPBACK] = "can reach loopback services",
+	    [WM_NET_HOST] = "can reach the host's network",
 	};
 	struct wm_buf b = WM_BUF_INIT;
 
@@ -215,8 +218,8 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	only_in(&b, "capabilities B keeps that A drops: ", c->capabilities, a->capabilities);
 	only_in(&b, "capabilities A keeps that B drops: ", a->capabilities, c->capabilities);
 	if (a->user_namespace != c->user_namespace)
-		wm_buf_addf(&b, "user namespace as root: A %s, B %s\n", a->user_namespace ? "yes" : "no",
-			    c->user_namespace ? "yes" : "no");
+		wm_buf_addf(&b, "user namespace as root: A %s, B %s\n",
+			    a->user_namespace ? "yes" : "no", c->user_namespace ? "yes" : "no");
 	if (a->landlock != c->landlock)
 		wm_buf_addf(&b, "landlock: A %s, B %s\n", a->landlock ? "on" : "off",
 			    c->landlock ? "on" : "off");
@@ -224,8 +227,10 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	diff_limit(&b, "memory", a->limits.memory, c->limits.memory, wm_format_size);
 	diff_limit(&b, "pids", a->limits.pids, c->limits.pids, NULL);
 	if (a->limits.cpu != c->limits.cpu) {
-		char *x = a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
-		char *y = c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
+		char *x =
+		    a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
+		char *y =
+		    c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
 		wm_buf_addf(&b, "cpu limit: A %s, B %s\n", x, y);
 		free(x);
 		free(y);

@@ -49,10 +49,10 @@ enum pol_field {
 };
 
 struct pol_spec {
-	struct wm_policy p;  /* plain fields; p.seccomp.rules unused */
-	uint32_t given;      /* enum pol_field bits */
-	unsigned line, col;  /* the policy's name in its file */
-	char *file;          /* file it was read from */
+	struct wm_policy p; /* plain fields; p.seccomp.rules unused */
+	uint32_t given;	    /* enum pol_field bits */
+	unsigned line, col; /* the policy's name in its file */
+	char *file;	    /* file it was read from */
 	unsigned inh_line, inh_col;
 	unsigned prof_line, prof_col; /* where seccomp.profile was written */
 	char **allow, **deny;

@@ -24,11 +24,33 @@
 #define DOCKER "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
 
 static const char *const dangerous[] = {
-	"ptrace", "mount", "umount2", "pivot_root", "kexec_load", "kexec_file_load",
-	"init_module", "finit_module", "delete_module", "bpf", "perf_event_open", "keyctl",
-	"add_key", "request_key", "userfaultfd", "open_by_handle_at", "name_to_handle_at",
-	"reboot", "swapon", "swapoff", "settimeofday", "clock_settime", "clock_adjtime",
-	"adjtimex", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "ptrace",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
 };
 
 static bool allowed(const struct wm_policy *p, const char *name)
@@ -57,8 +79,8 @@ static int load_text(struct wm_policy_set *set, const char *text, struct wm_diag
 
 static void test_builtins_exist(void **state)
 {
-	static const char *const names[] = { "minimal",  "development", "testing",
-					     "standard", "hardened",    "paranoid" };
+	static const char *const names[] = {"minimal",	"development", "testing",
+					    "standard", "hardened",    "paranoid"};
 	struct wm_policy_set *set = wm_policy_set_new();
 
 	(void)state;
@@ -120,7 +142,8 @@ static void test_builtin_rows(void **state)
 			if (strcmp(r->name, "clone") == 0) {
 				assert_int_equal(r->n_args, 1);
 				assert_int_equal(r->args[0].op, WM_SC_OP_MASKED_EQ);
-				assert_true(r->args[0].value == 0x7e020000 && r->args[0].value_two == 0);
+				assert_true(r->args[0].value == 0x7e020000 &&
+					    r->args[0].value_two == 0);
 			}
 		}
 	}
@@ -133,7 +156,8 @@ static void test_builtin_rows(void **state)
 	assert_int_equal(pa->seccomp.default_action, WM_SC_KILL);
 	assert_true(pa->landlock);
 	assert_int_equal(wm_strv_len(pa->env.keep), 1);
-	assert_true(wm_strv_contains(pa->fs.hide, "/home") && wm_strv_contains(pa->fs.hide, "/root"));
+	assert_true(wm_strv_contains(pa->fs.hide, "/home") &&
+		    wm_strv_contains(pa->fs.hide, "/root"));
 	assert_true(pa->limits.memory < ha->limits.memory);
 	/* Strictly narrower: every call hardened allows, standard allows; the same
 	 * for paranoid under hardened; and each drops some. */
@@ -159,7 +183,7 @@ static void test_builtin_rows(void **state)
 static bool tiocsti_blocked(const struct wm_policy *p)
 {
 	/* Evaluate the ioctl rules for request TIOCSTI (also with high bits set). */
-	const uint64_t reqs[] = { 0x5412, 0x100005412ULL };
+	const uint64_t reqs[] = {0x5412, 0x100005412ULL};
 
 	for (size_t k = 0; k < 2; k++) {
 		bool allow = p->seccomp.default_action == WM_SC_ALLOW, matched_uncond = false;
@@ -187,8 +211,8 @@ static bool tiocsti_blocked(const struct wm_policy *p)
 
 static void test_builtin_dangerous_denied(void **state)
 {
-	static const char *const strict[] = { "development", "testing", "standard", "hardened",
-					      "paranoid" };
+	static const char *const strict[] = {"development", "testing", "standard", "hardened",
+					     "paranoid"};
 	struct wm_policy_set *set = wm_policy_set_new();
 
 	(void)state;
@@ -215,8 +239,10 @@ static void test_every_error_located(void **state)
 	(void)state;
 	assert_int_equal(wm_policy_set_load_file(set, DATA "errors.yaml", &d, &err), -1);
 	assert_null(err);
-	assert_true(has_diag(&d, 4, 15, "inherits unknown policy 'standrd' (did you mean 'standard'?)"));
-	assert_true(has_diag(&d, 5, 5, "unknown key 'netwrok' in a policy (did you mean 'network'?)"));
+	assert_true(
+	    has_diag(&d, 4, 15, "inherits unknown policy 'standrd' (did you mean 'standard'?)"));
+	assert_true(
+	    has_diag(&d, 5, 5, "unknown key 'netwrok' in a policy (did you mean 'network'?)"));
 	assert_true(has_diag(&d, 7, 12, "filesystem.tmp: invalid size '12Q'"));
 	assert_true(has_diag(&d, 8, 13, "not 'host-rx' (did you mean 'host-rw'?)"));
 	assert_true(has_diag(&d, 9, 35, "unknown capability 'cap_frobnicate'"));
@@ -227,7 +253,8 @@ static void test_every_error_located(void **state)
 	assert_true(has_diag(&d, 17, 15, "limits.memory: invalid size 'lots'"));
 	assert_true(has_diag(&d, 18, 13, "limits.pids must be a whole number"));
 	assert_true(has_diag(&d, 20, 15, "inheritance cycle: two -> three -> two"));
-	assert_true(has_diag(&d, 24, 15, "'four' inherits 'five', which is defined later (line 25)"));
+	assert_true(
+	    has_diag(&d, 24, 15, "'four' inherits 'five', which is defined later (line 25)"));
 	assert_true(has_diag(&d, 28, 15, "'six' inherits itself"));
 	assert_int_equal(d.n_errors, 14);
 	/* Nothing of a bad file is added. */
@@ -257,12 +284,14 @@ static void test_structure_errors(void **state)
 	assert_int_equal(load_text(set, "version: 1\npolicies:\n  a: {}\n  a: {}\n", &d), -1);
 	assert_true(has_diag(&d, 4, 3, "policy 'a' is defined twice (first at line 3)"));
 	wm_diags_release(&d);
-	assert_int_equal(load_text(set,
-				   "version: 1\nverison: 1\npolicies:\n  a:\n    limits: {cpuu: 2}\n"
-				   "    filesystem: {bind: [{src: /a, mode: rx}]}\n",
-				   &d),
-			 -1);
-	assert_true(has_diag(&d, 2, 1, "unknown key 'verison' in the policy file (did you mean 'version'?)"));
+	assert_int_equal(
+	    load_text(set,
+		      "version: 1\nverison: 1\npolicies:\n  a:\n    limits: {cpuu: 2}\n"
+		      "    filesystem: {bind: [{src: /a, mode: rx}]}\n",
+		      &d),
+	    -1);
+	assert_true(has_diag(&d, 2, 1,
+			     "unknown key 'verison' in the policy file (did you mean 'version'?)"));
 	assert_true(has_diag(&d, 5, 14, "unknown key 'cpuu' in limits (did you mean 'cpu'?)"));
 	assert_true(has_diag(&d, 6, 41, "bind mode must be ro or rw, not 'rx'"));
 	wm_diags_release(&d);
@@ -362,8 +391,10 @@ static void test_oci_fixture(void **state)
 	/* Names the native arch lacks are kept. */
 	assert_int_equal(wm_policy_syscall_action(p, "arm_fadvise64_64", NULL, NULL), WM_SC_ALLOW);
 	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-		assert_int_equal(wm_policy_syscall_action(p, "arch_prctl", NULL, NULL), WM_SC_ALLOW);
-		assert_int_equal(wm_policy_syscall_action(p, "modify_ldt", NULL, NULL), WM_SC_ERRNO);
+		assert_int_equal(wm_policy_syscall_action(p, "arch_prctl", NULL, NULL),
+				 WM_SC_ALLOW);
+		assert_int_equal(wm_policy_syscall_action(p, "modify_ldt", NULL, NULL),
+				 WM_SC_ERRNO);
 		assert_int_equal(wm_policy_syscall_action(p, "sync_file_range2", NULL, NULL),
 				 WM_SC_ERRNO);
 	}
@@ -401,8 +432,8 @@ static void test_oci_excludes_without_cap(void **state)
 	struct wm_policy_set *set = wm_policy_set_new();
 	struct wm_diags d = WM_DIAGS_INIT;
 	int e;
-	const char *yaml = "version: 1\npolicies:\n  o:\n    seccomp:\n      profile: " DATA
-			   "oci-all.json\n";
+	const char *yaml =
+	    "version: 1\npolicies:\n  o:\n    seccomp:\n      profile: " DATA "oci-all.json\n";
 
 	(void)state;
 	assert_int_equal(wm_policy_set_load_text(set, "x.yaml", yaml, strlen(yaml), &d, NULL), 0);
@@ -433,8 +464,10 @@ static void test_oci_errors(void **state)
 	wm_diags_release(&d);
 	/* In a policy file, profile problems point at the profile: key. */
 	{
-		const char *y = "version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n";
-		assert_int_equal(wm_policy_set_load_text(set, DATA "x.yaml", y, strlen(y), &d, NULL), -1);
+		const char *y =
+		    "version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n";
+		assert_int_equal(
+		    wm_policy_set_load_text(set, DATA "x.yaml", y, strlen(y), &d, NULL), -1);
 		assert_true(has_diag(&d, 4, 24, "unknown action 'SCMP_ACT_FROB'"));
 		wm_diags_release(&d);
 	}
@@ -460,10 +493,11 @@ static void check_real_profile(const char *path)
 	{
 		size_t n = strlen(path) + 200;
 		y = malloc(n);
-		snprintf(y, n,
-			 "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
-			 "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: %s}\n",
-			 path, path);
+		snprintf(
+		    y, n,
+		    "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
+		    "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: %s}\n",
+		    path, path);
 	}
 	assert_int_equal(wm_policy_set_load_text(set, "real.yaml", y, strlen(y), &d, NULL), 0);
 	assert_int_equal(d.n_errors, 0);
@@ -568,16 +602,18 @@ static void test_show_check_round_trip(void **state)
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(path, sizeof(path), "%s/" DATA "inherit.yaml", cwd);
 	assert_int_equal(wm_policy_set_load_file(set, path, &d, NULL), 0);
-	assert_int_equal(load_text(set,
-				   "version: 1\npolicies:\n  weird.name-1:\n    inherits: hardened\n"
-				   "    description: \"a: b # c\\n\"\n    limits: {cpu: 0.123456789}\n"
-				   "    env: {set: {Q: 'yes', E: ''}}\n",
-				   &d),
-			 0);
+	assert_int_equal(
+	    load_text(set,
+		      "version: 1\npolicies:\n  weird.name-1:\n    inherits: hardened\n"
+		      "    description: \"a: b # c\\n\"\n    limits: {cpu: 0.123456789}\n"
+		      "    env: {set: {Q: 'yes', E: ''}}\n",
+		      &d),
+	    0);
 	for (size_t i = 0; i < wm_policy_set_count(set); i++)
 		round_trip(wm_policy_set_at(set, i));
 	if (access(PODMAN, R_OK) == 0) {
-		const char *y = "version: 1\npolicies:\n  pod:\n    seccomp: {profile: " PODMAN "}\n";
+		const char *y =
+		    "version: 1\npolicies:\n  pod:\n    seccomp: {profile: " PODMAN "}\n";
 		assert_int_equal(wm_policy_set_load_text(set, "p.yaml", y, strlen(y), &d, NULL), 0);
 		round_trip(wm_policy_set_get(set, "pod"));
 	}
@@ -591,7 +627,8 @@ static void test_diff(void **state)
 	char *t;
 
 	(void)state;
-	t = wm_policy_diff(wm_policy_set_get(set, "development"), wm_policy_set_get(set, "testing"));
+	t = wm_policy_diff(wm_policy_set_get(set, "development"),
+			   wm_policy_set_get(set, "testing"));
 	assert_non_null(strstr(t, "network: A host, B loopback (B can reach loopback services)"));
 	assert_non_null(strstr(t, "memory limit: A 16G, B 4G"));
 	free(t);
@@ -625,7 +662,8 @@ static void test_search_order(void **state)
 	assert_true(asprintf(&flag, "%s/flag.yaml", dir) > 0);
 	f = fopen(user, "w");
 	fputs("version: 1\npolicies:\n  mine: {inherits: standard, network: loopback}\n"
-	      "  both: {inherits: standard, limits: {pids: 1}}\n", f);
+	      "  both: {inherits: standard, limits: {pids: 1}}\n",
+	      f);
 	fclose(f);
 	f = fopen(flag, "w");
 	fputs("version: 1\npolicies:\n  both: {inherits: mine, limits: {pids: 2}}\n", f);
@@ -665,20 +703,20 @@ static void test_search_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtins_exist),
-		cmocka_unit_test(test_builtin_rows),
-		cmocka_unit_test(test_builtin_dangerous_denied),
-		cmocka_unit_test(test_every_error_located),
-		cmocka_unit_test(test_structure_errors),
-		cmocka_unit_test(test_inheritance_merges),
-		cmocka_unit_test(test_oci_fixture),
-		cmocka_unit_test(test_oci_excludes_without_cap),
-		cmocka_unit_test(test_oci_errors),
-		cmocka_unit_test(test_real_profiles),
-		cmocka_unit_test(test_hash),
-		cmocka_unit_test(test_show_check_round_trip),
-		cmocka_unit_test(test_diff),
-		cmocka_unit_test(test_search_order),
+	    cmocka_unit_test(test_builtins_exist),
+	    cmocka_unit_test(test_builtin_rows),
+	    cmocka_unit_test(test_builtin_dangerous_denied),
+	    cmocka_unit_test(test_every_error_located),
+	    cmocka_unit_test(test_structure_errors),
+	    cmocka_unit_test(test_inheritance_merges),
+	    cmocka_unit_test(test_oci_fixture),
+	    cmocka_unit_test(test_oci_excludes_without_cap),
+	    cmocka_unit_test(test_oci_errors),
+	    cmocka_unit_test(test_real_profiles),
+	    cmocka_unit_test(test_hash),
+	    cmocka_unit_test(test_show_check_round_trip),
+	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_search_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
