@@ -57,16 +57,20 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	return 0;
 }
 
-/* Loads the search order; prints the file's problems. NULL: exit 2 or *err. */
+/* Loads the search order; prints the files' problems. NULL: exit 2 or *err.
+ * The --policies file is read by its absolute path (so relative paths in it
+ * come out absolute) and named as the user wrote it. */
 static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **err)
 {
 	struct wm_diags d = WM_DIAGS_INIT;
 	wm_autofree char *abs = flag_path ? realpath(flag_path, NULL) : NULL;
-	struct wm_policy_set *set;
+	struct wm_policy_set *set = wm_policy_set_load_search(NULL, NULL, &d, err);
 
-	/* Absolute, so relative paths inside resolve to absolute ones. */
-	set = wm_policy_set_load_search(abs ? abs : flag_path, NULL, &d, err);
-
+	if (set && flag_path &&
+	    wm_policy_set_load_file_as(set, abs ? abs : flag_path, flag_path, &d, err) < 0) {
+		wm_policy_set_free(set);
+		set = NULL;
+	}
 	wm_diags_print(&d, stderr);
 	if (!set && !*err)
 		wm_error_setx(err, WM_EXIT_USAGE, "policy file has errors");
@@ -137,7 +141,7 @@ static int do_check(const struct popts *o, struct wm_error **err)
 		return wm_usage_error("policy", "'policy check' takes one file");
 	set = wm_policy_set_new();
 	abs = realpath(o->args[0], NULL);
-	rc = wm_policy_set_load_file(set, abs ? abs : o->args[0], &d, err);
+	rc = wm_policy_set_load_file_as(set, abs ? abs : o->args[0], o->args[0], &d, err);
 	wm_diags_print(&d, stderr);
 	if (rc < 0 && !*err) {
 		size_t n = d.n_errors;
@@ -151,7 +155,7 @@ static int do_check(const struct popts *o, struct wm_error **err)
 	printf("%s: ok", o->args[0]);
 	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
 		const struct wm_policy *p = wm_policy_set_at(set, i);
-		if (p->source && strcmp(p->source, abs ? abs : o->args[0]) == 0)
+		if (p->source && strcmp(p->source, o->args[0]) == 0)
 			printf(" %s", p->name);
 	}
 	printf("\n");

@@ -861,7 +861,7 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 	bool has_version = false;
 	size_t count = 0;
 
-	if (!root) {
+	if (!root || is_null(root)) {
 		wm_diags_error(l->diags, l->file, 1, 1,
 			       "empty policy file (expected version: 1 and policies:)");
 		return 0;
@@ -890,12 +890,12 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 	return count;
 }
 
-size_t pol_load_yaml(const char *path, const char *text, size_t len, struct pol_spec ***out,
-		     struct wm_diags *diags)
+size_t pol_load_yaml(const char *path, const char *display, const char *text, size_t len,
+		     struct pol_spec ***out, struct wm_diags *diags)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct ld l = {.file = path, .diags = diags, .doc = &doc};
+	struct ld l = {.file = display ? display : path, .diags = diags, .doc = &doc};
 	const char *slash = strrchr(path, '/');
 	size_t count = 0;
 
@@ -903,13 +903,13 @@ size_t pol_load_yaml(const char *path, const char *text, size_t len, struct pol_
 	if (slash)
 		l.dir = slash == path ? wm_xstrdup("/") : wm_xstrndup(path, (size_t)(slash - path));
 	if (!yaml_parser_initialize(&parser)) {
-		wm_diags_error(diags, path, 1, 1, "cannot initialise the YAML parser");
+		wm_diags_error(diags, l.file, 1, 1, "cannot initialise the YAML parser");
 		free(l.dir);
 		return 0;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		wm_diags_error(diags, path, (unsigned)parser.problem_mark.line + 1,
+		wm_diags_error(diags, l.file, (unsigned)parser.problem_mark.line + 1,
 			       (unsigned)parser.problem_mark.column + 1, "YAML: %s%s%s",
 			       parser.problem ? parser.problem : "syntax error",
 			       parser.context ? " " : "", parser.context ? parser.context : "");

@@ -44,6 +44,12 @@ const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t
  * equal whatever file or inheritance produced them. Caller frees. */
 char *wm_policy_hash(const struct wm_policy *p);
 
+/* Like wm_policy_set_load_file(), reading `path` (give it absolute, so that
+ * relative paths inside come out absolute) while diagnostics and the
+ * policies' source name `display`, the path as the user wrote it. */
+int wm_policy_set_load_file_as(struct wm_policy_set *set, const char *path, const char *display,
+			       struct wm_diags *diags, struct wm_error **err);
+
 /* Like wm_policy_set_load_file() on text already in memory; `path` names it
  * in diagnostics and anchors relative paths (profile, rootfs). */
 int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,

@@ -495,15 +495,14 @@ static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm
 	e->builtin = false;
 }
 
-int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,
-			    size_t len, struct wm_diags *diags, struct wm_error **err)
+static int load_text(struct wm_policy_set *set, const char *path, const char *display,
+		     const char *text, size_t len, struct wm_diags *diags)
 {
 	struct pending pd = {0};
 	size_t errors_before = diags->n_errors;
 	int rc = 0;
 
-	(void)err;
-	pd.n = pol_load_yaml(path, text, len, &pd.specs, diags);
+	pd.n = pol_load_yaml(path, display, text, len, &pd.specs, diags);
 	pd.merged = wm_xcalloc(pd.n + 1, sizeof(*pd.merged));
 	pd.built = wm_xcalloc(pd.n + 1, sizeof(*pd.built));
 	for (size_t i = 0; i < pd.n; i++) {
@@ -546,8 +545,15 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
 	return rc;
 }
 
-static int load_file(struct wm_policy_set *set, const char *path, bool missing_ok,
-		     struct wm_diags *diags, struct wm_error **err)
+int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,
+			    size_t len, struct wm_diags *diags, struct wm_error **err)
+{
+	(void)err;
+	return load_text(set, path, NULL, text, len, diags);
+}
+
+static int load_file(struct wm_policy_set *set, const char *path, const char *display,
+		     bool missing_ok, struct wm_diags *diags, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
@@ -557,9 +563,9 @@ static int load_file(struct wm_policy_set *set, const char *path, bool missing_o
 		wm_buf_release(&b);
 		if (missing_ok && e == ENOENT)
 			return 0;
-		return wm_error_set(err, e, "read policy file `%s`", path);
+		return wm_error_set(err, e, "read policy file `%s`", display ? display : path);
 	}
-	rc = wm_policy_set_load_text(set, path, b.data, b.len, diags, err);
+	rc = load_text(set, path, display, b.data, b.len, diags);
 	wm_buf_release(&b);
 	return rc;
 }
@@ -567,7 +573,13 @@ static int load_file(struct wm_policy_set *set, const char *path, bool missing_o
 int wm_policy_set_load_file(struct wm_policy_set *set, const char *path, struct wm_diags *diags,
 			    struct wm_error **err)
 {
-	return load_file(set, path, false, diags, err);
+	return load_file(set, path, NULL, false, diags, err);
+}
+
+int wm_policy_set_load_file_as(struct wm_policy_set *set, const char *path, const char *display,
+			       struct wm_diags *diags, struct wm_error **err)
+{
+	return load_file(set, path, display, false, diags, err);
 }
 
 struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
@@ -583,11 +595,11 @@ struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const cha
 	else if (home && *home)
 		user = wm_xasprintf("%s/.config/wm/policies.yaml", home);
 	if (user)
-		rc |= load_file(set, user, true, diags, err);
+		rc |= load_file(set, user, NULL, true, diags, err);
 	if (rc == 0 && frontmatter_path)
-		rc |= load_file(set, frontmatter_path, false, diags, err);
+		rc |= load_file(set, frontmatter_path, NULL, false, diags, err);
 	if (rc == 0 && flag_path)
-		rc |= load_file(set, flag_path, false, diags, err);
+		rc |= load_file(set, flag_path, NULL, false, diags, err);
 	if (rc < 0) {
 		wm_policy_set_free(set);
 		return NULL;

@@ -33,6 +33,8 @@ expect_in "every error is reported" "errors.yaml:28:15: error: 'six' inherits it
 expect_in "unknown syscall is named" "unknown system call 'ptrcae' (did you mean 'ptrace'?)" "$OUT"
 expect_in "unknown capability is named" "unknown capability 'cap_frobnicate'" "$OUT"
 expect_in "error count" "14 errors" "$OUT"
+OUT=$(cd "$D" && "$WM" policy check errors.yaml 2>&1)
+expect_in "errors name the file as written" $'\nerrors.yaml:5:5: error:' $'\n'"$OUT"
 expect_exit "check a missing file" 1 "$WM" policy check "$T/nope.yaml"
 
 expect_exit "diff exits 0" 0 "$WM" policy diff development testing

@@ -646,7 +646,7 @@ static void test_diff(void **state)
 static void test_search_order(void **state)
 {
 	char dir[] = "/tmp/wm-pol-XXXXXX";
-	char *cfg, *user, *flag;
+	char *cfg, *user, *flag, *front;
 	FILE *f;
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_error *err = NULL;
@@ -660,6 +660,7 @@ static void test_search_order(void **state)
 	assert_int_equal(mkdir(cfg, 0700), 0);
 	assert_true(asprintf(&user, "%s/policies.yaml", cfg) > 0);
 	assert_true(asprintf(&flag, "%s/flag.yaml", dir) > 0);
+	assert_true(asprintf(&front, "%s/front.yaml", dir) > 0);
 	f = fopen(user, "w");
 	fputs("version: 1\npolicies:\n  mine: {inherits: standard, network: loopback}\n"
 	      "  both: {inherits: standard, limits: {pids: 1}}\n",
@@ -669,9 +670,16 @@ static void test_search_order(void **state)
 	fputs("version: 1\npolicies:\n  both: {inherits: mine, limits: {pids: 2}}\n", f);
 	fclose(f);
 	setenv("XDG_CONFIG_HOME", dir, 1);
-	set = wm_policy_set_load_search(flag, NULL, &d, &err);
+	f = fopen(front, "w");
+	fputs("version: 1\npolicies:\n  fm: {inherits: mine}\n"
+	      "  both: {inherits: standard, limits: {pids: 5}, network: host}\n",
+	      f);
+	fclose(f);
+	set = wm_policy_set_load_search(flag, front, &d, &err);
 	assert_non_null(set);
 	assert_int_equal(wm_policy_set_get(set, "mine")->network, WM_NET_LOOPBACK);
+	assert_int_equal(wm_policy_set_get(set, "fm")->network, WM_NET_LOOPBACK);
+	/* The flag's file comes last: its `both` wins, inheriting the config's `mine`. */
 	assert_int_equal(wm_policy_set_get(set, "both")->limits.pids, 2);
 	assert_int_equal(wm_policy_set_get(set, "both")->network, WM_NET_LOOPBACK);
 	assert_string_equal(wm_policy_set_suggest(set, "mne"), "mine");
@@ -692,6 +700,8 @@ static void test_search_order(void **state)
 		unsetenv("XDG_CONFIG_HOME");
 	free(saved);
 	unlink(flag);
+	unlink(front);
+	free(front);
 	rmdir(cfg);
 	rmdir(dir);
 	free(cfg);
