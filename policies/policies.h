@@ -71,6 +71,12 @@ struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const cha
 /* For "unknown policy 'x' (did you mean 'y'?)": the closest name, or NULL.
  * Borrowed from the set. */
 const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *name);
+/* For the planner: the policy `name` a task (or the front matter) asks for,
+ * or NULL after adding "unknown policy 'x' (did you mean 'y'?)" to diags at
+ * FILE:LINE:COL, the place the name was written. Borrowed from the set. */
+const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, const char *name,
+					      const char *file, unsigned line, unsigned col,
+					      struct wm_diags *diags);
 /* True for the six built-in names (minimal ... paranoid). */
 int wm_policy_is_builtin_name(const char *name);
 

@@ -377,6 +377,25 @@ const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *n
 	return s;
 }
 
+const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, const char *name,
+					      const char *file, unsigned line, unsigned col,
+					      struct wm_diags *diags)
+{
+	const struct wm_policy *p = wm_policy_set_get(set, name);
+	const char *hint;
+
+	if (p)
+		return p;
+	hint = wm_policy_set_suggest(set, name);
+	if (hint)
+		wm_diags_error(diags, file, line, col, "unknown policy '%s' (did you mean '%s'?)", name,
+			       hint);
+	else
+		wm_diags_error(diags, file, line, col, "unknown policy '%s' (see 'wm policy list')",
+			       name);
+	return NULL;
+}
+
 int wm_policy_is_builtin_name(const char *name)
 {
 	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++)

@@ -683,6 +683,11 @@ static void test_search_order(void **state)
 	assert_int_equal(wm_policy_set_get(set, "both")->limits.pids, 2);
 	assert_int_equal(wm_policy_set_get(set, "both")->network, WM_NET_LOOPBACK);
 	assert_string_equal(wm_policy_set_suggest(set, "mne"), "mine");
+	assert_ptr_equal(wm_policy_set_resolve(set, "fm", "flow.md", 3, 11, &d),
+			 wm_policy_set_get(set, "fm"));
+	assert_null(wm_policy_set_resolve(set, "hardend", "flow.md", 7, 11, &d));
+	assert_true(has_diag(&d, 7, 11, "unknown policy 'hardend' (did you mean 'hardened'?)"));
+	assert_string_equal(d.v[d.n - 1].file, "flow.md");
 	wm_policy_set_free(set);
 	/* A missing user config is fine; a missing flag file is an error. */
 	unlink(user);
