@@ -106,8 +106,10 @@ static int do_list(const struct popts *o, struct wm_error **err)
 		return -1;
 	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
 		const struct wm_policy *p = wm_policy_set_at(set, i);
-		printf("%-14s %-28s %s\n", p->name, p->source ? p->source : "-",
-		       p->description ? p->description : "");
+		const char *desc = p->description ? p->description : "";
+
+		printf("%-14s %-28s %.*s\n", p->name, p->source ? p->source : "-",
+		       (int)strcspn(desc, "\n"), desc);
 	}
 	return WM_EXIT_OK;
 }

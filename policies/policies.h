@@ -20,6 +20,13 @@
  * filter afresh from that OCI profile (the parent's seccomp lists are
  * dropped). Precedence inside the resolved filter: deny > allow > rules >
  * profile (a later kind replaces every rule of the same syscall name).
+ *
+ * A resolved filter's rules are in canonical order (by name, then
+ * conditions), exact duplicates dropped, EPERM written as errno_ret 0. An
+ * OCI profile's includes/excludes are already decided (against the policy's
+ * capabilities and the native architecture); its names may include calls
+ * this architecture lacks (libseccomp gives them negative numbers: skip).
+ * Every list (hide, devices, capabilities, env) is non-NULL, maybe empty.
  */
 #ifndef WM_POLICIES_POLICIES_H
 #define WM_POLICIES_POLICIES_H
@@ -40,8 +47,10 @@ const struct wm_policy *wm_policy_set_get(const struct wm_policy_set *set, const
 size_t wm_policy_set_count(const struct wm_policy_set *set);
 const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t i);
 
-/* Hex SHA-256 of the resolved policy's canonical form: equal policies hash
- * equal whatever file or inheritance produced them. Caller frees. */
+/* Hex SHA-256 of the resolved policy's canonical form (the body
+ * wm_policy_to_yaml() prints: every field but name, description, inherits,
+ * source and the profile's path): equal policies hash equal whatever file,
+ * order or inheritance produced them. Caller frees. */
 char *wm_policy_hash(const struct wm_policy *p);
 
 /* Like wm_policy_set_load_file(), reading `path` (give it absolute, so that
