@@ -30,10 +30,10 @@ struct popts {
 static int parse_opts(int argc, char **argv, struct popts *o)
 {
 	static const struct option opts[] = {
-		{ "policies", required_argument, NULL, 'p' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"policies", required_argument, NULL, 'p'},
+	    {"name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -57,12 +57,20 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	return 0;
 }
 
-/* Loads the search order; prints the file's problems. NULL: exit 2 or *err. */
+/* Loads the search order; prints the files' problems. NULL: exit 2 or *err.
+ * The --policies file is read by its absolute path (so relative paths in it
+ * come out absolute) and named as the user wrote it. */
 static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **err)
 {
 	struct wm_diags d = WM_DIAGS_INIT;
-	struct wm_policy_set *set = wm_policy_set_load_search(flag_path, NULL, &d, err);
+	wm_autofree char *abs = flag_path ? realpath(flag_path, NULL) : NULL;
+	struct wm_policy_set *set = wm_policy_set_load_search(NULL, NULL, &d, err);
 
+	if (set && flag_path &&
+	    wm_policy_set_load_file_as(set, abs ? abs : flag_path, flag_path, &d, err) < 0) {
+		wm_policy_set_free(set);
+		set = NULL;
+	}
 	wm_diags_print(&d, stderr);
 	if (!set && !*err)
 		wm_error_setx(err, WM_EXIT_USAGE, "policy file has errors");
@@ -83,7 +91,8 @@ static const struct wm_policy *lookup(const struct wm_policy_set *set, const cha
 		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (did you mean '%s'?)", name,
 			      hint);
 	else
-		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')", name);
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')",
+			      name);
 	return NULL;
 }
 
@@ -97,8 +106,10 @@ static int do_list(const struct popts *o, struct wm_error **err)
 		return -1;
 	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
 		const struct wm_policy *p = wm_policy_set_at(set, i);
-		printf("%-14s %-28s %s\n", p->name, p->source ? p->source : "-",
-		       p->description ? p->description : "");
+		const char *desc = p->description ? p->description : "";
+
+		printf("%-14s %-28s %.*s\n", p->name, p->source ? p->source : "-",
+		       (int)strcspn(desc, "\n"), desc);
 	}
 	return WM_EXIT_OK;
 }
@@ -125,12 +136,14 @@ static int do_check(const struct popts *o, struct wm_error **err)
 {
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
 	struct wm_diags d = WM_DIAGS_INIT;
+	wm_autofree char *abs = NULL;
 	int rc;
 
 	if (o->n_args != 1)
 		return wm_usage_error("policy", "'policy check' takes one file");
 	set = wm_policy_set_new();
-	rc = wm_policy_set_load_file(set, o->args[0], &d, err);
+	abs = realpath(o->args[0], NULL);
+	rc = wm_policy_set_load_file_as(set, abs ? abs : o->args[0], o->args[0], &d, err);
 	wm_diags_print(&d, stderr);
 	if (rc < 0 && !*err) {
 		size_t n = d.n_errors;
@@ -187,15 +200,16 @@ static int do_import(const struct popts *o, struct wm_error **err)
 	wm_diags_print(&d, stderr);
 	wm_diags_release(&d);
 	if (!text)
-		return *err ? -1 : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
-						 o->args[0]);
+		return *err ? -1
+			    : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
+					    o->args[0]);
 	fputs(text, stdout);
 	return WM_EXIT_OK;
 }
 
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct popts o = { 0 };
+	struct popts o = {0};
 	const char *sub;
 	int rc;
 

@@ -33,10 +33,10 @@ static void only_in(struct wm_buf *b, const char *what, char *const *x, char *co
 static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const view_says[] = {
-		[WM_VIEW_HOST_RW] = "can write the host's files",
-		[WM_VIEW_HOST_RO] = "sees the host's files read-only",
-		[WM_VIEW_SYSTEM] = "sees only system directories",
-		[WM_VIEW_MINIMAL] = "sees a minimal system",
+	    [WM_VIEW_HOST_RW] = "can write the host's files",
+	    [WM_VIEW_HOST_RO] = "sees the host's files read-only",
+	    [WM_VIEW_SYSTEM] = "sees only system directories",
+	    [WM_VIEW_MINIMAL] = "sees a minimal system",
 	};
 	char **ab = NULL, **cb = NULL;
 	size_t na = 0, nc = 0;
@@ -49,7 +49,8 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 			    wm_ws_mode_name(c->fs.workspace));
 	if ((a->fs.rootfs == NULL) != (c->fs.rootfs == NULL) ||
 	    (a->fs.rootfs && strcmp(a->fs.rootfs, c->fs.rootfs) != 0))
-		wm_buf_addf(b, "root filesystem: A %s, B %s\n", a->fs.rootfs ? a->fs.rootfs : "the host's",
+		wm_buf_addf(b, "root filesystem: A %s, B %s\n",
+			    a->fs.rootfs ? a->fs.rootfs : "the host's",
 			    c->fs.rootfs ? c->fs.rootfs : "the host's");
 	if (a->fs.tmp_size != c->fs.tmp_size) {
 		char *x = a->fs.tmp_size ? wm_format_size(a->fs.tmp_size) : wm_xstrdup("none");
@@ -61,13 +62,15 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 	only_in(b, "paths A hides that B shows: ", a->fs.hide, c->fs.hide);
 	only_in(b, "paths B hides that A shows: ", c->fs.hide, a->fs.hide);
 	for (size_t i = 0; i < a->fs.n_binds; i++)
-		wm_strv_push_owned(&ab, &na, wm_xasprintf("%s -> %s (%s)", a->fs.binds[i].src,
-							  a->fs.binds[i].dst,
-							  a->fs.binds[i].rw ? "rw" : "ro"));
+		wm_strv_push_owned(&ab, &na,
+				   wm_xasprintf("%s -> %s (%s)", a->fs.binds[i].src,
+						a->fs.binds[i].dst,
+						a->fs.binds[i].rw ? "rw" : "ro"));
 	for (size_t i = 0; i < c->fs.n_binds; i++)
-		wm_strv_push_owned(&cb, &nc, wm_xasprintf("%s -> %s (%s)", c->fs.binds[i].src,
-							  c->fs.binds[i].dst,
-							  c->fs.binds[i].rw ? "rw" : "ro"));
+		wm_strv_push_owned(&cb, &nc,
+				   wm_xasprintf("%s -> %s (%s)", c->fs.binds[i].src,
+						c->fs.binds[i].dst,
+						c->fs.binds[i].rw ? "rw" : "ro"));
 	only_in(b, "mounts B binds that A does not: ", cb, ab);
 	only_in(b, "mounts A binds that B does not: ", ab, cb);
 	wm_strv_free(ab);
@@ -76,9 +79,16 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 	only_in(b, "devices A offers that B does not: ", a->fs.devices, c->fs.devices);
 }
 
-static bool allows(enum wm_seccomp_action act)
+enum sc_state { SC_DENY, SC_PARTIAL, SC_ALLOW };
+
+static enum sc_state state_of(const struct wm_policy *p, const char *name)
 {
-	return act == WM_SC_ALLOW || act == WM_SC_LOG;
+	int cond;
+	enum wm_seccomp_action a = wm_policy_syscall_action(p, name, NULL, &cond);
+
+	if (a == WM_SC_ALLOW || a == WM_SC_LOG)
+		return cond ? SC_PARTIAL : SC_ALLOW;
+	return cond ? SC_PARTIAL : SC_DENY;
 }
 
 static void syscall_names(const struct wm_policy *a, const struct wm_policy *c, char ***v,
@@ -90,11 +100,14 @@ static void syscall_names(const struct wm_policy *a, const struct wm_policy *c, 
 			wm_strv_push(v, n, nm);
 		free(nm);
 	}
+	/* Names this machine lacks only matter to other machines: left out. */
 	for (size_t i = 0; i < a->seccomp.n_rules; i++)
-		if (!wm_strv_contains(*v, a->seccomp.rules[i].name))
+		if (seccomp_syscall_resolve_name(a->seccomp.rules[i].name) >= 0 &&
+		    !wm_strv_contains(*v, a->seccomp.rules[i].name))
 			wm_strv_push(v, n, a->seccomp.rules[i].name);
 	for (size_t i = 0; i < c->seccomp.n_rules; i++)
-		if (!wm_strv_contains(*v, c->seccomp.rules[i].name))
+		if (seccomp_syscall_resolve_name(c->seccomp.rules[i].name) >= 0 &&
+		    !wm_strv_contains(*v, c->seccomp.rules[i].name))
 			wm_strv_push(v, n, c->seccomp.rules[i].name);
 }
 
@@ -103,10 +116,40 @@ static int str_qcmp(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* The rules of one name, as text, to see whether two filters differ. */
+static char *rules_text(const struct wm_policy *p, const char *name)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+		if (strcmp(r->name, name) != 0)
+			continue;
+		wm_buf_addf(&b, "%d/%d:", r->action, r->errno_ret);
+		for (size_t k = 0; k < r->n_args; k++)
+			wm_buf_addf(&b, "%u,%d,%llx,%llx;", r->args[k].index, r->args[k].op,
+				    (unsigned long long)r->args[k].value,
+				    (unsigned long long)r->args[k].value_two);
+	}
+	return wm_buf_detach(&b, NULL);
+}
+
 static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
-	char **names = NULL, **b_more = NULL, **a_more = NULL, **cond = NULL;
-	size_t n = 0, nb = 0, na = 0, nc = 0;
+	/* [A state][B state] -> list */
+	static const char *const what[3][3] = {
+	    [SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
+	    [SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
+	    [SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
+	    [SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
+	    [SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
+	    [SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
+	    [SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
+	};
+	char **lists[3][3] = {{0}};
+	size_t counts[3][3] = {{0}};
+	char **names = NULL;
+	size_t n = 0;
 
 	if (a->seccomp.enabled != c->seccomp.enabled)
 		wm_buf_addf(b, "seccomp filter: A %s, B %s\n", a->seccomp.enabled ? "on" : "none",
@@ -119,24 +162,28 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 	syscall_names(a, c, &names, &n);
 	qsort(names, n, sizeof(*names), str_qcmp);
 	for (size_t i = 0; i < n; i++) {
-		int ca, cc;
-		bool xa = allows(wm_policy_syscall_action(a, names[i], NULL, &ca));
-		bool xc = allows(wm_policy_syscall_action(c, names[i], NULL, &cc));
+		enum sc_state sa = state_of(a, names[i]), sb = state_of(c, names[i]);
 
-		if (xc && !xa)
-			wm_strv_push(&b_more, &nb, names[i]);
-		else if (xa && !xc)
-			wm_strv_push(&a_more, &na, names[i]);
-		else if (ca != cc)
-			wm_strv_push(&cond, &nc, names[i]);
+		if (sa == sb && sa == SC_PARTIAL) {
+			char *ta = rules_text(a, names[i]), *tb = rules_text(c, names[i]);
+			bool same = strcmp(ta, tb) == 0;
+			free(ta);
+			free(tb);
+			if (same)
+				continue;
+		} else if (sa == sb) {
+			continue;
+		}
+		wm_strv_push(&lists[sa][sb], &counts[sa][sb], names[i]);
 	}
-	only_in(b, "syscalls B allows that A denies: ", b_more, NULL);
-	only_in(b, "syscalls A allows that B denies: ", a_more, NULL);
-	only_in(b, "syscalls filtered by argument in only one of them: ", cond, NULL);
+	for (int x = 0; x < 3; x++) {
+		for (int y = 0; y < 3; y++) {
+			if (what[x][y])
+				only_in(b, what[x][y], lists[x][y], NULL);
+			wm_strv_free(lists[x][y]);
+		}
+	}
 	wm_strv_free(names);
-	wm_strv_free(b_more);
-	wm_strv_free(a_more);
-	wm_strv_free(cond);
 }
 
 /* One limit; 0 is "none" (unlimited). */
@@ -158,9 +205,9 @@ static void diff_limit(struct wm_buf *b, const char *what, uint64_t x, uint64_t 
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const net_says[] = {
-		[WM_NET_NONE] = "has no network",
-		[WM_NET_LOOPBACK] = "can reach loopback services",
-		[WM_NET_HOST] = "can reach the host's network",
+	    [WM_NET_NONE] = "has no network",
+	    [WM_NET_LOOPBACK] = "can reach loopback services",
+	    [WM_NET_HOST] = "can reach the host's network",
 	};
 	struct wm_buf b = WM_BUF_INIT;
 
@@ -171,16 +218,23 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	only_in(&b, "capabilities B keeps that A drops: ", c->capabilities, a->capabilities);
 	only_in(&b, "capabilities A keeps that B drops: ", a->capabilities, c->capabilities);
 	if (a->user_namespace != c->user_namespace)
-		wm_buf_addf(&b, "user namespace as root: A %s, B %s\n", a->user_namespace ? "yes" : "no",
-			    c->user_namespace ? "yes" : "no");
+		wm_buf_addf(&b, "user namespace as root: A %s, B %s\n",
+			    a->user_namespace ? "yes" : "no", c->user_namespace ? "yes" : "no");
 	if (a->landlock != c->landlock)
 		wm_buf_addf(&b, "landlock: A %s, B %s\n", a->landlock ? "on" : "off",
 			    c->landlock ? "on" : "off");
 	diff_seccomp(&b, a, c);
 	diff_limit(&b, "memory", a->limits.memory, c->limits.memory, wm_format_size);
 	diff_limit(&b, "pids", a->limits.pids, c->limits.pids, NULL);
-	if (a->limits.cpu != c->limits.cpu)
-		wm_buf_addf(&b, "cpu limit: A %g, B %g (0: none)\n", a->limits.cpu, c->limits.cpu);
+	if (a->limits.cpu != c->limits.cpu) {
+		char *x =
+		    a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
+		char *y =
+		    c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
+		wm_buf_addf(&b, "cpu limit: A %s, B %s\n", x, y);
+		free(x);
+		free(y);
+	}
 	diff_limit(&b, "timeout", a->limits.timeout_ms, c->limits.timeout_ms, wm_format_duration);
 	diff_limit(&b, "nofile", a->limits.nofile, c->limits.nofile, NULL);
 	diff_limit(&b, "fsize", a->limits.fsize, c->limits.fsize, wm_format_size);

@@ -49,10 +49,10 @@ enum pol_field {
 };
 
 struct pol_spec {
-	struct wm_policy p;  /* plain fields; p.seccomp.rules unused */
-	uint32_t given;      /* enum pol_field bits */
-	unsigned line, col;  /* the policy's name in its file */
-	char *file;          /* file it was read from */
+	struct wm_policy p; /* plain fields; p.seccomp.rules unused */
+	uint32_t given;	    /* enum pol_field bits */
+	unsigned line, col; /* the policy's name in its file */
+	char *file;	    /* file it was read from */
 	unsigned inh_line, inh_col;
 	unsigned prof_line, prof_col; /* where seccomp.profile was written */
 	char **allow, **deny;
@@ -66,10 +66,12 @@ struct pol_spec *pol_spec_dup(const struct pol_spec *s);
 /* Applies child's given keys over `base` (which becomes the merge). */
 void pol_spec_merge(struct pol_spec *base, const struct pol_spec *child);
 
-/* load.c: parses a policy file's text into specs (file order). Problems go to
- * diags; returns the number of specs (possibly 0), specs owned by caller. */
-size_t pol_load_yaml(const char *path, const char *text, size_t len, struct pol_spec ***out,
-		     struct wm_diags *diags);
+/* load.c: parses a policy file's text into specs (file order). Relative
+ * paths inside resolve against path's directory; diagnostics and sources
+ * name `display` (NULL: path). Problems go to diags; returns the number of
+ * specs (possibly 0), specs owned by caller. */
+size_t pol_load_yaml(const char *path, const char *display, const char *text, size_t len,
+		     struct pol_spec ***out, struct wm_diags *diags);
 
 /* names.c */
 bool pol_syscall_known(const char *name);

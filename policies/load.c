@@ -32,8 +32,8 @@ static yaml_node_t *node_at(struct ld *l, int id)
 	return yaml_document_get_node(l->doc, id);
 }
 
-static void __attribute__((format(printf, 3, 4))) bad(struct ld *l, const yaml_node_t *n,
-						      const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+bad(struct ld *l, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -96,8 +96,8 @@ static bool known_key(struct ld *l, const yaml_node_t *k, const char *const *kno
 
 #define KNOWN(l, k, arr, where) known_key((l), (k), (arr), sizeof(arr) / sizeof((arr)[0]), (where))
 
-static int parse_enum(struct ld *l, const yaml_node_t *n, const char *key,
-		      const char *const *names, size_t count)
+static int parse_enum(struct ld *l, const yaml_node_t *n, const char *key, const char *const *names,
+		      size_t count)
 {
 	const char *v = scalar(l, n, key);
 	struct wm_buf all = WM_BUF_INIT;
@@ -121,7 +121,7 @@ static int parse_enum(struct ld *l, const yaml_node_t *n, const char *key,
 
 static int parse_bool(struct ld *l, const yaml_node_t *n, const char *key, bool *out)
 {
-	static const char *const names[] = { "false", "true" };
+	static const char *const names[] = {"false", "true"};
 	int v = parse_enum(l, n, key, names, 2);
 
 	if (v < 0)
@@ -306,7 +306,7 @@ static int parse_u64(struct ld *l, const yaml_node_t *n, const char *key, uint64
 
 static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const names[] = { "none", "loopback", "host" };
+	static const char *const names[] = {"none", "loopback", "host"};
 	int v = parse_enum(l, n, "network", names, 3);
 
 	if (v >= 0) {
@@ -317,14 +317,15 @@ static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 
 static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "src", "dst", "mode" };
-	static const char *const modes[] = { "ro", "rw" };
-	struct wm_bind b = { 0 };
+	static const char *const keys[] = {"src", "dst", "mode"};
+	static const char *const modes[] = {"ro", "rw"};
+	struct wm_bind b = {0};
 	bool ok = true;
 
 	if (!want_map(l, n, "bind entry"))
 		return;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *key, *val;
 		int m;
@@ -377,14 +378,15 @@ static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 
 static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "view", "rootfs", "workspace", "tmp",
-					    "hide", "bind", "devices" };
-	static const char *const views[] = { "host-rw", "host-ro", "system", "minimal" };
-	static const char *const ws[] = { "rw", "ro", "none" };
+	static const char *const keys[] = {"view", "rootfs", "workspace", "tmp",
+					   "hide", "bind",   "devices"};
+	static const char *const views[] = {"host-rw", "host-ro", "system", "minimal"};
+	static const char *const ws[] = {"rw", "ro", "none"};
 
 	if (!want_map(l, n, "filesystem"))
 		return;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *key, *val;
 		int e;
@@ -405,16 +407,17 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 		} else if (strcmp(key, "rootfs") == 0) {
 			if ((val = scalar(l, v, key)) != NULL) {
 				free(s->p.fs.rootfs);
-				s->p.fs.rootfs = is_null(v) || strcmp(val, "none") == 0 ?
-							 NULL :
-							 join_dir(l, val);
+				s->p.fs.rootfs = is_null(v) || strcmp(val, "none") == 0
+						     ? NULL
+						     : join_dir(l, val);
 				s->given |= PF_ROOTFS;
 			}
 		} else if (strcmp(key, "tmp") == 0) {
 			if (parse_size_node(l, v, "filesystem.tmp", &s->p.fs.tmp_size) == 0)
 				s->given |= PF_TMP;
 		} else if (strcmp(key, "hide") == 0) {
-			if (parse_list(l, v, "filesystem.hide", check_abs_path, &s->p.fs.hide, NULL) == 0)
+			if (parse_list(l, v, "filesystem.hide", check_abs_path, &s->p.fs.hide,
+				       NULL) == 0)
 				s->given |= PF_HIDE;
 		} else if (strcmp(key, "devices") == 0) {
 			if (parse_list(l, v, "filesystem.devices", check_device, &s->p.fs.devices,
@@ -448,8 +451,8 @@ static int parse_errno_node(struct ld *l, const yaml_node_t *n, const char *key)
 
 static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *a)
 {
-	static const char *const keys[] = { "index", "op", "value", "value_two" };
-	static const char *const ops[] = { "eq", "ne", "lt", "le", "gt", "ge", "masked_eq" };
+	static const char *const keys[] = {"index", "op", "value", "value_two"};
+	static const char *const ops[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq"};
 	bool has_index = false, has_op = false;
 	int rc = 0, e;
 	uint64_t idx = 0;
@@ -457,7 +460,8 @@ static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *
 	if (!want_map(l, n, "argument condition"))
 		return -1;
 	memset(a, 0, sizeof(*a));
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *key;
 
@@ -495,16 +499,17 @@ static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *
 
 static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "names", "action", "errno", "args" };
-	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
+	static const char *const keys[] = {"names", "action", "errno", "args"};
+	static const char *const acts[] = {"allow", "errno", "kill", "trap", "log"};
 	char **names = NULL;
-	struct wm_seccomp_rule r = { 0 };
+	struct wm_seccomp_rule r = {0};
 	bool ok = true, has_action = false;
 	int e;
 
 	if (!want_map(l, n, "seccomp rule"))
 		return;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *key;
 
@@ -533,7 +538,8 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 			for (yaml_node_item_t *it = v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++) {
 				if (r.n_args == 6) {
-					bad(l, node_at(l, *it), "a rule takes at most 6 argument conditions");
+					bad(l, node_at(l, *it),
+					    "a rule takes at most 6 argument conditions");
 					ok = false;
 					break;
 				}
@@ -561,7 +567,7 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *v,
 			      struct pol_spec *s)
 {
-	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
+	static const char *const acts[] = {"allow", "errno", "kill", "trap", "log"};
 	const char *val;
 	int e;
 
@@ -600,8 +606,8 @@ static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *
 
 static void parse_seccomp(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "default_action", "default_errno", "profile",
-					    "allow",          "deny",          "rules" };
+	static const char *const keys[] = {"default_action", "default_errno", "profile",
+					   "allow",	     "deny",	      "rules"};
 
 	if (n->type == YAML_SCALAR_NODE) {
 		if (strcmp((const char *)n->data.scalar.value, "none") == 0) {
@@ -614,7 +620,8 @@ static void parse_seccomp(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 	if (!want_map(l, n, "seccomp"))
 		return;
 	s->given |= PF_SC_ANY;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 
 		if (KNOWN(l, k, keys, "seccomp"))
@@ -624,14 +631,15 @@ static void parse_seccomp(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 
 static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "memory", "pids", "cpu", "timeout",
-					    "nofile", "fsize", "core" };
+	static const char *const keys[] = {"memory", "pids",  "cpu", "timeout",
+					   "nofile", "fsize", "core"};
 	const char *key, *val;
 	char *end;
 
 	if (!want_map(l, n, "limits"))
 		return;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		struct wm_error *e = NULL;
 
@@ -671,8 +679,11 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 			errno = 0;
 			s->p.limits.cpu = strcmp(val, "none") == 0 ? 0 : strtod(val, &end);
 			if (strcmp(val, "none") != 0 &&
-			    (!*val || *end || errno || s->p.limits.cpu < 0 || s->p.limits.cpu > 4096))
-				bad(l, v, "limits.cpu must be a number of CPUs such as 2 or 0.5, not '%s'",
+			    (!*val || *end || errno || s->p.limits.cpu < 0 ||
+			     s->p.limits.cpu > 4096))
+				bad(l, v,
+				    "limits.cpu must be a number of CPUs such as 2 or 0.5, not "
+				    "'%s'",
 				    val);
 			else
 				s->given |= PF_CPU;
@@ -696,11 +707,12 @@ static void env_set_put(char ***set, const char *key, const char *val)
 
 static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "keep", "set" };
+	static const char *const keys[] = {"keep", "set"};
 
 	if (!want_map(l, n, "env"))
 		return;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 
 		if (!KNOWN(l, k, keys, "env"))
@@ -712,10 +724,11 @@ static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		}
 		if (is_null(v) || !want_map(l, v, "env.set"))
 			continue;
-		for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
-		     q++) {
+		for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+		     q < v->data.mapping.pairs.top; q++) {
 			yaml_node_t *ek = node_at(l, q->key), *ev = node_at(l, q->value);
-			const char *name = scalar(l, ek, "env.set"), *val = scalar(l, ev, "env.set");
+			const char *name = scalar(l, ek, "env.set"),
+				   *val = scalar(l, ev, "env.set");
 
 			if (!name || !val)
 				continue;
@@ -768,10 +781,9 @@ static void parse_policy_key(struct ld *l, const char *key, yaml_node_t *v, stru
 
 static struct pol_spec *parse_policy(struct ld *l, const yaml_node_t *k, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "inherits", "description",  "network",
-					    "filesystem", "capabilities", "user_namespace",
-					    "landlock", "seccomp",      "limits",
-					    "env" };
+	static const char *const keys[] = {
+	    "inherits",	      "description", "network", "filesystem", "capabilities",
+	    "user_namespace", "landlock",    "seccomp", "limits",     "env"};
 	struct pol_spec *s = wm_xcalloc(1, sizeof(*s));
 
 	s->p.name = wm_xstrdup((const char *)k->data.scalar.value);
@@ -786,7 +798,8 @@ static struct pol_spec *parse_policy(struct ld *l, const yaml_node_t *k, const y
 		return s;
 	if (!want_map(l, n, s->p.name))
 		return s;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *pk = node_at(l, p->key), *pv = node_at(l, p->value);
 
 		if (KNOWN(l, pk, keys, "a policy"))
@@ -812,7 +825,8 @@ static size_t parse_policies(struct ld *l, const yaml_node_t *n, struct pol_spec
 
 	if (!want_map(l, n, "policies"))
 		return 0;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *k = node_at(l, p->key), *v = node_at(l, p->value);
 		const char *name = scalar(l, k, "policy name");
 		bool dup = false;
@@ -820,7 +834,8 @@ static size_t parse_policies(struct ld *l, const yaml_node_t *n, struct pol_spec
 		if (!name)
 			continue;
 		if (!name_ok(name)) {
-			bad(l, k, "policy name '%s' may hold only letters, digits, '-', '_' and '.'",
+			bad(l, k,
+			    "policy name '%s' may hold only letters, digits, '-', '_' and '.'",
 			    name);
 			continue;
 		}
@@ -841,13 +856,14 @@ static size_t parse_policies(struct ld *l, const yaml_node_t *n, struct pol_spec
 
 static size_t parse_root(struct ld *l, struct pol_spec ***out)
 {
-	static const char *const keys[] = { "version", "policies" };
+	static const char *const keys[] = {"version", "policies"};
 	yaml_node_t *root = yaml_document_get_root_node(l->doc);
 	bool has_version = false;
 	size_t count = 0;
 
-	if (!root) {
-		wm_diags_error(l->diags, l->file, 1, 1, "empty policy file (expected version: 1 and policies:)");
+	if (!root || is_null(root)) {
+		wm_diags_error(l->diags, l->file, 1, 1,
+			       "empty policy file (expected version: 1 and policies:)");
 		return 0;
 	}
 	if (!want_map(l, root, "the policy file"))
@@ -863,7 +879,8 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 			has_version = true;
 			val = scalar(l, v, "version");
 			if (val && strcmp(val, "1") != 0)
-				bad(l, v, "unsupported version '%s' (this wm reads version: 1)", val);
+				bad(l, v, "unsupported version '%s' (this wm reads version: 1)",
+				    val);
 		} else if (!is_null(v)) {
 			count = parse_policies(l, v, out);
 		}
@@ -873,12 +890,12 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 	return count;
 }
 
-size_t pol_load_yaml(const char *path, const char *text, size_t len, struct pol_spec ***out,
-		     struct wm_diags *diags)
+size_t pol_load_yaml(const char *path, const char *display, const char *text, size_t len,
+		     struct pol_spec ***out, struct wm_diags *diags)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct ld l = { .file = path, .diags = diags, .doc = &doc };
+	struct ld l = {.file = display ? display : path, .diags = diags, .doc = &doc};
 	const char *slash = strrchr(path, '/');
 	size_t count = 0;
 
@@ -886,13 +903,13 @@ size_t pol_load_yaml(const char *path, const char *text, size_t len, struct pol_
 	if (slash)
 		l.dir = slash == path ? wm_xstrdup("/") : wm_xstrndup(path, (size_t)(slash - path));
 	if (!yaml_parser_initialize(&parser)) {
-		wm_diags_error(diags, path, 1, 1, "cannot initialise the YAML parser");
+		wm_diags_error(diags, l.file, 1, 1, "cannot initialise the YAML parser");
 		free(l.dir);
 		return 0;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		wm_diags_error(diags, path, (unsigned)parser.problem_mark.line + 1,
+		wm_diags_error(diags, l.file, (unsigned)parser.problem_mark.line + 1,
 			       (unsigned)parser.problem_mark.column + 1, "YAML: %s%s%s",
 			       parser.problem ? parser.problem : "syntax error",
 			       parser.context ? " " : "", parser.context ? parser.context : "");

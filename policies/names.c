@@ -102,14 +102,18 @@ char *pol_errno_name(int e)
 }
 
 static const char *const action_names[] = {
-	[WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
-	[WM_SC_TRAP] = "trap",   [WM_SC_LOG] = "log",
+    [WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
+    [WM_SC_TRAP] = "trap",   [WM_SC_LOG] = "log",
 };
 
 static const char *const op_names[] = {
-	[WM_SC_OP_EQ] = "eq", [WM_SC_OP_NE] = "ne", [WM_SC_OP_LT] = "lt",
-	[WM_SC_OP_LE] = "le", [WM_SC_OP_GT] = "gt", [WM_SC_OP_GE] = "ge",
-	[WM_SC_OP_MASKED_EQ] = "masked_eq",
+    [WM_SC_OP_EQ] = "eq",
+    [WM_SC_OP_NE] = "ne",
+    [WM_SC_OP_LT] = "lt",
+    [WM_SC_OP_LE] = "le",
+    [WM_SC_OP_GT] = "gt",
+    [WM_SC_OP_GE] = "ge",
+    [WM_SC_OP_MASKED_EQ] = "masked_eq",
 };
 
 const char *wm_seccomp_action_name(enum wm_seccomp_action a)
@@ -217,9 +221,12 @@ int pol_rule_cmp(const struct wm_seccomp_rule *a, const struct wm_seccomp_rule *
 	return 0;
 }
 
+/* Arrays of rules are only ever grown here, so their capacity is the power
+ * of two (at least 8) above the largest length they had: grow at powers of two. */
 void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_seccomp_rule *r)
 {
-	*v = wm_xrealloc(*v, (*n + 1) * sizeof(**v));
+	if ((*n & (*n - 1)) == 0)
+		*v = wm_xrealloc(*v, (*n < 8 ? 8 : *n * 2) * sizeof(**v));
 	pol_rule_copy(&(*v)[*n], r);
 	(*n)++;
 }
@@ -288,7 +295,7 @@ void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n)
 }
 
 enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const char *name,
-						 int *errno_ret, int *conditional)
+						int *errno_ret, int *conditional)
 {
 	enum wm_seccomp_action a = p->seccomp.default_action;
 	int e = p->seccomp.default_errno;

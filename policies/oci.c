@@ -34,8 +34,8 @@ struct oci {
 	bool failed;
 };
 
-static void __attribute__((format(printf, 3, 4))) report(struct oci *o, enum wm_diag_level lvl,
-							 const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+report(struct oci *o, enum wm_diag_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -71,12 +71,12 @@ static bool is_native_arch(const char *s)
 		uint32_t arch;
 		const char *go;
 	} go_names[] = {
-		{ SCMP_ARCH_X86_64, "amd64" },     { SCMP_ARCH_X86, "386" },
-		{ SCMP_ARCH_X32, "x32" },          { SCMP_ARCH_AARCH64, "arm64" },
-		{ SCMP_ARCH_ARM, "arm" },          { SCMP_ARCH_PPC64LE, "ppc64le" },
-		{ SCMP_ARCH_PPC64, "ppc64" },      { SCMP_ARCH_S390X, "s390x" },
-		{ SCMP_ARCH_S390, "s390" },        { SCMP_ARCH_MIPS64, "mips64" },
-		{ SCMP_ARCH_MIPSEL64, "mips64le" }, { SCMP_ARCH_RISCV64, "riscv64" },
+	    {SCMP_ARCH_X86_64, "amd64"},      {SCMP_ARCH_X86, "386"},
+	    {SCMP_ARCH_X32, "x32"},	      {SCMP_ARCH_AARCH64, "arm64"},
+	    {SCMP_ARCH_ARM, "arm"},	      {SCMP_ARCH_PPC64LE, "ppc64le"},
+	    {SCMP_ARCH_PPC64, "ppc64"},	      {SCMP_ARCH_S390X, "s390x"},
+	    {SCMP_ARCH_S390, "s390"},	      {SCMP_ARCH_MIPS64, "mips64"},
+	    {SCMP_ARCH_MIPSEL64, "mips64le"}, {SCMP_ARCH_RISCV64, "riscv64"},
 	};
 	uint32_t native = seccomp_arch_native();
 
@@ -92,10 +92,10 @@ static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a,
 		const char *name;
 		enum wm_seccomp_action a;
 	} acts[] = {
-		{ "SCMP_ACT_ALLOW", WM_SC_ALLOW },       { "SCMP_ACT_ERRNO", WM_SC_ERRNO },
-		{ "SCMP_ACT_KILL", WM_SC_KILL },         { "SCMP_ACT_KILL_THREAD", WM_SC_KILL },
-		{ "SCMP_ACT_KILL_PROCESS", WM_SC_KILL }, { "SCMP_ACT_TRAP", WM_SC_TRAP },
-		{ "SCMP_ACT_LOG", WM_SC_LOG },
+	    {"SCMP_ACT_ALLOW", WM_SC_ALLOW},	   {"SCMP_ACT_ERRNO", WM_SC_ERRNO},
+	    {"SCMP_ACT_KILL", WM_SC_KILL},	   {"SCMP_ACT_KILL_THREAD", WM_SC_KILL},
+	    {"SCMP_ACT_KILL_PROCESS", WM_SC_KILL}, {"SCMP_ACT_TRAP", WM_SC_TRAP},
+	    {"SCMP_ACT_LOG", WM_SC_LOG},
 	};
 
 	for (size_t i = 0; s && i < sizeof(acts) / sizeof(acts[0]); i++) {
@@ -105,8 +105,8 @@ static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a,
 		}
 	}
 	if (s && (strcmp(s, "SCMP_ACT_TRACE") == 0 || strcmp(s, "SCMP_ACT_NOTIFY") == 0))
-		report(o, WM_DIAG_ERROR, "%s: action %s is not supported (no tracer or listener here)",
-		       where, s);
+		report(o, WM_DIAG_ERROR,
+		       "%s: action %s is not supported (no tracer or listener here)", where, s);
 	else
 		report(o, WM_DIAG_ERROR, "%s: unknown action '%s'", where, s ? s : "(missing)");
 	return -1;
@@ -118,10 +118,13 @@ static int parse_op(struct oci *o, const char *s, enum wm_seccomp_op *op, const 
 		const char *name;
 		enum wm_seccomp_op op;
 	} ops[] = {
-		{ "SCMP_CMP_EQ", WM_SC_OP_EQ }, { "SCMP_CMP_NE", WM_SC_OP_NE },
-		{ "SCMP_CMP_LT", WM_SC_OP_LT }, { "SCMP_CMP_LE", WM_SC_OP_LE },
-		{ "SCMP_CMP_GT", WM_SC_OP_GT }, { "SCMP_CMP_GE", WM_SC_OP_GE },
-		{ "SCMP_CMP_MASKED_EQ", WM_SC_OP_MASKED_EQ },
+	    {"SCMP_CMP_EQ", WM_SC_OP_EQ},
+	    {"SCMP_CMP_NE", WM_SC_OP_NE},
+	    {"SCMP_CMP_LT", WM_SC_OP_LT},
+	    {"SCMP_CMP_LE", WM_SC_OP_LE},
+	    {"SCMP_CMP_GT", WM_SC_OP_GT},
+	    {"SCMP_CMP_GE", WM_SC_OP_GE},
+	    {"SCMP_CMP_MASKED_EQ", WM_SC_OP_MASKED_EQ},
 	};
 
 	for (size_t i = 0; s && i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -154,22 +157,22 @@ static bool applies(struct oci *o, json_t *call)
 	size_t i;
 	bool found;
 
-	json_array_foreach(json_object_get(inc, "caps"), i, v)
-		if (!has_cap(o, json_string_value(v) ? json_string_value(v) : ""))
-			return false;
-	json_array_foreach(json_object_get(exc, "caps"), i, v)
-		if (has_cap(o, json_string_value(v) ? json_string_value(v) : ""))
-			return false;
+	json_array_foreach(
+	    json_object_get(inc, "caps"), i,
+	    v) if (!has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
+	json_array_foreach(
+	    json_object_get(exc, "caps"), i,
+	    v) if (has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
 	if (json_array_size(json_object_get(inc, "arches"))) {
 		found = false;
-		json_array_foreach(json_object_get(inc, "arches"), i, v)
-			found = found || (json_string_value(v) && is_native_arch(json_string_value(v)));
+		json_array_foreach(json_object_get(inc, "arches"), i, v) found =
+		    found || (json_string_value(v) && is_native_arch(json_string_value(v)));
 		if (!found)
 			return false;
 	}
-	json_array_foreach(json_object_get(exc, "arches"), i, v)
-		if (json_string_value(v) && is_native_arch(json_string_value(v)))
-			return false;
+	json_array_foreach(json_object_get(exc, "arches"), i,
+			   v) if (json_string_value(v) &&
+				  is_native_arch(json_string_value(v))) return false;
 	return true;
 }
 
@@ -192,14 +195,15 @@ static int parse_args(struct oci *o, json_t *args, struct wm_seccomp_rule *r, co
 		report(o, WM_DIAG_ERROR, "%s: args must be a list", where);
 		return -1;
 	}
-	json_array_foreach(args, i, a) {
+	json_array_foreach(args, i, a)
+	{
 		struct wm_seccomp_arg *x;
 		json_t *idx = json_object_get(a, "index");
 
 		if (r->n_args == 6 || !json_is_integer(idx) || json_integer_value(idx) < 0 ||
 		    json_integer_value(idx) > 5) {
-			report(o, WM_DIAG_ERROR, "%s: args[%zu]: index must be 0 to 5 (at most 6 args)",
-			       where, i);
+			report(o, WM_DIAG_ERROR,
+			       "%s: args[%zu]: index must be 0 to 5 (at most 6 args)", where, i);
 			return -1;
 		}
 		x = &r->args[r->n_args++];
@@ -224,7 +228,8 @@ static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *na
 	for (size_t a = 0; a < r->n_args; a++)
 		for (size_t b = a + 1; b < r->n_args; b++)
 			split = split || r->args[a].index == r->args[b].index;
-	json_array_foreach(names, i, v) {
+	json_array_foreach(names, i, v)
+	{
 		struct wm_seccomp_rule x = *r;
 		const char *name = json_string_value(v);
 
@@ -233,7 +238,8 @@ static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *na
 			continue;
 		}
 		if (!name_known(o, name)) {
-			report(o, WM_DIAG_WARNING, "%s: unknown system call '%s' skipped", where, name);
+			report(o, WM_DIAG_WARNING, "%s: unknown system call '%s' skipped", where,
+			       name);
 			continue;
 		}
 		x.name = (char *)name;
@@ -252,7 +258,7 @@ static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *na
 static void parse_call(struct oci *o, json_t *call, size_t i, struct wm_seccomp_rule **rules,
 		       size_t *n)
 {
-	struct wm_seccomp_rule r = { 0 };
+	struct wm_seccomp_rule r = {0};
 	char where[48];
 	json_t *names = json_object_get(call, "names"), *one = NULL, *e;
 
@@ -271,7 +277,8 @@ static void parse_call(struct oci *o, json_t *call, size_t i, struct wm_seccomp_
 		report(o, WM_DIAG_ERROR, "%s: needs 'names', a list of system calls", where);
 		goto out;
 	}
-	if (parse_action(o, json_string_value(json_object_get(call, "action")), &r.action, where) < 0)
+	if (parse_action(o, json_string_value(json_object_get(call, "action")), &r.action, where) <
+	    0)
 		goto out;
 	e = json_object_get(call, "errnoRet");
 	if (r.action == WM_SC_ERRNO && json_is_integer(e))
@@ -288,7 +295,8 @@ static void parse_arches(struct oci *o, json_t *root)
 	json_t *v, *m, *sub;
 	size_t i, j;
 
-	json_array_foreach(json_object_get(root, "architectures"), i, v) {
+	json_array_foreach(json_object_get(root, "architectures"), i, v)
+	{
 		uint32_t a = json_string_value(v) ? arch_from_name(json_string_value(v)) : 0;
 		if (!a)
 			report(o, WM_DIAG_ERROR, "unknown architecture '%s'",
@@ -296,7 +304,8 @@ static void parse_arches(struct oci *o, json_t *root)
 		else if (o->n_arches < 32)
 			o->arches[o->n_arches++] = a;
 	}
-	json_array_foreach(json_object_get(root, "archMap"), i, m) {
+	json_array_foreach(json_object_get(root, "archMap"), i, m)
+	{
 		const char *main_arch = json_string_value(json_object_get(m, "architecture"));
 		uint32_t a = main_arch ? arch_from_name(main_arch) : 0;
 
@@ -305,11 +314,12 @@ static void parse_arches(struct oci *o, json_t *root)
 			       main_arch ? main_arch : "?");
 		else if (o->n_arches < 32)
 			o->arches[o->n_arches++] = a;
-		json_array_foreach(json_object_get(m, "subArchitectures"), j, sub) {
+		json_array_foreach(json_object_get(m, "subArchitectures"), j, sub)
+		{
 			a = json_string_value(sub) ? arch_from_name(json_string_value(sub)) : 0;
 			if (!a)
-				report(o, WM_DIAG_ERROR, "archMap[%zu]: unknown architecture '%s'", i,
-				       json_string_value(sub) ? json_string_value(sub) : "?");
+				report(o, WM_DIAG_ERROR, "archMap[%zu]: unknown architecture '%s'",
+				       i, json_string_value(sub) ? json_string_value(sub) : "?");
 			else if (o->n_arches < 32)
 				o->arches[o->n_arches++] = a;
 		}
@@ -320,8 +330,12 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 		 unsigned ycol, struct wm_diags *diags, enum wm_seccomp_action *def_action,
 		 int *def_errno, struct wm_seccomp_rule **rules, size_t *n_rules)
 {
-	struct oci o = { .path = path, .yfile = yfile ? yfile : path, .yline = yfile ? yline : 1,
-			 .ycol = yfile ? ycol : 1, .diags = diags, .caps = caps };
+	struct oci o = {.path = path,
+			.yfile = yfile ? yfile : path,
+			.yline = yfile ? yline : 1,
+			.ycol = yfile ? ycol : 1,
+			.diags = diags,
+			.caps = caps};
 	json_error_t jerr;
 	json_t *root, *call, *e;
 	size_t i;
@@ -346,11 +360,12 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 			 "defaultAction") < 0)
 		goto out;
 	e = json_object_get(root, "defaultErrnoRet");
-	*def_errno = *def_action == WM_SC_ERRNO && json_is_integer(e) ? (int)json_integer_value(e) : 0;
+	*def_errno =
+	    *def_action == WM_SC_ERRNO && json_is_integer(e) ? (int)json_integer_value(e) : 0;
 	if (json_object_get(root, "syscalls") && !json_is_array(json_object_get(root, "syscalls")))
 		report(&o, WM_DIAG_ERROR, "'syscalls' must be a list");
 	json_array_foreach(json_object_get(root, "syscalls"), i, call)
-		parse_call(&o, call, i, rules, n_rules);
+	    parse_call(&o, call, i, rules, n_rules);
 out:
 	json_decref(root);
 	if (o.failed) {

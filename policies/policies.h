@@ -20,6 +20,13 @@
  * filter afresh from that OCI profile (the parent's seccomp lists are
  * dropped). Precedence inside the resolved filter: deny > allow > rules >
  * profile (a later kind replaces every rule of the same syscall name).
+ *
+ * A resolved filter's rules are in canonical order (by name, then
+ * conditions), exact duplicates dropped, EPERM written as errno_ret 0. An
+ * OCI profile's includes/excludes are already decided (against the policy's
+ * capabilities and the native architecture); its names may include calls
+ * this architecture lacks (libseccomp gives them negative numbers: skip).
+ * Every list (hide, devices, capabilities, env) is non-NULL, maybe empty.
  */
 #ifndef WM_POLICIES_POLICIES_H
 #define WM_POLICIES_POLICIES_H
@@ -40,9 +47,17 @@ const struct wm_policy *wm_policy_set_get(const struct wm_policy_set *set, const
 size_t wm_policy_set_count(const struct wm_policy_set *set);
 const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t i);
 
-/* Hex SHA-256 of the resolved policy's canonical form: equal policies hash
- * equal whatever file or inheritance produced them. Caller frees. */
+/* Hex SHA-256 of the resolved policy's canonical form (the body
+ * wm_policy_to_yaml() prints: every field but name, description, inherits,
+ * source and the profile's path): equal policies hash equal whatever file,
+ * order or inheritance produced them. Caller frees. */
 char *wm_policy_hash(const struct wm_policy *p);
+
+/* Like wm_policy_set_load_file(), reading `path` (give it absolute, so that
+ * relative paths inside come out absolute) while diagnostics and the
+ * policies' source name `display`, the path as the user wrote it. */
+int wm_policy_set_load_file_as(struct wm_policy_set *set, const char *path, const char *display,
+			       struct wm_diags *diags, struct wm_error **err);
 
 /* Like wm_policy_set_load_file() on text already in memory; `path` names it
  * in diagnostics and anchors relative paths (profile, rootfs). */
@@ -55,7 +70,9 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
  * when it exists, `frontmatter_path` (a workflow's `policies:`, already resolved
  * against the workflow's directory) and `flag_path` (--policies); either may be
  * NULL. A later file's policy replaces an earlier one of the same name and may
- * inherit anything loaded before it. Returns the set, or NULL when a file
+ * inherit anything loaded before it. Pass absolute paths: relative paths
+ * inside a file (profile, rootfs, bind src) are joined to its directory and
+ * kept as they come out. Returns the set, or NULL when a file
  * has errors (in diags) or cannot be read (*err). Caller frees the set. */
 struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
 						struct wm_diags *diags, struct wm_error **err);
@@ -63,6 +80,12 @@ struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const cha
 /* For "unknown policy 'x' (did you mean 'y'?)": the closest name, or NULL.
  * Borrowed from the set. */
 const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *name);
+/* For the planner: the policy `name` a task (or the front matter) asks for,
+ * or NULL after adding "unknown policy 'x' (did you mean 'y'?)" to diags at
+ * FILE:LINE:COL, the place the name was written. Borrowed from the set. */
+const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, const char *name,
+					      const char *file, unsigned line, unsigned col,
+					      struct wm_diags *diags);
 /* True for the six built-in names (minimal ... paranoid). */
 int wm_policy_is_builtin_name(const char *name);
 

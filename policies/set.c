@@ -62,7 +62,8 @@ static char **strv_dup(char *const *v)
 static void binds_copy(struct wm_policy *dst, const struct wm_policy *src)
 {
 	dst->fs.n_binds = src->fs.n_binds;
-	dst->fs.binds = src->fs.n_binds ? wm_xcalloc(src->fs.n_binds, sizeof(struct wm_bind)) : NULL;
+	dst->fs.binds =
+	    src->fs.n_binds ? wm_xcalloc(src->fs.n_binds, sizeof(struct wm_bind)) : NULL;
 	for (size_t i = 0; i < src->fs.n_binds; i++) {
 		dst->fs.binds[i].src = wm_xstrdup(src->fs.binds[i].src);
 		dst->fs.binds[i].dst = wm_xstrdup(src->fs.binds[i].dst);
@@ -289,12 +290,12 @@ static struct wm_policy *build(const struct pol_spec *m, struct wm_diags *diags)
 	for (size_t i = 0; i < m->n_rules; i++)
 		pol_rules_push(&rules, &n, &m->rules[i]);
 	for (size_t i = 0; m->allow && m->allow[i]; i++) {
-		struct wm_seccomp_rule r = { .name = m->allow[i], .action = WM_SC_ALLOW };
+		struct wm_seccomp_rule r = {.name = m->allow[i], .action = WM_SC_ALLOW};
 		pol_rules_drop_name(rules, &n, r.name);
 		pol_rules_push(&rules, &n, &r);
 	}
 	for (size_t i = 0; m->deny && m->deny[i]; i++) {
-		struct wm_seccomp_rule r = { .name = m->deny[i], .action = WM_SC_ERRNO };
+		struct wm_seccomp_rule r = {.name = m->deny[i], .action = WM_SC_ERRNO};
 		pol_rules_drop_name(rules, &n, r.name);
 		pol_rules_push(&rules, &n, &r);
 	}
@@ -376,6 +377,25 @@ const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *n
 	return s;
 }
 
+const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, const char *name,
+					      const char *file, unsigned line, unsigned col,
+					      struct wm_diags *diags)
+{
+	const struct wm_policy *p = wm_policy_set_get(set, name);
+	const char *hint;
+
+	if (p)
+		return p;
+	hint = wm_policy_set_suggest(set, name);
+	if (hint)
+		wm_diags_error(diags, file, line, col, "unknown policy '%s' (did you mean '%s'?)", name,
+			       hint);
+	else
+		wm_diags_error(diags, file, line, col, "unknown policy '%s' (see 'wm policy list')",
+			       name);
+	return NULL;
+}
+
 int wm_policy_is_builtin_name(const char *name)
 {
 	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++)
@@ -429,9 +449,8 @@ static void report_later(const struct pending *pd, size_t i, long j, struct wm_d
 		       s->p.name, s->p.inherits, pd->specs[j]->line);
 }
 
-static const struct pol_spec *find_parent(const struct wm_policy_set *set,
-					  const struct pending *pd, size_t i, bool *failed,
-					  struct wm_diags *d)
+static const struct pol_spec *find_parent(const struct wm_policy_set *set, const struct pending *pd,
+					  size_t i, bool *failed, struct wm_diags *d)
 {
 	const struct pol_spec *s = pd->specs[i];
 	const char *name = s->p.inherits;
@@ -495,15 +514,14 @@ static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm
 	e->builtin = false;
 }
 
-int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,
-			    size_t len, struct wm_diags *diags, struct wm_error **err)
+static int load_text(struct wm_policy_set *set, const char *path, const char *display,
+		     const char *text, size_t len, struct wm_diags *diags)
 {
-	struct pending pd = { 0 };
+	struct pending pd = {0};
 	size_t errors_before = diags->n_errors;
 	int rc = 0;
 
-	(void)err;
-	pd.n = pol_load_yaml(path, text, len, &pd.specs, diags);
+	pd.n = pol_load_yaml(path, display, text, len, &pd.specs, diags);
 	pd.merged = wm_xcalloc(pd.n + 1, sizeof(*pd.merged));
 	pd.built = wm_xcalloc(pd.n + 1, sizeof(*pd.built));
 	for (size_t i = 0; i < pd.n; i++) {
@@ -546,8 +564,15 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
 	return rc;
 }
 
-static int load_file(struct wm_policy_set *set, const char *path, bool missing_ok,
-		     struct wm_diags *diags, struct wm_error **err)
+int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const char *text,
+			    size_t len, struct wm_diags *diags, struct wm_error **err)
+{
+	(void)err;
+	return load_text(set, path, NULL, text, len, diags);
+}
+
+static int load_file(struct wm_policy_set *set, const char *path, const char *display,
+		     bool missing_ok, struct wm_diags *diags, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
@@ -557,9 +582,9 @@ static int load_file(struct wm_policy_set *set, const char *path, bool missing_o
 		wm_buf_release(&b);
 		if (missing_ok && e == ENOENT)
 			return 0;
-		return wm_error_set(err, e, "read policy file `%s`", path);
+		return wm_error_set(err, e, "read policy file `%s`", display ? display : path);
 	}
-	rc = wm_policy_set_load_text(set, path, b.data, b.len, diags, err);
+	rc = load_text(set, path, display, b.data, b.len, diags);
 	wm_buf_release(&b);
 	return rc;
 }
@@ -567,7 +592,13 @@ static int load_file(struct wm_policy_set *set, const char *path, bool missing_o
 int wm_policy_set_load_file(struct wm_policy_set *set, const char *path, struct wm_diags *diags,
 			    struct wm_error **err)
 {
-	return load_file(set, path, false, diags, err);
+	return load_file(set, path, NULL, false, diags, err);
+}
+
+int wm_policy_set_load_file_as(struct wm_policy_set *set, const char *path, const char *display,
+			       struct wm_diags *diags, struct wm_error **err)
+{
+	return load_file(set, path, display, false, diags, err);
 }
 
 struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
@@ -583,11 +614,11 @@ struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const cha
 	else if (home && *home)
 		user = wm_xasprintf("%s/.config/wm/policies.yaml", home);
 	if (user)
-		rc |= load_file(set, user, true, diags, err);
+		rc |= load_file(set, user, NULL, true, diags, err);
 	if (rc == 0 && frontmatter_path)
-		rc |= load_file(set, frontmatter_path, false, diags, err);
+		rc |= load_file(set, frontmatter_path, NULL, false, diags, err);
 	if (rc == 0 && flag_path)
-		rc |= load_file(set, flag_path, false, diags, err);
+		rc |= load_file(set, flag_path, NULL, false, diags, err);
 	if (rc < 0) {
 		wm_policy_set_free(set);
 		return NULL;
