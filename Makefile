@@ -42,7 +42,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # Test-only support code shared by unit tests.
 UNIT_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/support/*.c))
 
-.PHONY: all check check-nodeps unit e2e demo asan clean deps install check-layering format-check
+.PHONY: all bench check check-nodeps unit e2e demo asan clean deps install check-layering format-check
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/wm
@@ -93,6 +93,11 @@ check-nodeps: all $(UNIT_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo $(BUILD)/wm
+
+# Benchmarks print ratios against baselines measured in the same run; never in check.
+bench: all
+	@tools/install-deps --bench
+	@for b in tools/bench/*; do echo "== $$b"; "$$b" $(BUILD)/wm || exit 1; done
 
 check-layering:
 	@tools/check-layering
