@@ -270,7 +270,11 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
 		return NULL;
 	if (n == 0) {
-		wm_error_setx(err, WM_EXIT_USAGE, "no runs in `%s/runs`", state_dir);
+		if (prefix && *prefix)
+			wm_error_setx(err, WM_EXIT_USAGE, "unknown run id '%s' (no runs in `%s/runs`)",
+				      prefix, state_dir);
+		else
+			wm_error_setx(err, WM_EXIT_USAGE, "no runs in `%s/runs`", state_dir);
 		goto out;
 	}
 	if (!prefix || !*prefix) {

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -111,15 +112,17 @@ static void fill_tasks(struct wm_run_state *rs, const struct opts *o, long long 
 static int make(struct opts *o, struct wm_error **err)
 {
 	char id[WM_RUN_ID_LEN + 1];
-	wm_autofree char *wf = wm_xasprintf("%s.mkrun-workflow.md", o->state_dir);
+	wm_autofree char *wf = wm_xasprintf("%s/.mkrun-workflow.md", o->state_dir);
 	wm_autofree char *dir = NULL;
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
 	long long now = wm_state_now_ms();
-	FILE *f = fopen(wf, "w");
+	FILE *f;
 	int rc = -1;
 
+	mkdir(o->state_dir, 0700);
+	f = fopen(wf, "w");
 	if (!f)
 		return wm_error_set(err, errno, "create `%s`", wf);
 	fprintf(f, "---\nname: %s\n---\n\n## t1\n\n```sh\ntrue\n```\n", o->name);
