@@ -36,10 +36,12 @@ static pid_t taker(const char *dir, int go_fd, int report_fd)
 		if (l)
 			c = 'W';
 		else if (err && err->exit_code == WM_EXIT_CANNOT &&
-			 strstr(err->msg, "locked by a live orchestrator (pid "))
+			 strstr(err->msg, "locked by a live orchestrator"))
 			c = 'L';
 		else
 			c = '?';
+		if (err && c != 'L')
+			fprintf(stderr, "taker: %s (errno %d)\n", err->msg, err->errnum);
 		if (write(report_fd, &c, 1) != 1)
 			_exit(1);
 		pause();
