@@ -141,3 +141,22 @@ if is_root; then
 		skip "as nobody" "nobody cannot execute $MKRUN"
 	fi
 fi
+
+# Crashes in the middle of writes (test-only fault injection).
+new_run() { comm -13 <(sort <<<"$1") <(ls "$S/runs" | sort); }
+before=$(ls "$S/runs")
+WM_TEST_CRASH_AT=journal:2 "$MKRUN" --tasks 3 --journal 2 --name torn >/dev/null 2>&1
+rc=$?
+check "crash injected in the 2nd journal append kills the writer" test "$rc" = 137
+torn_id=$(new_run "$before")
+expect_exit "status after a torn journal line" 0 "$WM" status "$torn_id"
+expect_in "the torn record is reported" "torn last record skipped" "$OUT"
+expect_in "the run is an orphan" "orphaned" "$OUT"
+before=$(ls "$S/runs")
+WM_TEST_CRASH_AT=checkpoint:1 "$MKRUN" --tasks 1 --name nock >/dev/null 2>&1
+rc=$?
+check "crash injected in the first checkpoint kills the writer" test "$rc" = 137
+nock_id=$(new_run "$before")
+check "no half-written checkpoint under the real name" test ! -e "$S/runs/$nock_id/checkpoint.json.zst"
+expect_exit "status of a run without a checkpoint is an error" 1 "$WM" status "$nock_id"
+expect_in "missing checkpoint explained" "no checkpoint" "$OUT"
