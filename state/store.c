@@ -99,8 +99,7 @@ int wm_store_checkpoint(struct wm_store *s, struct wm_error **err)
 	return wm_journal_rotate(s->journal, err);
 }
 
-int wm_store_record(struct wm_store *s, long task_index, const char *event,
-		    struct wm_error **err)
+int wm_store_record(struct wm_store *s, long task_index, const char *event, struct wm_error **err)
 {
 	if (wm_journal_append(s->journal, s->rs, task_index, event, err) < 0)
 		return -1;

@@ -224,14 +224,46 @@ static void check_fallback(enum corruption how, const char *needle)
 	scratch_free(t);
 }
 
-static void test_fallback_truncated(void **s) { (void)s; check_fallback(TRUNCATE, "truncated"); }
-static void test_fallback_bitflip(void **s) { (void)s; check_fallback(BITFLIP, "checkpoint"); }
-static void test_fallback_empty(void **s) { (void)s; check_fallback(EMPTY, "empty"); }
-static void test_fallback_garbage(void **s) { (void)s; check_fallback(GARBAGE, "not a zstd frame"); }
-static void test_fallback_version(void **s) { (void)s; check_fallback(BAD_VERSION, "version 99"); }
-static void test_fallback_bad_json(void **s) { (void)s; check_fallback(BAD_JSON, "bad JSON"); }
-static void test_fallback_format(void **s) { (void)s; check_fallback(BAD_FORMAT, "not a wm checkpoint"); }
-static void test_fallback_two_frames(void **s) { (void)s; check_fallback(TRAILING, "trailing"); }
+static void test_fallback_truncated(void **s)
+{
+	(void)s;
+	check_fallback(TRUNCATE, "truncated");
+}
+static void test_fallback_bitflip(void **s)
+{
+	(void)s;
+	check_fallback(BITFLIP, "checkpoint");
+}
+static void test_fallback_empty(void **s)
+{
+	(void)s;
+	check_fallback(EMPTY, "empty");
+}
+static void test_fallback_garbage(void **s)
+{
+	(void)s;
+	check_fallback(GARBAGE, "not a zstd frame");
+}
+static void test_fallback_version(void **s)
+{
+	(void)s;
+	check_fallback(BAD_VERSION, "version 99");
+}
+static void test_fallback_bad_json(void **s)
+{
+	(void)s;
+	check_fallback(BAD_JSON, "bad JSON");
+}
+static void test_fallback_format(void **s)
+{
+	(void)s;
+	check_fallback(BAD_FORMAT, "not a wm checkpoint");
+}
+static void test_fallback_two_frames(void **s)
+{
+	(void)s;
+	check_fallback(TRAILING, "trailing");
+}
 
 static void test_both_corrupt_is_an_error(void **state)
 {
@@ -283,7 +315,7 @@ static void test_unwritable_keeps_previous(void **state)
 static struct wm_run_state *journaled(const char *t, unsigned records, unsigned every)
 {
 	struct wm_run_state *rs = sample(4);
-	struct wm_store_options o = { .every_events = every };
+	struct wm_store_options o = {.every_events = every};
 	struct wm_store *s = wm_store_open(t, rs, 0, &o, NULL);
 
 	assert_non_null(s);
@@ -375,7 +407,8 @@ static void test_journal_torn_tail_skipped(void **state)
 	/* Cut the last record in half: a crash mid-write. */
 	{
 		char *prev_nl = memrchr(data, '\n', len - 1);
-		size_t keep = (size_t)(prev_nl - data) + 1 + (len - (size_t)(prev_nl - data) - 1) / 2;
+		size_t keep =
+		    (size_t)(prev_nl - data) + 1 + (len - (size_t)(prev_nl - data) - 1) / 2;
 
 		spit(pj, data, keep);
 	}
@@ -458,7 +491,7 @@ static void test_prev_checkpoint_uses_prev_journal(void **state)
 static void test_record_cost_independent_of_task_count(void **state)
 {
 	size_t sizes[2];
-	size_t counts[2] = { 10, 10000 };
+	size_t counts[2] = {10, 10000};
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
@@ -544,26 +577,26 @@ static void test_crash_injection(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runstate_index_and_dupes),
-		cmocka_unit_test(test_checkpoint_round_trip),
-		cmocka_unit_test(test_atomic_replace_keeps_prev),
-		cmocka_unit_test(test_fallback_truncated),
-		cmocka_unit_test(test_fallback_bitflip),
-		cmocka_unit_test(test_fallback_empty),
-		cmocka_unit_test(test_fallback_garbage),
-		cmocka_unit_test(test_fallback_version),
-		cmocka_unit_test(test_fallback_bad_json),
-		cmocka_unit_test(test_fallback_format),
-		cmocka_unit_test(test_fallback_two_frames),
-		cmocka_unit_test(test_both_corrupt_is_an_error),
-		cmocka_unit_test(test_unwritable_keeps_previous),
-		cmocka_unit_test(test_journal_replay_matches),
-		cmocka_unit_test(test_journal_replay_idempotent),
-		cmocka_unit_test(test_journal_torn_tail_skipped),
-		cmocka_unit_test(test_journal_corrupt_middle_and_empty),
-		cmocka_unit_test(test_prev_checkpoint_uses_prev_journal),
-		cmocka_unit_test(test_record_cost_independent_of_task_count),
-		cmocka_unit_test(test_crash_injection),
+	    cmocka_unit_test(test_runstate_index_and_dupes),
+	    cmocka_unit_test(test_checkpoint_round_trip),
+	    cmocka_unit_test(test_atomic_replace_keeps_prev),
+	    cmocka_unit_test(test_fallback_truncated),
+	    cmocka_unit_test(test_fallback_bitflip),
+	    cmocka_unit_test(test_fallback_empty),
+	    cmocka_unit_test(test_fallback_garbage),
+	    cmocka_unit_test(test_fallback_version),
+	    cmocka_unit_test(test_fallback_bad_json),
+	    cmocka_unit_test(test_fallback_format),
+	    cmocka_unit_test(test_fallback_two_frames),
+	    cmocka_unit_test(test_both_corrupt_is_an_error),
+	    cmocka_unit_test(test_unwritable_keeps_previous),
+	    cmocka_unit_test(test_journal_replay_matches),
+	    cmocka_unit_test(test_journal_replay_idempotent),
+	    cmocka_unit_test(test_journal_torn_tail_skipped),
+	    cmocka_unit_test(test_journal_corrupt_middle_and_empty),
+	    cmocka_unit_test(test_prev_checkpoint_uses_prev_journal),
+	    cmocka_unit_test(test_record_cost_independent_of_task_count),
+	    cmocka_unit_test(test_crash_injection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
