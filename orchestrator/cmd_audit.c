@@ -53,8 +53,7 @@ static void details(json_t *o, struct wm_buf *b)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v)
-	{
+	json_object_foreach(o, k, v) {
 		if (is_envelope(k))
 			continue;
 		if (b->len)

@@ -192,13 +192,19 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 			       struct wm_error **err)
 {
 	struct wm_audit *a;
+	struct stat st;
 	int fd;
 
 	if (warning)
 		*warning = NULL;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		wm_error_set(err, errno, "cannot open audit log `%s`", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file", path);
+		close(fd);
 		return NULL;
 	}
 	a = wm_xcalloc(1, sizeof(*a));
@@ -236,9 +242,12 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	off_t size_before;
 	int rc = -1;
 
-	if (fields && json_is_object(fields))
-		json_object_foreach(fields, k, v) if (!reserved(k))
-		    json_object_set(o, k, v); /* does not steal: fields is borrowed */
+	if (fields && json_is_object(fields)) {
+		json_object_foreach(fields, k, v) {
+			if (!reserved(k))
+				json_object_set(o, k, v); /* does not steal: fields is borrowed */
+		}
+	}
 	json_object_set_new(o, "seq", json_integer((json_int_t)(a->seq + 1))); /* steals */
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "run", json_string(a->run_id));
@@ -260,7 +269,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 
 		/* Do not leave a partial line for the next one to glue onto. */
 		if (size_before >= 0 && ftruncate(a->fd, size_before) < 0)
-			e = errno;
+			e = e ? e : errno; /* the write's errno stays the cause */
 		wm_error_set(err, e, "cannot append to audit log `%s`", a->path);
 		goto out;
 	}

@@ -3,6 +3,7 @@
  */
 #include "state/runstate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,12 @@ void wm_task_add_denied(struct wm_task_state *t, const char *syscall)
 		wm_strv_push(&t->denied, &t->n_denied, syscall);
 }
 
+void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac)
+{
+	rs->audit.seq = seq;
+	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", mac ? mac : "");
+}
+
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT])
 {
 	memset(counts, 0, sizeof(size_t) * WM_TASK_STATUS_COUNT);
@@ -306,8 +313,7 @@ static int get_decisions(struct wm_task_state *t, json_t *arr, struct wm_error *
 		return 0;
 	if (!json_is_array(arr))
 		return wm_error_set(err, 0, "task '%s': \"decisions\" is not an array", t->id);
-	json_array_foreach(arr, i, d)
-	{
+	json_array_foreach(arr, i, d) {
 		const char *what = NULL, *why = NULL;
 		json_int_t at = 0, attempt = 0;
 
@@ -329,8 +335,7 @@ static int get_denied(struct wm_task_state *t, json_t *arr, struct wm_error **er
 		return 0;
 	if (!json_is_array(arr))
 		return wm_error_set(err, 0, "task '%s': \"denied\" is not an array", t->id);
-	json_array_foreach(arr, i, s)
-	{
+	json_array_foreach(arr, i, s) {
 		if (!json_is_string(s))
 			return wm_error_set(err, 0, "task '%s': bad denied entry", t->id);
 		wm_task_add_denied(t, json_string_value(s));
@@ -439,16 +444,14 @@ static int tasks_from_json(struct wm_run_state *rs, json_t *obj, struct wm_error
 	/* task_order keeps workflow indexes stable; tasks missing from it
 	 * (hand-written checkpoints) follow in the object's order. */
 	if (json_is_array(order))
-		json_array_foreach(order, i, t)
-		{
+		json_array_foreach(order, i, t) {
 			if (!json_is_string(t) || !json_object_get(tasks, json_string_value(t)))
 				return wm_error_set(err, 0, "checkpoint: bad task_order entry %zu",
 						    i);
 			if (wm_run_state_add_task(rs, json_string_value(t), err) < 0)
 				return -1;
 		}
-	json_object_foreach(tasks, id, t)
-	{
+	json_object_foreach(tasks, id, t) {
 		long idx = wm_run_state_index(rs, id);
 
 		if (idx < 0 && (idx = wm_run_state_add_task(rs, id, err)) < 0)

@@ -120,6 +120,9 @@ void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned att
 /* Adds a denied syscall name once (copied). */
 void wm_task_add_denied(struct wm_task_state *t, const char *syscall);
 /* Counts tasks by state: counts[WM_TASK_*]. */
+/* Records the audit log's end (wm_audit_seq/wm_audit_mac) so the next
+ * journal record or checkpoint carries it; call before wm_store_record. */
+void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac);
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT]);
 /* The latest time recorded anywhere in the run (for "died at about"). */
 long long wm_run_state_last_event_ms(const struct wm_run_state *rs);

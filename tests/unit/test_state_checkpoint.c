@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <zstd.h>
 
@@ -574,6 +575,49 @@ static void test_crash_injection(void **state)
 	scratch_free(t);
 }
 
+/* Child: a journal that hits a file size limit (as a full disk would). */
+static void fill_journal(const char *t)
+{
+	struct wm_run_state *rs = sample(2);
+	struct wm_store *s = wm_store_open(t, rs, 0, NULL, NULL);
+	struct rlimit rl = { .rlim_cur = 1000, .rlim_max = 1000 };
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (!s || setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		_exit(1);
+	for (unsigned i = 0; i < 100; i++) {
+		struct wm_error *err = NULL;
+
+		rs->tasks[0].attempts = i + 1;
+		if (wm_store_record(s, 0, "task.retry", &err) < 0) {
+			bool clear = strstr(err->msg, "cannot append to journal") != NULL;
+
+			_exit(clear ? 10 : 2);
+		}
+	}
+	_exit(3);
+}
+
+static void test_disk_full_leaves_resumable_state(void **state)
+{
+	char *t = scratch_dir();
+	struct wm_state_loaded l;
+	int st;
+
+	(void)state;
+	st = child_status(fill_journal, t, "");
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 10);
+	/* Whatever fitted is loaded; the cut-off record is reported, not used. */
+	assert_int_equal(wm_store_load(t, &l, NULL), 0);
+	assert_true(l.journal_seq >= 1);
+	assert_int_equal(l.rs->tasks[0].attempts, l.journal_seq);
+	assert_int_equal(l.n_warnings, 1);
+	assert_non_null(strstr(l.warnings[0], "torn"));
+	wm_state_loaded_release(&l);
+	scratch_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(test_prev_checkpoint_uses_prev_journal),
 	    cmocka_unit_test(test_record_cost_independent_of_task_count),
 	    cmocka_unit_test(test_crash_injection),
+	    cmocka_unit_test(test_disk_full_leaves_resumable_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
