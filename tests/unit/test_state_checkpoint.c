@@ -592,6 +592,9 @@ static void fill_journal(const char *t)
 		if (wm_store_record(s, 0, "task.retry", &err) < 0) {
 			bool clear = strstr(err->msg, "cannot append to journal") != NULL;
 
+			wm_error_free(err);
+			wm_store_close(s);
+			wm_run_state_free(rs);
 			_exit(clear ? 10 : 2);
 		}
 	}
