@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -166,7 +167,17 @@ struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct 
 			wm_error_set(err, errno, "lock `%s`", path);
 			return NULL;
 		}
-		wm_lock_read_holder(run_dir, &other, NULL);
+		/* The winner writes its identity right after taking the lock: give
+		 * it a moment so the message can name it. */
+		for (int i = 0; i < 20; i++) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+			wm_holder_release(&other);
+			wm_lock_read_holder(run_dir, &other, NULL);
+			if (other.pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
 		if (other.pid)
 			wm_error_setx(err, WM_EXIT_CANNOT,
 				      "run %s is locked by a live orchestrator (pid %d on %s)",
