@@ -41,7 +41,7 @@ int wm_store_load(const char *run_dir, struct wm_state_loaded *out, struct wm_er
 void wm_state_loaded_release(struct wm_state_loaded *l);
 
 struct wm_store_options {
-	unsigned every_events; /* 0: default 256 */
+	unsigned every_events; /* 0: max(256, number of tasks) */
 	unsigned every_ms;     /* 0: default 5000 */
 };
 
