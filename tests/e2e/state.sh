@@ -112,9 +112,14 @@ expect_in "export has out/" "$done_id/out/" "$listing"
 expect_exit "export without -o is exit 2" 2 "$WM" export "$done_id"
 expect_exit "export of an unknown run is exit 2" 2 "$WM" export 1999 -o "$T/x.tar.zst"
 
-# A corrupt checkpoint without a previous generation: clear error, no crash.
+# A corrupt checkpoint falls back to the previous generation, loudly.
 C=$S/runs/$orphan_id/checkpoint.json.zst
 printf '\x00garbage' | dd of="$C" bs=1 seek=20 conv=notrunc status=none
+expect_exit "corrupt checkpoint: status uses the previous one" 0 "$WM" status "$orphan_id"
+expect_in "the fallback is reported" "using the previous checkpoint" "$OUT"
+expect_in "the previous state is shown" "orphaned" "$OUT"
+# Without a previous generation: clear error, no crash.
+rm "$C.prev"
 expect_exit "corrupt checkpoint is an error, not a crash" 1 "$WM" status "$orphan_id"
 expect_in "corrupt checkpoint explained" "checkpoint" "$OUT"
 expect_exit "list survives a broken run" 0 "$WM" list

@@ -170,7 +170,9 @@ static int make(struct opts *o, struct wm_error **err)
 			old->tasks[i].id = tid;
 			old->tasks[i].exit_code = -1;
 		}
-		if (!old || wm_checkpoint_write(dir, old, 0, err) < 0) {
+		/* Twice, so a previous generation exists as after any real run. */
+		if (!old || wm_checkpoint_write(dir, old, 0, err) < 0 ||
+		    wm_checkpoint_write(dir, old, 0, err) < 0) {
 			wm_run_state_free(old);
 			goto out;
 		}
