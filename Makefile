@@ -121,4 +121,12 @@ $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libwm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwm.a $(ALL_LDFLAGS) $(LIBS)
 unit e2e check check-nodeps: $(TOOL_BIN)
+# tools/bench/state_*.c: `make bench-state` builds and runs them (ratios, no thresholds).
+BENCH_STATE_BIN := $(patsubst tools/bench/%.c,$(BUILD)/bench/%,$(wildcard tools/bench/state_*.c))
+$(BUILD)/bench/%: tools/bench/%.c $(BUILD)/libwm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwm.a $(ALL_LDFLAGS) $(LIBS)
+.PHONY: bench-state
+bench-state: $(BENCH_STATE_BIN)
+	@for b in $(BENCH_STATE_BIN); do $$b; done
 # --- end state

@@ -23,7 +23,7 @@ struct show_opts {
 
 static bool is_envelope(const char *k)
 {
-	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
+	static const char *const names[] = {"seq", "ts", "run", "task", "event", "prev", "mac"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(k, names[i]) == 0)
@@ -104,7 +104,9 @@ static int show(const char *path, const struct show_opts *so, struct wm_error **
 
 		lineno++;
 		if (!json_is_object(o))
-			fprintf(stderr, "wm: warning: %s line %u is not a JSON object (run 'wm audit verify')\n",
+			fprintf(stderr,
+				"wm: warning: %s line %u is not a JSON object (run 'wm audit "
+				"verify')\n",
 				path, lineno);
 		else if (wanted(o, so))
 			show_line(o, line, so);
@@ -114,8 +116,7 @@ static int show(const char *path, const struct show_opts *so, struct wm_error **
 	return WM_EXIT_OK;
 }
 
-static int verify(const struct wm_cli *cli, const char *id, const char *path,
-		  struct wm_error **err)
+static int verify(const struct wm_cli *cli, const char *id, const char *path, struct wm_error **err)
 {
 	unsigned char key[WM_AUDIT_KEY_LEN];
 	struct wm_audit_result res;
@@ -156,11 +157,13 @@ static int verify(const struct wm_cli *cli, const char *id, const char *path,
 int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "task", required_argument, NULL, 't' },   { "event", required_argument, NULL, 'e' },
-		{ "since", required_argument, NULL, 's' },  { "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	    {"task", required_argument, NULL, 't'},
+	    {"event", required_argument, NULL, 'e'},
+	    {"since", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct show_opts so = { 0 };
+	struct show_opts so = {0};
 	wm_autofree char *id = NULL;
 	wm_autofree char *dir = NULL;
 	wm_autofree char *path = NULL;

@@ -56,8 +56,8 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 		     bool orphans_only, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	char **ids = NULL;
@@ -77,7 +77,8 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 	if (json)
 		arr = json_array();
 	else if (n)
-		printf("%-20s  %-11s  %-20s  %9s  %s\n", "ID", "STATE", "WORKFLOW", "DONE", "STARTED");
+		printf("%-20s  %-11s  %-20s  %9s  %s\n", "ID", "STATE", "WORKFLOW", "DONE",
+		       "STARTED");
 	for (size_t i = 0; i < n; i++) {
 		struct wm_runview v;
 

@@ -74,8 +74,7 @@ static void print_text(const struct wm_runview *v)
 	printf("%-13s %s\n", "workflow", rs->name ? rs->name : "-");
 	if (rs->workflow_path)
 		printf("%-13s %s\n", "file", rs->workflow_path);
-	printf("%-13s %s%s\n", "state", wm_runview_state(v),
-	       v->live ? " (orchestrator live)" : "");
+	printf("%-13s %s%s\n", "state", wm_runview_state(v), v->live ? " (orchestrator live)" : "");
 	if (rs->orchestrator.pid)
 		printf("%-13s pid %d on %s\n", "orchestrator", (int)rs->orchestrator.pid,
 		       rs->orchestrator.host ? rs->orchestrator.host : "?");
@@ -100,8 +99,8 @@ static void print_text(const struct wm_runview *v)
 int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	wm_autofree char *id = NULL;
 	struct wm_runview v;

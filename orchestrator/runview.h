@@ -21,11 +21,11 @@ struct wm_runview {
 	char *id;
 	char *dir;
 	struct wm_state_loaded st; /* st.rs NULL when the state cannot be loaded */
-	char *load_error;          /* why, when st.rs is NULL */
-	bool live;                 /* a live process holds the lock */
+	char *load_error;	   /* why, when st.rs is NULL */
+	bool live;		   /* a live process holds the lock */
 	struct wm_holder holder;   /* from the lock file */
 	bool orphan;
-	bool other_boot;           /* the recorded orchestrator ran in an earlier boot */
+	bool other_boot; /* the recorded orchestrator ran in an earlier boot */
 };
 
 /* id must be a full run id (see wm_rundir_resolve). */

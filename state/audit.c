@@ -44,8 +44,9 @@ static int read_key(const char *path, unsigned char key[WM_AUDIT_KEY_LEN], struc
 				     "audit key `%s` must be a regular file of mode 0600 (is %04o)",
 				     path, (unsigned)(st.st_mode & 07777));
 	if (st.st_size != WM_AUDIT_KEY_LEN)
-		return wm_error_setx(err, WM_EXIT_USAGE, "audit key `%s` must be %d bytes (is %lld)",
-				     path, WM_AUDIT_KEY_LEN, (long long)st.st_size);
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "audit key `%s` must be %d bytes (is %lld)", path,
+				     WM_AUDIT_KEY_LEN, (long long)st.st_size);
 	n = read(fd, key, WM_AUDIT_KEY_LEN);
 	if (n != WM_AUDIT_KEY_LEN)
 		return wm_error_set(err, n < 0 ? errno : EIO, "read audit key `%s`", path);
@@ -157,8 +158,8 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 			goto out;
 		}
 		if (warning)
-			*warning = wm_xasprintf("audit log `%s`: torn last line (interrupted write) removed",
-						a->path);
+			*warning = wm_xasprintf(
+			    "audit log `%s`: torn last line (interrupted write) removed", a->path);
 		wm_buf_setlen(&b, end ? (size_t)(end - b.data + 1) : 0);
 	}
 	rc = 0;
@@ -176,8 +177,8 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 			a->seq = (uint64_t)json_integer_value(seq);
 			memcpy(a->mac, mac, WM_AUDIT_MAC_HEX + 1);
 		} else {
-			rc = wm_error_set(err, 0, "audit log `%s`: last line is not an audit record",
-					  a->path);
+			rc = wm_error_set(
+			    err, 0, "audit log `%s`: last line is not an audit record", a->path);
 		}
 		json_decref(o);
 	}
@@ -191,13 +192,19 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 			       struct wm_error **err)
 {
 	struct wm_audit *a;
+	struct stat st;
 	int fd;
 
 	if (warning)
 		*warning = NULL;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		wm_error_set(err, errno, "cannot open audit log `%s`", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file", path);
+		close(fd);
 		return NULL;
 	}
 	a = wm_xcalloc(1, sizeof(*a));
@@ -214,7 +221,7 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 
 static bool reserved(const char *k)
 {
-	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
+	static const char *const names[] = {"seq", "ts", "run", "task", "event", "prev", "mac"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(k, names[i]) == 0)
@@ -235,10 +242,12 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	off_t size_before;
 	int rc = -1;
 
-	if (fields && json_is_object(fields))
-		json_object_foreach(fields, k, v)
+	if (fields && json_is_object(fields)) {
+		json_object_foreach(fields, k, v) {
 			if (!reserved(k))
 				json_object_set(o, k, v); /* does not steal: fields is borrowed */
+		}
+	}
 	json_object_set_new(o, "seq", json_integer((json_int_t)(a->seq + 1))); /* steals */
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "run", json_string(a->run_id));
@@ -260,7 +269,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 
 		/* Do not leave a partial line for the next one to glue onto. */
 		if (size_before >= 0 && ftruncate(a->fd, size_before) < 0)
-			e = errno;
+			e = e ? e : errno; /* the write's errno stays the cause */
 		wm_error_set(err, e, "cannot append to audit log `%s`", a->path);
 		goto out;
 	}
@@ -304,14 +313,13 @@ void wm_audit_close(struct wm_audit *a)
 
 /* ---- verification ---- */
 
-static const char *const problem_names[] = { "ok",	    "edited",	  "inserted", "removed",
-					      "reordered", "truncated", "torn-last-line",
-					      "bad-json" };
+static const char *const problem_names[] = {"ok",	 "edited",    "inserted",	"removed",
+					    "reordered", "truncated", "torn-last-line", "bad-json"};
 
 const char *wm_audit_problem_name(enum wm_audit_problem p)
 {
 	return (unsigned)p < sizeof(problem_names) / sizeof(problem_names[0]) ? problem_names[p]
-									       : "unknown";
+									      : "unknown";
 }
 
 void wm_audit_result_release(struct wm_audit_result *r)
@@ -323,7 +331,7 @@ void wm_audit_result_release(struct wm_audit_result *r)
 }
 
 struct vline {
-	json_t *obj; /* NULL: not a JSON object */
+	json_t *obj;   /* NULL: not a JSON object */
 	long long seq; /* -1: none */
 	bool mac_ok;
 	const char *prev, *mac, *run;
@@ -430,11 +438,13 @@ static size_t walk(const struct vctx *c, struct wm_audit_result *r, uint64_t *ex
 		if (l->seq > (long long)*expected) {
 			bool later = seq_later(c, i + 1, *expected);
 
-			result_set(r, later ? WM_AUDIT_REORDERED : WM_AUDIT_REMOVED, *expected, i + 1,
-				   later ? "lines out of order" : "the line with this seq is missing");
+			result_set(
+			    r, later ? WM_AUDIT_REORDERED : WM_AUDIT_REMOVED, *expected, i + 1,
+			    later ? "lines out of order" : "the line with this seq is missing");
 			break;
 		}
-		if (!l->prev || !mac_equal(l->prev, prev) || !l->run || (run && strcmp(run, l->run))) {
+		if (!l->prev || !mac_equal(l->prev, prev) || !l->run ||
+		    (run && strcmp(run, l->run))) {
 			result_set(r, WM_AUDIT_INSERTED, *expected, i + 1,
 				   "line from another chain (prev or run does not match)");
 			break;
@@ -453,7 +463,7 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 		    struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
-	struct vctx c = { 0 };
+	struct vctx c = {0};
 	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
 	uint64_t expected = 1;
 	size_t bad;
@@ -475,18 +485,19 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 	if (bad == c.n && expected_seq && expected - 1 < expected_seq) {
 		result_set(res, WM_AUDIT_TRUNCATED, expected, c.n + 1, "");
 		free(res->message);
-		res->message = wm_xasprintf("log ends at seq %llu but the checkpoint recorded seq %llu: "
-					    "the tail was cut off (first missing seq %llu)",
-					    (unsigned long long)(expected - 1),
-					    (unsigned long long)expected_seq,
-					    (unsigned long long)expected);
+		res->message =
+		    wm_xasprintf("log ends at seq %llu but the checkpoint recorded seq %llu: "
+				 "the tail was cut off (first missing seq %llu)",
+				 (unsigned long long)(expected - 1),
+				 (unsigned long long)expected_seq, (unsigned long long)expected);
 	} else if (bad == c.n && expected_seq && expected_mac && *expected_mac &&
 		   !mac_equal(mac_at, expected_mac)) {
 		result_set(res, WM_AUDIT_EDITED, expected_seq, (size_t)expected_seq,
 			   "MAC differs from the one the checkpoint recorded (tail rewritten)");
 	} else if (bad == c.n) {
 		res->problem = WM_AUDIT_OK;
-		res->message = wm_xasprintf("%llu lines, chain intact", (unsigned long long)res->lines);
+		res->message =
+		    wm_xasprintf("%llu lines, chain intact", (unsigned long long)res->lines);
 	}
 	for (size_t i = 0; i < c.n; i++)
 		json_decref(c.v[i].obj);

@@ -63,21 +63,22 @@ void wm_audit_close(struct wm_audit *a);
 
 enum wm_audit_problem {
 	WM_AUDIT_OK,
-	WM_AUDIT_EDITED,     /* a line's MAC does not match its content */
-	WM_AUDIT_INSERTED,   /* a line that does not belong (bad MAC with the next line fitting, duplicate seq, foreign chain) */
-	WM_AUDIT_REMOVED,    /* a seq is missing in the middle */
-	WM_AUDIT_REORDERED,  /* a seq appears later than it should */
-	WM_AUDIT_TRUNCATED,  /* the tail the checkpoint knows of is gone */
-	WM_AUDIT_TORN,       /* the last line is incomplete (crash mid-write) */
-	WM_AUDIT_BAD_JSON,   /* a line that is not a JSON object */
+	WM_AUDIT_EDITED,    /* a line's MAC does not match its content */
+	WM_AUDIT_INSERTED,  /* a line that does not belong (bad MAC with the next line fitting,
+			       duplicate seq, foreign chain) */
+	WM_AUDIT_REMOVED,   /* a seq is missing in the middle */
+	WM_AUDIT_REORDERED, /* a seq appears later than it should */
+	WM_AUDIT_TRUNCATED, /* the tail the checkpoint knows of is gone */
+	WM_AUDIT_TORN,	    /* the last line is incomplete (crash mid-write) */
+	WM_AUDIT_BAD_JSON,  /* a line that is not a JSON object */
 };
 const char *wm_audit_problem_name(enum wm_audit_problem p); /* "edited", ... */
 
 struct wm_audit_result {
 	enum wm_audit_problem problem;
 	uint64_t first_bad_seq; /* seq where the chain first breaks (0 when ok) */
-	uint64_t lines;         /* valid lines before the break (all when ok) */
-	char *message;          /* human sentence (caller frees via release) */
+	uint64_t lines;		/* valid lines before the break (all when ok) */
+	char *message;		/* human sentence (caller frees via release) */
 };
 void wm_audit_result_release(struct wm_audit_result *r);
 

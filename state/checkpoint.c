@@ -69,8 +69,9 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 	}
 	frame = ZSTD_findFrameCompressedSize(src, len);
 	if (ZSTD_isError(frame) || frame != len) {
-		wm_error_set(err, 0, "%s", ZSTD_isError(frame) ? "truncated zstd frame"
-							      : "trailing data after the zstd frame");
+		wm_error_set(err, 0, "%s",
+			     ZSTD_isError(frame) ? "truncated zstd frame"
+						 : "trailing data after the zstd frame");
 		return NULL;
 	}
 	dst = wm_xmalloc((size_t)size + 1);

@@ -3,14 +3,21 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool wm_crashpoint_hit(const char *kind)
 {
 	static unsigned long counts[2];
+	static pid_t owner;
 	const char *v = getenv("WM_TEST_CRASH_AT");
 	size_t klen = strlen(kind);
 	unsigned long *count = &counts[strcmp(kind, "journal") == 0];
 
+	/* Counts are per process: a forked child starts again from zero. */
+	if (owner != getpid()) {
+		owner = getpid();
+		counts[0] = counts[1] = 0;
+	}
 	++*count;
 	if (!v || strncmp(v, kind, klen) != 0 || v[klen] != ':')
 		return false;

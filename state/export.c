@@ -50,8 +50,8 @@ static int add_file_data(struct exporter *x, int dirfd, const char *name, const 
 static int add_dir(struct exporter *x, int dirfd, const char *arcdir, int depth,
 		   struct wm_error **err);
 
-static int add_entry(struct exporter *x, int dirfd, const char *name, const char *arcdir,
-		     int depth, struct wm_error **err)
+static int add_entry(struct exporter *x, int dirfd, const char *name, const char *arcdir, int depth,
+		     struct wm_error **err)
 {
 	wm_autofree char *arcname = wm_xasprintf("%s/%s", arcdir, name);
 	struct archive_entry *e;
@@ -90,7 +90,8 @@ static int add_entry(struct exporter *x, int dirfd, const char *name, const char
 	if (S_ISREG(st.st_mode))
 		return add_file_data(x, dirfd, name, arcname, err);
 	if (S_ISDIR(st.st_mode)) {
-		wm_autoclose int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		wm_autoclose int sub =
+		    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (sub < 0)
 			return wm_error_set(err, errno, "export: open `%s`", arcname);
@@ -174,7 +175,7 @@ int wm_export_run(const char *run_dir, const char *run_id, const char *out_path,
 		  struct wm_error **err)
 {
 	wm_autofree char *tmp = wm_xasprintf("%s.tmp.%d", out_path, (int)getpid());
-	struct exporter x = { .run_id = run_id, .out_path = out_path };
+	struct exporter x = {.run_id = run_id, .out_path = out_path};
 	wm_autoclose int probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	struct stat st;
 	int rc;

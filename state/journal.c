@@ -201,15 +201,16 @@ static int apply(struct replay *r, json_t *o, struct wm_error **err)
 {
 	json_t *task = json_object_get(o, "task");
 	json_t *run = json_object_get(o, "run");
-	struct wm_run_state scratch = { 0 };
-	struct wm_task_state tmp = { 0 };
+	struct wm_run_state scratch = {0};
+	struct wm_task_state tmp = {0};
 	long idx = -1;
 
 	if (task) {
 		idx = wm_run_state_index(r->rs, json_string_value(task));
 		if (idx < 0)
 			return wm_error_set(err, 0, "unknown task '%s'",
-					    json_string_value(task) ? json_string_value(task) : "?");
+					    json_string_value(task) ? json_string_value(task)
+								    : "?");
 	}
 	if (!json_is_object(run))
 		return wm_error_set(err, 0, "no \"run\" object");
@@ -243,7 +244,9 @@ static void replay_line(struct replay *r, const char *file, unsigned lineno, con
 	} else if ((uint64_t)s < r->expected) {
 		/* Already covered by the checkpoint or a duplicate: idempotent skip. */
 	} else if ((uint64_t)s > r->expected) {
-		warn(r, "journal `%s` line %u: records %llu..%lld missing; using the state up to seq %llu",
+		warn(r,
+		     "journal `%s` line %u: records %llu..%lld missing; using the state up to seq "
+		     "%llu",
 		     file, lineno, (unsigned long long)r->expected, s - 1,
 		     (unsigned long long)(r->expected - 1));
 		r->stopped = true;
@@ -276,7 +279,8 @@ static int replay_file(struct replay *r, const char *path, struct wm_error **err
 
 		lineno++;
 		if (!nl) {
-			warn(r, "journal `%s` line %u: torn last record skipped (interrupted write)",
+			warn(r,
+			     "journal `%s` line %u: torn last record skipped (interrupted write)",
 			     path, lineno);
 			break;
 		}
@@ -310,8 +314,11 @@ int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t aft
 {
 	wm_autofree char *cur = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
 	wm_autofree char *prev = wm_rundir_file(run_dir, WM_JOURNAL_PREV);
-	struct replay r = { .rs = rs, .after = after_seq, .expected = after_seq + 1,
-			    .warnings = warnings, .n_warnings = n_warnings };
+	struct replay r = {.rs = rs,
+			   .after = after_seq,
+			   .expected = after_seq + 1,
+			   .warnings = warnings,
+			   .n_warnings = n_warnings};
 	long long first = first_seq(cur);
 
 	/* The previous journal matters only when the checkpoint is older than

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -91,11 +92,11 @@ int wm_holder_self(struct wm_holder *h, struct wm_error **err)
 	return 0;
 }
 
-static int write_holder(int fd, const struct wm_holder *h, const char *path,
-			struct wm_error **err)
+static int write_holder(int fd, const struct wm_holder *h, const char *path, struct wm_error **err)
 {
-	wm_autofree char *text = wm_xasprintf("pid %d\nhost %s\nboot_id %s\nstart_time %" PRIu64 "\n",
-					      (int)h->pid, h->host, h->boot_id, h->start_time);
+	wm_autofree char *text =
+	    wm_xasprintf("pid %d\nhost %s\nboot_id %s\nstart_time %" PRIu64 "\n", (int)h->pid,
+			 h->host, h->boot_id, h->start_time);
 	size_t len = strlen(text);
 
 	if (ftruncate(fd, 0) < 0)
@@ -152,7 +153,7 @@ struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct 
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_LOCK);
 	wm_autoclose int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	struct wm_holder self = { 0 };
+	struct wm_holder self = {0};
 	struct wm_lock *l;
 
 	if (fd < 0) {
@@ -160,17 +161,27 @@ struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct 
 		return NULL;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct wm_holder other = { 0 };
+		struct wm_holder other = {0};
 
 		if (errno != EWOULDBLOCK) {
 			wm_error_set(err, errno, "lock `%s`", path);
 			return NULL;
 		}
-		wm_lock_read_holder(run_dir, &other, NULL);
+		/* The winner writes its identity right after taking the lock: give
+		 * it a moment so the message can name it. */
+		for (int i = 0; i < 20; i++) {
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+			wm_holder_release(&other);
+			wm_lock_read_holder(run_dir, &other, NULL);
+			if (other.pid)
+				break;
+			nanosleep(&ts, NULL);
+		}
 		if (other.pid)
 			wm_error_setx(err, WM_EXIT_CANNOT,
-				      "run %s is locked by a live orchestrator (pid %d on %s)", run_id,
-				      (int)other.pid, other.host ? other.host : "?");
+				      "run %s is locked by a live orchestrator (pid %d on %s)",
+				      run_id, (int)other.pid, other.host ? other.host : "?");
 		else
 			wm_error_setx(err, WM_EXIT_CANNOT,
 				      "run %s is locked by a live orchestrator", run_id);

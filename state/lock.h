@@ -27,9 +27,9 @@
 
 /* Who holds (or held) a run: also the checkpoint's "orchestrator". */
 struct wm_holder {
-	pid_t pid;          /* 0: unknown */
-	char *host;         /* NULL: unknown */
-	char *boot_id;      /* /proc/sys/kernel/random/boot_id, NULL: unknown */
+	pid_t pid;	     /* 0: unknown */
+	char *host;	     /* NULL: unknown */
+	char *boot_id;	     /* /proc/sys/kernel/random/boot_id, NULL: unknown */
 	uint64_t start_time; /* /proc/<pid>/stat field 22 (clock ticks after boot) */
 };
 

@@ -157,7 +157,7 @@ out:
 
 static void remove_run_dir(const char *dir)
 {
-	static const char *const names[] = { WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT };
+	static const char *const names[] = {WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		wm_autofree char *p = wm_rundir_file(dir, names[i]);
@@ -270,7 +270,12 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
 		return NULL;
 	if (n == 0) {
-		wm_error_setx(err, WM_EXIT_USAGE, "no runs in `%s/runs`", state_dir);
+		if (prefix && *prefix)
+			wm_error_setx(err, WM_EXIT_USAGE,
+				      "unknown run id '%s' (no runs in `%s/runs`)", prefix,
+				      state_dir);
+		else
+			wm_error_setx(err, WM_EXIT_USAGE, "no runs in `%s/runs`", state_dir);
 		goto out;
 	}
 	if (!prefix || !*prefix) {
@@ -340,7 +345,7 @@ char *wm_state_format_time(long long ms)
 
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *p;
 	long long frac = 0;
 

@@ -3,6 +3,7 @@
  */
 #include "state/runstate.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +11,10 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 
-static const char *const run_names[] = { "pending",   "running",   "succeeded",
-					 "failed",    "cancelled", "interrupted" };
-static const char *const task_names[] = { "pending", "running",  "succeeded",
-					  "failed",  "skipped",  "cancelled" };
+static const char *const run_names[] = {"pending", "running",	"succeeded",
+					"failed",  "cancelled", "interrupted"};
+static const char *const task_names[] = {"pending", "running", "succeeded",
+					 "failed",  "skipped", "cancelled"};
 
 const char *wm_run_status_name(enum wm_run_status s)
 {
@@ -166,6 +167,12 @@ void wm_task_add_denied(struct wm_task_state *t, const char *syscall)
 		wm_strv_push(&t->denied, &t->n_denied, syscall);
 }
 
+void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac)
+{
+	rs->audit.seq = seq;
+	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", mac ? mac : "");
+}
+
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT])
 {
 	memset(counts, 0, sizeof(size_t) * WM_TASK_STATUS_COUNT);
@@ -208,7 +215,8 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 
 	json_object_set_new(o, "state", json_string(wm_task_status_name(t->state)));
 	json_object_set_new(o, "attempts", json_integer(t->attempts));
-	json_object_set_new(o, "exit_code", t->exit_code >= 0 ? json_integer(t->exit_code) : json_null());
+	json_object_set_new(o, "exit_code",
+			    t->exit_code >= 0 ? json_integer(t->exit_code) : json_null());
 	json_object_set_new(o, "signal", t->signal ? json_integer(t->signal) : json_null());
 	json_object_set_new(o, "started_ms", json_integer(t->started_ms));
 	json_object_set_new(o, "ended_ms", json_integer(t->ended_ms));
@@ -241,9 +249,9 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
 	json_object_set_new(o, "version", json_integer(WM_CHECKPOINT_VERSION));
 	json_object_set_new(o, "run_id", json_string(rs->run_id));
 	json_object_set_new(o, "name", str_or_null(rs->name));
-	json_object_set_new(o, "workflow", json_pack("{s:o, s:o}", "path",
-						     str_or_null(rs->workflow_path), "hash",
-						     str_or_null(rs->workflow_hash)));
+	json_object_set_new(o, "workflow",
+			    json_pack("{s:o, s:o}", "path", str_or_null(rs->workflow_path), "hash",
+				      str_or_null(rs->workflow_hash)));
 	json_object_set_new(o, "state", json_string(wm_run_status_name(rs->state)));
 	json_object_set_new(o, "orchestrator",
 			    json_pack("{s:I, s:o, s:o, s:I}", "pid", (json_int_t)h->pid, "host",
@@ -252,9 +260,9 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
 	json_object_set_new(o, "created_ms", json_integer(rs->created_ms));
 	json_object_set_new(o, "started_ms", json_integer(rs->started_ms));
 	json_object_set_new(o, "ended_ms", json_integer(rs->ended_ms));
-	json_object_set_new(o, "audit", json_pack("{s:I, s:s}", "last_seq",
-						  (json_int_t)rs->audit.seq, "last_mac",
-						  rs->audit.mac));
+	json_object_set_new(o, "audit",
+			    json_pack("{s:I, s:s}", "last_seq", (json_int_t)rs->audit.seq,
+				      "last_mac", rs->audit.mac));
 	json_object_set_new(o, "journal_seq", json_integer((json_int_t)journal_seq));
 	json_object_set_new(o, "task_order", json_array());
 	for (size_t i = 0; i < rs->n_tasks; i++) {
@@ -268,8 +276,7 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
 
 /* ---- JSON in. Every getter borrows; strings are copied. ---- */
 
-static int get_str(json_t *o, const char *key, char **out, const char *what,
-		   struct wm_error **err)
+static int get_str(json_t *o, const char *key, char **out, const char *what, struct wm_error **err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -311,7 +318,8 @@ static int get_decisions(struct wm_task_state *t, json_t *arr, struct wm_error *
 		json_int_t at = 0, attempt = 0;
 
 		if (json_unpack(d, "{s:I, s:I, s:s, s:s}", "at_ms", &at, "attempt", &attempt,
-				"what", &what, "why", &why) < 0 || attempt < 0)
+				"what", &what, "why", &why) < 0 ||
+		    attempt < 0)
 			return wm_error_set(err, 0, "task '%s': bad decision %zu", t->id, i);
 		wm_task_add_decision(t, at, (unsigned)attempt, what, why);
 	}
@@ -438,7 +446,8 @@ static int tasks_from_json(struct wm_run_state *rs, json_t *obj, struct wm_error
 	if (json_is_array(order))
 		json_array_foreach(order, i, t) {
 			if (!json_is_string(t) || !json_object_get(tasks, json_string_value(t)))
-				return wm_error_set(err, 0, "checkpoint: bad task_order entry %zu", i);
+				return wm_error_set(err, 0, "checkpoint: bad task_order entry %zu",
+						    i);
 			if (wm_run_state_add_task(rs, json_string_value(t), err) < 0)
 				return -1;
 		}
@@ -471,7 +480,8 @@ struct wm_run_state *wm_run_state_from_json(json_t *obj, uint64_t *journal_seq,
 	}
 	if (!json_is_integer(version) || json_integer_value(version) != WM_CHECKPOINT_VERSION) {
 		wm_error_set(err, 0, "unsupported checkpoint version %lld (this wm reads %d)",
-			     json_is_integer(version) ? (long long)json_integer_value(version) : -1LL,
+			     json_is_integer(version) ? (long long)json_integer_value(version)
+						      : -1LL,
 			     WM_CHECKPOINT_VERSION);
 		return NULL;
 	}

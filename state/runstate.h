@@ -61,39 +61,39 @@ int wm_task_status_parse(const char *name);
 struct wm_decision {
 	long long at_ms;
 	unsigned attempt; /* the attempt it concerns (1-based) */
-	char *what;       /* "retry", "fail", "skip", "circuit-break", "rollback", ... */
-	char *why;        /* human reason */
+	char *what;	  /* "retry", "fail", "skip", "circuit-break", "rollback", ... */
+	char *why;	  /* human reason */
 };
 
 struct wm_task_state {
 	char *id;
 	enum wm_task_status state;
-	unsigned attempts;       /* attempts started so far */
-	int exit_code;           /* -1: none */
-	int signal;              /* 0: none */
-	long long started_ms;    /* last attempt's start */
-	long long ended_ms;      /* last attempt's end */
-	char *definition_hash;   /* body+attributes+resolved policy, for resume; NULL unknown */
-	char *policy;            /* resolved policy name, NULL unknown */
-	char *limit;             /* limit hit by the last attempt ("timeout", "memory", "pids"), or NULL */
-	char **denied;           /* syscalls denied by seccomp (strv, NULL-terminated or NULL) */
+	unsigned attempts;     /* attempts started so far */
+	int exit_code;	       /* -1: none */
+	int signal;	       /* 0: none */
+	long long started_ms;  /* last attempt's start */
+	long long ended_ms;    /* last attempt's end */
+	char *definition_hash; /* body+attributes+resolved policy, for resume; NULL unknown */
+	char *policy;	       /* resolved policy name, NULL unknown */
+	char *limit;   /* limit hit by the last attempt ("timeout", "memory", "pids"), or NULL */
+	char **denied; /* syscalls denied by seccomp (strv, NULL-terminated or NULL) */
 	size_t n_denied;
 	struct wm_decision *decisions;
 	size_t n_decisions, alloc_decisions;
-	char *out_dir;           /* relative to the run dir ("out/<id>"), NULL none */
+	char *out_dir; /* relative to the run dir ("out/<id>"), NULL none */
 };
 
 struct wm_run_state {
 	char *run_id;
-	char *workflow_path;   /* as given to `wm run` (absolute) */
-	char *workflow_hash;   /* SHA-256 hex of workflow.md */
-	char *name;            /* workflow name */
+	char *workflow_path; /* as given to `wm run` (absolute) */
+	char *workflow_hash; /* SHA-256 hex of workflow.md */
+	char *name;	     /* workflow name */
 	enum wm_run_status state;
 	struct wm_holder orchestrator;
 	long long created_ms, started_ms, ended_ms;
 	struct {
-		uint64_t seq;  /* last audit line written, 0: none */
-		char mac[65];  /* its MAC in hex, "" when seq == 0 */
+		uint64_t seq; /* last audit line written, 0: none */
+		char mac[65]; /* its MAC in hex, "" when seq == 0 */
 	} audit;
 	struct wm_task_state *tasks;
 	size_t n_tasks, alloc_tasks;
@@ -120,6 +120,9 @@ void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned att
 /* Adds a denied syscall name once (copied). */
 void wm_task_add_denied(struct wm_task_state *t, const char *syscall);
 /* Counts tasks by state: counts[WM_TASK_*]. */
+/* Records the audit log's end (wm_audit_seq/wm_audit_mac) so the next
+ * journal record or checkpoint carries it; call before wm_store_record. */
+void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac);
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT]);
 /* The latest time recorded anywhere in the run (for "died at about"). */
 long long wm_run_state_last_event_ms(const struct wm_run_state *rs);

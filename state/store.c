@@ -80,7 +80,10 @@ struct wm_store *wm_store_open(const char *run_dir, struct wm_run_state *rs, uin
 
 	s->run_dir = wm_xstrdup(run_dir);
 	s->rs = rs;
-	s->every_events = opts && opts->every_events ? opts->every_events : 256;
+	/* A snapshot costs O(tasks); taking one every max(256, tasks) records
+	 * keeps its cost per recorded event constant too. */
+	s->every_events = opts && opts->every_events ? opts->every_events
+						     : (unsigned)(rs->n_tasks > 256 ? rs->n_tasks : 256);
 	s->every_ms = opts && opts->every_ms ? opts->every_ms : 5000;
 	s->journal = wm_journal_open(run_dir, last_seq, err);
 	if (!s->journal || wm_store_checkpoint(s, err) < 0) {
@@ -99,8 +102,7 @@ int wm_store_checkpoint(struct wm_store *s, struct wm_error **err)
 	return wm_journal_rotate(s->journal, err);
 }
 
-int wm_store_record(struct wm_store *s, long task_index, const char *event,
-		    struct wm_error **err)
+int wm_store_record(struct wm_store *s, long task_index, const char *event, struct wm_error **err)
 {
 	if (wm_journal_append(s->journal, s->rs, task_index, event, err) < 0)
 		return -1;

@@ -31,9 +31,9 @@
 
 struct wm_state_loaded {
 	struct wm_run_state *rs; /* owned */
-	uint64_t journal_seq;    /* last journal record applied */
-	bool used_prev;          /* fell back to checkpoint.json.zst.prev */
-	char **warnings;         /* strv, NULL when none */
+	uint64_t journal_seq;	 /* last journal record applied */
+	bool used_prev;		 /* fell back to checkpoint.json.zst.prev */
+	char **warnings;	 /* strv, NULL when none */
 	size_t n_warnings;
 };
 
@@ -41,7 +41,7 @@ int wm_store_load(const char *run_dir, struct wm_state_loaded *out, struct wm_er
 void wm_state_loaded_release(struct wm_state_loaded *l);
 
 struct wm_store_options {
-	unsigned every_events; /* 0: default 256 */
+	unsigned every_events; /* 0: max(256, number of tasks) */
 	unsigned every_ms;     /* 0: default 5000 */
 };
 
@@ -50,8 +50,7 @@ struct wm_store;
 struct wm_store *wm_store_open(const char *run_dir, struct wm_run_state *rs, uint64_t last_seq,
 			       const struct wm_store_options *opts, struct wm_error **err);
 /* Records rs->tasks[task_index] (or the run, task_index < 0) after event. */
-int wm_store_record(struct wm_store *s, long task_index, const char *event,
-		    struct wm_error **err);
+int wm_store_record(struct wm_store *s, long task_index, const char *event, struct wm_error **err);
 int wm_store_checkpoint(struct wm_store *s, struct wm_error **err);
 void wm_store_close(struct wm_store *s);
 

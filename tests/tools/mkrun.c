@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -52,8 +53,8 @@ static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
 	if (!a)
 		return -1;
 	{
-		json_t *f = json_pack("{s:s, s:I}", "workflow", rs->name, "tasks",
-				      (json_int_t)rs->n_tasks);
+		json_t *f =
+		    json_pack("{s:s, s:I}", "workflow", rs->name, "tasks", (json_int_t)rs->n_tasks);
 
 		rc = wm_audit_append(a, NULL, "run.start", f, err);
 		json_decref(f);
@@ -65,7 +66,8 @@ static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
 		rc = wm_audit_append(a, t->id, "task.start", f, err);
 		json_decref(f);
 		if (rc == 0 && t->state != WM_TASK_PENDING && t->state != WM_TASK_RUNNING) {
-			f = json_pack("{s:i, s:I}", "exit", t->exit_code, "duration_ms", (json_int_t)5);
+			f = json_pack("{s:i, s:I}", "exit", t->exit_code, "duration_ms",
+				      (json_int_t)5);
 			rc = wm_audit_append(a, t->id, "task.end", f, err);
 			json_decref(f);
 		}
@@ -104,22 +106,25 @@ static void fill_tasks(struct wm_run_state *rs, const struct opts *o, long long 
 			t->exit_code = t->state == WM_TASK_SUCCEEDED ? 0 : 1;
 		}
 		if (t->state == WM_TASK_FAILED)
-			wm_task_add_decision(t, now - 400, 1, "fail", "exit status 1, no retries left");
+			wm_task_add_decision(t, now - 400, 1, "fail",
+					     "exit status 1, no retries left");
 	}
 }
 
 static int make(struct opts *o, struct wm_error **err)
 {
 	char id[WM_RUN_ID_LEN + 1];
-	wm_autofree char *wf = wm_xasprintf("%s.mkrun-workflow.md", o->state_dir);
+	wm_autofree char *wf = wm_xasprintf("%s/.mkrun-workflow.md", o->state_dir);
 	wm_autofree char *dir = NULL;
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
 	long long now = wm_state_now_ms();
-	FILE *f = fopen(wf, "w");
+	FILE *f;
 	int rc = -1;
 
+	mkdir(o->state_dir, 0700);
+	f = fopen(wf, "w");
 	if (!f)
 		return wm_error_set(err, errno, "create `%s`", wf);
 	fprintf(f, "---\nname: %s\n---\n\n## t1\n\n```sh\ntrue\n```\n", o->name);
@@ -165,7 +170,9 @@ static int make(struct opts *o, struct wm_error **err)
 			old->tasks[i].id = tid;
 			old->tasks[i].exit_code = -1;
 		}
-		if (!old || wm_checkpoint_write(dir, old, 0, err) < 0) {
+		/* Twice, so a previous generation exists as after any real run. */
+		if (!old || wm_checkpoint_write(dir, old, 0, err) < 0 ||
+		    wm_checkpoint_write(dir, old, 0, err) < 0) {
 			wm_run_state_free(old);
 			goto out;
 		}
@@ -191,28 +198,53 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "state-dir", required_argument, NULL, 'd' }, { "tasks", required_argument, NULL, 'n' },
-		{ "states", required_argument, NULL, 's' },    { "run-state", required_argument, NULL, 'r' },
-		{ "name", required_argument, NULL, 'N' },      { "journal", required_argument, NULL, 'j' },
-		{ "hold", required_argument, NULL, 'h' },      { "boot-id", required_argument, NULL, 'b' },
-		{ NULL, 0, NULL, 0 },
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"tasks", required_argument, NULL, 'n'},
+	    {"states", required_argument, NULL, 's'},
+	    {"run-state", required_argument, NULL, 'r'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"journal", required_argument, NULL, 'j'},
+	    {"hold", required_argument, NULL, 'h'},
+	    {"boot-id", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct opts o = { .state_dir = getenv("WM_STATE_DIR"), .states = "succeeded",
-			  .name = "demo", .run_state = WM_RUN_RUNNING, .tasks = 3, .journal = 1 };
+	struct opts o = {.state_dir = getenv("WM_STATE_DIR"),
+			 .states = "succeeded",
+			 .name = "demo",
+			 .run_state = WM_RUN_RUNNING,
+			 .tasks = 3,
+			 .journal = 1};
 	struct wm_error *err = NULL;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'd': o.state_dir = optarg; break;
-		case 'n': o.tasks = strtol(optarg, NULL, 10); break;
-		case 's': o.states = optarg; break;
-		case 'r': o.run_state = wm_run_status_parse(optarg); break;
-		case 'N': o.name = optarg; break;
-		case 'j': o.journal = strtol(optarg, NULL, 10); break;
-		case 'h': o.hold = strtol(optarg, NULL, 10); break;
-		case 'b': o.boot_id = optarg; break;
-		default: return 2;
+		case 'd':
+			o.state_dir = optarg;
+			break;
+		case 'n':
+			o.tasks = strtol(optarg, NULL, 10);
+			break;
+		case 's':
+			o.states = optarg;
+			break;
+		case 'r':
+			o.run_state = wm_run_status_parse(optarg);
+			break;
+		case 'N':
+			o.name = optarg;
+			break;
+		case 'j':
+			o.journal = strtol(optarg, NULL, 10);
+			break;
+		case 'h':
+			o.hold = strtol(optarg, NULL, 10);
+			break;
+		case 'b':
+			o.boot_id = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0) {

@@ -1,0 +1,391 @@
+/* Unit tests for state/audit: key handling, the MAC chain, resume, and
+ * detection of every kind of tampering with the right first bad seq. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/wait.h>
+
+#include "state_helpers.h"
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/strutil.h"
+#include "state/audit.h"
+#include "state/rundir.h"
+
+#define NLINES 8
+
+struct fx {
+	char *dir;
+	char *log;
+	unsigned char key[WM_AUDIT_KEY_LEN];
+	uint64_t seq;
+	char mac[WM_AUDIT_MAC_HEX + 1];
+	char **lines; /* the log's lines without newlines */
+	size_t n;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = wm_xcalloc(1, sizeof(*f));
+	struct wm_audit *a;
+	size_t len = 0;
+	wm_autofree char *data = NULL;
+	char *save = NULL;
+
+	f->dir = scratch_dir();
+	f->log = wm_rundir_file(f->dir, "audit.jsonl");
+	assert_int_equal(wm_audit_key_load(f->dir, true, f->key, NULL), 0);
+	a = wm_audit_open(f->log, "20261122-081503-a1b2", f->key, NULL, NULL);
+	assert_non_null(a);
+	for (int i = 0; i < NLINES; i++) {
+		json_t *fields = json_pack("{s:i, s:s}", "exit", 0, "note", "n");
+		wm_autofree char *task = wm_xasprintf("t%d", i);
+
+		assert_int_equal(
+		    wm_audit_append(a, i ? task : NULL, i ? "task.end" : "run.start", fields, NULL),
+		    0);
+		json_decref(fields);
+	}
+	assert_int_equal(wm_audit_flush(a, NULL), 0);
+	f->seq = wm_audit_seq(a);
+	memcpy(f->mac, wm_audit_mac(a), sizeof(f->mac));
+	wm_audit_close(a);
+	data = slurp(f->log, &len);
+	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		wm_strv_push(&f->lines, &f->n, l);
+	assert_int_equal(f->n, NLINES);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	scratch_free(f->dir);
+	free(f->log);
+	wm_strv_free(f->lines);
+	free(f);
+	return 0;
+}
+
+/* Writes lines (1-based indexes into f->lines; 0 ends) to the log. */
+static void rewrite(struct fx *f, const int *order, const char *extra_after, int after)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (const int *i = order; *i; i++) {
+		wm_buf_addstr(&b, f->lines[*i - 1]);
+		wm_buf_addch(&b, '\n');
+		if (extra_after && *i == after) {
+			wm_buf_addstr(&b, extra_after);
+			wm_buf_addch(&b, '\n');
+		}
+	}
+	spit(f->log, b.data, b.len);
+	wm_buf_release(&b);
+}
+
+static void expect(struct fx *f, bool with_checkpoint, enum wm_audit_problem p, uint64_t seq)
+{
+	struct wm_audit_result r;
+
+	assert_int_equal(wm_audit_verify(f->log, f->key, with_checkpoint ? f->seq : 0,
+					 with_checkpoint ? f->mac : NULL, &r, NULL),
+			 0);
+	if (r.problem != p || r.first_bad_seq != seq)
+		fail_msg("got %s at seq %llu (%s), wanted %s at seq %llu",
+			 wm_audit_problem_name(r.problem), (unsigned long long)r.first_bad_seq,
+			 r.message, wm_audit_problem_name(p), (unsigned long long)seq);
+	assert_non_null(r.message);
+	wm_audit_result_release(&r);
+}
+
+static void test_intact(void **state)
+{
+	struct fx *f = *state;
+	json_t *o = json_loads(f->lines[0], 0, NULL);
+
+	expect(f, true, WM_AUDIT_OK, 0);
+	expect(f, false, WM_AUDIT_OK, 0);
+	/* Line format: every envelope field. */
+	assert_int_equal(json_integer_value(json_object_get(o, "seq")), 1);
+	assert_true(json_is_null(json_object_get(o, "task")));
+	assert_string_equal(json_string_value(json_object_get(o, "event")), "run.start");
+	assert_string_equal(json_string_value(json_object_get(o, "run")), "20261122-081503-a1b2");
+	assert_int_equal(strlen(json_string_value(json_object_get(o, "ts"))), 24);
+	assert_string_equal(json_string_value(json_object_get(o, "prev")),
+			    "0000000000000000000000000000000000000000000000000000000000000000");
+	assert_int_equal(strlen(json_string_value(json_object_get(o, "mac"))), 64);
+	json_decref(o);
+}
+
+static void test_edited_field(void **state)
+{
+	struct fx *f = *state;
+	char *p = strstr(f->lines[3], "\"exit\":0");
+	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+
+	assert_non_null(p);
+	p[7] = '1';
+	rewrite(f, all, NULL, 0);
+	expect(f, true, WM_AUDIT_EDITED, 4);
+}
+
+static void test_inserted_forged_line(void **state)
+{
+	struct fx *f = *state;
+	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+	wm_autofree char *forged = wm_xstrdup(f->lines[3]);
+
+	strstr(forged, "\"exit\":0")[7] = '7';
+	rewrite(f, all, forged, 3);
+	expect(f, true, WM_AUDIT_INSERTED, 4);
+}
+
+static void test_inserted_copy(void **state)
+{
+	struct fx *f = *state;
+	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+
+	rewrite(f, all, f->lines[1], 5);
+	expect(f, true, WM_AUDIT_INSERTED, 6);
+}
+
+static void test_removed_middle(void **state)
+{
+	struct fx *f = *state;
+	const int order[] = {1, 2, 3, 4, 6, 7, 8, 0};
+
+	rewrite(f, order, NULL, 0);
+	expect(f, true, WM_AUDIT_REMOVED, 5);
+}
+
+static void test_reordered(void **state)
+{
+	struct fx *f = *state;
+	const int order[] = {1, 2, 4, 3, 5, 6, 7, 8, 0};
+
+	rewrite(f, order, NULL, 0);
+	expect(f, true, WM_AUDIT_REORDERED, 3);
+}
+
+static void test_cut_tail(void **state)
+{
+	struct fx *f = *state;
+	const int order[] = {1, 2, 3, 4, 5, 6, 0};
+
+	rewrite(f, order, NULL, 0);
+	expect(f, true, WM_AUDIT_TRUNCATED, 7);
+	/* Without the checkpoint's record a clean cut is undetectable. */
+	expect(f, false, WM_AUDIT_OK, 0);
+}
+
+static void test_tail_rewritten(void **state)
+{
+	struct fx *f = *state;
+
+	/* The checkpoint knows another MAC for seq 8. */
+	f->mac[0] = f->mac[0] == 'a' ? 'b' : 'a';
+	expect(f, true, WM_AUDIT_EDITED, 8);
+}
+
+static void test_torn_last_line(void **state)
+{
+	struct fx *f = *state;
+	const int order[] = {1, 2, 3, 4, 5, 6, 7, 0};
+	size_t len = 0;
+	wm_autofree char *data = NULL;
+	struct wm_buf b = WM_BUF_INIT;
+
+	rewrite(f, order, NULL, 0);
+	data = slurp(f->log, &len);
+	wm_buf_add(&b, data, len);
+	wm_buf_add(&b, f->lines[7], strlen(f->lines[7]) / 2);
+	spit(f->log, b.data, b.len);
+	wm_buf_release(&b);
+	expect(f, true, WM_AUDIT_TORN, 8);
+}
+
+static void test_bad_json_line(void **state)
+{
+	struct fx *f = *state;
+	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+
+	free(f->lines[1]);
+	f->lines[1] = wm_xstrdup("{\"seq\": 2, oops");
+	rewrite(f, all, NULL, 0);
+	expect(f, true, WM_AUDIT_BAD_JSON, 2);
+}
+
+static void test_wrong_key(void **state)
+{
+	struct fx *f = *state;
+
+	f->key[0] ^= 1;
+	expect(f, true, WM_AUDIT_EDITED, 1);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fx *f = *state;
+	struct wm_audit_result r;
+	struct wm_error *err = NULL;
+
+	unlink(f->log);
+	assert_int_equal(wm_audit_verify(f->log, f->key, 0, NULL, &r, &err), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	wm_error_free(err);
+}
+
+static void test_resume_continues_chain(void **state)
+{
+	struct fx *f = *state;
+	struct wm_audit *a;
+	char *warning = NULL;
+	const int order[] = {1, 2, 3, 4, 5, 6, 7, 0};
+	size_t len = 0;
+	wm_autofree char *data = NULL;
+	struct wm_buf b = WM_BUF_INIT;
+
+	/* A crash left a torn line 8. */
+	rewrite(f, order, NULL, 0);
+	data = slurp(f->log, &len);
+	wm_buf_add(&b, data, len);
+	wm_buf_add(&b, f->lines[7], 10);
+	spit(f->log, b.data, b.len);
+	wm_buf_release(&b);
+	a = wm_audit_open(f->log, "20261122-081503-a1b2", f->key, &warning, NULL);
+	assert_non_null(a);
+	assert_non_null(warning);
+	assert_non_null(strstr(warning, "torn"));
+	free(warning);
+	assert_int_equal(wm_audit_seq(a), 7);
+	assert_int_equal(wm_audit_append(a, NULL, "run.resume", NULL, NULL), 0);
+	assert_int_equal(wm_audit_seq(a), 8);
+	f->seq = 8;
+	memcpy(f->mac, wm_audit_mac(a), sizeof(f->mac));
+	wm_audit_close(a);
+	expect(f, true, WM_AUDIT_OK, 0);
+}
+
+static void test_reserved_fields_not_overridden(void **state)
+{
+	struct fx *f = *state;
+	struct wm_audit *a = wm_audit_open(f->log, "r", f->key, NULL, NULL);
+	json_t *fields = json_pack("{s:i, s:s}", "seq", 999, "mac", "x");
+
+	assert_int_equal(wm_audit_append(a, NULL, "x", fields, NULL), 0);
+	json_decref(fields);
+	assert_int_equal(wm_audit_seq(a), NLINES + 1);
+	wm_audit_close(a);
+	expect(f, false, WM_AUDIT_INSERTED, NLINES + 1); /* run id "r" differs from the chain's */
+}
+
+static void test_key_rules(void **state)
+{
+	char *t = scratch_dir();
+	wm_autofree char *sd = wm_xasprintf("%s/state", t);
+	wm_autofree char *path = wm_xasprintf("%s/audit.key", sd);
+	unsigned char k1[WM_AUDIT_KEY_LEN], k2[WM_AUDIT_KEY_LEN];
+	struct wm_error *err = NULL;
+	struct stat st;
+
+	(void)state;
+	/* Missing, not allowed to create: exit-2 class. */
+	assert_int_equal(wm_audit_key_load(sd, false, k1, &err), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	assert_non_null(strstr(err->msg, "missing"));
+	wm_error_free(err);
+	err = NULL;
+	assert_int_equal(wm_audit_key_load(sd, true, k1, NULL), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, WM_AUDIT_KEY_LEN);
+	assert_int_equal(wm_audit_key_load(sd, false, k2, NULL), 0);
+	assert_memory_equal(k1, k2, sizeof(k1));
+	/* Wrong mode. */
+	chmod(path, 0644);
+	assert_int_equal(wm_audit_key_load(sd, true, k2, &err), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	assert_non_null(strstr(err->msg, "0600"));
+	wm_error_free(err);
+	err = NULL;
+	/* Wrong size. */
+	chmod(path, 0600);
+	spit(path, "short", 5);
+	assert_int_equal(wm_audit_key_load(sd, true, k2, &err), -1);
+	assert_non_null(strstr(err->msg, "32 bytes"));
+	wm_error_free(err);
+	scratch_free(t);
+}
+
+static void test_key_creation_race(void **state)
+{
+	char *t = scratch_dir();
+	unsigned char k[4][WM_AUDIT_KEY_LEN];
+	int p[2], go[2];
+	pid_t pids[4];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(go), 0);
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			unsigned char key[WM_AUDIT_KEY_LEN];
+			char c;
+
+			if (read(go[0], &c, 1) != 1 || wm_audit_key_load(t, true, key, NULL) < 0)
+				_exit(1);
+			if (write(p[1], key, sizeof(key)) != (ssize_t)sizeof(key))
+				_exit(1);
+			_exit(0);
+		}
+	}
+	assert_int_equal(write(go[1], "xxxx", 4), 4);
+	for (int i = 0; i < 4; i++) {
+		int st;
+
+		assert_int_equal(read(p[0], k[i], WM_AUDIT_KEY_LEN), WM_AUDIT_KEY_LEN);
+		waitpid(pids[i], &st, 0);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	/* Every racer ended up with the one key on disk. */
+	for (int i = 1; i < 4; i++)
+		assert_memory_equal(k[0], k[i], WM_AUDIT_KEY_LEN);
+	close(p[0]);
+	close(p[1]);
+	close(go[0]);
+	close(go[1]);
+	scratch_free(t);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_intact),
+	    T(test_edited_field),
+	    T(test_inserted_forged_line),
+	    T(test_inserted_copy),
+	    T(test_removed_middle),
+	    T(test_reordered),
+	    T(test_cut_tail),
+	    T(test_tail_rewritten),
+	    T(test_torn_last_line),
+	    T(test_bad_json_line),
+	    T(test_wrong_key),
+	    T(test_missing_file),
+	    T(test_resume_continues_chain),
+	    T(test_reserved_fields_not_overridden),
+	    cmocka_unit_test(test_key_rules),
+	    cmocka_unit_test(test_key_creation_race),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
