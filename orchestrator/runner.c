@@ -333,8 +333,7 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 		fail_recording(x, e);
 		return -1;
 	}
-	x->rs->audit.seq = wm_audit_seq(x->audit);
-	snprintf(x->rs->audit.mac, sizeof(x->rs->audit.mac), "%s", wm_audit_mac(x->audit));
+	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
 	return 0;
 }
 
