@@ -11,7 +11,7 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
 FIXTURES=$(cd "$REPO_DIR/../shared/fixtures" 2>/dev/null && pwd || echo "$REPO_DIR/../shared/fixtures")
 T=$(mktemp -d /tmp/wm-test.XXXXXX)
-chmod 755 "$T"
+chmod 1777 "$T" # like /tmp: unprivileged runs create their own state there
 export WM_STATE_DIR=$T/state
 trap 'rm -rf "$T"' EXIT
 
