@@ -106,7 +106,7 @@ fi
 printf -- '---\npolicy: standrd\n---\n## a\n- policy: hardened\n\n```sh\ntrue\n```\n\n## b\n- policy: nosuch\n\n```sh\ntrue\n```\n' >"$T/pol.md"
 expect_exit "unknown policy names exit 2" 2 "$WM" plan "$T/pol.md"
 expect_in "front matter policy located" "pol.md:2:9:" "$OUT"
-expect_in "task policy located" "pol.md:11:11:" "$OUT"
+expect_in "task policy located" "pol.md:12:11:" "$OUT"
 expect_in "unknown name is named" "nosuch" "$OUT"
 cat >"$T/pols.yaml" <<'YAML'
 version: 1
