@@ -138,11 +138,9 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 	wm_autofree char *tmp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE ".tmp");
 	wm_autofree char *text = NULL;
 	wm_autofree void *z = NULL;
-	json_t *j = wm_run_state_to_json(rs, journal_seq); /* new ref, ours */
 	size_t zlen = 0;
 
-	text = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
+	text = wm_run_state_dumps(rs, journal_seq);
 	if (!text)
 		return wm_error_set(err, ENOMEM, "serialize checkpoint");
 	z = wm_zstd_compress(text, strlen(text), &zlen, err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
@@ -239,10 +240,10 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 	return o;
 }
 
-json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq)
+/* Everything of the checkpoint object but task_order and tasks. New ref. */
+static json_t *header_json(const struct wm_run_state *rs, uint64_t journal_seq)
 {
 	json_t *o = json_object();
-	json_t *tasks = json_object();
 	const struct wm_holder *h = &rs->orchestrator;
 
 	json_object_set_new(o, "format", json_string(WM_CHECKPOINT_FORMAT));
@@ -264,14 +265,67 @@ json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq
 			    json_pack("{s:I, s:s}", "last_seq", (json_int_t)rs->audit.seq,
 				      "last_mac", rs->audit.mac));
 	json_object_set_new(o, "journal_seq", json_integer((json_int_t)journal_seq));
-	json_object_set_new(o, "task_order", json_array());
+	return o;
+}
+
+json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq)
+{
+	json_t *o = header_json(rs, journal_seq);
+	json_t *order = json_array(), *tasks = json_object();
+
 	for (size_t i = 0; i < rs->n_tasks; i++) {
 		json_object_set_new(tasks, rs->tasks[i].id, wm_task_state_to_json(&rs->tasks[i]));
-		json_array_append_new(json_object_get(o, "task_order"),
-				      json_string(rs->tasks[i].id));
+		json_array_append_new(order, json_string(rs->tasks[i].id));
 	}
+	json_object_set_new(o, "task_order", order);
 	json_object_set_new(o, "tasks", tasks);
 	return o;
+}
+
+/* Appends v (a new reference, consumed) as compact JSON text. */
+static int append_json(struct wm_buf *b, json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	json_decref(v);
+	if (!text)
+		return -1;
+	wm_buf_addstr(b, text);
+	free(text);
+	return 0;
+}
+
+char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	int bad;
+
+	/* The header object, reopened after its closing brace. */
+	bad = append_json(&b, header_json(rs, journal_seq));
+	if (bad || b.len < 2)
+		goto fail;
+	wm_buf_setlen(&b, b.len - 1);
+	wm_buf_addstr(&b, ",\"task_order\":[");
+	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
+		if (i)
+			wm_buf_addch(&b, ',');
+		bad = append_json(&b, json_string(rs->tasks[i].id));
+	}
+	wm_buf_addstr(&b, "],\"tasks\":{");
+	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
+		if (i)
+			wm_buf_addch(&b, ',');
+		bad = append_json(&b, json_string(rs->tasks[i].id));
+		wm_buf_addch(&b, ':');
+		bad = bad || append_json(&b, wm_task_state_to_json(&rs->tasks[i]));
+	}
+	wm_buf_addstr(&b, "}}");
+	if (bad)
+		goto fail;
+	return wm_buf_detach(&b, NULL);
+fail:
+	wm_buf_release(&b);
+	return NULL;
 }
 
 /* ---- JSON in. Every getter borrows; strings are copied. ---- */

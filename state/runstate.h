@@ -137,6 +137,10 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
  * with "journal_seq": journal_seq (the journal records it covers). New ref.
  */
 json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq);
+/* The same object as compact JSON text, built one task at a time so a large
+ * run never holds its whole tree in memory (checkpoint writes). Caller
+ * frees; NULL only if a string cannot be encoded. */
+char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq);
 /* Parses a checkpoint object (borrowed). Checks format and version (an
  * unknown version is an error naming it) and every field's type. */
 struct wm_run_state *wm_run_state_from_json(json_t *obj, uint64_t *journal_seq,

@@ -56,6 +56,24 @@ static char *to_text(const struct wm_run_state *rs, uint64_t seq)
 	return s;
 }
 
+static void test_streamed_text_equals_tree(void **state)
+{
+	struct wm_run_state *rs = sample(50);
+	char *tree, *streamed;
+
+	(void)state;
+	/* An id that needs escaping, and a task with decisions. */
+	assert_int_equal(wm_run_state_add_task(rs, "q\"uote\\back", NULL), 50);
+	wm_task_add_decision(&rs->tasks[3], 1000, 1, "retry", "exited 1 \"x\"");
+	tree = to_text(rs, 9);
+	streamed = wm_run_state_dumps(rs, 9);
+	assert_non_null(streamed);
+	assert_string_equal(streamed, tree);
+	free(tree);
+	free(streamed);
+	wm_run_state_free(rs);
+}
+
 static void test_runstate_index_and_dupes(void **state)
 {
 	struct wm_run_state *rs = sample(1000);
@@ -625,6 +643,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_runstate_index_and_dupes),
+	    cmocka_unit_test(test_streamed_text_equals_tree),
 	    cmocka_unit_test(test_checkpoint_round_trip),
 	    cmocka_unit_test(test_atomic_replace_keeps_prev),
 	    cmocka_unit_test(test_fallback_truncated),
