@@ -105,7 +105,7 @@ install: all
 	install -Dm644 policies.example.yaml $(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
 
@@ -117,3 +117,48 @@ $(BUILD)/tests/%: tests/tools/%.c $(BUILD)/libwm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwm.a $(ALL_LDFLAGS) $(LIBS)
 unit e2e check check-nodeps: $(TOOL_BIN)
 # --- end state
+
+# --- quality: libFuzzer harnesses tests/fuzz/fuzz_*.c, built with clang into
+# build-fuzz/. The library is compiled with -fsanitize=fuzzer-no-link (coverage
+# without libFuzzer's main), each harness links libFuzzer. `make fuzz` runs each
+# for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/NAME, crashes to
+# build-fuzz/crash-NAME-*. Seeds: tests/fuzz/corpus/NAME/ plus fixtures copied
+# at build time (workflows, built-in policies, policy test data).
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-seeds
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(BUILD)/libwm.a
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libwm.a $(ALL_LDFLAGS) -fsanitize=fuzzer $(LIBS)
+
+fuzz-build:
+	@tools/install-deps --fuzz
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang HARDEN= \
+		OPT="-O1 -g -fno-omit-frame-pointer" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+		$(addprefix $(FUZZ_BUILD)/,$(FUZZ_NAMES))
+
+fuzz-seeds:
+	@rm -rf $(FUZZ_BUILD)/seeds
+	@for n in $(FUZZ_NAMES); do mkdir -p $(FUZZ_BUILD)/seeds/$$n $(FUZZ_BUILD)/corpus/$$n; done
+	@seed() { d=$(FUZZ_BUILD)/seeds/$$1; shift; for f in "$$@"; do \
+		[ ! -f "$$f" ] || cp "$$f" "$$d/$$(echo "$$f" | tr / _)"; done; }; \
+	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md ../shared/fixtures/workflows/*.md; \
+	seed fuzz_policy policies/builtin/*.yaml tests/data/policies/*.yaml; \
+	seed fuzz_oci tests/data/policies/*.json
+
+fuzz: fuzz-build fuzz-seeds
+	@for n in $(FUZZ_NAMES); do \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		c=tests/fuzz/corpus/$$n; [ -d $$c ] || c=; \
+		$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$n- $(FUZZ_BUILD)/corpus/$$n \
+			$(FUZZ_BUILD)/seeds/$$n $$c >$(FUZZ_BUILD)/$$n.log 2>&1 \
+			|| { tail -40 $(FUZZ_BUILD)/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \
+		grep -E 'Done [0-9]+ runs' $(FUZZ_BUILD)/$$n.log; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
+# --- end quality
