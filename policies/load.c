@@ -847,7 +847,7 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 {
 	static const char *const keys[] = { "version", "policies" };
 	yaml_node_t *root = yaml_document_get_root_node(l->doc);
-	bool has_version = false;
+	bool has_version = false, has_policies = false;
 	size_t count = 0;
 
 	if (!root) {
@@ -868,7 +868,11 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 			val = scalar(l, v, "version");
 			if (val && strcmp(val, "1") != 0)
 				bad(l, v, "unsupported version '%s' (this wm reads version: 1)", val);
+		} else if (has_policies) {
+			/* A second batch would overwrite (and leak) the first. */
+			bad(l, k, "'policies' is given twice");
 		} else if (!is_null(v)) {
+			has_policies = true;
 			count = parse_policies(l, v, out);
 		}
 	}
