@@ -42,10 +42,10 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 # Test-only support code shared by unit tests.
 UNIT_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/support/*.c))
 
-.PHONY: all check check-nodeps unit e2e demo asan clean deps install check-layering format-check
+.PHONY: all check check-nodeps unit e2e demo asan clean deps install uninstall check-layering format-check
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/wm
+all: $(BUILD)/wm $(BUILD)/wm.1
 
 $(BUILD)/wm: $(MAIN_OBJ) $(BUILD)/libwm.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(BUILD)/libwm.a $(LIBS)
@@ -66,6 +66,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwm.a $(UNIT_SUPPORT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(UNIT_SUPPORT) $(BUILD)/libwm.a \
 		$(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/wm.1: tools/wm.1.scd
+	@mkdir -p $(dir $@)
+	scdoc <$< >$@
 
 deps:
 	@tools/install-deps
@@ -100,9 +104,25 @@ check-layering:
 format-check:
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
+# The units name /usr/local/bin/wm; installed copies name $(PREFIX)/bin/wm.
+UNITS := tools/systemd/wm-run@.service tools/systemd/wm-run@.timer
 install: all
 	install -Dm755 $(BUILD)/wm $(DESTDIR)$(PREFIX)/bin/wm
+	install -Dm644 $(BUILD)/wm.1 $(DESTDIR)$(PREFIX)/share/man/man1/wm.1
+	install -Dm644 tools/completion/wm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm
 	install -Dm644 policies.example.yaml $(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml
+	install -d $(DESTDIR)$(PREFIX)/share/wm/systemd
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin/wm|$(PREFIX)/bin/wm|g' "$$u" >"$(DESTDIR)$(PREFIX)/share/wm/systemd/$${u##*/}" && \
+		chmod 644 "$(DESTDIR)$(PREFIX)/share/wm/systemd/$${u##*/}" || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/wm $(DESTDIR)$(PREFIX)/share/man/man1/wm.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm \
+		$(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS)))
+	-rmdir $(DESTDIR)$(PREFIX)/share/wm/systemd $(DESTDIR)$(PREFIX)/share/wm 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz
