@@ -3,7 +3,9 @@
 #   make check      install missing deps, build, run every test
 #   make demo       install missing deps, build, run examples/demo.md
 #   make asan       the whole test suite under ASan + UBSan
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (make uninstall: the same)
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each (fuzz-smoke: 30 s)
+#   make lint       cppcheck + clang-tidy
 
 VERSION := 0.1.0
 BUILD ?= build
