@@ -18,8 +18,9 @@ if [[ $build == /* || $build == */* ]]; then
 fi
 
 root=$T/root
-expect_exit "make install exits 0" 0 make -s -C "$REPO_DIR" BUILD="$build" install \
-	DESTDIR="$root" PREFIX=/usr
+# A clean make: not the flags or jobserver of a make this test may run under.
+make_repo() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$REPO_DIR" BUILD="$build" "$@"; }
+expect_exit "make install exits 0" 0 make_repo install DESTDIR="$root" PREFIX=/usr
 [[ -d $root/usr ]] || exit 0 # nothing installed: the failure above says why
 
 # mode_of FILE: octal permission bits.
@@ -77,8 +78,7 @@ if command -v systemd-analyze >/dev/null; then
 		"$T/units/wm-run@.timer"
 fi
 
-expect_exit "make uninstall exits 0" 0 make -s -C "$REPO_DIR" BUILD="$build" uninstall \
-	DESTDIR="$root" PREFIX=/usr
+expect_exit "make uninstall exits 0" 0 make_repo uninstall DESTDIR="$root" PREFIX=/usr
 left=$(find "$root" -type f)
 [[ -z $left ]] && pass "uninstall removes every file" || fail "uninstall removes every file" "$left"
 [[ ! -e $root/usr/share/wm ]] && pass "uninstall removes share/wm" ||
