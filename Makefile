@@ -165,7 +165,7 @@ fuzz-seeds:
 	@rm -rf $(FUZZ_BUILD)/seeds
 	@for n in $(FUZZ_NAMES); do mkdir -p $(FUZZ_BUILD)/seeds/$$n $(FUZZ_BUILD)/corpus/$$n; done
 	@seed() { d=$(FUZZ_BUILD)/seeds/$$1; shift; for f in "$$@"; do \
-		[ ! -f "$$f" ] || cp "$$f" "$$d/$$(echo "$$f" | tr / _)"; done; }; \
+		[ ! -f "$$f" ] || cp "$$f" "$$d/$$(echo "$${f#../}" | tr / _)"; done; }; \
 	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md ../shared/fixtures/workflows/*.md; \
 	seed fuzz_policy policies/builtin/*.yaml tests/data/policies/*.yaml; \
 	seed fuzz_oci tests/data/policies/*.json
