@@ -62,6 +62,8 @@ void wm_diags_sort(struct wm_diags *d)
 	 * from the list as it was before sorting moved anything. */
 	struct wm_diags orig = *d;
 
+	if (d->n < 2)
+		return; /* nothing to move, and v may be NULL */
 	orig.v = wm_xcalloc(d->n + 1, sizeof(*orig.v));
 	memcpy(orig.v, d->v, d->n * sizeof(*d->v));
 	for (size_t i = 1; i < d->n; i++) {

@@ -103,7 +103,7 @@ int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err)
 	case 'B':
 		if (p[1] == '\0')
 			break;
-		/* fallthrough */
+		__attribute__((fallthrough));
 	default:
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "invalid size '%s': unknown unit (use K, M, G or T)", s);

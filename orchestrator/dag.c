@@ -187,6 +187,8 @@ static void report_cycle(const struct wm_workflow *wf, struct wm_diags *d, const
 	size_t first = 0;
 	struct wm_loc loc;
 
+	if (len == 0)
+		return; /* a cycle has at least one task; nothing to report */
 	/* Start at the task that comes first in the file, for stable output. */
 	for (size_t k = 1; k < len; k++)
 		if (cyc[k] < cyc[first])

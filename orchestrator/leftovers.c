@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +42,17 @@ size_t wm_kill_leftovers(const char *run_id)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		pid_t pid;
+		char *end;
+		long pid;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		pid = (pid_t)atoi(de->d_name);
-		if (pid == getpid() || !environ_has(pid, needle, len))
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		if (kill(pid, SIGKILL) == 0)
+		if ((pid_t)pid == getpid() || !environ_has((pid_t)pid, needle, len))
+			continue;
+		if (kill((pid_t)pid, SIGKILL) == 0)
 			killed++;
 	}
 	closedir(d);

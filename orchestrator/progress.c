@@ -101,7 +101,6 @@ void wm_progress_event(struct wm_progress *p, const char *event, const char *tas
 
 	if (p->mode == WM_PROGRESS_JSON) {
 		json_t *o = fields ? json_deep_copy(fields) : json_object(); /* new ref */
-		wm_autofree char *ts = NULL;
 		char *line;
 
 		json_object_set_new(o, "event", json_string(event));

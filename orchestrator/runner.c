@@ -235,6 +235,8 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		json_object_set_new(f, "attempt", json_integer(ev->attempt));
 	switch (ev->type) {
 	case WM_EV_TASK_START:
+		if (!pol) /* task events always name a task */
+			break;
 		json_object_set_new(f, "policy", json_string(pol->name));
 		json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[ev->task]));
 		json_object_set_new(f, "namespaces", namespaces_json(pol));
@@ -255,7 +257,8 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		break;
 	case WM_EV_SECCOMP_DENIED:
 		json_object_set_new(f, "syscall", json_string(ev->detail));
-		json_object_set_new(f, "policy", json_string(pol->name));
+		if (pol)
+			json_object_set_new(f, "policy", json_string(pol->name));
 		break;
 	case WM_EV_LIMIT_HIT:
 		json_object_set_new(f, "limit", json_string(ev->detail));

@@ -676,6 +676,11 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		} else {
 			if (!(val = scalar(l, v, key)))
 				continue;
+			if (strcmp(val, "none") == 0) {
+				s->p.limits.cpu = 0;
+				s->given |= PF_CPU;
+				continue;
+			}
 			errno = 0;
 			s->p.limits.cpu = strcmp(val, "none") == 0 ? 0 : strtod(val, &end);
 			if (strcmp(val, "none") != 0 &&
@@ -858,7 +863,7 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 {
 	static const char *const keys[] = {"version", "policies"};
 	yaml_node_t *root = yaml_document_get_root_node(l->doc);
-	bool has_version = false;
+	bool has_version = false, has_policies = false;
 	size_t count = 0;
 
 	if (!root || is_null(root)) {
@@ -879,9 +884,12 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 			has_version = true;
 			val = scalar(l, v, "version");
 			if (val && strcmp(val, "1") != 0)
-				bad(l, v, "unsupported version '%s' (this wm reads version: 1)",
-				    val);
+				bad(l, v, "unsupported version '%s' (this wm reads version: 1)", val);
+		} else if (has_policies) {
+			/* A second batch would overwrite (and leak) the first. */
+			bad(l, k, "'policies' is given twice");
 		} else if (!is_null(v)) {
+			has_policies = true;
 			count = parse_policies(l, v, out);
 		}
 	}

@@ -281,9 +281,11 @@ void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n)
 	for (size_t i = 0; i < *n; i++) {
 		if (v[i].action != WM_SC_ERRNO || v[i].errno_ret == EPERM)
 			v[i].errno_ret = 0;
-		qsort(v[i].args, v[i].n_args, sizeof(v[i].args[0]), arg_qcmp);
+		if (v[i].n_args > 1)
+			qsort(v[i].args, v[i].n_args, sizeof(v[i].args[0]), arg_qcmp);
 	}
-	qsort(v, *n, sizeof(*v), rule_qcmp);
+	if (*n > 1) /* an empty list may be NULL, which qsort must not get */
+		qsort(v, *n, sizeof(*v), rule_qcmp);
 	for (size_t i = 0; i < *n; i++) {
 		if (j > 0 && pol_rule_cmp(&v[j - 1], &v[i]) == 0) {
 			free(v[i].name);

@@ -57,7 +57,7 @@ static uint32_t arch_from_name(const char *s)
 
 	if (wm_str_has_prefix(s, "SCMP_ARCH_"))
 		s += strlen("SCMP_ARCH_");
-	for (; s[i] && i < sizeof(buf) - 1; i++)
+	for (; i < sizeof(buf) - 1 && s[i]; i++)
 		buf[i] = (char)tolower((unsigned char)s[i]);
 	buf[i] = '\0';
 	return seccomp_arch_resolve_name(buf);

@@ -248,7 +248,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 				json_object_set(o, k, v); /* does not steal: fields is borrowed */
 		}
 	}
-	json_object_set_new(o, "seq", json_integer((json_int_t)(a->seq + 1))); /* steals */
+	json_object_set_new(o, "seq", json_integer((json_int_t)a->seq + 1)); /* steals */
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "run", json_string(a->run_id));
 	json_object_set_new(o, "task", task ? json_string(task) : json_null());
@@ -444,7 +444,7 @@ static size_t walk(const struct vctx *c, struct wm_audit_result *r, uint64_t *ex
 			break;
 		}
 		if (!l->prev || !mac_equal(l->prev, prev) || !l->run ||
-		    (run && strcmp(run, l->run))) {
+		    (run && strcmp(run, l->run) != 0)) {
 			result_set(r, WM_AUDIT_INSERTED, *expected, i + 1,
 				   "line from another chain (prev or run does not match)");
 			break;

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Bash completion (tools/completion/wm.bash): the completion function is
+# called the way readline calls it, with COMP_WORDS/COMP_CWORD set, and its
+# COMPREPLY is checked.
+. "$(dirname "$0")/../lib.sh"
+
+# shellcheck source=../../tools/completion/wm.bash
+. "$REPO_DIR/tools/completion/wm.bash"
+
+# complete WORD...: completes the last word of the line "WORD..." into $REPLY_TEXT.
+complete_line() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_wm
+	REPLY_TEXT=" ${COMPREPLY[*]-} "
+}
+
+# Nothing from the real environment leaks in.
+unset XDG_STATE_HOME
+mkdir -p "$WM_STATE_DIR/runs/20261122-081503-a1b2/logs" "$WM_STATE_DIR/runs/20261121-070000-ffff"
+touch "$WM_STATE_DIR/runs/20261122-081503-a1b2/logs/build.log" \
+	"$WM_STATE_DIR/runs/20261122-081503-a1b2/logs/fetch-sources.log"
+
+if [[ $(complete -p wm 2>/dev/null) == *"-F _wm"* ]]; then
+	pass "sourcing registers the completion for wm"
+else
+	fail "sourcing registers the completion for wm" "$(complete -p wm 2>&1)"
+fi
+
+complete_line "$WM" ""
+expect_in "commands: run" " run " "$REPLY_TEXT"
+expect_in "commands: policy" " policy " "$REPLY_TEXT"
+expect_in "commands: doctor" " doctor " "$REPLY_TEXT"
+complete_line "$WM" re
+[[ $REPLY_TEXT == " resume " ]] && pass "prefix 're' gives resume only" ||
+	fail "prefix 're' gives resume only" "$REPLY_TEXT"
+
+complete_line "$WM" run -
+for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
+	--workspace --json; do
+	expect_in "run option $o" " $o " "$REPLY_TEXT"
+done
+expect_not_in "run has no --force" "--force" "$REPLY_TEXT"
+complete_line "$WM" resume --f
+[[ $REPLY_TEXT == " --force " ]] && pass "resume --f gives --force" ||
+	fail "resume --f gives --force" "$REPLY_TEXT"
+complete_line "$WM" plan --format ""
+expect_in "plan --format values" " text dot json " "$REPLY_TEXT"
+
+complete_line "$WM" resume ""
+expect_in "run id from the state dir" " 20261122-081503-a1b2 " "$REPLY_TEXT"
+expect_in "every run id" " 20261121-070000-ffff " "$REPLY_TEXT"
+complete_line "$WM" status 2026112
+expect_in "run id by prefix" " 20261122-081503-a1b2 " "$REPLY_TEXT"
+complete_line "$WM" resume 20261122-081503-a1b2 ""
+[[ $REPLY_TEXT == "  " ]] && pass "resume takes one run id" || fail "resume takes one run id" "$REPLY_TEXT"
+
+other=$T/other-state
+mkdir -p "$other/runs/20260101-000000-beef"
+complete_line "$WM" --state-dir "$other" cancel ""
+[[ $REPLY_TEXT == " 20260101-000000-beef " ]] && pass "--state-dir on the line is honoured" ||
+	fail "--state-dir on the line is honoured" "$REPLY_TEXT"
+(
+	unset WM_STATE_DIR
+	export XDG_STATE_HOME=$T/xdg
+	mkdir -p "$XDG_STATE_HOME/wm/runs/20260202-000000-cafe"
+	complete_line "$WM" logs ""
+	[[ $REPLY_TEXT == " 20260202-000000-cafe " ]] && pass "XDG_STATE_HOME/wm without WM_STATE_DIR" ||
+		fail "XDG_STATE_HOME/wm without WM_STATE_DIR" "$REPLY_TEXT"
+)
+
+complete_line "$WM" logs 20261122-081503-a1b2 ""
+expect_in "logs RUN: task ids" " build fetch-sources " "$REPLY_TEXT"
+complete_line "$WM" logs 20261122-08 f
+[[ $REPLY_TEXT == " fetch-sources " ]] && pass "task ids of a run given by prefix" ||
+	fail "task ids of a run given by prefix" "$REPLY_TEXT"
+
+mkdir -p "$T/files/sub"
+touch "$T/files/release.md" "$T/files/notes.txt" "$T/files/pol.yaml" "$T/files/seccomp.json"
+cd "$T/files" || exit 1
+complete_line "$WM" run ""
+expect_in "run FILE: workflows" " release.md " "$REPLY_TEXT"
+expect_in "run FILE: directories" " sub " "$REPLY_TEXT"
+expect_not_in "run FILE: no other files" "notes.txt" "$REPLY_TEXT"
+complete_line "$WM" run --policies ""
+expect_in "--policies: yaml" " pol.yaml " "$REPLY_TEXT"
+expect_not_in "--policies: not markdown" "release.md" "$REPLY_TEXT"
+complete_line "$WM" policy import-oci ""
+expect_in "import-oci: json" " seccomp.json " "$REPLY_TEXT"
+complete_line "$WM" policy ""
+expect_in "policy subcommands" " list show check diff import-oci " "$REPLY_TEXT"
+complete_line "$WM" audit ""
+expect_in "audit subcommands" " show verify " "$REPLY_TEXT"
+complete_line "$WM" audit show --
+expect_in "audit show options" " --task --event --since --json " "$REPLY_TEXT"
+complete_line "$WM" help ""
+expect_in "help COMMAND" " export " "$REPLY_TEXT"
+
+# Policy names come from `wm policy list` (the built-ins at least).
+complete_line "$WM" run --policy ""
+for p in minimal development testing standard hardened paranoid; do
+	expect_in "--policy: $p" " $p " "$REPLY_TEXT"
+done
+printf 'version: 1\npolicies:\n  ci-build:\n    inherits: standard\n' >"$T/files/pol.yaml"
+if "$WM" policy list >/dev/null 2>&1; then
+	export XDG_CONFIG_HOME=$T/config
+	mkdir -p "$XDG_CONFIG_HOME/wm"
+	cp "$T/files/pol.yaml" "$XDG_CONFIG_HOME/wm/policies.yaml"
+	complete_line "$WM" policy show ci
+	[[ $REPLY_TEXT == " ci-build " ]] && pass "policy names from wm policy list" ||
+		fail "policy names from wm policy list" "$REPLY_TEXT"
+else
+	skip "policy names from wm policy list" "'wm policy list' does not work in this build"
+fi

@@ -1,0 +1,249 @@
+# bash completion for wm(1).
+# Installed as share/bash-completion/completions/wm; or: source wm.bash
+#
+# Completes commands, each command's options (those of orchestrator/cmd_*.c),
+# workflow files (*.md), policy files (*.yaml), OCI profiles (*.json), run ids
+# (directory names under STATE/runs, STATE from --state-dir on the line, else
+# $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm), task ids of a run
+# (its logs/TASK.log files) and policy names (`wm policy list`).
+
+_wm_state_dir()
+{
+	local i
+	for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+		case ${COMP_WORDS[i]} in
+		--state-dir)
+			printf '%s\n' "${COMP_WORDS[i + 1]/#\~/$HOME}"
+			return
+			;;
+		--state-dir=*)
+			local v=${COMP_WORDS[i]#--state-dir=}
+			printf '%s\n' "${v/#\~/$HOME}"
+			return
+			;;
+		esac
+	done
+	if [[ -n ${WM_STATE_DIR-} ]]; then
+		printf '%s\n' "$WM_STATE_DIR"
+	elif [[ -n ${XDG_STATE_HOME-} ]]; then
+		printf '%s\n' "$XDG_STATE_HOME/wm"
+	else
+		printf '%s\n' "$HOME/.local/state/wm"
+	fi
+}
+
+# Run ids, newest first (ids sort by time).
+_wm_run_ids()
+{
+	local dir d
+	dir=$(_wm_state_dir)/runs
+	[[ -d $dir ]] || return
+	for d in "$dir"/[0-9]*-[0-9]*-*/; do
+		[[ -d $d ]] || continue
+		d=${d%/}
+		printf '%s\n' "${d##*/}"
+	done | sort -r
+}
+
+# Task ids of run $1 (an id or a unique prefix): its logs/TASK.log files.
+_wm_task_ids()
+{
+	local dir f run=()
+	dir=$(_wm_state_dir)/runs
+	run=("$dir/$1"*/)
+	[[ ${#run[@]} -eq 1 && -d ${run[0]}logs ]] || return
+	for f in "${run[0]}"logs/*.log; do
+		[[ -f $f ]] || continue
+		f=${f##*/}
+		printf '%s\n' "${f%.log}"
+	done
+}
+
+_wm_policies()
+{
+	local names
+	names=$("${COMP_WORDS[0]}" policy list 2>/dev/null | awk '{print $1}')
+	[[ -n $names ]] || names="minimal development testing standard hardened paranoid"
+	printf '%s\n' "$names"
+}
+
+# Files matching the extended glob $1, and directories to descend into.
+_wm_files()
+{
+	local IFS=$'\n' restore
+	restore=$(shopt -p extglob)
+	shopt -s extglob
+	compopt -o filenames 2>/dev/null
+	COMPREPLY+=($(compgen -f -X "!$1" -- "$cur") $(compgen -d -- "$cur"))
+	eval "$restore"
+}
+
+_wm()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox export doctor help"
+	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
+	local IFS=$' \t\n'
+	COMPREPLY=()
+
+	# The command: the first word that is neither a global option nor its value.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ -z $cmd ]]; then
+			case $w in
+			--state-dir) ((i++)) ;;
+			-*) ;;
+			*) cmd=$w ;;
+			esac
+			continue
+		fi
+		# Words after the command: options, their values, and positionals.
+		if [[ -n $dashdash ]]; then
+			pos+=("$w")
+			continue
+		fi
+		case $w in
+		--) dashdash=1 ;;
+		--*=*) ;;
+		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
+			--task | --event | --since | --name | -o | --output)
+			# -f is --force/--follow for resume/logs, --format for plan.
+			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
+			;;
+		-*) ;;
+		*) pos+=("$w") ;;
+		esac
+	done
+
+	if [[ -z $cmd ]]; then
+		case $prev in
+		--state-dir)
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -d -- "$cur"))
+			return
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--state-dir --version --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	# Values of options.
+	case $prev in
+	--policy)
+		COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
+		return
+		;;
+	--policies)
+		_wm_files '*.@(yaml|yml)'
+		return
+		;;
+	--workspace)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
+	-o | --output)
+		_wm_files '*.tar.zst'
+		return
+		;;
+	--format)
+		COMPREPLY=($(compgen -W "text dot json" -- "$cur"))
+		return
+		;;
+	-f)
+		if [[ $cmd == plan ]]; then
+			COMPREPLY=($(compgen -W "text dot json" -- "$cur"))
+			return
+		fi
+		;;
+	--task)
+		COMPREPLY=($(compgen -W "$(_wm_task_ids "${pos[1]-}")" -- "$cur"))
+		return
+		;;
+	--event)
+		COMPREPLY=($(compgen -W "run.start run.end run.resume task.start task.end task.retry
+			task.skip decision seccomp.denied limit.hit sla.breach rollback.start rollback.end
+			checkpoint.error orphan.detected" -- "$cur"))
+		return
+		;;
+	-j | --jobs | -e | --env | --since | --name)
+		return
+		;;
+	esac
+
+	case $cmd in
+	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
+		--detach --workspace --json" ;;
+	resume) opts="-j --jobs -f --force --json" ;;
+	plan) opts="-f --format" ;;
+	status | list | orphans | stats) opts="--json" ;;
+	logs) opts="-f --follow" ;;
+	audit) [[ ${pos[0]-} == show ]] && opts="--task --event --since --json" ;;
+	policy)
+		opts="--policies"
+		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
+		;;
+	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --" ;;
+	export) opts="-o --output" ;;
+	esac
+	if [[ $cur == -* && -z $dashdash ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return
+	fi
+
+	# Positional arguments.
+	case $cmd in
+	run | plan)
+		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
+		;;
+	resume | status | cancel | stats | export)
+		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
+		;;
+	logs)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_task_ids "${pos[0]}")" -- "$cur"))
+		fi
+		;;
+	audit)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "show verify" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
+		fi
+		;;
+	policy)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "list show check diff import-oci" -- "$cur"))
+		else
+			case ${pos[0]}:${#pos[@]} in
+			show:1 | diff:1 | diff:2)
+				COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
+				;;
+			check:1) _wm_files '*.@(yaml|yml)' ;;
+			import-oci:1) _wm_files '*.json' ;;
+			esac
+		fi
+		;;
+	sandbox)
+		if [[ -n $dashdash ]]; then
+			if [[ ${#pos[@]} -eq 0 ]]; then
+				COMPREPLY=($(compgen -c -- "$cur"))
+			else
+				compopt -o default 2>/dev/null
+			fi
+		fi
+		;;
+	help)
+		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		;;
+	esac
+	return 0
+}
+
+complete -F _wm wm
