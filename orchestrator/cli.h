@@ -37,5 +37,7 @@ const struct wm_command *wm_command_find(const char *name);
 int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

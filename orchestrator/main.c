@@ -32,11 +32,11 @@ const struct wm_command wm_commands[] = {
 	{ "policy", NULL,
 	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
 	  "inspect and check security policies" },
-	{ "sandbox", NULL,
+	{ "sandbox", wm_cmd_sandbox,
 	  "sandbox [--policy NAME] [--policies FILE] [--workspace DIR] -- CMD [ARG]...",
 	  "run one command in a sandbox" },
 	{ "export", NULL, "export RUN_ID -o FILE.tar.zst", "bundle a run directory for review" },
-	{ "doctor", NULL, "doctor", "show which kernel features this host offers" },
+	{ "doctor", wm_cmd_doctor, "doctor [--json]", "show which kernel features this host offers" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

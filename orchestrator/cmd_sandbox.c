@@ -1,0 +1,111 @@
+/*
+ * cmd_sandbox.c - `wm sandbox [--policy NAME] [--policies FILE] [--workspace DIR] -- CMD...`
+ *
+ * Runs one command under a policy and exits with its status (podman's
+ * convention: 125 setup failed, 126 not executable, 127 not found, 128+N
+ * killed by signal N). Denied system calls and the limit that ended the
+ * command are reported on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/diag.h"
+#include "common/xalloc.h"
+#include "orchestrator/cli.h"
+#include "policies/policies.h"
+#include "sandbox/sandbox.h"
+
+WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
+
+static void report(const struct wm_sandbox_result *res)
+{
+	for (size_t i = 0; res->denied && res->denied[i]; i++)
+		fprintf(stderr, "wm: sandbox: denied syscall %s\n", res->denied[i]);
+	if (res->limit != WM_LIMIT_NONE)
+		fprintf(stderr, "wm: sandbox: killed: %s limit\n", wm_limit_name(res->limit));
+	if (res->setup_error)
+		fprintf(stderr, "wm: sandbox: %s\n", res->setup_error);
+}
+
+static int run(const struct wm_policy *policy, const char *workspace, char **argv,
+	       struct wm_error **err)
+{
+	struct wm_sandbox_profile *prof = NULL;
+	struct wm_sandbox_result res;
+	wm_autofree char *ws_env = wm_xasprintf("WM_WORKSPACE=%s", workspace);
+	char *env[] = { ws_env, NULL };
+	struct wm_sandbox_spec spec = {
+		.argv = argv, .env = env, .workspace = workspace, .cwd = workspace,
+		.stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO, .stderr_fd = STDERR_FILENO,
+	};
+	int status;
+
+	if (wm_sandbox_profile_new(policy, &prof, err) < 0)
+		return -1;
+	fflush(stdout);
+	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
+		wm_sandbox_profile_free(prof);
+		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
+		return wm_error_wrap(err, "sandbox");
+	}
+	report(&res);
+	status = res.status;
+	wm_sandbox_result_release(&res);
+	wm_sandbox_profile_free(prof);
+	return status;
+}
+
+int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "policies", required_argument, NULL, 'f' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *name = "standard", *file = NULL, *ws = NULL;
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+	struct wm_diags diags = WM_DIAGS_INIT;
+	wm_autofree char *workspace = NULL;
+	const struct wm_policy *policy;
+	int opt, rc;
+
+	(void)cli;
+	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			name = optarg;
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'w':
+			ws = optarg;
+			break;
+		default:
+			return wm_usage_error("sandbox", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return wm_usage_error("sandbox", "no command given");
+	workspace = realpath(ws ? ws : ".", NULL);
+	if (!workspace)
+		return wm_error_setx(err, WM_EXIT_USAGE, "workspace `%s` does not exist",
+				     ws ? ws : ".");
+	set = wm_policy_set_new();
+	if (file) {
+		rc = wm_policy_set_load_file(set, file, &diags, err);
+		wm_diags_print(&diags, stderr);
+		wm_diags_release(&diags);
+		if (rc < 0)
+			return *err ? -1 : WM_EXIT_USAGE;
+	}
+	policy = wm_policy_set_get(set, name);
+	if (!policy)
+		return wm_usage_error("sandbox", "unknown policy '%s'", name);
+	return run(policy, workspace, argv + optind, err);
+}
