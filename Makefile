@@ -67,6 +67,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwm.a $(UNIT_SUPPORT)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(UNIT_SUPPORT) $(BUILD)/libwm.a \
 		$(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
 
+# --- sandbox attack probe (tests/attacks/*.sh run it inside sandboxes) ---
+PROBE := $(BUILD)/tests/probe
+all: $(PROBE)
+$(PROBE): tests/attacks/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+# --- end of the probe block ---
+
 deps:
 	@tools/install-deps
 

@@ -14,6 +14,7 @@
 
 #include "common/cleanup.h"
 #include "common/diag.h"
+#include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "policies/policies.h"
@@ -31,8 +32,8 @@ static void report(const struct wm_sandbox_result *res)
 		fprintf(stderr, "wm: sandbox: %s\n", res->setup_error);
 }
 
-static int run(const struct wm_policy *policy, const char *workspace, char **argv,
-	       struct wm_error **err)
+static int run(const struct wm_policy *policy, const char *workspace, uint64_t timeout,
+	       char **argv, struct wm_error **err)
 {
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_sandbox_result res;
@@ -41,6 +42,7 @@ static int run(const struct wm_policy *policy, const char *workspace, char **arg
 	struct wm_sandbox_spec spec = {
 		.argv = argv, .env = env, .workspace = workspace, .cwd = workspace,
 		.stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO, .stderr_fd = STDERR_FILENO,
+		.timeout_ms = timeout,
 	};
 	int status;
 
@@ -65,6 +67,7 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 		{ "policy", required_argument, NULL, 'p' },
 		{ "policies", required_argument, NULL, 'f' },
 		{ "workspace", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = "standard", *file = NULL, *ws = NULL;
@@ -72,6 +75,7 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	struct wm_diags diags = WM_DIAGS_INIT;
 	wm_autofree char *workspace = NULL;
 	const struct wm_policy *policy;
+	uint64_t timeout = 0;
 	int opt, rc;
 
 	(void)cli;
@@ -85,6 +89,10 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 			break;
 		case 'w':
 			ws = optarg;
+			break;
+		case 't':
+			if (wm_parse_duration(optarg, &timeout, err) < 0)
+				return -1;
 			break;
 		default:
 			return wm_usage_error("sandbox", "bad option");
@@ -107,5 +115,5 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	policy = wm_policy_set_get(set, name);
 	if (!policy)
 		return wm_usage_error("sandbox", "unknown policy '%s'", name);
-	return run(policy, workspace, argv + optind, err);
+	return run(policy, workspace, timeout, argv + optind, err);
 }

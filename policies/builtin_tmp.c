@@ -106,7 +106,7 @@ static const char allow_paranoid[] =
 	"getgroups getpgid getpgrp getpid getppid getrandom getresgid getresuid getrlimit "
 	"get_robust_list getrusage getsid gettid gettimeofday getuid ioctl kill lseek lstat "
 	"madvise mkdir mkdirat mmap mprotect mremap munmap nanosleep newfstatat open openat "
-	"pipe pipe2 poll ppoll prctl pread64 prlimit64 pselect6 pwrite64 read readlink "
+	"pause pipe pipe2 poll ppoll prctl pread64 prlimit64 pselect6 pwrite64 read readlink "
 	"readlinkat readv rename renameat renameat2 restart_syscall rmdir rseq rt_sigaction "
 	"rt_sigprocmask rt_sigreturn rt_sigsuspend rt_sigtimedwait sched_getaffinity "
 	"sched_yield select set_robust_list setpgid set_tid_address sigaltstack stat statfs "
