@@ -46,8 +46,10 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 	};
 	int status;
 
-	if (wm_sandbox_profile_new(policy, &prof, err) < 0)
-		return -1;
+	if (wm_sandbox_profile_new(policy, &prof, err) < 0) {
+		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
+		return wm_error_wrap(err, "sandbox");
+	}
 	fflush(stdout);
 	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
 		wm_sandbox_profile_free(prof);
