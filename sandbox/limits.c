@@ -50,7 +50,7 @@ char *sb_cgroup_self(const char *text, const char *controller)
 		if (!c2)
 			continue;
 		*c2 = '\0';
-		if (controller ? lists(c1 + 1, controller) : (strcmp(l, "0") == 0 && !c1[1]))
+		if (controller ? lists(c1 + 1, controller) : (c1 == l + 1 && l[0] == '0' && !c1[1]))
 			return wm_xstrdup(strcmp(c2 + 1, "/") == 0 ? "" : c2 + 1);
 	}
 	return NULL;
