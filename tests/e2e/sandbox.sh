@@ -88,3 +88,15 @@ if is_root; then
 	run_as nobody "$WM" doctor >"$T/doctor.nobody" 2>&1
 	expect_in "doctor as nobody: rlimits" "rlimits only" "$(cat "$T/doctor.nobody")"
 fi
+
+# Landlock under paranoid: /dev/shm is a writable tmpfs, but Landlock only
+# lets paranoid write below /tmp, the workspace (when rw) and its binds.
+if "$WM" doctor | grep -q '^landlock *ok'; then
+	expect_exit "paranoid: Landlock refuses writes outside /tmp" 2 "$WM" sandbox --policy paranoid \
+		-- sh -c 'echo x >/dev/shm/f'
+	expect_in "paranoid: Landlock says permission denied" "Permission denied" "$OUT"
+	expect_exit "standard: no Landlock, /dev/shm writable" 0 "$WM" sandbox --policy standard \
+		-- sh -c 'echo x >/dev/shm/f'
+else
+	skip "Landlock" "the kernel has no Landlock"
+fi
