@@ -2,7 +2,7 @@
  * init.c - the child side: pid 1 of the sandbox's pid namespace.
  *
  * Init builds the sandbox (mounts, hostname, loopback, rlimits, fds), then
- * starts the command through a helper created with CLONE_VFORK|CLONE_FILES:
+ * starts the command through a helper created with CLONE_VM|CLONE_VFORK|CLONE_FILES:
  * the helper drops capabilities, sets no_new_privs, applies Landlock, loads
  * the seccomp filter (its listener fd lands in the shared fd table at
  * LISTENER_FD) and execs. Init resumes once the exec happened, hands the
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -123,9 +124,27 @@ static void exec_command(const struct sb_child *c, struct sb_fail *f)
 	sb_failf(f, saved, "exec %s", name);
 }
 
-/* The helper: becomes the command. Runs with init's fd table. */
-static __attribute__((noreturn)) void helper_main(const struct sb_child *c, const sigset_t *mask)
+struct helper_arg {
+	const struct sb_child *c;
+	const sigset_t *mask;
+	volatile int failed; /* set by the helper before it gives up; init reads it */
+};
+
+static __attribute__((noreturn)) void helper_fail(struct helper_arg *a, int status,
+						  const struct sb_fail *f)
 {
+	a->failed = status;
+	die_setup(SOCK_FD, status, f);
+}
+
+/* The helper: becomes the command. Runs on its own stack in init's memory
+ * and fd table while init waits (CLONE_VM|CLONE_VFORK, as posix_spawn does):
+ * no page tables to copy, no copy-on-write faults. */
+static int helper_main(void *arg)
+{
+	struct helper_arg *ha = arg;
+	const struct sb_child *c = ha->c;
+	const sigset_t *mask = ha->mask;
 	const struct wm_policy *p = c->prof->policy;
 	struct sb_fail f = { "", 0 };
 
@@ -137,18 +156,20 @@ static __attribute__((noreturn)) void helper_main(const struct sb_child *c, cons
 	/* Own session, no controlling terminal: TIOCSTI has no target. */
 	setsid();
 	if (sb_caps_drop(p->capabilities, &f) < 0)
-		die_setup(SOCK_FD, WM_SANDBOX_SETUP_FAILED, &f);
+		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		sb_failf(&f, errno, "set no_new_privs");
-		die_setup(SOCK_FD, WM_SANDBOX_SETUP_FAILED, &f);
+		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
 	}
 	if (p->landlock && c->prof->landlock_abi > 0 && sb_landlock_apply(c->writable, &f) < 0)
-		die_setup(SOCK_FD, WM_SANDBOX_SETUP_FAILED, &f);
+		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
 	if (sb_filter_load(&c->prof->filter, &f) < 0)
-		die_setup(SOCK_FD, WM_SANDBOX_SETUP_FAILED, &f);
+		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
 	exec_command(c, &f);
-	die_setup(SOCK_FD, f.err == ENOENT ? WM_SANDBOX_NOT_FOUND : WM_SANDBOX_NOT_EXECUTABLE, &f);
+	helper_fail(ha, f.err == ENOENT ? WM_SANDBOX_NOT_FOUND : WM_SANDBOX_NOT_EXECUTABLE, &f);
 }
+
+#define HELPER_STACK (256 * 1024)
 
 static void send_listener(void)
 {
@@ -217,6 +238,8 @@ void sb_init_main(struct sb_child *c)
 {
 	struct sb_fail f = { "", 0 };
 	sigset_t set, old;
+	struct helper_arg arg = { c, &old, 0 };
+	void *stack;
 	pid_t cmd;
 	int st;
 	char go;
@@ -232,16 +255,21 @@ void sb_init_main(struct sb_child *c)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&set, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	cmd = (pid_t)syscall(SYS_clone, CLONE_VFORK | CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+	stack = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	cmd = stack == MAP_FAILED ? -1
+				  : clone(helper_main, (char *)stack + HELPER_STACK,
+					  CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &arg);
 	if (cmd < 0) {
 		sb_failf(&f, errno, "start the command");
 		die_setup(SOCK_FD, WM_SANDBOX_SETUP_FAILED, &f);
 	}
-	if (cmd == 0)
-		helper_main(c, &old);
-	/* The helper exec'd or died: in the latter case it has reported why. */
-	if (waitpid(cmd, &st, WNOHANG) == cmd)
-		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : WM_SANDBOX_SETUP_FAILED);
+	/* The helper exec'd, or gave up and reported why. The command itself
+	 * may already be gone: the supervisor reaps it. */
+	if (arg.failed) {
+		waitpid(cmd, &st, 0);
+		_exit(arg.failed);
+	}
 	send_listener();
 	sb_caps_drop(NULL, &f);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
