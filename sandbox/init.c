@@ -46,7 +46,7 @@ static void send_msg(int type, int status, const struct sb_fail *f)
 		return;
 }
 
-static __attribute__((noreturn)) void die_setup(int sock, int status, const struct sb_fail *f)
+static __attribute__((noreturn, no_sanitize_address)) void die_setup(int sock, int status, const struct sb_fail *f)
 {
 	struct sb_msg m = { .type = SB_MSG_SETUP, .status = status, .fail = *f };
 
@@ -130,7 +130,8 @@ struct helper_arg {
 	volatile int failed; /* set by the helper before it gives up; init reads it */
 };
 
-static __attribute__((noreturn)) void helper_fail(struct helper_arg *a, int status,
+/* The helper runs on a stack of its own: keep ASan's stack bookkeeping out. */
+static __attribute__((noreturn, no_sanitize_address)) void helper_fail(struct helper_arg *a, int status,
 						  const struct sb_fail *f)
 {
 	a->failed = status;
@@ -140,7 +141,7 @@ static __attribute__((noreturn)) void helper_fail(struct helper_arg *a, int stat
 /* The helper: becomes the command. Runs on its own stack in init's memory
  * and fd table while init waits (CLONE_VM|CLONE_VFORK, as posix_spawn does):
  * no page tables to copy, no copy-on-write faults. */
-static int helper_main(void *arg)
+static __attribute__((no_sanitize_address)) int helper_main(void *arg)
 {
 	struct helper_arg *ha = arg;
 	const struct sb_child *c = ha->c;
@@ -156,6 +157,9 @@ static int helper_main(void *arg)
 	/* Own session, no controlling terminal: TIOCSTI has no target. */
 	setsid();
 	if (sb_caps_drop(p->capabilities, &f) < 0)
+		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
+	/* Limits last before the filter: RLIMIT_AS must not starve the setup. */
+	if (sb_rlimits_apply(p, c->have_cgroup, &f) < 0)
 		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, &f);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		sb_failf(&f, errno, "set no_new_privs");
@@ -229,8 +233,6 @@ static int build(struct sb_child *c, struct sb_fail *f)
 		return -1;
 	if (chdir(c->cwd) != 0)
 		return sb_failf(f, errno, "chdir %s", c->cwd);
-	if (sb_rlimits_apply(p, c->have_cgroup, f) < 0)
-		return -1;
 	return setup_fds(c, f);
 }
 

@@ -362,7 +362,8 @@ static void cache_store(const char *path, const struct sb_filter *f)
 	mkdirs_private(dir);
 	wm_buf_add(&b, &h, sizeof(h));
 	wm_buf_add(&b, f->insns, f->n_insns * sizeof(struct sock_filter));
-	wm_buf_add(&b, f->rules, f->n_rules * sizeof(struct sb_notify_rule));
+	if (f->n_rules)
+		wm_buf_add(&b, f->rules, f->n_rules * sizeof(struct sb_notify_rule));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		bool ok = write(fd, b.data, b.len) == (ssize_t)b.len;
@@ -397,7 +398,8 @@ int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filte
 		sb_filter_release(out);
 		return wm_error_wrap(err, "policy `%s`", p->name);
 	}
-	qsort(out->rules, out->n_rules, sizeof(*out->rules), by_nr);
+	if (out->n_rules)
+		qsort(out->rules, out->n_rules, sizeof(*out->rules), by_nr);
 	if (path)
 		cache_store(path, out);
 	return 0;
