@@ -64,6 +64,13 @@ static void mkdirs(char *path)
 	mkdir(path, 0700);
 }
 
+static const char *skip_slashes(const char *s)
+{
+	while (*s == '/')
+		s++;
+	return s;
+}
+
 static int extract(const char *tarball, const char *dir, struct wm_error **err)
 {
 	struct archive *in = archive_read_new();
@@ -75,8 +82,7 @@ static int extract(const char *tarball, const char *dir, struct wm_error **err)
 	archive_read_support_format_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+						    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if (archive_read_open_filename(in, tarball, 65536) != ARCHIVE_OK) {
 		wm_error_set(err, archive_errno(in), "rootfs `%s`: %s", tarball,
 			     archive_error_string(in));
@@ -88,10 +94,13 @@ static int extract(const char *tarball, const char *dir, struct wm_error **err)
 
 		if (type == AE_IFCHR || type == AE_IFBLK)
 			continue;
-		path = wm_xasprintf("%s/%s", dir, archive_entry_pathname(e));
+		/* Names are made relative to `dir` here (absolute ones included);
+		 * libarchive refuses ".." and writing through symlinks. */
+		path = wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_pathname(e)));
 		archive_entry_set_pathname(e, path);
 		if (archive_entry_hardlink(e)) {
-			wm_autofree char *l = wm_xasprintf("%s/%s", dir, archive_entry_hardlink(e));
+			wm_autofree char *l =
+				wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_hardlink(e)));
 			archive_entry_set_hardlink(e, l);
 		}
 		if (archive_write_header(out, e) == ARCHIVE_OK) {
@@ -132,6 +141,11 @@ char *sb_rootfs_prepare(const char *rootfs, struct wm_error **err)
 		return NULL;
 	base = cache_dir();
 	mkdirs(base);
+	/* A cache another user could write would hand them our root. */
+	if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022))
+		return wm_error_set(err, EPERM, "rootfs cache %s is not a private directory", base),
+		       NULL;
 	dir = wm_xasprintf("%s/%s", base, hex);
 	if (access(dir, F_OK) == 0)
 		return dir;

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <linux/filter.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "sandbox/sandbox.h"
 
 static struct wm_policy_set *set;
+static char cache_dir[64];
 
 static int setup(void **state)
 {
@@ -34,14 +36,20 @@ static int setup(void **state)
 	if (!dir)
 		return -1;
 	setenv("XDG_CACHE_HOME", dir, 1);
+	snprintf(cache_dir, sizeof(cache_dir), "%s", dir);
 	set = wm_policy_set_new();
 	return 0;
 }
 
 static int teardown(void **state)
 {
+	char *cmd = wm_xasprintf("rm -rf '%s' /tmp/wm-unit-rootfs.*", cache_dir);
+
 	(void)state;
 	wm_policy_set_free(set);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", cache_dir);
+	free(cmd);
 	return 0;
 }
 
@@ -368,6 +376,57 @@ static void test_spawn_denied(void **state)
 	wm_sandbox_result_release(&res);
 }
 
+/* A rootfs tarball: /bin/true with its loader and libc, nothing else. */
+static void test_rootfs_tarball(void **state)
+{
+	char tmpl[] = "/tmp/wm-unit-rootfs.XXXXXX";
+	char *dir = mkdtemp(tmpl), *cmd, *tar, *ex1, *ex2;
+	struct wm_policy *p = wm_xcalloc(1, sizeof(*p));
+	struct wm_sandbox_profile *prof = NULL;
+	struct wm_error *err = NULL;
+	char *tru[] = { (char *)"/bin/true", NULL }, *sh[] = { (char *)"/bin/sh", NULL };
+	struct wm_sandbox_spec spec = { .argv = tru, .stdin_fd = -1, .stdout_fd = -1,
+					.stderr_fd = -1 };
+	struct wm_sandbox_result res;
+
+	(void)state;
+	assert_non_null(dir);
+	cmd = wm_xasprintf("set -e; cd %s; mkdir -p r/bin r/lib/x86_64-linux-gnu r/lib64 r/tmp "
+			   "r/dev r/proc; cp /bin/true r/bin/; "
+			   "cp /lib/x86_64-linux-gnu/libc.so.6 r/lib/x86_64-linux-gnu/; "
+			   "cp /lib64/ld-linux-x86-64.so.2 r/lib64/; tar -C r -czf r.tar.gz .",
+			   dir);
+	if (system(cmd) != 0)
+		skip();
+	free(cmd);
+	tar = wm_xasprintf("%s/r.tar.gz", dir);
+	ex1 = sb_rootfs_prepare(tar, &err);
+	assert_non_null(ex1);
+	ex2 = sb_rootfs_prepare(tar, &err); /* cached under the content hash */
+	assert_string_equal(ex1, ex2);
+	cmd = wm_xasprintf("%s/bin/true", ex1);
+	assert_int_equal(access(cmd, X_OK), 0);
+	free(cmd);
+
+	p->name = wm_xstrdup("rootfs-test");
+	p->network = WM_NET_NONE;
+	p->fs.view = WM_VIEW_HOST_RO;
+	p->fs.rootfs = tar;
+	p->fs.workspace = WM_WS_NONE;
+	assert_int_equal(wm_sandbox_profile_new(p, &prof, &err), 0);
+	assert_int_equal(wm_sandbox_run(prof, &spec, &res, &err), 0);
+	assert_int_equal(res.status, 0);
+	wm_sandbox_result_release(&res);
+	spec.argv = sh; /* the host's shell is not in this root */
+	assert_int_equal(wm_sandbox_run(prof, &spec, &res, &err), 0);
+	assert_int_equal(res.status, WM_SANDBOX_NOT_FOUND);
+	wm_sandbox_result_release(&res);
+	wm_sandbox_profile_free(prof);
+	wm_policy_free(p);
+	free(ex1);
+	free(ex2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_self),
 		cmocka_unit_test(test_spawn_true),
 		cmocka_unit_test(test_spawn_denied),
+		cmocka_unit_test(test_rootfs_tarball),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
