@@ -4,7 +4,9 @@
  * Lifecycle:
  *   wm_sandbox_profile_new(policy)   once per policy: checks, compiles the
  *                                    seccomp filter (reused by every spawn)
- *   wm_sandbox_spawn(profile, spec)  starts the tree; returns at once
+ *   wm_sandbox_spawn(profile, spec)  starts the tree; returns once the command
+ *                                    has been exec'd (or setup failed: reap
+ *                                    then says why), so the notify fd is known
  *   poll() on wm_sandbox_pidfd() and wm_sandbox_notify_fd():
  *     notify fd readable  -> wm_sandbox_handle_notify() answers a denied
  *                            syscall with EPERM and records its name
@@ -15,6 +17,9 @@
  *
  * wm_sandbox_run() does all of it, blocking, for `wm sandbox`.
  * The tree never outlives the calling process (PR_SET_PDEATHSIG + pid ns).
+ * A pending denial blocks the caller until it is answered: whoever spawns
+ * must poll the notify fd while the tree runs (wm_sandbox_run() does).
+ * Status 125/126/127 come with setup_error ("mount /proc: ...", "exec X: ...").
  * Knows nothing of workflows. The profile borrows the policy: keep the policy
  * alive as long as the profile.
  */
