@@ -148,3 +148,13 @@ for u in "${users[@]}"; do
 		pass "nothing survives SIGKILL of wm as $u"
 	fi
 done
+
+# development and testing have a private pts: TIOCSTI on a real pty, high
+# bits or not, is still refused by the filter.
+for p in development testing; do
+	for a in tiocsti tiocsti_high; do
+		expect_exit "$a on a pty blocked under $p" 10 "$WM" sandbox --policy "$p" \
+			--workspace "$WS" -- "$WS/probe" "$a"
+		expect_in "$a under $p named" "denied syscall ioctl" "$OUT"
+	done
+done

@@ -376,6 +376,33 @@ static void test_spawn_denied(void **state)
 	wm_sandbox_result_release(&res);
 }
 
+/* SIGTERM reaches the command through init; the result names the limit. */
+static void test_terminate(void **state)
+{
+	char *argv[] = { (char *)"sleep", (char *)"1000", NULL };
+	struct wm_sandbox_spec spec = { .argv = argv, .stdin_fd = -1, .stdout_fd = -1,
+					.stderr_fd = -1 };
+	struct wm_sandbox_profile *prof = NULL;
+	struct wm_sandbox *sb = NULL;
+	struct wm_sandbox_result res;
+	struct wm_error *err = NULL;
+
+	(void)state;
+	assert_int_equal(wm_sandbox_profile_new(pol("hardened"), &prof, &err), 0);
+	assert_int_equal(wm_sandbox_spawn(prof, &spec, &sb, &err), 0);
+	assert_true(wm_sandbox_pid(sb) > 0);
+	assert_true(wm_sandbox_pidfd(sb) >= 0);
+	assert_int_equal(wm_sandbox_terminate(sb, WM_LIMIT_TIMEOUT, SIGTERM), 0);
+	assert_int_equal(wm_sandbox_reap(sb, &res, &err), 0);
+	assert_int_equal(res.status, 128 + SIGTERM);
+	assert_int_equal(res.signal, SIGTERM);
+	assert_int_equal(res.exit_code, -1);
+	assert_int_equal(res.limit, WM_LIMIT_TIMEOUT);
+	wm_sandbox_result_release(&res);
+	wm_sandbox_free(sb);
+	wm_sandbox_profile_free(prof);
+}
+
 /* A rootfs tarball: /bin/true with its loader and libc, nothing else. */
 static void test_rootfs_tarball(void **state)
 {
@@ -440,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_spawn_true),
 		cmocka_unit_test(test_spawn_denied),
 		cmocka_unit_test(test_rootfs_tarball),
+		cmocka_unit_test(test_terminate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
