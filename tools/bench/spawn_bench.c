@@ -54,6 +54,35 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Filter compilation (empty cache) against loading a cached one. */
+static void filter_cost(const struct wm_policy *p)
+{
+	double cold[10], warm[10];
+	char dir[64];
+
+	for (int i = 0; i < 10; i++) {
+		struct wm_sandbox_profile *prof = NULL;
+		struct wm_error *err = NULL;
+		double t;
+
+		snprintf(dir, sizeof(dir), "/tmp/wm-bench-cache-%d-%d", (int)getpid(), i);
+		setenv("XDG_CACHE_HOME", dir, 1);
+		t = now_ms();
+		if (wm_sandbox_profile_new(p, &prof, &err) < 0)
+			exit(1);
+		cold[i] = now_ms() - t;
+		wm_sandbox_profile_free(prof);
+		t = now_ms();
+		if (wm_sandbox_profile_new(p, &prof, &err) < 0)
+			exit(1);
+		warm[i] = now_ms() - t;
+		wm_sandbox_profile_free(prof);
+	}
+	unsetenv("XDG_CACHE_HOME");
+	printf("filter of `%s`: compile %.2f ms, load from cache %.2f ms (median of 10)\n",
+	       p->name, median(cold, 10), median(warm, 10));
+}
+
 int main(int argc, char **argv)
 {
 	char *wm = argv[1];
@@ -74,6 +103,7 @@ int main(int argc, char **argv)
 	double *b = calloc(n, sizeof(double)), *u = calloc(n, sizeof(double));
 	double mp, mc, mb, mu, t;
 
+	filter_cost(wm_policy_set_get(set, "standard"));
 	if (wm_sandbox_profile_new(wm_policy_set_get(set, "standard"), &prof, &err) < 0)
 		return 1;
 	for (int i = 0; i < n; i++) {
