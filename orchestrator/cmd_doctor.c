@@ -21,9 +21,9 @@ static void print_json(const struct wm_doctor *d, int missing)
 
 		if (!it->ok)
 			json_object_set_new(o, "cost", json_string(it->cost)); /* steals */
-		json_array_append_new(items, o); /* steals o */
+		json_array_append_new(items, o);			       /* steals o */
 	}
-	json_object_set_new(root, "features", items);        /* steals */
+	json_object_set_new(root, "features", items);		 /* steals */
 	json_object_set_new(root, "ok", json_boolean(!missing)); /* steals */
 	json_dumpf(root, stdout, JSON_INDENT(2));
 	fputc('\n', stdout);
@@ -33,8 +33,8 @@ static void print_json(const struct wm_doctor *d, int missing)
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct wm_doctor d;
 	int opt, json = 0, missing = 0;

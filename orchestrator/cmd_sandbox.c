@@ -32,17 +32,22 @@ static void report(const struct wm_sandbox_result *res)
 		fprintf(stderr, "wm: sandbox: %s\n", res->setup_error);
 }
 
-static int run(const struct wm_policy *policy, const char *workspace, uint64_t timeout,
-	       char **argv, struct wm_error **err)
+static int run(const struct wm_policy *policy, const char *workspace, uint64_t timeout, char **argv,
+	       struct wm_error **err)
 {
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_sandbox_result res;
 	wm_autofree char *ws_env = wm_xasprintf("WM_WORKSPACE=%s", workspace);
-	char *env[] = { ws_env, NULL };
+	char *env[] = {ws_env, NULL};
 	struct wm_sandbox_spec spec = {
-		.argv = argv, .env = env, .workspace = workspace, .cwd = workspace,
-		.stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO, .stderr_fd = STDERR_FILENO,
-		.timeout_ms = timeout,
+	    .argv = argv,
+	    .env = env,
+	    .workspace = workspace,
+	    .cwd = workspace,
+	    .stdin_fd = STDIN_FILENO,
+	    .stdout_fd = STDOUT_FILENO,
+	    .stderr_fd = STDERR_FILENO,
+	    .timeout_ms = timeout,
 	};
 	int status;
 
@@ -66,11 +71,11 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "policies", required_argument, NULL, 'f' },
-		{ "workspace", required_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+	    {"policy", required_argument, NULL, 'p'},
+	    {"policies", required_argument, NULL, 'f'},
+	    {"workspace", required_argument, NULL, 'w'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *name = "standard", *file = NULL, *ws = NULL;
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;

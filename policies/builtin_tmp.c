@@ -29,89 +29,89 @@ struct wm_policy_set {
 
 /* Denied from `development` on (SPEC.md section 3). */
 static const char dangerous[] =
-	"ptrace mount umount2 pivot_root kexec_load kexec_file_load init_module finit_module "
-	"delete_module bpf perf_event_open keyctl add_key request_key userfaultfd "
-	"open_by_handle_at name_to_handle_at reboot swapon swapoff settimeofday clock_settime "
-	"clock_adjtime adjtimex unshare setns io_uring_setup io_uring_enter io_uring_register "
-	"process_vm_readv process_vm_writev pidfd_getfd kcmp acct quotactl syslog vhangup "
-	"fsopen fsconfig fsmount fspick move_mount open_tree mount_setattr iopl ioperm "
-	"lookup_dcookie uselib";
+    "ptrace mount umount2 pivot_root kexec_load kexec_file_load init_module finit_module "
+    "delete_module bpf perf_event_open keyctl add_key request_key userfaultfd "
+    "open_by_handle_at name_to_handle_at reboot swapon swapoff settimeofday clock_settime "
+    "clock_adjtime adjtimex unshare setns io_uring_setup io_uring_enter io_uring_register "
+    "process_vm_readv process_vm_writev pidfd_getfd kcmp acct quotactl syslog vhangup "
+    "fsopen fsconfig fsmount fspick move_mount open_tree mount_setattr iopl ioperm "
+    "lookup_dcookie uselib";
 
 /* Close to Docker's default profile, without what `dangerous` lists. */
 static const char allow_standard[] =
-	"accept accept4 access alarm bind brk capget capset chdir chmod chown clock_getres "
-	"clock_gettime clock_nanosleep close close_range connect copy_file_range creat dup dup2 "
-	"dup3 epoll_create epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd "
-	"eventfd2 execve execveat exit exit_group faccessat faccessat2 fadvise64 fallocate "
-	"fanotify_mark fchdir fchmod fchmodat fchown fchownat fcntl fdatasync fgetxattr "
-	"flistxattr flock fork fremovexattr fsetxattr fstat fstatfs fsync ftruncate futex "
-	"futex_waitv futimesat getcpu getcwd getdents getdents64 getegid geteuid getgid "
-	"getgroups getitimer getpeername getpgid getpgrp getpid getppid getpriority getrandom "
-	"getresgid getresuid getrlimit get_robust_list getrusage getsid getsockname getsockopt "
-	"get_thread_area gettid gettimeofday getuid getxattr inotify_add_watch inotify_init "
-	"inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy io_getevents io_pgetevents "
-	"ioprio_get ioprio_set io_setup io_submit kill landlock_add_rule landlock_create_ruleset "
-	"landlock_restrict_self lchown lgetxattr link linkat listen listxattr llistxattr "
-	"lremovexattr lseek lsetxattr lstat madvise membarrier memfd_create mincore mkdir "
-	"mkdirat mknod mknodat mlock mlock2 mlockall mmap mprotect mq_getsetattr mq_notify "
-	"mq_open mq_timedreceive mq_timedsend mq_unlink mremap msgctl msgget msgrcv msgsnd msync "
-	"munlock munlockall munmap nanosleep newfstatat open openat openat2 pause pidfd_open "
-	"pidfd_send_signal pipe pipe2 pkey_alloc pkey_free pkey_mprotect poll ppoll prctl pread64 "
-	"preadv preadv2 prlimit64 pselect6 pwrite64 pwritev pwritev2 read readahead readlink "
-	"readlinkat readv recvfrom recvmmsg recvmsg remap_file_pages removexattr rename renameat "
-	"renameat2 restart_syscall rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask "
-	"rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait rt_tgsigqueueinfo "
-	"sched_getaffinity sched_getattr sched_getparam sched_get_priority_max "
-	"sched_get_priority_min sched_getscheduler sched_rr_get_interval sched_setaffinity "
-	"sched_setattr sched_setparam sched_setscheduler sched_yield seccomp select semctl semget "
-	"semop semtimedop sendfile sendmmsg sendmsg sendto setfsgid setfsuid setgid setgroups "
-	"setitimer setpgid setpriority setregid setresgid setresuid setreuid setrlimit "
-	"set_robust_list setsid setsockopt set_thread_area set_tid_address setuid setxattr shmat "
-	"shmctl shmdt shmget shutdown sigaltstack signalfd signalfd4 socket socketpair splice "
-	"stat statfs statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time "
-	"timer_create timer_delete timer_getoverrun timer_gettime timer_settime timerfd_create "
-	"timerfd_gettime timerfd_settime times tkill truncate umask uname unlink unlinkat utime "
-	"utimensat utimes vfork vmsplice wait4 waitid write writev arch_prctl";
+    "accept accept4 access alarm bind brk capget capset chdir chmod chown clock_getres "
+    "clock_gettime clock_nanosleep close close_range connect copy_file_range creat dup dup2 "
+    "dup3 epoll_create epoll_create1 epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd "
+    "eventfd2 execve execveat exit exit_group faccessat faccessat2 fadvise64 fallocate "
+    "fanotify_mark fchdir fchmod fchmodat fchown fchownat fcntl fdatasync fgetxattr "
+    "flistxattr flock fork fremovexattr fsetxattr fstat fstatfs fsync ftruncate futex "
+    "futex_waitv futimesat getcpu getcwd getdents getdents64 getegid geteuid getgid "
+    "getgroups getitimer getpeername getpgid getpgrp getpid getppid getpriority getrandom "
+    "getresgid getresuid getrlimit get_robust_list getrusage getsid getsockname getsockopt "
+    "get_thread_area gettid gettimeofday getuid getxattr inotify_add_watch inotify_init "
+    "inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy io_getevents io_pgetevents "
+    "ioprio_get ioprio_set io_setup io_submit kill landlock_add_rule landlock_create_ruleset "
+    "landlock_restrict_self lchown lgetxattr link linkat listen listxattr llistxattr "
+    "lremovexattr lseek lsetxattr lstat madvise membarrier memfd_create mincore mkdir "
+    "mkdirat mknod mknodat mlock mlock2 mlockall mmap mprotect mq_getsetattr mq_notify "
+    "mq_open mq_timedreceive mq_timedsend mq_unlink mremap msgctl msgget msgrcv msgsnd msync "
+    "munlock munlockall munmap nanosleep newfstatat open openat openat2 pause pidfd_open "
+    "pidfd_send_signal pipe pipe2 pkey_alloc pkey_free pkey_mprotect poll ppoll prctl pread64 "
+    "preadv preadv2 prlimit64 pselect6 pwrite64 pwritev pwritev2 read readahead readlink "
+    "readlinkat readv recvfrom recvmmsg recvmsg remap_file_pages removexattr rename renameat "
+    "renameat2 restart_syscall rmdir rseq rt_sigaction rt_sigpending rt_sigprocmask "
+    "rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait rt_tgsigqueueinfo "
+    "sched_getaffinity sched_getattr sched_getparam sched_get_priority_max "
+    "sched_get_priority_min sched_getscheduler sched_rr_get_interval sched_setaffinity "
+    "sched_setattr sched_setparam sched_setscheduler sched_yield seccomp select semctl semget "
+    "semop semtimedop sendfile sendmmsg sendmsg sendto setfsgid setfsuid setgid setgroups "
+    "setitimer setpgid setpriority setregid setresgid setresuid setreuid setrlimit "
+    "set_robust_list setsid setsockopt set_thread_area set_tid_address setuid setxattr shmat "
+    "shmctl shmdt shmget shutdown sigaltstack signalfd signalfd4 socket socketpair splice "
+    "stat statfs statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time "
+    "timer_create timer_delete timer_getoverrun timer_gettime timer_settime timerfd_create "
+    "timerfd_gettime timerfd_settime times tkill truncate umask uname unlink unlinkat utime "
+    "utimensat utimes vfork vmsplice wait4 waitid write writev arch_prctl";
 
 /* What a build or a script needs; no SysV IPC, no id changes, no scheduling. */
 static const char allow_hardened[] =
-	"access alarm brk capget chdir chmod clock_getres clock_gettime clock_nanosleep close "
-	"close_range connect copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 "
-	"epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execve execveat exit "
-	"exit_group faccessat faccessat2 fadvise64 fallocate fchdir fchmod fchmodat fcntl "
-	"fdatasync fgetxattr flistxattr flock fork fstat fstatfs fsync ftruncate futex getcpu "
-	"getcwd getdents getdents64 getegid geteuid getgid getgroups getitimer getpeername "
-	"getpgid getpgrp getpid getppid getpriority getrandom getresgid getresuid getrlimit "
-	"get_robust_list getrusage getsid getsockname getsockopt gettid gettimeofday getuid "
-	"getxattr inotify_add_watch inotify_init1 inotify_rm_watch ioctl kill lgetxattr link "
-	"linkat listxattr llistxattr lseek lstat madvise membarrier memfd_create mincore mkdir "
-	"mkdirat mmap mprotect mremap msync munmap nanosleep newfstatat open openat openat2 "
-	"pause pipe pipe2 poll ppoll prctl pread64 preadv preadv2 prlimit64 pselect6 pwrite64 "
-	"pwritev pwritev2 read readahead readlink readlinkat readv recvfrom recvmsg rename "
-	"renameat renameat2 restart_syscall rmdir rseq rt_sigaction rt_sigpending "
-	"rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait "
-	"rt_tgsigqueueinfo sched_getaffinity sched_yield select sendfile sendmsg sendto "
-	"set_robust_list setpgid setsid set_tid_address sigaltstack signalfd4 socket socketpair "
-	"splice stat statfs statx symlink symlinkat sysinfo tee tgkill time timer_create "
-	"timer_delete timer_gettime timer_settime timerfd_create timerfd_gettime "
-	"timerfd_settime times tkill truncate umask uname unlink unlinkat utimensat utimes vfork "
-	"wait4 waitid write writev arch_prctl";
+    "access alarm brk capget chdir chmod clock_getres clock_gettime clock_nanosleep close "
+    "close_range connect copy_file_range creat dup dup2 dup3 epoll_create epoll_create1 "
+    "epoll_ctl epoll_pwait epoll_pwait2 epoll_wait eventfd eventfd2 execve execveat exit "
+    "exit_group faccessat faccessat2 fadvise64 fallocate fchdir fchmod fchmodat fcntl "
+    "fdatasync fgetxattr flistxattr flock fork fstat fstatfs fsync ftruncate futex getcpu "
+    "getcwd getdents getdents64 getegid geteuid getgid getgroups getitimer getpeername "
+    "getpgid getpgrp getpid getppid getpriority getrandom getresgid getresuid getrlimit "
+    "get_robust_list getrusage getsid getsockname getsockopt gettid gettimeofday getuid "
+    "getxattr inotify_add_watch inotify_init1 inotify_rm_watch ioctl kill lgetxattr link "
+    "linkat listxattr llistxattr lseek lstat madvise membarrier memfd_create mincore mkdir "
+    "mkdirat mmap mprotect mremap msync munmap nanosleep newfstatat open openat openat2 "
+    "pause pipe pipe2 poll ppoll prctl pread64 preadv preadv2 prlimit64 pselect6 pwrite64 "
+    "pwritev pwritev2 read readahead readlink readlinkat readv recvfrom recvmsg rename "
+    "renameat renameat2 restart_syscall rmdir rseq rt_sigaction rt_sigpending "
+    "rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait "
+    "rt_tgsigqueueinfo sched_getaffinity sched_yield select sendfile sendmsg sendto "
+    "set_robust_list setpgid setsid set_tid_address sigaltstack signalfd4 socket socketpair "
+    "splice stat statfs statx symlink symlinkat sysinfo tee tgkill time timer_create "
+    "timer_delete timer_gettime timer_settime timerfd_create timerfd_gettime "
+    "timerfd_settime times tkill truncate umask uname unlink unlinkat utimensat utimes vfork "
+    "wait4 waitid write writev arch_prctl";
 
 /* Enough for a shell, coreutils and python; everything else kills. */
 static const char allow_paranoid[] =
-	"access alarm brk chdir chmod clock_getres clock_gettime clock_nanosleep close "
-	"close_range dup dup2 dup3 epoll_create1 epoll_ctl epoll_pwait epoll_wait eventfd2 "
-	"execve exit exit_group faccessat faccessat2 fadvise64 fchdir fchmod fcntl fdatasync "
-	"flock fstat fstatfs fsync ftruncate futex getcwd getdents64 getegid geteuid getgid "
-	"getgroups getpgid getpgrp getpid getppid getrandom getresgid getresuid getrlimit "
-	"get_robust_list getrusage getsid gettid gettimeofday getuid ioctl kill lseek lstat "
-	"madvise mkdir mkdirat mmap mprotect mremap munmap nanosleep newfstatat open openat "
-	"pause pipe pipe2 poll ppoll prctl pread64 prlimit64 pselect6 pwrite64 read readlink "
-	"readlinkat readv rename renameat renameat2 restart_syscall rmdir rseq rt_sigaction "
-	"rt_sigprocmask rt_sigreturn rt_sigsuspend rt_sigtimedwait sched_getaffinity "
-	"sched_yield select set_robust_list setpgid set_tid_address sigaltstack stat statfs "
-	"statx symlink symlinkat sysinfo tgkill time times umask uname unlink unlinkat "
-	"utimensat vfork wait4 waitid write writev arch_prctl";
+    "access alarm brk chdir chmod clock_getres clock_gettime clock_nanosleep close "
+    "close_range dup dup2 dup3 epoll_create1 epoll_ctl epoll_pwait epoll_wait eventfd2 "
+    "execve exit exit_group faccessat faccessat2 fadvise64 fchdir fchmod fcntl fdatasync "
+    "flock fstat fstatfs fsync ftruncate futex getcwd getdents64 getegid geteuid getgid "
+    "getgroups getpgid getpgrp getpid getppid getrandom getresgid getresuid getrlimit "
+    "get_robust_list getrusage getsid gettid gettimeofday getuid ioctl kill lseek lstat "
+    "madvise mkdir mkdirat mmap mprotect mremap munmap nanosleep newfstatat open openat "
+    "pause pipe pipe2 poll ppoll prctl pread64 prlimit64 pselect6 pwrite64 read readlink "
+    "readlinkat readv rename renameat renameat2 restart_syscall rmdir rseq rt_sigaction "
+    "rt_sigprocmask rt_sigreturn rt_sigsuspend rt_sigtimedwait sched_getaffinity "
+    "sched_yield select set_robust_list setpgid set_tid_address sigaltstack stat statfs "
+    "statx symlink symlinkat sysinfo tgkill time times umask uname unlink unlinkat "
+    "utimensat vfork wait4 waitid write writev arch_prctl";
 
 /* Calls ordinary programs probe and cope without: refused, not killed. */
 static const char refuse_paranoid[] = "socket socketpair connect sendto recvfrom sendmsg recvmsg "
@@ -151,12 +151,12 @@ static void add_arg(struct wm_policy *p, unsigned index, enum wm_seccomp_op op, 
 {
 	struct wm_seccomp_rule *r = &p->seccomp.rules[p->seccomp.n_rules - 1];
 
-	r->args[r->n_args++] = (struct wm_seccomp_arg){ index, op, value, value_two };
+	r->args[r->n_args++] = (struct wm_seccomp_arg){index, op, value, value_two};
 }
 
-#define NS_FLAGS                                                                                 \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |              \
-	 CLONE_NEWNET | CLONE_NEWCGROUP)
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP)
 
 /* The rules every policy from development on has, whatever its default. */
 static void add_common_denials(struct wm_policy *p, size_t *alloc, bool allowlist)
@@ -172,9 +172,9 @@ static void add_common_denials(struct wm_policy *p, size_t *alloc, bool allowlis
 		add_rule(p, alloc, "clone", WM_SC_ALLOW, 0);
 		add_arg(p, 0, WM_SC_OP_MASKED_EQ, NS_FLAGS, 0);
 	} else {
-		static const uint64_t flags[] = { CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,
-						  CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
-						  CLONE_NEWCGROUP };
+		static const uint64_t flags[] = {CLONE_NEWNS,	 CLONE_NEWUTS, CLONE_NEWIPC,
+						 CLONE_NEWUSER,	 CLONE_NEWPID, CLONE_NEWNET,
+						 CLONE_NEWCGROUP};
 		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 			add_rule(p, alloc, "clone", WM_SC_ERRNO, 0);
 			add_arg(p, 0, WM_SC_OP_MASKED_EQ, flags[i], flags[i]);
@@ -184,7 +184,7 @@ static void add_common_denials(struct wm_policy *p, size_t *alloc, bool allowlis
 
 static void add_personality(struct wm_policy *p, size_t *alloc, bool strict)
 {
-	static const uint64_t ok[] = { 0x0, 0x0008, 0x20000, 0x20008, 0xffffffff };
+	static const uint64_t ok[] = {0x0, 0x0008, 0x20000, 0x20008, 0xffffffff};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		if (strict && ok[i] != 0 && ok[i] != 0xffffffff)
@@ -255,8 +255,8 @@ static struct wm_policy *make_development(void)
 	p->seccomp.enabled = true;
 	p->seccomp.default_action = WM_SC_ALLOW;
 	add_common_denials(p, &alloc, false);
-	p->limits = (__typeof__(p->limits)){ .memory = 8 * GIB, .pids = 4096,
-					 .timeout_ms = 2 * 3600 * 1000ULL };
+	p->limits = (__typeof__(p->limits)){
+	    .memory = 8 * GIB, .pids = 4096, .timeout_ms = 2 * 3600 * 1000ULL};
 	return p;
 }
 
@@ -272,8 +272,8 @@ static struct wm_policy *make_testing(void)
 	p->source = wm_xstrdup("builtin:testing");
 	p->network = WM_NET_LOOPBACK;
 	p->fs.tmp_size = 512 * MIB;
-	p->limits = (__typeof__(p->limits)){ .memory = 2 * GIB, .pids = 1024, .nofile = 4096,
-					 .timeout_ms = 30 * 60 * 1000ULL };
+	p->limits = (__typeof__(p->limits)){
+	    .memory = 2 * GIB, .pids = 1024, .nofile = 4096, .timeout_ms = 30 * 60 * 1000ULL};
 	wm_strv_free(p->env.keep);
 	p->env.keep = strv_of("PATH HOME TERM");
 	wm_strv_free(p->env.set);
@@ -302,8 +302,8 @@ static struct wm_policy *make_standard(void)
 	p->fs.workspace = WM_WS_RW;
 	p->fs.tmp_size = 512 * MIB;
 	allowlist(p, allow_standard, WM_SC_ERRNO, false);
-	p->limits = (__typeof__(p->limits)){ .memory = 1 * GIB, .pids = 512, .nofile = 4096,
-					 .timeout_ms = 30 * 60 * 1000ULL };
+	p->limits = (__typeof__(p->limits)){
+	    .memory = 1 * GIB, .pids = 512, .nofile = 4096, .timeout_ms = 30 * 60 * 1000ULL};
 	wm_strv_free(p->env.keep);
 	p->env.keep = strv_of("PATH HOME LANG LC_ALL TERM TZ");
 	return p;
@@ -318,9 +318,12 @@ static struct wm_policy *make_hardened(void)
 	p->fs.workspace = WM_WS_RO;
 	p->fs.tmp_size = 256 * MIB;
 	allowlist(p, allow_hardened, WM_SC_ERRNO, true);
-	p->limits = (__typeof__(p->limits)){ .memory = 512 * MIB, .pids = 128, .cpu = 1,
-					 .nofile = 1024, .fsize = 1 * GIB,
-					 .timeout_ms = 10 * 60 * 1000ULL };
+	p->limits = (__typeof__(p->limits)){.memory = 512 * MIB,
+					    .pids = 128,
+					    .cpu = 1,
+					    .nofile = 1024,
+					    .fsize = 1 * GIB,
+					    .timeout_ms = 10 * 60 * 1000ULL};
 	wm_strv_free(p->env.keep);
 	p->env.keep = strv_of("PATH LANG");
 	wm_strv_free(p->env.set);
@@ -344,9 +347,12 @@ static struct wm_policy *make_paranoid(void)
 	allowlist(p, allow_paranoid, WM_SC_KILL, true);
 	alloc = p->seccomp.n_rules;
 	add_rules(p, &alloc, refuse_paranoid, WM_SC_ERRNO, EACCES);
-	p->limits = (__typeof__(p->limits)){ .memory = 256 * MIB, .pids = 64, .cpu = 1,
-					 .nofile = 256, .fsize = 256 * MIB,
-					 .timeout_ms = 5 * 60 * 1000ULL };
+	p->limits = (__typeof__(p->limits)){.memory = 256 * MIB,
+					    .pids = 64,
+					    .cpu = 1,
+					    .nofile = 256,
+					    .fsize = 256 * MIB,
+					    .timeout_ms = 5 * 60 * 1000ULL};
 	wm_strv_free(p->env.keep);
 	p->env.keep = strv_of("");
 	wm_strv_free(p->env.set);
@@ -356,9 +362,9 @@ static struct wm_policy *make_paranoid(void)
 
 struct wm_policy_set *wm_policy_set_new(void)
 {
-	struct wm_policy *(*const makers[])(void) = { make_minimal,  make_development,
-						      make_testing,  make_standard,
-						      make_hardened, make_paranoid };
+	struct wm_policy *(*const makers[])(void) = {make_minimal,  make_development,
+						     make_testing,  make_standard,
+						     make_hardened, make_paranoid};
 	struct wm_policy_set *set = wm_xcalloc(1, sizeof(*set));
 
 	set->n = sizeof(makers) / sizeof(makers[0]);

@@ -22,7 +22,7 @@
 
 static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok, bool required,
 				  const char *cost, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 
 static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok, bool required,
 				  const char *cost, const char *fmt, ...)
@@ -43,7 +43,7 @@ static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok
 /* Can this process create the namespaces a sandbox uses? */
 static int try_clone(uint64_t flags)
 {
-	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
+	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	int st;
 
@@ -57,7 +57,7 @@ static int try_clone(uint64_t flags)
 
 static const char *cg_name(enum sb_cg_mode m)
 {
-	return m == SB_CG_V2 ? "cgroup v2 (delegated subtree)"
+	return m == SB_CG_V2   ? "cgroup v2 (delegated subtree)"
 	       : m == SB_CG_V1 ? "cgroup v1 (memory, pids writable)"
 			       : "none writable: rlimits only";
 }
@@ -84,7 +84,8 @@ void wm_sandbox_doctor(struct wm_doctor *d)
 	    e == 0 ? "pid, mount, net, ipc, uts, cgroup" : "cannot create namespaces: %s",
 	    strerror(e));
 	e = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0;
-	add(d, "seccomp", e, true, "no system call filtering: policies from development on refuse to run",
+	add(d, "seccomp", e, true,
+	    "no system call filtering: policies from development on refuse to run",
 	    "seccomp filters, libseccomp %u.%u.%u", seccomp_version()->major,
 	    seccomp_version()->minor, seccomp_version()->micro);
 	add(d, "seccomp_notify", sb_notify_supported(), false,
@@ -96,7 +97,8 @@ void wm_sandbox_doctor(struct wm_doctor *d)
 	    abi > 0 ? "Landlock ABI %d" : "no Landlock", abi);
 	cg = sb_cgroup_detect();
 	add(d, "cgroups", cg != SB_CG_NONE, false,
-	    "memory falls back to RLIMIT_AS and pids to RLIMIT_NPROC; no CPU limit, no peak memory, "
+	    "memory falls back to RLIMIT_AS and pids to RLIMIT_NPROC; no CPU limit, no peak "
+	    "memory, "
 	    "and a limit hit cannot be named",
 	    "%s", cg_name(cg));
 	e = syscall(SYS_pidfd_open, getpid(), 0);

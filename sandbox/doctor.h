@@ -12,11 +12,11 @@
 #include <stddef.h>
 
 struct wm_doctor_item {
-	const char *name;   /* "user_namespaces", "seccomp", ... */
+	const char *name; /* "user_namespaces", "seccomp", ... */
 	bool ok;
-	bool required;      /* `standard` needs it here (as this user) */
-	char detail[160];   /* what was found */
-	const char *cost;   /* what is lost when it is missing */
+	bool required;	  /* `standard` needs it here (as this user) */
+	char detail[160]; /* what was found */
+	const char *cost; /* what is lost when it is missing */
 };
 
 enum { WM_DOCTOR_MAX = 12 };

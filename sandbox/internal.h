@@ -28,17 +28,18 @@
 
 struct sb_fail {
 	char step[200]; /* "mount /proc", "cannot create user namespace" ... */
-	int err;        /* errno */
+	int err;	/* errno */
 };
 
 /* Fills *f and returns -1: `return sb_failf(f, errno, "mount %s", dst);`. */
-int sb_failf(struct sb_fail *f, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Messages from init to wm over the SOCK_SEQPACKET status socket. */
 enum sb_msg_type {
 	SB_MSG_READY = 1, /* the command was exec'd; the listener fd rides along if any */
-	SB_MSG_SETUP,     /* setup failed: fail.step, fail.err, status 125/126/127 */
-	SB_MSG_EXIT,      /* the command ended: wait status */
+	SB_MSG_SETUP,	  /* setup failed: fail.step, fail.err, status 125/126/127 */
+	SB_MSG_EXIT,	  /* the command ended: wait status */
 };
 
 struct sb_msg {
@@ -51,14 +52,14 @@ struct sb_msg {
 
 enum sb_mount_kind {
 	SB_M_ROOT_TMPFS, /* new root is an empty tmpfs (system/minimal views) */
-	SB_M_ROOT_BIND,  /* new root is a recursive bind of src (host or rootfs) */
-	SB_M_BIND,       /* bind src on dst (created as file or dir as src is) */
-	SB_M_SYMLINK,    /* dst -> src */
-	SB_M_TMPFS,      /* tmpfs of `size` bytes on dst */
-	SB_M_DEV,        /* minimal /dev on dst */
-	SB_M_PROC,       /* fresh /proc with sys/sysrq-trigger read-only, leaks masked */
-	SB_M_HIDE,       /* empty tmpfs on dst, made read-only at the end */
-	SB_M_SEAL,       /* make dst (a tmpfs of this plan) read-only */
+	SB_M_ROOT_BIND,	 /* new root is a recursive bind of src (host or rootfs) */
+	SB_M_BIND,	 /* bind src on dst (created as file or dir as src is) */
+	SB_M_SYMLINK,	 /* dst -> src */
+	SB_M_TMPFS,	 /* tmpfs of `size` bytes on dst */
+	SB_M_DEV,	 /* minimal /dev on dst */
+	SB_M_PROC,	 /* fresh /proc with sys/sysrq-trigger read-only, leaks masked */
+	SB_M_HIDE,	 /* empty tmpfs on dst, made read-only at the end */
+	SB_M_SEAL,	 /* make dst (a tmpfs of this plan) read-only */
 };
 
 struct sb_mount {
@@ -95,7 +96,7 @@ struct sb_notify_rule {
 struct sb_filter {
 	struct sock_filter *insns; /* NULL: no filter */
 	size_t n_insns;
-	bool notify; /* denials go to a user-notification listener */
+	bool notify;		      /* denials go to a user-notification listener */
 	struct sb_notify_rule *rules; /* sorted by nr */
 	size_t n_rules;
 	struct sb_notify_rule dflt; /* for calls without a rule (nr -1) */
@@ -127,8 +128,8 @@ enum sb_cg_mode { SB_CG_NONE, SB_CG_V1, SB_CG_V2 };
 
 struct sb_cgroup {
 	enum sb_cg_mode mode;
-	char *v2;      /* the cgroup directory (v2) */
-	char *memory;  /* v1 directories, NULL when not used */
+	char *v2;     /* the cgroup directory (v2) */
+	char *memory; /* v1 directories, NULL when not used */
 	char *pids;
 	char *cpu;
 };
@@ -163,8 +164,8 @@ struct sb_child {
 	char **path; /* directories to search argv[0] in */
 	char *cwd;
 	char **writable; /* for Landlock */
-	int sync_fd;     /* read end: wm says "go" */
-	int sock_fd;     /* status socket to wm */
+	int sync_fd;	 /* read end: wm says "go" */
+	int sock_fd;	 /* status socket to wm */
 	int stdio[3];
 	bool userns;
 	bool have_cgroup;

@@ -51,25 +51,25 @@ struct wm_sandbox_profile;
 struct wm_sandbox;
 
 struct wm_sandbox_spec {
-	char *const *argv;         /* argv[0] looked up in the sandbox's PATH when it has no '/' */
-	char *const *env;          /* extra KEY=VALUE, applied after the policy's keep/set */
-	const char *workspace;     /* host directory, mounted at the same path; NULL: none */
-	const char *cwd;           /* inside the sandbox; NULL: the workspace, else / */
+	char *const *argv;     /* argv[0] looked up in the sandbox's PATH when it has no '/' */
+	char *const *env;      /* extra KEY=VALUE, applied after the policy's keep/set */
+	const char *workspace; /* host directory, mounted at the same path; NULL: none */
+	const char *cwd;       /* inside the sandbox; NULL: the workspace, else / */
 	const struct wm_bind *binds; /* extra binds, e.g. $WM_OUT rw and $WM_IN/<dep> ro */
 	size_t n_binds;
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
-	uint64_t timeout_ms;       /* wm_sandbox_run() only; 0: the policy's */
+	uint64_t timeout_ms;		    /* wm_sandbox_run() only; 0: the policy's */
 };
 
 struct wm_sandbox_result {
-	int status;         /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
-	int exit_code;      /* -1 when killed by a signal or never started */
-	int signal;         /* 0 unless killed */
-	enum wm_limit limit; /* which limit ended it, if any */
-	char **denied;      /* NULL-terminated syscall names denied, unique, first-seen order */
+	int status;	      /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
+	int exit_code;	      /* -1 when killed by a signal or never started */
+	int signal;	      /* 0 unless killed */
+	enum wm_limit limit;  /* which limit ended it, if any */
+	char **denied;	      /* NULL-terminated syscall names denied, unique, first-seen order */
 	uint64_t peak_memory; /* bytes, 0 when unknown */
 	uint64_t duration_ms;
-	char *setup_error;  /* why the sandbox could not be set up (status 125-127), else NULL */
+	char *setup_error; /* why the sandbox could not be set up (status 125-127), else NULL */
 };
 
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,

@@ -85,7 +85,8 @@ char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const 
 		size_t klen = strlen(p->env.keep[i]);
 
 		for (size_t j = 0; caller && caller[j]; j++)
-			if (strncmp(caller[j], p->env.keep[i], klen) == 0 && caller[j][klen] == '=') {
+			if (strncmp(caller[j], p->env.keep[i], klen) == 0 &&
+			    caller[j][klen] == '=') {
 				env_set(&v, &n, caller[j]);
 				break;
 			}
@@ -163,9 +164,8 @@ static void child_release(struct sb_child *c)
 	free(c->cwd);
 }
 
-static int child_prepare(const struct wm_sandbox_profile *prof,
-			 const struct wm_sandbox_spec *spec, struct sb_child *c,
-			 struct wm_error **err)
+static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_sandbox_spec *spec,
+			 struct sb_child *c, struct wm_error **err)
 {
 	const struct wm_policy *p = prof->policy;
 	size_t nw = 0;
@@ -221,7 +221,8 @@ static int write_maps(pid_t pid, struct wm_error **err)
 	char map[64];
 
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
-	if (write_proc(pid, "setgroups", "deny", err) < 0 || write_proc(pid, "gid_map", map, err) < 0)
+	if (write_proc(pid, "setgroups", "deny", err) < 0 ||
+	    write_proc(pid, "gid_map", map, err) < 0)
 		return -1;
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
 	return write_proc(pid, "uid_map", map, err);
@@ -229,9 +230,9 @@ static int write_maps(pid_t pid, struct wm_error **err)
 
 static pid_t do_clone(uint64_t flags, int *pidfd)
 {
-	struct clone_args args = { .flags = flags | CLONE_PIDFD,
-				   .pidfd = (uint64_t)(uintptr_t)pidfd,
-				   .exit_signal = SIGCHLD };
+	struct clone_args args = {.flags = flags | CLONE_PIDFD,
+				  .pidfd = (uint64_t)(uintptr_t)pidfd,
+				  .exit_signal = SIGCHLD};
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 
 	if (pid < 0 && errno == ENOSYS)
@@ -244,9 +245,9 @@ static void wait_ready(struct wm_sandbox *sb)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct sb_msg m;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {&m, sizeof(m)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm;
 	ssize_t n;
 
@@ -280,7 +281,7 @@ static uint64_t ns_flags(const struct wm_policy *p, bool userns)
 
 static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **err)
 {
-	int sync[2] = { -1, -1 }, sv[2] = { -1, -1 };
+	int sync[2] = {-1, -1}, sv[2] = {-1, -1};
 	uint64_t flags = ns_flags(c->prof->policy, c->userns);
 	int rc = -1;
 
@@ -291,8 +292,9 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 	}
 	sb->pid = do_clone(flags, &sb->pidfd);
 	if (sb->pid < 0) {
-		wm_error_set(err, errno, "%s", c->userns ? "cannot create user namespace"
-						      : "cannot create namespaces");
+		wm_error_set(err, errno, "%s",
+			     c->userns ? "cannot create user namespace"
+				       : "cannot create namespaces");
 		goto out;
 	}
 	if (sb->pid == 0) {

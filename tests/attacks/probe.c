@@ -63,7 +63,7 @@ static int seepid(const char *arg)
 
 static int do_connect(const char *arg)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg)) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg))};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
@@ -129,7 +129,8 @@ static int caps(void)
 	if (!f)
 		return say(INCONCLUSIVE, "read status", errno);
 	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Cap", 3) == 0 && strtoull(strchr(line, ':') + 1, NULL, 16) != 0) {
+		if (strncmp(line, "Cap", 3) == 0 &&
+		    strtoull(strchr(line, ':') + 1, NULL, 16) != 0) {
 			bad = 1;
 			fputs(line, stdout);
 		}
