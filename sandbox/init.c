@@ -127,7 +127,6 @@ static void exec_command(const struct sb_child *c, struct sb_fail *f)
 
 struct helper_arg {
 	const struct sb_child *c;
-	const sigset_t *mask;
 	volatile int failed; /* set by the helper before it gives up; init reads it */
 };
 
@@ -146,14 +145,16 @@ static __attribute__((no_sanitize_address)) int helper_main(void *arg)
 {
 	struct helper_arg *ha = arg;
 	const struct sb_child *c = ha->c;
-	const sigset_t *mask = ha->mask;
+	sigset_t clean;
 	const struct wm_policy *p = c->prof->policy;
 	struct sb_fail f = {"", 0};
 
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
+	/* A clean mask, whatever wm and init block. */
+	sigemptyset(&clean);
+	sigprocmask(SIG_SETMASK, &clean, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Own session, no controlling terminal: TIOCSTI has no target. */
 	setsid();
@@ -241,7 +242,7 @@ void sb_init_main(struct sb_child *c)
 {
 	struct sb_fail f = {"", 0};
 	sigset_t set, old;
-	struct helper_arg arg = {c, &old, 0};
+	struct helper_arg arg = {c, 0};
 	void *stack;
 	pid_t cmd;
 	int st;

@@ -100,3 +100,12 @@ if "$WM" doctor | grep -q '^landlock *ok'; then
 else
 	skip "Landlock" "the kernel has no Landlock"
 fi
+
+# SIGTERM to wm reaches the command, which may clean up; its status is kept.
+"$WM" sandbox -- sh -c 'trap "exit 7" TERM; echo ready; sleep 100 & wait' >"$T/fwd" 2>&1 &
+wmpid=$!
+for _ in $(seq 50); do grep -q ready "$T/fwd" && break; sleep 0.1; done
+kill -TERM "$wmpid"
+wait "$wmpid"
+rc=$?
+if [[ $rc == 7 ]]; then pass "SIGTERM forwarded to the command"; else fail "SIGTERM forwarded to the command" "status $rc"; fi
