@@ -73,6 +73,14 @@ $(BUILD)/wm.1: tools/wm.1.scd
 	@mkdir -p $(dir $@)
 	scdoc <$< >$@
 
+# --- sandbox attack probe (tests/attacks/*.sh run it inside sandboxes) ---
+PROBE := $(BUILD)/tests/probe
+all: $(PROBE)
+$(PROBE): tests/attacks/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+# --- end of the probe block ---
+
 deps:
 	@tools/install-deps
 

@@ -4,7 +4,9 @@
  * Lifecycle:
  *   wm_sandbox_profile_new(policy)   once per policy: checks, compiles the
  *                                    seccomp filter (reused by every spawn)
- *   wm_sandbox_spawn(profile, spec)  starts the tree; returns at once
+ *   wm_sandbox_spawn(profile, spec)  starts the tree; returns once the command
+ *                                    has been exec'd (or setup failed: reap
+ *                                    then says why), so the notify fd is known
  *   poll() on wm_sandbox_pidfd() and wm_sandbox_notify_fd():
  *     notify fd readable  -> wm_sandbox_handle_notify() answers a denied
  *                            syscall with EPERM and records its name
@@ -15,6 +17,9 @@
  *
  * wm_sandbox_run() does all of it, blocking, for `wm sandbox`.
  * The tree never outlives the calling process (PR_SET_PDEATHSIG + pid ns).
+ * A pending denial blocks the caller until it is answered: whoever spawns
+ * must poll the notify fd while the tree runs (wm_sandbox_run() does).
+ * Status 125/126/127 come with setup_error ("mount /proc: ...", "exec X: ...").
  * Knows nothing of workflows. The profile borrows the policy: keep the policy
  * alive as long as the profile.
  */
@@ -46,25 +51,25 @@ struct wm_sandbox_profile;
 struct wm_sandbox;
 
 struct wm_sandbox_spec {
-	char *const *argv;         /* argv[0] looked up in the sandbox's PATH when it has no '/' */
-	char *const *env;          /* extra KEY=VALUE, applied after the policy's keep/set */
-	const char *workspace;     /* host directory, mounted at the same path; NULL: none */
-	const char *cwd;           /* inside the sandbox; NULL: the workspace, else / */
+	char *const *argv;     /* argv[0] looked up in the sandbox's PATH when it has no '/' */
+	char *const *env;      /* extra KEY=VALUE, applied after the policy's keep/set */
+	const char *workspace; /* host directory, mounted at the same path; NULL: none */
+	const char *cwd;       /* inside the sandbox; NULL: the workspace, else / */
 	const struct wm_bind *binds; /* extra binds, e.g. $WM_OUT rw and $WM_IN/<dep> ro */
 	size_t n_binds;
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
-	uint64_t timeout_ms;       /* wm_sandbox_run() only; 0: the policy's */
+	uint64_t timeout_ms;		    /* wm_sandbox_run() only; 0: the policy's */
 };
 
 struct wm_sandbox_result {
-	int status;         /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
-	int exit_code;      /* -1 when killed by a signal or never started */
-	int signal;         /* 0 unless killed */
-	enum wm_limit limit; /* which limit ended it, if any */
-	char **denied;      /* NULL-terminated syscall names denied, unique, first-seen order */
+	int status;	      /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
+	int exit_code;	      /* -1 when killed by a signal or never started */
+	int signal;	      /* 0 unless killed */
+	enum wm_limit limit;  /* which limit ended it, if any */
+	char **denied;	      /* NULL-terminated syscall names denied, unique, first-seen order */
 	uint64_t peak_memory; /* bytes, 0 when unknown */
 	uint64_t duration_ms;
-	char *setup_error;  /* why the sandbox could not be set up (status 125-127), else NULL */
+	char *setup_error; /* why the sandbox could not be set up (status 125-127), else NULL */
 };
 
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,

@@ -1,0 +1,417 @@
+/*
+ * mounts.c - the sandbox's filesystem: a plan built in the parent from the
+ * policy, applied in the child.
+ *
+ * Applying (in a private mount namespace): an empty tmpfs becomes a staging
+ * root with the host's root moved to /oldroot; the new root is built at
+ * /newroot from sources under /oldroot; then /newroot is pivoted into and
+ * everything else (the host, the staging tmpfs) is detached.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "sandbox/internal.h"
+
+#define NEWROOT "/newroot"
+#define OLDROOT "/oldroot"
+
+int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->step, sizeof(f->step), fmt, ap);
+	va_end(ap);
+	f->err = err;
+	return -1;
+}
+
+/* ---- plan ------------------------------------------------------------------ */
+
+static void plan_add(struct sb_mount_plan *pl, enum sb_mount_kind kind, const char *src,
+		     const char *dst, bool rw, uint64_t size)
+{
+	struct sb_mount *m;
+
+	WM_GROW(pl->v, pl->alloc, pl->n + 1);
+	m = &pl->v[pl->n++];
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->src = src ? wm_xstrdup(src) : NULL;
+	m->dst = dst ? wm_xstrdup(dst) : NULL;
+	m->rw = rw;
+	m->size = size;
+}
+
+/* A host directory into a tmpfs root: symlinks are recreated (merged /usr),
+ * directories bound read-only, missing ones skipped. */
+static void plan_system_path(struct sb_mount_plan *pl, const char *path)
+{
+	struct stat st;
+	char target[4096];
+	ssize_t n;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			plan_add(pl, SB_M_SYMLINK, target, path, false, 0);
+		}
+		return;
+	}
+	plan_add(pl, SB_M_BIND, path, path, false, 0);
+}
+
+static const char *const system_dirs[] = {"/usr",   "/bin",    "/sbin", "/lib", "/lib32",
+					  "/lib64", "/libx32", "/etc",	"/opt", NULL};
+static const char *const minimal_dirs[] = {"/usr", "/bin", "/lib", "/lib32", "/lib64", NULL};
+static const char *const minimal_etc[] = {"/etc/passwd",
+					  "/etc/group",
+					  "/etc/hosts",
+					  "/etc/nsswitch.conf",
+					  "/etc/ld.so.cache",
+					  "/etc/ld.so.conf",
+					  "/etc/ld.so.conf.d",
+					  "/etc/localtime",
+					  "/etc/alternatives",
+					  "/etc/os-release",
+					  NULL};
+
+static void plan_root(struct sb_mount_plan *pl, const struct wm_policy *p, const char *rootfs)
+{
+	if (rootfs) {
+		plan_add(pl, SB_M_ROOT_BIND, rootfs, "/", p->fs.view == WM_VIEW_HOST_RW, 0);
+		return;
+	}
+	switch (p->fs.view) {
+	case WM_VIEW_HOST_RW:
+	case WM_VIEW_HOST_RO:
+		plan_add(pl, SB_M_ROOT_BIND, "/", "/", p->fs.view == WM_VIEW_HOST_RW, 0);
+		return;
+	case WM_VIEW_SYSTEM:
+		plan_add(pl, SB_M_ROOT_TMPFS, NULL, "/", false, 0);
+		for (size_t i = 0; system_dirs[i]; i++)
+			plan_system_path(pl, system_dirs[i]);
+		return;
+	case WM_VIEW_MINIMAL:
+		plan_add(pl, SB_M_ROOT_TMPFS, NULL, "/", false, 0);
+		for (size_t i = 0; minimal_dirs[i]; i++)
+			plan_system_path(pl, minimal_dirs[i]);
+		for (size_t i = 0; minimal_etc[i]; i++)
+			plan_system_path(pl, minimal_etc[i]);
+		return;
+	}
+}
+
+static int check_abs(const char *what, const char *path, struct wm_error **err)
+{
+	if (!path || path[0] != '/' || strstr(path, "/../") || wm_str_has_suffix(path, "/.."))
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s `%s` must be an absolute path", what,
+				     path ? path : "");
+	return 0;
+}
+
+int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,
+		   const char *rootfs, struct sb_mount_plan *pl, struct wm_error **err)
+{
+	bool tmpfs_root =
+	    !rootfs && (p->fs.view == WM_VIEW_SYSTEM || p->fs.view == WM_VIEW_MINIMAL);
+
+	memset(pl, 0, sizeof(*pl));
+	pl->dev_tty = wm_strv_contains(p->fs.devices, "tty");
+	pl->dev_pts = wm_strv_contains(p->fs.devices, "pts");
+	plan_root(pl, p, rootfs);
+	plan_add(pl, SB_M_DEV, NULL, "/dev", false, 0);
+	plan_add(pl, SB_M_PROC, NULL, "/proc", false, 0);
+	if (p->fs.tmp_size)
+		plan_add(pl, SB_M_TMPFS, NULL, "/tmp", true, p->fs.tmp_size);
+	else if (tmpfs_root)
+		plan_add(pl, SB_M_TMPFS, NULL, "/tmp", true, 16 << 20);
+	for (size_t i = 0; p->fs.hide && p->fs.hide[i]; i++) {
+		if (check_abs("hidden path", p->fs.hide[i], err) < 0)
+			goto fail;
+		plan_add(pl, SB_M_HIDE, NULL, p->fs.hide[i], false, 0);
+		pl->v[pl->n - 1].optional = true;
+	}
+	for (size_t i = 0; i < p->fs.n_binds; i++) {
+		if (check_abs("bind source", p->fs.binds[i].src, err) < 0 ||
+		    check_abs("bind destination", p->fs.binds[i].dst, err) < 0)
+			goto fail;
+		plan_add(pl, SB_M_BIND, p->fs.binds[i].src, p->fs.binds[i].dst, p->fs.binds[i].rw,
+			 0);
+	}
+	if (spec->workspace && p->fs.workspace != WM_WS_NONE) {
+		if (check_abs("workspace", spec->workspace, err) < 0)
+			goto fail;
+		plan_add(pl, SB_M_BIND, spec->workspace, spec->workspace,
+			 p->fs.workspace == WM_WS_RW, 0);
+	}
+	for (size_t i = 0; i < spec->n_binds; i++) {
+		if (check_abs("bind source", spec->binds[i].src, err) < 0 ||
+		    check_abs("bind destination", spec->binds[i].dst, err) < 0)
+			goto fail;
+		plan_add(pl, SB_M_BIND, spec->binds[i].src, spec->binds[i].dst, spec->binds[i].rw,
+			 0);
+	}
+	for (size_t i = 0; p->fs.hide && p->fs.hide[i]; i++) {
+		plan_add(pl, SB_M_SEAL, NULL, p->fs.hide[i], false, 0);
+		pl->v[pl->n - 1].optional = true;
+	}
+	if (tmpfs_root)
+		plan_add(pl, SB_M_SEAL, NULL, "/", false, 0);
+	return 0;
+fail:
+	sb_plan_release(pl);
+	return -1;
+}
+
+void sb_plan_release(struct sb_mount_plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->v[i].src);
+		free(pl->v[i].dst);
+	}
+	free(pl->v);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* ---- apply (child) ---------------------------------------------------------- */
+
+static int set_ro(const char *path, bool recursive)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr,
+		    sizeof(attr)) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+	/* Old kernels: remount the top mount only. */
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+}
+
+static void under(char *buf, size_t len, const char *root, const char *path)
+{
+	snprintf(buf, len, "%s%s", root, strcmp(path, "/") == 0 ? "" : path);
+}
+
+/* mkdir -p, best effort: the mount that follows reports the real error. */
+static void mkdirs(const char *path, mode_t mode)
+{
+	char buf[4096];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, path, len + 1);
+	for (char *s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(buf, 0755);
+		*s = '/';
+	}
+	mkdir(buf, mode);
+}
+
+static void make_mountpoint(const char *path, bool dir)
+{
+	char parent[4096];
+	char *slash;
+	int fd;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		mkdirs(parent, 0755);
+	}
+	if (dir) {
+		mkdir(path, 0755);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int do_bind(const char *src, const char *dst, bool rw, bool optional, struct sb_fail *f)
+{
+	struct stat st;
+
+	if (stat(src, &st) != 0) {
+		if (optional)
+			return 0;
+		return sb_failf(f, errno, "bind %s", src + strlen(OLDROOT));
+	}
+	make_mountpoint(dst, S_ISDIR(st.st_mode));
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0)
+		return sb_failf(f, errno, "bind %s on %s", src + strlen(OLDROOT),
+				dst + strlen(NEWROOT));
+	if (!rw && set_ro(dst, true) != 0)
+		return sb_failf(f, errno, "make %s read-only", dst + strlen(NEWROOT));
+	return 0;
+}
+
+static int do_tmpfs(const char *dst, uint64_t size, unsigned long flags, mode_t mode,
+		    struct sb_fail *f)
+{
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), "mode=%o,size=%llu", (unsigned)mode,
+		 (unsigned long long)(size ? size : 1 << 20));
+	make_mountpoint(dst, true);
+	if (mount("tmpfs", dst, "tmpfs", flags | MS_NOSUID | MS_NODEV, opts) != 0)
+		return sb_failf(f, errno, "mount tmpfs on %s", dst + strlen(NEWROOT));
+	return 0;
+}
+
+static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fail *f)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
+	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
+					       {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"},
+					       {"stderr", "/proc/self/fd/2"}};
+	char src[4200], path[4200];
+
+	if (do_tmpfs(dst, 1 << 20, MS_NOEXEC, 0755, f) < 0)
+		return -1;
+	for (size_t i = 0; i < 6; i++) {
+		const char *n = i < 5 ? nodes[i] : "tty";
+
+		if (i == 5 && !pl->dev_tty)
+			break;
+		snprintf(src, sizeof(src), OLDROOT "/dev/%s", n);
+		snprintf(path, sizeof(path), "%s/%s", dst, n);
+		make_mountpoint(path, false);
+		if (mount(src, path, NULL, MS_BIND, NULL) != 0)
+			return sb_failf(f, errno, "bind /dev/%s", n);
+	}
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dst, links[i][0]);
+		if (symlink(links[i][1], path) != 0)
+			return sb_failf(f, errno, "symlink /dev/%s", links[i][0]);
+	}
+	snprintf(path, sizeof(path), "%s/shm", dst);
+	mkdir(path, 01777);
+	if (pl->dev_pts) {
+		snprintf(path, sizeof(path), "%s/pts", dst);
+		mkdir(path, 0755);
+		if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+			  "newinstance,ptmxmode=0666,mode=620") != 0)
+			return sb_failf(f, errno, "mount /dev/pts");
+		snprintf(path, sizeof(path), "%s/ptmx", dst);
+		if (symlink("pts/ptmx", path) != 0)
+			return sb_failf(f, errno, "symlink /dev/ptmx");
+	}
+	return 0;
+}
+
+static int do_proc(const char *dst, struct sb_fail *f)
+{
+	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+	static const char *const masked[] = {"kcore",	    "keys",	"timer_list",
+					     "sched_debug", "kallsyms", NULL};
+	char path[4200];
+
+	make_mountpoint(dst, true);
+	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+		return sb_failf(f, errno, "mount /proc");
+	for (size_t i = 0; ro[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dst, ro[i]);
+		if (access(path, F_OK) != 0)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0 || set_ro(path, true) != 0)
+			return sb_failf(f, errno, "make /proc/%s read-only", ro[i]);
+	}
+	for (size_t i = 0; masked[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dst, masked[i]);
+		if (access(path, F_OK) != 0)
+			continue;
+		if (mount(OLDROOT "/dev/null", path, NULL, MS_BIND, NULL) != 0)
+			return sb_failf(f, errno, "mask /proc/%s", masked[i]);
+	}
+	return 0;
+}
+
+static int apply_one(const struct sb_mount_plan *pl, const struct sb_mount *m, struct sb_fail *f)
+{
+	char dst[4096], src[4096];
+
+	under(dst, sizeof(dst), NEWROOT, m->dst);
+	if (m->src && m->kind != SB_M_SYMLINK)
+		under(src, sizeof(src), OLDROOT, m->src);
+	switch (m->kind) {
+	case SB_M_ROOT_TMPFS:
+		return do_tmpfs(NEWROOT, 64 << 20, 0, 0755, f);
+	case SB_M_ROOT_BIND:
+		return do_bind(src, NEWROOT, m->rw, false, f);
+	case SB_M_BIND:
+		return do_bind(src, dst, m->rw, m->optional, f);
+	case SB_M_SYMLINK:
+		make_mountpoint(dst, true);
+		rmdir(dst);
+		if (symlink(m->src, dst) != 0)
+			return sb_failf(f, errno, "symlink %s", m->dst);
+		return 0;
+	case SB_M_TMPFS:
+		return do_tmpfs(dst, m->size, 0, 01777, f);
+	case SB_M_DEV:
+		return do_dev(pl, dst, f);
+	case SB_M_PROC:
+		return do_proc(dst, f);
+	case SB_M_HIDE:
+		if (access(dst, F_OK) != 0)
+			return 0;
+		return do_tmpfs(dst, 1 << 20, 0, 0755, f);
+	case SB_M_SEAL:
+		if (access(dst, F_OK) != 0 && m->optional)
+			return 0;
+		if (set_ro(dst, false) != 0 && !(m->optional && errno == EINVAL))
+			return sb_failf(f, errno, "make %s read-only", m->dst);
+		return 0;
+	}
+	return 0;
+}
+
+int sb_mounts_apply(const struct sb_mount_plan *pl, struct sb_fail *f)
+{
+	const char *base = access("/tmp", F_OK) == 0 ? "/tmp" : "/mnt";
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+		return sb_failf(f, errno, "make mounts private");
+	if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") != 0)
+		return sb_failf(f, errno, "mount staging tmpfs on %s", base);
+	if (chdir(base) != 0 || mkdir("newroot", 0755) != 0 || mkdir("oldroot", 0755) != 0)
+		return sb_failf(f, errno, "prepare staging root");
+	if (syscall(SYS_pivot_root, base, "oldroot") != 0)
+		return sb_failf(f, errno, "pivot_root into staging root");
+	if (chdir("/") != 0)
+		return sb_failf(f, errno, "chdir /");
+	for (size_t i = 0; i < pl->n; i++)
+		if (apply_one(pl, &pl->v[i], f) < 0)
+			return -1;
+	if (chdir(NEWROOT) != 0)
+		return sb_failf(f, errno, "chdir new root");
+	if (syscall(SYS_pivot_root, ".", ".") != 0)
+		return sb_failf(f, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) != 0)
+		return sb_failf(f, errno, "detach old root");
+	if (chdir("/") != 0)
+		return sb_failf(f, errno, "chdir /");
+	return 0;
+}

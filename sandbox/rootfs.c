@@ -1,0 +1,162 @@
+/*
+ * rootfs.c - a policy's rootfs: a directory is used as it is; a tarball (any
+ * format libarchive reads) is extracted once into the cache, under the
+ * SHA-256 of its content, and reused. Extraction goes to a temporary
+ * directory renamed into place, so a half-extracted tree is never used.
+ * Device nodes are skipped (a sandbox gets its own /dev).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "sandbox/internal.h"
+
+static int hash_file(const char *path, char hex[65], struct wm_error **err)
+{
+	crypto_hash_sha256_state st;
+	unsigned char h[crypto_hash_sha256_BYTES];
+	unsigned char buf[65536];
+	wm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return wm_error_set(err, errno, "open rootfs `%s`", path);
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+	if (n < 0)
+		return wm_error_set(err, errno, "read rootfs `%s`", path);
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(hex, 65, h, sizeof(h));
+	return 0;
+}
+
+static char *cache_dir(void)
+{
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (base && base[0] == '/')
+		return wm_xasprintf("%s/wm/rootfs", base);
+	if (home && home[0] == '/' && access(home, W_OK) == 0)
+		return wm_xasprintf("%s/.cache/wm/rootfs", home);
+	return wm_xasprintf("/tmp/wm-rootfs-%u", (unsigned)geteuid());
+}
+
+static void mkdirs(char *path)
+{
+	for (char *s = path + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(path, 0700);
+		*s = '/';
+	}
+	mkdir(path, 0700);
+}
+
+static const char *skip_slashes(const char *s)
+{
+	while (*s == '/')
+		s++;
+	return s;
+}
+
+static int extract(const char *tarball, const char *dir, struct wm_error **err)
+{
+	struct archive *in = archive_read_new();
+	struct archive *out = archive_write_disk_new();
+	struct archive_entry *e;
+	int rc = -1, r;
+
+	archive_read_support_filter_all(in);
+	archive_read_support_format_all(in);
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+						ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+	if (archive_read_open_filename(in, tarball, 65536) != ARCHIVE_OK) {
+		wm_error_set(err, archive_errno(in), "rootfs `%s`: %s", tarball,
+			     archive_error_string(in));
+		goto out;
+	}
+	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+		wm_autofree char *path = NULL;
+		mode_t type = archive_entry_filetype(e);
+
+		if (type == AE_IFCHR || type == AE_IFBLK)
+			continue;
+		/* Names are made relative to `dir` here (absolute ones included);
+		 * libarchive refuses ".." and writing through symlinks. */
+		path = wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_pathname(e)));
+		archive_entry_set_pathname(e, path);
+		if (archive_entry_hardlink(e)) {
+			wm_autofree char *l =
+			    wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_hardlink(e)));
+			archive_entry_set_hardlink(e, l);
+		}
+		if (archive_write_header(out, e) == ARCHIVE_OK) {
+			const void *buf;
+			size_t size;
+			int64_t off;
+
+			while (archive_read_data_block(in, &buf, &size, &off) == ARCHIVE_OK)
+				archive_write_data_block(out, buf, size, off);
+		}
+		archive_write_finish_entry(out);
+	}
+	if (r != ARCHIVE_EOF) {
+		wm_error_set(err, archive_errno(in), "rootfs `%s`: %s", tarball,
+			     archive_error_string(in));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_read_free(in);
+	archive_write_free(out);
+	return rc;
+}
+
+char *sb_rootfs_prepare(const char *rootfs, struct wm_error **err)
+{
+	struct stat st;
+	char hex[65];
+	wm_autofree char *base = NULL;
+	wm_autofree char *tmp = NULL;
+	char *dir;
+
+	if (stat(rootfs, &st) != 0)
+		return wm_error_set(err, errno, "rootfs `%s`", rootfs), NULL;
+	if (S_ISDIR(st.st_mode))
+		return realpath(rootfs, NULL);
+	if (hash_file(rootfs, hex, err) < 0)
+		return NULL;
+	base = cache_dir();
+	mkdirs(base);
+	/* A cache another user could write would hand them our root. */
+	if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022))
+		return wm_error_set(err, EPERM, "rootfs cache %s is not a private directory", base),
+		       NULL;
+	dir = wm_xasprintf("%s/%s", base, hex);
+	if (access(dir, F_OK) == 0)
+		return dir;
+	tmp = wm_xasprintf("%s/.tmp-%s-%d", base, hex, (int)getpid());
+	mkdir(tmp, 0755);
+	if (extract(rootfs, tmp, err) < 0 ||
+	    (rename(tmp, dir) != 0 && errno != ENOTEMPTY && errno != EEXIST)) {
+		if (err && !*err)
+			wm_error_set(err, errno, "rootfs cache %s", dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}

@@ -1,0 +1,440 @@
+/*
+ * seccomp.c - policy rules -> BPF with libseccomp, compiled once per policy
+ * and cached on disk (keyed by the policy hash, libseccomp's version and the
+ * kernel release), loaded in the child last.
+ *
+ * Denials become SCMP_ACT_NOTIFY where the kernel has user notification, so
+ * the supervisor in wm can name them; a per-syscall table says what to
+ * answer (errno, or kill for default-kill policies). ENOSYS answers (clone3)
+ * and execve stay plain errno: libc must see ENOSYS at once, and the exec
+ * happens while nobody listens yet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "policies/policies.h"
+#include "sandbox/internal.h"
+
+#define CACHE_MAGIC "WMSECCOMP2\n"
+
+bool sb_notify_supported(void)
+{
+	static int cached = -1;
+	uint32_t act = SECCOMP_RET_USER_NOTIF;
+
+	if (cached < 0)
+		cached = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0 &&
+			 seccomp_api_get() >= 5;
+	return cached;
+}
+
+struct builder {
+	scmp_filter_ctx ctx;
+	const struct wm_policy *p;
+	bool notify;
+	uint32_t dflt;
+	struct sb_filter *out;
+	size_t rules_alloc;
+};
+
+static int errno_of(int e)
+{
+	return e ? e : EPERM;
+}
+
+/* The libseccomp action of a policy action; `plain`: never notify. */
+static uint32_t action_of(const struct builder *b, enum wm_seccomp_action a, int err, bool plain,
+			  struct sb_notify_rule *nr)
+{
+	nr->err = errno_of(err);
+	nr->kill = false;
+	switch (a) {
+	case WM_SC_ALLOW:
+		return SCMP_ACT_ALLOW;
+	case WM_SC_ERRNO:
+		if (b->notify && !plain && nr->err != ENOSYS)
+			return SCMP_ACT_NOTIFY;
+		return SCMP_ACT_ERRNO((uint16_t)nr->err);
+	case WM_SC_KILL:
+		nr->kill = true;
+		nr->err = EPERM;
+		return b->notify && !plain ? SCMP_ACT_NOTIFY : SCMP_ACT_KILL_PROCESS;
+	case WM_SC_TRAP:
+		return SCMP_ACT_TRAP;
+	case WM_SC_LOG:
+		return SCMP_ACT_LOG;
+	}
+	return SCMP_ACT_KILL_PROCESS;
+}
+
+static struct scmp_arg_cmp cmp_of(const struct wm_seccomp_arg *a)
+{
+	static const enum scmp_compare ops[] = {
+	    [WM_SC_OP_EQ] = SCMP_CMP_EQ,
+	    [WM_SC_OP_NE] = SCMP_CMP_NE,
+	    [WM_SC_OP_LT] = SCMP_CMP_LT,
+	    [WM_SC_OP_LE] = SCMP_CMP_LE,
+	    [WM_SC_OP_GT] = SCMP_CMP_GT,
+	    [WM_SC_OP_GE] = SCMP_CMP_GE,
+	    [WM_SC_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+	};
+	return (struct scmp_arg_cmp){a->index, ops[a->op], a->value, a->value_two};
+}
+
+static int add(struct builder *b, uint32_t action, int nr, const struct scmp_arg_cmp *cmp,
+	       unsigned n, const char *name, struct wm_error **err)
+{
+	int rc;
+
+	if (action == b->dflt)
+		return 0;
+	rc = seccomp_rule_add_array(b->ctx, action, nr, n, cmp);
+	if (rc < 0 && rc != -EEXIST)
+		return wm_error_set(err, -rc, "seccomp rule for %s", name);
+	return 0;
+}
+
+static void note(struct builder *b, int nr, const struct sb_notify_rule *r)
+{
+	struct sb_filter *f = b->out;
+
+	for (size_t i = 0; i < f->n_rules; i++)
+		if (f->rules[i].nr == nr)
+			return;
+	WM_GROW(f->rules, b->rules_alloc, f->n_rules + 1);
+	f->rules[f->n_rules] = *r;
+	f->rules[f->n_rules++].nr = nr;
+}
+
+/* An unconditional allow next to a conditional denial (ioctl: everything but
+ * TIOCSTI): libseccomp lets the allow win, so allow the complement instead.
+ * For (arg & M) == V that is "some bit of M differs from V", one rule per bit,
+ * which also holds when the caller sets bits above the compared ones. */
+static int add_complement(struct builder *b, int nr, const struct wm_seccomp_rule *deny,
+			  struct wm_error **err)
+{
+	const struct wm_seccomp_arg *a = &deny->args[0];
+	struct scmp_arg_cmp c;
+
+	if (deny->n_args != 1 || (a->op != WM_SC_OP_EQ && a->op != WM_SC_OP_MASKED_EQ))
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "seccomp: cannot combine allow and a multi-condition "
+				     "denial of %s",
+				     deny->name);
+	if (a->op == WM_SC_OP_EQ) {
+		c = (struct scmp_arg_cmp){a->index, SCMP_CMP_NE, a->value, 0};
+		return add(b, SCMP_ACT_ALLOW, nr, &c, 1, deny->name, err);
+	}
+	for (unsigned bit = 0; bit < 64; bit++) {
+		uint64_t m = 1ULL << bit;
+
+		if (!(a->value & m))
+			continue;
+		c = (struct scmp_arg_cmp){a->index, SCMP_CMP_MASKED_EQ, m, (a->value_two & m) ^ m};
+		if (add(b, SCMP_ACT_ALLOW, nr, &c, 1, deny->name, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool is_exec(const char *name)
+{
+	return strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0;
+}
+
+static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
+{
+	const struct wm_policy *p = b->p;
+	const char *name = p->seccomp.rules[first].name;
+	const struct wm_seccomp_rule *deny = NULL;
+	size_t n_deny = 0;
+	bool allow_all = false;
+	struct scmp_arg_cmp cmp[6];
+	struct sb_notify_rule nr;
+	int sys = seccomp_syscall_resolve_name(name);
+
+	if (sys == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	for (size_t i = first; i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+
+		if (strcmp(r->name, name) != 0)
+			continue;
+		if (r->action == WM_SC_ALLOW && r->n_args == 0)
+			allow_all = true;
+		else if (r->action != WM_SC_ALLOW)
+			deny = r, n_deny++;
+	}
+	if (allow_all && n_deny) {
+		if (n_deny > 1)
+			return wm_error_setx(err, WM_EXIT_USAGE,
+					     "seccomp: cannot combine allow and %zu denials of %s",
+					     n_deny, name);
+		if (add_complement(b, sys, deny, err) < 0)
+			return -1;
+	}
+	for (size_t i = first; i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+		uint32_t act;
+
+		if (strcmp(r->name, name) != 0 || (allow_all && n_deny && r->action == WM_SC_ALLOW))
+			continue;
+		act = action_of(b, r->action, r->errno_ret, is_exec(name), &nr);
+		if (act == SCMP_ACT_NOTIFY)
+			note(b, sys, &nr);
+		for (size_t j = 0; j < r->n_args; j++)
+			cmp[j] = cmp_of(&r->args[j]);
+		if (add(b, act, sys, cmp, (unsigned)r->n_args, name, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool seen_before(const struct wm_policy *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(p->seccomp.rules[j].name, p->seccomp.rules[i].name) == 0)
+			return true;
+	return false;
+}
+
+static int export_bpf(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_error **err)
+{
+	wm_autoclose int fd = memfd_create("wm-seccomp", MFD_CLOEXEC);
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	if (fd < 0)
+		return wm_error_set(err, errno, "memfd_create");
+	rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return wm_error_set(err, -rc, "export seccomp filter");
+	if (lseek(fd, 0, SEEK_SET) < 0 || wm_buf_read_fd(&b, fd) < 0) {
+		wm_buf_release(&b);
+		return wm_error_set(err, errno, "read seccomp filter");
+	}
+	out->n_insns = b.len / sizeof(struct sock_filter);
+	out->insns = (struct sock_filter *)wm_buf_detach(&b, NULL);
+	return 0;
+}
+
+static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_error **err)
+{
+	struct builder b = {.p = p, .notify = out->notify, .out = out};
+	uint32_t dflt =
+	    action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, false, &out->dflt);
+	struct sb_notify_rule nr;
+	int rc = -1;
+
+	b.dflt = dflt;
+	b.ctx = seccomp_init(dflt);
+	if (!b.ctx)
+		return wm_error_set(err, EINVAL, "seccomp_init");
+	/* Foreign architectures and x32 (its calls carry the x86_64 audit arch
+	 * with bit 30 set): a native-only filter kills them. */
+	if (seccomp_attr_set(b.ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
+	    seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+		wm_error_set(err, EINVAL, "seccomp attributes");
+		goto out;
+	}
+	for (size_t i = 0; i < p->seccomp.n_rules; i++)
+		if (!seen_before(p, i) && add_syscall(&b, i, err) < 0)
+			goto out;
+	/* execve under a notifying default: answer plainly (see top). */
+	if (dflt == SCMP_ACT_NOTIFY) {
+		const char *const ex[] = {"execve", "execveat"};
+
+		for (size_t i = 0; i < 2; i++) {
+			bool listed = false;
+
+			for (size_t j = 0; j < p->seccomp.n_rules; j++)
+				listed |= strcmp(p->seccomp.rules[j].name, ex[i]) == 0;
+			if (listed)
+				continue;
+			action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, true,
+				  &nr);
+			if (add(&b,
+				nr.kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO((uint16_t)nr.err),
+				seccomp_syscall_resolve_name(ex[i]), NULL, 0, ex[i], err) < 0)
+				goto out;
+		}
+	}
+	rc = export_bpf(b.ctx, out, err);
+out:
+	seccomp_release(b.ctx);
+	return rc;
+}
+
+/* ---- cache ----------------------------------------------------------------- */
+
+static char *cache_path(const struct wm_policy *p, bool notify)
+{
+	const struct scmp_version *v = seccomp_version();
+	wm_autofree char *ph = wm_policy_hash(p);
+	wm_autofree char *key = NULL;
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof(h) + 1];
+	struct utsname u;
+
+	if (uname(&u) != 0)
+		return NULL;
+	key = wm_xasprintf("%s|%u.%u.%u|%s|%s|%d|%u", ph, v->major, v->minor, v->micro, u.release,
+			   u.machine, notify, seccomp_api_get());
+	crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (base && base[0] == '/')
+		return wm_xasprintf("%s/wm/seccomp/%s.bpf", base, hex);
+	if (home && home[0] == '/')
+		return wm_xasprintf("%s/.cache/wm/seccomp/%s.bpf", home, hex);
+	return NULL;
+}
+
+struct cache_head {
+	char magic[12];
+	uint32_t n_insns, n_rules;
+	struct sb_notify_rule dflt;
+};
+
+static bool cache_load(const char *path, struct sb_filter *out)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	struct cache_head h;
+	size_t want;
+
+	if (wm_buf_read_file(&b, path) < 0 || b.len < sizeof(h))
+		goto miss;
+	memcpy(&h, b.data, sizeof(h));
+	want = sizeof(h) + h.n_insns * sizeof(struct sock_filter) +
+	       h.n_rules * sizeof(struct sb_notify_rule);
+	if (memcmp(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1) != 0 || b.len != want ||
+	    h.n_insns == 0)
+		goto miss;
+	out->n_insns = h.n_insns;
+	out->insns = wm_xmalloc(h.n_insns * sizeof(struct sock_filter));
+	memcpy(out->insns, b.data + sizeof(h), h.n_insns * sizeof(struct sock_filter));
+	out->n_rules = h.n_rules;
+	out->rules = wm_xcalloc(h.n_rules + 1, sizeof(struct sb_notify_rule));
+	memcpy(out->rules, b.data + sizeof(h) + h.n_insns * sizeof(struct sock_filter),
+	       h.n_rules * sizeof(struct sb_notify_rule));
+	out->dflt = h.dflt;
+	wm_buf_release(&b);
+	return true;
+miss:
+	wm_buf_release(&b);
+	return false;
+}
+
+static void mkdirs_private(char *path)
+{
+	for (char *s = path + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		mkdir(path, 0700);
+		*s = '/';
+	}
+}
+
+/* Best effort: a cache that cannot be written only costs time. */
+static void cache_store(const char *path, const struct sb_filter *f)
+{
+	struct cache_head h = {
+	    .n_insns = (uint32_t)f->n_insns, .n_rules = (uint32_t)f->n_rules, .dflt = f->dflt};
+	wm_autofree char *dir = wm_xstrdup(path);
+	wm_autofree char *tmp = wm_xasprintf("%s.%d.tmp", path, (int)getpid());
+	struct wm_buf b = WM_BUF_INIT;
+	int fd;
+
+	memcpy(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
+	strrchr(dir, '/')[1] = '\0';
+	mkdirs_private(dir);
+	wm_buf_add(&b, &h, sizeof(h));
+	wm_buf_add(&b, f->insns, f->n_insns * sizeof(struct sock_filter));
+	if (f->n_rules)
+		wm_buf_add(&b, f->rules, f->n_rules * sizeof(struct sb_notify_rule));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		bool ok = write(fd, b.data, b.len) == (ssize_t)b.len;
+
+		close(fd);
+		if (!ok || rename(tmp, path) != 0)
+			unlink(tmp);
+	}
+	wm_buf_release(&b);
+}
+
+static int by_nr(const void *a, const void *b)
+{
+	const struct sb_notify_rule *x = a, *y = b;
+
+	return (x->nr > y->nr) - (x->nr < y->nr);
+}
+
+int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out,
+		    struct wm_error **err)
+{
+	wm_autofree char *path = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!p->seccomp.enabled)
+		return 0;
+	out->notify = want_notify && sb_notify_supported();
+	path = cache_path(p, out->notify);
+	if (path && cache_load(path, out))
+		return 0;
+	if (compile(p, out, err) < 0) {
+		sb_filter_release(out);
+		return wm_error_wrap(err, "policy `%s`", p->name);
+	}
+	if (out->n_rules)
+		qsort(out->rules, out->n_rules, sizeof(*out->rules), by_nr);
+	if (path)
+		cache_store(path, out);
+	return 0;
+}
+
+void sb_filter_release(struct sb_filter *f)
+{
+	free(f->insns);
+	free(f->rules);
+	memset(f, 0, sizeof(*f));
+}
+
+const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr)
+{
+	struct sb_notify_rule key = {.nr = nr};
+	const struct sb_notify_rule *r =
+	    f->n_rules ? bsearch(&key, f->rules, f->n_rules, sizeof(key), by_nr) : NULL;
+
+	return r ? r : &f->dflt;
+}
+
+int sb_filter_load(const struct sb_filter *f, struct sb_fail *fail)
+{
+	struct sock_fprog prog = {.len = (unsigned short)f->n_insns, .filter = f->insns};
+	long rc;
+
+	if (!f->insns)
+		return 0;
+	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		     f->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+	if (rc < 0)
+		return sb_failf(fail, errno, "load seccomp filter");
+	return (int)rc;
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The other side of the sandbox: ordinary programs keep working under every
+# policy, statuses follow podman's convention, the workspace and environment
+# are what the policy says; and `wm doctor`.
+. "$(dirname "$0")/../lib.sh"
+
+WS=$T/ws
+mkdir -p "$WS"
+chmod 777 "$WS"
+
+users=(root)
+if is_root && userns_ok; then users+=(nobody); fi
+run_as() {
+	local u=$1
+	shift
+	if [[ $u == nobody ]]; then as_user "$@"; else "$@"; fi
+}
+
+for p in minimal development testing standard hardened paranoid; do
+	for u in "${users[@]}"; do
+		expect_exit "$p as $u: pipeline" 0 run_as "$u" "$WM" sandbox --policy "$p" \
+			--workspace "$WS" -- sh -c 'seq 1 100 | sort -rn | head -1 | grep -qx 100'
+		expect_exit "$p as $u: mktemp in /tmp" 0 run_as "$u" "$WM" sandbox --policy "$p" \
+			--workspace "$WS" -- sh -c 'f=$(mktemp) && echo x >"$f" && grep -q x "$f"'
+		expect_exit "$p as $u: python threads" 0 run_as "$u" "$WM" sandbox --policy "$p" \
+			--workspace "$WS" -- python3 -c '
+import threading
+r = []
+ts = [threading.Thread(target=r.append, args=(i,)) for i in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+assert sorted(r) == [0, 1, 2, 3]'
+		expect_exit "$p as $u: WM_WORKSPACE set and cwd" 0 run_as "$u" "$WM" sandbox \
+			--policy "$p" --workspace "$WS" -- sh -c '[ "$WM_WORKSPACE" = "$PWD" ]'
+	done
+done
+
+# Exit statuses.
+expect_exit "own status 0" 0 "$WM" sandbox -- true
+expect_exit "own status 3" 3 "$WM" sandbox -- sh -c 'exit 3'
+expect_exit "not found is 127" 127 "$WM" sandbox -- no-such-command-here
+expect_in "not found says why" "exec no-such-command-here" "$OUT"
+printf 'echo hi\n' >"$WS/noexec.sh"
+chmod 644 "$WS/noexec.sh"
+expect_exit "not executable is 126" 126 "$WM" sandbox --workspace "$WS" -- "$WS/noexec.sh"
+expect_exit "signal N is 128+N" 143 "$WM" sandbox -- sh -c 'kill -TERM $$'
+# Too few descriptors for wm's own pipes: the sandbox cannot be set up.
+expect_exit "setup failure is 125" 125 bash -c "ulimit -n 4; exec '$WM' sandbox -- true"
+expect_in "setup failure says why" "wm: sandbox" "$OUT"
+expect_exit "unknown policy is a usage error" 2 "$WM" sandbox --policy nope -- true
+expect_exit "missing command is a usage error" 2 "$WM" sandbox
+
+# Workspace read-write under standard, read-only under hardened.
+expect_exit "standard: workspace writable" 0 "$WM" sandbox --policy standard --workspace "$WS" -- \
+	sh -c 'echo ok >"$WM_WORKSPACE/out"'
+check "standard: write reached the host" grep -qx ok "$WS/out"
+expect_exit "hardened: workspace read-only" 2 "$WM" sandbox --policy hardened --workspace "$WS" -- \
+	sh -c 'echo no >"$WM_WORKSPACE/out2"'
+check "hardened: nothing written" test ! -e "$WS/out2"
+expect_exit "paranoid: /home hidden" 0 "$WM" sandbox --policy paranoid --workspace "$WS" -- \
+	sh -c '[ ! -e /root/.bashrc ] && [ -z "$(ls -A /home 2>/dev/null)" ]'
+
+# Environment cleared to the policy's list.
+expect_exit "environment cleared" 0 env WM_SECRET=leak "$WM" sandbox -- \
+	sh -c '[ -z "${WM_SECRET:-}" ]'
+expect_exit "PATH kept under standard" 0 env PATH=/usr/bin:/bin "$WM" sandbox -- \
+	sh -c '[ "$PATH" = /usr/bin:/bin ]'
+expect_exit "testing sets a deterministic env" 0 "$WM" sandbox --policy testing -- \
+	sh -c '[ "$TZ" = UTC ] && [ "$CI" = 1 ]'
+
+# A denied call that makes the command fail is still named.
+expect_exit "denial then failure" 1 "$WM" sandbox -- python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+sys.exit(0 if libc.syscall(101, 16, 0, 0, 0) == 0 else 1)' # ptrace(PTRACE_ATTACH, 0)
+expect_in "denial named" "denied syscall ptrace" "$OUT"
+
+# Doctor.
+"$WM" doctor >"$T/doctor" 2>&1
+rc=$?
+if [[ $rc == 0 || $rc == 3 ]]; then pass "doctor exits 0 or 3"; else fail "doctor exits 0 or 3" "$rc"; fi
+expect_in "doctor: user namespaces" "user_namespaces" "$(cat "$T/doctor")"
+expect_in "doctor: seccomp notify" "seccomp_notify" "$(cat "$T/doctor")"
+expect_in "doctor: landlock" "landlock" "$(cat "$T/doctor")"
+expect_in "doctor: cgroups" "cgroups" "$(cat "$T/doctor")"
+expect_exit "doctor --json" 0 sh -c "'$WM' doctor --json | jq -e '.features | length > 5'"
+if is_root; then
+	expect_in "doctor as root names cgroup v1 here" "cgroup" "$(cat "$T/doctor")"
+	run_as nobody "$WM" doctor >"$T/doctor.nobody" 2>&1
+	expect_in "doctor as nobody: rlimits" "rlimits only" "$(cat "$T/doctor.nobody")"
+fi
+
+# Landlock under paranoid: /dev/shm is a writable tmpfs, but Landlock only
+# lets paranoid write below /tmp, the workspace (when rw) and its binds.
+if "$WM" doctor | grep -q '^landlock *ok'; then
+	expect_exit "paranoid: Landlock refuses writes outside /tmp" 2 "$WM" sandbox --policy paranoid \
+		-- sh -c 'echo x >/dev/shm/f'
+	expect_in "paranoid: Landlock says permission denied" "Permission denied" "$OUT"
+	expect_exit "standard: no Landlock, /dev/shm writable" 0 "$WM" sandbox --policy standard \
+		-- sh -c 'echo x >/dev/shm/f'
+else
+	skip "Landlock" "the kernel has no Landlock"
+fi
+
+# SIGTERM to wm reaches the command, which may clean up; its status is kept.
+"$WM" sandbox -- sh -c 'trap "exit 7" TERM; echo ready; sleep 100 & wait' >"$T/fwd" 2>&1 &
+wmpid=$!
+for _ in $(seq 50); do grep -q ready "$T/fwd" && break; sleep 0.1; done
+kill -TERM "$wmpid"
+wait "$wmpid"
+rc=$?
+if [[ $rc == 7 ]]; then pass "SIGTERM forwarded to the command"; else fail "SIGTERM forwarded to the command" "status $rc"; fi
