@@ -162,7 +162,7 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	wm_autofree char *workspace = NULL;
 	const struct wm_policy *policy;
 	uint64_t timeout = 0;
-	int opt, rc;
+	int opt;
 
 	(void)cli;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -190,16 +190,18 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	if (!workspace)
 		return wm_error_setx(err, WM_EXIT_USAGE, "workspace `%s` does not exist",
 				     ws ? ws : ".");
-	set = wm_policy_set_new();
-	if (file) {
-		rc = wm_policy_set_load_file(set, file, &diags, err);
-		wm_diags_print(&diags, stderr);
-		wm_diags_release(&diags);
-		if (rc < 0)
-			return *err ? -1 : WM_EXIT_USAGE;
-	}
+	/* --policies, then the user's config, then the built-ins. */
+	set = wm_policy_set_load_search(file, NULL, &diags, err);
+	wm_diags_sort(&diags);
+	wm_diags_print(&diags, stderr);
+	wm_diags_release(&diags);
+	if (!set)
+		return *err ? -1 : WM_EXIT_USAGE;
 	policy = wm_policy_set_get(set, name);
-	if (!policy)
-		return wm_usage_error("sandbox", "unknown policy '%s'", name);
+	if (!policy) {
+		const char *near = wm_policy_set_suggest(set, name);
+		return wm_usage_error("sandbox", "unknown policy '%s'%s%s%s", name,
+				      near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+	}
 	return run(policy, workspace, timeout, argv + optind, err);
 }
