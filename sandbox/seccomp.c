@@ -156,15 +156,34 @@ static bool is_exec(const char *name)
 	return strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0;
 }
 
+/* Adds one rule of a syscall with its action and argument conditions. */
+static int add_rule(struct builder *b, int sys, const struct wm_seccomp_rule *r,
+		    struct wm_error **err)
+{
+	struct scmp_arg_cmp cmp[6];
+	struct sb_notify_rule nr;
+	uint32_t act = action_of(b, r->action, r->errno_ret, is_exec(r->name), &nr);
+
+	if (act == SCMP_ACT_NOTIFY)
+		note(b, sys, &nr);
+	for (size_t j = 0; j < r->n_args; j++)
+		cmp[j] = cmp_of(&r->args[j]);
+	return add(b, act, sys, cmp, (unsigned)r->n_args, r->name, err);
+}
+
+/*
+ * All rules of one syscall. An unconditional denial takes the call whole:
+ * an allow beside it (OCI profiles such as Podman's list setns both in
+ * their big allow list and, for callers without CAP_SYS_ADMIN, as denied)
+ * would otherwise contradict it, and refusing is the safe reading.
+ */
 static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
 {
 	const struct wm_policy *p = b->p;
 	const char *name = p->seccomp.rules[first].name;
-	const struct wm_seccomp_rule *deny = NULL;
+	const struct wm_seccomp_rule *deny = NULL, *deny_all = NULL;
 	size_t n_deny = 0;
 	bool allow_all = false;
-	struct scmp_arg_cmp cmp[6];
-	struct sb_notify_rule nr;
 	int sys = seccomp_syscall_resolve_name(name);
 
 	if (sys == __NR_SCMP_ERROR)
@@ -178,7 +197,11 @@ static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
 			allow_all = true;
 		else if (r->action != WM_SC_ALLOW)
 			deny = r, n_deny++;
+		if (r->action != WM_SC_ALLOW && r->n_args == 0 && !deny_all)
+			deny_all = r;
 	}
+	if (deny_all)
+		return add_rule(b, sys, deny_all, err);
 	if (allow_all && n_deny) {
 		if (n_deny > 1)
 			return wm_error_setx(err, WM_EXIT_USAGE,
@@ -189,16 +212,10 @@ static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
 	}
 	for (size_t i = first; i < p->seccomp.n_rules; i++) {
 		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
-		uint32_t act;
 
 		if (strcmp(r->name, name) != 0 || (allow_all && n_deny && r->action == WM_SC_ALLOW))
 			continue;
-		act = action_of(b, r->action, r->errno_ret, is_exec(name), &nr);
-		if (act == SCMP_ACT_NOTIFY)
-			note(b, sys, &nr);
-		for (size_t j = 0; j < r->n_args; j++)
-			cmp[j] = cmp_of(&r->args[j]);
-		if (add(b, act, sys, cmp, (unsigned)r->n_args, name, err) < 0)
+		if (add_rule(b, sys, r, err) < 0)
 			return -1;
 	}
 	return 0;

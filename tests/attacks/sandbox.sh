@@ -95,7 +95,7 @@ attack - caps
 attack - fd 9
 attack - nonnp
 attack - forkbomb 2000
-attack - memhog 2048
+attack - memhog 3072   # above standard's 2G, hardened's 1G and paranoid's 256M
 
 # clone3 must fail with ENOSYS (libc then falls back to clone).
 for p in standard hardened paranoid; do

@@ -76,7 +76,7 @@ crash_case() {
 	expect_exit "$name: audit verifies" 0 "$WM" audit verify "$id"
 }
 
-for delay in 0.05 0.4 0.9 1.6; do
+for delay in 0.25 0.5 0.9 1.6; do
 	crash_case "kill after ${delay}s" "$delay"
 done
 crash_case "kill inside journal append 1" hook WM_TEST_CRASH_AT=journal:1

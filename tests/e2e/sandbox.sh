@@ -65,7 +65,7 @@ expect_exit "environment cleared" 0 env WM_SECRET=leak "$WM" sandbox -- \
 expect_exit "PATH kept under standard" 0 env PATH=/usr/bin:/bin "$WM" sandbox -- \
 	sh -c '[ "$PATH" = /usr/bin:/bin ]'
 expect_exit "testing sets a deterministic env" 0 "$WM" sandbox --policy testing -- \
-	sh -c '[ "$TZ" = UTC ] && [ "$CI" = 1 ]'
+	sh -c '[ "$TZ" = UTC ] && [ "$CI" = true ]'
 
 # A denied call that makes the command fail is still named.
 expect_exit "denial then failure" 1 "$WM" sandbox -- python3 -c '
