@@ -682,13 +682,9 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 				continue;
 			}
 			errno = 0;
-			s->p.limits.cpu = strcmp(val, "none") == 0 ? 0 : strtod(val, &end);
-			if (strcmp(val, "none") != 0 &&
-			    (!*val || *end || errno || s->p.limits.cpu < 0 ||
-			     s->p.limits.cpu > 4096))
-				bad(l, v,
-				    "limits.cpu must be a number of CPUs such as 2 or 0.5, not "
-				    "'%s'",
+			s->p.limits.cpu = strtod(val, &end);
+			if (!*val || *end || errno || s->p.limits.cpu < 0 || s->p.limits.cpu > 4096)
+				bad(l, v, "limits.cpu must be a number of CPUs such as 2 or 0.5, not '%s'",
 				    val);
 			else
 				s->given |= PF_CPU;

@@ -363,6 +363,8 @@ static int apply_one(const struct sb_mount_plan *pl, const struct sb_mount *m, s
 	case SB_M_BIND:
 		return do_bind(src, dst, m->rw, m->optional, f);
 	case SB_M_SYMLINK:
+		if (!m->src)
+			return sb_failf(f, EINVAL, "symlink %s has no target", m->dst);
 		make_mountpoint(dst, true);
 		rmdir(dst);
 		if (symlink(m->src, dst) != 0)

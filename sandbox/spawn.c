@@ -171,9 +171,9 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	size_t nw = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->prof = prof;
 	if (!spec->argv || !spec->argv[0])
 		return wm_error_setx(err, WM_EXIT_USAGE, "no command to run");
-	c->prof = prof;
 	c->argv = (char **)spec->argv;
 	c->env = sb_env_build(p, environ, spec->env);
 	c->path = split_path(c->env);
