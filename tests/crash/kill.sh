@@ -39,6 +39,8 @@ crash_case() {
 	env "$@" "$WM" run -j2 "$W/chains.md" >"$T/out" 2>&1 &
 	local pid=$!
 	if [[ $delay != hook ]]; then
+		# The delay counts from the moment the run exists (its id is printed).
+		for _ in $(seq 300); do grep -q '^run ' "$T/out" && break; sleep 0.05; done
 		sleep "$delay"
 		kill -KILL "$pid" 2>/dev/null
 	fi
@@ -76,8 +78,8 @@ crash_case() {
 	expect_exit "$name: audit verifies" 0 "$WM" audit verify "$id"
 }
 
-for delay in 0.25 0.5 0.9 1.6; do
-	crash_case "kill after ${delay}s" "$delay"
+for delay in 0 0.3 0.7 1.3; do
+	crash_case "kill ${delay}s after the run started" "$delay"
 done
 crash_case "kill inside journal append 1" hook WM_TEST_CRASH_AT=journal:1
 crash_case "kill inside journal append 9" hook WM_TEST_CRASH_AT=journal:9
