@@ -76,8 +76,10 @@ void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 		snprintf(d->why, sizeof(d->why), "cancelled by the user");
 		return;
 	}
-	if (!o->setup_error && !o->denied && o->limit == WM_LIMIT_NONE && !o->signal &&
-	    o->exit_code == 0 && !o->missing_output) {
+	/* A denial the task survived (it probed a call and fell back) is in
+	 * the audit log; only a failed attempt is judged by it. */
+	if (!o->setup_error && o->limit == WM_LIMIT_NONE && !o->signal && o->exit_code == 0 &&
+	    !o->missing_output) {
 		verdict(d, WM_VERDICT_SUCCEED);
 		snprintf(d->why, sizeof(d->why), "exited 0 on attempt %u", o->attempt);
 		return;

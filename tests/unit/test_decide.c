@@ -84,6 +84,17 @@ static void test_timeout_and_signal_are_retried(void **state)
 	assert_non_null(strstr(d.why, "signal 11"));
 }
 
+static void test_denial_survived_is_success(void **state)
+{
+	struct wm_outcome o = base();
+	struct wm_action d;
+
+	(void)state;
+	o.denied = "personality";
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_SUCCEED);
+}
+
 static void test_denial_and_limits_not_retried(void **state)
 {
 	struct wm_outcome o = base();
@@ -170,6 +181,7 @@ int main(void)
 		cmocka_unit_test(test_nonzero_retries_then_fails),
 		cmocka_unit_test(test_no_retries_configured),
 		cmocka_unit_test(test_timeout_and_signal_are_retried),
+		cmocka_unit_test(test_denial_survived_is_success),
 		cmocka_unit_test(test_denial_and_limits_not_retried),
 		cmocka_unit_test(test_missing_output_and_cancel),
 		cmocka_unit_test(test_backoff_doubles_with_jitter_and_cap),
