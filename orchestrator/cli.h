@@ -36,6 +36,10 @@ const struct wm_command *wm_command_find(const char *name);
 /* Prints "usage: wm ..." for a command to stderr; returns WM_EXIT_USAGE. */
 int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Parses -j's argument (1..4096) for `cmd`; 0, or prints usage and returns
+ * WM_EXIT_USAGE. */
+int wm_parse_jobs(const char *cmd, const char *arg, unsigned *jobs);
+
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -46,16 +46,10 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "j:f", opts, NULL)) != -1) {
-		char *end;
-		long v;
-
 		switch (opt) {
 		case 'j':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 4096)
-				return wm_usage_error("resume", "-j wants a number from 1 to 4096");
-			a->jobs = (unsigned)v;
+			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
+				return WM_EXIT_USAGE;
 			break;
 		case 'f':
 			a->force = true;

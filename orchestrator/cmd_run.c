@@ -40,17 +40,10 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "j:e:k", opts, NULL)) != -1) {
-		char *end;
-		long v;
-
 		switch (opt) {
 		case 'j':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v < 1 || v > 4096)
-				return wm_usage_error("run", "-j wants a number from 1 to 4096, not '%s'",
-						      optarg);
-			o->jobs = (unsigned)v;
+			if (wm_parse_jobs("run", optarg, &o->jobs) != 0)
+				return WM_EXIT_USAGE;
 			break;
 		case 'p':
 			o->policy = optarg;

@@ -2,6 +2,7 @@
  * main.c - wm's entry point: global options, command dispatch, and the one
  * place that prints an error and chooses the exit code.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,19 @@ int wm_usage_error(const char *cmd, const char *fmt, ...)
 	else
 		fputs("usage: wm [--state-dir DIR] COMMAND [ARGS]... (see 'wm help')\n", stderr);
 	return WM_EXIT_USAGE;
+}
+
+int wm_parse_jobs(const char *cmd, const char *arg, unsigned *jobs)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 4096)
+		return wm_usage_error(cmd, "-j wants a number from 1 to 4096, not '%s'", arg);
+	*jobs = (unsigned)v;
+	return 0;
 }
 
 static void print_overview(FILE *f)

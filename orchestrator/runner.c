@@ -65,20 +65,14 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 		const char *name = task_policy_name(wf, t, o);
 		struct wm_loc loc = t->policy ? t->policy_loc : wf->policy_loc;
 
-		p->policy[i] = wm_policy_set_get(p->set, name);
-		if (!p->policy[i]) {
-			const char *near = wm_policy_set_suggest(p->set, name);
-			wm_autofree char *hint =
-				near ? wm_xasprintf(" (did you mean '%s'?)", near) : wm_xstrdup("");
-
-			if (!t->policy && o->policy)
-				wm_diags_error(diags, "command line", 0, 0, "unknown policy '%s'%s",
-					       name, hint);
-			else
-				wm_diags_error(diags, wf->path, loc.line, loc.col,
-					       "task '%s': unknown policy '%s'%s", t->id, name, hint);
+		/* An unknown name is reported where it was written, with a hint. */
+		if (!t->policy && o->policy)
+			p->policy[i] = wm_policy_set_resolve(p->set, name, "command line", 0, 0, diags);
+		else
+			p->policy[i] = wm_policy_set_resolve(p->set, name, wf->path, loc.line, loc.col,
+							     diags);
+		if (!p->policy[i])
 			continue;
-		}
 		p->policy_hash[i] = wm_policy_hash(p->policy[i]);
 		p->def_hash[i] = wm_task_definition_hash(t, p->policy_hash[i]);
 	}

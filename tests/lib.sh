@@ -88,3 +88,21 @@ run_dir_of() {
 
 # no_process MARKER: true when no process has MARKER in its command line.
 no_process() { ! pgrep -f -- "$1" >/dev/null; }
+
+# start_host_targets: what attacks must not reach, on the host side: a TCP
+# server on loopback ($PORT) and a process ($HOSTPID). Both end with the test.
+start_host_targets() {
+	python3 -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept(); c.close()
+' >"$T/port" &
+	HOST_SERVER=$!
+	sleep 1000 &
+	HOSTPID=$!
+	trap 'kill $HOST_SERVER $HOSTPID 2>/dev/null; rm -rf "$T"' EXIT
+	for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
+	PORT=$(cat "$T/port")
+}

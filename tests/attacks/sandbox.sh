@@ -15,21 +15,8 @@ mkdir -p "$WS"
 cp "$PROBE" "$WS/probe"
 chmod -R a+rX "$WS"
 
-# A server on the host's loopback the sandbox must not reach.
-python3 -c '
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-' >"$T/port" &
-SERVER=$!
-# A host process the sandbox must not see.
-sleep 1000 &
-HOSTPID=$!
-trap 'kill $SERVER $HOSTPID 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
-PORT=$(cat "$T/port")
+# A loopback server and a host process the sandbox must not reach.
+start_host_targets
 
 users=(root)
 if is_root && userns_ok; then

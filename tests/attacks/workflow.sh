@@ -17,20 +17,8 @@ chmod 777 "$WS"
 cp "$PROBE" "$WS/probe"
 chmod a+rx "$WS/probe"
 
-# A server on the host's loopback and a host process the tasks must not reach.
-python3 -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-' >"$T/port" &
-SERVER=$!
-sleep 1000 &
-HOSTPID=$!
-trap 'kill $SERVER $HOSTPID 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
-PORT=$(cat "$T/port")
+# A loopback server and a host process the sandbox must not reach.
+start_host_targets
 
 # name|denied syscall or -|probe arguments
 attacks=(
