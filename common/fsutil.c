@@ -13,8 +13,14 @@
 
 int wm_mkdir_p(const char *path, mode_t mode, struct wm_error **err)
 {
-	wm_autofree char *p = wm_xstrdup(path);
+	wm_autofree char *p = NULL;
 
+	/* Usually the directory or its parent exists: one call, not one per component. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return wm_error_set(err, errno, "create directory `%s`", path);
+	p = wm_xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;

@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/diag.h"
 #include "common/error.h"
+#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
@@ -252,6 +254,35 @@ static void test_strutil(void **state)
 	assert_null(wm_suggest("zebra", keys, 4));
 }
 
+static void test_mkdir_p_and_remove_tree(void **state)
+{
+	char tmpl[] = "/tmp/wm-unit-fs.XXXXXX";
+	struct wm_error *err = NULL;
+	char *deep, *file;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	deep = wm_xasprintf("%s/a/b/c", tmpl);
+	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0);
+	assert_int_equal(stat(deep, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0); /* exists: fine */
+	file = wm_xasprintf("%s/a/f", tmpl);
+	assert_int_equal(wm_write_file(file, "x", 1, 0644, &err), 0);
+	free(deep);
+	deep = wm_xasprintf("%s/a/f/sub", tmpl); /* under a file: an error */
+	assert_int_equal(wm_mkdir_p(deep, 0755, &err), -1);
+	assert_non_null(err);
+	wm_error_free(err);
+	err = NULL;
+	assert_int_equal(wm_remove_tree(tmpl, &err), 0);
+	assert_int_equal(stat(tmpl, &st), -1);
+	assert_int_equal(wm_remove_tree(tmpl, &err), 0); /* missing: fine */
+	free(deep);
+	free(file);
+}
+
 static void test_cleanup_steal(void **state)
 {
 	char *out;
@@ -286,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),
 		cmocka_unit_test(test_strutil),
+		cmocka_unit_test(test_mkdir_p_and_remove_tree),
 		cmocka_unit_test(test_cleanup_steal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
