@@ -54,7 +54,7 @@ int wm_remove_tree(const char *path, struct wm_error **err)
 	return 0;
 }
 
-int wm_write_file(const char *path, const void *data, size_t len, mode_t mode,
+int wm_write_file(const char *path, const void *data, size_t len, mode_t mode, unsigned flags,
 		  struct wm_error **err)
 {
 	wm_autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -72,7 +72,7 @@ int wm_write_file(const char *path, const void *data, size_t len, mode_t mode,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if ((flags & WM_WRITE_DURABLE) && fsync(fd) < 0)
 		return wm_error_set(err, errno, "fsync `%s`", path);
 	return 0;
 }

@@ -15,8 +15,13 @@
 int wm_mkdir_p(const char *path, mode_t mode, struct wm_error **err);
 /* rm -rf that never follows symlinks; a missing path is not an error. */
 int wm_remove_tree(const char *path, struct wm_error **err);
-/* Writes data to path (created or truncated with mode), fsyncs it. */
-int wm_write_file(const char *path, const void *data, size_t len, mode_t mode,
+enum wm_write_flags {
+	WM_WRITE_DURABLE = 1 << 0, /* fsync before returning */
+};
+
+/* Writes data to path (created or truncated with mode); with
+ * WM_WRITE_DURABLE the bytes are on disk when it returns. */
+int wm_write_file(const char *path, const void *data, size_t len, mode_t mode, unsigned flags,
 		  struct wm_error **err);
 
 #endif

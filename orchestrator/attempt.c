@@ -93,7 +93,7 @@ static int write_script(const struct wm_run_paths *rp, const struct wm_task *t,
 	if (wm_mkdir_p(dir, 0755, err) < 0)
 		return -1;
 	*path = wm_xasprintf("%s/%s.%s", dir, t->id, kind_name(kind));
-	return wm_write_file(*path, text ? text : "", text ? strlen(text) : 0, 0644, err);
+	return wm_write_file(*path, text ? text : "", text ? strlen(text) : 0, 0644, 0, err);
 }
 
 static int open_log(const struct wm_run_paths *rp, const struct wm_task *t, unsigned attempt,

@@ -135,7 +135,7 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, const struc
 		wm_buf_release(&text);
 		return wm_error_set(err, errno, "read `%s`", file), NULL;
 	}
-	if (strcmp(copy, file) != 0 && wm_write_file(copy, text.data, text.len, 0644, err) < 0) {
+	if (strcmp(copy, file) != 0 && wm_write_file(copy, text.data, text.len, 0644, WM_WRITE_DURABLE, err) < 0) {
 		wm_buf_release(&text);
 		return NULL;
 	}

@@ -34,7 +34,7 @@ static void verdict(struct wm_action *d, enum wm_verdict v)
 static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 {
 	if (o->setup_error) {
-		snprintf(buf, len, "the sandbox could not start the task: %s", o->setup_error);
+		snprintf(buf, len, "the task could not start: %s", o->setup_error);
 		return false;
 	}
 	if (o->denied) {

@@ -173,6 +173,7 @@ struct exec {
 	struct wm_progress *progress;
 	struct wm_sched *sched;
 	struct wm_error *err; /* the first recording failure: the run stops on it */
+	bool loop_done;       /* the scheduler has returned: nothing left to stop */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -316,7 +317,8 @@ static void fail_recording(struct exec *x, struct wm_error *e)
 	if (!x->err) {
 		x->err = e;
 		/* Nothing more may run without a durable record of it. */
-		wm_sched_interrupt(x->sched);
+		if (x->sched && !x->loop_done)
+			wm_sched_interrupt(x->sched);
 	} else {
 		wm_error_free(e);
 	}
@@ -452,9 +454,10 @@ static void write_metrics(struct exec *x)
 	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(m);
 	/* Metrics are a convenience: failing to write them does not fail the run. */
-	if (!text || wm_write_file(path, text, strlen(text), 0644, &e) < 0) {
-		fprintf(stderr, "wm: warning: cannot write metrics.json%s%s\n", e ? ": " : "",
-			e ? e->msg : "");
+	if (!text || wm_write_file(path, text, strlen(text), 0644, 0, &e) < 0) {
+		wm_autofree char *why = e ? wm_error_text(e) : wm_xstrdup("out of memory");
+
+		fprintf(stderr, "wm: warning: cannot write metrics.json: %s\n", why);
 		wm_error_free(e);
 	}
 	free(text);
@@ -559,28 +562,31 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	unsigned jobs = parallelism(p, o);
 	struct wm_sched_config cfg;
 	enum wm_run_status outcome = WM_RUN_FAILED;
+	struct wm_error *e = NULL;
 	int rc = -1;
 
 	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
 	if (open_recording(&x, err) < 0)
 		goto out;
-	audit_run_start(&x, o, jobs);
 	fill_config(&x, o, jobs, &cfg);
 	x.sched = wm_sched_new(&cfg);
+	audit_run_start(&x, o, jobs);
 	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)
 		if (t->keep[i])
 			wm_sched_keep(x.sched, i);
 	if (wm_sched_run(x.sched, &outcome, err) < 0)
 		goto out;
+	x.loop_done = true;
 	t->rs->state = outcome;
 	t->rs->ended_ms = wm_state_now_ms();
 	audit_run_end(&x);
-	if (wm_audit_flush(x.audit, err) < 0 || wm_store_checkpoint(x.store, err) < 0)
-		goto out;
+	if (wm_audit_flush(x.audit, &e) < 0 || wm_store_checkpoint(x.store, &e) < 0)
+		fail_recording(&x, e);
 	write_metrics(&x);
 	wm_progress_summary(x.progress, outcome);
 	if (x.err) {
-		/* The run stopped because its state could not be recorded. */
+		/* The run stopped (or ended) without its state safely on disk: what
+		 * is there is still consistent, and resume finishes it. */
 		*err = x.err;
 		x.err = NULL;
 		wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`", t->run_id,

@@ -46,7 +46,7 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
 		return wm_error_set(err, 0, "build %s", path);
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
-	rc = wm_write_file(path, text, strlen(text), 0644, err);
+	rc = wm_write_file(path, text, strlen(text), 0644, WM_WRITE_DURABLE, err);
 	free(text);
 	return rc;
 }

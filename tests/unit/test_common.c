@@ -269,7 +269,7 @@ static void test_mkdir_p_and_remove_tree(void **state)
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0); /* exists: fine */
 	file = wm_xasprintf("%s/a/f", tmpl);
-	assert_int_equal(wm_write_file(file, "x", 1, 0644, &err), 0);
+	assert_int_equal(wm_write_file(file, "x", 1, 0644, WM_WRITE_DURABLE, &err), 0);
 	free(deep);
 	deep = wm_xasprintf("%s/a/f/sub", tmpl); /* under a file: an error */
 	assert_int_equal(wm_mkdir_p(deep, 0755, &err), -1);
