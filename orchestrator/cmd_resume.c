@@ -76,24 +76,21 @@ static char *workflow_to_use(const struct wm_run_state *old, const char *run_dir
 	return wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 }
 
-/* Copies an old task's record (borrowed) over a new one, through its JSON form. */
-static int copy_task(struct wm_task_state *dst, const struct wm_task_state *src, bool whole,
-		     struct wm_error **err)
+/* Carries an old task's record into the new run state. A kept task takes the
+ * old record whole (moved, not copied: the old state is discarded after);
+ * a task that runs again keeps only the history of what was decided. */
+static void carry_task(struct wm_task_state *dst, struct wm_task_state *src, bool whole)
 {
-	json_t *j;
-	int rc = 0;
-
 	if (whole) {
-		j = wm_task_state_to_json(src); /* new ref */
-		rc = wm_task_state_from_json(dst, j, err);
-		json_decref(j);
-		return rc;
+		struct wm_task_state tmp = *dst;
+
+		*dst = *src;
+		*src = tmp;
+		return;
 	}
-	/* A task that runs again keeps the history of what was decided before. */
 	for (size_t i = 0; i < src->n_decisions; i++)
 		wm_task_add_decision(dst, src->decisions[i].at_ms, src->decisions[i].attempt,
 				     src->decisions[i].what, src->decisions[i].why);
-	return 0;
 }
 
 /* keep[i]: succeeded before, same definition, and every dependency kept. */
@@ -122,7 +119,7 @@ static bool all_kept(const bool *keep, size_t n)
 }
 
 /* The new run state: the current workflow's tasks, old records carried over. */
-static struct wm_run_state *merge_state(const struct wm_prepared *p, const struct wm_run_state *old,
+static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_run_state *old,
 					const bool *keep, const char *run_dir, const char *file,
 					struct wm_error **err)
 {
@@ -149,10 +146,10 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, const struc
 	rs->started_ms = old->started_ms;
 	rs->audit = old->audit;
 	for (size_t i = 0; i < p->wf->n_tasks; i++) {
-		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
+		struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
 
-		if (ot && copy_task(&rs->tasks[i], ot, keep[i], err) < 0)
-			return NULL;
+		if (ot)
+			carry_task(&rs->tasks[i], ot, keep[i]);
 	}
 	return wm_steal(&rs);
 }

@@ -51,9 +51,30 @@ static const char *task_policy_name(const struct wm_workflow *wf, const struct w
 	return wf->policy ? wf->policy : DEFAULT_POLICY;
 }
 
+/* Each distinct policy's hash, computed once: workflows have thousands of
+ * tasks and a handful of policies. */
+struct policy_hashes {
+	const struct wm_policy **pol;
+	char **hash;
+	size_t n, alloc_pol, alloc_hash;
+};
+
+static const char *policy_hash_of(struct policy_hashes *h, const struct wm_policy *pol)
+{
+	for (size_t k = 0; k < h->n; k++)
+		if (h->pol[k] == pol)
+			return h->hash[k];
+	WM_GROW(h->pol, h->alloc_pol, h->n + 1);
+	WM_GROW(h->hash, h->alloc_hash, h->n + 1);
+	h->pol[h->n] = pol;
+	h->hash[h->n] = wm_policy_hash(pol);
+	return h->hash[h->n++];
+}
+
 static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
 			    struct wm_diags *diags)
 {
+	struct policy_hashes seen = { 0 };
 	const struct wm_workflow *wf = p->wf;
 	size_t n = wf->n_tasks;
 
@@ -73,9 +94,13 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 							     diags);
 		if (!p->policy[i])
 			continue;
-		p->policy_hash[i] = wm_policy_hash(p->policy[i]);
+		p->policy_hash[i] = wm_xstrdup(policy_hash_of(&seen, p->policy[i]));
 		p->def_hash[i] = wm_task_definition_hash(t, p->policy_hash[i]);
 	}
+	for (size_t k = 0; k < seen.n; k++)
+		free(seen.hash[k]);
+	free(seen.hash);
+	free(seen.pol);
 	return diags->n_errors ? -1 : 0;
 }
 
