@@ -19,7 +19,10 @@ struct wm_buf {
 };
 
 extern char wm_buf_empty[];
+/* clang-format 14 would split this initializer over four lines. */
+/* clang-format off */
 #define WM_BUF_INIT { .data = wm_buf_empty, .len = 0, .alloc = 0 }
+/* clang-format on */
 
 void wm_buf_init(struct wm_buf *b);
 void wm_buf_release(struct wm_buf *b);

@@ -41,11 +41,11 @@ static inline void wm_fclosep(FILE **f)
 /* Declares a cleanup for a type with a `_free(T *)` function:
  * WM_DEFINE_AUTO(struct wm_policy, wm_policy_free) gives
  * `wm_auto(struct wm_policy) *p = NULL;`. */
-#define WM_DEFINE_AUTO(type, freefn)                                                             \
-	static inline void freefn##p(type **p)                                                   \
-	{                                                                                        \
-		if (*p)                                                                          \
-			freefn(*p);                                                              \
+#define WM_DEFINE_AUTO(type, freefn)           \
+	static inline void freefn##p(type **p) \
+	{                                      \
+		if (*p)                        \
+			freefn(*p);            \
 	}
 #define wm_auto(freefn) __attribute__((cleanup(freefn##p)))
 

@@ -82,8 +82,8 @@ void wm_diags_sort(struct wm_diags *d)
 char *wm_diag_format(const struct wm_diag *dg)
 {
 	return wm_xasprintf("%s:%u:%u: %s: %s", dg->file, dg->line ? dg->line : 1,
-			    dg->col ? dg->col : 1,
-			    dg->level == WM_DIAG_ERROR ? "error" : "warning", dg->msg);
+			    dg->col ? dg->col : 1, dg->level == WM_DIAG_ERROR ? "error" : "warning",
+			    dg->msg);
 }
 
 void wm_diags_print(const struct wm_diags *d, FILE *f)

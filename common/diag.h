@@ -32,14 +32,17 @@ struct wm_diags {
 	size_t n_errors;
 };
 
+/* clang-format 14 would split this initializer over four lines. */
+/* clang-format off */
 #define WM_DIAGS_INIT { 0 }
+/* clang-format on */
 
 void wm_diags_release(struct wm_diags *d);
 void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file, unsigned line,
 		  unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-#define wm_diags_error(d, file, line, col, ...)                                                  \
+#define wm_diags_error(d, file, line, col, ...) \
 	wm_diags_add((d), WM_DIAG_ERROR, (file), (line), (col), __VA_ARGS__)
-#define wm_diags_warn(d, file, line, col, ...)                                                   \
+#define wm_diags_warn(d, file, line, col, ...) \
 	wm_diags_add((d), WM_DIAG_WARNING, (file), (line), (col), __VA_ARGS__)
 /* Stable sort by file position, so output follows the file. */
 void wm_diags_sort(struct wm_diags *d);

@@ -20,9 +20,9 @@
 /* Process exit codes of SPEC.md section 2. */
 enum wm_exit {
 	WM_EXIT_OK = 0,
-	WM_EXIT_FAILED = 1,      /* a task failed */
-	WM_EXIT_USAGE = 2,       /* bad input: workflow, policy, usage, unknown run */
-	WM_EXIT_CANNOT = 3,      /* locked by a live orchestrator, missing kernel feature */
+	WM_EXIT_FAILED = 1, /* a task failed */
+	WM_EXIT_USAGE = 2,  /* bad input: workflow, policy, usage, unknown run */
+	WM_EXIT_CANNOT = 3, /* locked by a live orchestrator, missing kernel feature */
 	WM_EXIT_INTERRUPTED = 130,
 };
 

@@ -42,13 +42,15 @@ int wm_parse_duration(const char *s, uint64_t *ms, struct wm_error **err)
 	uint64_t total = 0;
 
 	if (!s || !*s)
-		return wm_error_setx(err, WM_EXIT_USAGE, "empty duration (write e.g. 500ms, 90s, 2m, 1h)");
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "empty duration (write e.g. 500ms, 90s, 2m, 1h)");
 	while (*p) {
 		uint64_t n, unit;
 
 		if (read_number(&p, &n) < 0)
-			return wm_error_setx(err, WM_EXIT_USAGE,
-					     "invalid duration '%s' (write e.g. 500ms, 90s, 2m, 1h)", s);
+			return wm_error_setx(
+				err, WM_EXIT_USAGE,
+				"invalid duration '%s' (write e.g. 500ms, 90s, 2m, 1h)", s);
 		if (strncmp(p, "ms", 2) == 0) {
 			unit = 1;
 			p += 2;
@@ -62,12 +64,14 @@ int wm_parse_duration(const char *s, uint64_t *ms, struct wm_error **err)
 			unit = 3600 * 1000;
 			p++;
 		} else if (*p == '\0') {
-			return wm_error_setx(err, WM_EXIT_USAGE,
-					     "duration '%s' has no unit (write %sms, %ss, %sm or %sh)",
-					     s, s, s, s, s);
+			return wm_error_setx(
+				err, WM_EXIT_USAGE,
+				"duration '%s' has no unit (write %sms, %ss, %sm or %sh)", s, s, s,
+				s, s);
 		} else {
-			return wm_error_setx(err, WM_EXIT_USAGE,
-					     "invalid duration '%s': unknown unit (use ms, s, m, h)", s);
+			return wm_error_setx(
+				err, WM_EXIT_USAGE,
+				"invalid duration '%s': unknown unit (use ms, s, m, h)", s);
 		}
 		if (mul_add(&total, n, unit) < 0)
 			return wm_error_setx(err, WM_EXIT_USAGE, "duration '%s' is too large", s);
@@ -84,7 +88,8 @@ int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err)
 	if (!s || !*s)
 		return wm_error_setx(err, WM_EXIT_USAGE, "empty size (write e.g. 512K, 64M, 1G)");
 	if (read_number(&p, &n) < 0)
-		return wm_error_setx(err, WM_EXIT_USAGE, "invalid size '%s' (write e.g. 512K, 64M, 1G)", s);
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "invalid size '%s' (write e.g. 512K, 64M, 1G)", s);
 	switch (toupper((unsigned char)*p)) {
 	case '\0':
 		break;
@@ -114,7 +119,8 @@ int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err)
 			p += strlen(p);
 		if (*p)
 			return wm_error_setx(err, WM_EXIT_USAGE,
-					     "invalid size '%s': unexpected '%s' after the unit", s, p);
+					     "invalid size '%s': unexpected '%s' after the unit", s,
+					     p);
 	}
 	if (mul_add(&v, n, unit) < 0)
 		return wm_error_setx(err, WM_EXIT_USAGE, "size '%s' is too large", s);
@@ -134,7 +140,8 @@ char *wm_format_duration(uint64_t ms)
 		return wm_xstrdup("0s");
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (ms >= units[i].ms) {
-			wm_buf_addf(&b, "%llu%s", (unsigned long long)(ms / units[i].ms), units[i].name);
+			wm_buf_addf(&b, "%llu%s", (unsigned long long)(ms / units[i].ms),
+				    units[i].name);
 			ms %= units[i].ms;
 		}
 	}

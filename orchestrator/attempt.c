@@ -193,8 +193,8 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 	if (!interp && lang)
 		interp = wm_interpreter_argv(wf, lang);
 	if (!interp)
-		return wm_error_setx(err, WM_EXIT_USAGE, "task '%s': no interpreter for '%s'", t->id,
-				     lang ? lang : "(none)");
+		return wm_error_setx(err, WM_EXIT_USAGE, "task '%s': no interpreter for '%s'",
+				     t->id, lang ? lang : "(none)");
 	if (write_script(rp, t, kind, &script, err) < 0 ||
 	    setup_io_dirs(rp, wf, task, deps, n_deps, kind, a, &in_dir, err) < 0)
 		goto fail;

@@ -36,8 +36,8 @@ enum attr {
 };
 
 static const char *const attr_names[N_ATTRS] = {
-    "id",	 "depends", "policy", "timeout", "retries", "backoff", "priority",
-    "condition", "only_if", "env",    "workdir", "sla",	    "outputs",
+	"id",	     "depends", "policy", "timeout", "retries", "backoff", "priority",
+	"condition", "only_if", "env",	  "workdir", "sla",	"outputs",
 };
 
 /* Attributes that may be given more than once (their values add up). */
@@ -200,7 +200,7 @@ static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 	}
 	wm_strv_push(&t->depends, &n, e);
 	t->depends_loc = wm_xrealloc(t->depends_loc, n * sizeof(*t->depends_loc));
-	t->depends_loc[n - 1] = (struct wm_loc){kv->line, col};
+	t->depends_loc[n - 1] = (struct wm_loc){ kv->line, col };
 }
 
 static void add_output(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
@@ -290,10 +290,10 @@ static void set_text(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 
 static void apply_choice(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, int which)
 {
-	static const char *const prio[] = {"high", "medium", "low"};
-	static const int prio_v[] = {WM_PRIO_HIGH, WM_PRIO_MEDIUM, WM_PRIO_LOW};
-	static const char *const cond[] = {"success", "failure", "always"};
-	static const int cond_v[] = {WM_COND_SUCCESS, WM_COND_FAILURE, WM_COND_ALWAYS};
+	static const char *const prio[] = { "high", "medium", "low" };
+	static const int prio_v[] = { WM_PRIO_HIGH, WM_PRIO_MEDIUM, WM_PRIO_LOW };
+	static const char *const cond[] = { "success", "failure", "always" };
+	static const int cond_v[] = { WM_COND_SUCCESS, WM_COND_FAILURE, WM_COND_ALWAYS };
 	int v;
 
 	if (which == A_PRIORITY) {
@@ -327,7 +327,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case A_POLICY:
 		set_text(c, kv, &t->policy);
-		t->policy_loc = (struct wm_loc){kv->line, kv->val_col};
+		t->policy_loc = (struct wm_loc){ kv->line, kv->val_col };
 		break;
 	case A_TIMEOUT:
 		set_duration(c, kv, &t->timeout_ms);

@@ -16,8 +16,9 @@
 #include "common/error.h"
 
 struct wm_cli {
-	const char *state_dir; /* resolved: --state-dir, $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm */
-	bool color;            /* stdout is a terminal and NO_COLOR is unset */
+	const char *state_dir; /* resolved: --state-dir, $WM_STATE_DIR, $XDG_STATE_HOME/wm,
+				  ~/.local/state/wm */
+	bool color;	       /* stdout is a terminal and NO_COLOR is unset */
 };
 
 typedef int (*wm_cmd_fn)(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -23,7 +23,7 @@ struct show_opts {
 
 static bool is_envelope(const char *k)
 {
-	static const char *const names[] = {"seq", "ts", "run", "task", "event", "prev", "mac"};
+	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(k, names[i]) == 0)
@@ -53,7 +53,8 @@ static void details(json_t *o, struct wm_buf *b)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		if (is_envelope(k))
 			continue;
 		if (b->len)
@@ -157,13 +158,13 @@ static int verify(const struct wm_cli *cli, const char *id, const char *path, st
 int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"task", required_argument, NULL, 't'},
-	    {"event", required_argument, NULL, 'e'},
-	    {"since", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "task", required_argument, NULL, 't' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "since", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct show_opts so = {0};
+	struct show_opts so = { 0 };
 	wm_autofree char *id = NULL;
 	wm_autofree char *dir = NULL;
 	wm_autofree char *path = NULL;

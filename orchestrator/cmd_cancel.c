@@ -40,8 +40,8 @@ static int verified_pid(const struct wm_holder *h, struct wm_error **err)
 	wm_holder_release(&self);
 	if (!same_boot)
 		return wm_error_setx(err, WM_EXIT_CANNOT,
-				     "the run is held by pid %d on %s: cancel it there", (int)h->pid,
-				     h->host ? h->host : "another host");
+				     "the run is held by pid %d on %s: cancel it there",
+				     (int)h->pid, h->host ? h->host : "another host");
 	stat = wm_xasprintf("/proc/%d/stat", (int)h->pid);
 	{
 		wm_autofclose FILE *f = fopen(stat, "re");

@@ -33,8 +33,8 @@ static void print_json(const struct wm_doctor *d, int missing)
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct wm_doctor d;
 	int opt, json = 0, missing = 0;

@@ -13,8 +13,8 @@
 int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    {NULL, 0, NULL, 0},
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
 	};
 	wm_autofree char *id = NULL;
 	wm_autofree char *dir = NULL;

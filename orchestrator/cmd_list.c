@@ -56,8 +56,8 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 		     bool orphans_only, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
 	char **ids = NULL;

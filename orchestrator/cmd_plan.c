@@ -255,8 +255,8 @@ static int check_policies(const struct wm_workflow *wf, struct wm_diags *d, stru
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
 	};
 	enum plan_format fmt = FMT_TEXT;
 	struct wm_diags d = WM_DIAGS_INIT;

@@ -30,10 +30,10 @@ struct popts {
 static int parse_opts(int argc, char **argv, struct popts *o)
 {
 	static const struct option opts[] = {
-	    {"policies", required_argument, NULL, 'p'},
-	    {"name", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "policies", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -209,7 +209,7 @@ static int do_import(const struct popts *o, struct wm_error **err)
 
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct popts o = {0};
+	struct popts o = { 0 };
 	const char *sub;
 	int rc;
 

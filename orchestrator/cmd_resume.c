@@ -132,7 +132,8 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_r
 		wm_buf_release(&text);
 		return wm_error_set(err, errno, "read `%s`", file), NULL;
 	}
-	if (strcmp(copy, file) != 0 && wm_write_file(copy, text.data, text.len, 0644, WM_WRITE_DURABLE, err) < 0) {
+	if (strcmp(copy, file) != 0 &&
+	    wm_write_file(copy, text.data, text.len, 0644, WM_WRITE_DURABLE, err) < 0) {
 		wm_buf_release(&text);
 		return NULL;
 	}
@@ -174,8 +175,8 @@ static int load_or_start_over(const char *run_dir, const char *run_id,
 	return 0;
 }
 
-static int resume_locked(const struct wm_cli *cli, const struct resume_args *a,
-			 const char *run_id, const char *run_dir, struct wm_error **err)
+static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
+			 const char *run_dir, struct wm_error **err)
 {
 	struct wm_state_loaded loaded = { 0 };
 	struct wm_run_options o = { 0 };

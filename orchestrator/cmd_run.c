@@ -53,7 +53,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 			break;
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
+				return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'",
+						      optarg);
 			wm_strv_push(&o->cli_env, &n_env, optarg);
 			break;
 		case 'k':

@@ -55,9 +55,9 @@ static void wait_tree(struct wm_sandbox *sb, int sfd, uint64_t timeout)
 	int forwarded = 0;
 
 	for (;;) {
-		struct pollfd pfd[3] = {{wm_sandbox_pidfd(sb), POLLIN, 0},
-					{sfd, POLLIN, 0},
-					{wm_sandbox_notify_fd(sb), POLLIN, 0}};
+		struct pollfd pfd[3] = { { wm_sandbox_pidfd(sb), POLLIN, 0 },
+					 { sfd, POLLIN, 0 },
+					 { wm_sandbox_notify_fd(sb), POLLIN, 0 } };
 		uint64_t now = now_ms();
 		int wait = -1;
 
@@ -118,15 +118,15 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_sandbox_result res;
 	wm_autofree char *ws_env = wm_xasprintf("WM_WORKSPACE=%s", workspace);
-	char *env[] = {ws_env, NULL};
+	char *env[] = { ws_env, NULL };
 	struct wm_sandbox_spec spec = {
-	    .argv = argv,
-	    .env = env,
-	    .workspace = workspace,
-	    .cwd = workspace,
-	    .stdin_fd = STDIN_FILENO,
-	    .stdout_fd = STDOUT_FILENO,
-	    .stderr_fd = STDERR_FILENO,
+		.argv = argv,
+		.env = env,
+		.workspace = workspace,
+		.cwd = workspace,
+		.stdin_fd = STDIN_FILENO,
+		.stdout_fd = STDOUT_FILENO,
+		.stderr_fd = STDERR_FILENO,
 	};
 	int status;
 
@@ -150,11 +150,11 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"policy", required_argument, NULL, 'p'},
-	    {"policies", required_argument, NULL, 'f'},
-	    {"workspace", required_argument, NULL, 'w'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {NULL, 0, NULL, 0},
+		{ "policy", required_argument, NULL, 'p' },
+		{ "policies", required_argument, NULL, 'f' },
+		{ "workspace", required_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *name = "standard", *file = NULL, *ws = NULL;
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
@@ -201,7 +201,8 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	if (!policy) {
 		const char *near = wm_policy_set_suggest(set, name);
 		return wm_usage_error("sandbox", "unknown policy '%s'%s%s%s", name,
-				      near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+				      near ? " (did you mean '" : "", near ? near : "",
+				      near ? "'?)" : "");
 	}
 	return run(policy, workspace, timeout, argv + optind, err);
 }

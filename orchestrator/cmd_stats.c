@@ -29,14 +29,14 @@
 
 struct task_numbers {
 	uint64_t duration_ms;
-	uint64_t busy_ms;     /* sum of attempt durations */
+	uint64_t busy_ms; /* sum of attempt durations */
 	uint64_t peak_memory;
 	uint64_t wait_ms;
 };
 
 /* Reads what only the audit log knows: per task waits, memory, busy time. */
-static void read_audit(const char *run_dir, const struct wm_run_state *rs,
-		       struct task_numbers *num, json_int_t *jobs)
+static void read_audit(const char *run_dir, const struct wm_run_state *rs, struct task_numbers *num,
+		       json_int_t *jobs)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_AUDIT);
 	wm_autofclose FILE *f = fopen(path, "re");
@@ -52,9 +52,11 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs,
 		if (ev && strcmp(ev, "run.start") == 0)
 			*jobs = json_integer_value(json_object_get(o, "max_parallel"));
 		if (ev && i >= 0 && strcmp(ev, "task.start") == 0)
-			num[i].wait_ms += (uint64_t)json_integer_value(json_object_get(o, "wait_ms"));
+			num[i].wait_ms +=
+				(uint64_t)json_integer_value(json_object_get(o, "wait_ms"));
 		if (ev && i >= 0 && strcmp(ev, "task.end") == 0) {
-			uint64_t mem = (uint64_t)json_integer_value(json_object_get(o, "peak_memory"));
+			uint64_t mem =
+				(uint64_t)json_integer_value(json_object_get(o, "peak_memory"));
 			num[i].busy_ms +=
 				(uint64_t)json_integer_value(json_object_get(o, "duration_ms"));
 			if (mem > num[i].peak_memory)
@@ -116,12 +118,13 @@ static json_t *run_stats(const struct wm_runview *v)
 		if (t->started_ms && t->ended_ms >= t->started_ms)
 			num[i].duration_ms = (uint64_t)(t->ended_ms - t->started_ms);
 		busy += num[i].busy_ms;
-		json_array_append_new(
-			tasks, json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id, "state",
-					 wm_task_status_name(t->state), "attempts", (int)t->attempts,
-					 "duration_ms", (json_int_t)num[i].duration_ms, "peak_memory",
-					 (json_int_t)num[i].peak_memory, "wait_ms",
-					 (json_int_t)num[i].wait_ms));
+		json_array_append_new(tasks,
+				      json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id,
+						"state", wm_task_status_name(t->state), "attempts",
+						(int)t->attempts, "duration_ms",
+						(json_int_t)num[i].duration_ms, "peak_memory",
+						(json_int_t)num[i].peak_memory, "wait_ms",
+						(json_int_t)num[i].wait_ms));
 	}
 	cp = critical_path(v->dir, rs, num, &cp_ms);
 	json_object_set_new(out, "run_id", json_string(rs->run_id));
@@ -156,7 +159,8 @@ static void print_run(json_t *s)
 	       json_string_value(json_object_get(s, "state")));
 	printf("%-24s %-9s %8s %10s %10s %10s\n", "TASK", "STATE", "ATTEMPTS", "DURATION",
 	       "PEAK MEM", "QUEUED");
-	json_array_foreach(json_object_get(s, "tasks"), i, t) {
+	json_array_foreach(json_object_get(s, "tasks"), i, t)
+	{
 		wm_autofree char *dur = wm_format_duration(
 			(uint64_t)json_integer_value(json_object_get(t, "duration_ms")));
 		wm_autofree char *mem = wm_format_size(
@@ -171,8 +175,7 @@ static void print_run(json_t *s)
 		       wait);
 	}
 	printf("\ncritical path:");
-	json_array_foreach(cp, i, t)
-		printf("%s%s", i ? " -> " : " ", json_string_value(t));
+	json_array_foreach(cp, i, t) printf("%s%s", i ? " -> " : " ", json_string_value(t));
 	printf(" (%s of %s wall)\n", cp_ms, wall);
 	printf("parallelism: %.2f achieved of -j %lld\n",
 	       json_real_value(json_object_get(s, "parallelism")),
@@ -213,7 +216,7 @@ struct group {
 	uint64_t *dur; /* durations of successful runs */
 	size_t n_dur, alloc_dur;
 	unsigned runs, succeeded, retried, memory_kills;
-	json_t *fails;  /* failure reason -> count */
+	json_t *fails;	/* failure reason -> count */
 	json_t *denied; /* syscall -> runs in which it was denied */
 	uint64_t timeout_ms;
 };
@@ -221,7 +224,7 @@ struct group {
 struct history {
 	struct group *g;
 	size_t n, alloc;
-	json_t *index;     /* "workflow\ttask" -> group index: jansson's hash table */
+	json_t *index;	   /* "workflow\ttask" -> group index: jansson's hash table */
 	json_t *workflows; /* workflow names whose newest copy was read for timeouts */
 };
 
@@ -246,7 +249,8 @@ static struct group *group_for(struct history *h, const char *workflow, const ch
 
 static void count(json_t *map, const char *key)
 {
-	json_object_set_new(map, key, json_integer(json_integer_value(json_object_get(map, key)) + 1));
+	json_object_set_new(map, key,
+			    json_integer(json_integer_value(json_object_get(map, key)) + 1));
 }
 
 /* The timeouts the newest version of a workflow sets, from its copy. */
@@ -281,13 +285,14 @@ static void add_task(struct group *g, const struct wm_task_state *t)
 	if (t->state == WM_TASK_SUCCEEDED) {
 		g->succeeded++;
 		WM_GROW(g->dur, g->alloc_dur, g->n_dur + 1);
-		g->dur[g->n_dur++] = t->ended_ms > t->started_ms ? (uint64_t)(t->ended_ms - t->started_ms) : 0;
+		g->dur[g->n_dur++] =
+			t->ended_ms > t->started_ms ? (uint64_t)(t->ended_ms - t->started_ms) : 0;
 	}
 	for (size_t k = t->n_decisions; t->state == WM_TASK_FAILED && k-- > 0;) {
 		if (strcmp(t->decisions[k].what, "fail") == 0) {
 			/* The cause, without the retry bookkeeping after ';'. */
-			wm_autofree char *why = wm_xstrndup(t->decisions[k].why,
-							    strcspn(t->decisions[k].why, ";"));
+			wm_autofree char *why =
+				wm_xstrndup(t->decisions[k].why, strcspn(t->decisions[k].why, ";"));
 			count(g->fails, why);
 			break;
 		}
@@ -313,7 +318,8 @@ static const char *top_failure(json_t *fails)
 	json_int_t most = 0;
 	json_t *v;
 
-	json_object_foreach(fails, key, v) {
+	json_object_foreach(fails, key, v)
+	{
 		if (json_integer_value(v) > most) {
 			most = json_integer_value(v);
 			best = key;
@@ -329,24 +335,34 @@ static void recommend(const struct group *g, uint64_t p95, json_t *recs)
 	json_t *n;
 
 	if (g->timeout_ms && g->n_dur && p95 * 10 >= g->timeout_ms * 8)
-		json_array_append_new(recs, json_sprintf(
-			"%s/%s: p95 duration %llums is %llu%% of its %llums timeout over %zu successful runs: raise the timeout or speed the task up",
-			g->workflow, g->task, (unsigned long long)p95,
-			(unsigned long long)(p95 * 100 / g->timeout_ms), (unsigned long long)g->timeout_ms,
-			g->n_dur));
+		json_array_append_new(
+			recs,
+			json_sprintf(
+				"%s/%s: p95 duration %llums is %llu%% of its %llums timeout over "
+				"%zu successful runs: raise the timeout or speed the task up",
+				g->workflow, g->task, (unsigned long long)p95,
+				(unsigned long long)(p95 * 100 / g->timeout_ms),
+				(unsigned long long)g->timeout_ms, g->n_dur));
 	if (g->retried && g->succeeded && g->retried * 5 >= g->runs)
-		json_array_append_new(recs, json_sprintf(
-			"%s/%s is flaky: it needed retries in %u of %u runs (%u%%)", g->workflow,
-			g->task, g->retried, g->runs, g->retried * 100 / g->runs));
+		json_array_append_new(
+			recs,
+			json_sprintf("%s/%s is flaky: it needed retries in %u of %u runs (%u%%)",
+				     g->workflow, g->task, g->retried, g->runs,
+				     g->retried * 100 / g->runs));
 	if (g->memory_kills)
-		json_array_append_new(recs, json_sprintf(
-			"%s/%s was killed by its memory limit in %u of %u runs: raise limits.memory of policy '%s'",
-			g->workflow, g->task, g->memory_kills, g->runs, g->policy ? g->policy : "?"));
-	json_object_foreach(g->denied, sys, n) {
+		json_array_append_new(recs,
+				      json_sprintf("%s/%s was killed by its memory limit in %u of "
+						   "%u runs: raise limits.memory of policy '%s'",
+						   g->workflow, g->task, g->memory_kills, g->runs,
+						   g->policy ? g->policy : "?"));
+	json_object_foreach(g->denied, sys, n)
+	{
 		if (g->runs >= 2 && json_integer_value(n) == (json_int_t)g->runs)
-			json_array_append_new(recs, json_sprintf(
-				"policy '%s' denied %s to %s/%s in all %u runs: allow it in a tuned policy or change the task",
-				g->policy ? g->policy : "?", sys, g->workflow, g->task, g->runs));
+			json_array_append_new(
+				recs, json_sprintf("policy '%s' denied %s to %s/%s in all %u runs: "
+						   "allow it in a tuned policy or change the task",
+						   g->policy ? g->policy : "?", sys, g->workflow,
+						   g->task, g->runs));
 	}
 }
 
@@ -363,11 +379,13 @@ static json_t *history_json(struct history *h)
 			continue;
 		p50 = wm_percentile(g->dur, g->n_dur, 50);
 		p95 = wm_percentile(g->dur, g->n_dur, 95);
-		json_array_append_new(groups, json_pack(
-			"{s:s, s:s, s:i, s:f, s:I, s:I, s:f, s:o}", "workflow", g->workflow, "task",
-			g->task, "runs", (int)g->runs, "success_rate", (double)g->succeeded / g->runs,
-			"p50_ms", (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
-			(double)g->retried / g->runs, "top_failure", top ? json_string(top) : json_null()));
+		json_array_append_new(
+			groups, json_pack("{s:s, s:s, s:i, s:f, s:I, s:I, s:f, s:o}", "workflow",
+					  g->workflow, "task", g->task, "runs", (int)g->runs,
+					  "success_rate", (double)g->succeeded / g->runs, "p50_ms",
+					  (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
+					  (double)g->retried / g->runs, "top_failure",
+					  top ? json_string(top) : json_null()));
 		recommend(g, p95, recs);
 	}
 	json_object_set_new(out, "tasks", groups);
@@ -382,7 +400,8 @@ static void print_history(json_t *s)
 
 	printf("%-16s %-20s %5s %7s %9s %9s %7s  %s\n", "WORKFLOW", "TASK", "RUNS", "SUCCESS",
 	       "P50", "P95", "RETRIED", "MOST FREQUENT FAILURE");
-	json_array_foreach(json_object_get(s, "tasks"), i, t) {
+	json_array_foreach(json_object_get(s, "tasks"), i, t)
+	{
 		wm_autofree char *p50 = wm_format_duration(
 			(uint64_t)json_integer_value(json_object_get(t, "p50_ms")));
 		wm_autofree char *p95 = wm_format_duration(

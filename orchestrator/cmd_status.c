@@ -99,8 +99,8 @@ static void print_text(const struct wm_runview *v)
 int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
 	};
 	wm_autofree char *id = NULL;
 	struct wm_runview v;

@@ -145,7 +145,7 @@ static size_t heap_pop(struct heap *h)
 static size_t topo_sort(struct wm_dag *g, bool *done)
 {
 	size_t *indeg = wm_xcalloc(g->n + 1, sizeof(*indeg));
-	struct heap h = {wm_xcalloc(g->n + 1, sizeof(size_t)), 0};
+	struct heap h = { wm_xcalloc(g->n + 1, sizeof(size_t)), 0 };
 	size_t k = 0;
 
 	g->order = wm_xcalloc(g->n + 1, sizeof(*g->order));

@@ -56,7 +56,8 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 		break;
 	}
 	if (o->missing_output) {
-		snprintf(buf, len, "exited 0 but declared output '%s' is missing", o->missing_output);
+		snprintf(buf, len, "exited 0 but declared output '%s' is missing",
+			 o->missing_output);
 		return true;
 	}
 	if (o->signal)

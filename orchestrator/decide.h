@@ -21,18 +21,18 @@
 #define WM_BREAKER_THRESHOLD 5
 
 struct wm_outcome {
-	int exit_code;          /* -1 when killed by a signal or never started */
-	int signal;             /* 0 unless killed */
-	enum wm_limit limit;    /* the limit that ended it, if any */
-	const char *denied;     /* first syscall denied by seccomp, or NULL; only a
-				 * failed attempt is judged by it */
-	const char *setup_error; /* the sandbox could not start it, or NULL */
+	int exit_code;		    /* -1 when killed by a signal or never started */
+	int signal;		    /* 0 unless killed */
+	enum wm_limit limit;	    /* the limit that ended it, if any */
+	const char *denied;	    /* first syscall denied by seccomp, or NULL; only a
+				     * failed attempt is judged by it */
+	const char *setup_error;    /* the sandbox could not start it, or NULL */
 	const char *missing_output; /* a declared output absent after exit 0, or NULL */
-	bool cancelled;         /* stopped by the user (SIGINT/SIGTERM, wm cancel) */
-	unsigned attempt;       /* 1-based number of the attempt that just ended */
-	unsigned retries;       /* extra attempts allowed in total */
-	uint64_t backoff_ms;    /* first retry delay */
-	double jitter;          /* a draw in [0, 1): spreads the delay by +-20% */
+	bool cancelled;		    /* stopped by the user (SIGINT/SIGTERM, wm cancel) */
+	unsigned attempt;	    /* 1-based number of the attempt that just ended */
+	unsigned retries;	    /* extra attempts allowed in total */
+	uint64_t backoff_ms;	    /* first retry delay */
+	double jitter;		    /* a draw in [0, 1): spreads the delay by +-20% */
 };
 
 enum wm_verdict {

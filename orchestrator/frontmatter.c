@@ -18,7 +18,8 @@
 #include "orchestrator/wf_internal.h"
 
 static const char *const fm_keys[] = {
-    "name", "policy", "policies", "max_parallel", "keep_going", "rollback", "env", "interpreters",
+	"name",	      "policy",	  "policies", "max_parallel",
+	"keep_going", "rollback", "env",      "interpreters",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
@@ -93,10 +94,10 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 		n = strtoul(s, &end, 10);
 	}
 	if (!s || !end || *end || errno || n < 1 || n > 65536) {
-		wf_err(
-		    c, mline(&v->start_mark), mcol(&v->start_mark),
-		    "front matter `max_parallel` must be a whole number from 1 to 65536, not `%s`",
-		    s ? s : node_kind(v));
+		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		       "front matter `max_parallel` must be a whole number from 1 to 65536, not "
+		       "`%s`",
+		       s ? s : node_kind(v));
 		return;
 	}
 	c->wf->max_parallel = (unsigned)n;
@@ -104,8 +105,8 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 
 static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 {
-	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
-									       "off"};
+	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no",
+										  "off" };
 	const char *s = scalar(v);
 
 	for (size_t i = 0; s && i < 3; i++) {
@@ -150,7 +151,7 @@ static void set_policies(struct wf_ctx *c, yaml_node_t *v)
 		c->wf->policies_file = wm_xstrdup(s);
 	else
 		c->wf->policies_file =
-		    wm_xasprintf("%.*s/%s", (int)(slash - c->wf->path), c->wf->path, s);
+			wm_xasprintf("%.*s/%s", (int)(slash - c->wf->path), c->wf->path, s);
 }
 
 static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
@@ -237,8 +238,8 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 			return -1;
 		}
 	}
-	c->wf->interpreters = wm_xrealloc(c->wf->interpreters, (c->wf->n_interpreters + 1) *
-								   sizeof(*c->wf->interpreters));
+	c->wf->interpreters = wm_xrealloc(
+		c->wf->interpreters, (c->wf->n_interpreters + 1) * sizeof(*c->wf->interpreters));
 	it = &c->wf->interpreters[c->wf->n_interpreters++];
 	it->lang = wm_xstrdup(lang);
 	it->argv = argv;
@@ -267,7 +268,7 @@ static void set_string(struct wf_ctx *c, const char *key, yaml_node_t *v, char *
 	free(*dst);
 	*dst = wm_xstrdup(s);
 	if (loc)
-		*loc = (struct wm_loc){mline(&v->start_mark), mcol(&v->start_mark)};
+		*loc = (struct wm_loc){ mline(&v->start_mark), mcol(&v->start_mark) };
 }
 
 static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)

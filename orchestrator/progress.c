@@ -66,8 +66,8 @@ static const char *paint(const struct wm_progress *p, const char *event)
 /* The fields a reader wants on one line, in a fixed order. */
 static void describe(struct wm_buf *b, json_t *fields)
 {
-	static const char *const keys[] = { "attempt", "policy", "exit",   "signal", "duration_ms",
-					    "limit",   "what",   "why",    "reason", "syscall",
+	static const char *const keys[] = { "attempt",	"policy", "exit",  "signal", "duration_ms",
+					    "limit",	"what",	  "why",   "reason", "syscall",
 					    "delay_ms", "sla_ms", "status" };
 
 	for (size_t i = 0; fields && i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -91,8 +91,7 @@ static void clear_status(struct wm_progress *p)
 	}
 }
 
-void wm_progress_event(struct wm_progress *p, const char *event, const char *task,
-		       json_t *fields)
+void wm_progress_event(struct wm_progress *p, const char *event, const char *task, json_t *fields)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	char stamp[16];
@@ -185,8 +184,8 @@ void wm_progress_summary(struct wm_progress *p, enum wm_run_status outcome)
 
 		if (t->started_ms && t->ended_ms >= t->started_ms)
 			dur = wm_format_duration((uint64_t)(t->ended_ms - t->started_ms));
-		fprintf(p->out, "%-*s  %-9s  %8u  %s\n", (int)w, t->id, wm_task_status_name(t->state),
-			t->attempts, dur ? dur : "-");
+		fprintf(p->out, "%-*s  %-9s  %8u  %s\n", (int)w, t->id,
+			wm_task_status_name(t->state), t->attempts, dur ? dur : "-");
 	}
 	fprintf(p->out, "\nrun %s %s\n", p->rs->run_id, wm_run_status_name(outcome));
 	fflush(p->out);

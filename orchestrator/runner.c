@@ -88,10 +88,11 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 
 		/* An unknown name is reported where it was written, with a hint. */
 		if (!t->policy && o->policy)
-			p->policy[i] = wm_policy_set_resolve(p->set, name, "command line", 0, 0, diags);
+			p->policy[i] =
+				wm_policy_set_resolve(p->set, name, "command line", 0, 0, diags);
 		else
-			p->policy[i] = wm_policy_set_resolve(p->set, name, wf->path, loc.line, loc.col,
-							     diags);
+			p->policy[i] = wm_policy_set_resolve(p->set, name, wf->path, loc.line,
+							     loc.col, diags);
 		if (!p->policy[i])
 			continue;
 		p->policy_hash[i] = wm_xstrdup(policy_hash_of(&seen, p->policy[i]));
@@ -198,7 +199,7 @@ struct exec {
 	struct wm_progress *progress;
 	struct wm_sched *sched;
 	struct wm_error *err; /* the first recording failure: the run stops on it */
-	bool loop_done;       /* the scheduler has returned: nothing left to stop */
+	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -221,13 +222,15 @@ static void result_fields(json_t *f, const struct wm_sandbox_result *r)
 {
 	json_t *denied = json_array();
 
-	json_object_set_new(f, "exit", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
+	json_object_set_new(f, "exit",
+			    r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
 	json_object_set_new(f, "signal", json_integer(r->signal));
 	json_object_set_new(f, "status", json_integer(r->status));
 	json_object_set_new(f, "duration_ms", json_integer((json_int_t)r->duration_ms));
 	json_object_set_new(f, "peak_memory", json_integer((json_int_t)r->peak_memory));
-	json_object_set_new(f, "limit", r->limit != WM_LIMIT_NONE ? json_string(wm_limit_name(r->limit))
-								  : json_null());
+	json_object_set_new(f, "limit",
+			    r->limit != WM_LIMIT_NONE ? json_string(wm_limit_name(r->limit))
+						      : json_null());
 	for (size_t i = 0; r->denied && r->denied[i]; i++)
 		json_array_append_new(denied, json_string(r->denied[i]));
 	json_object_set_new(f, "denied", denied);
@@ -241,8 +244,9 @@ static json_int_t queue_wait_ms(const struct exec *x, long task)
 	const struct wm_sched_task_info *info = wm_sched_task(x->sched, (size_t)task);
 	long long now = wm_state_now_ms();
 
-	return info->queued_ms && now > (long long)info->queued_ms ? now - (long long)info->queued_ms
-								    : 0;
+	return info->queued_ms && now > (long long)info->queued_ms
+		       ? now - (long long)info->queued_ms
+		       : 0;
 }
 
 /* The fields an event records in the audit log and shows with --json. New ref. */

@@ -29,29 +29,29 @@
 #include "state/runstate.h"
 
 struct wm_run_options {
-	unsigned jobs;             /* -j; 0: max_parallel, else the number of CPUs */
-	const char *policy;        /* --policy: default for tasks that name none */
+	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */
+	const char *policy;	   /* --policy: default for tasks that name none */
 	const char *policies_file; /* --policies */
-	char **cli_env;            /* -e KEY=VALUE (strv) */
-	const char *workspace;     /* --workspace; NULL: the workflow's directory */
+	char **cli_env;		   /* -e KEY=VALUE (strv) */
+	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
 	bool keep_going;
 	bool dry_run;
 	bool interactive;
 	bool detach;
 	bool json;
-	bool force;                /* resume: rerun even if nothing changed */
-	const char *workflow;      /* options.json only: the workflow file as started */
+	bool force;	      /* resume: rerun even if nothing changed */
+	const char *workflow; /* options.json only: the workflow file as started */
 };
 
 struct wm_prepared {
 	struct wm_workflow *wf;
 	struct wm_dag *dag;
 	struct wm_policy_set *set;
-	char *workspace;                    /* absolute */
-	const struct wm_policy **policy;    /* per task, borrowed from set */
-	char **policy_hash;                 /* per task */
-	char **def_hash;                    /* per task: body, attributes, policy hash */
-	struct wm_sandbox_profile **profiles; /* per distinct policy, owned */
+	char *workspace;			   /* absolute */
+	const struct wm_policy **policy;	   /* per task, borrowed from set */
+	char **policy_hash;			   /* per task */
+	char **def_hash;			   /* per task: body, attributes, policy hash */
+	struct wm_sandbox_profile **profiles;	   /* per distinct policy, owned */
 	const struct wm_sandbox_profile **profile; /* per task, borrowed from profiles */
 	size_t n_profiles;
 };
@@ -69,18 +69,18 @@ struct wm_run_target {
 	const char *run_dir;
 	const char *state_dir;
 	struct wm_run_state *rs; /* tasks in workflow order; borrowed */
-	uint64_t journal_seq;    /* last journal record already on disk */
+	uint64_t journal_seq;	 /* last journal record already on disk */
 	bool resumed;
-	const bool *keep;        /* per task: kept from the earlier run (resume); NULL: none */
-	char *const *warnings;   /* problems met loading the state: checkpoint.error events */
-	bool was_orphan;         /* resuming a run whose orchestrator died: orphan.detected */
+	const bool *keep;      /* per task: kept from the earlier run (resume); NULL: none */
+	char *const *warnings; /* problems met loading the state: checkpoint.error events */
+	bool was_orphan;       /* resuming a run whose orchestrator died: orphan.detected */
 };
 
 /* The options a run was started with, kept in <run>/options.json so that
  * `wm resume` runs the rest the same way (workspace, -e, policies ...).
  * load fills o with strings it allocates: release with wm_run_options_release. */
-int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
-			const char *workspace, const char *workflow, struct wm_error **err);
+int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, const char *workspace,
+			const char *workflow, struct wm_error **err);
 int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm_error **err);
 void wm_run_options_release(struct wm_run_options *o);
 

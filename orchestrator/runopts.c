@@ -20,8 +20,8 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
-			const char *workspace, const char *workflow, struct wm_error **err)
+int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, const char *workspace,
+			const char *workflow, struct wm_error **err)
 {
 	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, OPTIONS_FILE);
 	json_t *env = json_array(), *obj;
@@ -39,9 +39,10 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o,
 	/* json_pack's "o" steals env. */
 	if (realpath(workflow, wabs))
 		workflow = wabs;
-	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b}", "workflow", workflow, "workspace", workspace, "policy",
-			str_or_null(o->policy), "policies", str_or_null(policies), "env", env,
-			"jobs", (int)o->jobs, "keep_going", (int)o->keep_going);
+	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b}", "workflow", workflow, "workspace",
+			workspace, "policy", str_or_null(o->policy), "policies",
+			str_or_null(policies), "env", env, "jobs", (int)o->jobs, "keep_going",
+			(int)o->keep_going);
 	if (!obj)
 		return wm_error_set(err, 0, "build %s", path);
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -67,8 +68,8 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 
 	memset(o, 0, sizeof(*o));
 	if (!obj)
-		return wm_error_setx(err, WM_EXIT_USAGE, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-				     jerr.text);
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s:%d:%d: %s", path, jerr.line,
+				     jerr.column, jerr.text);
 	o->workflow = dup_string(obj, "workflow");
 	o->workspace = dup_string(obj, "workspace");
 	o->policy = dup_string(obj, "policy");
@@ -76,9 +77,8 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	o->jobs = (unsigned)json_integer_value(json_object_get(obj, "jobs"));
 	o->keep_going = json_is_true(json_object_get(obj, "keep_going"));
 	env = json_object_get(obj, "env");
-	json_array_foreach(env, i, v)
-		if (json_is_string(v))
-			wm_strv_push(&o->cli_env, &n, json_string_value(v));
+	json_array_foreach(env, i, v) if (json_is_string(v))
+		wm_strv_push(&o->cli_env, &n, json_string_value(v));
 	json_decref(obj);
 	return 0;
 }

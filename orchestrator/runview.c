@@ -72,8 +72,8 @@ void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total
 	if (!v->st.rs)
 		return;
 	wm_run_state_count(v->st.rs, c);
-	*done =
-	    c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] + c[WM_TASK_CANCELLED];
+	*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
+		c[WM_TASK_CANCELLED];
 	*total = v->st.rs->n_tasks;
 }
 

@@ -36,8 +36,8 @@ struct trt {
 	bool sla_reported;
 	struct wm_sandbox *sb;
 	struct wm_attempt at;
-	uint64_t deadline;  /* monotonic ms; 0: none */
-	uint64_t kill_at;   /* SIGKILL after the grace period */
+	uint64_t deadline; /* monotonic ms; 0: none */
+	uint64_t kill_at;  /* SIGKILL after the grace period */
 	uint64_t sla_at;
 	uint64_t retry_at;
 	size_t active_pos; /* index in s->active, or NOT_ACTIVE */
@@ -58,8 +58,8 @@ struct wm_sched {
 	size_t active_n;
 	size_t running;
 	size_t waiting;
-	bool stopping;    /* a task failed and keep_going is off */
-	bool halted;      /* circuit breaker or interrupt: nothing more starts */
+	bool stopping; /* a task failed and keep_going is off */
+	bool halted;   /* circuit breaker or interrupt: nothing more starts */
 	bool interrupted;
 	bool any_failed;
 	unsigned signals;
@@ -73,10 +73,10 @@ struct wm_sched {
 const char *wm_event_name(enum wm_event_type t)
 {
 	static const char *const names[] = {
-		"task.start",	  "task.end",	     "decision",       "task.retry",
-		"task.skip",	  "seccomp.denied",  "limit.hit",      "sla.breach",
-		"breaker.open",	  "rollback.start",  "rollback.end",   "rollback.manual",
-		"run.interrupt",  "tick",
+		"task.start",	 "task.end",	   "decision",	   "task.retry",
+		"task.skip",	 "seccomp.denied", "limit.hit",	   "sla.breach",
+		"breaker.open",	 "rollback.start", "rollback.end", "rollback.manual",
+		"run.interrupt", "tick",
 	};
 	return names[t];
 }
@@ -302,11 +302,13 @@ static void start_step(struct wm_sched *s, size_t task)
 		t->info.started_ms = wall_ms();
 	if (kind == WM_ATTEMPT_BODY)
 		emit(s, WM_EV_TASK_START, (long)task, NULL, 0);
-	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task), wm_dag_n_deps(g, task),
-			       t->info.attempts ? t->info.attempts : 1, kind, &t->at, &err) < 0 ||
+	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task),
+			       wm_dag_n_deps(g, task), t->info.attempts ? t->info.attempts : 1,
+			       kind, &t->at, &err) < 0 ||
 	    wm_sandbox_spawn(s->cfg.profiles[task], &t->at.spec, &t->sb, &err) < 0) {
 		wm_autofree char *why = wm_error_text(err);
-		struct wm_outcome o = { .exit_code = -1, .setup_error = why,
+		struct wm_outcome o = { .exit_code = -1,
+					.setup_error = why,
 					.attempt = t->info.attempts };
 
 		wm_error_free(err);
@@ -434,7 +436,8 @@ static void reap(struct wm_sched *s, size_t task)
 	o.denied = res.denied ? res.denied[0] : NULL;
 	o.setup_error = res.setup_error;
 	if (res.status == 0)
-		o.missing_output = wm_attempt_missing_output(&s->cfg.wf->tasks[task], t->at.out_dir);
+		o.missing_output =
+			wm_attempt_missing_output(&s->cfg.wf->tasks[task], t->at.out_dir);
 	end_attempt(s, task, &o);
 	wm_attempt_release(&t->at);
 	wm_sandbox_result_release(&res);
@@ -459,13 +462,17 @@ void wm_sched_interrupt(struct wm_sched *s)
 		if (t->sb) {
 			t->cancelling = true;
 			/* A second interrupt does not wait for the grace period. */
-			wm_sandbox_terminate(t->sb, WM_LIMIT_NONE, s->signals > 1 ? SIGKILL : SIGTERM);
+			wm_sandbox_terminate(t->sb, WM_LIMIT_NONE,
+					     s->signals > 1 ? SIGKILL : SIGTERM);
 			if (!t->kill_at)
 				t->kill_at = now + grace;
 		} else if (t->phase == PH_WAIT_RETRY) {
-			struct wm_action d = { .verdict = WM_VERDICT_CANCEL, .what = "cancel",
-						 .why = "cancelled while waiting to retry" };
-			struct wm_event ev = { .type = WM_EV_DECISION, .task = (long)i, .action = &d };
+			struct wm_action d = { .verdict = WM_VERDICT_CANCEL,
+					       .what = "cancel",
+					       .why = "cancelled while waiting to retry" };
+			struct wm_event ev = { .type = WM_EV_DECISION,
+					       .task = (long)i,
+					       .action = &d };
 
 			s->waiting--;
 			t->cancelling = true;
@@ -568,7 +575,8 @@ static void launch_ready(struct wm_sched *s)
 		size_t task = heap_pop(s);
 		const struct wm_task *wt = &s->cfg.wf->tasks[task];
 
-		if (s->stopping && wt->condition == WM_COND_SUCCESS && s->t[task].info.attempts == 0) {
+		if (s->stopping && wt->condition == WM_COND_SUCCESS &&
+		    s->t[task].info.attempts == 0) {
 			skip(s, task, "not started: a task failed and keep_going is off");
 			settle(s);
 			continue;
@@ -671,8 +679,8 @@ static void run_rollback(struct wm_sched *s, size_t task)
 	struct wm_attempt at;
 
 	emit(s, WM_EV_ROLLBACK_START, (long)task, NULL, 0);
-	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task), wm_dag_n_deps(g, task), 1,
-			       WM_ATTEMPT_ROLLBACK, &at, &err) < 0) {
+	if (wm_attempt_prepare(&s->cfg.paths, s->cfg.wf, task, wm_dag_deps(g, task),
+			       wm_dag_n_deps(g, task), 1, WM_ATTEMPT_ROLLBACK, &at, &err) < 0) {
 		res.status = WM_SANDBOX_SETUP_FAILED;
 		res.exit_code = -1;
 		res.setup_error = wm_error_text(err);

@@ -53,26 +53,26 @@ const char *wm_event_name(enum wm_event_type t);
 
 struct wm_event {
 	enum wm_event_type type;
-	long task;                 /* index, -1 for run-level events */
+	long task; /* index, -1 for run-level events */
 	unsigned attempt;
-	enum wm_task_status state;  /* the task's state after the event */
+	enum wm_task_status state;		/* the task's state after the event */
 	const struct wm_sandbox_result *result; /* TASK_END, ROLLBACK_END */
-	const struct wm_action *action;       /* DECISION */
-	const char *detail;        /* skip reason, syscall, limit, rollback text ... */
-	uint64_t ms;               /* duration, delay or SLA as the type says */
+	const struct wm_action *action;		/* DECISION */
+	const char *detail;			/* skip reason, syscall, limit, rollback text ... */
+	uint64_t ms;				/* duration, delay or SLA as the type says */
 };
 
 struct wm_sched_config {
 	const struct wm_workflow *wf;
 	const struct wm_dag *dag;
 	const struct wm_sandbox_profile *const *profiles; /* per task */
-	const struct wm_policy *const *policies;          /* per task */
+	const struct wm_policy *const *policies;	  /* per task */
 	struct wm_run_paths paths;
 	unsigned max_parallel;
 	bool keep_going;
-	bool interactive;      /* ask run/skip/abort on the terminal before each task */
+	bool interactive;	/* ask run/skip/abort on the terminal before each task */
 	uint64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 2000 */
-	uint64_t tick_ms;       /* 0: no WM_EV_TICK */
+	uint64_t tick_ms;	/* 0: no WM_EV_TICK */
 	void (*on_event)(void *ctx, const struct wm_event *ev);
 	void *ctx;
 };
@@ -83,7 +83,7 @@ struct wm_sched_task_info {
 	int exit_code;
 	int signal;
 	uint64_t started_ms, ended_ms; /* wall clock, ms since the epoch; 0 if never */
-	uint64_t queued_ms;            /* when it became ready */
+	uint64_t queued_ms;	       /* when it became ready */
 	uint64_t peak_memory;
 };
 

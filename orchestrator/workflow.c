@@ -25,15 +25,15 @@ struct builtin_lang {
 	const char *const *argv;
 };
 
-static const char *const sh_argv[] = {"/bin/sh", "-e", NULL};
-static const char *const bash_argv[] = {"bash", "--noprofile", "--norc", "-eo", "pipefail", NULL};
-static const char *const py_argv[] = {"python3", NULL};
+static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
+static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
+static const char *const py_argv[] = { "python3", NULL };
 
 static const struct builtin_lang builtin_langs[] = {
-    {"sh", sh_argv},
-    {"bash", bash_argv},
-    {"python", py_argv},
-    {"python3", py_argv},
+	{ "sh", sh_argv },
+	{ "bash", bash_argv },
+	{ "python", py_argv },
+	{ "python3", py_argv },
 };
 
 /* Languages that are data or transcripts, never programs: no hint for them. */
@@ -282,7 +282,7 @@ static void set_code(struct wf_ctx *c, struct wm_code *code, cmark_node *n)
 	for (size_t i = 0; argv[i]; i++)
 		wm_strv_push(&code->argv, &k, argv[i]);
 	code->text = wm_xstrdup(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
-	code->loc = (struct wm_loc){nline(c, n), ncol(n)};
+	code->loc = (struct wm_loc){ nline(c, n), ncol(n) };
 }
 
 static struct wm_task *new_task(struct wf_ctx *c)
@@ -315,7 +315,7 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 	}
 	t = new_task(c);
 	t->title = heading_text(s->heading);
-	t->loc = (struct wm_loc){hline, hcol};
+	t->loc = (struct wm_loc){ hline, hcol };
 	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
 	if (attrs)
 		apply_attrs(c, t, s->list, &id_given);
@@ -340,7 +340,7 @@ static void walk_document(struct wf_ctx *c, cmark_node *doc)
 	cmark_node *n = cmark_node_first_child(doc);
 
 	while (n) {
-		struct section s = {0};
+		struct section s = { 0 };
 		cmark_node *first;
 
 		if (cmark_node_get_type(n) != CMARK_NODE_HEADING) {
@@ -421,7 +421,7 @@ static char *default_name(const char *path)
 /* Parses into a workflow that is kept even when errors were found. */
 static struct wm_workflow *parse(const char *path, const char *text, size_t len, struct wm_diags *d)
 {
-	struct wf_ctx c = {.path = path, .d = d};
+	struct wf_ctx c = { .path = path, .d = d };
 	long fm;
 
 	c.wf = wm_xcalloc(1, sizeof(*c.wf));
@@ -437,10 +437,10 @@ static struct wm_workflow *parse(const char *path, const char *text, size_t len,
 		cmark_node_free(doc);
 		index_tasks(&c);
 		if (c.wf->n_tasks == 0)
-			wf_err(
-			    &c, 1, 1,
-			    "no tasks: a task is a heading of level 2 or deeper holding a runnable "
-			    "code block (sh, bash, python...) or an attribute list");
+			wf_err(&c, 1, 1,
+			       "no tasks: a task is a heading of level 2 or deeper holding a "
+			       "runnable "
+			       "code block (sh, bash, python...) or an attribute list");
 	}
 	if (!c.wf->name)
 		c.wf->name = default_name(path);

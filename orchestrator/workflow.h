@@ -49,34 +49,34 @@ enum wm_rollback_mode {
 /* A runnable code block: its language, the interpreter argv it runs with
  * (the script is passed as the last argument, a file path), and its text. */
 struct wm_code {
-	char *lang;       /* NULL: none (join node / no rollback) */
-	char **argv;      /* NULL-terminated, e.g. {"/bin/sh", "-e", NULL} */
+	char *lang;  /* NULL: none (join node / no rollback) */
+	char **argv; /* NULL-terminated, e.g. {"/bin/sh", "-e", NULL} */
 	char *text;
 	struct wm_loc loc; /* the fence's line */
 };
 
 struct wm_task {
 	char *id;
-	char *title;        /* heading text */
-	struct wm_loc loc;  /* the heading */
-	unsigned level;     /* heading level, 2..6 */
+	char *title;	   /* heading text */
+	struct wm_loc loc; /* the heading */
+	unsigned level;	   /* heading level, 2..6 */
 
-	char **depends;     /* NULL-terminated ids as written */
+	char **depends;		    /* NULL-terminated ids as written */
 	struct wm_loc *depends_loc; /* one per entry of depends */
-	char *policy;       /* NULL: the workflow's default */
+	char *policy;		    /* NULL: the workflow's default */
 	struct wm_loc policy_loc;
 	uint64_t timeout_ms; /* 0: the policy's */
 	unsigned retries;
 	uint64_t backoff_ms; /* default 1000 */
 	enum wm_priority priority;
 	enum wm_condition condition;
-	char *only_if;      /* shell command, or NULL */
-	char **env;         /* NULL-terminated KEY=VALUE */
-	char *workdir;      /* relative to the workspace, or NULL */
-	uint64_t sla_ms;    /* 0: none */
-	char **outputs;     /* NULL-terminated paths relative to $WM_OUT */
+	char *only_if;	 /* shell command, or NULL */
+	char **env;	 /* NULL-terminated KEY=VALUE */
+	char *workdir;	 /* relative to the workspace, or NULL */
+	uint64_t sla_ms; /* 0: none */
+	char **outputs;	 /* NULL-terminated paths relative to $WM_OUT */
 
-	struct wm_code body;     /* body.lang == NULL: a join node */
+	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
 };
 
@@ -86,15 +86,15 @@ struct wm_interpreter {
 };
 
 struct wm_workflow {
-	char *path;          /* as given */
-	char *name;          /* front matter name, else file name without .md */
-	char *policy;        /* default policy; NULL: "standard" */
+	char *path;   /* as given */
+	char *name;   /* front matter name, else file name without .md */
+	char *policy; /* default policy; NULL: "standard" */
 	struct wm_loc policy_loc;
-	char *policies_file; /* front matter `policies`, resolved against the workflow's dir */
+	char *policies_file;   /* front matter `policies`, resolved against the workflow's dir */
 	unsigned max_parallel; /* 0: number of CPUs */
 	bool keep_going;
 	enum wm_rollback_mode rollback;
-	char **env;          /* NULL-terminated KEY=VALUE from the front matter */
+	char **env; /* NULL-terminated KEY=VALUE from the front matter */
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
 

@@ -33,10 +33,10 @@ static void only_in(struct wm_buf *b, const char *what, char *const *x, char *co
 static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const view_says[] = {
-	    [WM_VIEW_HOST_RW] = "can write the host's files",
-	    [WM_VIEW_HOST_RO] = "sees the host's files read-only",
-	    [WM_VIEW_SYSTEM] = "sees only system directories",
-	    [WM_VIEW_MINIMAL] = "sees a minimal system",
+		[WM_VIEW_HOST_RW] = "can write the host's files",
+		[WM_VIEW_HOST_RO] = "sees the host's files read-only",
+		[WM_VIEW_SYSTEM] = "sees only system directories",
+		[WM_VIEW_MINIMAL] = "sees a minimal system",
 	};
 	char **ab = NULL, **cb = NULL;
 	size_t na = 0, nc = 0;
@@ -138,16 +138,16 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 {
 	/* [A state][B state] -> list */
 	static const char *const what[3][3] = {
-	    [SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
-	    [SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
-	    [SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
-	    [SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
-	    [SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
-	    [SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
-	    [SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
+		[SC_DENY][SC_ALLOW] = "syscalls B allows that A denies: ",
+		[SC_ALLOW][SC_DENY] = "syscalls A allows that B denies: ",
+		[SC_DENY][SC_PARTIAL] = "syscalls B allows for some arguments, A never: ",
+		[SC_PARTIAL][SC_DENY] = "syscalls A allows for some arguments, B never: ",
+		[SC_PARTIAL][SC_ALLOW] = "syscalls B allows with any arguments, A only some: ",
+		[SC_ALLOW][SC_PARTIAL] = "syscalls A allows with any arguments, B only some: ",
+		[SC_PARTIAL][SC_PARTIAL] = "syscalls whose argument filters differ: ",
 	};
-	char **lists[3][3] = {{0}};
-	size_t counts[3][3] = {{0}};
+	char **lists[3][3] = { { 0 } };
+	size_t counts[3][3] = { { 0 } };
 	char **names = NULL;
 	size_t n = 0;
 
@@ -205,9 +205,9 @@ static void diff_limit(struct wm_buf *b, const char *what, uint64_t x, uint64_t 
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 {
 	static const char *const net_says[] = {
-	    [WM_NET_NONE] = "has no network",
-	    [WM_NET_LOOPBACK] = "can reach loopback services",
-	    [WM_NET_HOST] = "can reach the host's network",
+		[WM_NET_NONE] = "has no network",
+		[WM_NET_LOOPBACK] = "can reach loopback services",
+		[WM_NET_HOST] = "can reach the host's network",
 	};
 	struct wm_buf b = WM_BUF_INIT;
 
@@ -228,9 +228,9 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	diff_limit(&b, "pids", a->limits.pids, c->limits.pids, NULL);
 	if (a->limits.cpu != c->limits.cpu) {
 		char *x =
-		    a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
+			a->limits.cpu > 0 ? wm_xasprintf("%g", a->limits.cpu) : wm_xstrdup("none");
 		char *y =
-		    c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
+			c->limits.cpu > 0 ? wm_xasprintf("%g", c->limits.cpu) : wm_xstrdup("none");
 		wm_buf_addf(&b, "cpu limit: A %s, B %s\n", x, y);
 		free(x);
 		free(y);

@@ -23,8 +23,8 @@
 
 static bool plain_ok(const char *s)
 {
-	static const char *const reserved[] = {"true", "false", "null", "yes", "no",
-					       "on",   "off",	"none", "~"};
+	static const char *const reserved[] = { "true", "false", "null", "yes", "no",
+						"on",	"off",	 "none", "~" };
 
 	if (!*s || s[0] == '-')
 		return false;
@@ -82,8 +82,8 @@ static char **sorted_copy(char *const *v, size_t *n)
 static void add_flow_list(struct wm_buf *b, char *const *v, size_t n, const char *indent)
 {
 	size_t col =
-	    b->len -
-	    (size_t)((strrchr(b->data, '\n') ? strrchr(b->data, '\n') + 1 : b->data) - b->data);
+		b->len -
+		(size_t)((strrchr(b->data, '\n') ? strrchr(b->data, '\n') + 1 : b->data) - b->data);
 
 	wm_buf_addch(b, '[');
 	for (size_t i = 0; i < n; i++) {
@@ -364,7 +364,7 @@ char *wm_policy_import_oci(const char *profile_path, const char *name, struct wm
 	size_t n = 0;
 	int e;
 	struct wm_buf b = WM_BUF_INIT;
-	char *caps[] = {NULL};
+	char *caps[] = { NULL };
 
 	(void)err;
 	if (pol_oci_load(profile_path, caps, NULL, 0, 0, diags, &act, &e, &rules, &n) < 0)

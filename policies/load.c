@@ -121,7 +121,7 @@ static int parse_enum(struct ld *l, const yaml_node_t *n, const char *key, const
 
 static int parse_bool(struct ld *l, const yaml_node_t *n, const char *key, bool *out)
 {
-	static const char *const names[] = {"false", "true"};
+	static const char *const names[] = { "false", "true" };
 	int v = parse_enum(l, n, key, names, 2);
 
 	if (v < 0)
@@ -306,7 +306,7 @@ static int parse_u64(struct ld *l, const yaml_node_t *n, const char *key, uint64
 
 static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const names[] = {"none", "loopback", "host"};
+	static const char *const names[] = { "none", "loopback", "host" };
 	int v = parse_enum(l, n, "network", names, 3);
 
 	if (v >= 0) {
@@ -317,9 +317,9 @@ static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 
 static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"src", "dst", "mode"};
-	static const char *const modes[] = {"ro", "rw"};
-	struct wm_bind b = {0};
+	static const char *const keys[] = { "src", "dst", "mode" };
+	static const char *const modes[] = { "ro", "rw" };
+	struct wm_bind b = { 0 };
 	bool ok = true;
 
 	if (!want_map(l, n, "bind entry"))
@@ -378,10 +378,10 @@ static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 
 static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"view", "rootfs", "workspace", "tmp",
-					   "hide", "bind",   "devices"};
-	static const char *const views[] = {"host-rw", "host-ro", "system", "minimal"};
-	static const char *const ws[] = {"rw", "ro", "none"};
+	static const char *const keys[] = { "view", "rootfs", "workspace", "tmp",
+					    "hide", "bind",   "devices" };
+	static const char *const views[] = { "host-rw", "host-ro", "system", "minimal" };
+	static const char *const ws[] = { "rw", "ro", "none" };
 
 	if (!want_map(l, n, "filesystem"))
 		return;
@@ -408,8 +408,8 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 			if ((val = scalar(l, v, key)) != NULL) {
 				free(s->p.fs.rootfs);
 				s->p.fs.rootfs = is_null(v) || strcmp(val, "none") == 0
-						     ? NULL
-						     : join_dir(l, val);
+							 ? NULL
+							 : join_dir(l, val);
 				s->given |= PF_ROOTFS;
 			}
 		} else if (strcmp(key, "tmp") == 0) {
@@ -451,8 +451,8 @@ static int parse_errno_node(struct ld *l, const yaml_node_t *n, const char *key)
 
 static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *a)
 {
-	static const char *const keys[] = {"index", "op", "value", "value_two"};
-	static const char *const ops[] = {"eq", "ne", "lt", "le", "gt", "ge", "masked_eq"};
+	static const char *const keys[] = { "index", "op", "value", "value_two" };
+	static const char *const ops[] = { "eq", "ne", "lt", "le", "gt", "ge", "masked_eq" };
 	bool has_index = false, has_op = false;
 	int rc = 0, e;
 	uint64_t idx = 0;
@@ -499,10 +499,10 @@ static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *
 
 static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"names", "action", "errno", "args"};
-	static const char *const acts[] = {"allow", "errno", "kill", "trap", "log"};
+	static const char *const keys[] = { "names", "action", "errno", "args" };
+	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
 	char **names = NULL;
-	struct wm_seccomp_rule r = {0};
+	struct wm_seccomp_rule r = { 0 };
 	bool ok = true, has_action = false;
 	int e;
 
@@ -567,7 +567,7 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *v,
 			      struct pol_spec *s)
 {
-	static const char *const acts[] = {"allow", "errno", "kill", "trap", "log"};
+	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
 	const char *val;
 	int e;
 
@@ -606,8 +606,8 @@ static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *
 
 static void parse_seccomp(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"default_action", "default_errno", "profile",
-					   "allow",	     "deny",	      "rules"};
+	static const char *const keys[] = { "default_action", "default_errno", "profile",
+					    "allow",	      "deny",	       "rules" };
 
 	if (n->type == YAML_SCALAR_NODE) {
 		if (strcmp((const char *)n->data.scalar.value, "none") == 0) {
@@ -631,8 +631,8 @@ static void parse_seccomp(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 
 static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"memory", "pids",  "cpu", "timeout",
-					   "nofile", "fsize", "core"};
+	static const char *const keys[] = { "memory", "pids",  "cpu", "timeout",
+					    "nofile", "fsize", "core" };
 	const char *key, *val;
 	char *end;
 
@@ -684,7 +684,9 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 			errno = 0;
 			s->p.limits.cpu = strtod(val, &end);
 			if (!*val || *end || errno || s->p.limits.cpu < 0 || s->p.limits.cpu > 4096)
-				bad(l, v, "limits.cpu must be a number of CPUs such as 2 or 0.5, not '%s'",
+				bad(l, v,
+				    "limits.cpu must be a number of CPUs such as 2 or 0.5, not "
+				    "'%s'",
 				    val);
 			else
 				s->given |= PF_CPU;
@@ -708,7 +710,7 @@ static void env_set_put(char ***set, const char *key, const char *val)
 
 static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = {"keep", "set"};
+	static const char *const keys[] = { "keep", "set" };
 
 	if (!want_map(l, n, "env"))
 		return;
@@ -782,9 +784,10 @@ static void parse_policy_key(struct ld *l, const char *key, yaml_node_t *v, stru
 
 static struct pol_spec *parse_policy(struct ld *l, const yaml_node_t *k, const yaml_node_t *n)
 {
-	static const char *const keys[] = {
-	    "inherits",	      "description", "network", "filesystem", "capabilities",
-	    "user_namespace", "landlock",    "seccomp", "limits",     "env"};
+	static const char *const keys[] = { "inherits",	  "description",  "network",
+					    "filesystem", "capabilities", "user_namespace",
+					    "landlock",	  "seccomp",	  "limits",
+					    "env" };
 	struct pol_spec *s = wm_xcalloc(1, sizeof(*s));
 
 	s->p.name = wm_xstrdup((const char *)k->data.scalar.value);
@@ -857,7 +860,7 @@ static size_t parse_policies(struct ld *l, const yaml_node_t *n, struct pol_spec
 
 static size_t parse_root(struct ld *l, struct pol_spec ***out)
 {
-	static const char *const keys[] = {"version", "policies"};
+	static const char *const keys[] = { "version", "policies" };
 	yaml_node_t *root = yaml_document_get_root_node(l->doc);
 	bool has_version = false, has_policies = false;
 	size_t count = 0;
@@ -880,7 +883,8 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 			has_version = true;
 			val = scalar(l, v, "version");
 			if (val && strcmp(val, "1") != 0)
-				bad(l, v, "unsupported version '%s' (this wm reads version: 1)", val);
+				bad(l, v, "unsupported version '%s' (this wm reads version: 1)",
+				    val);
 		} else if (has_policies) {
 			/* A second batch would overwrite (and leak) the first. */
 			bad(l, k, "'policies' is given twice");
@@ -899,7 +903,7 @@ size_t pol_load_yaml(const char *path, const char *display, const char *text, si
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct ld l = {.file = display ? display : path, .diags = diags, .doc = &doc};
+	struct ld l = { .file = display ? display : path, .diags = diags, .doc = &doc };
 	const char *slash = strrchr(path, '/');
 	size_t count = 0;
 

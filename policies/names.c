@@ -102,18 +102,18 @@ char *pol_errno_name(int e)
 }
 
 static const char *const action_names[] = {
-    [WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
-    [WM_SC_TRAP] = "trap",   [WM_SC_LOG] = "log",
+	[WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
+	[WM_SC_TRAP] = "trap",	 [WM_SC_LOG] = "log",
 };
 
 static const char *const op_names[] = {
-    [WM_SC_OP_EQ] = "eq",
-    [WM_SC_OP_NE] = "ne",
-    [WM_SC_OP_LT] = "lt",
-    [WM_SC_OP_LE] = "le",
-    [WM_SC_OP_GT] = "gt",
-    [WM_SC_OP_GE] = "ge",
-    [WM_SC_OP_MASKED_EQ] = "masked_eq",
+	[WM_SC_OP_EQ] = "eq",
+	[WM_SC_OP_NE] = "ne",
+	[WM_SC_OP_LT] = "lt",
+	[WM_SC_OP_LE] = "le",
+	[WM_SC_OP_GT] = "gt",
+	[WM_SC_OP_GE] = "ge",
+	[WM_SC_OP_MASKED_EQ] = "masked_eq",
 };
 
 const char *wm_seccomp_action_name(enum wm_seccomp_action a)

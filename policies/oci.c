@@ -71,12 +71,12 @@ static bool is_native_arch(const char *s)
 		uint32_t arch;
 		const char *go;
 	} go_names[] = {
-	    {SCMP_ARCH_X86_64, "amd64"},      {SCMP_ARCH_X86, "386"},
-	    {SCMP_ARCH_X32, "x32"},	      {SCMP_ARCH_AARCH64, "arm64"},
-	    {SCMP_ARCH_ARM, "arm"},	      {SCMP_ARCH_PPC64LE, "ppc64le"},
-	    {SCMP_ARCH_PPC64, "ppc64"},	      {SCMP_ARCH_S390X, "s390x"},
-	    {SCMP_ARCH_S390, "s390"},	      {SCMP_ARCH_MIPS64, "mips64"},
-	    {SCMP_ARCH_MIPSEL64, "mips64le"}, {SCMP_ARCH_RISCV64, "riscv64"},
+		{ SCMP_ARCH_X86_64, "amd64" },	    { SCMP_ARCH_X86, "386" },
+		{ SCMP_ARCH_X32, "x32" },	    { SCMP_ARCH_AARCH64, "arm64" },
+		{ SCMP_ARCH_ARM, "arm" },	    { SCMP_ARCH_PPC64LE, "ppc64le" },
+		{ SCMP_ARCH_PPC64, "ppc64" },	    { SCMP_ARCH_S390X, "s390x" },
+		{ SCMP_ARCH_S390, "s390" },	    { SCMP_ARCH_MIPS64, "mips64" },
+		{ SCMP_ARCH_MIPSEL64, "mips64le" }, { SCMP_ARCH_RISCV64, "riscv64" },
 	};
 	uint32_t native = seccomp_arch_native();
 
@@ -92,10 +92,10 @@ static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a,
 		const char *name;
 		enum wm_seccomp_action a;
 	} acts[] = {
-	    {"SCMP_ACT_ALLOW", WM_SC_ALLOW},	   {"SCMP_ACT_ERRNO", WM_SC_ERRNO},
-	    {"SCMP_ACT_KILL", WM_SC_KILL},	   {"SCMP_ACT_KILL_THREAD", WM_SC_KILL},
-	    {"SCMP_ACT_KILL_PROCESS", WM_SC_KILL}, {"SCMP_ACT_TRAP", WM_SC_TRAP},
-	    {"SCMP_ACT_LOG", WM_SC_LOG},
+		{ "SCMP_ACT_ALLOW", WM_SC_ALLOW },	 { "SCMP_ACT_ERRNO", WM_SC_ERRNO },
+		{ "SCMP_ACT_KILL", WM_SC_KILL },	 { "SCMP_ACT_KILL_THREAD", WM_SC_KILL },
+		{ "SCMP_ACT_KILL_PROCESS", WM_SC_KILL }, { "SCMP_ACT_TRAP", WM_SC_TRAP },
+		{ "SCMP_ACT_LOG", WM_SC_LOG },
 	};
 
 	for (size_t i = 0; s && i < sizeof(acts) / sizeof(acts[0]); i++) {
@@ -118,13 +118,13 @@ static int parse_op(struct oci *o, const char *s, enum wm_seccomp_op *op, const 
 		const char *name;
 		enum wm_seccomp_op op;
 	} ops[] = {
-	    {"SCMP_CMP_EQ", WM_SC_OP_EQ},
-	    {"SCMP_CMP_NE", WM_SC_OP_NE},
-	    {"SCMP_CMP_LT", WM_SC_OP_LT},
-	    {"SCMP_CMP_LE", WM_SC_OP_LE},
-	    {"SCMP_CMP_GT", WM_SC_OP_GT},
-	    {"SCMP_CMP_GE", WM_SC_OP_GE},
-	    {"SCMP_CMP_MASKED_EQ", WM_SC_OP_MASKED_EQ},
+		{ "SCMP_CMP_EQ", WM_SC_OP_EQ },
+		{ "SCMP_CMP_NE", WM_SC_OP_NE },
+		{ "SCMP_CMP_LT", WM_SC_OP_LT },
+		{ "SCMP_CMP_LE", WM_SC_OP_LE },
+		{ "SCMP_CMP_GT", WM_SC_OP_GT },
+		{ "SCMP_CMP_GE", WM_SC_OP_GE },
+		{ "SCMP_CMP_MASKED_EQ", WM_SC_OP_MASKED_EQ },
 	};
 
 	for (size_t i = 0; s && i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -158,15 +158,15 @@ static bool applies(struct oci *o, json_t *call)
 	bool found;
 
 	json_array_foreach(
-	    json_object_get(inc, "caps"), i,
-	    v) if (!has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
+		json_object_get(inc, "caps"), i,
+		v) if (!has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
 	json_array_foreach(
-	    json_object_get(exc, "caps"), i,
-	    v) if (has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
+		json_object_get(exc, "caps"), i,
+		v) if (has_cap(o, json_string_value(v) ? json_string_value(v) : "")) return false;
 	if (json_array_size(json_object_get(inc, "arches"))) {
 		found = false;
 		json_array_foreach(json_object_get(inc, "arches"), i, v) found =
-		    found || (json_string_value(v) && is_native_arch(json_string_value(v)));
+			found || (json_string_value(v) && is_native_arch(json_string_value(v)));
 		if (!found)
 			return false;
 	}
@@ -258,7 +258,7 @@ static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *na
 static void parse_call(struct oci *o, json_t *call, size_t i, struct wm_seccomp_rule **rules,
 		       size_t *n)
 {
-	struct wm_seccomp_rule r = {0};
+	struct wm_seccomp_rule r = { 0 };
 	char where[48];
 	json_t *names = json_object_get(call, "names"), *one = NULL, *e;
 
@@ -330,12 +330,12 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 		 unsigned ycol, struct wm_diags *diags, enum wm_seccomp_action *def_action,
 		 int *def_errno, struct wm_seccomp_rule **rules, size_t *n_rules)
 {
-	struct oci o = {.path = path,
-			.yfile = yfile ? yfile : path,
-			.yline = yfile ? yline : 1,
-			.ycol = yfile ? ycol : 1,
-			.diags = diags,
-			.caps = caps};
+	struct oci o = { .path = path,
+			 .yfile = yfile ? yfile : path,
+			 .yline = yfile ? yline : 1,
+			 .ycol = yfile ? ycol : 1,
+			 .diags = diags,
+			 .caps = caps };
 	json_error_t jerr;
 	json_t *root, *call, *e;
 	size_t i;
@@ -361,11 +361,11 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 		goto out;
 	e = json_object_get(root, "defaultErrnoRet");
 	*def_errno =
-	    *def_action == WM_SC_ERRNO && json_is_integer(e) ? (int)json_integer_value(e) : 0;
+		*def_action == WM_SC_ERRNO && json_is_integer(e) ? (int)json_integer_value(e) : 0;
 	if (json_object_get(root, "syscalls") && !json_is_array(json_object_get(root, "syscalls")))
 		report(&o, WM_DIAG_ERROR, "'syscalls' must be a list");
 	json_array_foreach(json_object_get(root, "syscalls"), i, call)
-	    parse_call(&o, call, i, rules, n_rules);
+		parse_call(&o, call, i, rules, n_rules);
 out:
 	json_decref(root);
 	if (o.failed) {

@@ -105,7 +105,7 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *b);
  * rule for the name has argument conditions. *errno_ret gets the errno
  * (0: EPERM) for WM_SC_ERRNO. Without a filter everything is WM_SC_ALLOW. */
 enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const char *name,
-						 int *errno_ret, int *conditional);
+						int *errno_ret, int *conditional);
 
 /* `wm policy import-oci`: reads an OCI/Docker seccomp profile, checks it
  * (errors into diags, located at the profile), and returns a policy file

@@ -16,16 +16,16 @@
 #include <stdint.h>
 
 enum wm_net_mode {
-	WM_NET_NONE,     /* new net namespace, lo down */
+	WM_NET_NONE,	 /* new net namespace, lo down */
 	WM_NET_LOOPBACK, /* new net namespace, lo up */
-	WM_NET_HOST,     /* the host's network */
+	WM_NET_HOST,	 /* the host's network */
 };
 
 /* What of the host's filesystem the task sees, before binds and hides. */
 enum wm_fs_view {
 	WM_VIEW_HOST_RW, /* the host's root as it is (minimal) */
 	WM_VIEW_HOST_RO, /* the host's root, read-only */
-	WM_VIEW_SYSTEM,  /* system dirs only (/usr /bin /sbin /lib* /etc /opt), read-only */
+	WM_VIEW_SYSTEM,	 /* system dirs only (/usr /bin /sbin /lib* /etc /opt), read-only */
 	WM_VIEW_MINIMAL, /* /usr /bin /lib* and a few /etc files, read-only */
 };
 
@@ -81,48 +81,48 @@ struct wm_bind {
 struct wm_policy {
 	char *name;
 	char *description;
-	char *inherits;    /* parent's name, NULL for a root policy */
-	char *source;      /* file it came from, or "builtin:NAME" */
+	char *inherits; /* parent's name, NULL for a root policy */
+	char *source;	/* file it came from, or "builtin:NAME" */
 
 	enum wm_net_mode network;
 
 	struct {
 		enum wm_fs_view view;
-		char *rootfs;          /* tarball or directory, NULL: host's */
+		char *rootfs; /* tarball or directory, NULL: host's */
 		enum wm_ws_mode workspace;
-		uint64_t tmp_size;     /* bytes of the private /tmp tmpfs; 0: no private /tmp */
-		char **hide;           /* NULL-terminated: paths masked by an empty tmpfs */
+		uint64_t tmp_size; /* bytes of the private /tmp tmpfs; 0: no private /tmp */
+		char **hide;	   /* NULL-terminated: paths masked by an empty tmpfs */
 		struct wm_bind *binds;
 		size_t n_binds;
-		char **devices;        /* NULL-terminated extra /dev nodes: "tty", "pts" */
+		char **devices; /* NULL-terminated extra /dev nodes: "tty", "pts" */
 	} fs;
 
-	char **capabilities;           /* NULL-terminated cap names kept (e.g. "cap_net_bind_service") */
-	bool user_namespace;           /* also use a user namespace when run as root */
-	bool landlock;                 /* restrict with Landlock where the kernel has it */
+	char **capabilities; /* NULL-terminated cap names kept (e.g. "cap_net_bind_service") */
+	bool user_namespace; /* also use a user namespace when run as root */
+	bool landlock;	     /* restrict with Landlock where the kernel has it */
 
 	struct {
-		bool enabled;          /* false: no filter at all (minimal) */
+		bool enabled; /* false: no filter at all (minimal) */
 		enum wm_seccomp_action default_action;
-		int default_errno;     /* for WM_SC_ERRNO default; 0 means EPERM */
-		char *profile;         /* OCI/Docker JSON it was built from, for show/diff */
+		int default_errno; /* for WM_SC_ERRNO default; 0 means EPERM */
+		char *profile;	   /* OCI/Docker JSON it was built from, for show/diff */
 		struct wm_seccomp_rule *rules;
 		size_t n_rules;
 	} seccomp;
 
 	struct {
-		uint64_t memory;       /* bytes, 0 = unlimited */
-		uint64_t pids;         /* 0 = unlimited */
-		double cpu;            /* CPUs' worth of time, 0 = unlimited */
-		uint64_t timeout_ms;   /* 0 = none */
-		uint64_t nofile;       /* 0 = inherit */
-		uint64_t fsize;        /* bytes, 0 = unlimited */
-		uint64_t core;         /* bytes; core dumps are off (0) unless set */
+		uint64_t memory;     /* bytes, 0 = unlimited */
+		uint64_t pids;	     /* 0 = unlimited */
+		double cpu;	     /* CPUs' worth of time, 0 = unlimited */
+		uint64_t timeout_ms; /* 0 = none */
+		uint64_t nofile;     /* 0 = inherit */
+		uint64_t fsize;	     /* bytes, 0 = unlimited */
+		uint64_t core;	     /* bytes; core dumps are off (0) unless set */
 	} limits;
 
 	struct {
-		char **keep;           /* NULL-terminated variable names kept from the caller */
-		char **set;            /* NULL-terminated "KEY=VALUE" */
+		char **keep; /* NULL-terminated variable names kept from the caller */
+		char **set;  /* NULL-terminated "KEY=VALUE" */
 	} env;
 };
 

@@ -63,7 +63,7 @@ static void binds_copy(struct wm_policy *dst, const struct wm_policy *src)
 {
 	dst->fs.n_binds = src->fs.n_binds;
 	dst->fs.binds =
-	    src->fs.n_binds ? wm_xcalloc(src->fs.n_binds, sizeof(struct wm_bind)) : NULL;
+		src->fs.n_binds ? wm_xcalloc(src->fs.n_binds, sizeof(struct wm_bind)) : NULL;
 	for (size_t i = 0; i < src->fs.n_binds; i++) {
 		dst->fs.binds[i].src = wm_xstrdup(src->fs.binds[i].src);
 		dst->fs.binds[i].dst = wm_xstrdup(src->fs.binds[i].dst);
@@ -290,12 +290,12 @@ static struct wm_policy *build(const struct pol_spec *m, struct wm_diags *diags)
 	for (size_t i = 0; i < m->n_rules; i++)
 		pol_rules_push(&rules, &n, &m->rules[i]);
 	for (size_t i = 0; m->allow && m->allow[i]; i++) {
-		struct wm_seccomp_rule r = {.name = m->allow[i], .action = WM_SC_ALLOW};
+		struct wm_seccomp_rule r = { .name = m->allow[i], .action = WM_SC_ALLOW };
 		pol_rules_drop_name(rules, &n, r.name);
 		pol_rules_push(&rules, &n, &r);
 	}
 	for (size_t i = 0; m->deny && m->deny[i]; i++) {
-		struct wm_seccomp_rule r = {.name = m->deny[i], .action = WM_SC_ERRNO};
+		struct wm_seccomp_rule r = { .name = m->deny[i], .action = WM_SC_ERRNO };
 		pol_rules_drop_name(rules, &n, r.name);
 		pol_rules_push(&rules, &n, &r);
 	}
@@ -388,8 +388,8 @@ const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, c
 		return p;
 	hint = wm_policy_set_suggest(set, name);
 	if (hint)
-		wm_diags_error(diags, file, line, col, "unknown policy '%s' (did you mean '%s'?)", name,
-			       hint);
+		wm_diags_error(diags, file, line, col, "unknown policy '%s' (did you mean '%s'?)",
+			       name, hint);
 	else
 		wm_diags_error(diags, file, line, col, "unknown policy '%s' (see 'wm policy list')",
 			       name);
@@ -517,7 +517,7 @@ static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm
 static int load_text(struct wm_policy_set *set, const char *path, const char *display,
 		     const char *text, size_t len, struct wm_diags *diags)
 {
-	struct pending pd = {0};
+	struct pending pd = { 0 };
 	size_t errors_before = diags->n_errors;
 	int rc = 0;
 

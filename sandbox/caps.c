@@ -57,7 +57,7 @@ int sb_caps_drop(char *const *keep, struct sb_fail *f)
 	if (getuid() == 0 || geteuid() == 0)
 		prctl(PR_SET_SECUREBITS,
 		      SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-			  SECBIT_NO_SETUID_FIXUP_LOCKED,
+			      SECBIT_NO_SETUID_FIXUP_LOCKED,
 		      0, 0, 0);
 	if (cap_reset_ambient() != 0 && errno != EINVAL) {
 		sb_failf(f, errno, "clear ambient capabilities");
@@ -119,7 +119,7 @@ static uint64_t handled_fs(int abi)
 
 static int add_path(int ruleset, const char *path, uint64_t access, struct sb_fail *f)
 {
-	struct landlock_path_beneath_attr attr = {.allowed_access = access};
+	struct landlock_path_beneath_attr attr = { .allowed_access = access };
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	long rc;
 
@@ -138,7 +138,7 @@ int sb_landlock_apply(char *const *writable, struct sb_fail *f)
 	int abi = sb_landlock_abi();
 	uint64_t all, read = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
 			     LANDLOCK_ACCESS_FS_READ_DIR;
-	struct landlock_ruleset_attr attr = {0};
+	struct landlock_ruleset_attr attr = { 0 };
 	int rs;
 
 	if (abi <= 0)

@@ -22,7 +22,7 @@
 
 static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok, bool required,
 				  const char *cost, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+	__attribute__((format(printf, 6, 7)));
 
 static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok, bool required,
 				  const char *cost, const char *fmt, ...)
@@ -43,7 +43,7 @@ static struct wm_doctor_item *add(struct wm_doctor *d, const char *name, bool ok
 /* Can this process create the namespaces a sandbox uses? */
 static int try_clone(uint64_t flags)
 {
-	struct clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
+	struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	int st;
 

@@ -34,11 +34,11 @@
 #define SOCK_FD 3
 #define LISTENER_FD 4
 
-static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT };
 
 static void send_msg(int type, int status, const struct sb_fail *f)
 {
-	struct sb_msg m = {.type = type, .status = status};
+	struct sb_msg m = { .type = type, .status = status };
 
 	if (f)
 		m.fail = *f;
@@ -49,7 +49,7 @@ static void send_msg(int type, int status, const struct sb_fail *f)
 static __attribute__((noreturn, no_sanitize_address)) void die_setup(int sock, int status,
 								     const struct sb_fail *f)
 {
-	struct sb_msg m = {.type = SB_MSG_SETUP, .status = status, .fail = *f};
+	struct sb_msg m = { .type = SB_MSG_SETUP, .status = status, .fail = *f };
 
 	/* write(), not send(): every filter allows it, not every filter send. */
 	if (write(sock, &m, sizeof(m)) < 0)
@@ -59,7 +59,7 @@ static __attribute__((noreturn, no_sanitize_address)) void die_setup(int sock, i
 
 static int loopback_up(struct sb_fail *f)
 {
-	struct ifreq ifr = {0};
+	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int rc = 0;
 
@@ -147,7 +147,7 @@ static __attribute__((no_sanitize_address)) int helper_main(void *arg)
 	const struct sb_child *c = ha->c;
 	sigset_t clean;
 	const struct wm_policy *p = c->prof->policy;
-	struct sb_fail f = {"", 0};
+	struct sb_fail f = { "", 0 };
 
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
@@ -179,10 +179,10 @@ static __attribute__((no_sanitize_address)) int helper_main(void *arg)
 
 static void send_listener(void)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct sb_msg m = {.type = SB_MSG_READY};
-	struct iovec iov = {&m, sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct sb_msg m = { .type = SB_MSG_READY };
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
 	int fd = LISTENER_FD;
 
@@ -240,9 +240,9 @@ static int build(struct sb_child *c, struct sb_fail *f)
 
 void sb_init_main(struct sb_child *c)
 {
-	struct sb_fail f = {"", 0};
+	struct sb_fail f = { "", 0 };
 	sigset_t set, old;
-	struct helper_arg arg = {c, 0};
+	struct helper_arg arg = { c, 0 };
 	void *stack;
 	pid_t cmd;
 	int st;

@@ -33,7 +33,7 @@ struct sb_fail {
 
 /* Fills *f and returns -1: `return sb_failf(f, errno, "mount %s", dst);`. */
 int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 /* Messages from init to wm over the SOCK_SEQPACKET status socket. */
 enum sb_msg_type {

@@ -81,7 +81,7 @@ static bool has_controllers(const char *dir)
 static char *v2_dir(void)
 {
 	wm_autofree char *self = self_path(NULL);
-	const char *mounts[] = {CG_ROOT, CG_ROOT "/unified"};
+	const char *mounts[] = { CG_ROOT, CG_ROOT "/unified" };
 
 	if (!self)
 		return NULL;
@@ -244,7 +244,7 @@ int sb_cgroup_create(const struct wm_policy *p, struct sb_cgroup *cg, struct wm_
 
 int sb_cgroup_join(const struct sb_cgroup *cg, pid_t pid, struct wm_error **err)
 {
-	const char *dirs[] = {cg->v2, cg->memory, cg->pids, cg->cpu};
+	const char *dirs[] = { cg->v2, cg->memory, cg->pids, cg->cpu };
 	char val[32];
 
 	snprintf(val, sizeof(val), "%d", (int)pid);
@@ -309,7 +309,7 @@ uint64_t sb_cgroup_peak(const struct sb_cgroup *cg)
  * last tasks down: retry briefly before leaving an empty cgroup behind. */
 static void remove_dir(char **dir)
 {
-	struct timespec ts = {0, 2 * 1000 * 1000};
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
 
 	if (!*dir)
 		return;
@@ -330,7 +330,7 @@ void sb_cgroup_destroy(struct sb_cgroup *cg)
 
 static int set_rlimit(int res, uint64_t v, const char *name, struct sb_fail *f)
 {
-	struct rlimit rl = {(rlim_t)v, (rlim_t)v};
+	struct rlimit rl = { (rlim_t)v, (rlim_t)v };
 	struct rlimit cur;
 
 	if (getrlimit(res, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&

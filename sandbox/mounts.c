@@ -75,20 +75,20 @@ static void plan_system_path(struct sb_mount_plan *pl, const char *path)
 	plan_add(pl, SB_M_BIND, path, path, false, 0);
 }
 
-static const char *const system_dirs[] = {"/usr",   "/bin",    "/sbin", "/lib", "/lib32",
-					  "/lib64", "/libx32", "/etc",	"/opt", NULL};
-static const char *const minimal_dirs[] = {"/usr", "/bin", "/lib", "/lib32", "/lib64", NULL};
-static const char *const minimal_etc[] = {"/etc/passwd",
-					  "/etc/group",
-					  "/etc/hosts",
-					  "/etc/nsswitch.conf",
-					  "/etc/ld.so.cache",
-					  "/etc/ld.so.conf",
-					  "/etc/ld.so.conf.d",
-					  "/etc/localtime",
-					  "/etc/alternatives",
-					  "/etc/os-release",
-					  NULL};
+static const char *const system_dirs[] = { "/usr",   "/bin",	"/sbin", "/lib", "/lib32",
+					   "/lib64", "/libx32", "/etc",	 "/opt", NULL };
+static const char *const minimal_dirs[] = { "/usr", "/bin", "/lib", "/lib32", "/lib64", NULL };
+static const char *const minimal_etc[] = { "/etc/passwd",
+					   "/etc/group",
+					   "/etc/hosts",
+					   "/etc/nsswitch.conf",
+					   "/etc/ld.so.cache",
+					   "/etc/ld.so.conf",
+					   "/etc/ld.so.conf.d",
+					   "/etc/localtime",
+					   "/etc/alternatives",
+					   "/etc/os-release",
+					   NULL };
 
 static void plan_root(struct sb_mount_plan *pl, const struct wm_policy *p, const char *rootfs)
 {
@@ -128,7 +128,7 @@ int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec
 		   const char *rootfs, struct sb_mount_plan *pl, struct wm_error **err)
 {
 	bool tmpfs_root =
-	    !rootfs && (p->fs.view == WM_VIEW_SYSTEM || p->fs.view == WM_VIEW_MINIMAL);
+		!rootfs && (p->fs.view == WM_VIEW_SYSTEM || p->fs.view == WM_VIEW_MINIMAL);
 
 	memset(pl, 0, sizeof(*pl));
 	pl->dev_tty = wm_strv_contains(p->fs.devices, "tty");
@@ -192,7 +192,7 @@ void sb_plan_release(struct sb_mount_plan *pl)
 
 static int set_ro(const char *path, bool recursive)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
 
 	if (syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr,
 		    sizeof(attr)) == 0)
@@ -281,11 +281,11 @@ static int do_tmpfs(const char *dst, uint64_t size, unsigned long flags, mode_t 
 
 static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fail *f)
 {
-	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom"};
-	static const char *const links[][2] = {{"fd", "/proc/self/fd"},
-					       {"stdin", "/proc/self/fd/0"},
-					       {"stdout", "/proc/self/fd/1"},
-					       {"stderr", "/proc/self/fd/2"}};
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
+	static const char *const links[][2] = { { "fd", "/proc/self/fd" },
+						{ "stdin", "/proc/self/fd/0" },
+						{ "stdout", "/proc/self/fd/1" },
+						{ "stderr", "/proc/self/fd/2" } };
 	char src[4200], path[4200];
 
 	if (do_tmpfs(dst, 1 << 20, MS_NOEXEC, 0755, f) < 0)
@@ -323,9 +323,9 @@ static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fai
 
 static int do_proc(const char *dst, struct sb_fail *f)
 {
-	static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
-	static const char *const masked[] = {"kcore",	    "keys",	"timer_list",
-					     "sched_debug", "kallsyms", NULL};
+	static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", NULL };
+	static const char *const masked[] = { "kcore",	     "keys",	 "timer_list",
+					      "sched_debug", "kallsyms", NULL };
 	char path[4200];
 
 	make_mountpoint(dst, true);

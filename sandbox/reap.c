@@ -55,7 +55,7 @@ int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct
 		sb->reaped = true;
 	}
 	while (sb->notify_fd >= 0) {
-		struct pollfd pfd = {sb->notify_fd, POLLIN, 0};
+		struct pollfd pfd = { sb->notify_fd, POLLIN, 0 };
 
 		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
 			break;
@@ -114,7 +114,7 @@ int wm_sandbox_run(const struct wm_sandbox_profile *prof, const struct wm_sandbo
 		return -1;
 	deadline = timeout ? sb->start_ms + timeout : 0;
 	for (;;) {
-		struct pollfd pfd[2] = {{sb->pidfd, POLLIN, 0}, {sb->notify_fd, POLLIN, 0}};
+		struct pollfd pfd[2] = { { sb->pidfd, POLLIN, 0 }, { sb->notify_fd, POLLIN, 0 } };
 		int wait = -1, n;
 
 		if (deadline) {

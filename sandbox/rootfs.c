@@ -81,8 +81,8 @@ static int extract(const char *tarball, const char *dir, struct wm_error **err)
 	archive_read_support_filter_all(in);
 	archive_read_support_format_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-						ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+						    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	if (archive_read_open_filename(in, tarball, 65536) != ARCHIVE_OK) {
 		wm_error_set(err, archive_errno(in), "rootfs `%s`: %s", tarball,
 			     archive_error_string(in));
@@ -100,7 +100,7 @@ static int extract(const char *tarball, const char *dir, struct wm_error **err)
 		archive_entry_set_pathname(e, path);
 		if (archive_entry_hardlink(e)) {
 			wm_autofree char *l =
-			    wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_hardlink(e)));
+				wm_xasprintf("%s/%s", dir, skip_slashes(archive_entry_hardlink(e)));
 			archive_entry_set_hardlink(e, l);
 		}
 		if (archive_write_header(out, e) == ARCHIVE_OK) {

@@ -84,15 +84,15 @@ static uint32_t action_of(const struct builder *b, enum wm_seccomp_action a, int
 static struct scmp_arg_cmp cmp_of(const struct wm_seccomp_arg *a)
 {
 	static const enum scmp_compare ops[] = {
-	    [WM_SC_OP_EQ] = SCMP_CMP_EQ,
-	    [WM_SC_OP_NE] = SCMP_CMP_NE,
-	    [WM_SC_OP_LT] = SCMP_CMP_LT,
-	    [WM_SC_OP_LE] = SCMP_CMP_LE,
-	    [WM_SC_OP_GT] = SCMP_CMP_GT,
-	    [WM_SC_OP_GE] = SCMP_CMP_GE,
-	    [WM_SC_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+		[WM_SC_OP_EQ] = SCMP_CMP_EQ,
+		[WM_SC_OP_NE] = SCMP_CMP_NE,
+		[WM_SC_OP_LT] = SCMP_CMP_LT,
+		[WM_SC_OP_LE] = SCMP_CMP_LE,
+		[WM_SC_OP_GT] = SCMP_CMP_GT,
+		[WM_SC_OP_GE] = SCMP_CMP_GE,
+		[WM_SC_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 	};
-	return (struct scmp_arg_cmp){a->index, ops[a->op], a->value, a->value_two};
+	return (struct scmp_arg_cmp){ a->index, ops[a->op], a->value, a->value_two };
 }
 
 static int add(struct builder *b, uint32_t action, int nr, const struct scmp_arg_cmp *cmp,
@@ -136,7 +136,7 @@ static int add_complement(struct builder *b, int nr, const struct wm_seccomp_rul
 				     "denial of %s",
 				     deny->name);
 	if (a->op == WM_SC_OP_EQ) {
-		c = (struct scmp_arg_cmp){a->index, SCMP_CMP_NE, a->value, 0};
+		c = (struct scmp_arg_cmp){ a->index, SCMP_CMP_NE, a->value, 0 };
 		return add(b, SCMP_ACT_ALLOW, nr, &c, 1, deny->name, err);
 	}
 	for (unsigned bit = 0; bit < 64; bit++) {
@@ -144,7 +144,8 @@ static int add_complement(struct builder *b, int nr, const struct wm_seccomp_rul
 
 		if (!(a->value & m))
 			continue;
-		c = (struct scmp_arg_cmp){a->index, SCMP_CMP_MASKED_EQ, m, (a->value_two & m) ^ m};
+		c = (struct scmp_arg_cmp){ a->index, SCMP_CMP_MASKED_EQ, m,
+					   (a->value_two & m) ^ m };
 		if (add(b, SCMP_ACT_ALLOW, nr, &c, 1, deny->name, err) < 0)
 			return -1;
 	}
@@ -251,9 +252,9 @@ static int export_bpf(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_erro
 
 static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_error **err)
 {
-	struct builder b = {.p = p, .notify = out->notify, .out = out};
-	uint32_t dflt =
-	    action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, false, &out->dflt);
+	struct builder b = { .p = p, .notify = out->notify, .out = out };
+	uint32_t dflt = action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, false,
+				  &out->dflt);
 	struct sb_notify_rule nr;
 	int rc = -1;
 
@@ -273,7 +274,7 @@ static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_e
 			goto out;
 	/* execve under a notifying default: answer plainly (see top). */
 	if (dflt == SCMP_ACT_NOTIFY) {
-		const char *const ex[] = {"execve", "execveat"};
+		const char *const ex[] = { "execve", "execveat" };
 
 		for (size_t i = 0; i < 2; i++) {
 			bool listed = false;
@@ -371,8 +372,9 @@ static void mkdirs_private(char *path)
 /* Best effort: a cache that cannot be written only costs time. */
 static void cache_store(const char *path, const struct sb_filter *f)
 {
-	struct cache_head h = {
-	    .n_insns = (uint32_t)f->n_insns, .n_rules = (uint32_t)f->n_rules, .dflt = f->dflt};
+	struct cache_head h = { .n_insns = (uint32_t)f->n_insns,
+				.n_rules = (uint32_t)f->n_rules,
+				.dflt = f->dflt };
 	wm_autofree char *dir = wm_xstrdup(path);
 	wm_autofree char *tmp = wm_xasprintf("%s.%d.tmp", path, (int)getpid());
 	struct wm_buf b = WM_BUF_INIT;
@@ -435,16 +437,16 @@ void sb_filter_release(struct sb_filter *f)
 
 const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr)
 {
-	struct sb_notify_rule key = {.nr = nr};
+	struct sb_notify_rule key = { .nr = nr };
 	const struct sb_notify_rule *r =
-	    f->n_rules ? bsearch(&key, f->rules, f->n_rules, sizeof(key), by_nr) : NULL;
+		f->n_rules ? bsearch(&key, f->rules, f->n_rules, sizeof(key), by_nr) : NULL;
 
 	return r ? r : &f->dflt;
 }
 
 int sb_filter_load(const struct sb_filter *f, struct sb_fail *fail)
 {
-	struct sock_fprog prog = {.len = (unsigned short)f->n_insns, .filter = f->insns};
+	struct sock_fprog prog = { .len = (unsigned short)f->n_insns, .filter = f->insns };
 	long rc;
 
 	if (!f->insns)

@@ -230,9 +230,9 @@ static int write_maps(pid_t pid, struct wm_error **err)
 
 static pid_t do_clone(uint64_t flags, int *pidfd)
 {
-	struct clone_args args = {.flags = flags | CLONE_PIDFD,
-				  .pidfd = (uint64_t)(uintptr_t)pidfd,
-				  .exit_signal = SIGCHLD};
+	struct clone_args args = { .flags = flags | CLONE_PIDFD,
+				   .pidfd = (uint64_t)(uintptr_t)pidfd,
+				   .exit_signal = SIGCHLD };
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 
 	if (pid < 0 && errno == ENOSYS)
@@ -245,9 +245,11 @@ static void wait_ready(struct wm_sandbox *sb)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct sb_msg m;
-	struct iovec iov = {&m, sizeof(m)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 	ssize_t n;
 
@@ -281,7 +283,7 @@ static uint64_t ns_flags(const struct wm_policy *p, bool userns)
 
 static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **err)
 {
-	int sync[2] = {-1, -1}, sv[2] = {-1, -1};
+	int sync[2] = { -1, -1 }, sv[2] = { -1, -1 };
 	uint64_t flags = ns_flags(c->prof->policy, c->userns);
 	int rc = -1;
 

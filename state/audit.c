@@ -159,7 +159,8 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 		}
 		if (warning)
 			*warning = wm_xasprintf(
-			    "audit log `%s`: torn last line (interrupted write) removed", a->path);
+				"audit log `%s`: torn last line (interrupted write) removed",
+				a->path);
 		wm_buf_setlen(&b, end ? (size_t)(end - b.data + 1) : 0);
 	}
 	rc = 0;
@@ -177,8 +178,9 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 			a->seq = (uint64_t)json_integer_value(seq);
 			memcpy(a->mac, mac, WM_AUDIT_MAC_HEX + 1);
 		} else {
-			rc = wm_error_set(
-			    err, 0, "audit log `%s`: last line is not an audit record", a->path);
+			rc = wm_error_set(err, 0,
+					  "audit log `%s`: last line is not an audit record",
+					  a->path);
 		}
 		json_decref(o);
 	}
@@ -203,7 +205,8 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file", path);
+		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file",
+			     path);
 		close(fd);
 		return NULL;
 	}
@@ -221,7 +224,7 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 
 static bool reserved(const char *k)
 {
-	static const char *const names[] = {"seq", "ts", "run", "task", "event", "prev", "mac"};
+	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(k, names[i]) == 0)
@@ -243,7 +246,8 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	int rc = -1;
 
 	if (fields && json_is_object(fields)) {
-		json_object_foreach(fields, k, v) {
+		json_object_foreach(fields, k, v)
+		{
 			if (!reserved(k))
 				json_object_set(o, k, v); /* does not steal: fields is borrowed */
 		}
@@ -313,8 +317,10 @@ void wm_audit_close(struct wm_audit *a)
 
 /* ---- verification ---- */
 
-static const char *const problem_names[] = {"ok",	 "edited",    "inserted",	"removed",
-					    "reordered", "truncated", "torn-last-line", "bad-json"};
+static const char *const problem_names[] = {
+	"ok",	     "edited",	  "inserted",	    "removed",
+	"reordered", "truncated", "torn-last-line", "bad-json"
+};
 
 const char *wm_audit_problem_name(enum wm_audit_problem p)
 {
@@ -439,8 +445,8 @@ static size_t walk(const struct vctx *c, struct wm_audit_result *r, uint64_t *ex
 			bool later = seq_later(c, i + 1, *expected);
 
 			result_set(
-			    r, later ? WM_AUDIT_REORDERED : WM_AUDIT_REMOVED, *expected, i + 1,
-			    later ? "lines out of order" : "the line with this seq is missing");
+				r, later ? WM_AUDIT_REORDERED : WM_AUDIT_REMOVED, *expected, i + 1,
+				later ? "lines out of order" : "the line with this seq is missing");
 			break;
 		}
 		if (!l->prev || !mac_equal(l->prev, prev) || !l->run ||
@@ -463,7 +469,7 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 		    struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
-	struct vctx c = {0};
+	struct vctx c = { 0 };
 	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
 	uint64_t expected = 1;
 	size_t bad;
@@ -485,11 +491,11 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 	if (bad == c.n && expected_seq && expected - 1 < expected_seq) {
 		result_set(res, WM_AUDIT_TRUNCATED, expected, c.n + 1, "");
 		free(res->message);
-		res->message =
-		    wm_xasprintf("log ends at seq %llu but the checkpoint recorded seq %llu: "
-				 "the tail was cut off (first missing seq %llu)",
-				 (unsigned long long)(expected - 1),
-				 (unsigned long long)expected_seq, (unsigned long long)expected);
+		res->message = wm_xasprintf(
+			"log ends at seq %llu but the checkpoint recorded seq %llu: "
+			"the tail was cut off (first missing seq %llu)",
+			(unsigned long long)(expected - 1), (unsigned long long)expected_seq,
+			(unsigned long long)expected);
 	} else if (bad == c.n && expected_seq && expected_mac && *expected_mac &&
 		   !mac_equal(mac_at, expected_mac)) {
 		result_set(res, WM_AUDIT_EDITED, expected_seq, (size_t)expected_seq,
@@ -497,7 +503,7 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 	} else if (bad == c.n) {
 		res->problem = WM_AUDIT_OK;
 		res->message =
-		    wm_xasprintf("%llu lines, chain intact", (unsigned long long)res->lines);
+			wm_xasprintf("%llu lines, chain intact", (unsigned long long)res->lines);
 	}
 	for (size_t i = 0; i < c.n; i++)
 		json_decref(c.v[i].obj);

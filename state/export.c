@@ -91,7 +91,7 @@ static int add_entry(struct exporter *x, int dirfd, const char *name, const char
 		return add_file_data(x, dirfd, name, arcname, err);
 	if (S_ISDIR(st.st_mode)) {
 		wm_autoclose int sub =
-		    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (sub < 0)
 			return wm_error_set(err, errno, "export: open `%s`", arcname);
@@ -175,7 +175,7 @@ int wm_export_run(const char *run_dir, const char *run_id, const char *out_path,
 		  struct wm_error **err)
 {
 	wm_autofree char *tmp = wm_xasprintf("%s.tmp.%d", out_path, (int)getpid());
-	struct exporter x = {.run_id = run_id, .out_path = out_path};
+	struct exporter x = { .run_id = run_id, .out_path = out_path };
 	wm_autoclose int probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	struct stat st;
 	int rc;

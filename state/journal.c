@@ -201,8 +201,8 @@ static int apply(struct replay *r, json_t *o, struct wm_error **err)
 {
 	json_t *task = json_object_get(o, "task");
 	json_t *run = json_object_get(o, "run");
-	struct wm_run_state scratch = {0};
-	struct wm_task_state tmp = {0};
+	struct wm_run_state scratch = { 0 };
+	struct wm_task_state tmp = { 0 };
 	long idx = -1;
 
 	if (task) {
@@ -314,11 +314,11 @@ int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t aft
 {
 	wm_autofree char *cur = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
 	wm_autofree char *prev = wm_rundir_file(run_dir, WM_JOURNAL_PREV);
-	struct replay r = {.rs = rs,
-			   .after = after_seq,
-			   .expected = after_seq + 1,
-			   .warnings = warnings,
-			   .n_warnings = n_warnings};
+	struct replay r = { .rs = rs,
+			    .after = after_seq,
+			    .expected = after_seq + 1,
+			    .warnings = warnings,
+			    .n_warnings = n_warnings };
 	long long first = first_seq(cur);
 
 	/* The previous journal matters only when the checkpoint is older than

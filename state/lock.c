@@ -95,8 +95,8 @@ int wm_holder_self(struct wm_holder *h, struct wm_error **err)
 static int write_holder(int fd, const struct wm_holder *h, const char *path, struct wm_error **err)
 {
 	wm_autofree char *text =
-	    wm_xasprintf("pid %d\nhost %s\nboot_id %s\nstart_time %" PRIu64 "\n", (int)h->pid,
-			 h->host, h->boot_id, h->start_time);
+		wm_xasprintf("pid %d\nhost %s\nboot_id %s\nstart_time %" PRIu64 "\n", (int)h->pid,
+			     h->host, h->boot_id, h->start_time);
 	size_t len = strlen(text);
 
 	if (ftruncate(fd, 0) < 0)
@@ -153,7 +153,7 @@ struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct 
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_LOCK);
 	wm_autoclose int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	struct wm_holder self = {0};
+	struct wm_holder self = { 0 };
 	struct wm_lock *l;
 
 	if (fd < 0) {
@@ -161,7 +161,7 @@ struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct 
 		return NULL;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		struct wm_holder other = {0};
+		struct wm_holder other = { 0 };
 
 		if (errno != EWOULDBLOCK) {
 			wm_error_set(err, errno, "lock `%s`", path);

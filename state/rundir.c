@@ -157,7 +157,7 @@ out:
 
 static void remove_run_dir(const char *dir)
 {
-	static const char *const names[] = {WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT};
+	static const char *const names[] = { WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		wm_autofree char *p = wm_rundir_file(dir, names[i]);
@@ -345,7 +345,7 @@ char *wm_state_format_time(long long ms)
 
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	const char *p;
 	long long frac = 0;
 

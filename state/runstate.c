@@ -12,10 +12,10 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 
-static const char *const run_names[] = {"pending", "running",	"succeeded",
-					"failed",  "cancelled", "interrupted"};
-static const char *const task_names[] = {"pending", "running", "succeeded",
-					 "failed",  "skipped", "cancelled"};
+static const char *const run_names[] = { "pending", "running",	 "succeeded",
+					 "failed",  "cancelled", "interrupted" };
+static const char *const task_names[] = { "pending", "running", "succeeded",
+					  "failed",  "skipped", "cancelled" };
 
 const char *wm_run_status_name(enum wm_run_status s)
 {
@@ -367,7 +367,8 @@ static int get_decisions(struct wm_task_state *t, json_t *arr, struct wm_error *
 		return 0;
 	if (!json_is_array(arr))
 		return wm_error_set(err, 0, "task '%s': \"decisions\" is not an array", t->id);
-	json_array_foreach(arr, i, d) {
+	json_array_foreach(arr, i, d)
+	{
 		const char *what = NULL, *why = NULL;
 		json_int_t at = 0, attempt = 0;
 
@@ -389,7 +390,8 @@ static int get_denied(struct wm_task_state *t, json_t *arr, struct wm_error **er
 		return 0;
 	if (!json_is_array(arr))
 		return wm_error_set(err, 0, "task '%s': \"denied\" is not an array", t->id);
-	json_array_foreach(arr, i, s) {
+	json_array_foreach(arr, i, s)
+	{
 		if (!json_is_string(s))
 			return wm_error_set(err, 0, "task '%s': bad denied entry", t->id);
 		wm_task_add_denied(t, json_string_value(s));
@@ -498,14 +500,16 @@ static int tasks_from_json(struct wm_run_state *rs, json_t *obj, struct wm_error
 	/* task_order keeps workflow indexes stable; tasks missing from it
 	 * (hand-written checkpoints) follow in the object's order. */
 	if (json_is_array(order))
-		json_array_foreach(order, i, t) {
+		json_array_foreach(order, i, t)
+		{
 			if (!json_is_string(t) || !json_object_get(tasks, json_string_value(t)))
 				return wm_error_set(err, 0, "checkpoint: bad task_order entry %zu",
 						    i);
 			if (wm_run_state_add_task(rs, json_string_value(t), err) < 0)
 				return -1;
 		}
-	json_object_foreach(tasks, id, t) {
+	json_object_foreach(tasks, id, t)
+	{
 		long idx = wm_run_state_index(rs, id);
 
 		if (idx < 0 && (idx = wm_run_state_add_task(rs, id, err)) < 0)

@@ -82,8 +82,9 @@ struct wm_store *wm_store_open(const char *run_dir, struct wm_run_state *rs, uin
 	s->rs = rs;
 	/* A snapshot costs O(tasks); taking one every max(256, tasks) records
 	 * keeps its cost per recorded event constant too. */
-	s->every_events = opts && opts->every_events ? opts->every_events
-						     : (unsigned)(rs->n_tasks > 256 ? rs->n_tasks : 256);
+	s->every_events = opts && opts->every_events
+				  ? opts->every_events
+				  : (unsigned)(rs->n_tasks > 256 ? rs->n_tasks : 256);
 	s->every_ms = opts && opts->every_ms ? opts->every_ms : 5000;
 	s->journal = wm_journal_open(run_dir, last_seq, err);
 	if (!s->journal || wm_store_checkpoint(s, err) < 0) {

@@ -63,7 +63,7 @@ static int seepid(const char *arg)
 
 static int do_connect(const char *arg)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg))};
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg)) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void verify(const char *file, const unsigned char *key, uint64_t seq, const char *mac)
 {
-	struct wm_audit_result res = {0};
+	struct wm_audit_result res = { 0 };
 	struct wm_error *err = NULL;
 
 	if (wm_audit_verify(file, key, seq, mac, &res, &err) == 0)

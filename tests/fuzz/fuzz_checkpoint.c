@@ -43,7 +43,7 @@ static void parse_json(const char *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t zstd_magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+	static const uint8_t zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 	struct wm_error *err = NULL;
 
 	if (size >= 4 && memcmp(data, zstd_magic, 4) == 0) {

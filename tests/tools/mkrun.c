@@ -53,8 +53,8 @@ static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
 	if (!a)
 		return -1;
 	{
-		json_t *f =
-		    json_pack("{s:s, s:I}", "workflow", rs->name, "tasks", (json_int_t)rs->n_tasks);
+		json_t *f = json_pack("{s:s, s:I}", "workflow", rs->name, "tasks",
+				      (json_int_t)rs->n_tasks);
 
 		rc = wm_audit_append(a, NULL, "run.start", f, err);
 		json_decref(f);
@@ -198,22 +198,22 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"state-dir", required_argument, NULL, 'd'},
-	    {"tasks", required_argument, NULL, 'n'},
-	    {"states", required_argument, NULL, 's'},
-	    {"run-state", required_argument, NULL, 'r'},
-	    {"name", required_argument, NULL, 'N'},
-	    {"journal", required_argument, NULL, 'j'},
-	    {"hold", required_argument, NULL, 'h'},
-	    {"boot-id", required_argument, NULL, 'b'},
-	    {NULL, 0, NULL, 0},
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "tasks", required_argument, NULL, 'n' },
+		{ "states", required_argument, NULL, 's' },
+		{ "run-state", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "journal", required_argument, NULL, 'j' },
+		{ "hold", required_argument, NULL, 'h' },
+		{ "boot-id", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = {.state_dir = getenv("WM_STATE_DIR"),
-			 .states = "succeeded",
-			 .name = "demo",
-			 .run_state = WM_RUN_RUNNING,
-			 .tasks = 3,
-			 .journal = 1};
+	struct opts o = { .state_dir = getenv("WM_STATE_DIR"),
+			  .states = "succeeded",
+			  .name = "demo",
+			  .run_state = WM_RUN_RUNNING,
+			  .tasks = 3,
+			  .journal = 1 };
 	struct wm_error *err = NULL;
 	int opt;
 

@@ -152,10 +152,12 @@ static void test_parse_duration(void **state)
 		const char *in;
 		uint64_t ms;
 	} ok[] = {
-		{ "500ms", 500 },     { "90s", 90000 },      { "2m", 120000 },  { "1h", 3600000 },
-		{ "1h30m", 5400000 }, { "0s", 0 },           { "1m5s", 65000 }, { "1s250ms", 1250 },
+		{ "500ms", 500 },     { "90s", 90000 }, { "2m", 120000 },  { "1h", 3600000 },
+		{ "1h30m", 5400000 }, { "0s", 0 },	{ "1m5s", 65000 }, { "1s250ms", 1250 },
 	};
-	static const char *bad[] = { "", "30", "soon", "5x", "m", "-1s", "1.5s", "1s ", "99999999999999999999s" };
+	static const char *bad[] = { "",     "30",  "soon",
+				     "5x",   "m",   "-1s",
+				     "1.5s", "1s ", "99999999999999999999s" };
 	struct wm_error *err = NULL;
 	uint64_t v;
 
@@ -183,7 +185,7 @@ static void test_parse_size(void **state)
 		uint64_t bytes;
 	} ok[] = {
 		{ "512K", 512ULL << 10 }, { "64M", 64ULL << 20 }, { "1G", 1ULL << 30 },
-		{ "2T", 2ULL << 40 },     { "4096", 4096 },       { "1g", 1ULL << 30 },
+		{ "2T", 2ULL << 40 },	  { "4096", 4096 },	  { "1g", 1ULL << 30 },
 		{ "64MiB", 64ULL << 20 }, { "1GB", 1ULL << 30 },  { "100B", 100 },
 	};
 	static const char *bad[] = { "", "M", "12Q", "1.5G", "-1M", "1Gx", "99999999999T" };

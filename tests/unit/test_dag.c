@@ -27,7 +27,7 @@ static struct wm_workflow *make_wf(size_t n)
 	for (size_t i = 0; i < n; i++) {
 		wf->tasks[i].id = wm_xasprintf("t%zu", i);
 		wf->tasks[i].title = wm_xstrdup(wf->tasks[i].id);
-		wf->tasks[i].loc = (struct wm_loc){(unsigned)(i * 10 + 1), 1};
+		wf->tasks[i].loc = (struct wm_loc){ (unsigned)(i * 10 + 1), 1 };
 	}
 	return wf;
 }
@@ -39,7 +39,7 @@ static void add_dep_name(struct wm_workflow *wf, size_t i, const char *id)
 
 	wm_strv_push(&t->depends, &n, id);
 	t->depends_loc = wm_xrealloc(t->depends_loc, n * sizeof(*t->depends_loc));
-	t->depends_loc[n - 1] = (struct wm_loc){t->loc.line + 1, (unsigned)(12 + 4 * (n - 1))};
+	t->depends_loc[n - 1] = (struct wm_loc){ t->loc.line + 1, (unsigned)(12 + 4 * (n - 1)) };
 }
 
 static void add_dep(struct wm_workflow *wf, size_t i, size_t j)
@@ -151,8 +151,8 @@ static void test_unknown_self_and_duplicate(void **state)
 	assert_int_equal(d.n_errors, 3);
 	assert_int_equal(d.n, 4);
 	assert_true(has_diag(&d, WM_DIAG_WARNING, 12, 16, "listed twice"));
-	assert_true(
-	    has_diag(&d, WM_DIAG_ERROR, 12, 20, "unknown dependency `tO` (did you mean `t0`?)"));
+	assert_true(has_diag(&d, WM_DIAG_ERROR, 12, 20,
+			     "unknown dependency `tO` (did you mean `t0`?)"));
 	assert_true(has_diag(&d, WM_DIAG_ERROR, 22, 12, "`t2` depends on itself"));
 	assert_true(has_diag(&d, WM_DIAG_ERROR, 22, 16, "unknown dependency `zzzzzz`"));
 	for (size_t i = 0; i < d.n; i++)
@@ -284,15 +284,15 @@ static void test_empty_graph(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_diamond),
-	    cmocka_unit_test(test_order_waits_for_late_dependencies),
-	    cmocka_unit_test(test_unknown_self_and_duplicate),
-	    cmocka_unit_test(test_cycles_reported_with_path),
-	    cmocka_unit_test(test_cycle_and_unknown_together),
-	    cmocka_unit_test(test_deep_chain_without_recursion),
-	    cmocka_unit_test(test_deep_cycle_without_recursion),
-	    cmocka_unit_test(test_wide),
-	    cmocka_unit_test(test_empty_graph),
+		cmocka_unit_test(test_diamond),
+		cmocka_unit_test(test_order_waits_for_late_dependencies),
+		cmocka_unit_test(test_unknown_self_and_duplicate),
+		cmocka_unit_test(test_cycles_reported_with_path),
+		cmocka_unit_test(test_cycle_and_unknown_together),
+		cmocka_unit_test(test_deep_chain_without_recursion),
+		cmocka_unit_test(test_deep_cycle_without_recursion),
+		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_empty_graph),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,8 +12,9 @@
 
 static struct wm_outcome base(void)
 {
-	struct wm_outcome o = { .exit_code = 0, .attempt = 1, .retries = 0, .backoff_ms = 1000,
-				.jitter = 0.5 };
+	struct wm_outcome o = {
+		.exit_code = 0, .attempt = 1, .retries = 0, .backoff_ms = 1000, .jitter = 0.5
+	};
 	return o;
 }
 

@@ -24,33 +24,33 @@
 #define DOCKER "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
 
 static const char *const dangerous[] = {
-    "ptrace",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "kexec_load",
-    "kexec_file_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "bpf",
-    "perf_event_open",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "userfaultfd",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "reboot",
-    "swapon",
-    "swapoff",
-    "settimeofday",
-    "clock_settime",
-    "clock_adjtime",
-    "adjtimex",
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
+	"ptrace",
+	"mount",
+	"umount2",
+	"pivot_root",
+	"kexec_load",
+	"kexec_file_load",
+	"init_module",
+	"finit_module",
+	"delete_module",
+	"bpf",
+	"perf_event_open",
+	"keyctl",
+	"add_key",
+	"request_key",
+	"userfaultfd",
+	"open_by_handle_at",
+	"name_to_handle_at",
+	"reboot",
+	"swapon",
+	"swapoff",
+	"settimeofday",
+	"clock_settime",
+	"clock_adjtime",
+	"adjtimex",
+	"io_uring_setup",
+	"io_uring_enter",
+	"io_uring_register",
 };
 
 static bool allowed(const struct wm_policy *p, const char *name)
@@ -79,8 +79,8 @@ static int load_text(struct wm_policy_set *set, const char *text, struct wm_diag
 
 static void test_builtins_exist(void **state)
 {
-	static const char *const names[] = {"minimal",	"development", "testing",
-					    "standard", "hardened",    "paranoid"};
+	static const char *const names[] = { "minimal",	 "development", "testing",
+					     "standard", "hardened",	"paranoid" };
 	struct wm_policy_set *set = wm_policy_set_new();
 
 	(void)state;
@@ -183,7 +183,7 @@ static void test_builtin_rows(void **state)
 static bool tiocsti_blocked(const struct wm_policy *p)
 {
 	/* Evaluate the ioctl rules for request TIOCSTI (also with high bits set). */
-	const uint64_t reqs[] = {0x5412, 0x100005412ULL};
+	const uint64_t reqs[] = { 0x5412, 0x100005412ULL };
 
 	for (size_t k = 0; k < 2; k++) {
 		bool allow = p->seccomp.default_action == WM_SC_ALLOW, matched_uncond = false;
@@ -211,8 +211,8 @@ static bool tiocsti_blocked(const struct wm_policy *p)
 
 static void test_builtin_dangerous_denied(void **state)
 {
-	static const char *const strict[] = {"development", "testing", "standard", "hardened",
-					     "paranoid"};
+	static const char *const strict[] = { "development", "testing", "standard", "hardened",
+					      "paranoid" };
 	struct wm_policy_set *set = wm_policy_set_new();
 
 	(void)state;
@@ -239,10 +239,10 @@ static void test_every_error_located(void **state)
 	(void)state;
 	assert_int_equal(wm_policy_set_load_file(set, DATA "errors.yaml", &d, &err), -1);
 	assert_null(err);
+	assert_true(has_diag(&d, 4, 15,
+			     "inherits unknown policy 'standrd' (did you mean 'standard'?)"));
 	assert_true(
-	    has_diag(&d, 4, 15, "inherits unknown policy 'standrd' (did you mean 'standard'?)"));
-	assert_true(
-	    has_diag(&d, 5, 5, "unknown key 'netwrok' in a policy (did you mean 'network'?)"));
+		has_diag(&d, 5, 5, "unknown key 'netwrok' in a policy (did you mean 'network'?)"));
 	assert_true(has_diag(&d, 7, 12, "filesystem.tmp: invalid size '12Q'"));
 	assert_true(has_diag(&d, 8, 13, "not 'host-rx' (did you mean 'host-rw'?)"));
 	assert_true(has_diag(&d, 9, 35, "unknown capability 'cap_frobnicate'"));
@@ -254,7 +254,7 @@ static void test_every_error_located(void **state)
 	assert_true(has_diag(&d, 18, 13, "limits.pids must be a whole number"));
 	assert_true(has_diag(&d, 20, 15, "inheritance cycle: two -> three -> two"));
 	assert_true(
-	    has_diag(&d, 24, 15, "'four' inherits 'five', which is defined later (line 25)"));
+		has_diag(&d, 24, 15, "'four' inherits 'five', which is defined later (line 25)"));
 	assert_true(has_diag(&d, 28, 15, "'six' inherits itself"));
 	assert_int_equal(d.n_errors, 14);
 	/* Nothing of a bad file is added. */
@@ -285,11 +285,11 @@ static void test_structure_errors(void **state)
 	assert_true(has_diag(&d, 4, 3, "policy 'a' is defined twice (first at line 3)"));
 	wm_diags_release(&d);
 	assert_int_equal(
-	    load_text(set,
-		      "version: 1\nverison: 1\npolicies:\n  a:\n    limits: {cpuu: 2}\n"
-		      "    filesystem: {bind: [{src: /a, mode: rx}]}\n",
-		      &d),
-	    -1);
+		load_text(set,
+			  "version: 1\nverison: 1\npolicies:\n  a:\n    limits: {cpuu: 2}\n"
+			  "    filesystem: {bind: [{src: /a, mode: rx}]}\n",
+			  &d),
+		-1);
 	assert_true(has_diag(&d, 2, 1,
 			     "unknown key 'verison' in the policy file (did you mean 'version'?)"));
 	assert_true(has_diag(&d, 5, 14, "unknown key 'cpuu' in limits (did you mean 'cpu'?)"));
@@ -433,7 +433,7 @@ static void test_oci_excludes_without_cap(void **state)
 	struct wm_diags d = WM_DIAGS_INIT;
 	int e;
 	const char *yaml =
-	    "version: 1\npolicies:\n  o:\n    seccomp:\n      profile: " DATA "oci-all.json\n";
+		"version: 1\npolicies:\n  o:\n    seccomp:\n      profile: " DATA "oci-all.json\n";
 
 	(void)state;
 	assert_int_equal(wm_policy_set_load_text(set, "x.yaml", yaml, strlen(yaml), &d, NULL), 0);
@@ -465,9 +465,9 @@ static void test_oci_errors(void **state)
 	/* In a policy file, profile problems point at the profile: key. */
 	{
 		const char *y =
-		    "version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n";
+			"version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n";
 		assert_int_equal(
-		    wm_policy_set_load_text(set, DATA "x.yaml", y, strlen(y), &d, NULL), -1);
+			wm_policy_set_load_text(set, DATA "x.yaml", y, strlen(y), &d, NULL), -1);
 		assert_true(has_diag(&d, 4, 24, "unknown action 'SCMP_ACT_FROB'"));
 		wm_diags_release(&d);
 	}
@@ -493,11 +493,11 @@ static void check_real_profile(const char *path)
 	{
 		size_t n = strlen(path) + 200;
 		y = malloc(n);
-		snprintf(
-		    y, n,
-		    "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
-		    "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: %s}\n",
-		    path, path);
+		snprintf(y, n,
+			 "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
+			 "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: "
+			 "%s}\n",
+			 path, path);
 	}
 	assert_int_equal(wm_policy_set_load_text(set, "real.yaml", y, strlen(y), &d, NULL), 0);
 	assert_int_equal(d.n_errors, 0);
@@ -603,17 +603,17 @@ static void test_show_check_round_trip(void **state)
 	snprintf(path, sizeof(path), "%s/" DATA "inherit.yaml", cwd);
 	assert_int_equal(wm_policy_set_load_file(set, path, &d, NULL), 0);
 	assert_int_equal(
-	    load_text(set,
-		      "version: 1\npolicies:\n  weird.name-1:\n    inherits: hardened\n"
-		      "    description: \"a: b # c\\n\"\n    limits: {cpu: 0.123456789}\n"
-		      "    env: {set: {Q: 'yes', E: ''}}\n",
-		      &d),
-	    0);
+		load_text(set,
+			  "version: 1\npolicies:\n  weird.name-1:\n    inherits: hardened\n"
+			  "    description: \"a: b # c\\n\"\n    limits: {cpu: 0.123456789}\n"
+			  "    env: {set: {Q: 'yes', E: ''}}\n",
+			  &d),
+		0);
 	for (size_t i = 0; i < wm_policy_set_count(set); i++)
 		round_trip(wm_policy_set_at(set, i));
 	if (access(PODMAN, R_OK) == 0) {
 		const char *y =
-		    "version: 1\npolicies:\n  pod:\n    seccomp: {profile: " PODMAN "}\n";
+			"version: 1\npolicies:\n  pod:\n    seccomp: {profile: " PODMAN "}\n";
 		assert_int_equal(wm_policy_set_load_text(set, "p.yaml", y, strlen(y), &d, NULL), 0);
 		round_trip(wm_policy_set_get(set, "pod"));
 	}
@@ -718,20 +718,20 @@ static void test_search_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_builtins_exist),
-	    cmocka_unit_test(test_builtin_rows),
-	    cmocka_unit_test(test_builtin_dangerous_denied),
-	    cmocka_unit_test(test_every_error_located),
-	    cmocka_unit_test(test_structure_errors),
-	    cmocka_unit_test(test_inheritance_merges),
-	    cmocka_unit_test(test_oci_fixture),
-	    cmocka_unit_test(test_oci_excludes_without_cap),
-	    cmocka_unit_test(test_oci_errors),
-	    cmocka_unit_test(test_real_profiles),
-	    cmocka_unit_test(test_hash),
-	    cmocka_unit_test(test_show_check_round_trip),
-	    cmocka_unit_test(test_diff),
-	    cmocka_unit_test(test_search_order),
+		cmocka_unit_test(test_builtins_exist),
+		cmocka_unit_test(test_builtin_rows),
+		cmocka_unit_test(test_builtin_dangerous_denied),
+		cmocka_unit_test(test_every_error_located),
+		cmocka_unit_test(test_structure_errors),
+		cmocka_unit_test(test_inheritance_merges),
+		cmocka_unit_test(test_oci_fixture),
+		cmocka_unit_test(test_oci_excludes_without_cap),
+		cmocka_unit_test(test_oci_errors),
+		cmocka_unit_test(test_real_profiles),
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_show_check_round_trip),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_search_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

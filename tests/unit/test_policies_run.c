@@ -43,10 +43,11 @@ static uint32_t action(enum wm_seccomp_action a, int e)
  * "same action as the default"), which would also break the sandbox. */
 static scmp_filter_ctx build(const struct wm_policy *p)
 {
-	static const enum scmp_compare ops[] = { SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT,
-						 SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE,
+	static const enum scmp_compare ops[] = { SCMP_CMP_EQ,	    SCMP_CMP_NE, SCMP_CMP_LT,
+						 SCMP_CMP_LE,	    SCMP_CMP_GT, SCMP_CMP_GE,
 						 SCMP_CMP_MASKED_EQ };
-	scmp_filter_ctx c = seccomp_init(action(p->seccomp.default_action, p->seccomp.default_errno));
+	scmp_filter_ctx c =
+		seccomp_init(action(p->seccomp.default_action, p->seccomp.default_errno));
 
 	assert_non_null(c);
 	for (size_t i = 0; i < p->seccomp.n_rules; i++) {
@@ -126,9 +127,8 @@ static void test_denials(void **state)
 		skip();
 	/* ptrace (101 on x86_64) fails everywhere from development on. */
 	if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-		st = run("development",
-			 "python3 -c 'import ctypes, sys; l=ctypes.CDLL(None);"
-			 "sys.exit(0 if l.syscall(101, 16, 1, 0, 0) == -1 else 1)'");
+		st = run("development", "python3 -c 'import ctypes, sys; l=ctypes.CDLL(None);"
+					"sys.exit(0 if l.syscall(101, 16, 1, 0, 0) == -1 else 1)'");
 		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 	for (size_t i = 0; i < 3; i++) {

@@ -64,8 +64,8 @@ static const struct wm_policy *pol(const char *name)
 /* Runs the filter's BPF over one syscall, the way the kernel would. */
 static uint32_t eval(const struct sb_filter *f, int nr, uint64_t a0, uint64_t a1)
 {
-	struct seccomp_data d = {.nr = nr, .arch = SCMP_ARCH_X86_64, .args = {a0, a1}};
-	uint32_t A = 0, X = 0, mem[16] = {0};
+	struct seccomp_data d = { .nr = nr, .arch = SCMP_ARCH_X86_64, .args = { a0, a1 } };
+	uint32_t A = 0, X = 0, mem[16] = { 0 };
 
 	for (size_t pc = 0; pc < f->n_insns; pc++) {
 		const struct sock_filter *i = &f->insns[pc];
@@ -211,7 +211,7 @@ static void test_filter_foreign_arch(void **state)
 {
 	struct sb_filter f;
 	struct wm_error *err = NULL;
-	struct seccomp_data d = {.nr = 20, .arch = SCMP_ARCH_X86};
+	struct seccomp_data d = { .nr = 20, .arch = SCMP_ARCH_X86 };
 
 	(void)state;
 	assert_int_equal(sb_filter_build(pol("standard"), false, &f, &err), 0);
@@ -237,8 +237,8 @@ static void test_mount_plan(void **state)
 {
 	struct sb_mount_plan pl;
 	struct wm_error *err = NULL;
-	struct wm_bind out = {(char *)"/tmp/out", (char *)"/out", true};
-	struct wm_sandbox_spec spec = {.workspace = "/srv/ws", .binds = &out, .n_binds = 1};
+	struct wm_bind out = { (char *)"/tmp/out", (char *)"/out", true };
+	struct wm_sandbox_spec spec = { .workspace = "/srv/ws", .binds = &out, .n_binds = 1 };
 
 	(void)state;
 	assert_int_equal(sb_plan_mounts(pol("standard"), &spec, NULL, &pl, &err), 0);
@@ -280,8 +280,8 @@ static void test_mount_plan(void **state)
 
 static void test_env(void **state)
 {
-	char *caller[] = {(char *)"PATH=/x", (char *)"SECRET=1", (char *)"HOME=/h", NULL};
-	char *extra[] = {(char *)"WM_WORKSPACE=/w", (char *)"TZ=Europe/Paris", NULL};
+	char *caller[] = { (char *)"PATH=/x", (char *)"SECRET=1", (char *)"HOME=/h", NULL };
+	char *extra[] = { (char *)"WM_WORKSPACE=/w", (char *)"TZ=Europe/Paris", NULL };
 	char **env;
 
 	(void)state;
@@ -349,7 +349,8 @@ static void run_one(const char *policy, char *const *argv, struct wm_sandbox_res
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_error *err = NULL;
 	struct wm_sandbox_spec spec = {
-	    .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+		.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
+	};
 
 	assert_int_equal(wm_sandbox_profile_new(pol(policy), &prof, &err), 0);
 	if (wm_sandbox_run(prof, &spec, res, &err) != 0)
@@ -359,8 +360,8 @@ static void run_one(const char *policy, char *const *argv, struct wm_sandbox_res
 
 static void test_spawn_true(void **state)
 {
-	char *argv[] = {(char *)"true", NULL};
-	char *missing[] = {(char *)"/no/such/binary", NULL};
+	char *argv[] = { (char *)"true", NULL };
+	char *missing[] = { (char *)"/no/such/binary", NULL };
 	struct wm_sandbox_result res;
 
 	(void)state;
@@ -382,11 +383,11 @@ static void test_spawn_denied(void **state)
 {
 	/* perl-free, python-free: the shell's own `ulimit`-free call of a denied
 	 * syscall is awkward, so use python when present. */
-	char *argv[] = {(char *)"python3", (char *)"-c",
-			(char *)"import ctypes,sys\n"
-				"l=ctypes.CDLL(None)\n"
-				"sys.exit(3 if l.syscall(101,16,0,0,0)!=0 else 0)",
-			NULL};
+	char *argv[] = { (char *)"python3", (char *)"-c",
+			 (char *)"import ctypes,sys\n"
+				 "l=ctypes.CDLL(None)\n"
+				 "sys.exit(3 if l.syscall(101,16,0,0,0)!=0 else 0)",
+			 NULL };
 	struct wm_sandbox_result res;
 
 	(void)state;
@@ -405,9 +406,10 @@ static void test_spawn_denied(void **state)
 /* SIGTERM reaches the command through init; the result names the limit. */
 static void test_terminate(void **state)
 {
-	char *argv[] = {(char *)"sleep", (char *)"1000", NULL};
+	char *argv[] = { (char *)"sleep", (char *)"1000", NULL };
 	struct wm_sandbox_spec spec = {
-	    .argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+		.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
+	};
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_sandbox *sb = NULL;
 	struct wm_sandbox_result res;
@@ -437,9 +439,10 @@ static void test_rootfs_tarball(void **state)
 	struct wm_policy *p = wm_xcalloc(1, sizeof(*p));
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_error *err = NULL;
-	char *tru[] = {(char *)"/bin/true", NULL}, *sh[] = {(char *)"/bin/sh", NULL};
+	char *tru[] = { (char *)"/bin/true", NULL }, *sh[] = { (char *)"/bin/sh", NULL };
 	struct wm_sandbox_spec spec = {
-	    .argv = tru, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+		.argv = tru, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
+	};
 	struct wm_sandbox_result res;
 
 	(void)state;
@@ -483,18 +486,18 @@ static void test_rootfs_tarball(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filter_denylist),
-	    cmocka_unit_test(test_filter_allowlist_notify),
-	    cmocka_unit_test(test_filter_unconditional_denial_wins),
-	    cmocka_unit_test(test_filter_foreign_arch),
-	    cmocka_unit_test(test_mount_plan),
-	    cmocka_unit_test(test_env),
-	    cmocka_unit_test(test_status),
-	    cmocka_unit_test(test_cgroup_self),
-	    cmocka_unit_test(test_spawn_true),
-	    cmocka_unit_test(test_spawn_denied),
-	    cmocka_unit_test(test_rootfs_tarball),
-	    cmocka_unit_test(test_terminate),
+		cmocka_unit_test(test_filter_denylist),
+		cmocka_unit_test(test_filter_allowlist_notify),
+		cmocka_unit_test(test_filter_unconditional_denial_wins),
+		cmocka_unit_test(test_filter_foreign_arch),
+		cmocka_unit_test(test_mount_plan),
+		cmocka_unit_test(test_env),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_cgroup_self),
+		cmocka_unit_test(test_spawn_true),
+		cmocka_unit_test(test_spawn_denied),
+		cmocka_unit_test(test_rootfs_tarball),
+		cmocka_unit_test(test_terminate),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

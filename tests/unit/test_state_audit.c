@@ -45,9 +45,9 @@ static int setup(void **state)
 		json_t *fields = json_pack("{s:i, s:s}", "exit", 0, "note", "n");
 		wm_autofree char *task = wm_xasprintf("t%d", i);
 
-		assert_int_equal(
-		    wm_audit_append(a, i ? task : NULL, i ? "task.end" : "run.start", fields, NULL),
-		    0);
+		assert_int_equal(wm_audit_append(a, i ? task : NULL, i ? "task.end" : "run.start",
+						 fields, NULL),
+				 0);
 		json_decref(fields);
 	}
 	assert_int_equal(wm_audit_flush(a, NULL), 0);
@@ -128,7 +128,7 @@ static void test_edited_field(void **state)
 {
 	struct fx *f = *state;
 	char *p = strstr(f->lines[3], "\"exit\":0");
-	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
 
 	assert_non_null(p);
 	p[7] = '1';
@@ -139,7 +139,7 @@ static void test_edited_field(void **state)
 static void test_inserted_forged_line(void **state)
 {
 	struct fx *f = *state;
-	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
 	wm_autofree char *forged = wm_xstrdup(f->lines[3]);
 
 	strstr(forged, "\"exit\":0")[7] = '7';
@@ -150,7 +150,7 @@ static void test_inserted_forged_line(void **state)
 static void test_inserted_copy(void **state)
 {
 	struct fx *f = *state;
-	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
 
 	rewrite(f, all, f->lines[1], 5);
 	expect(f, true, WM_AUDIT_INSERTED, 6);
@@ -159,7 +159,7 @@ static void test_inserted_copy(void **state)
 static void test_removed_middle(void **state)
 {
 	struct fx *f = *state;
-	const int order[] = {1, 2, 3, 4, 6, 7, 8, 0};
+	const int order[] = { 1, 2, 3, 4, 6, 7, 8, 0 };
 
 	rewrite(f, order, NULL, 0);
 	expect(f, true, WM_AUDIT_REMOVED, 5);
@@ -168,7 +168,7 @@ static void test_removed_middle(void **state)
 static void test_reordered(void **state)
 {
 	struct fx *f = *state;
-	const int order[] = {1, 2, 4, 3, 5, 6, 7, 8, 0};
+	const int order[] = { 1, 2, 4, 3, 5, 6, 7, 8, 0 };
 
 	rewrite(f, order, NULL, 0);
 	expect(f, true, WM_AUDIT_REORDERED, 3);
@@ -177,7 +177,7 @@ static void test_reordered(void **state)
 static void test_cut_tail(void **state)
 {
 	struct fx *f = *state;
-	const int order[] = {1, 2, 3, 4, 5, 6, 0};
+	const int order[] = { 1, 2, 3, 4, 5, 6, 0 };
 
 	rewrite(f, order, NULL, 0);
 	expect(f, true, WM_AUDIT_TRUNCATED, 7);
@@ -197,7 +197,7 @@ static void test_tail_rewritten(void **state)
 static void test_torn_last_line(void **state)
 {
 	struct fx *f = *state;
-	const int order[] = {1, 2, 3, 4, 5, 6, 7, 0};
+	const int order[] = { 1, 2, 3, 4, 5, 6, 7, 0 };
 	size_t len = 0;
 	wm_autofree char *data = NULL;
 	struct wm_buf b = WM_BUF_INIT;
@@ -214,7 +214,7 @@ static void test_torn_last_line(void **state)
 static void test_bad_json_line(void **state)
 {
 	struct fx *f = *state;
-	const int all[] = {1, 2, 3, 4, 5, 6, 7, 8, 0};
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
 
 	free(f->lines[1]);
 	f->lines[1] = wm_xstrdup("{\"seq\": 2, oops");
@@ -247,7 +247,7 @@ static void test_resume_continues_chain(void **state)
 	struct fx *f = *state;
 	struct wm_audit *a;
 	char *warning = NULL;
-	const int order[] = {1, 2, 3, 4, 5, 6, 7, 0};
+	const int order[] = { 1, 2, 3, 4, 5, 6, 7, 0 };
 	size_t len = 0;
 	wm_autofree char *data = NULL;
 	struct wm_buf b = WM_BUF_INIT;
@@ -370,22 +370,22 @@ static void test_key_creation_race(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_intact),
-	    T(test_edited_field),
-	    T(test_inserted_forged_line),
-	    T(test_inserted_copy),
-	    T(test_removed_middle),
-	    T(test_reordered),
-	    T(test_cut_tail),
-	    T(test_tail_rewritten),
-	    T(test_torn_last_line),
-	    T(test_bad_json_line),
-	    T(test_wrong_key),
-	    T(test_missing_file),
-	    T(test_resume_continues_chain),
-	    T(test_reserved_fields_not_overridden),
-	    cmocka_unit_test(test_key_rules),
-	    cmocka_unit_test(test_key_creation_race),
+		T(test_intact),
+		T(test_edited_field),
+		T(test_inserted_forged_line),
+		T(test_inserted_copy),
+		T(test_removed_middle),
+		T(test_reordered),
+		T(test_cut_tail),
+		T(test_tail_rewritten),
+		T(test_torn_last_line),
+		T(test_bad_json_line),
+		T(test_wrong_key),
+		T(test_missing_file),
+		T(test_resume_continues_chain),
+		T(test_reserved_fields_not_overridden),
+		cmocka_unit_test(test_key_rules),
+		cmocka_unit_test(test_key_creation_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,7 +334,7 @@ static void test_unwritable_keeps_previous(void **state)
 static struct wm_run_state *journaled(const char *t, unsigned records, unsigned every)
 {
 	struct wm_run_state *rs = sample(4);
-	struct wm_store_options o = {.every_events = every};
+	struct wm_store_options o = { .every_events = every };
 	struct wm_store *s = wm_store_open(t, rs, 0, &o, NULL);
 
 	assert_non_null(s);
@@ -427,7 +427,7 @@ static void test_journal_torn_tail_skipped(void **state)
 	{
 		char *prev_nl = memrchr(data, '\n', len - 1);
 		size_t keep =
-		    (size_t)(prev_nl - data) + 1 + (len - (size_t)(prev_nl - data) - 1) / 2;
+			(size_t)(prev_nl - data) + 1 + (len - (size_t)(prev_nl - data) - 1) / 2;
 
 		spit(pj, data, keep);
 	}
@@ -510,7 +510,7 @@ static void test_prev_checkpoint_uses_prev_journal(void **state)
 static void test_record_cost_independent_of_task_count(void **state)
 {
 	size_t sizes[2];
-	size_t counts[2] = {10, 10000};
+	size_t counts[2] = { 10, 10000 };
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
@@ -642,28 +642,28 @@ static void test_disk_full_leaves_resumable_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_runstate_index_and_dupes),
-	    cmocka_unit_test(test_streamed_text_equals_tree),
-	    cmocka_unit_test(test_checkpoint_round_trip),
-	    cmocka_unit_test(test_atomic_replace_keeps_prev),
-	    cmocka_unit_test(test_fallback_truncated),
-	    cmocka_unit_test(test_fallback_bitflip),
-	    cmocka_unit_test(test_fallback_empty),
-	    cmocka_unit_test(test_fallback_garbage),
-	    cmocka_unit_test(test_fallback_version),
-	    cmocka_unit_test(test_fallback_bad_json),
-	    cmocka_unit_test(test_fallback_format),
-	    cmocka_unit_test(test_fallback_two_frames),
-	    cmocka_unit_test(test_both_corrupt_is_an_error),
-	    cmocka_unit_test(test_unwritable_keeps_previous),
-	    cmocka_unit_test(test_journal_replay_matches),
-	    cmocka_unit_test(test_journal_replay_idempotent),
-	    cmocka_unit_test(test_journal_torn_tail_skipped),
-	    cmocka_unit_test(test_journal_corrupt_middle_and_empty),
-	    cmocka_unit_test(test_prev_checkpoint_uses_prev_journal),
-	    cmocka_unit_test(test_record_cost_independent_of_task_count),
-	    cmocka_unit_test(test_crash_injection),
-	    cmocka_unit_test(test_disk_full_leaves_resumable_state),
+		cmocka_unit_test(test_runstate_index_and_dupes),
+		cmocka_unit_test(test_streamed_text_equals_tree),
+		cmocka_unit_test(test_checkpoint_round_trip),
+		cmocka_unit_test(test_atomic_replace_keeps_prev),
+		cmocka_unit_test(test_fallback_truncated),
+		cmocka_unit_test(test_fallback_bitflip),
+		cmocka_unit_test(test_fallback_empty),
+		cmocka_unit_test(test_fallback_garbage),
+		cmocka_unit_test(test_fallback_version),
+		cmocka_unit_test(test_fallback_bad_json),
+		cmocka_unit_test(test_fallback_format),
+		cmocka_unit_test(test_fallback_two_frames),
+		cmocka_unit_test(test_both_corrupt_is_an_error),
+		cmocka_unit_test(test_unwritable_keeps_previous),
+		cmocka_unit_test(test_journal_replay_matches),
+		cmocka_unit_test(test_journal_replay_idempotent),
+		cmocka_unit_test(test_journal_torn_tail_skipped),
+		cmocka_unit_test(test_journal_corrupt_middle_and_empty),
+		cmocka_unit_test(test_prev_checkpoint_uses_prev_journal),
+		cmocka_unit_test(test_record_cost_independent_of_task_count),
+		cmocka_unit_test(test_crash_injection),
+		cmocka_unit_test(test_disk_full_leaves_resumable_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,9 +47,9 @@ static void test_export_lists_entries(void **state)
 	char **names = NULL;
 	size_t n = 0;
 	wm_autofree char *wf = NULL;
-	static const char *const files[] = {"workflow.md",    "checkpoint.json.zst",
-					    "journal.jsonl",  "audit.jsonl",
-					    "logs/build.log", "out/build/result.txt"};
+	static const char *const files[] = { "workflow.md",    "checkpoint.json.zst",
+					     "journal.jsonl",  "audit.jsonl",
+					     "logs/build.log", "out/build/result.txt" };
 
 	(void)state;
 	assert_int_equal(mkdir(run, 0700), 0);
@@ -112,8 +112,8 @@ static void test_export_failure_leaves_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_export_lists_entries),
-	    cmocka_unit_test(test_export_failure_leaves_nothing),
+		cmocka_unit_test(test_export_lists_entries),
+		cmocka_unit_test(test_export_failure_leaves_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

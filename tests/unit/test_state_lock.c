@@ -90,7 +90,7 @@ static void test_two_takers_exactly_one_wins(void **state)
 static void test_holder_death_frees_lock(void **state)
 {
 	char *t = scratch_dir();
-	struct wm_holder h = {0};
+	struct wm_holder h = { 0 };
 	struct wm_lock *l;
 	int go[2], rep[2];
 	pid_t pid;
@@ -161,7 +161,7 @@ static void test_lock_fd_is_cloexec(void **state)
 
 static void test_self_identity(void **state)
 {
-	struct wm_holder h = {0};
+	struct wm_holder h = { 0 };
 	wm_autofree char *boot = wm_boot_id(NULL);
 
 	(void)state;
@@ -196,11 +196,11 @@ static void test_orphan_rule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_two_takers_exactly_one_wins),
-	    cmocka_unit_test(test_holder_death_frees_lock),
-	    cmocka_unit_test(test_lock_fd_is_cloexec),
-	    cmocka_unit_test(test_self_identity),
-	    cmocka_unit_test(test_orphan_rule),
+		cmocka_unit_test(test_two_takers_exactly_one_wins),
+		cmocka_unit_test(test_holder_death_frees_lock),
+		cmocka_unit_test(test_lock_fd_is_cloexec),
+		cmocka_unit_test(test_self_identity),
+		cmocka_unit_test(test_orphan_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

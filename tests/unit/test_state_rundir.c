@@ -210,12 +210,12 @@ static void test_time_format_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_run_id_shape),
-	    cmocka_unit_test(test_run_id_valid_rejects),
-	    cmocka_unit_test(test_create_copies_workflow),
-	    cmocka_unit_test(test_create_errors),
-	    cmocka_unit_test(test_list_newest_first_and_resolve),
-	    cmocka_unit_test(test_time_format_parse),
+		cmocka_unit_test(test_run_id_shape),
+		cmocka_unit_test(test_run_id_valid_rejects),
+		cmocka_unit_test(test_create_copies_workflow),
+		cmocka_unit_test(test_create_errors),
+		cmocka_unit_test(test_list_newest_first_and_resolve),
+		cmocka_unit_test(test_time_format_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,9 +255,9 @@ static void test_front_matter_line_offsets(void **state)
 {
 	/* Seven lines of front matter: the heading is on line 9 of the file. */
 	struct wm_workflow *wf =
-	    parse_ok("---\nname: x\n# a comment\n\nenv:\n  A: b\n"
-		     "max_parallel: 2\n---\n## a\n- timeout: 3s\n- policy: dev\n"
-		     "\n```sh\ntrue\n```\n");
+		parse_ok("---\nname: x\n# a comment\n\nenv:\n  A: b\n"
+			 "max_parallel: 2\n---\n## a\n- timeout: 3s\n- policy: dev\n"
+			 "\n```sh\ntrue\n```\n");
 	struct wm_diags d;
 
 	(void)state;
@@ -312,11 +312,11 @@ static void test_byte_order_mark_and_crlf(void **state)
 static void test_all_attributes(void **state)
 {
 	struct wm_workflow *wf = parse_ok(
-	    "## dep\n```sh\ntrue\n```\n"
-	    "## Main task\n- id: main\n- depends: dep\n- policy: testing\n- timeout: 1h30m\n"
-	    "- retries: 3\n- backoff: 250ms\n- priority: low\n- condition: failure\n"
-	    "- only_if: `test -f go`\n- env: A=1\n- env: B=x=y\n- workdir: sub/dir\n- sla: 2m\n"
-	    "- outputs: a.txt, dir/b.bin\n- outputs: c\n\n```bash\nmake\n```\n");
+		"## dep\n```sh\ntrue\n```\n"
+		"## Main task\n- id: main\n- depends: dep\n- policy: testing\n- timeout: 1h30m\n"
+		"- retries: 3\n- backoff: 250ms\n- priority: low\n- condition: failure\n"
+		"- only_if: `test -f go`\n- env: A=1\n- env: B=x=y\n- workdir: sub/dir\n- sla: 2m\n"
+		"- outputs: a.txt, dir/b.bin\n- outputs: c\n\n```bash\nmake\n```\n");
 	const struct wm_task *t = task(wf, "main");
 
 	(void)state;
@@ -366,16 +366,16 @@ static void test_depends_columns(void **state)
 static void test_attribute_list_rules(void **state)
 {
 	struct wm_workflow *wf = parse_ok(
-	    /* first item unknown, no body: prose, so the heading is prose */
-	    "## Requirements\n- python: 3.11\n\n"
-	    /* a body and a list whose first item is not key: value: prose list */
-	    "## prose list\n- Note: read me\n- timeout: 5s\n\n```sh\ntrue\n```\n"
-	    /* a paragraph first: the list is not right under the heading */
-	    "## para first\nText.\n\n- timeout: 5s\n\n```sh\ntrue\n```\n"
-	    /* an ordered list is never an attribute list */
-	    "## ordered\n1. timeout: 5s\n\n```sh\ntrue\n```\n"
-	    /* a known first key without a body: a join node */
-	    "## join\n- depends: prose-list\n");
+		/* first item unknown, no body: prose, so the heading is prose */
+		"## Requirements\n- python: 3.11\n\n"
+		/* a body and a list whose first item is not key: value: prose list */
+		"## prose list\n- Note: read me\n- timeout: 5s\n\n```sh\ntrue\n```\n"
+		/* a paragraph first: the list is not right under the heading */
+		"## para first\nText.\n\n- timeout: 5s\n\n```sh\ntrue\n```\n"
+		/* an ordered list is never an attribute list */
+		"## ordered\n1. timeout: 5s\n\n```sh\ntrue\n```\n"
+		/* a known first key without a body: a join node */
+		"## join\n- depends: prose-list\n");
 
 	(void)state;
 	assert_int_equal(wf->n_tasks, 4);
@@ -393,7 +393,7 @@ static void test_identifier_list_with_body_is_checked(void **state)
 	/* Every item looks like `identifier: value` and there is a body: it is
 	 * the attribute list, so the unknown key is an error with a hint. */
 	struct wm_diags d =
-	    parse_bad("## a\n- prority: low\n- policy: standard\n\n```sh\ntrue\n```\n");
+		parse_bad("## a\n- prority: low\n- policy: standard\n\n```sh\ntrue\n```\n");
 
 	(void)state;
 	assert_int_equal(d.n, 1);
@@ -599,20 +599,23 @@ static void test_definition_hash(void **state)
 	const char *base = "## a\n- timeout: 1s\n- env: A=1\n\n```sh\ntrue\n```\n"
 			   "```sh rollback\nundo\n```\n";
 	const char *changed[] = {
-	    "## a\n- timeout: 2s\n- env: A=1\n\n```sh\ntrue\n```\n```sh rollback\nundo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=2\n\n```sh\ntrue\n```\n```sh rollback\nundo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n\n```sh\nfalse\n```\n```sh rollback\nundo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n\n```bash\ntrue\n```\n```sh rollback\nundo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n\n```sh\ntrue\n```\n```sh rollback\nredo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n\n```sh\ntrue\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n- retries: 1\n\n```sh\ntrue\n```\n```sh rollback\n"
-	    "undo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n- policy: p\n\n```sh\ntrue\n```\n```sh rollback\n"
-	    "undo\n```\n",
-	    "---\ninterpreters:\n  sh: [dash]\n---\n## a\n- timeout: 1s\n- env: A=1\n\n```sh\n"
-	    "true\n```\n```sh rollback\nundo\n```\n",
-	    "## a\n- timeout: 1s\n- env: A=1\n- outputs: x\n\n```sh\ntrue\n```\n```sh rollback\n"
-	    "undo\n```\n",
+		"## a\n- timeout: 2s\n- env: A=1\n\n```sh\ntrue\n```\n```sh rollback\nundo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=2\n\n```sh\ntrue\n```\n```sh rollback\nundo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n\n```sh\nfalse\n```\n```sh rollback\nundo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n\n```bash\ntrue\n```\n```sh "
+		"rollback\nundo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n\n```sh\ntrue\n```\n```sh rollback\nredo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n\n```sh\ntrue\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n- retries: 1\n\n```sh\ntrue\n```\n```sh "
+		"rollback\n"
+		"undo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n- policy: p\n\n```sh\ntrue\n```\n```sh rollback\n"
+		"undo\n```\n",
+		"---\ninterpreters:\n  sh: [dash]\n---\n## a\n- timeout: 1s\n- env: A=1\n\n```sh\n"
+		"true\n```\n```sh rollback\nundo\n```\n",
+		"## a\n- timeout: 1s\n- env: A=1\n- outputs: x\n\n```sh\ntrue\n```\n```sh "
+		"rollback\n"
+		"undo\n```\n",
 	};
 	struct wm_workflow *wf = parse_ok(base), *wf2 = parse_ok(base);
 	char *h = wm_task_definition_hash(&wf->tasks[0], "P1");
@@ -672,37 +675,37 @@ static void test_check_policies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_shared_fixtures),
-	    cmocka_unit_test(test_invalid_fixtures),
-	    cmocka_unit_test(test_valid_fixtures),
-	    cmocka_unit_test(test_fixture_checker_detects_mismatch),
-	    cmocka_unit_test(test_slug),
-	    cmocka_unit_test(test_id_attribute_and_heading_markup),
-	    cmocka_unit_test(test_duplicate_slug_is_error_at_second_heading),
-	    cmocka_unit_test(test_front_matter_values),
-	    cmocka_unit_test(test_defaults_and_name_from_path),
-	    cmocka_unit_test(test_front_matter_line_offsets),
-	    cmocka_unit_test(test_front_matter_not_at_top_is_markdown),
-	    cmocka_unit_test(test_empty_front_matter),
-	    cmocka_unit_test(test_byte_order_mark_and_crlf),
-	    cmocka_unit_test(test_all_attributes),
-	    cmocka_unit_test(test_depends_columns),
-	    cmocka_unit_test(test_attribute_list_rules),
-	    cmocka_unit_test(test_identifier_list_with_body_is_checked),
-	    cmocka_unit_test(test_every_error_reported_sorted),
-	    cmocka_unit_test(test_workdir_and_outputs_containment),
-	    cmocka_unit_test(test_fence_bodies),
-	    cmocka_unit_test(test_fences_in_lists_and_quotes_are_prose),
-	    cmocka_unit_test(test_section_ends_at_any_heading),
-	    cmocka_unit_test(test_rollback_and_two_bodies),
-	    cmocka_unit_test(test_program_language_warning),
-	    cmocka_unit_test(test_join_node),
-	    cmocka_unit_test(test_interpreter_overrides_builtin),
-	    cmocka_unit_test(test_parse_leaves_dependencies_to_dag),
-	    cmocka_unit_test(test_load_missing_file),
-	    cmocka_unit_test(test_long_chain_parses),
-	    cmocka_unit_test(test_definition_hash),
-	    cmocka_unit_test(test_check_policies),
+		cmocka_unit_test(test_shared_fixtures),
+		cmocka_unit_test(test_invalid_fixtures),
+		cmocka_unit_test(test_valid_fixtures),
+		cmocka_unit_test(test_fixture_checker_detects_mismatch),
+		cmocka_unit_test(test_slug),
+		cmocka_unit_test(test_id_attribute_and_heading_markup),
+		cmocka_unit_test(test_duplicate_slug_is_error_at_second_heading),
+		cmocka_unit_test(test_front_matter_values),
+		cmocka_unit_test(test_defaults_and_name_from_path),
+		cmocka_unit_test(test_front_matter_line_offsets),
+		cmocka_unit_test(test_front_matter_not_at_top_is_markdown),
+		cmocka_unit_test(test_empty_front_matter),
+		cmocka_unit_test(test_byte_order_mark_and_crlf),
+		cmocka_unit_test(test_all_attributes),
+		cmocka_unit_test(test_depends_columns),
+		cmocka_unit_test(test_attribute_list_rules),
+		cmocka_unit_test(test_identifier_list_with_body_is_checked),
+		cmocka_unit_test(test_every_error_reported_sorted),
+		cmocka_unit_test(test_workdir_and_outputs_containment),
+		cmocka_unit_test(test_fence_bodies),
+		cmocka_unit_test(test_fences_in_lists_and_quotes_are_prose),
+		cmocka_unit_test(test_section_ends_at_any_heading),
+		cmocka_unit_test(test_rollback_and_two_bodies),
+		cmocka_unit_test(test_program_language_warning),
+		cmocka_unit_test(test_join_node),
+		cmocka_unit_test(test_interpreter_overrides_builtin),
+		cmocka_unit_test(test_parse_leaves_dependencies_to_dag),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_long_chain_parses),
+		cmocka_unit_test(test_definition_hash),
+		cmocka_unit_test(test_check_policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

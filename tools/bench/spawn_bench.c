@@ -87,39 +87,40 @@ int main(int argc, char **argv)
 {
 	char *wm = argv[1];
 	int n = argc > 2 ? atoi(argv[2]) : 100;
-	char *cli[] = {wm, "sandbox", "--policy", "standard", "--", "/bin/true", NULL};
-	char *bwrap[] = {"/usr/bin/bwrap",
-			 "--unshare-all",
-			 "--die-with-parent",
-			 "--new-session",
-			 "--ro-bind",
-			 "/",
-			 "/",
-			 "--dev",
-			 "/dev",
-			 "--proc",
-			 "/proc",
-			 "--tmpfs",
-			 "/tmp",
-			 "/bin/true",
-			 NULL};
-	char *unshare[] = {"/usr/bin/unshare",
-			   "--user",
-			   "--map-root-user",
-			   "--pid",
-			   "--mount",
-			   "--net",
-			   "--ipc",
-			   "--uts",
-			   "--fork",
-			   "/bin/true",
-			   NULL};
-	char *tru[] = {"/bin/true", NULL};
+	char *cli[] = { wm, "sandbox", "--policy", "standard", "--", "/bin/true", NULL };
+	char *bwrap[] = { "/usr/bin/bwrap",
+			  "--unshare-all",
+			  "--die-with-parent",
+			  "--new-session",
+			  "--ro-bind",
+			  "/",
+			  "/",
+			  "--dev",
+			  "/dev",
+			  "--proc",
+			  "/proc",
+			  "--tmpfs",
+			  "/tmp",
+			  "/bin/true",
+			  NULL };
+	char *unshare[] = { "/usr/bin/unshare",
+			    "--user",
+			    "--map-root-user",
+			    "--pid",
+			    "--mount",
+			    "--net",
+			    "--ipc",
+			    "--uts",
+			    "--fork",
+			    "/bin/true",
+			    NULL };
+	char *tru[] = { "/bin/true", NULL };
 	struct wm_policy_set *set = wm_policy_set_new();
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_error *err = NULL;
 	struct wm_sandbox_spec spec = {
-	    .argv = tru, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+		.argv = tru, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1
+	};
 	double *lib = calloc(n, sizeof(double)), *c = calloc(n, sizeof(double));
 	double *b = calloc(n, sizeof(double)), *u = calloc(n, sizeof(double));
 	double mp, mc, mb, mu, t;
