@@ -78,24 +78,6 @@ static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **e
 	return set;
 }
 
-static const struct wm_policy *lookup(const struct wm_policy_set *set, const char *name,
-				      struct wm_error **err)
-{
-	const struct wm_policy *p = wm_policy_set_get(set, name);
-	const char *hint;
-
-	if (p)
-		return p;
-	hint = wm_policy_set_suggest(set, name);
-	if (hint)
-		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (did you mean '%s'?)", name,
-			      hint);
-	else
-		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')",
-			      name);
-	return NULL;
-}
-
 static int do_list(const struct popts *o, struct wm_error **err)
 {
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
@@ -124,7 +106,7 @@ static int do_show(const struct popts *o, struct wm_error **err)
 		return wm_usage_error("policy", "'policy show' takes one policy name");
 	if (!(set = load_set(o->policies, err)))
 		return -1;
-	if (!(p = lookup(set, o->args[0], err)))
+	if (!(p = wm_policy_set_lookup(set, o->args[0], err)))
 		return -1;
 	yaml = wm_policy_to_yaml(p);
 	hash = wm_policy_hash(p);
@@ -174,7 +156,8 @@ static int do_diff(const struct popts *o, struct wm_error **err)
 		return wm_usage_error("policy", "'policy diff' takes two policy names");
 	if (!(set = load_set(o->policies, err)))
 		return -1;
-	if (!(a = lookup(set, o->args[0], err)) || !(b = lookup(set, o->args[1], err)))
+	if (!(a = wm_policy_set_lookup(set, o->args[0], err)) ||
+	    !(b = wm_policy_set_lookup(set, o->args[1], err)))
 		return -1;
 	text = wm_policy_diff(a, b);
 	printf("A = %s, B = %s\n", a->name, b->name);

@@ -197,12 +197,8 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	wm_diags_release(&diags);
 	if (!set)
 		return *err ? -1 : WM_EXIT_USAGE;
-	policy = wm_policy_set_get(set, name);
-	if (!policy) {
-		const char *near = wm_policy_set_suggest(set, name);
-		return wm_usage_error("sandbox", "unknown policy '%s'%s%s%s", name,
-				      near ? " (did you mean '" : "", near ? near : "",
-				      near ? "'?)" : "");
-	}
+	policy = wm_policy_set_lookup(set, name, err);
+	if (!policy)
+		return -1;
 	return run(policy, workspace, timeout, argv + optind, err);
 }

@@ -86,6 +86,10 @@ const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *n
 const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, const char *name,
 					      const char *file, unsigned line, unsigned col,
 					      struct wm_diags *diags);
+/* The same for a name given on the command line: NULL with *err (exit 2)
+ * "unknown policy 'x' (did you mean 'y'?)" or "... (see 'wm policy list')". */
+const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, const char *name,
+					     struct wm_error **err);
 /* True for the six built-in names (minimal ... paranoid). */
 int wm_policy_is_builtin_name(const char *name);
 

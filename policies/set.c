@@ -638,3 +638,21 @@ char *wm_policy_hash(const struct wm_policy *p)
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	return wm_xstrdup(hex);
 }
+
+const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, const char *name,
+					     struct wm_error **err)
+{
+	const struct wm_policy *p = wm_policy_set_get(set, name);
+	const char *hint;
+
+	if (p)
+		return p;
+	hint = wm_policy_set_suggest(set, name);
+	if (hint)
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (did you mean '%s'?)", name,
+			      hint);
+	else
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown policy '%s' (see 'wm policy list')",
+			      name);
+	return NULL;
+}
