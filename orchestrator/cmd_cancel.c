@@ -27,8 +27,7 @@
 static int verified_pid(const struct wm_holder *h, struct wm_error **err)
 {
 	struct wm_holder self = { 0 };
-	wm_autofree char *stat = NULL;
-	unsigned long long start = 0;
+	uint64_t start = 0;
 	int same_boot;
 
 	if (h->pid <= 0)
@@ -42,19 +41,8 @@ static int verified_pid(const struct wm_holder *h, struct wm_error **err)
 		return wm_error_setx(err, WM_EXIT_CANNOT,
 				     "the run is held by pid %d on %s: cancel it there",
 				     (int)h->pid, h->host ? h->host : "another host");
-	stat = wm_xasprintf("/proc/%d/stat", (int)h->pid);
-	{
-		wm_autofclose FILE *f = fopen(stat, "re");
-		char line[1024], *p;
-
-		if (!f || !fgets(line, sizeof(line), f) || !(p = strrchr(line, ')')))
-			return wm_error_setx(err, WM_EXIT_CANNOT, "pid %d is gone", (int)h->pid);
-		/* Field 22 is the start time; the field after ")" is field 3. */
-		for (int field = 3; field <= 22 && p; field++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			start = strtoull(p + 1, NULL, 10);
-	}
+	if (wm_proc_start_time(h->pid, &start, NULL) < 0)
+		return wm_error_setx(err, WM_EXIT_CANNOT, "pid %d is gone", (int)h->pid);
 	if (start != h->start_time)
 		return wm_error_setx(err, WM_EXIT_CANNOT,
 				     "pid %d is not the run's orchestrator any more", (int)h->pid);

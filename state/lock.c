@@ -47,16 +47,21 @@ char *wm_boot_id(struct wm_error **err)
 	return id;
 }
 
-/* Field 22 of /proc/self/stat; the comm field (2) may hold spaces and
+/* Field 22 of /proc/<pid>/stat; the comm field (2) may hold spaces and
  * parentheses, so count from the last ')'. */
-static int self_start_time(uint64_t *out, struct wm_error **err)
+int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
+	char path[64];
 	const char *p;
 	int field = 2, rc = -1;
 
-	if (wm_buf_read_file(&b, "/proc/self/stat") < 0) {
-		wm_error_set(err, errno, "read /proc/self/stat");
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	if (wm_buf_read_file(&b, path) < 0) {
+		wm_error_set(err, errno, "read %s", path);
 		goto out;
 	}
 	p = strrchr(b.data, ')');
@@ -65,7 +70,7 @@ static int self_start_time(uint64_t *out, struct wm_error **err)
 		field++;
 	}
 	if (!p) {
-		wm_error_set(err, 0, "cannot parse /proc/self/stat");
+		wm_error_set(err, 0, "cannot parse %s", path);
 		goto out;
 	}
 	*out = strtoull(p + 1, NULL, 10);
@@ -85,7 +90,7 @@ int wm_holder_self(struct wm_holder *h, struct wm_error **err)
 		snprintf(host, sizeof(host), "unknown");
 	h->host = wm_xstrdup(host);
 	h->boot_id = wm_boot_id(err);
-	if (!h->boot_id || self_start_time(&h->start_time, err) < 0) {
+	if (!h->boot_id || wm_proc_start_time(0, &h->start_time, err) < 0) {
 		wm_holder_release(h);
 		return -1;
 	}

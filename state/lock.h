@@ -36,6 +36,9 @@ struct wm_holder {
 void wm_holder_release(struct wm_holder *h); /* frees the strings, zeroes h */
 /* Fills h with this process's identity. */
 int wm_holder_self(struct wm_holder *h, struct wm_error **err);
+/* A process's start time (field 22 of /proc/<pid>/stat, clock ticks after
+ * boot); pid 0 means this process. Fails when the process is gone. */
+int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err);
 /* This boot's id (caller frees). */
 char *wm_boot_id(struct wm_error **err);
 

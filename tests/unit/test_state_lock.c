@@ -193,9 +193,29 @@ static void test_orphan_rule(void **state)
 	assert_true(wm_run_is_orphan(true, true, old, now));
 }
 
+static void test_proc_start_time(void **state)
+{
+	uint64_t self = 0, byid = 0, dead = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(wm_proc_start_time(0, &self, NULL), 0);
+	assert_int_equal(wm_proc_start_time(getpid(), &byid, NULL), 0);
+	assert_true(self > 0);
+	assert_int_equal(self, byid);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* A reaped process is gone: nothing to read. */
+	assert_int_equal(wm_proc_start_time(pid, &dead, NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proc_start_time),
 		cmocka_unit_test(test_two_takers_exactly_one_wins),
 		cmocka_unit_test(test_holder_death_frees_lock),
 		cmocka_unit_test(test_lock_fd_is_cloexec),
