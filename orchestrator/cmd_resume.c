@@ -22,6 +22,7 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/leftovers.h"
 #include "orchestrator/runner.h"
+#include "state/checkpoint.h"
 #include "state/lock.h"
 #include "state/rundir.h"
 #include "state/store.h"
@@ -161,8 +162,8 @@ static int load_or_start_over(const char *run_dir, const char *run_id,
 			      const struct wm_run_options *o, struct wm_state_loaded *loaded,
 			      struct wm_error **err)
 {
-	wm_autofree char *cp = wm_rundir_file(run_dir, "checkpoint.json.zst");
-	wm_autofree char *prev = wm_rundir_file(run_dir, "checkpoint.json.zst.prev");
+	wm_autofree char *cp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE);
+	wm_autofree char *prev = wm_rundir_file(run_dir, WM_CHECKPOINT_PREV);
 
 	if (access(cp, F_OK) == 0 || access(prev, F_OK) == 0 || !o->workflow)
 		return wm_store_load(run_dir, loaded, err);
