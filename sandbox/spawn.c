@@ -240,6 +240,19 @@ static pid_t do_clone(uint64_t flags, int *pidfd)
 	return (pid_t)pid;
 }
 
+/* Records what init reported: how setup went (first report only) and the
+ * command's exit status. */
+static void apply_msg(struct wm_sandbox *sb, const struct sb_msg *m)
+{
+	if (m->type == SB_MSG_SETUP && !sb->have_setup) {
+		sb->have_setup = true;
+		sb->setup = *m;
+	} else if (m->type == SB_MSG_EXIT) {
+		sb->have_exit = true;
+		sb->cmd_wstatus = m->status;
+	}
+}
+
 /* The first message: READY (with the listener) or a setup failure. */
 static void wait_ready(struct wm_sandbox *sb)
 {
@@ -261,13 +274,7 @@ static void wait_ready(struct wm_sandbox *sb)
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 			memcpy(&sb->notify_fd, CMSG_DATA(cm), sizeof(int));
-	if (m.type == SB_MSG_SETUP && !sb->have_setup) {
-		sb->have_setup = true;
-		sb->setup = m;
-	} else if (m.type == SB_MSG_EXIT) {
-		sb->have_exit = true;
-		sb->cmd_wstatus = m.status;
-	}
+	apply_msg(sb, &m);
 }
 
 static uint64_t ns_flags(const struct wm_policy *p, bool userns)
@@ -440,13 +447,6 @@ void sb_read_msgs(struct wm_sandbox *sb)
 {
 	struct sb_msg m;
 
-	while (sb->sock >= 0 && recv(sb->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m)) {
-		if (m.type == SB_MSG_SETUP && !sb->have_setup) {
-			sb->have_setup = true;
-			sb->setup = m;
-		} else if (m.type == SB_MSG_EXIT) {
-			sb->have_exit = true;
-			sb->cmd_wstatus = m.status;
-		}
-	}
+	while (sb->sock >= 0 && recv(sb->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m))
+		apply_msg(sb, &m);
 }
