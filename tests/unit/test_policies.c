@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support/diagcheck.h"
+
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -61,13 +63,12 @@ static bool allowed(const struct wm_policy *p, const char *name)
 }
 
 /* Is there a diagnostic "FILE:LINE:COL: error: ...NEEDLE..."? */
+/* On a miss, shows what the loader did say. */
 static bool has_diag(const struct wm_diags *d, unsigned line, unsigned col, const char *needle)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->v[i].line == line && d->v[i].col == col && strstr(d->v[i].msg, needle))
-			return true;
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "  have %u:%u %s\n", d->v[i].line, d->v[i].col, d->v[i].msg);
+	if (wm_test_has_diag(d, WM_DIAG_ANY, line, col, needle))
+		return true;
+	wm_test_print_diags(d);
 	fprintf(stderr, "  wanted %u:%u %s\n", line, col, needle);
 	return false;
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support/diagcheck.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,11 +57,7 @@ static struct wm_diags parse_bad(const char *text)
 static bool has_diag(const struct wm_diags *d, enum wm_diag_level lv, unsigned line, unsigned col,
 		     const char *text)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->v[i].level == lv && d->v[i].line == line && d->v[i].col == col &&
-		    strstr(d->v[i].msg, text))
-			return true;
-	return false;
+	return wm_test_has_diag(d, (int)lv, line, col, text);
 }
 
 static const struct wm_task *task(const struct wm_workflow *wf, const char *id)
