@@ -173,8 +173,6 @@ static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *w
 	env_addf(&a->env, &n, "WM_WORKSPACE", rp->workspace);
 	env_addf(&a->env, &n, "WM_OUT", a->out_dir);
 	env_addf(&a->env, &n, "WM_IN", in_dir);
-	if (!a->env)
-		wm_strv_push(&a->env, &n, "WM_RUN_ID=");
 }
 
 int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,

@@ -405,8 +405,6 @@ static void reap(struct wm_sched *s, size_t task)
 	t->sb = NULL;
 	s->running--;
 	retrack(s, task);
-	if (res.peak_memory > t->info.peak_memory)
-		t->info.peak_memory = res.peak_memory;
 
 	if (phase == PH_ONLY_IF) {
 		wm_attempt_release(&t->at);

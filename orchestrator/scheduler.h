@@ -84,7 +84,6 @@ struct wm_sched_task_info {
 	int signal;
 	uint64_t started_ms, ended_ms; /* wall clock, ms since the epoch; 0 if never */
 	uint64_t queued_ms;	       /* when it became ready */
-	uint64_t peak_memory;
 };
 
 struct wm_sched;
