@@ -104,25 +104,23 @@ static double jitter_draw(void)
 	return (double)r / 4294967296.0;
 }
 
+/* Fills in the task's attempt and state, then hands the event to the hook. */
+static void emit_ev(struct wm_sched *s, struct wm_event *ev)
+{
+	if (ev->task >= 0) {
+		ev->attempt = s->t[ev->task].info.attempts;
+		ev->state = s->t[ev->task].info.state;
+	}
+	if (s->cfg.on_event)
+		s->cfg.on_event(s->cfg.ctx, ev);
+}
+
 static void emit(struct wm_sched *s, enum wm_event_type type, long task, const char *detail,
 		 uint64_t ms)
 {
 	struct wm_event ev = { .type = type, .task = task, .detail = detail, .ms = ms };
 
-	if (task >= 0) {
-		ev.attempt = s->t[task].info.attempts;
-		ev.state = s->t[task].info.state;
-	}
-	if (s->cfg.on_event)
-		s->cfg.on_event(s->cfg.ctx, &ev);
-}
-
-static void emit_ev(struct wm_sched *s, struct wm_event *ev)
-{
-	ev->attempt = s->t[ev->task].info.attempts;
-	ev->state = s->t[ev->task].info.state;
-	if (s->cfg.on_event)
-		s->cfg.on_event(s->cfg.ctx, ev);
+	emit_ev(s, &ev);
 }
 
 /* Keeps s->active equal to the set of tasks that are running or waiting to
