@@ -106,3 +106,19 @@ while True:
 	for _ in $(seq 50); do [[ -s $T/port ]] && break; sleep 0.1; done
 	PORT=$(cat "$T/port")
 }
+
+# probe_workspace MODE: sets $WS to a fresh workspace (chmod MODE) holding
+# the attack program build/tests/probe; fails the script if it is not built.
+probe_workspace() {
+	local probe
+	probe=$(dirname "$WM")/tests/probe
+	if [[ ! -x $probe ]]; then
+		fail "probe built" "$probe missing (make builds it)"
+		exit 0
+	fi
+	WS=$T/ws
+	mkdir -p "$WS"
+	chmod "$1" "$WS"
+	cp "$probe" "$WS/probe"
+	chmod a+rx "$WS/probe"
+}

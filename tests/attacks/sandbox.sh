@@ -5,15 +5,7 @@
 # Where the seccomp filter is what stops it, wm must also name the call.
 . "$(dirname "$0")/../lib.sh"
 
-PROBE=$(dirname "$WM")/tests/probe
-if [[ ! -x $PROBE ]]; then
-	fail "probe built" "$PROBE missing (make builds it)"
-	exit 0
-fi
-WS=$T/ws
-mkdir -p "$WS"
-cp "$PROBE" "$WS/probe"
-chmod -R a+rX "$WS"
+probe_workspace 755
 
 # A loopback server and a host process the sandbox must not reach.
 start_host_targets

@@ -6,16 +6,7 @@
 # seccomp.denied in the run's audit log, against that task.
 . "$(dirname "$0")/../lib.sh"
 
-PROBE=$(dirname "$WM")/tests/probe
-if [[ ! -x $PROBE ]]; then
-	fail "probe built" "$PROBE missing (make builds it)"
-	exit 0
-fi
-WS=$T/ws
-mkdir -p "$WS"
-chmod 777 "$WS"
-cp "$PROBE" "$WS/probe"
-chmod a+rx "$WS/probe"
+probe_workspace 777
 
 # A loopback server and a host process the sandbox must not reach.
 start_host_targets
