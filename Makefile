@@ -34,10 +34,12 @@ MODULES := common policies sandbox state orchestrator
 LIB_SRC := $(filter-out orchestrator/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 # Sources generated at build time (e.g. embedded built-in policies) append here.
 GEN_SRC :=
+GEN_OBJ :=
 include policies/builtin.mk
+include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
-	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRC))
+	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_SRC)) $(GEN_OBJ)
 MAIN_OBJ := $(BUILD)/obj/orchestrator/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))

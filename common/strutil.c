@@ -49,6 +49,16 @@ size_t wm_strv_len(char *const *v)
 	return n;
 }
 
+char **wm_strv_dup(char *const *v)
+{
+	size_t n = wm_strv_len(v);
+	char **copy = wm_xcalloc(n + 1, sizeof(*copy));
+
+	for (size_t i = 0; i < n; i++)
+		copy[i] = wm_xstrdup(v[i]);
+	return copy;
+}
+
 void wm_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)

@@ -19,6 +19,8 @@ char *wm_str_trim(const char *s);
 void wm_strv_push(char ***v, size_t *n, const char *s);
 void wm_strv_push_owned(char ***v, size_t *n, char *s);
 size_t wm_strv_len(char *const *v);
+/* A copy of v (NULL gives an empty vector). */
+char **wm_strv_dup(char *const *v);
 void wm_strv_free(char **v);
 bool wm_strv_contains(char *const *v, const char *s);
 

@@ -175,6 +175,24 @@ static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *w
 	env_addf(&a->env, &n, "WM_IN", in_dir);
 }
 
+/* Appends what the task wrote to its log. A failing write (disk full)
+ * loses that output, not the run: the task's status still counts. */
+static void to_log(void *ctx, const char *data, size_t len)
+{
+	const struct wm_attempt *a = ctx;
+
+	while (len > 0 && a->log_fd >= 0) {
+		ssize_t n = write(a->log_fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
 int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
 		       const size_t *deps, size_t n_deps, unsigned attempt,
 		       enum wm_attempt_kind kind, struct wm_attempt *a, struct wm_error **err)
@@ -214,8 +232,12 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 	a->spec.binds = a->binds;
 	a->spec.n_binds = a->n_binds;
 	a->spec.stdin_fd = -1;
-	a->spec.stdout_fd = a->log_fd;
-	a->spec.stderr_fd = a->log_fd;
+	a->spec.stdout_fd = -1;
+	a->spec.stderr_fd = -1;
+	/* The task writes to a pipe and wm to the log: a task holding the log
+	 * itself could truncate or rewrite earlier attempts' output. */
+	a->spec.on_output = to_log;
+	a->spec.output_ctx = a;
 	return 0;
 fail:
 	wm_error_wrap(err, "prepare task '%s'", t->id);

@@ -10,13 +10,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -31,85 +28,19 @@ WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
 
 static void report(const struct wm_sandbox_result *res)
 {
-	for (size_t i = 0; res->denied && res->denied[i]; i++)
-		fprintf(stderr, "wm: sandbox: denied syscall %s\n", res->denied[i]);
+	for (size_t i = 0; i < res->n_denied; i++) {
+		fprintf(stderr, "wm: sandbox: denied syscall %s", res->denied[i].name);
+		if (res->denied[i].count > 1)
+			fprintf(stderr, " (%llu times)", (unsigned long long)res->denied[i].count);
+		fputc('\n', stderr);
+	}
+	if (res->denied_other)
+		fprintf(stderr, "wm: sandbox: %llu more denials of other calls not named\n",
+			(unsigned long long)res->denied_other);
 	if (res->limit != WM_LIMIT_NONE)
 		fprintf(stderr, "wm: sandbox: killed: %s limit\n", wm_limit_name(res->limit));
 	if (res->setup_error)
 		fprintf(stderr, "wm: sandbox: %s\n", res->setup_error);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Waits for the sandbox, answering denials, enforcing the timeout and
- * passing signals on; `sfd` is a signalfd for the forwarded signals. */
-static void wait_tree(struct wm_sandbox *sb, int sfd, uint64_t timeout)
-{
-	uint64_t deadline = timeout ? now_ms() + timeout : 0;
-	int forwarded = 0;
-
-	for (;;) {
-		struct pollfd pfd[3] = { { wm_sandbox_pidfd(sb), POLLIN, 0 },
-					 { sfd, POLLIN, 0 },
-					 { wm_sandbox_notify_fd(sb), POLLIN, 0 } };
-		uint64_t now = now_ms();
-		int wait = -1;
-
-		if (deadline && now >= deadline) {
-			wm_sandbox_terminate(sb, WM_LIMIT_TIMEOUT, SIGKILL);
-			deadline = 0;
-		}
-		if (deadline)
-			wait = (int)(deadline - now < 60000 ? deadline - now : 60000);
-		if (poll(pfd, pfd[2].fd >= 0 ? 3 : 2, wait) < 0 && errno != EINTR)
-			return;
-		if (pfd[2].revents & POLLIN)
-			wm_sandbox_handle_notify(sb);
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				wm_sandbox_terminate(sb, WM_LIMIT_NONE,
-						     forwarded++ ? SIGKILL : (int)si.ssi_signo);
-		}
-		if (pfd[0].revents & POLLIN)
-			return;
-	}
-}
-
-static int supervise(const struct wm_sandbox_profile *prof, const struct wm_sandbox_spec *spec,
-		     uint64_t timeout, struct wm_sandbox_result *res, struct wm_error **err)
-{
-	struct wm_sandbox *sb = NULL;
-	sigset_t mask, old;
-	int sfd, rc = -1;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, &old);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	if (sfd < 0) {
-		wm_error_set(err, errno, "signalfd");
-		goto out;
-	}
-	if (wm_sandbox_spawn(prof, spec, &sb, err) < 0)
-		goto out;
-	wait_tree(sb, sfd, timeout);
-	rc = wm_sandbox_reap(sb, res, err);
-out:
-	wm_sandbox_free(sb);
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	return rc;
 }
 
 static int run(const struct wm_policy *policy, const char *workspace, uint64_t timeout, char **argv,
@@ -127,6 +58,8 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 		.stdin_fd = STDIN_FILENO,
 		.stdout_fd = STDOUT_FILENO,
 		.stderr_fd = STDERR_FILENO,
+		.timeout_ms = timeout ? timeout : policy->limits.timeout_ms,
+		.forward_signals = true,
 	};
 	int status;
 
@@ -135,7 +68,7 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 		return wm_error_wrap(err, "sandbox");
 	}
 	fflush(stdout);
-	if (supervise(prof, &spec, timeout ? timeout : policy->limits.timeout_ms, &res, err) < 0) {
+	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
 		wm_sandbox_profile_free(prof);
 		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
 		return wm_error_wrap(err, "sandbox");

@@ -231,8 +231,8 @@ static void result_fields(json_t *f, const struct wm_sandbox_result *r)
 	json_object_set_new(f, "limit",
 			    r->limit != WM_LIMIT_NONE ? json_string(wm_limit_name(r->limit))
 						      : json_null());
-	for (size_t i = 0; r->denied && r->denied[i]; i++)
-		json_array_append_new(denied, json_string(r->denied[i]));
+	for (size_t i = 0; i < r->n_denied; i++)
+		json_array_append_new(denied, json_string(r->denied[i].name));
 	json_object_set_new(f, "denied", denied);
 	if (r->setup_error)
 		json_object_set_new(f, "setup_error", json_string(r->setup_error));
@@ -281,8 +281,14 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		break;
 	case WM_EV_SECCOMP_DENIED:
 		json_object_set_new(f, "syscall", json_string(ev->detail));
+		json_object_set_new(f, "count", json_integer((json_int_t)ev->count));
 		if (pol)
 			json_object_set_new(f, "policy", json_string(pol->name));
+		break;
+	case WM_EV_SECCOMP_SUPPRESSED:
+		json_object_set_new(f, "count", json_integer((json_int_t)ev->count));
+		json_object_set_new(f, "reason",
+				    json_string("more distinct calls denied than are named"));
 		break;
 	case WM_EV_LIMIT_HIT:
 		json_object_set_new(f, "limit", json_string(ev->detail));

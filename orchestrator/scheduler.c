@@ -73,10 +73,21 @@ struct wm_sched {
 const char *wm_event_name(enum wm_event_type t)
 {
 	static const char *const names[] = {
-		"task.start",	 "task.end",	   "decision",	   "task.retry",
-		"task.skip",	 "seccomp.denied", "limit.hit",	   "sla.breach",
-		"breaker.open",	 "rollback.start", "rollback.end", "rollback.manual",
-		"run.interrupt", "tick",
+		"task.start",
+		"task.end",
+		"decision",
+		"task.retry",
+		"task.skip",
+		"seccomp.denied",
+		"seccomp.denied.suppressed",
+		"limit.hit",
+		"sla.breach",
+		"breaker.open",
+		"rollback.start",
+		"rollback.end",
+		"rollback.manual",
+		"run.interrupt",
+		"tick",
 	};
 	return names[t];
 }
@@ -384,6 +395,25 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 		emit(s, WM_EV_BREAKER, -1, "too many consecutive task failures", 0);
 }
 
+/* One event per distinct denied call, with its count, and one for the
+ * calls past the sandbox's cap. */
+static void emit_denials(struct wm_sched *s, size_t task, const struct wm_sandbox_result *res)
+{
+	for (size_t i = 0; i < res->n_denied; i++) {
+		struct wm_event ev = { .type = WM_EV_SECCOMP_DENIED,
+				       .task = (long)task,
+				       .detail = res->denied[i].name,
+				       .count = res->denied[i].count };
+		emit_ev(s, &ev);
+	}
+	if (res->denied_other) {
+		struct wm_event ev = { .type = WM_EV_SECCOMP_SUPPRESSED,
+				       .task = (long)task,
+				       .count = res->denied_other };
+		emit_ev(s, &ev);
+	}
+}
+
 static void reap(struct wm_sched *s, size_t task)
 {
 	struct trt *t = &s->t[task];
@@ -422,14 +452,13 @@ static void reap(struct wm_sched *s, size_t task)
 	}
 	ev.ms = res.duration_ms;
 	emit_ev(s, &ev);
-	for (size_t i = 0; res.denied && res.denied[i]; i++)
-		emit(s, WM_EV_SECCOMP_DENIED, (long)task, res.denied[i], 0);
+	emit_denials(s, task, &res);
 	if (res.limit != WM_LIMIT_NONE)
 		emit(s, WM_EV_LIMIT_HIT, (long)task, wm_limit_name(res.limit), 0);
 	o.exit_code = res.exit_code;
 	o.signal = res.signal;
 	o.limit = res.limit;
-	o.denied = res.denied ? res.denied[0] : NULL;
+	o.denied = res.n_denied ? res.denied[0].name : NULL;
 	o.setup_error = res.setup_error;
 	if (res.status == 0)
 		o.missing_output =
@@ -597,13 +626,6 @@ static void launch_ready(struct wm_sched *s)
 
 /* ---- the loop ---- */
 
-enum slot_kind { SLOT_SIGNAL, SLOT_TIMER, SLOT_PID, SLOT_NOTIFY };
-
-struct slot {
-	enum slot_kind kind;
-	size_t task;
-};
-
 static void on_signal(struct wm_sched *s)
 {
 	struct signalfd_siginfo si;
@@ -612,53 +634,57 @@ static void on_signal(struct wm_sched *s)
 		wm_sched_interrupt(s);
 }
 
-/* Waits for one round of events and handles them. */
-static int poll_once(struct wm_sched *s, struct pollfd *pfd, struct slot *slot,
-		     struct wm_error **err)
-{
-	size_t n = 0;
+/* The poll set: the signalfd, the timerfd, then each running task's
+ * sandbox fds; `owner[k]` is the task of the first fd of its group. */
+struct pollset {
+	struct pollfd *pfd;
+	size_t *first; /* per active slot: index of its first fd */
+	size_t *count;
+	size_t *task;
+	size_t n, groups;
+};
 
-	if (arm_timer(s, next_timer(s), err) < 0)
-		return -1;
-	pfd[n] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
-	slot[n++] = (struct slot){ SLOT_SIGNAL, 0 };
-	pfd[n] = (struct pollfd){ .fd = s->tfd, .events = POLLIN };
-	slot[n++] = (struct slot){ SLOT_TIMER, 0 };
+static void pollset_fill(struct wm_sched *s, struct pollset *ps)
+{
+	ps->n = 0;
+	ps->groups = 0;
+	ps->pfd[ps->n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+	ps->pfd[ps->n++] = (struct pollfd){ .fd = s->tfd, .events = POLLIN };
 	for (size_t k = 0; k < s->active_n; k++) {
 		size_t i = s->active[k];
-		int nfd;
 
 		if (!s->t[i].sb)
 			continue;
-		pfd[n] = (struct pollfd){ .fd = wm_sandbox_pidfd(s->t[i].sb), .events = POLLIN };
-		slot[n++] = (struct slot){ SLOT_PID, i };
-		nfd = wm_sandbox_notify_fd(s->t[i].sb);
-		if (nfd >= 0) {
-			pfd[n] = (struct pollfd){ .fd = nfd, .events = POLLIN };
-			slot[n++] = (struct slot){ SLOT_NOTIFY, i };
-		}
+		ps->first[ps->groups] = ps->n;
+		ps->task[ps->groups] = i;
+		ps->count[ps->groups] = wm_sandbox_fds(s->t[i].sb, ps->pfd + ps->n);
+		ps->n += ps->count[ps->groups++];
 	}
-	if (poll(pfd, n, -1) < 0) {
+}
+
+/* Waits for one round of events and handles them. */
+static int poll_once(struct wm_sched *s, struct pollset *ps, struct wm_error **err)
+{
+	if (arm_timer(s, next_timer(s), err) < 0)
+		return -1;
+	pollset_fill(s, ps);
+	if (poll(ps->pfd, ps->n, -1) < 0) {
 		if (errno == EINTR)
 			return 0;
 		return wm_error_set(err, errno, "poll");
 	}
-	/* Denials first: a task may be waiting on an answer before it can exit. */
-	for (size_t k = 0; k < n; k++)
-		if (slot[k].kind == SLOT_NOTIFY && pfd[k].revents && s->t[slot[k].task].sb)
-			wm_sandbox_handle_notify(s->t[slot[k].task].sb);
-	for (size_t k = 0; k < n; k++) {
-		if (!pfd[k].revents)
-			continue;
-		if (slot[k].kind == SLOT_SIGNAL) {
-			on_signal(s);
-		} else if (slot[k].kind == SLOT_TIMER) {
-			uint64_t ticks;
-			if (read(s->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-				return wm_error_set(err, errno, "read the scheduler's timer");
-		} else if (slot[k].kind == SLOT_PID && s->t[slot[k].task].sb) {
-			reap(s, slot[k].task);
-		}
+	if (ps->pfd[0].revents)
+		on_signal(s);
+	if (ps->pfd[1].revents) {
+		uint64_t ticks;
+		if (read(s->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+			return wm_error_set(err, errno, "read the scheduler's timer");
+	}
+	for (size_t g = 0; g < ps->groups; g++) {
+		struct trt *t = &s->t[ps->task[g]];
+
+		if (t->sb && wm_sandbox_serve(t->sb, ps->pfd + ps->first[g], ps->count[g]))
+			reap(s, ps->task[g]);
 	}
 	on_timers(s);
 	settle(s);
@@ -798,10 +824,12 @@ static void seed(struct wm_sched *s)
 
 int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_error **err)
 {
-	/* Each running task polls a pidfd and maybe a notify fd. */
-	size_t cap = 2 + 2 * (size_t)s->cfg.max_parallel;
-	wm_autofree struct pollfd *pfd = wm_xcalloc(cap, sizeof(*pfd));
-	wm_autofree struct slot *slot = wm_xcalloc(cap, sizeof(*slot));
+	size_t groups = (size_t)s->cfg.max_parallel;
+	wm_autofree struct pollfd *pfd = wm_xcalloc(2 + WM_SANDBOX_MAX_FDS * groups, sizeof(*pfd));
+	wm_autofree size_t *first = wm_xcalloc(groups, sizeof(size_t));
+	wm_autofree size_t *count = wm_xcalloc(groups, sizeof(size_t));
+	wm_autofree size_t *owner = wm_xcalloc(groups, sizeof(size_t));
+	struct pollset ps = { .pfd = pfd, .first = first, .count = count, .task = owner };
 
 	if (setup_fds(s, err) < 0)
 		return -1;
@@ -810,7 +838,7 @@ int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_erro
 		launch_ready(s);
 		if (!s->running && !s->waiting && (!s->heap_n || s->halted))
 			break;
-		if (poll_once(s, pfd, slot, err) < 0)
+		if (poll_once(s, &ps, err) < 0)
 			return -1;
 	}
 	/* The breaker leaves tasks that never became ready: they will not run now. */

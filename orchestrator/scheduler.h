@@ -3,7 +3,9 @@
  *
  * One thread, one event loop: poll() over a signalfd (SIGINT, SIGTERM,
  * SIGHUP), a timerfd (timeouts, kill grace periods, retry backoff, SLAs)
- * and, per running task, the sandbox's pidfd and seccomp notify fd. Ready
+ * and, per running task, the fds its sandbox asks to be watched (pidfd,
+ * status socket, seccomp notify fd, output pipe). A task's output reaches
+ * its log through wm, never through a file the task holds. Ready
  * tasks start up to `max_parallel`, highest priority first, then longest
  * remaining path first, so the critical path starts early.
  *
@@ -38,6 +40,7 @@ enum wm_event_type {
 	WM_EV_TASK_RETRY,
 	WM_EV_TASK_SKIP,
 	WM_EV_SECCOMP_DENIED,
+	WM_EV_SECCOMP_SUPPRESSED, /* denials past the per-task cap: counted, not named */
 	WM_EV_LIMIT_HIT,
 	WM_EV_SLA_BREACH,
 	WM_EV_BREAKER,
@@ -60,6 +63,7 @@ struct wm_event {
 	const struct wm_action *action;		/* DECISION */
 	const char *detail;			/* skip reason, syscall, limit, rollback text ... */
 	uint64_t ms;				/* duration, delay or SLA as the type says */
+	uint64_t count;				/* SECCOMP_*: how many calls */
 };
 
 struct wm_sched_config {

@@ -3,25 +3,32 @@
  *
  * Two halves meet here. The parent (wm) prepares everything that needs
  * memory or may fail loudly: the mount plan, the environment, the compiled
- * filter, the cgroup. The child only executes that plan with system calls
+ * filters, the cgroup. The child only executes that plan with system calls
  * and reports the first failure as a `struct sb_fail` (fixed-size, no
  * allocation) over the status socket.
  *
  * Child processes: the first child is pid 1 of the new pid namespace
- * ("init"): it builds the root, then starts the command through a helper
- * sharing its fd table (CLONE_FILES|CLONE_VFORK), so the seccomp listener
- * the helper creates lands in init's table, from where init passes it to wm.
+ * ("init"), a copy of wm that is never dumpable. It builds the root, then
+ * starts the command through a helper sharing its memory and fd table
+ * (CLONE_VM|CLONE_FILES|CLONE_VFORK), so the seccomp listener the helper
+ * creates lands in init's table, from where init passes it to wm. The
+ * helper makes no call after its filter is loaded but execve and exit, and
+ * those are never sent to the listener: nothing waits on wm before wm has
+ * the listener. Init then drops everything and execs the small pid 1
+ * program (pid1/pid1.c), so no copy of wm's memory outlives the start.
  */
 #ifndef WM_SANDBOX_INTERNAL_H
 #define WM_SANDBOX_INTERNAL_H
 
 #include <linux/filter.h>
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
 #include "policies/policy.h"
+#include "sandbox/pid1/proto.h"
 #include "sandbox/sandbox.h"
 
 /* ---- failures in the child ---------------------------------------------- */
@@ -34,19 +41,6 @@ struct sb_fail {
 /* Fills *f and returns -1: `return sb_failf(f, errno, "mount %s", dst);`. */
 int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* Messages from init to wm over the SOCK_SEQPACKET status socket. */
-enum sb_msg_type {
-	SB_MSG_READY = 1, /* the command was exec'd; the listener fd rides along if any */
-	SB_MSG_SETUP,	  /* setup failed: fail.step, fail.err, status 125/126/127 */
-	SB_MSG_EXIT,	  /* the command ended: wait status */
-};
-
-struct sb_msg {
-	int type;
-	int status;
-	struct sb_fail fail;
-};
 
 /* ---- mounts (mounts.c) ---------------------------------------------------- */
 
@@ -68,7 +62,12 @@ struct sb_mount {
 	char *dst; /* path inside the sandbox */
 	bool rw;
 	bool optional; /* skip silently when src is missing */
+	bool idmap;    /* the workspace or a bind: id-mapped when the task's ids are mapped */
 	uint64_t size;
+	int tree;	   /* SB_M_BIND opened by the parent (open_tree), or -1 */
+	bool tree_is_dir;  /* what the tree's root is */
+	bool ro_done;	   /* the tree was made read-only by the parent */
+	bool idmap_failed; /* the filesystem refused an id-mapped mount */
 };
 
 struct sb_mount_plan {
@@ -80,8 +79,14 @@ struct sb_mount_plan {
 /* Builds the plan from the policy and the spec; `rootfs` overrides the
  * host's root (an extracted tarball or a directory), NULL for the host. */
 int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,
-		   const char *rootfs, struct sb_mount_plan *plan, struct wm_error **err);
+		   const char *rootfs, bool mapped_root, struct sb_mount_plan *plan,
+		   struct wm_error **err);
+/* Parent, as root: opens the binds' sources as detached trees, id-mapped
+ * to WM_SANDBOX_ROOT_ID when mapped_root. */
+int sb_plan_open_trees(struct sb_mount_plan *plan, bool mapped_root, struct wm_error **err);
 void sb_plan_release(struct sb_mount_plan *plan);
+/* A user namespace with these maps, as an fd (parent, as root). */
+int sb_userns_fd(const char *uid_map, const char *gid_map, struct wm_error **err);
 /* Child: builds the root from the plan and pivots into it. */
 int sb_mounts_apply(const struct sb_mount_plan *plan, struct sb_fail *f);
 
@@ -107,6 +112,8 @@ struct sb_filter {
 int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out,
 		    struct wm_error **err);
 void sb_filter_release(struct sb_filter *f);
+/* The BPF of a libseccomp filter into out->insns. */
+int sb_filter_export(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_error **err);
 /* Child: loads it; returns the listener fd, -1 on failure, or 0 when none. */
 int sb_filter_load(const struct sb_filter *f, struct sb_fail *fail);
 const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr);
@@ -145,7 +152,7 @@ void sb_cgroup_destroy(struct sb_cgroup *cg);
 /* Child: rlimits (nofile, fsize, core, and memory/pids without cgroups). */
 int sb_rlimits_apply(const struct wm_policy *p, bool have_cgroup, struct sb_fail *f);
 
-/* ---- spawn (spawn.c, init.c) --------------------------------------------- */
+/* ---- spawn (spawn.c, init.c, pid1img.c) ------------------------------------ */
 
 struct wm_sandbox_profile {
 	const struct wm_policy *policy;
@@ -159,25 +166,46 @@ struct wm_sandbox_profile {
 struct sb_child {
 	const struct wm_sandbox_profile *prof;
 	struct sb_mount_plan plan;
-	char **argv;
+	char **argv; /* owned copies: the child scrubs wm's own argv area */
 	char **env;
 	char **path; /* directories to search argv[0] in */
 	char *cwd;
 	char **writable; /* for Landlock */
-	int sync_fd;	 /* read end: wm says "go" */
+	int sync_fd;	 /* read end: wm says "go", then holds its end until it dies */
 	int sock_fd;	 /* status socket to wm */
+	int pid1_fd;	 /* the pid 1 image (sealed memfd), -1: init stays a copy of wm */
+	const struct sb_filter *pid1_filter; /* init's own filter before that exec */
 	int stdio[3];
 	bool userns;
+	bool map_root; /* uid/gid 0 inside map to an unprivileged host id: switch to them */
 	bool have_cgroup;
 };
 
 /* init.c: runs in the first child; never returns. */
 void sb_init_main(struct sb_child *c) __attribute__((noreturn));
 
+/* pid1img.c: the embedded pid 1 program as a sealed, executable memfd
+ * (opened once per process, close-on-exec), or -1 when this host refuses
+ * to exec memfds; and the filter init runs under from that exec on. */
+int sb_pid1_image_fd(void);
+const struct sb_filter *sb_pid1_filter(struct wm_error **err);
+
 /* The environment: policy keep from `caller`, then policy set, then extra. */
 char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *extra);
 /* Status convention of a wait status. */
 int sb_status_of(int wstatus);
+
+/* Denials, counted per distinct call: the first SB_MAX_NAMED are named, the
+ * rest only counted, so a storm of calls costs a bounded amount per call. */
+#define SB_MAX_NAMED 64
+
+struct sb_denials {
+	int nr[SB_MAX_NAMED];
+	uint32_t arch[SB_MAX_NAMED];
+	struct wm_denial named[SB_MAX_NAMED];
+	size_t n;
+	uint64_t other; /* denials of calls beyond the first SB_MAX_NAMED */
+};
 
 struct wm_sandbox {
 	const struct wm_sandbox_profile *prof;
@@ -185,22 +213,32 @@ struct wm_sandbox {
 	int pidfd;
 	int sock;
 	int notify_fd;
+	int out_fd;   /* read end of the output pipe, -1 when output is not captured */
+	int lifeline; /* write end of the sync pipe: closes when wm dies */
+	void (*on_output)(void *ctx, const char *data, size_t len);
+	void *output_ctx;
 	struct sb_cgroup cg;
 	enum wm_limit limit;
-	char **denied;
-	size_t n_denied;
+	struct sb_denials denials;
 	uint64_t start_ms;
+	bool exited; /* init is gone: only draining is left */
 	bool reaped;
 	bool have_setup;
-	struct sb_msg setup;
+	struct wm_pid1_msg setup;
 	bool have_exit;
 	int cmd_wstatus;
 };
 
 uint64_t sb_now_ms(void);
-/* Drains pending status messages (non-blocking). */
+/* Reads what init reported, without blocking; the READY message brings the
+ * seccomp listener. */
 void sb_read_msgs(struct wm_sandbox *sb);
-void sb_record_denied(struct wm_sandbox *sb, const char *name);
+/* Answers up to `budget` pending denials; returns how many it answered. */
+size_t sb_serve_notify(struct wm_sandbox *sb, size_t budget);
+/* Copies what the command wrote to the caller, about `budget` bytes at
+ * most: 1 when more is waiting, 0 when the pipe is empty for now, -1 when
+ * it is closed (end of output). */
+int sb_serve_output(struct wm_sandbox *sb, size_t budget);
 
 /* ---- rootfs (rootfs.c) --------------------------------------------------- */
 

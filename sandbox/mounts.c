@@ -1,6 +1,6 @@
 /*
- * mounts.c - the sandbox's filesystem: a plan built in the parent from the
- * policy, applied in the child.
+ * mounts.c - the sandbox's filesystem: the plan (mountplan.c), applied in
+ * the child.
  *
  * Applying (in a private mount namespace): an empty tmpfs becomes a staging
  * root with the host's root moved to /oldroot; the new root is built at
@@ -35,157 +35,6 @@ int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
 	va_end(ap);
 	f->err = err;
 	return -1;
-}
-
-/* ---- plan ------------------------------------------------------------------ */
-
-static void plan_add(struct sb_mount_plan *pl, enum sb_mount_kind kind, const char *src,
-		     const char *dst, bool rw, uint64_t size)
-{
-	struct sb_mount *m;
-
-	WM_GROW(pl->v, pl->alloc, pl->n + 1);
-	m = &pl->v[pl->n++];
-	memset(m, 0, sizeof(*m));
-	m->kind = kind;
-	m->src = src ? wm_xstrdup(src) : NULL;
-	m->dst = dst ? wm_xstrdup(dst) : NULL;
-	m->rw = rw;
-	m->size = size;
-}
-
-/* A host directory into a tmpfs root: symlinks are recreated (merged /usr),
- * directories bound read-only, missing ones skipped. */
-static void plan_system_path(struct sb_mount_plan *pl, const char *path)
-{
-	struct stat st;
-	char target[4096];
-	ssize_t n;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISLNK(st.st_mode)) {
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n > 0) {
-			target[n] = '\0';
-			plan_add(pl, SB_M_SYMLINK, target, path, false, 0);
-		}
-		return;
-	}
-	plan_add(pl, SB_M_BIND, path, path, false, 0);
-}
-
-static const char *const system_dirs[] = { "/usr",   "/bin",	"/sbin", "/lib", "/lib32",
-					   "/lib64", "/libx32", "/etc",	 "/opt", NULL };
-static const char *const minimal_dirs[] = { "/usr", "/bin", "/lib", "/lib32", "/lib64", NULL };
-static const char *const minimal_etc[] = { "/etc/passwd",
-					   "/etc/group",
-					   "/etc/hosts",
-					   "/etc/nsswitch.conf",
-					   "/etc/ld.so.cache",
-					   "/etc/ld.so.conf",
-					   "/etc/ld.so.conf.d",
-					   "/etc/localtime",
-					   "/etc/alternatives",
-					   "/etc/os-release",
-					   NULL };
-
-static void plan_root(struct sb_mount_plan *pl, const struct wm_policy *p, const char *rootfs)
-{
-	if (rootfs) {
-		plan_add(pl, SB_M_ROOT_BIND, rootfs, "/", p->fs.view == WM_VIEW_HOST_RW, 0);
-		return;
-	}
-	switch (p->fs.view) {
-	case WM_VIEW_HOST_RW:
-	case WM_VIEW_HOST_RO:
-		plan_add(pl, SB_M_ROOT_BIND, "/", "/", p->fs.view == WM_VIEW_HOST_RW, 0);
-		return;
-	case WM_VIEW_SYSTEM:
-		plan_add(pl, SB_M_ROOT_TMPFS, NULL, "/", false, 0);
-		for (size_t i = 0; system_dirs[i]; i++)
-			plan_system_path(pl, system_dirs[i]);
-		return;
-	case WM_VIEW_MINIMAL:
-		plan_add(pl, SB_M_ROOT_TMPFS, NULL, "/", false, 0);
-		for (size_t i = 0; minimal_dirs[i]; i++)
-			plan_system_path(pl, minimal_dirs[i]);
-		for (size_t i = 0; minimal_etc[i]; i++)
-			plan_system_path(pl, minimal_etc[i]);
-		return;
-	}
-}
-
-static int check_abs(const char *what, const char *path, struct wm_error **err)
-{
-	if (!path || path[0] != '/' || strstr(path, "/../") || wm_str_has_suffix(path, "/.."))
-		return wm_error_setx(err, WM_EXIT_USAGE, "%s `%s` must be an absolute path", what,
-				     path ? path : "");
-	return 0;
-}
-
-int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,
-		   const char *rootfs, struct sb_mount_plan *pl, struct wm_error **err)
-{
-	bool tmpfs_root =
-		!rootfs && (p->fs.view == WM_VIEW_SYSTEM || p->fs.view == WM_VIEW_MINIMAL);
-
-	memset(pl, 0, sizeof(*pl));
-	pl->dev_tty = wm_strv_contains(p->fs.devices, "tty");
-	pl->dev_pts = wm_strv_contains(p->fs.devices, "pts");
-	plan_root(pl, p, rootfs);
-	plan_add(pl, SB_M_DEV, NULL, "/dev", false, 0);
-	plan_add(pl, SB_M_PROC, NULL, "/proc", false, 0);
-	if (p->fs.tmp_size)
-		plan_add(pl, SB_M_TMPFS, NULL, "/tmp", true, p->fs.tmp_size);
-	else if (tmpfs_root)
-		plan_add(pl, SB_M_TMPFS, NULL, "/tmp", true, 16 << 20);
-	for (size_t i = 0; p->fs.hide && p->fs.hide[i]; i++) {
-		if (check_abs("hidden path", p->fs.hide[i], err) < 0)
-			goto fail;
-		plan_add(pl, SB_M_HIDE, NULL, p->fs.hide[i], false, 0);
-		pl->v[pl->n - 1].optional = true;
-	}
-	for (size_t i = 0; i < p->fs.n_binds; i++) {
-		if (check_abs("bind source", p->fs.binds[i].src, err) < 0 ||
-		    check_abs("bind destination", p->fs.binds[i].dst, err) < 0)
-			goto fail;
-		plan_add(pl, SB_M_BIND, p->fs.binds[i].src, p->fs.binds[i].dst, p->fs.binds[i].rw,
-			 0);
-	}
-	if (spec->workspace && p->fs.workspace != WM_WS_NONE) {
-		if (check_abs("workspace", spec->workspace, err) < 0)
-			goto fail;
-		plan_add(pl, SB_M_BIND, spec->workspace, spec->workspace,
-			 p->fs.workspace == WM_WS_RW, 0);
-	}
-	for (size_t i = 0; i < spec->n_binds; i++) {
-		if (check_abs("bind source", spec->binds[i].src, err) < 0 ||
-		    check_abs("bind destination", spec->binds[i].dst, err) < 0)
-			goto fail;
-		plan_add(pl, SB_M_BIND, spec->binds[i].src, spec->binds[i].dst, spec->binds[i].rw,
-			 0);
-	}
-	for (size_t i = 0; p->fs.hide && p->fs.hide[i]; i++) {
-		plan_add(pl, SB_M_SEAL, NULL, p->fs.hide[i], false, 0);
-		pl->v[pl->n - 1].optional = true;
-	}
-	if (tmpfs_root)
-		plan_add(pl, SB_M_SEAL, NULL, "/", false, 0);
-	return 0;
-fail:
-	sb_plan_release(pl);
-	return -1;
-}
-
-void sb_plan_release(struct sb_mount_plan *pl)
-{
-	for (size_t i = 0; i < pl->n; i++) {
-		free(pl->v[i].src);
-		free(pl->v[i].dst);
-	}
-	free(pl->v);
-	memset(pl, 0, sizeof(*pl));
 }
 
 /* ---- apply (child) ---------------------------------------------------------- */
@@ -263,6 +112,17 @@ static int do_bind(const char *src, const char *dst, bool rw, bool optional, str
 				dst + strlen(NEWROOT));
 	if (!rw && set_ro(dst, true) != 0)
 		return sb_failf(f, errno, "make %s read-only", dst + strlen(NEWROOT));
+	return 0;
+}
+
+/* A tree the parent opened: only moved into place here. */
+static int do_move(const struct sb_mount *m, const char *dst, struct sb_fail *f)
+{
+	make_mountpoint(dst, m->tree_is_dir);
+	if (syscall(SYS_move_mount, m->tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) != 0)
+		return sb_failf(f, errno, "bind %s on %s", m->src, m->dst);
+	if (!m->rw && !m->ro_done && set_ro(dst, true) != 0)
+		return sb_failf(f, errno, "make %s read-only", m->dst);
 	return 0;
 }
 
@@ -361,6 +221,8 @@ static int apply_one(const struct sb_mount_plan *pl, const struct sb_mount *m, s
 	case SB_M_ROOT_BIND:
 		return do_bind(src, NEWROOT, m->rw, false, f);
 	case SB_M_BIND:
+		if (m->tree >= 0)
+			return do_move(m, dst, f);
 		return do_bind(src, dst, m->rw, m->optional, f);
 	case SB_M_SYMLINK:
 		if (!m->src)

@@ -1,16 +1,18 @@
 /*
  * reap.c - turning the end of a sandbox into a result, and the blocking
- * wm_sandbox_run() used by `wm sandbox`.
+ * wm_sandbox_run() used by `wm sandbox`, rollbacks and tests.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "sandbox/internal.h"
@@ -20,9 +22,9 @@ static void fill_status(struct wm_sandbox *sb, const siginfo_t *si, struct wm_sa
 	res->exit_code = -1;
 	if (sb->have_setup) {
 		res->status = sb->setup.status;
-		res->setup_error = sb->setup.fail.err ? wm_xasprintf("%s: %s", sb->setup.fail.step,
-								     strerror(sb->setup.fail.err))
-						      : wm_xstrdup(sb->setup.fail.step);
+		res->setup_error = sb->setup.err ? wm_xasprintf("%s: %s", sb->setup.step,
+								strerror(sb->setup.err))
+						 : wm_xstrdup(sb->setup.step);
 	} else if (sb->have_exit) {
 		res->status = sb_status_of(sb->cmd_wstatus);
 		if (WIFEXITED(sb->cmd_wstatus))
@@ -41,6 +43,22 @@ static void fill_status(struct wm_sandbox *sb, const siginfo_t *si, struct wm_sa
 	}
 }
 
+/* The denial table moves into the result. */
+static void take_denials(struct wm_sandbox *sb, struct wm_sandbox_result *res)
+{
+	struct sb_denials *d = &sb->denials;
+
+	res->denied = wm_xcalloc(d->n + 1, sizeof(*res->denied));
+	for (size_t i = 0; i < d->n; i++) {
+		res->denied[i] = d->named[i];
+		d->named[i].name = NULL;
+	}
+	res->n_denied = d->n;
+	res->denied_other = d->other;
+	d->n = 0;
+	d->other = 0;
+}
+
 int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct wm_error **err)
 {
 	siginfo_t si;
@@ -54,14 +72,11 @@ int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct
 				return wm_error_set(err, errno, "wait for the sandbox");
 		sb->reaped = true;
 	}
-	while (sb->notify_fd >= 0) {
-		struct pollfd pfd = { sb->notify_fd, POLLIN, 0 };
+	if (!sb->exited) {
+		struct pollfd pfd = { sb->pidfd, POLLIN, POLLIN };
 
-		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & POLLIN))
-			break;
-		wm_sandbox_handle_notify(sb);
+		wm_sandbox_serve(sb, &pfd, 1);
 	}
-	sb_read_msgs(sb);
 	fill_status(sb, &si, res);
 	hit = sb_cgroup_limit_hit(&sb->cg);
 	res->limit = sb->limit;
@@ -69,9 +84,7 @@ int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct
 		res->limit = hit;
 	res->peak_memory = sb_cgroup_peak(&sb->cg);
 	res->duration_ms = sb_now_ms() - sb->start_ms;
-	res->denied = wm_xcalloc(sb->n_denied + 1, sizeof(char *));
-	for (size_t i = 0; i < sb->n_denied; i++)
-		res->denied[i] = wm_xstrdup(sb->denied[i]);
+	take_denials(sb, res);
 	return 0;
 }
 
@@ -90,60 +103,101 @@ void wm_sandbox_free(struct wm_sandbox *sb)
 		close(sb->sock);
 	if (sb->notify_fd >= 0)
 		close(sb->notify_fd);
+	if (sb->out_fd >= 0)
+		close(sb->out_fd);
+	if (sb->lifeline >= 0)
+		close(sb->lifeline);
 	sb_cgroup_destroy(&sb->cg);
-	wm_strv_free(sb->denied);
+	for (size_t i = 0; i < sb->denials.n; i++)
+		free(sb->denials.named[i].name);
 	free(sb);
 }
 
 void wm_sandbox_result_release(struct wm_sandbox_result *res)
 {
-	wm_strv_free(res->denied);
+	for (size_t i = 0; i < res->n_denied; i++)
+		free(res->denied[i].name);
+	free(res->denied);
 	free(res->setup_error);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ---- the blocking loop ------------------------------------------------------------ */
+
+struct run_loop {
+	struct wm_sandbox *sb;
+	int sfd; /* forwarded signals, or -1 */
+	unsigned forwarded;
+	uint64_t deadline;
+};
+
+static void on_signal(struct run_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		wm_sandbox_terminate(l->sb, WM_LIMIT_NONE,
+				     l->forwarded++ ? SIGKILL : (int)si.ssi_signo);
+}
+
+/* One turn: returns true once the sandbox has ended. */
+static bool turn(struct run_loop *l)
+{
+	struct pollfd pfd[WM_SANDBOX_MAX_FDS + 1];
+	size_t n = wm_sandbox_fds(l->sb, pfd);
+	uint64_t now = sb_now_ms();
+	int wait = -1;
+
+	if (l->deadline && now >= l->deadline) {
+		wm_sandbox_terminate(l->sb, WM_LIMIT_TIMEOUT, SIGKILL);
+		l->deadline = 0;
+	}
+	if (l->deadline)
+		wait = (int)(l->deadline - now < 60000 ? l->deadline - now : 60000);
+	if (l->sfd >= 0)
+		pfd[n] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
+	if (poll(pfd, n + (l->sfd >= 0), wait) < 0) {
+		if (errno != EINTR)
+			wm_sandbox_terminate(l->sb, WM_LIMIT_NONE, SIGKILL);
+		return false;
+	}
+	if (l->sfd >= 0 && pfd[n].revents)
+		on_signal(l);
+	return wm_sandbox_serve(l->sb, pfd, n);
 }
 
 int wm_sandbox_run(const struct wm_sandbox_profile *prof, const struct wm_sandbox_spec *spec,
 		   struct wm_sandbox_result *res, struct wm_error **err)
 {
-	struct wm_sandbox *sb = NULL;
 	uint64_t timeout = spec->timeout_ms ? spec->timeout_ms : prof->policy->limits.timeout_ms;
-	uint64_t deadline;
-	int rc;
+	struct run_loop l = { .sfd = -1 };
+	sigset_t mask, old;
+	int rc = -1;
 
-	if (wm_sandbox_spawn(prof, spec, &sb, err) < 0)
-		return -1;
-	deadline = timeout ? sb->start_ms + timeout : 0;
-	for (;;) {
-		struct pollfd pfd[2] = { { sb->pidfd, POLLIN, 0 }, { sb->notify_fd, POLLIN, 0 } };
-		int wait = -1, n;
-
-		if (deadline) {
-			uint64_t now = sb_now_ms();
-
-			if (now >= deadline) {
-				wm_sandbox_terminate(sb, WM_LIMIT_TIMEOUT, SIGKILL);
-				deadline = 0;
-				continue;
-			}
-			wait = (int)(deadline - now < 60000 ? deadline - now : 60000);
-		}
-		n = poll(pfd, sb->notify_fd >= 0 ? 2 : 1, wait);
-		if (n < 0 && errno != EINTR) {
-			wm_error_set(err, errno, "poll");
-			wm_sandbox_free(sb);
-			return -1;
-		}
-		if (n > 0 && sb->notify_fd >= 0 && (pfd[1].revents & POLLIN))
-			wm_sandbox_handle_notify(sb);
-		else if (n > 0 && sb->notify_fd >= 0 && (pfd[1].revents & (POLLHUP | POLLERR)) &&
-			 !(pfd[0].revents & POLLIN)) {
-			close(sb->notify_fd);
-			sb->notify_fd = -1;
-		}
-		if (n > 0 && (pfd[0].revents & POLLIN))
-			break;
+	sigemptyset(&mask);
+	if (spec->forward_signals) {
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGHUP);
 	}
-	rc = wm_sandbox_reap(sb, res, err);
-	wm_sandbox_free(sb);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	if (spec->forward_signals) {
+		l.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+		if (l.sfd < 0) {
+			wm_error_set(err, errno, "signalfd");
+			goto out;
+		}
+	}
+	if (wm_sandbox_spawn(prof, spec, &l.sb, err) < 0)
+		goto out;
+	l.deadline = timeout ? l.sb->start_ms + timeout : 0;
+	while (!turn(&l))
+		;
+	rc = wm_sandbox_reap(l.sb, res, err);
+out:
+	wm_sandbox_free(l.sb);
+	if (l.sfd >= 0)
+		close(l.sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }

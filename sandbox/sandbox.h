@@ -4,21 +4,24 @@
  * Lifecycle:
  *   wm_sandbox_profile_new(policy)   once per policy: checks, compiles the
  *                                    seccomp filter (reused by every spawn)
- *   wm_sandbox_spawn(profile, spec)  starts the tree; returns once the command
- *                                    has been exec'd (or setup failed: reap
- *                                    then says why), so the notify fd is known
- *   poll() on wm_sandbox_pidfd() and wm_sandbox_notify_fd():
- *     notify fd readable  -> wm_sandbox_handle_notify() answers a denied
- *                            syscall with EPERM and records its name
- *     deadline passed     -> wm_sandbox_terminate(sb, WM_LIMIT_TIMEOUT, SIGTERM),
- *                            later SIGKILL: the whole tree dies (pid namespace)
- *     pidfd readable      -> wm_sandbox_reap() fills the result
+ *   wm_sandbox_spawn(profile, spec)  starts the tree and returns at once;
+ *                                    setup goes on in the child
+ *   loop: poll() the fds wm_sandbox_fds() names, hand the result to
+ *         wm_sandbox_serve(): it answers denied syscalls (EPERM, or a kill
+ *         for default-kill policies, each named), reads what the sandbox
+ *         reports, copies the command's output, each with bounded work so
+ *         one sandbox cannot starve the loop. It returns true once the
+ *         tree is gone and all is drained.
+ *     deadline passed -> wm_sandbox_terminate(sb, WM_LIMIT_TIMEOUT, SIGTERM),
+ *                        later SIGKILL: the whole tree dies (pid namespace)
+ *   wm_sandbox_reap()                fills the result (never blocks after
+ *                                    serve said true)
  *   wm_sandbox_free()                kills what is left, releases everything
  *
  * wm_sandbox_run() does all of it, blocking, for `wm sandbox`.
  * The tree never outlives the calling process (PR_SET_PDEATHSIG + pid ns).
- * A pending denial blocks the caller until it is answered: whoever spawns
- * must poll the notify fd while the tree runs (wm_sandbox_run() does).
+ * A pending denial blocks the task until it is answered, never wm: whoever
+ * spawns must keep serving while the tree runs (wm_sandbox_run() does).
  * Status 125/126/127 come with setup_error ("mount /proc: ...", "exec X: ...").
  * Knows nothing of workflows. The profile borrows the policy: keep the policy
  * alive as long as the profile.
@@ -26,7 +29,9 @@
 #ifndef WM_SANDBOX_SANDBOX_H
 #define WM_SANDBOX_SANDBOX_H
 
+#include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,6 +44,10 @@ enum {
 	WM_SANDBOX_NOT_EXECUTABLE = 126,
 	WM_SANDBOX_NOT_FOUND = 127,
 };
+
+/* As root, a policy with a user namespace maps uid and gid 0 inside to this
+ * host id (nobody/nogroup), so the task is never host root. */
+#define WM_SANDBOX_ROOT_ID 65534
 
 enum wm_limit {
 	WM_LIMIT_NONE,
@@ -57,20 +66,38 @@ struct wm_sandbox_spec {
 	const char *cwd;       /* inside the sandbox; NULL: the workspace, else / */
 	const struct wm_bind *binds; /* extra binds, e.g. $WM_OUT rw and $WM_IN/<dep> ro */
 	size_t n_binds;
+	char *const *mask; /* host directories the task must never see (wm's own state) */
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
-	uint64_t timeout_ms;		    /* wm_sandbox_run() only; 0: the policy's */
+	/* When set, stdout and stderr go to one pipe that wm_sandbox_serve()
+	 * drains into this callback (the task never holds wm's files). */
+	void (*on_output)(void *ctx, const char *data, size_t len);
+	void *output_ctx;
+	uint64_t timeout_ms;  /* wm_sandbox_run() only; 0: the policy's */
+	bool forward_signals; /* wm_sandbox_run() only: SIGINT/SIGTERM/SIGHUP to the command,
+				 a second one kills the tree */
+};
+
+/* A denied system call and how often the tree called it. */
+struct wm_denial {
+	char *name; /* "ptrace", or "syscall_N" for numbers libseccomp cannot name */
+	uint64_t count;
 };
 
 struct wm_sandbox_result {
-	int status;	      /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
-	int exit_code;	      /* -1 when killed by a signal or never started */
-	int signal;	      /* 0 unless killed */
-	enum wm_limit limit;  /* which limit ended it, if any */
-	char **denied;	      /* NULL-terminated syscall names denied, unique, first-seen order */
-	uint64_t peak_memory; /* bytes, 0 when unknown */
+	int status;		  /* `wm sandbox` status: code, 128+N, 125, 126, 127 */
+	int exit_code;		  /* -1 when killed by a signal or never started */
+	int signal;		  /* 0 unless killed */
+	enum wm_limit limit;	  /* which limit ended it, if any */
+	struct wm_denial *denied; /* distinct calls denied, first-seen order, at most 64 */
+	size_t n_denied;
+	uint64_t denied_other; /* denials of further calls, counted but not named */
+	uint64_t peak_memory;  /* bytes, 0 when unknown */
 	uint64_t duration_ms;
 	char *setup_error; /* why the sandbox could not be set up (status 125-127), else NULL */
 };
+
+/* At most this many fds per sandbox are to be polled. */
+#define WM_SANDBOX_MAX_FDS 4
 
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,
 			   struct wm_error **err);
@@ -79,9 +106,11 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *profile);
 int wm_sandbox_spawn(const struct wm_sandbox_profile *profile, const struct wm_sandbox_spec *spec,
 		     struct wm_sandbox **out, struct wm_error **err);
 pid_t wm_sandbox_pid(const struct wm_sandbox *sb);
-int wm_sandbox_pidfd(const struct wm_sandbox *sb);
-int wm_sandbox_notify_fd(const struct wm_sandbox *sb); /* -1 when there is none */
-int wm_sandbox_handle_notify(struct wm_sandbox *sb);
+/* Fills pfd (room for WM_SANDBOX_MAX_FDS) with what to poll; returns how many. */
+size_t wm_sandbox_fds(const struct wm_sandbox *sb, struct pollfd *pfd);
+/* Serves the revents of the fds wm_sandbox_fds() gave (same order, same n);
+ * true once the tree has ended and wm_sandbox_reap() will not block. */
+bool wm_sandbox_serve(struct wm_sandbox *sb, const struct pollfd *pfd, size_t n);
 int wm_sandbox_terminate(struct wm_sandbox *sb, enum wm_limit why, int sig);
 int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct wm_error **err);
 void wm_sandbox_free(struct wm_sandbox *sb);

@@ -6,8 +6,10 @@
  * Denials become SCMP_ACT_NOTIFY where the kernel has user notification, so
  * the supervisor in wm can name them; a per-syscall table says what to
  * answer (errno, or kill for default-kill policies). ENOSYS answers (clone3)
- * and execve stay plain errno: libc must see ENOSYS at once, and the exec
- * happens while nobody listens yet.
+ * stay plain errno: libc must see ENOSYS at once. So do the calls the
+ * sandbox's helper makes between loading the filter and becoming the
+ * command (execve, execveat, exit, exit_group): nobody listens yet, and a
+ * denial sent to the listener then would wait forever.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -152,9 +154,14 @@ static int add_complement(struct builder *b, int nr, const struct wm_seccomp_rul
 	return 0;
 }
 
-static bool is_exec(const char *name)
+static const char *const helper_calls[] = { "execve", "execveat", "exit", "exit_group" };
+
+static bool is_helper_call(const char *name)
 {
-	return strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0;
+	for (size_t i = 0; i < sizeof(helper_calls) / sizeof(helper_calls[0]); i++)
+		if (strcmp(name, helper_calls[i]) == 0)
+			return true;
+	return false;
 }
 
 /* Adds one rule of a syscall with its action and argument conditions. */
@@ -163,7 +170,7 @@ static int add_rule(struct builder *b, int sys, const struct wm_seccomp_rule *r,
 {
 	struct scmp_arg_cmp cmp[6];
 	struct sb_notify_rule nr;
-	uint32_t act = action_of(b, r->action, r->errno_ret, is_exec(r->name), &nr);
+	uint32_t act = action_of(b, r->action, r->errno_ret, is_helper_call(r->name), &nr);
 
 	if (act == SCMP_ACT_NOTIFY)
 		note(b, sys, &nr);
@@ -230,7 +237,7 @@ static bool seen_before(const struct wm_policy *p, size_t i)
 	return false;
 }
 
-static int export_bpf(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_error **err)
+int sb_filter_export(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_error **err)
 {
 	wm_autoclose int fd = memfd_create("wm-seccomp", MFD_CLOEXEC);
 	struct wm_buf b = WM_BUF_INIT;
@@ -250,12 +257,33 @@ static int export_bpf(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_erro
 	return 0;
 }
 
+static int add_helper_defaults(struct builder *b, struct wm_error **err)
+{
+	const struct wm_policy *p = b->p;
+	struct sb_notify_rule nr;
+
+	for (size_t i = 0; i < sizeof(helper_calls) / sizeof(helper_calls[0]); i++) {
+		const char *name = helper_calls[i];
+		bool listed = false;
+		int sys = seccomp_syscall_resolve_name(name);
+
+		for (size_t j = 0; j < p->seccomp.n_rules; j++)
+			listed |= strcmp(p->seccomp.rules[j].name, name) == 0;
+		if (listed || sys == __NR_SCMP_ERROR)
+			continue;
+		action_of(b, p->seccomp.default_action, p->seccomp.default_errno, true, &nr);
+		if (add(b, nr.kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO((uint16_t)nr.err), sys,
+			NULL, 0, name, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_error **err)
 {
 	struct builder b = { .p = p, .notify = out->notify, .out = out };
 	uint32_t dflt = action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, false,
 				  &out->dflt);
-	struct sb_notify_rule nr;
 	int rc = -1;
 
 	b.dflt = dflt;
@@ -272,26 +300,10 @@ static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_e
 	for (size_t i = 0; i < p->seccomp.n_rules; i++)
 		if (!seen_before(p, i) && add_syscall(&b, i, err) < 0)
 			goto out;
-	/* execve under a notifying default: answer plainly (see top). */
-	if (dflt == SCMP_ACT_NOTIFY) {
-		const char *const ex[] = { "execve", "execveat" };
-
-		for (size_t i = 0; i < 2; i++) {
-			bool listed = false;
-
-			for (size_t j = 0; j < p->seccomp.n_rules; j++)
-				listed |= strcmp(p->seccomp.rules[j].name, ex[i]) == 0;
-			if (listed)
-				continue;
-			action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, true,
-				  &nr);
-			if (add(&b,
-				nr.kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO((uint16_t)nr.err),
-				seccomp_syscall_resolve_name(ex[i]), NULL, 0, ex[i], err) < 0)
-				goto out;
-		}
-	}
-	rc = export_bpf(b.ctx, out, err);
+	/* The helper's calls under a notifying default: answer plainly (see top). */
+	if (dflt == SCMP_ACT_NOTIFY && add_helper_defaults(&b, err) < 0)
+		goto out;
+	rc = sb_filter_export(b.ctx, out, err);
 out:
 	seccomp_release(b.ctx);
 	return rc;

@@ -158,6 +158,7 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *prof)
 static void child_release(struct sb_child *c)
 {
 	sb_plan_release(&c->plan);
+	wm_strv_free(c->argv);
 	wm_strv_free(c->env);
 	wm_strv_free(c->path);
 	wm_strv_free(c->writable);
@@ -174,7 +175,7 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	c->prof = prof;
 	if (!spec->argv || !spec->argv[0])
 		return wm_error_setx(err, WM_EXIT_USAGE, "no command to run");
-	c->argv = (char **)spec->argv;
+	c->argv = wm_strv_dup(spec->argv);
 	c->env = sb_env_build(p, environ, spec->env);
 	c->path = split_path(c->env);
 	c->cwd = wm_xstrdup(spec->cwd ? spec->cwd : spec->workspace ? spec->workspace : "/");
@@ -182,6 +183,9 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	c->stdio[1] = spec->stdout_fd;
 	c->stdio[2] = spec->stderr_fd;
 	c->userns = geteuid() != 0 || p->user_namespace;
+	c->map_root = geteuid() == 0 && c->userns;
+	c->pid1_fd = sb_pid1_image_fd();
+	c->pid1_filter = c->pid1_fd >= 0 ? sb_pid1_filter(NULL) : NULL;
 	c->writable = wm_xcalloc(1, sizeof(char *));
 	if (spec->workspace && p->fs.workspace == WM_WS_RW)
 		wm_strv_push(&c->writable, &nw, spec->workspace);
@@ -193,7 +197,8 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	for (size_t i = 0; i < spec->n_binds; i++)
 		if (spec->binds[i].rw)
 			wm_strv_push(&c->writable, &nw, spec->binds[i].dst);
-	if (sb_plan_mounts(p, spec, prof->rootfs, &c->plan, err) < 0) {
+	if (sb_plan_mounts(p, spec, prof->rootfs, c->map_root, &c->plan, err) < 0 ||
+	    (geteuid() == 0 && sb_plan_open_trees(&c->plan, c->map_root, err) < 0)) {
 		child_release(c);
 		return -1;
 	}
@@ -213,13 +218,22 @@ static int write_proc(pid_t pid, const char *file, const char *text, struct wm_e
 	return 0;
 }
 
-/* Rootless: the caller's ids map to themselves (files keep their owner);
- * as root (when the policy asks for a user namespace) root maps to root,
- * whose capabilities then only reach the sandbox's own namespaces. */
+/* Rootless: the caller's ids map to themselves (files keep their owner),
+ * and setgroups stays denied as the kernel requires. As root, uid and gid
+ * 0 inside map to an unprivileged host id, so the task is never host root:
+ * init switches to them and drops host root's supplementary groups. */
 static int write_maps(pid_t pid, struct wm_error **err)
 {
 	char map[64];
 
+	if (geteuid() == 0) {
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)WM_SANDBOX_ROOT_ID);
+		return write_proc(pid, "setgroups", "allow", err) < 0 ||
+				       write_proc(pid, "gid_map", map, err) < 0 ||
+				       write_proc(pid, "uid_map", map, err) < 0
+			       ? -1
+			       : 0;
+	}
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
 	if (write_proc(pid, "setgroups", "deny", err) < 0 ||
 	    write_proc(pid, "gid_map", map, err) < 0)
@@ -240,41 +254,30 @@ static pid_t do_clone(uint64_t flags, int *pidfd)
 	return (pid_t)pid;
 }
 
-/* Records what init reported: how setup went (first report only) and the
- * command's exit status. */
-static void apply_msg(struct wm_sandbox *sb, const struct sb_msg *m)
+int sb_userns_fd(const char *uid_map, const char *gid_map, struct wm_error **err)
 {
-	if (m->type == SB_MSG_SETUP && !sb->have_setup) {
-		sb->have_setup = true;
-		sb->setup = *m;
-	} else if (m->type == SB_MSG_EXIT) {
-		sb->have_exit = true;
-		sb->cmd_wstatus = m->status;
+	char path[64];
+	int pidfd = -1, fd = -1;
+	pid_t pid = do_clone(CLONE_NEWUSER, &pidfd);
+
+	if (pid < 0)
+		return wm_error_set(err, errno, "cannot create user namespace");
+	if (pid == 0) {
+		for (;;)
+			pause();
 	}
-}
-
-/* The first message: READY (with the listener) or a setup failure. */
-static void wait_ready(struct wm_sandbox *sb)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct sb_msg m;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	do
-		n = recvmsg(sb->sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(m))
-		return;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&sb->notify_fd, CMSG_DATA(cm), sizeof(int));
-	apply_msg(sb, &m);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (write_proc(pid, "uid_map", uid_map, err) == 0 &&
+	    write_proc(pid, "gid_map", gid_map, err) == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			wm_error_set(err, errno, "open %s", path);
+	}
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	while (waitid(P_PIDFD, (id_t)pidfd, NULL, WEXITED) != 0 && errno == EINTR)
+		;
+	close(pidfd);
+	return fd;
 }
 
 static uint64_t ns_flags(const struct wm_policy *p, bool userns)
@@ -286,6 +289,30 @@ static uint64_t ns_flags(const struct wm_policy *p, bool userns)
 	if (userns)
 		f |= CLONE_NEWUSER;
 	return f;
+}
+
+/* The pipe that carries the command's stdout and stderr to wm: the task
+ * holds only its write end, never wm's log file. */
+static int make_output_pipe(struct wm_sandbox *sb, const struct wm_sandbox_spec *spec,
+			    struct sb_child *c, int *write_end, struct wm_error **err)
+{
+	int p[2];
+
+	*write_end = -1;
+	if (!spec->on_output)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return wm_error_set(err, errno, "output pipe");
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return wm_error_set(err, errno, "output pipe");
+	}
+	sb->out_fd = p[0];
+	sb->on_output = spec->on_output;
+	sb->output_ctx = spec->output_ctx;
+	c->stdio[1] = c->stdio[2] = *write_end = p[1];
+	return 0;
 }
 
 static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **err)
@@ -314,8 +341,11 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 		sb_init_main(c);
 	}
 	sb->sock = wm_steal_fd(&sv[0]);
-	if ((c->userns && write_maps(sb->pid, err) < 0) ||
+	if (fcntl(sb->sock, F_SETFL, O_NONBLOCK) != 0 ||
+	    (c->userns && write_maps(sb->pid, err) < 0) ||
 	    (sb->cg.mode != SB_CG_NONE && sb_cgroup_join(&sb->cg, sb->pid, err) < 0)) {
+		if (err && !*err)
+			wm_error_set(err, errno, "status socket");
 		kill(sb->pid, SIGKILL);
 		waitid(P_PIDFD, (id_t)sb->pidfd, NULL, WEXITED);
 		sb->reaped = true;
@@ -325,6 +355,7 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 		wm_error_set(err, errno, "release the sandbox");
 		goto out;
 	}
+	sb->lifeline = wm_steal_fd(&sync[1]);
 	rc = 0;
 out:
 	for (int i = 0; i < 2; i++) {
@@ -341,24 +372,29 @@ int wm_sandbox_spawn(const struct wm_sandbox_profile *prof, const struct wm_sand
 {
 	struct wm_sandbox *sb = wm_xcalloc(1, sizeof(*sb));
 	struct sb_child c;
+	int out_w = -1;
 
 	sb->prof = prof;
-	sb->pidfd = sb->sock = sb->notify_fd = -1;
+	sb->pidfd = sb->sock = sb->notify_fd = sb->out_fd = sb->lifeline = -1;
 	sb->start_ms = sb_now_ms();
 	if (child_prepare(prof, spec, &c, err) < 0) {
 		free(sb);
 		return -1;
 	}
-	if (sb_cgroup_create(prof->policy, &sb->cg, err) < 0)
+	if (make_output_pipe(sb, spec, &c, &out_w, err) < 0 ||
+	    sb_cgroup_create(prof->policy, &sb->cg, err) < 0)
 		goto fail;
 	c.have_cgroup = sb->cg.mode != SB_CG_NONE;
 	if (start(sb, &c, err) < 0)
 		goto fail;
+	if (out_w >= 0)
+		close(out_w);
 	child_release(&c);
-	wait_ready(sb);
 	*out = sb;
 	return 0;
 fail:
+	if (out_w >= 0)
+		close(out_w);
 	child_release(&c);
 	wm_sandbox_free(sb);
 	return -1;
@@ -369,84 +405,13 @@ pid_t wm_sandbox_pid(const struct wm_sandbox *sb)
 	return sb->pid;
 }
 
-int wm_sandbox_pidfd(const struct wm_sandbox *sb)
-{
-	return sb->pidfd;
-}
-
-int wm_sandbox_notify_fd(const struct wm_sandbox *sb)
-{
-	return sb->notify_fd;
-}
-
-void sb_record_denied(struct wm_sandbox *sb, const char *name)
-{
-	for (size_t i = 0; i < sb->n_denied; i++)
-		if (strcmp(sb->denied[i], name) == 0)
-			return;
-	wm_strv_push(&sb->denied, &sb->n_denied, name);
-}
-
-int wm_sandbox_handle_notify(struct wm_sandbox *sb)
-{
-	struct seccomp_notif *req = NULL;
-	struct seccomp_notif_resp *resp = NULL;
-	const struct sb_notify_rule *rule;
-	char *name;
-	int rc;
-
-	if (sb->notify_fd < 0)
-		return 0;
-	if (seccomp_notify_alloc(&req, &resp) != 0)
-		return -1;
-	rc = seccomp_notify_receive(sb->notify_fd, req);
-	if (rc < 0) {
-		seccomp_notify_free(req, resp);
-		/* The caller died meanwhile, or the tree is gone: nothing to answer. */
-		if (rc == -ENOENT || rc == -ECANCELED || rc == -EINTR)
-			return 0;
-		close(sb->notify_fd);
-		sb->notify_fd = -1;
-		return 0;
-	}
-	rule = sb_filter_lookup(&sb->prof->filter, req->data.nr);
-	name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
-	if (name)
-		sb_record_denied(sb, name);
-	else {
-		char num[32];
-
-		snprintf(num, sizeof(num), "syscall_%d", req->data.nr);
-		sb_record_denied(sb, num);
-	}
-	free(name);
-	/* Default-kill policies: the call never runs, the process dies. */
-	if (rule->kill)
-		kill((pid_t)req->pid, SIGKILL);
-	resp->id = req->id;
-	resp->val = 0;
-	resp->error = -rule->err;
-	resp->flags = 0;
-	seccomp_notify_respond(sb->notify_fd, resp);
-	seccomp_notify_free(req, resp);
-	return 0;
-}
-
 int wm_sandbox_terminate(struct wm_sandbox *sb, enum wm_limit why, int sig)
 {
-	if (sb->reaped)
+	if (sb->reaped || sb->exited)
 		return 0;
 	if (sb->limit == WM_LIMIT_NONE)
 		sb->limit = why;
 	if (syscall(SYS_pidfd_send_signal, sb->pidfd, sig, NULL, 0) != 0 && errno != ESRCH)
 		return -1;
 	return 0;
-}
-
-void sb_read_msgs(struct wm_sandbox *sb)
-{
-	struct sb_msg m;
-
-	while (sb->sock >= 0 && recv(sb->sock, &m, sizeof(m), MSG_DONTWAIT) == (ssize_t)sizeof(m))
-		apply_msg(sb, &m);
 }
