@@ -231,6 +231,7 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 	a->spec.cwd = a->cwd;
 	a->spec.binds = a->binds;
 	a->spec.n_binds = a->n_binds;
+	a->spec.mask = rp->mask;
 	a->spec.stdin_fd = -1;
 	a->spec.stdout_fd = -1;
 	a->spec.stderr_fd = -1;

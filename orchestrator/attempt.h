@@ -32,6 +32,7 @@ struct wm_run_paths {
 	const char *run_dir;   /* $STATE/runs/<id> */
 	const char *workspace; /* absolute */
 	char *const *cli_env;  /* -e KEY=VALUE, NULL-terminated or NULL */
+	char *const *mask;     /* wm's own directories, hidden from the task */
 };
 
 struct wm_attempt {

@@ -19,6 +19,9 @@ struct wm_cli {
 	const char *state_dir; /* resolved: --state-dir, $WM_STATE_DIR, $XDG_STATE_HOME/wm,
 				  ~/.local/state/wm */
 	bool color;	       /* stdout is a terminal and NO_COLOR is unset */
+	/* Absolute paths of wm's own directories (state, config) that every
+	 * sandbox masks: tasks never see wm's keys, runs or policies. */
+	char *const *private_dirs;
 };
 
 typedef int (*wm_cmd_fn)(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -44,7 +44,7 @@ static void report(const struct wm_sandbox_result *res)
 }
 
 static int run(const struct wm_policy *policy, const char *workspace, uint64_t timeout, char **argv,
-	       struct wm_error **err)
+	       char *const *mask, struct wm_error **err)
 {
 	struct wm_sandbox_profile *prof = NULL;
 	struct wm_sandbox_result res;
@@ -55,6 +55,7 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 		.env = env,
 		.workspace = workspace,
 		.cwd = workspace,
+		.mask = mask,
 		.stdin_fd = STDIN_FILENO,
 		.stdout_fd = STDOUT_FILENO,
 		.stderr_fd = STDERR_FILENO,
@@ -97,7 +98,6 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	uint64_t timeout = 0;
 	int opt;
 
-	(void)cli;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -133,5 +133,5 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	policy = wm_policy_set_lookup(set, name, err);
 	if (!policy)
 		return -1;
-	return run(policy, workspace, timeout, argv + optind, err);
+	return run(policy, workspace, timeout, argv + optind, cli->private_dirs, err);
 }

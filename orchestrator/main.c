@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 
@@ -135,6 +136,36 @@ static char *default_state_dir(void)
 	return wm_xstrdup("/tmp/wm-state");
 }
 
+/* An absolute form of `path`, resolved when it exists. */
+static char *absolute(const char *path)
+{
+	char *real = realpath(path, NULL);
+	char cwd[4096];
+
+	if (real || path[0] == '/')
+		return real ? real : wm_xstrdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return wm_xstrdup(path);
+	return wm_xasprintf("%s/%s", cwd, path);
+}
+
+/* wm's own directories, which tasks must never see: the state directory
+ * and the user's config (policies, the policy floor). The sandbox adds
+ * its cache itself. */
+static char **private_dirs(const char *state_dir)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char **v = NULL;
+	size_t n = 0;
+
+	wm_strv_push_owned(&v, &n, absolute(state_dir));
+	if (xdg && xdg[0] == '/')
+		wm_strv_push_owned(&v, &n, wm_xasprintf("%s/wm", xdg));
+	else if (home && home[0] == '/')
+		wm_strv_push_owned(&v, &n, wm_xasprintf("%s/.config/wm", home));
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -144,6 +175,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	wm_autofree char *state_dir = NULL;
+	char **private = NULL;
 	struct wm_error *err = NULL;
 	const struct wm_command *c;
 	struct wm_cli cli = { 0 };
@@ -175,6 +207,8 @@ int main(int argc, char **argv)
 	nc = getenv("NO_COLOR");
 	cli.state_dir = state_dir;
 	cli.color = isatty(STDOUT_FILENO) && !(nc && *nc);
+	private = private_dirs(state_dir);
+	cli.private_dirs = private;
 
 	c = wm_command_find(argv[optind]);
 	if (!c)
@@ -195,5 +229,6 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = WM_EXIT_FAILED;
+	wm_strv_free(private);
 	return rc;
 }

@@ -555,7 +555,7 @@ static void close_recording(struct exec *x)
 }
 
 static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned jobs,
-			struct wm_sched_config *cfg)
+			char *const *mask, struct wm_sched_config *cfg)
 {
 	const struct wm_prepared *p = x->p;
 
@@ -568,6 +568,7 @@ static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned
 	cfg->paths.run_dir = x->t->run_dir;
 	cfg->paths.workspace = p->workspace;
 	cfg->paths.cli_env = o->cli_env;
+	cfg->paths.mask = mask;
 	cfg->max_parallel = jobs;
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
 	cfg->interactive = o->interactive;
@@ -603,7 +604,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
 	if (open_recording(&x, err) < 0)
 		goto out;
-	fill_config(&x, o, jobs, &cfg);
+	fill_config(&x, o, jobs, cli->private_dirs, &cfg);
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
 	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)

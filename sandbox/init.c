@@ -47,6 +47,14 @@
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT };
 
+void sb_forwarded_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGCHLD);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(set, forwarded[i]);
+}
+
 static void send_msg(int sock, int type, int status, const struct sb_fail *f)
 {
 	struct wm_pid1_msg m;
@@ -366,19 +374,13 @@ static void become_pid1(const struct sb_child *c, pid_t cmd)
 void sb_init_main(struct sb_child *c)
 {
 	struct sb_fail f = { "", 0 };
-	sigset_t set;
 	struct helper_arg arg = { .c = c };
+	sigset_t set;
 	pid_t cmd;
 	int st;
 	char go;
 
-	/* A pid namespace's init drops signals it has no handler for: keep
-	 * them pending until the command runs and pid 1 forwards them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* Born with sb_forwarded_set() blocked (spawn.c). */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(c->sync_fd, &go, 1) != 1)
 		_exit(WM_SANDBOX_SETUP_FAILED); /* wm gave up on us */
@@ -405,5 +407,6 @@ void sb_init_main(struct sb_child *c)
 	}
 	send_ready();
 	become_pid1(c, cmd);
+	sb_forwarded_set(&set);
 	supervise(cmd, &set);
 }

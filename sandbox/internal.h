@@ -22,6 +22,7 @@
 
 #include <linux/filter.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -109,7 +110,7 @@ struct sb_filter {
 
 /* Compiles (or loads from the cache) the policy's filter. want_notify: use
  * SCMP_ACT_NOTIFY for denials when the kernel and libseccomp support it. */
-int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out,
+int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out, char **note,
 		    struct wm_error **err);
 void sb_filter_release(struct sb_filter *f);
 /* The BPF of a libseccomp filter into out->insns. */
@@ -118,6 +119,18 @@ int sb_filter_export(scmp_filter_ctx ctx, struct sb_filter *out, struct wm_error
 int sb_filter_load(const struct sb_filter *f, struct sb_fail *fail);
 const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr);
 bool sb_notify_supported(void);
+
+/* filtercache.c: compiled filters on disk, each entry MAC'd under the key
+ * wm_sandbox_set_cache_key() gave (no key: no cache). A rejected entry
+ * sets *note to why (the caller records it); the filter is then compiled. */
+bool sb_filter_cache_load(const struct wm_policy *p, struct sb_filter *out, char **note);
+void sb_filter_cache_store(const struct wm_policy *p, const struct sb_filter *f);
+
+/* cache.c: wm's cache root, and a private directory below it (made 0700,
+ * checked: ours, a real directory, writable by us alone), caller frees. */
+char *sb_cache_root(void);
+char *sb_cache_dir(const char *sub, struct wm_error **err);
+int sb_check_private_dir(const char *dir, struct wm_error **err);
 
 /* ---- capabilities, landlock (caps.c) -------------------------------------- */
 
@@ -160,6 +173,7 @@ struct wm_sandbox_profile {
 	char *rootfs; /* extracted rootfs directory, or NULL */
 	int landlock_abi;
 	bool userns_as_root;
+	char *note; /* see wm_sandbox_profile_note() */
 };
 
 /* Everything the child needs, prepared before clone. */
@@ -180,6 +194,10 @@ struct sb_child {
 	bool map_root; /* uid/gid 0 inside map to an unprivileged host id: switch to them */
 	bool have_cgroup;
 };
+
+/* SIGCHLD and the signals pid 1 forwards to the command: blocked from the
+ * child's birth, since a pid namespace's init drops unhandled signals. */
+void sb_forwarded_set(sigset_t *set);
 
 /* init.c: runs in the first child; never returns. */
 void sb_init_main(struct sb_child *c) __attribute__((noreturn));

@@ -189,7 +189,11 @@ static int do_proc(const char *dst, struct sb_fail *f)
 	char path[4200];
 
 	make_mountpoint(dst, true);
-	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+	/* hidepid: a process the task may not trace (pid 1, which is not
+	 * dumpable) is not even listed. Kernels before 5.8 know only "2". */
+	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") !=
+		    0 &&
+	    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") != 0)
 		return sb_failf(f, errno, "mount /proc");
 	for (size_t i = 0; ro[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dst, ro[i]);

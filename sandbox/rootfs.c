@@ -40,30 +40,6 @@ static int hash_file(const char *path, char hex[65], struct wm_error **err)
 	return 0;
 }
 
-static char *cache_dir(void)
-{
-	const char *base = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	if (base && base[0] == '/')
-		return wm_xasprintf("%s/wm/rootfs", base);
-	if (home && home[0] == '/' && access(home, W_OK) == 0)
-		return wm_xasprintf("%s/.cache/wm/rootfs", home);
-	return wm_xasprintf("/tmp/wm-rootfs-%u", (unsigned)geteuid());
-}
-
-static void mkdirs(char *path)
-{
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(path, 0700);
-		*s = '/';
-	}
-	mkdir(path, 0700);
-}
-
 static const char *skip_slashes(const char *s)
 {
 	while (*s == '/')
@@ -139,13 +115,10 @@ char *sb_rootfs_prepare(const char *rootfs, struct wm_error **err)
 		return realpath(rootfs, NULL);
 	if (hash_file(rootfs, hex, err) < 0)
 		return NULL;
-	base = cache_dir();
-	mkdirs(base);
 	/* A cache another user could write would hand them our root. */
-	if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022))
-		return wm_error_set(err, EPERM, "rootfs cache %s is not a private directory", base),
-		       NULL;
+	base = sb_cache_dir("rootfs", err);
+	if (!base)
+		return NULL;
 	dir = wm_xasprintf("%s/%s", base, hex);
 	if (access(dir, F_OK) == 0)
 		return dir;

@@ -99,8 +99,15 @@ struct wm_sandbox_result {
 /* At most this many fds per sandbox are to be polled. */
 #define WM_SANDBOX_MAX_FDS 4
 
+/* The key (32 bytes) that authenticates compiled filters cached on disk;
+ * kept in memory no sandbox inherits. Without one, nothing is cached. */
+void wm_sandbox_set_cache_key(const unsigned char key[32]);
+
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,
 			   struct wm_error **err);
+/* Something the caller should record (a cached filter that was rejected
+ * and recompiled), or NULL. Borrowed from the profile. */
+const char *wm_sandbox_profile_note(const struct wm_sandbox_profile *profile);
 void wm_sandbox_profile_free(struct wm_sandbox_profile *profile);
 
 int wm_sandbox_spawn(const struct wm_sandbox_profile *profile, const struct wm_sandbox_spec *spec,

@@ -1,7 +1,6 @@
 /*
  * seccomp.c - policy rules -> BPF with libseccomp, compiled once per policy
- * and cached on disk (keyed by the policy hash, libseccomp's version and the
- * kernel release), loaded in the child last.
+ * and cached on disk (filtercache.c), loaded in the child last.
  *
  * Denials become SCMP_ACT_NOTIFY where the kernel has user notification, so
  * the supervisor in wm can name them; a per-syscall table says what to
@@ -309,107 +308,6 @@ out:
 	return rc;
 }
 
-/* ---- cache ----------------------------------------------------------------- */
-
-static char *cache_path(const struct wm_policy *p, bool notify)
-{
-	const struct scmp_version *v = seccomp_version();
-	wm_autofree char *ph = wm_policy_hash(p);
-	wm_autofree char *key = NULL;
-	const char *base = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(h) + 1];
-	struct utsname u;
-
-	if (uname(&u) != 0)
-		return NULL;
-	key = wm_xasprintf("%s|%u.%u.%u|%s|%s|%d|%u", ph, v->major, v->minor, v->micro, u.release,
-			   u.machine, notify, seccomp_api_get());
-	crypto_hash_sha256(h, (const unsigned char *)key, strlen(key));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if (base && base[0] == '/')
-		return wm_xasprintf("%s/wm/seccomp/%s.bpf", base, hex);
-	if (home && home[0] == '/')
-		return wm_xasprintf("%s/.cache/wm/seccomp/%s.bpf", home, hex);
-	return NULL;
-}
-
-struct cache_head {
-	char magic[12];
-	uint32_t n_insns, n_rules;
-	struct sb_notify_rule dflt;
-};
-
-static bool cache_load(const char *path, struct sb_filter *out)
-{
-	struct wm_buf b = WM_BUF_INIT;
-	struct cache_head h;
-	size_t want;
-
-	if (wm_buf_read_file(&b, path) < 0 || b.len < sizeof(h))
-		goto miss;
-	memcpy(&h, b.data, sizeof(h));
-	want = sizeof(h) + h.n_insns * sizeof(struct sock_filter) +
-	       h.n_rules * sizeof(struct sb_notify_rule);
-	if (memcmp(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1) != 0 || b.len != want ||
-	    h.n_insns == 0)
-		goto miss;
-	out->n_insns = h.n_insns;
-	out->insns = wm_xmalloc(h.n_insns * sizeof(struct sock_filter));
-	memcpy(out->insns, b.data + sizeof(h), h.n_insns * sizeof(struct sock_filter));
-	out->n_rules = h.n_rules;
-	out->rules = wm_xcalloc(h.n_rules + 1, sizeof(struct sb_notify_rule));
-	memcpy(out->rules, b.data + sizeof(h) + h.n_insns * sizeof(struct sock_filter),
-	       h.n_rules * sizeof(struct sb_notify_rule));
-	out->dflt = h.dflt;
-	wm_buf_release(&b);
-	return true;
-miss:
-	wm_buf_release(&b);
-	return false;
-}
-
-static void mkdirs_private(char *path)
-{
-	for (char *s = path + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		mkdir(path, 0700);
-		*s = '/';
-	}
-}
-
-/* Best effort: a cache that cannot be written only costs time. */
-static void cache_store(const char *path, const struct sb_filter *f)
-{
-	struct cache_head h = { .n_insns = (uint32_t)f->n_insns,
-				.n_rules = (uint32_t)f->n_rules,
-				.dflt = f->dflt };
-	wm_autofree char *dir = wm_xstrdup(path);
-	wm_autofree char *tmp = wm_xasprintf("%s.%d.tmp", path, (int)getpid());
-	struct wm_buf b = WM_BUF_INIT;
-	int fd;
-
-	memcpy(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1);
-	strrchr(dir, '/')[1] = '\0';
-	mkdirs_private(dir);
-	wm_buf_add(&b, &h, sizeof(h));
-	wm_buf_add(&b, f->insns, f->n_insns * sizeof(struct sock_filter));
-	if (f->n_rules)
-		wm_buf_add(&b, f->rules, f->n_rules * sizeof(struct sb_notify_rule));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		bool ok = write(fd, b.data, b.len) == (ssize_t)b.len;
-
-		close(fd);
-		if (!ok || rename(tmp, path) != 0)
-			unlink(tmp);
-	}
-	wm_buf_release(&b);
-}
-
 static int by_nr(const void *a, const void *b)
 {
 	const struct sb_notify_rule *x = a, *y = b;
@@ -417,17 +315,14 @@ static int by_nr(const void *a, const void *b)
 	return (x->nr > y->nr) - (x->nr < y->nr);
 }
 
-int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out,
+int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out, char **note,
 		    struct wm_error **err)
 {
-	wm_autofree char *path = NULL;
-
 	memset(out, 0, sizeof(*out));
 	if (!p->seccomp.enabled)
 		return 0;
 	out->notify = want_notify && sb_notify_supported();
-	path = cache_path(p, out->notify);
-	if (path && cache_load(path, out))
+	if (sb_filter_cache_load(p, out, note))
 		return 0;
 	if (compile(p, out, err) < 0) {
 		sb_filter_release(out);
@@ -435,8 +330,7 @@ int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filte
 	}
 	if (out->n_rules)
 		qsort(out->rules, out->n_rules, sizeof(*out->rules), by_nr);
-	if (path)
-		cache_store(path, out);
+	sb_filter_cache_store(p, out);
 	return 0;
 }
 

@@ -129,7 +129,8 @@ int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_pro
 		return wm_error_wrap(err, "policy `%s`", policy->name);
 	prof = wm_xcalloc(1, sizeof(*prof));
 	prof->policy = policy;
-	if (sb_filter_build(policy, true, &prof->filter, err) < 0)
+	if (sb_filter_build(policy, true, &prof->filter, &prof->note, err) < 0 ||
+	    !sb_pid1_filter(err))
 		goto fail;
 	if (policy->fs.rootfs) {
 		prof->rootfs = sb_rootfs_prepare(policy->fs.rootfs, err);
@@ -144,12 +145,18 @@ fail:
 	return -1;
 }
 
+const char *wm_sandbox_profile_note(const struct wm_sandbox_profile *prof)
+{
+	return prof->note;
+}
+
 void wm_sandbox_profile_free(struct wm_sandbox_profile *prof)
 {
 	if (!prof)
 		return;
 	sb_filter_release(&prof->filter);
 	free(prof->rootfs);
+	free(prof->note);
 	free(prof);
 }
 
@@ -163,6 +170,26 @@ static void child_release(struct sb_child *c)
 	wm_strv_free(c->path);
 	wm_strv_free(c->writable);
 	free(c->cwd);
+}
+
+/* The mount plan, with wm's cache masked beside the caller's own
+ * directories; as root, the binds opened here with host privileges. */
+static int plan_filesystem(const struct wm_sandbox_profile *prof,
+			   const struct wm_sandbox_spec *spec, struct sb_child *c,
+			   struct wm_error **err)
+{
+	struct wm_sandbox_spec masked = *spec;
+	char **mask = wm_strv_dup(spec->mask);
+	size_t n = wm_strv_len(mask);
+	int rc;
+
+	wm_strv_push_owned(&mask, &n, sb_cache_root());
+	masked.mask = mask;
+	rc = sb_plan_mounts(prof->policy, &masked, prof->rootfs, c->map_root, &c->plan, err);
+	if (rc == 0 && geteuid() == 0)
+		rc = sb_plan_open_trees(&c->plan, c->map_root, err);
+	wm_strv_free(mask);
+	return rc;
 }
 
 static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_sandbox_spec *spec,
@@ -197,8 +224,7 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	for (size_t i = 0; i < spec->n_binds; i++)
 		if (spec->binds[i].rw)
 			wm_strv_push(&c->writable, &nw, spec->binds[i].dst);
-	if (sb_plan_mounts(p, spec, prof->rootfs, c->map_root, &c->plan, err) < 0 ||
-	    (geteuid() == 0 && sb_plan_open_trees(&c->plan, c->map_root, err) < 0)) {
+	if (plan_filesystem(prof, spec, c, err) < 0) {
 		child_release(c);
 		return -1;
 	}
@@ -319,6 +345,7 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 {
 	int sync[2] = { -1, -1 }, sv[2] = { -1, -1 };
 	uint64_t flags = ns_flags(c->prof->policy, c->userns);
+	sigset_t block, old;
 	int rc = -1;
 
 	if (pipe2(sync, O_CLOEXEC) != 0 ||
@@ -326,7 +353,13 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 		wm_error_set(err, errno, "sandbox pipes");
 		goto out;
 	}
+	/* A pid namespace's init drops signals it has no handler for: the
+	 * child is born with them blocked, pending until pid 1 forwards them. */
+	sb_forwarded_set(&block);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	sb->pid = do_clone(flags, &sb->pidfd);
+	if (sb->pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (sb->pid < 0) {
 		wm_error_set(err, errno, "%s",
 			     c->userns ? "cannot create user namespace"

@@ -125,7 +125,7 @@ static void test_filter_denylist(void **state)
 	struct wm_error *err = NULL;
 
 	(void)state;
-	assert_int_equal(sb_filter_build(pol("development"), false, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("development"), false, &f, NULL, &err), 0);
 	assert_non_null(f.insns);
 	assert_int_equal(eval(&f, SCMP_SYS(getpid), 0, 0), SCMP_ACT_ALLOW);
 	assert_int_equal(eval(&f, SCMP_SYS(ptrace), 0, 0), SCMP_ACT_ERRNO(EPERM));
@@ -149,7 +149,7 @@ static void test_filter_allowlist_notify(void **state)
 	(void)state;
 	if (!sb_notify_supported())
 		skip();
-	assert_int_equal(sb_filter_build(pol("standard"), true, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("standard"), true, &f, NULL, &err), 0);
 	assert_true(f.notify);
 	assert_int_equal(eval(&f, SCMP_SYS(read), 0, 0), SCMP_ACT_ALLOW);
 	assert_int_equal(eval(&f, SCMP_SYS(ptrace), 0, 0), SCMP_ACT_NOTIFY);
@@ -171,14 +171,14 @@ static void test_filter_allowlist_notify(void **state)
 	assert_false(r->kill);
 	sb_filter_release(&f);
 
-	assert_int_equal(sb_filter_build(pol("paranoid"), true, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("paranoid"), true, &f, NULL, &err), 0);
 	assert_true(sb_filter_lookup(&f, SCMP_SYS(sethostname))->kill);
 	assert_int_equal(sb_filter_lookup(&f, SCMP_SYS(socket))->err, EACCES);
 	assert_false(sb_filter_lookup(&f, SCMP_SYS(socket))->kill);
 	sb_filter_release(&f);
 
 	/* Without notification, default kill is the kernel's. */
-	assert_int_equal(sb_filter_build(pol("paranoid"), false, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("paranoid"), false, &f, NULL, &err), 0);
 	assert_int_equal(eval(&f, SCMP_SYS(sethostname), 0, 0), SCMP_ACT_KILL_PROCESS);
 	sb_filter_release(&f);
 }
@@ -201,7 +201,7 @@ static void test_filter_unconditional_denial_wins(void **state)
 	p.seccomp.default_action = WM_SC_ERRNO;
 	p.seccomp.rules = rules;
 	p.seccomp.n_rules = 3;
-	assert_int_equal(sb_filter_build(&p, false, &f, &err), 0);
+	assert_int_equal(sb_filter_build(&p, false, &f, NULL, &err), 0);
 	assert_int_equal(eval(&f, SCMP_SYS(setns), 0, 0), SCMP_ACT_ERRNO(EPERM));
 	assert_int_equal(eval(&f, SCMP_SYS(getpid), 0, 0), SCMP_ACT_ALLOW);
 	sb_filter_release(&f);
@@ -214,14 +214,14 @@ static void test_filter_foreign_arch(void **state)
 	struct seccomp_data d = { .nr = 20, .arch = SCMP_ARCH_X86 };
 
 	(void)state;
-	assert_int_equal(sb_filter_build(pol("standard"), false, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("standard"), false, &f, NULL, &err), 0);
 	/* The first instructions check the arch: an i386 call is killed. */
 	assert_int_equal(f.insns[0].code, BPF_LD | BPF_W | BPF_ABS);
 	assert_int_equal(f.insns[0].k, offsetof(struct seccomp_data, arch));
 	(void)d;
 	assert_int_equal(eval(&f, 0x40000000 | 39, 0, 0) & 0xffff0000U, SCMP_ACT_KILL_PROCESS);
 	sb_filter_release(&f);
-	assert_int_equal(sb_filter_build(pol("minimal"), false, &f, &err), 0);
+	assert_int_equal(sb_filter_build(pol("minimal"), false, &f, NULL, &err), 0);
 	assert_null(f.insns);
 }
 
