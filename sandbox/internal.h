@@ -86,6 +86,9 @@ int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec
  * to WM_SANDBOX_ROOT_ID when mapped_root. */
 int sb_plan_open_trees(struct sb_mount_plan *plan, bool mapped_root, struct wm_error **err);
 void sb_plan_release(struct sb_mount_plan *plan);
+/* sockets.c: paths of the Unix sockets below `root` (bounded search, once
+ * per process and root; the list is kept). */
+char *const *sb_host_sockets(const char *root);
 /* A user namespace with these maps, as an fd (parent, as root). */
 int sb_userns_fd(const char *uid_map, const char *gid_map, struct wm_error **err);
 /* Child: builds the root from the plan and pivots into it. */
@@ -106,6 +109,11 @@ struct sb_filter {
 	struct sb_notify_rule *rules; /* sorted by nr */
 	size_t n_rules;
 	struct sb_notify_rule dflt; /* for calls without a rule (nr -1) */
+	/* Denylist filters only: a second filter answering ENOSYS for every
+	 * number past those libseccomp knows, so calls a newer kernel adds
+	 * (listmount, open_tree_attr, ...) are denied by default too. */
+	const struct sock_filter *unknown;
+	size_t n_unknown;
 };
 
 /* Compiles (or loads from the cache) the policy's filter. want_notify: use

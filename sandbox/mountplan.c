@@ -256,6 +256,56 @@ static int plan_binds(struct sb_mount_plan *pl, const struct wm_policy *p,
 	return 0;
 }
 
+/* ---- Unix sockets of the host ------------------------------------------------ */
+
+/* Is `path` visible in the plan's view: not hidden, and (with a tmpfs
+ * root) inside a system directory or bind? The last entry covering it
+ * decides. */
+static bool visible(const struct sb_mount_plan *pl, const char *path, bool tmpfs_root)
+{
+	bool seen = !tmpfs_root;
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct sb_mount *m = &pl->v[i];
+
+		if (!m->dst || !is_under(path, m->dst))
+			continue;
+		if (m->kind == SB_M_HIDE || m->kind == SB_M_TMPFS)
+			seen = false;
+		else if (m->kind == SB_M_BIND || m->kind == SB_M_ROOT_BIND)
+			seen = true;
+	}
+	return seen;
+}
+
+static const char *const socket_roots[] = { "/var", "/srv",   "/opt", "/home", "/root",
+					    "/mnt", "/media", "/etc", "/tmp",  NULL };
+
+/* Without the host's network: /run hidden, and every socket found where
+ * the task can look masked by /dev/null. */
+static void plan_sockets(struct sb_mount_plan *pl, const struct wm_sandbox_spec *spec,
+			 bool tmpfs_root)
+{
+	const char *roots[16];
+	size_t n = 0;
+
+	for (size_t i = 0; socket_roots[i]; i++)
+		roots[n++] = socket_roots[i];
+	if (spec->workspace)
+		roots[n++] = spec->workspace;
+	for (size_t i = 0; i < n; i++) {
+		char *const *found;
+
+		if (!visible(pl, roots[i], tmpfs_root))
+			continue;
+		found = sb_host_sockets(roots[i]);
+		for (size_t k = 0; found && found[k]; k++)
+			if (visible(pl, found[k], tmpfs_root))
+				plan_add(pl, SB_M_BIND, "/dev/null", found[k], false, 0)->optional =
+					true;
+	}
+}
+
 int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,
 		   const char *rootfs, bool mapped_root, struct sb_mount_plan *pl,
 		   struct wm_error **err)
@@ -278,8 +328,12 @@ int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec
 			goto fail;
 		plan_add(pl, SB_M_HIDE, NULL, p->fs.hide[i], false, 0)->optional = true;
 	}
+	if (p->network != WM_NET_HOST && !tmpfs_root && !rootfs)
+		plan_add(pl, SB_M_HIDE, NULL, "/run", false, 0)->optional = true;
 	if (plan_binds(pl, p, spec, mapped_root, tmpfs_root, err) < 0)
 		goto fail;
+	if (p->network != WM_NET_HOST && !rootfs)
+		plan_sockets(pl, spec, tmpfs_root);
 	/* Every hide is sealed once all mountpoints inside it exist. */
 	for (size_t i = 0, n = pl->n; i < n; i++)
 		if (pl->v[i].kind == SB_M_HIDE)

@@ -15,10 +15,12 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -50,6 +52,7 @@ struct builder {
 	uint32_t dflt;
 	struct sb_filter *out;
 	size_t rules_alloc;
+	bool families; /* network none/loopback: only namespaced socket families */
 };
 
 static int errno_of(int e)
@@ -228,6 +231,86 @@ static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
 	return 0;
 }
 
+/* ---- socket families ---------------------------------------------------- */
+
+/*
+ * A network namespace isolates these families; the others (AF_VSOCK, whose
+ * ports are the host's, Bluetooth, and the rest) reach past it, so without
+ * the host's network only these may be created. The family is an int: the
+ * low 32 bits are compared, as the kernel reads them.
+ */
+static const int namespaced_families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET };
+#define LAST_NAMESPACED AF_PACKET
+
+static bool namespaced(int family)
+{
+	for (size_t i = 0; i < sizeof(namespaced_families) / sizeof(int); i++)
+		if (namespaced_families[i] == family)
+			return true;
+	return false;
+}
+
+/* socket() allowed for the namespaced families only (an allowlist). */
+static int allow_families(struct builder *b, struct wm_error **err)
+{
+	for (size_t i = 0; i < sizeof(namespaced_families) / sizeof(int); i++) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+						(scmp_datum_t)namespaced_families[i]);
+
+		if (add(b, SCMP_ACT_ALLOW, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* socket() denied for every other family (under a default that allows):
+ * each low value one by one, and anything above the last namespaced one. */
+static int deny_families(struct builder *b, struct wm_error **err)
+{
+	struct sb_notify_rule nr;
+	uint32_t act = action_of(b, WM_SC_ERRNO, EAFNOSUPPORT, false, &nr);
+	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, LAST_NAMESPACED);
+
+	if (act == SCMP_ACT_NOTIFY)
+		note(b, SCMP_SYS(socket), &nr);
+	for (int f = 0; f < LAST_NAMESPACED; f++) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)f);
+
+		if (!namespaced(f) && add(b, act, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
+			return -1;
+	}
+	return add(b, act, SCMP_SYS(socket), &above, 1, "socket", err);
+}
+
+/* The policy's socket rules, narrowed to the namespaced families: an
+ * unconditional allow becomes an allow per family; no rule at all under a
+ * default that allows becomes a denial of the others. */
+static int add_socket(struct builder *b, struct wm_error **err)
+{
+	const struct wm_policy *p = b->p;
+	bool listed = false, allow_all = false;
+
+	for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+
+		if (strcmp(r->name, "socket") != 0)
+			continue;
+		listed = true;
+		if (r->action != WM_SC_ALLOW && r->n_args == 0)
+			return add_rule(b, SCMP_SYS(socket), r, err); /* denied outright */
+		allow_all |= r->action == WM_SC_ALLOW && r->n_args == 0;
+	}
+	if (allow_all)
+		return b->dflt == SCMP_ACT_ALLOW ? deny_families(b, err) : allow_families(b, err);
+	for (size_t i = 0; i < p->seccomp.n_rules; i++) /* conditional rules as written */
+		if (strcmp(p->seccomp.rules[i].name, "socket") == 0 &&
+		    add_rule(b, SCMP_SYS(socket), &p->seccomp.rules[i], err) < 0)
+			return -1;
+	if (!listed && b->dflt == SCMP_ACT_ALLOW)
+		return deny_families(b, err);
+	return 0;
+}
+
 static bool seen_before(const struct wm_policy *p, size_t i)
 {
 	for (size_t j = 0; j < i; j++)
@@ -280,9 +363,12 @@ static int add_helper_defaults(struct builder *b, struct wm_error **err)
 
 static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_error **err)
 {
-	struct builder b = { .p = p, .notify = out->notify, .out = out };
-	uint32_t dflt = action_of(&b, p->seccomp.default_action, p->seccomp.default_errno, false,
-				  &out->dflt);
+	struct builder b = {
+		.p = p, .notify = out->notify, .out = out, .families = p->network != WM_NET_HOST
+	};
+	/* A policy without a filter of its own still gets the family rules. */
+	uint32_t dflt = action_of(&b, p->seccomp.enabled ? p->seccomp.default_action : WM_SC_ALLOW,
+				  p->seccomp.default_errno, false, &out->dflt);
 	int rc = -1;
 
 	b.dflt = dflt;
@@ -296,9 +382,15 @@ static int compile(const struct wm_policy *p, struct sb_filter *out, struct wm_e
 		wm_error_set(err, EINVAL, "seccomp attributes");
 		goto out;
 	}
-	for (size_t i = 0; i < p->seccomp.n_rules; i++)
-		if (!seen_before(p, i) && add_syscall(&b, i, err) < 0)
+	for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+		if (seen_before(p, i) ||
+		    (b.families && strcmp(p->seccomp.rules[i].name, "socket") == 0))
+			continue;
+		if (add_syscall(&b, i, err) < 0)
 			goto out;
+	}
+	if (b.families && add_socket(&b, err) < 0)
+		goto out;
 	/* The helper's calls under a notifying default: answer plainly (see top). */
 	if (dflt == SCMP_ACT_NOTIFY && add_helper_defaults(&b, err) < 0)
 		goto out;
@@ -315,13 +407,53 @@ static int by_nr(const void *a, const void *b)
 	return (x->nr > y->nr) - (x->nr < y->nr);
 }
 
+/* The first system call number libseccomp cannot name on this machine. */
+static unsigned first_unknown_nr(void)
+{
+	static unsigned first;
+
+	if (!first) {
+		for (int nr = 0; nr < 4096; nr++) {
+			char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+			if (name)
+				first = (unsigned)nr + 1;
+			free(name);
+		}
+	}
+	return first;
+}
+
+/* See struct sb_filter: six instructions, the same for every policy. */
+static void unknown_filter(struct sb_filter *f)
+{
+	static struct sock_filter prog[6];
+
+	if (!prog[0].code) {
+		const struct sock_filter p[6] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 3),
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, first_unknown_nr(), 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+
+		memcpy(prog, p, sizeof(p));
+	}
+	f->unknown = prog;
+	f->n_unknown = 6;
+}
+
 int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out, char **note,
 		    struct wm_error **err)
 {
 	memset(out, 0, sizeof(*out));
-	if (!p->seccomp.enabled)
+	if (!p->seccomp.enabled && p->network == WM_NET_HOST)
 		return 0;
 	out->notify = want_notify && sb_notify_supported();
+	if (!p->seccomp.enabled || p->seccomp.default_action == WM_SC_ALLOW)
+		unknown_filter(out);
 	if (sb_filter_cache_load(p, out, note))
 		return 0;
 	if (compile(p, out, err) < 0) {
@@ -338,7 +470,7 @@ void sb_filter_release(struct sb_filter *f)
 {
 	free(f->insns);
 	free(f->rules);
-	memset(f, 0, sizeof(*f));
+	memset(f, 0, sizeof(*f)); /* f->unknown is static */
 }
 
 const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr)
@@ -353,10 +485,15 @@ const struct sb_notify_rule *sb_filter_lookup(const struct sb_filter *f, int nr)
 int sb_filter_load(const struct sb_filter *f, struct sb_fail *fail)
 {
 	struct sock_fprog prog = { .len = (unsigned short)f->n_insns, .filter = f->insns };
+	struct sock_fprog unknown = { .len = (unsigned short)f->n_unknown,
+				      .filter = (struct sock_filter *)f->unknown };
 	long rc;
 
 	if (!f->insns)
 		return 0;
+	/* First: the main filter may deny seccomp() itself. */
+	if (f->unknown && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &unknown) != 0)
+		return sb_failf(fail, errno, "load seccomp filter");
 	rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 		     f->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
 	if (rc < 0)
