@@ -75,6 +75,7 @@ struct sb_mount_plan {
 	struct sb_mount *v;
 	size_t n, alloc;
 	bool dev_tty, dev_pts;
+	bool userns; /* applied in a user namespace of its own */
 };
 
 /* Builds the plan from the policy and the spec; `rootfs` overrides the

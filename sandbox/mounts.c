@@ -24,6 +24,8 @@
 #include "sandbox/internal.h"
 
 #define NEWROOT "/newroot"
+/* A group no process has, for hidepid's exemption. */
+#define NO_GROUP "4294967294"
 #define OLDROOT "/oldroot"
 
 int sb_failf(struct sb_fail *f, int err, const char *fmt, ...)
@@ -181,7 +183,7 @@ static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fai
 	return 0;
 }
 
-static int do_proc(const char *dst, struct sb_fail *f)
+static int do_proc(const char *dst, bool userns, struct sb_fail *f)
 {
 	static const char *const ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs", NULL };
 	static const char *const masked[] = { "kcore",	     "keys",	 "timer_list",
@@ -190,10 +192,15 @@ static int do_proc(const char *dst, struct sb_fail *f)
 
 	make_mountpoint(dst, true);
 	/* hidepid: a process the task may not trace (pid 1, which is not
-	 * dumpable) is not even listed. Kernels before 5.8 know only "2". */
-	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible") !=
-		    0 &&
-	    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") != 0)
+	 * dumpable) is not even listed. Members of the option's gid are
+	 * exempt, group 0 by default: outside a user namespace a task of
+	 * root's is in it, so name a group nobody has (inside one, only the
+	 * mapped group is valid, and it is not 0 on the host). Kernels
+	 * before 5.8 know only "2". */
+	if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  userns ? "hidepid=invisible" : "hidepid=invisible,gid=" NO_GROUP) != 0 &&
+	    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  userns ? "hidepid=2" : "hidepid=2,gid=" NO_GROUP) != 0)
 		return sb_failf(f, errno, "mount /proc");
 	for (size_t i = 0; ro[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dst, ro[i]);
@@ -241,7 +248,7 @@ static int apply_one(const struct sb_mount_plan *pl, const struct sb_mount *m, s
 	case SB_M_DEV:
 		return do_dev(pl, dst, f);
 	case SB_M_PROC:
-		return do_proc(dst, f);
+		return do_proc(dst, pl->userns, f);
 	case SB_M_HIDE:
 		if (access(dst, F_OK) != 0)
 			return 0;

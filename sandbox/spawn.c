@@ -186,6 +186,7 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 	wm_strv_push_owned(&mask, &n, sb_cache_root());
 	masked.mask = mask;
 	rc = sb_plan_mounts(prof->policy, &masked, prof->rootfs, c->map_root, &c->plan, err);
+	c->plan.userns = c->userns;
 	if (rc == 0 && geteuid() == 0)
 		rc = sb_plan_open_trees(&c->plan, c->map_root, err);
 	wm_strv_free(mask);

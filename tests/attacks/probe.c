@@ -4,9 +4,14 @@
  *
  *     probe NAME [ARG]
  *
+ * Before trying, it prints "probe: ran uid=U seccomp=S nnp=N": proof that
+ * it ran, and under what, so a sandbox that never started cannot pass for
+ * a blocked attack (the tests require this line and exit 10 together).
+ *
  * Every attempt is harmless even when it works: bogus arguments make the
  * kernel itself refuse with EINVAL/EFAULT/ENOTTY, so such an answer proves
- * the call got past the filter (the filter answers EPERM/EACCES).
+ * the call got past the filter (the filter answers EPERM/EACCES); a write
+ * to another process's memory writes back the byte that was there.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,6 +21,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,10 +228,208 @@ static int clone_ns(void)
 	return judge("clone(CLONE_NEWUSER)", pid);
 }
 
+/* ---- pid 1 (the sandbox's init) and wm's own files ---- */
+
+/* Reads a file of pid 1: anything at all read means the attack worked. */
+static int read_init(const char *file, const char *canary)
+{
+	char path[64], buf[8192];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/1/%s", file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return say(BLOCKED, path, errno);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return say(BLOCKED, path, errno);
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	if (canary[0] != '0' && strstr(buf, canary))
+		printf("canary %s found in %s\n", canary, path);
+	return say(SUCCEEDED, path, 0);
+}
+
+/* The first writable mapping of pid 1, from its maps (if readable). */
+static unsigned long init_rw_address(void)
+{
+	char line[512];
+	unsigned long lo = 0, hi;
+	char perms[8];
+	FILE *f = fopen("/proc/1/maps", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[1] == 'w')
+			break;
+	fclose(f);
+	return lo;
+}
+
+/* Opens /proc/1/mem; when that works, reads one byte and (for "write")
+ * writes the same byte back. */
+static int init_mem(bool write_back)
+{
+	unsigned long addr;
+	unsigned char c;
+	int fd = open("/proc/1/mem", write_back ? O_RDWR : O_RDONLY);
+
+	if (fd < 0)
+		return say(BLOCKED, "open /proc/1/mem", errno);
+	addr = init_rw_address();
+	if (!addr || pread(fd, &c, 1, (off_t)addr) != 1) {
+		int e = errno;
+
+		close(fd);
+		/* Opened but nothing to read: the open alone is a breach. */
+		return say(SUCCEEDED, "open /proc/1/mem", e);
+	}
+	if (write_back && pwrite(fd, &c, 1, (off_t)addr) != 1) {
+		int e = errno;
+
+		close(fd);
+		return say(BLOCKED, "write /proc/1/mem", e);
+	}
+	close(fd);
+	return say(SUCCEEDED, write_back ? "write /proc/1/mem" : "read /proc/1/mem", 0);
+}
+
+/* Another process's descriptor by pidfd_getfd: pid 1's status socket. */
+static int getfd_init(void)
+{
+	long pidfd = syscall(SYS_pidfd_open, 1, 0), fd;
+
+	if (pidfd < 0)
+		return say(BLOCKED, "pidfd_open 1", errno);
+	fd = syscall(SYS_pidfd_getfd, pidfd, 3, 0);
+	if (fd >= 0)
+		return say(SUCCEEDED, "pidfd_getfd of pid 1", 0);
+	if (errno == EBADF)
+		return say(SUCCEEDED, "pidfd_getfd reached pid 1", errno);
+	return say(BLOCKED, "pidfd_getfd of pid 1", errno);
+}
+
+/* Reads a file by path: wm's audit key, a root-only host file. */
+static int read_file(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return say(BLOCKED, path, errno);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n >= 0 ? say(SUCCEEDED, path, 0) : say(BLOCKED, path, errno);
+}
+
+/* The task's identity on the host: uid 0 mapped to host uid 0 (or no user
+ * namespace at all while uid 0) is host root. */
+static int host_root(void)
+{
+	unsigned inside = 1, outside = 1;
+	FILE *f = fopen("/proc/self/uid_map", "r");
+	int ok = f && fscanf(f, "%u %u", &inside, &outside) == 2;
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		return say(INCONCLUSIVE, "read uid_map", errno);
+	printf("uid %u, uid_map %u -> %u\n", (unsigned)getuid(), inside, outside);
+	if (getuid() == inside && outside == 0)
+		return say(SUCCEEDED, "runs as host uid 0", 0);
+	return say(BLOCKED, "runs as host uid 0", 0);
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0) /* no sockets at all: blocked the other way */
+		return say(errno == EPERM || errno == EACCES ? BLOCKED : INCONCLUSIVE,
+			   "socket(AF_UNIX)", errno);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return say(SUCCEEDED, "connect to a host socket", 0);
+	return say(BLOCKED, "connect to a host socket", errno);
+}
+
+/* A socket of a family given by number (40: AF_VSOCK); nothing connects. */
+static int family(const char *arg)
+{
+	int fd = socket(atoi(arg), SOCK_STREAM, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return say(SUCCEEDED, "socket of that family", 0);
+	}
+	return say(BLOCKED, "socket of that family", errno);
+}
+
+/* A raw system call by number with bogus arguments: prints the errno so
+ * the test can compare with the same call made outside any sandbox. */
+static int raw(const char *arg)
+{
+	long rc = syscall(atol(arg), 0, 0, 0, 0, 0, 0);
+	int e = errno;
+
+	printf("errno %s\n", rc < 0 ? strerrorname_np(e) : "none");
+	return rc < 0 && (e == EPERM || e == ENOSYS || e == EACCES)
+		       ? say(BLOCKED, "raw system call", e)
+		       : say(SUCCEEDED, "raw system call", rc < 0 ? e : 0);
+}
+
+/* Proof of life: who and under what this probe runs. */
+static void ran(void)
+{
+	char line[256];
+	int seccomp = -1, nnp = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		sscanf(line, "Seccomp: %d", &seccomp);
+		sscanf(line, "NoNewPrivs: %d", &nnp);
+	}
+	if (f)
+		fclose(f);
+	printf("probe: ran uid=%u seccomp=%d nnp=%d\n", (unsigned)getuid(), seccomp, nnp);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	const char *n = argc > 1 ? argv[1] : "";
 	const char *a = argc > 2 ? argv[2] : "0";
+
+	ran();
+	if (!strcmp(n, "init-environ"))
+		return read_init("environ", a);
+	if (!strcmp(n, "init-cmdline"))
+		return read_init("cmdline", a);
+	if (!strcmp(n, "init-syscall"))
+		return read_init("syscall", a);
+	if (!strcmp(n, "init-mem-read"))
+		return init_mem(false);
+	if (!strcmp(n, "init-mem-write"))
+		return init_mem(true);
+	if (!strcmp(n, "init-getfd"))
+		return getfd_init();
+	if (!strcmp(n, "read"))
+		return read_file(a);
+	if (!strcmp(n, "hostroot"))
+		return host_root();
+	if (!strcmp(n, "unix-connect"))
+		return unix_connect(a);
+	if (!strcmp(n, "family"))
+		return family(a);
+	if (!strcmp(n, "raw"))
+		return raw(a);
 
 	if (!strcmp(n, "seepid"))
 		return seepid(a);
