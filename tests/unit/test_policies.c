@@ -492,7 +492,7 @@ static void check_real_profile(const char *path)
 
 	y = NULL;
 	{
-		size_t n = strlen(path) + 200;
+		size_t n = 2 * strlen(path) + 200;
 		y = malloc(n);
 		snprintf(y, n,
 			 "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
