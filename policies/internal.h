@@ -46,6 +46,9 @@ enum pol_field {
 	PF_FSIZE = 1u << 22,
 	PF_CORE = 1u << 23,
 	PF_ENV_KEEP = 1u << 24,
+	PF_SHM = 1u << 25,
+	PF_OUT = 1u << 26,
+	PF_STRICT = 1u << 27,
 };
 
 struct pol_spec {

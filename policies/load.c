@@ -13,6 +13,7 @@
 #include "policies/load.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +96,7 @@ static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "view", "rootfs", "workspace", "tmp",
-					    "hide", "bind",   "devices" };
+					    "hide", "bind",   "devices",   "shm" };
 	static const char *const views[] = { "host-rw", "host-ro", "system", "minimal" };
 	static const char *const ws[] = { "rw", "ro", "none" };
 
@@ -131,6 +132,9 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 		} else if (strcmp(key, "tmp") == 0) {
 			if (pol_ld_size(l, v, "filesystem.tmp", &s->p.fs.tmp_size) == 0)
 				s->given |= PF_TMP;
+		} else if (strcmp(key, "shm") == 0) {
+			if (pol_ld_size(l, v, "filesystem.shm", &s->p.fs.shm_size) == 0)
+				s->given |= PF_SHM;
 		} else if (strcmp(key, "hide") == 0) {
 			if (pol_ld_list(l, v, "filesystem.hide", pol_ld_check_abs_path,
 					&s->p.fs.hide, NULL) == 0)
@@ -152,69 +156,91 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 	}
 }
 
+static void parse_timeout(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
+{
+	const char *val = pol_ld_scalar(l, v, "timeout");
+	struct wm_error *e = NULL;
+
+	if (!val)
+		return;
+	if (strcmp(val, "none") == 0) {
+		s->p.limits.timeout_ms = 0;
+		s->given |= PF_TIMEOUT;
+	} else if (wm_parse_duration(val, &s->p.limits.timeout_ms, &e) < 0) {
+		pol_ld_bad(l, v, "limits.timeout: %s", e->msg);
+		wm_error_free(e);
+	} else {
+		s->given |= PF_TIMEOUT;
+	}
+}
+
+static void parse_cpu(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
+{
+	const char *val = pol_ld_scalar(l, v, "cpu");
+	char *end;
+
+	if (!val)
+		return;
+	if (strcmp(val, "none") == 0) {
+		s->p.limits.cpu = 0;
+		s->given |= PF_CPU;
+		return;
+	}
+	errno = 0;
+	s->p.limits.cpu = strtod(val, &end);
+	if (!*val || *end || errno || s->p.limits.cpu < 0 || s->p.limits.cpu > 4096)
+		pol_ld_bad(l, v, "limits.cpu must be a number of CPUs such as 2 or 0.5, not '%s'",
+			   val);
+	else
+		s->given |= PF_CPU;
+}
+
+static void parse_limit_key(struct ld *l, const char *key, const yaml_node_t *v, struct pol_spec *s)
+{
+	struct limit_field {
+		const char *key;
+		uint64_t *size, *count;
+		uint32_t bit;
+	} const table[] = {
+		{ "memory", &s->p.limits.memory, NULL, PF_MEMORY },
+		{ "fsize", &s->p.limits.fsize, NULL, PF_FSIZE },
+		{ "core", &s->p.limits.core, NULL, PF_CORE },
+		{ "out", &s->p.limits.out, NULL, PF_OUT },
+		{ "pids", NULL, &s->p.limits.pids, PF_PIDS },
+		{ "nofile", NULL, &s->p.limits.nofile, PF_NOFILE },
+	};
+	char what[32];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (strcmp(key, table[i].key) != 0)
+			continue;
+		snprintf(what, sizeof(what), "limits.%s", key);
+		if (table[i].size ? pol_ld_size(l, v, what, table[i].size) == 0
+				  : pol_ld_count(l, v, what, table[i].count) == 0)
+			s->given |= table[i].bit;
+		return;
+	}
+	if (strcmp(key, "timeout") == 0)
+		parse_timeout(l, v, s);
+	else if (strcmp(key, "cpu") == 0)
+		parse_cpu(l, v, s);
+	else if (pol_ld_bool(l, v, "limits.strict", &s->p.limits.strict) == 0)
+		s->given |= PF_STRICT;
+}
+
 static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const keys[] = { "memory", "pids",  "cpu", "timeout",
-					    "nofile", "fsize", "core" };
-	const char *key, *val;
-	char *end;
+	static const char *const keys[] = { "memory", "pids", "cpu", "timeout", "nofile",
+					    "fsize",  "core", "out", "strict" };
 
 	if (!pol_ld_want_map(l, n, "limits"))
 		return;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = pol_ld_node(l, p->key), *v = pol_ld_node(l, p->value);
-		struct wm_error *e = NULL;
 
-		if (!KNOWN(l, k, keys, "limits"))
-			continue;
-		key = (const char *)k->data.scalar.value;
-		if (strcmp(key, "memory") == 0) {
-			if (pol_ld_size(l, v, "limits.memory", &s->p.limits.memory) == 0)
-				s->given |= PF_MEMORY;
-		} else if (strcmp(key, "fsize") == 0) {
-			if (pol_ld_size(l, v, "limits.fsize", &s->p.limits.fsize) == 0)
-				s->given |= PF_FSIZE;
-		} else if (strcmp(key, "core") == 0) {
-			if (pol_ld_size(l, v, "limits.core", &s->p.limits.core) == 0)
-				s->given |= PF_CORE;
-		} else if (strcmp(key, "pids") == 0) {
-			if (pol_ld_count(l, v, "limits.pids", &s->p.limits.pids) == 0)
-				s->given |= PF_PIDS;
-		} else if (strcmp(key, "nofile") == 0) {
-			if (pol_ld_count(l, v, "limits.nofile", &s->p.limits.nofile) == 0)
-				s->given |= PF_NOFILE;
-		} else if (strcmp(key, "timeout") == 0) {
-			if (!(val = pol_ld_scalar(l, v, key)))
-				continue;
-			if (strcmp(val, "none") == 0) {
-				s->p.limits.timeout_ms = 0;
-				s->given |= PF_TIMEOUT;
-			} else if (wm_parse_duration(val, &s->p.limits.timeout_ms, &e) < 0) {
-				pol_ld_bad(l, v, "limits.timeout: %s", e->msg);
-				wm_error_free(e);
-			} else {
-				s->given |= PF_TIMEOUT;
-			}
-		} else {
-			if (!(val = pol_ld_scalar(l, v, key)))
-				continue;
-			if (strcmp(val, "none") == 0) {
-				s->p.limits.cpu = 0;
-				s->given |= PF_CPU;
-				continue;
-			}
-			errno = 0;
-			s->p.limits.cpu = strtod(val, &end);
-			if (!*val || *end || errno || s->p.limits.cpu < 0 || s->p.limits.cpu > 4096)
-				pol_ld_bad(
-					l, v,
-					"limits.cpu must be a number of CPUs such as 2 or 0.5, not "
-					"'%s'",
-					val);
-			else
-				s->given |= PF_CPU;
-		}
+		if (KNOWN(l, k, keys, "limits"))
+			parse_limit_key(l, (const char *)k->data.scalar.value, v, s);
 	}
 }
 

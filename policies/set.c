@@ -213,6 +213,8 @@ void pol_spec_merge(struct pol_spec *b, const struct pol_spec *c)
 	}
 	if (c->given & PF_DEVICES)
 		replace_strv(&bp->fs.devices, cp->fs.devices);
+	if (c->given & PF_SHM)
+		bp->fs.shm_size = cp->fs.shm_size;
 	if (c->given & PF_CAPS)
 		replace_strv(&bp->capabilities, cp->capabilities);
 	if (c->given & PF_USERNS)
@@ -233,6 +235,10 @@ void pol_spec_merge(struct pol_spec *b, const struct pol_spec *c)
 		bp->limits.fsize = cp->limits.fsize;
 	if (c->given & PF_CORE)
 		bp->limits.core = cp->limits.core;
+	if (c->given & PF_OUT)
+		bp->limits.out = cp->limits.out;
+	if (c->given & PF_STRICT)
+		bp->limits.strict = cp->limits.strict;
 	if (c->given & PF_ENV_KEEP)
 		replace_strv(&bp->env.keep, cp->env.keep);
 	env_set_merge(&bp->env.set, cp->env.set);

@@ -622,6 +622,58 @@ static void test_show_check_round_trip(void **state)
 	wm_policy_set_free(set);
 }
 
+static void test_shm_out_strict(void **state)
+{
+	struct wm_policy_set *set = wm_policy_set_new();
+	struct wm_diags d = WM_DIAGS_INIT;
+	const struct wm_policy *a, *b;
+	char *t, *h1, *h2;
+
+	(void)state;
+	assert_int_equal(wm_policy_set_get(set, "development")->fs.shm_size, 1ull << 30);
+	assert_int_equal(wm_policy_set_get(set, "hardened")->limits.out, 1ull << 30);
+	assert_int_equal(wm_policy_set_get(set, "paranoid")->fs.shm_size, 0);
+	assert_true(wm_policy_set_get(set, "paranoid")->limits.strict);
+	assert_false(wm_policy_set_get(set, "standard")->limits.strict);
+	assert_int_equal(
+		load_text(set,
+			  "version: 1\npolicies:\n  a:\n    inherits: standard\n"
+			  "    filesystem: {shm: 32M}\n    limits: {out: 2G, strict: true}\n"
+			  "  b:\n    inherits: a\n    filesystem: {shm: none}\n"
+			  "    limits: {strict: false}\n",
+			  &d),
+		0);
+	a = wm_policy_set_get(set, "a");
+	b = wm_policy_set_get(set, "b");
+	assert_int_equal(a->fs.shm_size, 32ull << 20);
+	assert_int_equal(a->limits.out, 2ull << 30);
+	assert_true(a->limits.strict);
+	assert_int_equal(b->fs.shm_size, 0);
+	assert_int_equal(b->limits.out, 2ull << 30); /* inherited */
+	assert_false(b->limits.strict);
+	t = wm_policy_diff(a, b);
+	assert_non_null(strstr(t, "/dev/shm: A 32M, B none"));
+	assert_non_null(strstr(t, "unenforceable limits: A an error, B a warning"));
+	free(t);
+	h1 = wm_policy_hash(a);
+	h2 = wm_policy_hash(b);
+	assert_string_not_equal(h1, h2);
+	free(h1);
+	free(h2);
+	round_trip(a);
+	round_trip(b);
+	assert_int_equal(load_text(set,
+				   "version: 1\npolicies:\n  c:\n    filesystem: {shm: lots}\n"
+				   "    limits: {out: -1, strict: maybe}\n",
+				   &d),
+			 -1);
+	assert_true(has_diag(&d, 4, 23, "filesystem.shm: invalid size 'lots'"));
+	assert_true(has_diag(&d, 5, 19, "limits.out"));
+	assert_true(has_diag(&d, 5, 31, "limits.strict must be false or true, not 'maybe'"));
+	wm_diags_release(&d);
+	wm_policy_set_free(set);
+}
+
 static void test_diff(void **state)
 {
 	struct wm_policy_set *set = wm_policy_set_new();
@@ -731,6 +783,7 @@ int main(void)
 		cmocka_unit_test(test_real_profiles),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_show_check_round_trip),
+		cmocka_unit_test(test_shm_out_strict),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_search_order),
 	};
