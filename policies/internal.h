@@ -89,6 +89,13 @@ int pol_action_parse(const char *s, enum wm_seccomp_action *a);
 int pol_op_parse(const char *s, enum wm_seccomp_op *op);
 /* Candidates for "did you mean" on syscall names. */
 const char *pol_syscall_suggest(const char *name);
+/* Every system call name of the native architecture (libseccomp's table),
+ * computed once and kept for the process's life. */
+const char *const *pol_native_syscalls(size_t *n);
+
+/* strict_seccomp.c: the filter part of wm_policy_at_least_as_strict(). */
+int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
+				   struct wm_buf *why);
 
 /* Rules: copy, compare, sort and de-duplicate, replace by name. */
 void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src);

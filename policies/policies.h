@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "common/diag.h"
 #include "common/error.h"
 #include "policies/policy.h"
@@ -103,6 +104,16 @@ char *wm_policy_to_yaml(const struct wm_policy *p);
  * difference (network, filesystem, capabilities, syscalls, limits, env);
  * "" when they are equal in effect. Caller frees. */
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *b);
+
+/* Is `p` at least as strict as `floor` on every axis (README.md, "At least
+ * as strict")? 1 when it is; 0 when not, with the first axis on which it is
+ * weaker appended to `why` (may be NULL) as a phrase, e.g. "network host is
+ * weaker than none". A partial order: reflexive and transitive, and a policy
+ * stricter on one axis and weaker on another is not at least as strict.
+ * Pure; conservative where the policies alone cannot tell (never claims
+ * "at least as strict" falsely). */
+int wm_policy_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
+				 struct wm_buf *why);
 
 /* The action a call of `name` with arguments nobody filters gets: the
  * unconditional rule for it, else the default. *conditional is set when some
