@@ -62,12 +62,21 @@ struct pol_spec {
 	size_t n_allow, n_deny;
 	struct wm_seccomp_rule *rules;
 	size_t n_rules;
+	unsigned depth;	    /* policies above it through `inherits` */
+	bool from_workflow; /* it, or a policy it inherits, is from a workflow's own file */
 };
+
+/* The longest chain of `inherits`, across files: deep chains cost memory in
+ * proportion to their length at every level. */
+#define POL_MAX_INHERIT 64u
 
 void pol_spec_free(struct pol_spec *s);
 struct pol_spec *pol_spec_dup(const struct pol_spec *s);
 /* Applies child's given keys over `base` (which becomes the merge). */
 void pol_spec_merge(struct pol_spec *base, const struct pol_spec *child);
+/* merge.c: the final policy of a merged spec (lists without duplicates,
+ * the filter combined); NULL after reporting an OCI profile's problems. */
+struct wm_policy *pol_spec_build(const struct pol_spec *m, struct wm_diags *diags);
 
 /* load.c: parses a policy file's text into specs (file order). Relative
  * paths inside resolve against path's directory; diagnostics and sources

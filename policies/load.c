@@ -19,6 +19,7 @@
 
 #include "common/strutil.h"
 #include "common/units.h"
+#include "common/yamlguard.h"
 #include "common/xalloc.h"
 
 static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
@@ -89,6 +90,11 @@ static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 	}
 	if (!b.dst)
 		b.dst = wm_xstrdup(b.src);
+	if (pol_ld_list_full(l, n, s->p.fs.n_binds, "filesystem.bind")) {
+		free(b.src);
+		free(b.dst);
+		return;
+	}
 	s->p.fs.binds = wm_xrealloc(s->p.fs.binds, (s->p.fs.n_binds + 1) * sizeof(b));
 	s->p.fs.binds[s->p.fs.n_binds++] = b;
 }
@@ -286,6 +292,8 @@ static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 
 			if (!name || !val)
 				continue;
+			if (pol_ld_list_full(l, ek, wm_strv_len(s->p.env.set), "env.set"))
+				break;
 			if (!pol_ld_env_name_ok(name))
 				pol_ld_bad(l, ek, "env.set: '%s' is not a variable name", name);
 			else
@@ -405,6 +413,11 @@ static size_t parse_policies(struct ld *l, const yaml_node_t *n, struct pol_spec
 		}
 		if (dup)
 			continue;
+		if (count == POL_MAX_POLICIES) {
+			pol_ld_bad(l, k, "more policies than the limit of %u in one file",
+				   POL_MAX_POLICIES);
+			break;
+		}
 		*out = wm_xrealloc(*out, (count + 1) * sizeof(**out));
 		(*out)[count++] = parse_policy(l, k, v);
 	}
@@ -455,6 +468,9 @@ static size_t parse_root(struct ld *l, struct pol_spec ***out)
 size_t pol_load_yaml(const char *path, const char *display, const char *text, size_t len,
 		     struct pol_spec ***out, struct wm_diags *diags)
 {
+	static const struct wm_yaml_limits limits = { POL_MAX_FILE_BYTES, POL_MAX_DEPTH,
+						      POL_MAX_NODES, "policy file" };
+	struct wm_yaml_problem pb;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ld l = { .file = display ? display : path, .diags = diags, .doc = &doc };
@@ -462,6 +478,12 @@ size_t pol_load_yaml(const char *path, const char *display, const char *text, si
 	size_t count = 0;
 
 	*out = NULL;
+	if (wm_yaml_check(text, len, &limits, &pb) < 0) {
+		wm_diags_error(diags, l.file, pb.line, pb.col, "%s%s", pb.syntax ? "YAML: " : "",
+			       pb.msg);
+		free(pb.msg);
+		return 0;
+	}
 	if (slash)
 		l.dir = slash == path ? wm_xstrdup("/") : wm_xstrndup(path, (size_t)(slash - path));
 	if (!yaml_parser_initialize(&parser)) {

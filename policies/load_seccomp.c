@@ -137,6 +137,8 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		ok = false;
 	}
 	for (size_t i = 0; ok && names[i]; i++) {
+		if (pol_ld_list_full(l, n, s->n_rules, "seccomp.rules"))
+			break;
 		r.name = names[i];
 		pol_rules_push(&s->rules, &s->n_rules, &r);
 	}

@@ -31,6 +31,7 @@
 #ifndef WM_POLICIES_POLICIES_H
 #define WM_POLICIES_POLICIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -91,6 +92,11 @@ const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, c
  * "unknown policy 'x' (did you mean 'y'?)" or "... (see 'wm policy list')". */
 const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, const char *name,
 					     struct wm_error **err);
+/* True when `name`'s definition, or a policy it inherits, came from the
+ * workflow's own `policies:` file (the `frontmatter_path` of
+ * wm_policy_set_load_search), which is as untrusted as the workflow: such a
+ * policy may not serve as a floor. */
+bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *name);
 /* True for the six built-in names (minimal ... paranoid). */
 int wm_policy_is_builtin_name(const char *name);
 

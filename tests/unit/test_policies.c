@@ -347,14 +347,14 @@ static void test_inheritance_merges(void **state)
 		assert_int_equal(e, EACCES);
 		assert_int_equal(wm_policy_syscall_action(q, "read", NULL, NULL), WM_SC_ALLOW);
 	}
-	/* A later file replaces a name and may inherit the one it replaces. */
+	/* A later file replaces a user's name and may inherit the one it replaces. */
 	assert_int_equal(load_text(set,
-				   "version: 1\npolicies:\n  standard:\n    inherits: standard\n"
-				   "    network: loopback\n",
+				   "version: 1\npolicies:\n  base:\n    inherits: base\n"
+				   "    network: none\n",
 				   &d),
 			 0);
-	assert_int_equal(wm_policy_set_get(set, "standard")->network, WM_NET_LOOPBACK);
-	assert_true(allowed(wm_policy_set_get(set, "standard"), "read"));
+	assert_int_equal(wm_policy_set_get(set, "base")->network, WM_NET_NONE);
+	assert_true(allowed(wm_policy_set_get(set, "base"), "read"));
 	wm_diags_release(&d);
 	wm_policy_set_free(set);
 }
@@ -724,9 +724,7 @@ static void test_search_order(void **state)
 	fclose(f);
 	setenv("XDG_CONFIG_HOME", dir, 1);
 	f = fopen(front, "w");
-	fputs("version: 1\npolicies:\n  fm: {inherits: mine}\n"
-	      "  both: {inherits: standard, limits: {pids: 5}, network: host}\n",
-	      f);
+	fputs("version: 1\npolicies:\n  fm: {inherits: mine}\n", f);
 	fclose(f);
 	set = wm_policy_set_load_search(flag, front, &d, &err);
 	assert_non_null(set);
@@ -741,7 +739,19 @@ static void test_search_order(void **state)
 	assert_null(wm_policy_set_resolve(set, "hardend", "flow.md", 7, 11, &d));
 	assert_true(has_diag(&d, 7, 11, "unknown policy 'hardend' (did you mean 'hardened'?)"));
 	assert_string_equal(d.v[d.n - 1].file, "flow.md");
+	assert_true(wm_policy_set_from_workflow(set, "fm"));
+	assert_false(wm_policy_set_from_workflow(set, "mine"));
+	assert_false(wm_policy_set_from_workflow(set, "both"));
+	assert_false(wm_policy_set_from_workflow(set, "standard"));
 	wm_policy_set_free(set);
+	/* A workflow's file may not replace what the user defined. */
+	f = fopen(front, "w");
+	fputs("version: 1\npolicies:\n  mine: {inherits: minimal}\n", f);
+	fclose(f);
+	assert_null(wm_policy_set_load_search(NULL, front, &d, &err));
+	assert_true(has_diag(&d, 3, 3, "'mine' is already defined in"));
+	assert_true(
+		has_diag(&d, 3, 3, "a workflow's policy file may only add policies of new names"));
 	/* A missing user config is fine; a missing flag file is an error. */
 	unlink(user);
 	set = wm_policy_set_load_search(NULL, NULL, &d, &err);
