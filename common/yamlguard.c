@@ -44,21 +44,21 @@ static int on_event(const yaml_event_t *ev, const struct wm_yaml_limits *lim, un
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		return fail(pb, &ev->start_mark, false,
-			    wm_xasprintf("aliases (*%s) are not allowed in a %s",
+			    wm_xasprintf("aliases (*%s) are not allowed in the %s",
 					 (const char *)ev->data.alias.anchor, lim->what));
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		if (++*depth > lim->max_depth)
 			return fail(pb, &ev->start_mark, false,
 				    wm_xasprintf("nesting deeper than the limit of %u levels "
-						 "for a %s",
+						 "in the %s",
 						 lim->max_depth, lim->what));
 		/* A collection is a node too. */
 		__attribute__((fallthrough));
 	case YAML_SCALAR_EVENT:
 		if (++*nodes > lim->max_nodes)
 			return fail(pb, &ev->start_mark, false,
-				    wm_xasprintf("more values than the limit of %zu for a %s",
+				    wm_xasprintf("more values than the limit of %zu in the %s",
 						 lim->max_nodes, lim->what));
 		return 0;
 	case YAML_SEQUENCE_END_EVENT:

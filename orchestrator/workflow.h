@@ -6,7 +6,9 @@
  * headings. Every problem is added to `diags` with its FILE:LINE:COL (1-based,
  * in the original file); the function returns -1 when any is an error (the
  * workflow is then freed and *out stays NULL), 0 otherwise (warnings may be
- * present). *err is only set when the file cannot be read at all.
+ * present). A NUL byte anywhere is an error at its place; the front matter's
+ * YAML is checked against limits (size, nesting, values; no aliases) while
+ * libyaml parses it. *err is only set when the file cannot be read at all.
  *
  * The workflow owns everything reachable from it; wm_workflow_free() accepts
  * NULL. Dependency ids are checked against task ids by dag.c, not here:
@@ -105,6 +107,10 @@ struct wm_workflow {
 	 * NULL in a workflow built by hand (find then scans the tasks). */
 	struct wm_idmap *index;
 };
+
+/* The largest workflow file wm reads (16 MiB: a 10,000-task workflow is a
+ * tenth of it); a larger one is an error, and is read no further. */
+#define WM_WORKFLOW_MAX_BYTES (16u << 20)
 
 /* Parses `text` (len bytes, NUL not needed) without the dependency checks;
  * `path` names the file in diagnostics and gives the default name and the

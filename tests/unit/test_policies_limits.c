@@ -135,11 +135,11 @@ static void test_yaml_limits(void **state)
 	for (int i = 0; i < 40000; i++)
 		wm_buf_addch(&y, '[');
 	expect_limit(y.data, y.len, 2, 11 + 31,
-		     "nesting deeper than the limit of 32 levels for a policy file");
+		     "nesting deeper than the limit of 32 levels in the policy file");
 	/* Aliases: refused outright, wherever they are. */
 	wm_buf_reset(&y);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a: &x {network: none}\n  b: *x\n");
-	expect_limit(y.data, y.len, 4, 6, "aliases (*x) are not allowed in a policy file");
+	expect_limit(y.data, y.len, 4, 6, "aliases (*x) are not allowed in the policy file");
 	/* Values. */
 	wm_buf_reset(&y);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a:\n    seccomp:\n      allow: [");
@@ -147,7 +147,7 @@ static void test_yaml_limits(void **state)
 		wm_buf_addstr(&y, "a,");
 	wm_buf_addstr(&y, "a]\n");
 	expect_limit(y.data, y.len, 5, 199993,
-		     "more values than the limit of 100000 for a policy file");
+		     "more values than the limit of 100000 in the policy file");
 	/* Entries of one list. */
 	wm_buf_reset(&y);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a:\n    env:\n      keep: [");
