@@ -523,15 +523,21 @@ int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
 int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
 		     struct wm_error **err)
 {
+	return wm_workflow_load_as(path, path, out, diags, err);
+}
+
+int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
+			struct wm_diags *diags, struct wm_error **err)
+{
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
 
 	*out = NULL;
-	rc = wm_buf_read_file_max(&b, path, WM_WORKFLOW_MAX_BYTES);
+	rc = wm_buf_read_file_max(&b, file, WM_WORKFLOW_MAX_BYTES);
 	if (rc < 0) {
 		int e = errno;
 		wm_buf_release(&b);
-		wm_error_set(err, e, "cannot read workflow `%s`", path);
+		wm_error_set(err, e, "cannot read workflow `%s`", file);
 		(*err)->exit_code = WM_EXIT_USAGE;
 		return -1;
 	}

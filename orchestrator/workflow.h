@@ -119,6 +119,10 @@ int wm_workflow_parse(const char *path, const char *text, size_t len, struct wm_
 		      struct wm_diags *diags);
 int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
 		     struct wm_error **err);
+/* Reads `file` as if it were at `path`: diagnostics name `path` and its
+ * directory anchors `policies:` (resume reads the run's copy this way). */
+int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
+			struct wm_diags *diags, struct wm_error **err);
 void wm_workflow_free(struct wm_workflow *wf);
 /* Index of the task with this id, or -1. */
 long wm_workflow_find(const struct wm_workflow *wf, const char *id);
