@@ -122,6 +122,17 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 		 unsigned ycol, struct wm_diags *diags, enum wm_seccomp_action *def_action,
 		 int *def_errno, struct wm_seccomp_rule **rules, size_t *n_rules);
 
+/* oci_pos.c: where the values of a JSON text are, for located problems.
+ * pol_jpos_find() follows keys[k] (or, where keys[k] is NULL, item idx[k])
+ * as deep as it can and returns the byte offset reached. */
+struct pol_jpos;
+struct pol_jpos *pol_jpos_index(const char *text, size_t len);
+void pol_jpos_free(struct pol_jpos *p);
+size_t pol_jpos_find(const struct pol_jpos *p, const char *const *keys, const long *idx,
+		     size_t n);
+/* Line and column (characters, 1-based) of byte `off` of text. */
+void pol_text_place(const char *text, size_t off, unsigned *line, unsigned *col);
+
 /* emit.c: the canonical YAML body of a policy (no name or description), the
  * same text wm_policy_to_yaml() prints, used for the hash. */
 void pol_emit_body(struct wm_buf *b, const struct wm_policy *p, const char *indent);

@@ -369,9 +369,11 @@ static void test_oci_fixture(void **state)
 
 	(void)state;
 	assert_int_equal(wm_policy_set_load_file(set, DATA "inherit.yaml", &d, NULL), 0);
-	/* The unknown name is a warning at the profile: key, not an error. */
+	/* The unknown name is a warning at its place in the profile, not an error. */
 	assert_int_equal(d.n_errors, 0);
-	assert_true(has_diag(&d, 33, 16, "unknown system call 'no_such_call' skipped"));
+	assert_true(
+		has_diag(&d, 26, 14, "syscalls[17]: unknown system call 'no_such_call' skipped"));
+	assert_string_equal(d.v[0].file, "tests/data/policies/oci-all.json");
 	p = wm_policy_set_get(set, "oci");
 	assert_string_equal(p->seccomp.profile, "tests/data/policies/oci-all.json");
 	assert_int_equal(p->seccomp.default_action, WM_SC_ERRNO);
@@ -454,22 +456,28 @@ static void test_oci_errors(void **state)
 	(void)state;
 	text = wm_policy_import_oci(DATA "oci-bad.json", "x", &d, NULL);
 	assert_null(text);
-	assert_true(has_diag(&d, 1, 1, "unknown architecture 'SCMP_ARCH_NOPE'"));
-	assert_true(has_diag(&d, 1, 1, "syscalls[0]: unknown action 'SCMP_ACT_FROB'"));
-	assert_true(has_diag(&d, 1, 1, "syscalls[1]: unknown operator 'SCMP_CMP_ABOUT'"));
-	assert_true(has_diag(&d, 1, 1, "syscalls[2]: args[0]: index must be 0 to 5"));
-	assert_true(has_diag(&d, 1, 1, "SCMP_ACT_NOTIFY is not supported"));
+	/* Each problem at its own place in the JSON; an unknown architecture is
+	 * skipped with a warning. */
+	assert_true(has_diag(&d, 3, 20, "unknown architecture 'SCMP_ARCH_NOPE' skipped"));
+	assert_true(has_diag(&d, 5, 33, "syscalls[0]: unknown action 'SCMP_ACT_FROB'"));
+	assert_true(has_diag(&d, 6, 60, "syscalls[1]: unknown operator 'SCMP_CMP_ABOUT'"));
+	assert_true(has_diag(&d, 7, 60, "syscalls[2]: args[0]: index must be 0 to 5"));
+	assert_true(has_diag(&d, 8, 33, "SCMP_ACT_NOTIFY is not supported"));
+	assert_int_equal(d.n_errors, 4);
 	wm_diags_release(&d);
 	assert_null(wm_policy_import_oci(DATA "oci-syntax.json", "x", &d, NULL));
 	assert_true(has_diag(&d, 4, 24, "JSON:"));
 	wm_diags_release(&d);
-	/* In a policy file, profile problems point at the profile: key. */
+	/* Through a policy file too, problems point into the profile; one that
+	 * cannot be read points at the profile: key. */
 	{
 		const char *y =
-			"version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n";
+			"version: 1\npolicies:\n  o:\n    seccomp: {profile: oci-bad.json}\n"
+			"  p:\n    seccomp: {profile: missing.json}\n";
 		assert_int_equal(
 			wm_policy_set_load_text(set, DATA "x.yaml", y, strlen(y), &d, NULL), -1);
-		assert_true(has_diag(&d, 4, 24, "unknown action 'SCMP_ACT_FROB'"));
+		assert_true(has_diag(&d, 5, 33, "unknown action 'SCMP_ACT_FROB'"));
+		assert_true(has_diag(&d, 6, 24, "cannot read the seccomp profile"));
 		wm_diags_release(&d);
 	}
 	text = wm_policy_import_oci(DATA "oci-all.json", "mine", &d, NULL);
