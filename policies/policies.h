@@ -5,7 +5,12 @@
  * wm_policy_set_load_file() adds a user's file, whose policies may inherit
  * a built-in or a policy defined before them; wm_policy_set_get() returns a
  * fully resolved policy, borrowed from the set and valid until
- * wm_policy_set_free(). Later files override earlier names.
+ * wm_policy_set_free(). Later files override earlier names, except that no
+ * file may redefine a built-in (an equal copy is accepted and ignored) or
+ * use its name in other letter case, and a workflow's own file (see
+ * wm_policy_set_load_search) may only add new names. Files are bounded
+ * (policies/load.h: size, nesting, values, no aliases, policies, list
+ * entries, inheritance depth); each problem is an error at its place.
  *
  * Every problem in a file goes to `diags` as FILE:LINE:COL; load returns -1
  * when any is an error (the set is then unchanged: a file is added whole or
