@@ -217,12 +217,44 @@ static int load_or_start_over(const char *run_dir, const char *run_id,
 	return 0;
 }
 
+/* The workflow as the run started (or, with --reload, as its file is now),
+ * prepared under the run's options and the floors. Returns the file read
+ * (caller frees), or NULL after printing its problems and setting *err. */
+static char *prepare(const struct resume_args *a, const struct wm_run_options *o,
+		     const struct wm_run_state *old, const char *run_id, const char *run_dir,
+		     struct wm_prepared *p, struct wm_error **err)
+{
+	struct wm_diags diags = WM_DIAGS_INIT;
+	char *file = workflow_to_use(old, run_dir, a->reload, err);
+
+	if (!file)
+		return NULL;
+	/* The copy is read as if it were at the original path, which anchors
+	 * the front matter's `policies:`. */
+	if (wm_prepare_as(file, !a->reload && old->workflow_path ? old->workflow_path : file, o, p,
+			  &diags, err) < 0) {
+		wm_diags_sort(&diags);
+		wm_diags_print(&diags, stderr);
+		if (!*err)
+			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
+				      file, run_id);
+		wm_diags_release(&diags);
+		free(file);
+		return NULL;
+	}
+	wm_diags_print(&diags, stderr); /* warnings */
+	wm_diags_release(&diags);
+	wm_floor_print_weak(p->wf, &p->tp, stderr);
+	if (a->reload)
+		print_changes(p, old, run_dir, file);
+	return file;
+}
+
 static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
 			 const char *run_dir, struct wm_error **err)
 {
 	struct wm_state_loaded loaded = { 0 };
 	struct wm_run_options o = { 0 };
-	struct wm_diags diags = WM_DIAGS_INIT;
 	struct wm_prepared p = { 0 };
 	struct wm_run_target t = { 0 };
 	wm_autofree char *file = NULL;
@@ -241,22 +273,9 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
 	o.jobs = a->jobs ? a->jobs : o.jobs;
 	o.json = a->json;
-	file = workflow_to_use(loaded.rs, run_dir, a->reload, err);
+	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
 	if (!file)
 		goto out;
-	if (wm_prepare_as(file,
-			  !a->reload && loaded.rs->workflow_path ? loaded.rs->workflow_path : file,
-			  &o, &p, &diags, err) < 0) {
-		wm_diags_sort(&diags);
-		wm_diags_print(&diags, stderr);
-		if (!*err)
-			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
-				      file, run_id);
-		goto out;
-	}
-	wm_floor_print_weak(p.wf, &p.tp, stderr);
-	if (a->reload)
-		print_changes(&p, loaded.rs, run_dir, file);
 	keep = decide_keep(&p, loaded.rs, a->force);
 	if (all_kept(keep, p.wf->n_tasks) && loaded.rs->state == WM_RUN_SUCCEEDED) {
 		printf("run %s already succeeded: nothing to do\n", run_id);
@@ -286,7 +305,6 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	rc = wm_runner_execute(cli, &p, &o, &t, err);
 out:
 	wm_prepared_release(&p);
-	wm_diags_release(&diags);
 	wm_run_options_release(&o);
 	wm_state_loaded_release(&loaded);
 	return rc;

@@ -128,8 +128,7 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 struct pol_jpos;
 struct pol_jpos *pol_jpos_index(const char *text, size_t len);
 void pol_jpos_free(struct pol_jpos *p);
-size_t pol_jpos_find(const struct pol_jpos *p, const char *const *keys, const long *idx,
-		     size_t n);
+size_t pol_jpos_find(const struct pol_jpos *p, const char *const *keys, const long *idx, size_t n);
 /* Line and column (characters, 1-based) of byte `off` of text. */
 void pol_text_place(const char *text, size_t off, unsigned *line, unsigned *col);
 

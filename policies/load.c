@@ -33,6 +33,17 @@ static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s
 	}
 }
 
+static void add_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s, struct wm_bind *b)
+{
+	if (pol_ld_list_full(l, n, s->p.fs.n_binds, "filesystem.bind")) {
+		free(b->src);
+		free(b->dst);
+		return;
+	}
+	s->p.fs.binds = wm_xrealloc(s->p.fs.binds, (s->p.fs.n_binds + 1) * sizeof(*b));
+	s->p.fs.binds[s->p.fs.n_binds++] = *b;
+}
+
 static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "src", "dst", "mode" };
@@ -90,13 +101,21 @@ static void parse_bind(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 	}
 	if (!b.dst)
 		b.dst = wm_xstrdup(b.src);
-	if (pol_ld_list_full(l, n, s->p.fs.n_binds, "filesystem.bind")) {
-		free(b.src);
-		free(b.dst);
-		return;
+	add_bind(l, n, s, &b);
+}
+
+static void parse_binds(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
+{
+	if (pol_ld_is_null(v)) {
+		s->given |= PF_BIND;
+	} else if (v->type != YAML_SEQUENCE_NODE) {
+		pol_ld_bad(l, v, "'bind' must be a list of {src, dst, mode}");
+	} else {
+		s->given |= PF_BIND;
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++)
+			parse_bind(l, pol_ld_node(l, *it), s);
 	}
-	s->p.fs.binds = wm_xrealloc(s->p.fs.binds, (s->p.fs.n_binds + 1) * sizeof(b));
-	s->p.fs.binds[s->p.fs.n_binds++] = b;
 }
 
 static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
@@ -149,15 +168,8 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 			if (pol_ld_list(l, v, "filesystem.devices", pol_ld_check_device,
 					&s->p.fs.devices, NULL) == 0)
 				s->given |= PF_DEVICES;
-		} else if (pol_ld_is_null(v)) {
-			s->given |= PF_BIND;
-		} else if (v->type != YAML_SEQUENCE_NODE) {
-			pol_ld_bad(l, v, "'bind' must be a list of {src, dst, mode}");
 		} else {
-			s->given |= PF_BIND;
-			for (yaml_node_item_t *it = v->data.sequence.items.start;
-			     it < v->data.sequence.items.top; it++)
-				parse_bind(l, pol_ld_node(l, *it), s);
+			parse_binds(l, v, s);
 		}
 	}
 }

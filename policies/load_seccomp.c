@@ -74,6 +74,29 @@ static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *
 	return rc ? -1 : 0;
 }
 
+/* A rule's `args`: at most 6 conditions, all of which must hold. */
+static int parse_args(struct ld *l, const yaml_node_t *v, struct wm_seccomp_rule *r)
+{
+	int rc = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		pol_ld_bad(l, v, "'args' must be a list of {index, op, value, value_two}");
+		return -1;
+	}
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		if (r->n_args == 6) {
+			pol_ld_bad(l, pol_ld_node(l, *it),
+				   "a rule takes at most 6 argument conditions");
+			return -1;
+		}
+		if (parse_arg(l, pol_ld_node(l, *it), &r->args[r->n_args]) < 0)
+			rc = -1;
+		r->n_args++;
+	}
+	return rc;
+}
+
 static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "names", "action", "errno", "args" };
@@ -109,22 +132,8 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 				ok = false;
 			else
 				r.errno_ret = e;
-		} else if (v->type != YAML_SEQUENCE_NODE) {
-			pol_ld_bad(l, v, "'args' must be a list of {index, op, value, value_two}");
+		} else if (parse_args(l, v, &r) < 0) {
 			ok = false;
-		} else {
-			for (yaml_node_item_t *it = v->data.sequence.items.start;
-			     it < v->data.sequence.items.top; it++) {
-				if (r.n_args == 6) {
-					pol_ld_bad(l, pol_ld_node(l, *it),
-						   "a rule takes at most 6 argument conditions");
-					ok = false;
-					break;
-				}
-				if (parse_arg(l, pol_ld_node(l, *it), &r.args[r.n_args]) < 0)
-					ok = false;
-				r.n_args++;
-			}
 		}
 	}
 	if (ok && (!names || !names[0])) {

@@ -179,6 +179,29 @@ static void merge_seccomp(struct pol_spec *b, const struct pol_spec *c)
 		pol_rules_push(&b->rules, &b->n_rules, &c->rules[i]);
 }
 
+/* The limits the child gives replace the parent's. */
+static void merge_limits(struct wm_policy *bp, const struct wm_policy *cp, uint32_t given)
+{
+	if (given & PF_MEMORY)
+		bp->limits.memory = cp->limits.memory;
+	if (given & PF_PIDS)
+		bp->limits.pids = cp->limits.pids;
+	if (given & PF_CPU)
+		bp->limits.cpu = cp->limits.cpu;
+	if (given & PF_TIMEOUT)
+		bp->limits.timeout_ms = cp->limits.timeout_ms;
+	if (given & PF_NOFILE)
+		bp->limits.nofile = cp->limits.nofile;
+	if (given & PF_FSIZE)
+		bp->limits.fsize = cp->limits.fsize;
+	if (given & PF_CORE)
+		bp->limits.core = cp->limits.core;
+	if (given & PF_OUT)
+		bp->limits.out = cp->limits.out;
+	if (given & PF_STRICT)
+		bp->limits.strict = cp->limits.strict;
+}
+
 void pol_spec_merge(struct pol_spec *b, const struct pol_spec *c)
 {
 	const struct wm_policy *cp = &c->p;
@@ -219,24 +242,7 @@ void pol_spec_merge(struct pol_spec *b, const struct pol_spec *c)
 		bp->user_namespace = cp->user_namespace;
 	if (c->given & PF_LANDLOCK)
 		bp->landlock = cp->landlock;
-	if (c->given & PF_MEMORY)
-		bp->limits.memory = cp->limits.memory;
-	if (c->given & PF_PIDS)
-		bp->limits.pids = cp->limits.pids;
-	if (c->given & PF_CPU)
-		bp->limits.cpu = cp->limits.cpu;
-	if (c->given & PF_TIMEOUT)
-		bp->limits.timeout_ms = cp->limits.timeout_ms;
-	if (c->given & PF_NOFILE)
-		bp->limits.nofile = cp->limits.nofile;
-	if (c->given & PF_FSIZE)
-		bp->limits.fsize = cp->limits.fsize;
-	if (c->given & PF_CORE)
-		bp->limits.core = cp->limits.core;
-	if (c->given & PF_OUT)
-		bp->limits.out = cp->limits.out;
-	if (c->given & PF_STRICT)
-		bp->limits.strict = cp->limits.strict;
+	merge_limits(bp, cp, c->given);
 	if (c->given & PF_ENV_KEEP)
 		replace_strv(&bp->env.keep, cp->env.keep);
 	{

@@ -310,18 +310,21 @@ static bool name_allowed(const struct wm_policy_set *set, const struct pol_spec 
 	return true;
 }
 
-/* Inheritance depth and where the policy comes from, from its parent's. */
-static bool note_parent(struct pol_spec *m, const struct pol_spec *s, const struct pol_spec *parent,
-			enum origin origin, struct wm_diags *d)
+static bool depth_ok(const struct pol_spec *s, const struct pol_spec *parent, struct wm_diags *d)
 {
-	m->depth = parent ? parent->depth + 1 : 0;
-	m->from_workflow = origin == ORIGIN_WORKFLOW || (parent && parent->from_workflow);
-	if (m->depth <= POL_MAX_INHERIT)
+	if (!parent || parent->depth + 1 <= POL_MAX_INHERIT)
 		return true;
 	wm_diags_error(d, s->file, s->inh_line, s->inh_col,
 		       "'%s' inherits through more than %u levels (the limit of inheritance)",
 		       s->p.name, POL_MAX_INHERIT);
 	return false;
+}
+
+/* Inheritance depth and where the policy comes from, from its parent's. */
+static void note_parent(struct pol_spec *m, const struct pol_spec *parent, enum origin origin)
+{
+	m->depth = parent ? parent->depth + 1 : 0;
+	m->from_workflow = origin == ORIGIN_WORKFLOW || (parent && parent->from_workflow);
 }
 
 static int load_text(struct wm_policy_set *set, const char *path, const char *display,
@@ -345,6 +348,8 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 			parent = find_parent(set, &pd, i, &failed, diags);
 		if (failed)
 			continue;
+		if (!depth_ok(s, parent, diags))
+			continue; /* refused before anything is copied */
 		if (parent) {
 			pd.merged[i] = pol_spec_dup(parent);
 			pol_spec_merge(pd.merged[i], s);
@@ -352,8 +357,8 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 			pd.merged[i] = pol_spec_dup(s);
 			pd.merged[i]->p.seccomp.enabled = (s->given & PF_SC_ANY) != 0;
 		}
-		if (note_parent(pd.merged[i], s, parent, origin, diags))
-			pd.built[i] = pol_spec_build(pd.merged[i], diags);
+		note_parent(pd.merged[i], parent, origin);
+		pd.built[i] = pol_spec_build(pd.merged[i], diags);
 		if (!pd.built[i] || !name_allowed(set, s, pd.built[i], origin, &skip[i], diags)) {
 			pol_spec_free(pd.merged[i]);
 			pd.merged[i] = NULL;

@@ -23,7 +23,6 @@
 
 #define DATA "tests/data/policies/"
 #define PODMAN "/usr/share/containers/seccomp.json"
-#define DOCKER "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
 
 static const char *const dangerous[] = {
 	"ptrace",
@@ -491,62 +490,6 @@ static void test_oci_errors(void **state)
 	wm_policy_set_free(set);
 }
 
-static void check_real_profile(const char *path)
-{
-	struct wm_policy_set *set = wm_policy_set_new();
-	struct wm_diags d = WM_DIAGS_INIT;
-	char *y = NULL;
-	const struct wm_policy *p, *q;
-
-	y = NULL;
-	{
-		size_t n = 2 * strlen(path) + 200;
-		y = malloc(n);
-		snprintf(y, n,
-			 "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
-			 "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: "
-			 "%s}\n",
-			 path, path);
-	}
-	assert_int_equal(wm_policy_set_load_text(set, "real.yaml", y, strlen(y), &d, NULL), 0);
-	assert_int_equal(d.n_errors, 0);
-	p = wm_policy_set_get(set, "plain");
-	q = wm_policy_set_get(set, "chroot");
-	assert_int_equal(p->seccomp.default_action, WM_SC_ERRNO);
-	assert_true(p->seccomp.n_rules > 300);
-	assert_true(allowed(p, "read") && allowed(p, "openat") && allowed(p, "clone"));
-	/* Calls the runtimes deny without the capability, allow with it. */
-	assert_false(allowed(p, "chroot"));
-	assert_true(allowed(q, "chroot"));
-	assert_false(allowed(p, "bpf") || allowed(p, "kexec_load") || allowed(p, "init_module"));
-	/* socket: filtered by arguments (AF_NETLINK audit) as under the runtimes. */
-	{
-		int cond;
-		wm_policy_syscall_action(p, "socket", NULL, &cond);
-		assert_true(cond || allowed(p, "socket"));
-	}
-	free(y);
-	wm_diags_release(&d);
-	wm_policy_set_free(set);
-}
-
-static void test_real_profiles(void **state)
-{
-	bool any = false;
-
-	(void)state;
-	if (access(PODMAN, R_OK) == 0) {
-		check_real_profile(PODMAN);
-		any = true;
-	}
-	if (access(DOCKER, R_OK) == 0) {
-		check_real_profile(DOCKER);
-		any = true;
-	}
-	if (!any)
-		skip(); /* tools/install-deps installs golang-github-containers-common */
-}
-
 static void test_hash(void **state)
 {
 	struct wm_policy_set *set = wm_policy_set_new();
@@ -798,7 +741,6 @@ int main(void)
 		cmocka_unit_test(test_oci_fixture),
 		cmocka_unit_test(test_oci_excludes_without_cap),
 		cmocka_unit_test(test_oci_errors),
-		cmocka_unit_test(test_real_profiles),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_show_check_round_trip),
 		cmocka_unit_test(test_shm_out_strict),

@@ -23,6 +23,8 @@
 
 #define DOCKER_DIR "/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/"
 #define NEWER "tests/data/policies/docker-default-newer.json"
+#define PODMAN "/usr/share/containers/seccomp.json"
+#define DOCKER DOCKER_DIR "default.json"
 
 static bool allowed(const struct wm_policy *p, const char *name)
 {
@@ -48,6 +50,62 @@ static struct wm_policy_set *load(const char *profile, const char *caps, struct 
 		fail_msg("loading %s", profile);
 	}
 	return set;
+}
+
+static void check_real_profile(const char *path)
+{
+	struct wm_policy_set *set = wm_policy_set_new();
+	struct wm_diags d = WM_DIAGS_INIT;
+	char *y = NULL;
+	const struct wm_policy *p, *q;
+
+	y = NULL;
+	{
+		size_t n = 2 * strlen(path) + 200;
+		y = malloc(n);
+		snprintf(y, n,
+			 "version: 1\npolicies:\n  plain:\n    seccomp: {profile: %s}\n"
+			 "  chroot:\n    capabilities: [cap_sys_chroot]\n    seccomp: {profile: "
+			 "%s}\n",
+			 path, path);
+	}
+	assert_int_equal(wm_policy_set_load_text(set, "real.yaml", y, strlen(y), &d, NULL), 0);
+	assert_int_equal(d.n_errors, 0);
+	p = wm_policy_set_get(set, "plain");
+	q = wm_policy_set_get(set, "chroot");
+	assert_int_equal(p->seccomp.default_action, WM_SC_ERRNO);
+	assert_true(p->seccomp.n_rules > 300);
+	assert_true(allowed(p, "read") && allowed(p, "openat") && allowed(p, "clone"));
+	/* Calls the runtimes deny without the capability, allow with it. */
+	assert_false(allowed(p, "chroot"));
+	assert_true(allowed(q, "chroot"));
+	assert_false(allowed(p, "bpf") || allowed(p, "kexec_load") || allowed(p, "init_module"));
+	/* socket: filtered by arguments (AF_NETLINK audit) as under the runtimes. */
+	{
+		int cond;
+		wm_policy_syscall_action(p, "socket", NULL, &cond);
+		assert_true(cond || allowed(p, "socket"));
+	}
+	free(y);
+	wm_diags_release(&d);
+	wm_policy_set_free(set);
+}
+
+static void test_real_profiles(void **state)
+{
+	bool any = false;
+
+	(void)state;
+	if (access(PODMAN, R_OK) == 0) {
+		check_real_profile(PODMAN);
+		any = true;
+	}
+	if (access(DOCKER, R_OK) == 0) {
+		check_real_profile(DOCKER);
+		any = true;
+	}
+	if (!any)
+		skip(); /* tools/install-deps installs both packages */
 }
 
 static void need(const char *path)
@@ -174,6 +232,7 @@ static void test_newer_profile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_profiles),
 		cmocka_unit_test(test_docker_default),
 		cmocka_unit_test(test_docker_fixtures),
 		cmocka_unit_test(test_newer_profile),
