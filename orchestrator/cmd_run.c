@@ -179,7 +179,10 @@ static int consent(const struct wm_prepared *p, const char *file, struct wm_run_
 {
 	size_t n = wm_floor_count_minimal(&p->tp, p->set);
 
-	if (!n || wm_file_is_users_own(file, &o->untrusted))
+	if (!n)
+		return 0;
+	o->file_checked = true;
+	if (wm_file_is_users_own(file, &o->untrusted))
 		return 0;
 	fprintf(stderr, "wm: warning: %s %s\n", file, o->untrusted);
 	if (o->yes) {

@@ -439,8 +439,11 @@ static void audit_weak(struct exec *x, const struct wm_run_options *o)
 		return;
 	}
 	f = json_pack("{s:o}", "tasks", tasks); /* "o" steals tasks */
+	/* Checked only when a task asks for minimal; null otherwise. */
 	json_object_set_new(f, "workflow_file",
-			    json_string(o->untrusted ? o->untrusted : "is the user's own"));
+			    !o->file_checked ? json_null()
+			    : o->untrusted   ? json_string(o->untrusted)
+					     : json_string("is the user's own"));
 	json_object_set_new(f, "consent", o->consent ? json_string(o->consent) : json_null());
 	audit_event(x, NULL, "policy.weak", f);
 	json_decref(f);

@@ -43,6 +43,7 @@ struct wm_run_options {
 	bool force;	     /* resume: rerun even if nothing changed */
 	bool yes;	     /* --yes: run a minimal-asking workflow the user did not write */
 	const char *consent; /* how such a run was allowed: "--yes", "terminal"; NULL: not needed */
+	bool file_checked;   /* the workflow file was checked (a task asks for minimal) */
 	char *untrusted;     /* why the workflow file is not the user's own; NULL: it is */
 	const char *workflow; /* options.json only: the workflow file as started */
 };
