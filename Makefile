@@ -185,9 +185,9 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
 # Memory caps: the parsers bound hostile input (policy files and front matter
 # by wm_yaml_check, workflows by size), so an input that needs more than this
-# (under ASan, whose shadow memory counts too) is a finding, as is any single
+# (under ASan, whose shadow and 256 MB quarantine count too) is a finding, as is any single
 # allocation over 100 MB.
-FUZZ_RSS_MB ?= 512
+FUZZ_RSS_MB ?= 1024
 FUZZ_MALLOC_MB ?= 100
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all

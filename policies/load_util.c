@@ -147,10 +147,13 @@ static void dedupe(char **v, size_t *n)
 	for (size_t i = 0; i < *n; i++)
 		order[i] = &v[i];
 	qsort(order, *n, sizeof(*order), ptr_strcmp);
-	for (size_t i = 1; i < *n; i++) {
-		if (strcmp(*order[i], *order[i - 1]) == 0) {
+	for (size_t i = 1, first = 0; i < *n; i++) {
+		/* Equal strings sort together, the earliest first: it stays. */
+		if (strcmp(*order[i], *order[first]) == 0) {
 			free(*order[i]);
 			*order[i] = NULL;
+		} else {
+			first = i;
 		}
 	}
 	free(order);

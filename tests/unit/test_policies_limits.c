@@ -32,6 +32,26 @@ static int load(struct wm_policy_set *set, const char *text, size_t len, struct 
 	return wm_policy_set_load_text(set, "/t/p.yaml", text, len, d, NULL);
 }
 
+/* A list with an entry three times over keeps it once, in first place. */
+static void test_list_duplicates(void **state)
+{
+	static const char *const y =
+		"version: 1\npolicies:\n  a:\n    env: {keep: [B, A, B, C, B, A]}\n";
+	struct wm_policy_set *set = wm_policy_set_new();
+	struct wm_diags d = WM_DIAGS_INIT;
+	char *const *keep;
+
+	(void)state;
+	assert_int_equal(load(set, y, strlen(y), &d), 0);
+	keep = wm_policy_set_get(set, "a")->env.keep;
+	assert_string_equal(keep[0], "B");
+	assert_string_equal(keep[1], "A");
+	assert_string_equal(keep[2], "C");
+	assert_null(keep[3]);
+	wm_diags_release(&d);
+	wm_policy_set_free(set);
+}
+
 static void test_builtins_reserved(void **state)
 {
 	static const char *const y = "version: 1\npolicies:\n  ok: {inherits: standard}\n"
@@ -198,6 +218,7 @@ static void test_bombs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_list_duplicates),
 		cmocka_unit_test(test_builtins_reserved),
 		cmocka_unit_test(test_inheritance_depth),
 		cmocka_unit_test(test_yaml_limits),
