@@ -291,7 +291,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		rc = -1;
 		goto out;
 	}
-	if (!wf || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
+	if (!wf || !tp.policy || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
 		rc = WM_EXIT_USAGE;
 		wm_diags_sort(&d);
 		wm_diags_print(&d, stderr);

@@ -13,6 +13,7 @@
 #include "policies/load.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,26 +216,29 @@ static void parse_cpu(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
 
 static void parse_limit_key(struct ld *l, const char *key, const yaml_node_t *v, struct pol_spec *s)
 {
-	struct limit_field {
+	static const struct {
 		const char *key;
-		uint64_t *size, *count;
+		size_t off; /* of the field in struct wm_policy's limits */
+		bool size;  /* a size ("64M"), else a count */
 		uint32_t bit;
-	} const table[] = {
-		{ "memory", &s->p.limits.memory, NULL, PF_MEMORY },
-		{ "fsize", &s->p.limits.fsize, NULL, PF_FSIZE },
-		{ "core", &s->p.limits.core, NULL, PF_CORE },
-		{ "out", &s->p.limits.out, NULL, PF_OUT },
-		{ "pids", NULL, &s->p.limits.pids, PF_PIDS },
-		{ "nofile", NULL, &s->p.limits.nofile, PF_NOFILE },
+	} table[] = {
+		{ "memory", offsetof(struct wm_policy, limits.memory), true, PF_MEMORY },
+		{ "fsize", offsetof(struct wm_policy, limits.fsize), true, PF_FSIZE },
+		{ "core", offsetof(struct wm_policy, limits.core), true, PF_CORE },
+		{ "out", offsetof(struct wm_policy, limits.out), true, PF_OUT },
+		{ "pids", offsetof(struct wm_policy, limits.pids), false, PF_PIDS },
+		{ "nofile", offsetof(struct wm_policy, limits.nofile), false, PF_NOFILE },
 	};
 	char what[32];
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		uint64_t *dst = (uint64_t *)(void *)((char *)&s->p + table[i].off);
+
 		if (strcmp(key, table[i].key) != 0)
 			continue;
 		snprintf(what, sizeof(what), "limits.%s", key);
-		if (table[i].size ? pol_ld_size(l, v, what, table[i].size) == 0
-				  : pol_ld_count(l, v, what, table[i].count) == 0)
+		if (table[i].size ? pol_ld_size(l, v, what, dst) == 0
+				  : pol_ld_count(l, v, what, dst) == 0)
 			s->given |= table[i].bit;
 		return;
 	}

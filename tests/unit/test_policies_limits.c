@@ -88,7 +88,9 @@ static void test_builtins_reserved(void **state)
 		char *shown = wm_policy_to_yaml(before), *p = strstr(shown, "memory: 256M");
 
 		assert_non_null(p);
-		memcpy(p, "memory: 512M", 12);
+		p[8] = '5'; /* 256M -> 512M */
+		p[9] = '1';
+		p[10] = '2';
 		assert_int_equal(load(set, shown, strlen(shown), &d), -1);
 		assert_true(has_diag(&d, 3, 3, "cannot be redefined"));
 		free(shown);
