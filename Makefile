@@ -185,6 +185,12 @@ bench-state: $(BENCH_STATE_BIN)
 # at build time (workflows, built-in policies, policy test data).
 FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
+# Memory caps: the parsers bound hostile input (policy files and front matter
+# by wm_yaml_check, workflows by size), so an input that needs more than this
+# (under ASan, whose shadow and 256 MB quarantine count too) is a finding, as is any single
+# allocation over 100 MB.
+FUZZ_RSS_MB ?= 1024
+FUZZ_MALLOC_MB ?= 100
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-seeds
@@ -212,6 +218,7 @@ fuzz: fuzz-build fuzz-seeds
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		c=tests/fuzz/corpus/$$n; [ -d $$c ] || c=; \
 		$(FUZZ_BUILD)/$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 -print_final_stats=1 \
+			-rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$(FUZZ_MALLOC_MB) \
 			-artifact_prefix=$(FUZZ_BUILD)/crash-$$n- $(FUZZ_BUILD)/corpus/$$n \
 			$(FUZZ_BUILD)/seeds/$$n $$c >$(FUZZ_BUILD)/$$n.log 2>&1 \
 			|| { tail -40 $(FUZZ_BUILD)/$$n.log; echo "fuzz: $$n FAILED"; exit 1; }; \

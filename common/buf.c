@@ -130,6 +130,37 @@ int wm_buf_read_fd(struct wm_buf *b, int fd)
 	return 0;
 }
 
+int wm_buf_read_file_max(struct wm_buf *b, const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		size_t want = max + 1 - b->len; /* one byte past max tells "too big" */
+		ssize_t n;
+
+		if (want == 0)
+			break;
+		wm_buf_grow(b, want < 65536 ? want : 65536);
+		n = read(fd, b->data + b->len,
+			 b->alloc - b->len - 1 < want ? b->alloc - b->len - 1 : want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return n < 0 ? -1 : 0;
+		}
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
+	close(fd);
+	return 1;
+}
+
 int wm_buf_read_file(struct wm_buf *b, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

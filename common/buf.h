@@ -42,5 +42,10 @@ char *wm_buf_detach(struct wm_buf *b, size_t *len);
 int wm_buf_read_fd(struct wm_buf *b, int fd);
 /* Reads a whole file; returns 0 or -1 with errno set. */
 int wm_buf_read_file(struct wm_buf *b, const char *path);
+/* Reads at most max + 1 bytes of a file (b empty on entry): 0 when the
+ * whole file fit in max bytes, 1 when it is larger (b holds max + 1 bytes,
+ * the rest is never read: input of any size costs at most max), -1 with
+ * errno set. */
+int wm_buf_read_file_max(struct wm_buf *b, const char *path, size_t max);
 
 #endif

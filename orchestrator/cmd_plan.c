@@ -18,6 +18,7 @@
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/dag.h"
+#include "orchestrator/floor.h"
 #include "orchestrator/workflow.h"
 #include "policies/policies.h"
 
@@ -37,7 +38,8 @@ static void print_duration(FILE *f, const char *label, uint64_t ms, const char *
 	fprintf(f, "  %s %s", label, d);
 }
 
-static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
+		       const struct wm_task_policies *tp, FILE *f)
 {
 	fprintf(f, "workflow %s (%s): %zu task%s, policy %s, ", wf->name, wf->path, wf->n_tasks,
 		wf->n_tasks == 1 ? "" : "s", wm_task_policy(wf, NULL));
@@ -52,7 +54,7 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g, FIL
 		fprintf(f, "%3zu. %s", k + 1, t->id);
 		if (!t->body.lang)
 			fputs(" (join)", f);
-		fprintf(f, "\n     policy %s", wm_task_policy(wf, t));
+		fprintf(f, "\n     policy %s", tp->policy[g->order[k]]->name);
 		print_duration(f, "timeout", t->timeout_ms, "(policy's)");
 		fprintf(f, "  retries %u", t->retries);
 		if (t->retries)
@@ -88,7 +90,8 @@ static void dot_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g,
+		      const struct wm_task_policies *tp, FILE *f)
 {
 	fputs("digraph ", f);
 	dot_quoted(f, wf->name);
@@ -97,7 +100,7 @@ static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g, FILE
 		const struct wm_task *t = &wf->tasks[i];
 		wm_autofree char *label = NULL;
 
-		label = wm_xasprintf("%s\n%s", t->id, wm_task_policy(wf, t));
+		label = wm_xasprintf("%s\n%s", t->id, tp->policy[i]->name);
 		fputc('\t', f);
 		dot_quoted(f, t->id);
 		fputs(" [label=", f);
@@ -163,7 +166,8 @@ static json_t *json_opt_str(const char *s)
 	return s ? jstr(s) : json_null();
 }
 
-static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, size_t i)
+static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
+			 const struct wm_task_policies *tp, size_t i)
 {
 	const struct wm_task *t = &wf->tasks[i];
 	json_t *o = json_object(), *deps = json_array();
@@ -174,7 +178,7 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, s
 	json_object_set_new(o, "title", jstr(t->title));
 	json_object_set_new(o, "line", json_integer(t->loc.line));
 	json_object_set_new(o, "depends", deps);
-	json_object_set_new(o, "policy", jstr(wm_task_policy(wf, t)));
+	json_object_set_new(o, "policy", jstr(tp->policy[i]->name));
 	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));
@@ -192,7 +196,8 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g, s
 	return o;
 }
 
-static int print_json(const struct wm_workflow *wf, const struct wm_dag *g, FILE *f)
+static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
+		      const struct wm_task_policies *tp, FILE *f)
 {
 	json_t *root = json_object(), *w = json_object(), *tasks = json_array(),
 	       *order = json_array();
@@ -207,7 +212,7 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g, FILE
 	json_object_set_new(w, "rollback", json_string(wm_rollback_name(wf->rollback)));
 	json_object_set_new(w, "env", json_env(wf->env));
 	for (size_t i = 0; i < wf->n_tasks; i++)
-		json_array_append_new(tasks, json_task(wf, g, i));
+		json_array_append_new(tasks, json_task(wf, g, tp, i));
 	for (size_t k = 0; k < g->n; k++)
 		json_array_append_new(order, json_string(wf->tasks[g->order[k]].id));
 	json_object_set_new(root, "format", json_string("wm-plan"));
@@ -234,21 +239,17 @@ static int parse_format(const char *s, enum plan_format *fmt)
 	return 0;
 }
 
-static bool policy_known(const char *name, void *ctx)
+/* Every task's policy, resolved as `wm run` does it (the workflow's policy
+ * search order, the user's floor and --policy). */
+static int resolve_policies(const struct wm_workflow *wf, const char *cli_policy,
+			    struct wm_policy_set **set, struct wm_task_policies *tp,
+			    struct wm_diags *d, struct wm_error **err)
 {
-	return wm_policy_set_get(ctx, name) != NULL;
-}
-
-/* Every task's policy must resolve in the workflow's policy search order
- * (front matter `policies`, the user's config, the built-ins). */
-static int check_policies(const struct wm_workflow *wf, struct wm_diags *d, struct wm_error **err)
-{
-	struct wm_policy_set *set = wm_policy_set_load_search(NULL, wf->policies_file, d, err);
-
-	if (!set)
+	*set = wm_policy_set_load_search(NULL, wf->policies_file, d, err);
+	if (!*set)
 		return *err ? -1 : 0;
-	wm_workflow_check_policies(wf, policy_known, set, d);
-	wm_policy_set_free(set);
+	if (wm_floor_resolve(wf, *set, cli_policy, tp, d, err) < 0 && *err)
+		return -1;
 	return 0;
 }
 
@@ -256,11 +257,15 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "policy", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum plan_format fmt = FMT_TEXT;
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
+	struct wm_policy_set *set = NULL;
+	struct wm_task_policies tp = { 0 };
+	const char *cli_policy = NULL;
 	struct wm_dag *g = NULL;
 	int opt, rc = WM_EXIT_OK;
 
@@ -268,6 +273,10 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	while ((opt = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
 			continue;
+		if (opt == 'p') {
+			cli_policy = optarg;
+			continue;
+		}
 		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
 				  : wm_usage_error("plan", "bad option");
 	}
@@ -278,11 +287,11 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_release(&d);
 		return -1;
 	}
-	if (wf && check_policies(wf, &d, err) < 0) {
+	if (wf && resolve_policies(wf, cli_policy, &set, &tp, &d, err) < 0) {
 		rc = -1;
 		goto out;
 	}
-	if (!wf || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
+	if (!wf || !tp.policy || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
 		rc = WM_EXIT_USAGE;
 		wm_diags_sort(&d);
 		wm_diags_print(&d, stderr);
@@ -290,13 +299,16 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	}
 	wm_diags_sort(&d);
 	wm_diags_print(&d, stderr);
+	wm_floor_print_weak(wf, &tp, stderr);
 	if (fmt == FMT_TEXT)
-		print_text(wf, g, stdout);
+		print_text(wf, g, &tp, stdout);
 	else if (fmt == FMT_DOT)
-		print_dot(wf, g, stdout);
-	else if (print_json(wf, g, stdout) < 0)
+		print_dot(wf, g, &tp, stdout);
+	else if (print_json(wf, g, &tp, stdout) < 0)
 		rc = wm_error_set(err, 0, "cannot write the plan");
 out:
+	wm_task_policies_release(&tp);
+	wm_policy_set_free(set);
 	wm_dag_free(g);
 	wm_workflow_free(wf);
 	wm_diags_release(&d);

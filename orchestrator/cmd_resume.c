@@ -34,6 +34,7 @@ struct resume_args {
 	unsigned jobs;
 	bool force;
 	bool json;
+	bool reload; /* re-read the workflow from where the run started */
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -42,6 +43,7 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "reload", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -58,6 +60,9 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		case 'J':
 			a->json = true;
 			break;
+		case 'r':
+			a->reload = true;
+			break;
 		default:
 			return wm_usage_error("resume", "bad option");
 		}
@@ -68,13 +73,49 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 	return 0;
 }
 
-/* The workflow to resume: the file the run was started from if it still
- * exists (it may have been fixed), else the copy in the run directory. */
-static char *workflow_to_use(const struct wm_run_state *old, const char *run_dir)
+/* The workflow to resume: the copy kept in the run directory, as it was
+ * when the run started (a task may have rewritten the original since); with
+ * --reload, the file the run was started from. */
+static char *workflow_to_use(const struct wm_run_state *old, const char *run_dir, bool reload,
+			     struct wm_error **err)
 {
+	if (!reload)
+		return wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 	if (old->workflow_path && access(old->workflow_path, R_OK) == 0)
 		return wm_xstrdup(old->workflow_path);
-	return wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+	wm_error_setx(err, WM_EXIT_USAGE, "cannot --reload: `%s` is gone",
+		      old->workflow_path ? old->workflow_path : "the workflow");
+	return NULL;
+}
+
+/* --reload: the tasks added, removed and changed since the run started. */
+static void print_changes(const struct wm_prepared *p, const struct wm_run_state *old,
+			  const char *run_dir, const char *file)
+{
+	size_t n = 0;
+
+	printf("--- %s/%s (as the run started)\n+++ %s\n", run_dir, WM_RUN_WORKFLOW, file);
+	for (size_t i = 0; i < old->n_tasks; i++) {
+		if (wm_workflow_find(p->wf, old->tasks[i].id) < 0) {
+			printf("- task %s\n", old->tasks[i].id);
+			n++;
+		}
+	}
+	for (size_t i = 0; i < p->wf->n_tasks; i++) {
+		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
+
+		if (!ot) {
+			printf("+ task %s\n", p->wf->tasks[i].id);
+			n++;
+		} else if (!ot->definition_hash ||
+			   strcmp(ot->definition_hash, p->def_hash[i]) != 0) {
+			printf("! task %s (definition or policy changed)\n", p->wf->tasks[i].id);
+			n++;
+		}
+	}
+	if (!n)
+		printf("  no task changed\n");
+	fflush(stdout);
 }
 
 /* Carries an old task's record into the new run state. A kept task takes the
@@ -176,12 +217,44 @@ static int load_or_start_over(const char *run_dir, const char *run_id,
 	return 0;
 }
 
+/* The workflow as the run started (or, with --reload, as its file is now),
+ * prepared under the run's options and the floors. Returns the file read
+ * (caller frees), or NULL after printing its problems and setting *err. */
+static char *prepare(const struct resume_args *a, const struct wm_run_options *o,
+		     const struct wm_run_state *old, const char *run_id, const char *run_dir,
+		     struct wm_prepared *p, struct wm_error **err)
+{
+	struct wm_diags diags = WM_DIAGS_INIT;
+	char *file = workflow_to_use(old, run_dir, a->reload, err);
+
+	if (!file)
+		return NULL;
+	/* The copy is read as if it were at the original path, which anchors
+	 * the front matter's `policies:`. */
+	if (wm_prepare_as(file, !a->reload && old->workflow_path ? old->workflow_path : file, o, p,
+			  &diags, err) < 0) {
+		wm_diags_sort(&diags);
+		wm_diags_print(&diags, stderr);
+		if (!*err)
+			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
+				      file, run_id);
+		wm_diags_release(&diags);
+		free(file);
+		return NULL;
+	}
+	wm_diags_print(&diags, stderr); /* warnings */
+	wm_diags_release(&diags);
+	wm_floor_print_weak(p->wf, &p->tp, stderr);
+	if (a->reload)
+		print_changes(p, old, run_dir, file);
+	return file;
+}
+
 static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
 			 const char *run_dir, struct wm_error **err)
 {
 	struct wm_state_loaded loaded = { 0 };
 	struct wm_run_options o = { 0 };
-	struct wm_diags diags = WM_DIAGS_INIT;
 	struct wm_prepared p = { 0 };
 	struct wm_run_target t = { 0 };
 	wm_autofree char *file = NULL;
@@ -200,15 +273,9 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
 	o.jobs = a->jobs ? a->jobs : o.jobs;
 	o.json = a->json;
-	file = workflow_to_use(loaded.rs, run_dir);
-	if (wm_prepare(file, &o, &p, &diags, err) < 0) {
-		wm_diags_sort(&diags);
-		wm_diags_print(&diags, stderr);
-		if (!*err)
-			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
-				      file, run_id);
+	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
+	if (!file)
 		goto out;
-	}
 	keep = decide_keep(&p, loaded.rs, a->force);
 	if (all_kept(keep, p.wf->n_tasks) && loaded.rs->state == WM_RUN_SUCCEEDED) {
 		printf("run %s already succeeded: nothing to do\n", run_id);
@@ -238,7 +305,6 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	rc = wm_runner_execute(cli, &p, &o, &t, err);
 out:
 	wm_prepared_release(&p);
-	wm_diags_release(&diags);
 	wm_run_options_release(&o);
 	wm_state_loaded_release(&loaded);
 	return rc;

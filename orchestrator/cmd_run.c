@@ -34,12 +34,13 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "detach", no_argument, NULL, 'd' },
 		{ "workspace", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "yes", no_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t n_env = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "j:e:k", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "j:e:ky", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (wm_parse_jobs("run", optarg, &o->jobs) != 0)
@@ -74,6 +75,9 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 			break;
 		case 'J':
 			o->json = true;
+			break;
+		case 'y':
+			o->yes = true;
 			break;
 		default:
 			return wm_usage_error("run", "bad option");
@@ -154,6 +158,51 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 	return rc;
 }
 
+static bool ask(const char *file, size_t n)
+{
+	char line[64];
+
+	fprintf(stderr,
+		"wm: run %s, which asks for a policy as weak as minimal for %zu task%s? [y/N] ",
+		file, n, n == 1 ? "" : "s");
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	return strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 || strcmp(line, "Y\n") == 0;
+}
+
+/* A workflow the user did not write may not ask for minimal (or anything as
+ * permissive) without --yes or a yes on a terminal; the audit log records
+ * what was decided (runner.c, policy.weak). */
+static int consent(const struct wm_prepared *p, const char *file, struct wm_run_options *o,
+		   struct wm_error **err)
+{
+	size_t n = wm_floor_count_minimal(&p->tp, p->set);
+
+	if (!n)
+		return 0;
+	o->file_checked = true;
+	if (wm_file_is_users_own(file, &o->untrusted))
+		return 0;
+	fprintf(stderr, "wm: warning: %s %s\n", file, o->untrusted);
+	if (o->yes) {
+		o->consent = "--yes";
+		return 0;
+	}
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		if (ask(file, n)) {
+			o->consent = "terminal";
+			return 0;
+		}
+		return wm_error_setx(err, WM_EXIT_USAGE, "not confirmed: nothing was run");
+	}
+	return wm_error_setx(err, WM_EXIT_USAGE,
+			     "%s %s and asks for a policy as weak as minimal for %zu task%s; "
+			     "nothing was run. Read it, then run it with --yes, or keep its tasks "
+			     "above a floor with --policy standard",
+			     file, o->untrusted, n, n == 1 ? "" : "s");
+}
+
 int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	struct wm_run_options o = { 0 };
@@ -176,10 +225,11 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 				      diags.n_errors == 1 ? "" : "s");
 		goto out;
 	}
+	wm_floor_print_weak(p.wf, &p.tp, stderr);
 	if (o.dry_run) {
 		wm_print_dry_run(&p, stdout);
 		rc = WM_EXIT_OK;
-	} else if (wm_prepare_profiles(&p, err) < 0) {
+	} else if (consent(&p, file, &o, err) < 0 || wm_prepare_profiles(&p, err) < 0) {
 		rc = -1;
 	} else {
 		rc = run_prepared(cli, file, &p, &o, err);
@@ -188,5 +238,6 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 out:
 	wm_diags_release(&diags);
 	wm_strv_free(o.cli_env);
+	free(o.untrusted);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "common/yamlguard.h"
 #include "orchestrator/wf_internal.h"
 
 static const char *const fm_keys[] = {
@@ -330,11 +331,28 @@ static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
 	}
 }
 
+/* Limits of the front matter, checked while libyaml reads it (yamlguard.h):
+ * a handful of keys needs little, and hostile YAML is refused before any
+ * document is built from it. Aliases are refused: nothing here needs them. */
+static const struct wm_yaml_limits fm_limits = {
+	.max_bytes = 1u << 20,
+	.max_depth = 16,
+	.max_nodes = 10000,
+	.what = "front matter",
+};
+
 static void parse_yaml(struct wf_ctx *c, const char *text, size_t len)
 {
+	struct wm_yaml_problem pb;
 	yaml_parser_t parser;
 	yaml_document_t doc;
 
+	if (wm_yaml_check(text, len, &fm_limits, &pb) < 0) {
+		wf_err(c, pb.line + FM_FIRST_LINE - 1, pb.col, "%s%s",
+		       pb.syntax ? "front matter is not valid YAML: " : "", pb.msg);
+		free(pb.msg);
+		return;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		wf_err(c, 1, 1, "cannot initialise the YAML parser");
 		return;

@@ -18,11 +18,11 @@
 const struct wm_command wm_commands[] = {
 	{ "run", wm_cmd_run,
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
-	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json]",
+	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]",
 	  "run a workflow, each task in its sandbox" },
-	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--json]",
+	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--reload] [--json]",
 	  "finish a run whose orchestrator died" },
-	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json]",
+	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
 	{ "status", wm_cmd_status, "status [RUN_ID] [--json]",
 	  "show one run (default: the newest)" },

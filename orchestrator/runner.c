@@ -20,7 +20,6 @@
 
 WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
-#define DEFAULT_POLICY "standard"
 #define TICK_MS 500
 
 /* ---- preparing ---- */
@@ -37,18 +36,6 @@ static char *resolve_workspace(const char *path, const char *given, struct wm_er
 	if (!realpath(path, buf))
 		return wm_error_set(err, errno, "workflow `%s`", path), NULL;
 	return wm_xstrdup(dirname(buf));
-}
-
-/* The policy a task runs under: its own, else --policy, else the front
- * matter's, else standard. */
-static const char *task_policy_name(const struct wm_workflow *wf, const struct wm_task *t,
-				    const struct wm_run_options *o)
-{
-	if (t->policy)
-		return t->policy;
-	if (o->policy)
-		return o->policy;
-	return wf->policy ? wf->policy : DEFAULT_POLICY;
 }
 
 /* Each distinct policy's hash, computed once: workflows have thousands of
@@ -72,44 +59,40 @@ static const char *policy_hash_of(struct policy_hashes *h, const struct wm_polic
 }
 
 static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
-			    struct wm_diags *diags)
+			    struct wm_diags *diags, struct wm_error **err)
 {
 	struct policy_hashes seen = { 0 };
 	const struct wm_workflow *wf = p->wf;
 	size_t n = wf->n_tasks;
 
-	p->policy = wm_xcalloc(n ? n : 1, sizeof(*p->policy));
+	/* Each task's policy, at least as strict as every floor. */
+	if (wm_floor_resolve(wf, p->set, o->policy, &p->tp, diags, err) < 0)
+		return -1;
+	p->policy = p->tp.policy;
 	p->policy_hash = wm_xcalloc(n + 1, sizeof(*p->policy_hash));
 	p->def_hash = wm_xcalloc(n + 1, sizeof(*p->def_hash));
 	for (size_t i = 0; i < n; i++) {
-		const struct wm_task *t = &wf->tasks[i];
-		const char *name = task_policy_name(wf, t, o);
-		struct wm_loc loc = t->policy ? t->policy_loc : wf->policy_loc;
-
-		/* An unknown name is reported where it was written, with a hint. */
-		if (!t->policy && o->policy)
-			p->policy[i] =
-				wm_policy_set_resolve(p->set, name, "command line", 0, 0, diags);
-		else
-			p->policy[i] = wm_policy_set_resolve(p->set, name, wf->path, loc.line,
-							     loc.col, diags);
-		if (!p->policy[i])
-			continue;
 		p->policy_hash[i] = wm_xstrdup(policy_hash_of(&seen, p->policy[i]));
-		p->def_hash[i] = wm_task_definition_hash(t, p->policy_hash[i]);
+		p->def_hash[i] = wm_task_definition_hash(&wf->tasks[i], p->policy_hash[i]);
 	}
 	for (size_t k = 0; k < seen.n; k++)
 		free(seen.hash[k]);
 	free(seen.hash);
 	free(seen.pol);
-	return diags->n_errors ? -1 : 0;
+	return 0;
 }
 
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
 	       struct wm_diags *diags, struct wm_error **err)
 {
+	return wm_prepare_as(path, path, o, p, diags, err);
+}
+
+int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
+		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err)
+{
 	memset(p, 0, sizeof(*p));
-	if (wm_workflow_load(path, &p->wf, diags, err) < 0)
+	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
 	if (wm_dag_build(p->wf, &p->dag, diags) < 0)
 		goto fail;
@@ -119,7 +102,7 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 	p->set = wm_policy_set_load_search(o->policies_file, p->wf->policies_file, diags, err);
 	if (!p->set)
 		goto fail;
-	if (resolve_policies(p, o, diags) < 0)
+	if (resolve_policies(p, o, diags, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -162,7 +145,7 @@ void wm_prepared_release(struct wm_prepared *p)
 	free(p->profile);
 	wm_strv_free(p->policy_hash);
 	wm_strv_free(p->def_hash);
-	free(p->policy);
+	wm_task_policies_release(&p->tp);
 	wm_policy_set_free(p->set);
 	wm_dag_free(p->dag);
 	wm_workflow_free(p->wf);
@@ -443,6 +426,35 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_decref(f);
 }
 
+/* policy.weak: the tasks whose policy is weaker than standard, why, and how
+ * a workflow the user did not write was allowed to ask for minimal. */
+static void audit_weak(struct exec *x, const struct wm_run_options *o)
+{
+	const struct wm_prepared *p = x->p;
+	json_t *f, *tasks = json_array();
+
+	for (size_t i = 0; i < p->wf->n_tasks; i++) {
+		if (!p->tp.weak[i])
+			continue;
+		json_array_append_new(tasks, json_pack("{s:s, s:s, s:s}", "task",
+						       p->wf->tasks[i].id, "policy",
+						       p->policy[i]->name, "why", p->tp.weak[i]));
+	}
+	if (!json_array_size(tasks)) {
+		json_decref(tasks);
+		return;
+	}
+	f = json_pack("{s:o}", "tasks", tasks); /* "o" steals tasks */
+	/* Checked only when a task asks for minimal; null otherwise. */
+	json_object_set_new(f, "workflow_file",
+			    !o->file_checked ? json_null()
+			    : o->untrusted   ? json_string(o->untrusted)
+					     : json_string("is the user's own"));
+	json_object_set_new(f, "consent", o->consent ? json_string(o->consent) : json_null());
+	audit_event(x, NULL, "policy.weak", f);
+	json_decref(f);
+}
+
 static void audit_run_end(struct exec *x)
 {
 	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
@@ -607,6 +619,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	fill_config(&x, o, jobs, cli->private_dirs, &cfg);
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
+	audit_weak(&x, o);
 	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)
 		if (t->keep[i])
 			wm_sched_keep(x.sched, i);

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/dag.h"
+#include "orchestrator/floor.h"
 #include "orchestrator/workflow.h"
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
@@ -30,7 +31,7 @@
 
 struct wm_run_options {
 	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */
-	const char *policy;	   /* --policy: default for tasks that name none */
+	const char *policy;	   /* --policy: a floor, and the default of tasks naming none */
 	const char *policies_file; /* --policies */
 	char **cli_env;		   /* -e KEY=VALUE (strv) */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
@@ -39,7 +40,11 @@ struct wm_run_options {
 	bool interactive;
 	bool detach;
 	bool json;
-	bool force;	      /* resume: rerun even if nothing changed */
+	bool force;	     /* resume: rerun even if nothing changed */
+	bool yes;	     /* --yes: run a minimal-asking workflow the user did not write */
+	const char *consent; /* how such a run was allowed: "--yes", "terminal"; NULL: not needed */
+	bool file_checked;   /* the workflow file was checked (a task asks for minimal) */
+	char *untrusted;     /* why the workflow file is not the user's own; NULL: it is */
 	const char *workflow; /* options.json only: the workflow file as started */
 };
 
@@ -48,7 +53,8 @@ struct wm_prepared {
 	struct wm_dag *dag;
 	struct wm_policy_set *set;
 	char *workspace;			   /* absolute */
-	const struct wm_policy **policy;	   /* per task, borrowed from set */
+	struct wm_task_policies tp;		   /* each task's policy, floors, weak list */
+	const struct wm_policy **policy;	   /* per task, borrowed from set (tp.policy) */
 	char **policy_hash;			   /* per task */
 	char **def_hash;			   /* per task: body, attributes, policy hash */
 	struct wm_sandbox_profile **profiles;	   /* per distinct policy, owned */
@@ -58,6 +64,10 @@ struct wm_prepared {
 
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
 	       struct wm_diags *diags, struct wm_error **err);
+/* wm_prepare() of the text of `file` as if it were at `path` (resume runs
+ * the run's copy of the workflow this way; o->workspace must be set). */
+int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
+		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err);
 int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err);
 void wm_prepared_release(struct wm_prepared *p);
 

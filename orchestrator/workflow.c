@@ -418,6 +418,41 @@ static char *default_name(const char *path)
 	return wm_xstrndup(base, n);
 }
 
+/* Line and column (characters) of byte `off`, lines split as split_lines does. */
+static void place_of(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n' || (text[i] == '\r' && (i + 1 >= off || text[i + 1] != '\n'))) {
+			++*line;
+			*col = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80 && text[i] != '\r') {
+			++*col;
+		}
+	}
+}
+
+/* A NUL byte is not text: cmark would turn it into U+FFFD silently, and a
+ * body or an attribute would not be what the file shows. */
+static void check_nul(struct wf_ctx *c, const char *text, size_t len)
+{
+	const char *nul = memchr(text, '\0', len);
+	size_t more = 0;
+	unsigned line, col;
+
+	if (!nul)
+		return;
+	for (const char *p = nul + 1; (p = memchr(p, '\0', len - (size_t)(p - text))); p++)
+		more++;
+	place_of(text, (size_t)(nul - text), &line, &col);
+	if (more)
+		wf_err(c, line, col, "NUL byte in the workflow (and %zu more): a workflow is text",
+		       more);
+	else
+		wf_err(c, line, col, "NUL byte in the workflow: a workflow is text");
+}
+
 /* Parses into a workflow that is kept even when errors were found. */
 static struct wm_workflow *parse(const char *path, const char *text, size_t len, struct wm_diags *d)
 {
@@ -426,6 +461,7 @@ static struct wm_workflow *parse(const char *path, const char *text, size_t len,
 
 	c.wf = wm_xcalloc(1, sizeof(*c.wf));
 	c.wf->path = wm_xstrdup(path);
+	check_nul(&c, text, len);
 	split_lines(&c, text, len);
 	fm = wf_frontmatter(&c);
 	if (fm >= 0) {
@@ -487,15 +523,32 @@ int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
 int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
 		     struct wm_error **err)
 {
+	return wm_workflow_load_as(path, path, out, diags, err);
+}
+
+int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
+			struct wm_diags *diags, struct wm_error **err)
+{
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
 
 	*out = NULL;
-	if (wm_buf_read_file(&b, path) < 0) {
+	rc = wm_buf_read_file_max(&b, file, WM_WORKFLOW_MAX_BYTES);
+	if (rc < 0) {
 		int e = errno;
 		wm_buf_release(&b);
-		wm_error_set(err, e, "cannot read workflow `%s`", path);
+		wm_error_set(err, e, "cannot read workflow `%s`", file);
 		(*err)->exit_code = WM_EXIT_USAGE;
+		return -1;
+	}
+	if (rc > 0) { /* the rest is never read: a huge file costs what the limit does */
+		unsigned line, col;
+
+		place_of(b.data, WM_WORKFLOW_MAX_BYTES, &line, &col);
+		wm_diags_error(diags, path, line, col,
+			       "the workflow is larger than the limit of %u bytes",
+			       WM_WORKFLOW_MAX_BYTES);
+		wm_buf_release(&b);
 		return -1;
 	}
 	rc = wm_workflow_parse_checked(path, b.data, b.len, out, diags);

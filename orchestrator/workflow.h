@@ -6,7 +6,9 @@
  * headings. Every problem is added to `diags` with its FILE:LINE:COL (1-based,
  * in the original file); the function returns -1 when any is an error (the
  * workflow is then freed and *out stays NULL), 0 otherwise (warnings may be
- * present). *err is only set when the file cannot be read at all.
+ * present). A NUL byte anywhere is an error at its place; the front matter's
+ * YAML is checked against limits (size, nesting, values; no aliases) while
+ * libyaml parses it. *err is only set when the file cannot be read at all.
  *
  * The workflow owns everything reachable from it; wm_workflow_free() accepts
  * NULL. Dependency ids are checked against task ids by dag.c, not here:
@@ -106,6 +108,10 @@ struct wm_workflow {
 	struct wm_idmap *index;
 };
 
+/* The largest workflow file wm reads (16 MiB: a 10,000-task workflow is a
+ * tenth of it); a larger one is an error, and is read no further. */
+#define WM_WORKFLOW_MAX_BYTES (16u << 20)
+
 /* Parses `text` (len bytes, NUL not needed) without the dependency checks;
  * `path` names the file in diagnostics and gives the default name and the
  * directory `policies` is resolved against. Same return as _load(). */
@@ -113,6 +119,10 @@ int wm_workflow_parse(const char *path, const char *text, size_t len, struct wm_
 		      struct wm_diags *diags);
 int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags *diags,
 		     struct wm_error **err);
+/* Reads `file` as if it were at `path`: diagnostics name `path` and its
+ * directory anchors `policies:` (resume reads the run's copy this way). */
+int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
+			struct wm_diags *diags, struct wm_error **err);
 void wm_workflow_free(struct wm_workflow *wf);
 /* Index of the task with this id, or -1. */
 long wm_workflow_find(const struct wm_workflow *wf, const char *id);

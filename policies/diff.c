@@ -59,6 +59,13 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 		free(x);
 		free(y);
 	}
+	if (a->fs.shm_size != c->fs.shm_size) {
+		char *x = a->fs.shm_size ? wm_format_size(a->fs.shm_size) : wm_xstrdup("none");
+		char *y = c->fs.shm_size ? wm_format_size(c->fs.shm_size) : wm_xstrdup("none");
+		wm_buf_addf(b, "/dev/shm: A %s, B %s\n", x, y);
+		free(x);
+		free(y);
+	}
 	only_in(b, "paths A hides that B shows: ", a->fs.hide, c->fs.hide);
 	only_in(b, "paths B hides that A shows: ", c->fs.hide, a->fs.hide);
 	for (size_t i = 0; i < a->fs.n_binds; i++)
@@ -241,6 +248,11 @@ char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 	if (a->limits.core != c->limits.core)
 		wm_buf_addf(&b, "core dumps: A %llu bytes, B %llu bytes\n",
 			    (unsigned long long)a->limits.core, (unsigned long long)c->limits.core);
+	diff_limit(&b, "$WM_OUT size", a->limits.out, c->limits.out, wm_format_size);
+	if (a->limits.strict != c->limits.strict)
+		wm_buf_addf(&b, "unenforceable limits: A %s, B %s\n",
+			    a->limits.strict ? "an error" : "a warning",
+			    c->limits.strict ? "an error" : "a warning");
 	only_in(&b, "variables B keeps that A drops: ", c->env.keep, a->env.keep);
 	only_in(&b, "variables A keeps that B drops: ", a->env.keep, c->env.keep);
 	only_in(&b, "variables B sets differently: ", c->env.set, a->env.set);

@@ -153,6 +153,7 @@ static void add_fs(struct wm_buf *b, const struct wm_policy *p, const char *ind)
 	}
 	wm_buf_addf(b, "%s  workspace: %s\n", ind, wm_ws_mode_name(p->fs.workspace));
 	add_size_or_none(b, ind, "  tmp", p->fs.tmp_size);
+	add_size_or_none(b, ind, "  shm", p->fs.shm_size);
 	{
 		char *sub = wm_xasprintf("%s  ", ind);
 		add_set(b, sub, "hide", p->fs.hide);
@@ -302,6 +303,8 @@ static void add_limits(struct wm_buf *b, const struct wm_policy *p, const char *
 	s = wm_format_size(p->limits.core);
 	wm_buf_addf(b, "%score: %s\n", sub, s);
 	free(s);
+	add_size_or_none(b, sub, "out", p->limits.out);
+	wm_buf_addf(b, "%sstrict: %s\n", sub, p->limits.strict ? "true" : "false");
 	free(sub);
 }
 

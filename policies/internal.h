@@ -46,6 +46,9 @@ enum pol_field {
 	PF_FSIZE = 1u << 22,
 	PF_CORE = 1u << 23,
 	PF_ENV_KEEP = 1u << 24,
+	PF_SHM = 1u << 25,
+	PF_OUT = 1u << 26,
+	PF_STRICT = 1u << 27,
 };
 
 struct pol_spec {
@@ -59,12 +62,21 @@ struct pol_spec {
 	size_t n_allow, n_deny;
 	struct wm_seccomp_rule *rules;
 	size_t n_rules;
+	unsigned depth;	    /* policies above it through `inherits` */
+	bool from_workflow; /* it, or a policy it inherits, is from a workflow's own file */
 };
+
+/* The longest chain of `inherits`, across files: deep chains cost memory in
+ * proportion to their length at every level. */
+#define POL_MAX_INHERIT 64u
 
 void pol_spec_free(struct pol_spec *s);
 struct pol_spec *pol_spec_dup(const struct pol_spec *s);
 /* Applies child's given keys over `base` (which becomes the merge). */
 void pol_spec_merge(struct pol_spec *base, const struct pol_spec *child);
+/* merge.c: the final policy of a merged spec (lists without duplicates,
+ * the filter combined); NULL after reporting an OCI profile's problems. */
+struct wm_policy *pol_spec_build(const struct pol_spec *m, struct wm_diags *diags);
 
 /* load.c: parses a policy file's text into specs (file order). Relative
  * paths inside resolve against path's directory; diagnostics and sources
@@ -86,6 +98,13 @@ int pol_action_parse(const char *s, enum wm_seccomp_action *a);
 int pol_op_parse(const char *s, enum wm_seccomp_op *op);
 /* Candidates for "did you mean" on syscall names. */
 const char *pol_syscall_suggest(const char *name);
+/* Every system call name of the native architecture (libseccomp's table),
+ * computed once and kept for the process's life. */
+const char *const *pol_native_syscalls(size_t *n);
+
+/* strict_seccomp.c: the filter part of wm_policy_at_least_as_strict(). */
+int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
+				   struct wm_buf *why);
 
 /* Rules: copy, compare, sort and de-duplicate, replace by name. */
 void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src);
@@ -102,6 +121,16 @@ void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n);
 int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigned yline,
 		 unsigned ycol, struct wm_diags *diags, enum wm_seccomp_action *def_action,
 		 int *def_errno, struct wm_seccomp_rule **rules, size_t *n_rules);
+
+/* oci_pos.c: where the values of a JSON text are, for located problems.
+ * pol_jpos_find() follows keys[k] (or, where keys[k] is NULL, item idx[k])
+ * as deep as it can and returns the byte offset reached. */
+struct pol_jpos;
+struct pol_jpos *pol_jpos_index(const char *text, size_t len);
+void pol_jpos_free(struct pol_jpos *p);
+size_t pol_jpos_find(const struct pol_jpos *p, const char *const *keys, const long *idx, size_t n);
+/* Line and column (characters, 1-based) of byte `off` of text. */
+void pol_text_place(const char *text, size_t off, unsigned *line, unsigned *col);
 
 /* emit.c: the canonical YAML body of a policy (no name or description), the
  * same text wm_policy_to_yaml() prints, used for the hash. */

@@ -29,12 +29,10 @@ bool pol_syscall_known_arch(const char *name, uint32_t arch)
 	return seccomp_syscall_resolve_name_arch(arch, name) != __NR_SCMP_ERROR;
 }
 
-const char *pol_syscall_suggest(const char *name)
+const char *const *pol_native_syscalls(size_t *n)
 {
 	static char *names[1024];
 	static size_t n_names;
-	static char best[64];
-	const char *s;
 
 	if (!n_names) {
 		for (int nr = 0; nr < 1024 && n_names < 1024; nr++) {
@@ -43,7 +41,17 @@ const char *pol_syscall_suggest(const char *name)
 				names[n_names++] = nm; /* kept for the process's life */
 		}
 	}
-	s = wm_suggest(name, (const char *const *)names, n_names);
+	*n = n_names;
+	return (const char *const *)names;
+}
+
+const char *pol_syscall_suggest(const char *name)
+{
+	static char best[64];
+	size_t n;
+	const char *const *names = pol_native_syscalls(&n);
+	const char *s = wm_suggest(name, names, n);
+
 	if (!s)
 		return NULL;
 	snprintf(best, sizeof(best), "%s", s);

@@ -8,7 +8,11 @@
  * argument more than once becomes one rule per condition (runc's "OR"
  * reading); names libseccomp does not know at all are dropped with a
  * warning, as runc skips them; names the native architecture lacks are
- * kept (the sandbox skips them).
+ * kept (the sandbox skips them). Architectures this libseccomp does not know
+ * (a newer profile's SCMP_ARCH_LOONGARCH64) are skipped with a warning, as
+ * runc does, and calls newer than every call the profile names fail with
+ * ENOSYS (as runc makes them) so that libc falls back to older ones. Every
+ * problem is reported at the place in the JSON it is about (oci_pos.c).
  */
 #include "policies/internal.h"
 
@@ -20,33 +24,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 
+/* At most this many problems of one profile are reported one by one. */
+#define OCI_MAX_DIAGS 100
+#define OCI_MAX_BYTES (4u << 20)
+
 struct oci {
 	const char *path;
-	const char *yfile; /* where errors are reported */
+	const char *yfile; /* where problems go when the JSON cannot be read */
 	unsigned yline, ycol;
 	struct wm_diags *diags;
 	char *const *caps;
 	uint32_t arches[32];
 	size_t n_arches;
 	bool failed;
+	const char *text; /* the profile, once read */
+	size_t len;
+	struct pol_jpos *pos; /* built at the first problem */
+	const char *keys[4];  /* the value the next problem is about: */
+	long idx[4];	      /* root[keys[0] or idx[0]]... */
+	size_t depth;
+	size_t n_diags, n_more;
 };
+
+/* The next problems are about root[k1][i1][k2][i2]; NULL keys and negative
+ * indexes end the path. */
+static void at(struct oci *o, const char *k1, long i1, const char *k2, long i2)
+{
+	o->depth = 0;
+	if (!k1)
+		return;
+	o->keys[o->depth] = k1, o->idx[o->depth++] = -1;
+	if (i1 < 0)
+		return;
+	o->keys[o->depth] = NULL, o->idx[o->depth++] = i1;
+	if (!k2)
+		return;
+	o->keys[o->depth] = k2, o->idx[o->depth++] = -1;
+	if (i2 >= 0)
+		o->keys[o->depth] = NULL, o->idx[o->depth++] = i2;
+}
 
 static void __attribute__((format(printf, 3, 4)))
 report(struct oci *o, enum wm_diag_level lvl, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	unsigned line, col;
 
+	if (lvl == WM_DIAG_ERROR)
+		o->failed = true;
+	if (o->n_diags++ >= OCI_MAX_DIAGS) {
+		o->n_more++;
+		return;
+	}
 	va_start(ap, fmt);
 	msg = wm_xvasprintf(fmt, ap);
 	va_end(ap);
-	wm_diags_add(o->diags, lvl, o->yfile, o->yline, o->ycol, "%s: %s", o->path, msg);
+	if (o->text) {
+		if (!o->pos)
+			o->pos = pol_jpos_index(o->text, o->len);
+		pol_text_place(o->text, pol_jpos_find(o->pos, o->keys, o->idx, o->depth), &line,
+			       &col);
+		wm_diags_add(o->diags, lvl, o->path, line, col, "%s", msg);
+	} else {
+		wm_diags_add(o->diags, lvl, o->yfile, o->yline, o->ycol, "%s: %s", o->path, msg);
+	}
 	free(msg);
-	if (lvl == WM_DIAG_ERROR)
-		o->failed = true;
 }
 
 /* libseccomp's architecture for "SCMP_ARCH_X86_64" or "x86_64"; 0 if none. */
@@ -218,8 +265,8 @@ static int parse_args(struct oci *o, json_t *args, struct wm_seccomp_rule *r, co
 }
 
 /* Adds the rule for each name; conditions on a repeated index are OR-ed. */
-static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *names,
-		      struct wm_seccomp_rule **rules, size_t *n, const char *where)
+static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *names, size_t call,
+		      bool old_format, struct wm_seccomp_rule **rules, size_t *n, const char *where)
 {
 	bool split = false;
 	json_t *v;
@@ -233,6 +280,8 @@ static void add_rules(struct oci *o, const struct wm_seccomp_rule *r, json_t *na
 		struct wm_seccomp_rule x = *r;
 		const char *name = json_string_value(v);
 
+		at(o, "syscalls", (long)call, old_format ? "name" : "names",
+		   old_format ? -1 : (long)i);
 		if (!name) {
 			report(o, WM_DIAG_ERROR, "%s: names must be strings", where);
 			continue;
@@ -263,6 +312,7 @@ static void parse_call(struct oci *o, json_t *call, size_t i, struct wm_seccomp_
 	json_t *names = json_object_get(call, "names"), *one = NULL, *e;
 
 	snprintf(where, sizeof(where), "syscalls[%zu]", i);
+	at(o, "syscalls", (long)i, NULL, -1);
 	if (!json_is_object(call)) {
 		report(o, WM_DIAG_ERROR, "%s must be an object", where);
 		return;
@@ -277,17 +327,45 @@ static void parse_call(struct oci *o, json_t *call, size_t i, struct wm_seccomp_
 		report(o, WM_DIAG_ERROR, "%s: needs 'names', a list of system calls", where);
 		goto out;
 	}
+	at(o, "syscalls", (long)i, "action", -1);
 	if (parse_action(o, json_string_value(json_object_get(call, "action")), &r.action, where) <
 	    0)
 		goto out;
+	at(o, "syscalls", (long)i, "args", -1);
 	e = json_object_get(call, "errnoRet");
 	if (r.action == WM_SC_ERRNO && json_is_integer(e))
 		r.errno_ret = (int)json_integer_value(e);
-	if (parse_args(o, json_object_get(call, "args"), &r, where) < 0 || !applies(o, call))
+	if (parse_args(o, json_object_get(call, "args"), &r, where) < 0)
 		goto out;
-	add_rules(o, &r, names, rules, n, where);
+	at(o, "syscalls", (long)i, NULL, -1);
+	if (!applies(o, call))
+		goto out;
+	add_rules(o, &r, names, i, one != NULL, rules, n, where);
 out:
 	json_decref(one);
+}
+
+/* An architecture by name, or 0 after a warning: one this libseccomp does
+ * not know cannot be on this machine, so its rules are not needed here. */
+static uint32_t known_arch(struct oci *o, json_t *v)
+{
+	const char *name = json_string_value(v);
+	uint32_t a = name ? arch_from_name(name) : 0;
+	const struct scmp_version *ver = seccomp_version();
+
+	if (!name)
+		report(o, WM_DIAG_ERROR, "an architecture must be a string");
+	else if (!a)
+		report(o, WM_DIAG_WARNING,
+		       "unknown architecture '%s' skipped (libseccomp %u.%u.%u does not know it)",
+		       name, ver->major, ver->minor, ver->micro);
+	return a;
+}
+
+static void add_arch(struct oci *o, uint32_t a)
+{
+	if (a && o->n_arches < 32)
+		o->arches[o->n_arches++] = a;
 }
 
 static void parse_arches(struct oci *o, json_t *root)
@@ -297,33 +375,73 @@ static void parse_arches(struct oci *o, json_t *root)
 
 	json_array_foreach(json_object_get(root, "architectures"), i, v)
 	{
-		uint32_t a = json_string_value(v) ? arch_from_name(json_string_value(v)) : 0;
-		if (!a)
-			report(o, WM_DIAG_ERROR, "unknown architecture '%s'",
-			       json_string_value(v) ? json_string_value(v) : "?");
-		else if (o->n_arches < 32)
-			o->arches[o->n_arches++] = a;
+		at(o, "architectures", (long)i, NULL, -1);
+		add_arch(o, known_arch(o, v));
 	}
 	json_array_foreach(json_object_get(root, "archMap"), i, m)
 	{
-		const char *main_arch = json_string_value(json_object_get(m, "architecture"));
-		uint32_t a = main_arch ? arch_from_name(main_arch) : 0;
-
-		if (!a)
-			report(o, WM_DIAG_ERROR, "archMap[%zu]: unknown architecture '%s'", i,
-			       main_arch ? main_arch : "?");
-		else if (o->n_arches < 32)
-			o->arches[o->n_arches++] = a;
+		at(o, "archMap", (long)i, "architecture", -1);
+		add_arch(o, known_arch(o, json_object_get(m, "architecture")));
 		json_array_foreach(json_object_get(m, "subArchitectures"), j, sub)
 		{
-			a = json_string_value(sub) ? arch_from_name(json_string_value(sub)) : 0;
-			if (!a)
-				report(o, WM_DIAG_ERROR, "archMap[%zu]: unknown architecture '%s'",
-				       i, json_string_value(sub) ? json_string_value(sub) : "?");
-			else if (o->n_arches < 32)
-				o->arches[o->n_arches++] = a;
+			at(o, "archMap", (long)i, "subArchitectures", (long)j);
+			add_arch(o, known_arch(o, sub));
 		}
 	}
+}
+
+/* Calls newer than every call the profile names fail with ENOSYS rather
+ * than the default action, as runc makes them: a profile written before a
+ * call existed cannot have meant to deny it, and ENOSYS makes libc fall
+ * back to the older call it replaces (statx to fstatat, clone3 to clone). */
+static void newer_calls_enosys(struct wm_seccomp_rule **rules, size_t *n,
+			       enum wm_seccomp_action def)
+{
+	size_t n_native, named = *n;
+	const char *const *native = pol_native_syscalls(&n_native);
+	int newest = -1;
+
+	if (def == WM_SC_ALLOW || def == WM_SC_LOG)
+		return;
+	for (size_t i = 0; i < named; i++) {
+		int nr = seccomp_syscall_resolve_name((*rules)[i].name);
+
+		if (nr > newest)
+			newest = nr;
+	}
+	for (size_t i = 0; i < n_native; i++) {
+		struct wm_seccomp_rule r = { .name = (char *)native[i],
+					     .action = WM_SC_ERRNO,
+					     .errno_ret = ENOSYS };
+
+		if (seccomp_syscall_resolve_name(native[i]) > newest)
+			pol_rules_push(rules, n, &r);
+	}
+}
+
+/* The profile's text, at most OCI_MAX_BYTES of it; NULL after reporting. */
+static json_t *read_profile(struct oci *o, struct wm_buf *b)
+{
+	json_error_t jerr;
+	json_t *root;
+	int r = wm_buf_read_file_max(b, o->path, OCI_MAX_BYTES);
+
+	if (r < 0) {
+		report(o, WM_DIAG_ERROR, "cannot read the seccomp profile: %s", strerror(errno));
+		return NULL;
+	}
+	if (r > 0) {
+		report(o, WM_DIAG_ERROR, "the seccomp profile is larger than the limit of %u bytes",
+		       OCI_MAX_BYTES);
+		return NULL;
+	}
+	root = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &jerr); /* new reference */
+	if (!root)
+		wm_diags_error(o->diags, o->path, (unsigned)jerr.line, (unsigned)jerr.column,
+			       "JSON: %s", jerr.text);
+	o->text = b->data;
+	o->len = b->len;
+	return root;
 }
 
 int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigned yline,
@@ -336,19 +454,15 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 			 .ycol = yfile ? ycol : 1,
 			 .diags = diags,
 			 .caps = caps };
-	json_error_t jerr;
+	struct wm_buf text = WM_BUF_INIT;
 	json_t *root, *call, *e;
 	size_t i;
 
 	*rules = NULL;
 	*n_rules = 0;
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr); /* new reference */
+	root = read_profile(&o, &text);
 	if (!root) {
-		if (jerr.line > 0)
-			wm_diags_error(diags, path, (unsigned)jerr.line, (unsigned)jerr.column,
-				       "JSON: %s", jerr.text);
-		else
-			report(&o, WM_DIAG_ERROR, "cannot read the seccomp profile: %s", jerr.text);
+		wm_buf_release(&text);
 		return -1;
 	}
 	if (!json_is_object(root)) {
@@ -356,18 +470,26 @@ int pol_oci_load(const char *path, char *const *caps, const char *yfile, unsigne
 		goto out;
 	}
 	parse_arches(&o, root);
+	at(&o, "defaultAction", -1, NULL, -1);
 	if (parse_action(&o, json_string_value(json_object_get(root, "defaultAction")), def_action,
 			 "defaultAction") < 0)
 		goto out;
 	e = json_object_get(root, "defaultErrnoRet");
 	*def_errno =
 		*def_action == WM_SC_ERRNO && json_is_integer(e) ? (int)json_integer_value(e) : 0;
+	at(&o, "syscalls", -1, NULL, -1);
 	if (json_object_get(root, "syscalls") && !json_is_array(json_object_get(root, "syscalls")))
 		report(&o, WM_DIAG_ERROR, "'syscalls' must be a list");
 	json_array_foreach(json_object_get(root, "syscalls"), i, call)
 		parse_call(&o, call, i, rules, n_rules);
+	newer_calls_enosys(rules, n_rules, *def_action);
 out:
+	if (o.n_more)
+		wm_diags_add(diags, o.failed ? WM_DIAG_ERROR : WM_DIAG_WARNING, path, 1, 1,
+			     "... and %zu more problems in this profile", o.n_more);
 	json_decref(root);
+	pol_jpos_free(o.pos);
+	wm_buf_release(&text);
 	if (o.failed) {
 		pol_rules_free(*rules, *n_rules);
 		*rules = NULL;

@@ -5,7 +5,12 @@
  * wm_policy_set_load_file() adds a user's file, whose policies may inherit
  * a built-in or a policy defined before them; wm_policy_set_get() returns a
  * fully resolved policy, borrowed from the set and valid until
- * wm_policy_set_free(). Later files override earlier names.
+ * wm_policy_set_free(). Later files override earlier names, except that no
+ * file may redefine a built-in (an equal copy is accepted and ignored) or
+ * use its name in other letter case, and a workflow's own file (see
+ * wm_policy_set_load_search) may only add new names. Files are bounded
+ * (policies/load.h: size, nesting, values, no aliases, policies, list
+ * entries, inheritance depth); each problem is an error at its place.
  *
  * Every problem in a file goes to `diags` as FILE:LINE:COL; load returns -1
  * when any is an error (the set is then unchanged: a file is added whole or
@@ -31,8 +36,10 @@
 #ifndef WM_POLICIES_POLICIES_H
 #define WM_POLICIES_POLICIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "common/diag.h"
 #include "common/error.h"
 #include "policies/policy.h"
@@ -90,6 +97,11 @@ const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, c
  * "unknown policy 'x' (did you mean 'y'?)" or "... (see 'wm policy list')". */
 const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, const char *name,
 					     struct wm_error **err);
+/* True when `name`'s definition, or a policy it inherits, came from the
+ * workflow's own `policies:` file (the `frontmatter_path` of
+ * wm_policy_set_load_search), which is as untrusted as the workflow: such a
+ * policy may not serve as a floor. */
+bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *name);
 /* True for the six built-in names (minimal ... paranoid). */
 int wm_policy_is_builtin_name(const char *name);
 
@@ -103,6 +115,16 @@ char *wm_policy_to_yaml(const struct wm_policy *p);
  * difference (network, filesystem, capabilities, syscalls, limits, env);
  * "" when they are equal in effect. Caller frees. */
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *b);
+
+/* Is `p` at least as strict as `floor` on every axis (README.md, "At least
+ * as strict")? 1 when it is; 0 when not, with the first axis on which it is
+ * weaker appended to `why` (may be NULL) as a phrase, e.g. "network host is
+ * weaker than none". A partial order: reflexive and transitive, and a policy
+ * stricter on one axis and weaker on another is not at least as strict.
+ * Pure; conservative where the policies alone cannot tell (never claims
+ * "at least as strict" falsely). */
+int wm_policy_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
+				 struct wm_buf *why);
 
 /* The action a call of `name` with arguments nobody filters gets: the
  * unconditional rule for it, else the default. *conditional is set when some

@@ -94,7 +94,8 @@ struct wm_policy {
 		char **hide;	   /* NULL-terminated: paths masked by an empty tmpfs */
 		struct wm_bind *binds;
 		size_t n_binds;
-		char **devices; /* NULL-terminated extra /dev nodes: "tty", "pts" */
+		char **devices;	   /* NULL-terminated extra /dev nodes: "tty", "pts" */
+		uint64_t shm_size; /* bytes of the private /dev/shm tmpfs; 0: no /dev/shm */
 	} fs;
 
 	char **capabilities; /* NULL-terminated cap names kept (e.g. "cap_net_bind_service") */
@@ -118,6 +119,8 @@ struct wm_policy {
 		uint64_t nofile;     /* 0 = inherit */
 		uint64_t fsize;	     /* bytes, 0 = unlimited */
 		uint64_t core;	     /* bytes; core dumps are off (0) unless set */
+		uint64_t out;	     /* bytes of the task's $WM_OUT in total, 0 = unlimited */
+		bool strict;	     /* a limit wm cannot enforce as written is an error */
 	} limits;
 
 	struct {

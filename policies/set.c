@@ -15,6 +15,7 @@
 #include "common/xalloc.h"
 #include "policies/builtin.h"
 #include "policies/internal.h"
+#include "policies/load.h"
 
 struct entry {
 	struct pol_spec *merged; /* inheritance applied, seccomp lists still apart */
@@ -27,285 +28,15 @@ struct wm_policy_set {
 	size_t n, alloc;
 };
 
-void pol_spec_free(struct pol_spec *s)
-{
-	if (!s)
-		return;
-	/* The plain fields are a wm_policy without rules: free them the same way. */
-	struct wm_policy *p = wm_xmalloc(sizeof(*p));
-	*p = s->p;
-	wm_policy_free(p);
-	free(s->file);
-	wm_strv_free(s->allow);
-	wm_strv_free(s->deny);
-	pol_rules_free(s->rules, s->n_rules);
-	free(s);
-}
+/* Who wrote a file, which decides what it may define. */
+enum origin {
+	ORIGIN_BUILTIN,	 /* the six built-ins, compiled in */
+	ORIGIN_USER,	 /* --policies, ~/.config/wm/policies.yaml, `wm policy check` */
+	ORIGIN_WORKFLOW, /* a workflow's own `policies:` file: untrusted */
+};
 
-static char *xstrdup_or_null(const char *s)
-{
-	return s ? wm_xstrdup(s) : NULL;
-}
-
-static char **strv_dup(char *const *v)
-{
-	char **out = NULL;
-	size_t n = 0;
-
-	if (!v)
-		return NULL;
-	for (size_t i = 0; v[i]; i++)
-		wm_strv_push(&out, &n, v[i]);
-	return out ? out : wm_xcalloc(1, sizeof(char *));
-}
-
-static void binds_copy(struct wm_policy *dst, const struct wm_policy *src)
-{
-	dst->fs.n_binds = src->fs.n_binds;
-	dst->fs.binds =
-		src->fs.n_binds ? wm_xcalloc(src->fs.n_binds, sizeof(struct wm_bind)) : NULL;
-	for (size_t i = 0; i < src->fs.n_binds; i++) {
-		dst->fs.binds[i].src = wm_xstrdup(src->fs.binds[i].src);
-		dst->fs.binds[i].dst = wm_xstrdup(src->fs.binds[i].dst);
-		dst->fs.binds[i].rw = src->fs.binds[i].rw;
-	}
-}
-
-/* Deep copy of the plain fields (rules are not copied). */
-static void plain_copy(struct wm_policy *dst, const struct wm_policy *src)
-{
-	*dst = *src;
-	dst->name = xstrdup_or_null(src->name);
-	dst->description = xstrdup_or_null(src->description);
-	dst->inherits = xstrdup_or_null(src->inherits);
-	dst->source = xstrdup_or_null(src->source);
-	dst->fs.rootfs = xstrdup_or_null(src->fs.rootfs);
-	dst->fs.hide = strv_dup(src->fs.hide);
-	binds_copy(dst, src);
-	dst->fs.devices = strv_dup(src->fs.devices);
-	dst->capabilities = strv_dup(src->capabilities);
-	dst->seccomp.profile = xstrdup_or_null(src->seccomp.profile);
-	dst->seccomp.rules = NULL;
-	dst->seccomp.n_rules = 0;
-	dst->env.keep = strv_dup(src->env.keep);
-	dst->env.set = strv_dup(src->env.set);
-}
-
-struct pol_spec *pol_spec_dup(const struct pol_spec *s)
-{
-	struct pol_spec *d = wm_xcalloc(1, sizeof(*d));
-
-	*d = *s;
-	plain_copy(&d->p, &s->p);
-	d->file = xstrdup_or_null(s->file);
-	d->allow = strv_dup(s->allow);
-	d->deny = strv_dup(s->deny);
-	d->rules = NULL;
-	d->n_rules = 0;
-	for (size_t i = 0; i < s->n_rules; i++)
-		pol_rules_push(&d->rules, &d->n_rules, &s->rules[i]);
-	return d;
-}
-
-static void replace_str(char **dst, const char *src)
-{
-	free(*dst);
-	*dst = xstrdup_or_null(src);
-}
-
-static void replace_strv(char ***dst, char *const *src)
-{
-	wm_strv_free(*dst);
-	*dst = strv_dup(src);
-}
-
-static void strv_union(char ***dst, size_t *n, char *const *src)
-{
-	*n = wm_strv_len(*dst);
-	for (size_t i = 0; src && src[i]; i++)
-		if (!wm_strv_contains(*dst, src[i]))
-			wm_strv_push(dst, n, src[i]);
-}
-
-static void env_set_merge(char ***dst, char *const *src)
-{
-	size_t n = wm_strv_len(*dst);
-
-	for (size_t i = 0; src && src[i]; i++) {
-		size_t klen = (size_t)(strchr(src[i], '=') - src[i]);
-		bool done = false;
-
-		for (size_t j = 0; j < n && !done; j++) {
-			if (strncmp((*dst)[j], src[i], klen + 1) == 0) {
-				free((*dst)[j]);
-				(*dst)[j] = wm_xstrdup(src[i]);
-				done = true;
-			}
-		}
-		if (!done)
-			wm_strv_push(dst, &n, src[i]);
-	}
-}
-
-static void merge_seccomp(struct pol_spec *b, const struct pol_spec *c)
-{
-	if (c->given & PF_SECCOMP_OFF)
-		b->p.seccomp.enabled = false;
-	if (!(c->given & PF_SC_ANY))
-		return;
-	b->p.seccomp.enabled = true;
-	if (c->given & PF_SC_PROFILE) {
-		/* A profile is a whole filter: what the parent listed goes. */
-		wm_strv_free(b->allow);
-		wm_strv_free(b->deny);
-		pol_rules_free(b->rules, b->n_rules);
-		b->allow = b->deny = NULL;
-		b->n_allow = b->n_deny = 0;
-		b->rules = NULL;
-		b->n_rules = 0;
-		b->given &= ~(uint32_t)(PF_SC_DEFAULT | PF_SC_ERRNO);
-		replace_str(&b->p.seccomp.profile, c->p.seccomp.profile);
-		replace_str(&b->file, c->file);
-		b->prof_line = c->prof_line;
-		b->prof_col = c->prof_col;
-	}
-	if (c->given & PF_SC_DEFAULT)
-		b->p.seccomp.default_action = c->p.seccomp.default_action;
-	if (c->given & PF_SC_ERRNO)
-		b->p.seccomp.default_errno = c->p.seccomp.default_errno;
-	strv_union(&b->allow, &b->n_allow, c->allow);
-	strv_union(&b->deny, &b->n_deny, c->deny);
-	for (size_t i = 0; i < c->n_rules; i++)
-		pol_rules_drop_name(b->rules, &b->n_rules, c->rules[i].name);
-	for (size_t i = 0; i < c->n_rules; i++)
-		pol_rules_push(&b->rules, &b->n_rules, &c->rules[i]);
-}
-
-void pol_spec_merge(struct pol_spec *b, const struct pol_spec *c)
-{
-	const struct wm_policy *cp = &c->p;
-	struct wm_policy *bp = &b->p;
-
-	replace_str(&bp->name, cp->name);
-	replace_str(&bp->source, cp->source);
-	replace_str(&bp->inherits, cp->inherits);
-	if (c->given & PF_DESCRIPTION)
-		replace_str(&bp->description, cp->description);
-	if (c->given & PF_NETWORK)
-		bp->network = cp->network;
-	if (c->given & PF_VIEW)
-		bp->fs.view = cp->fs.view;
-	if (c->given & PF_ROOTFS)
-		replace_str(&bp->fs.rootfs, cp->fs.rootfs);
-	if (c->given & PF_WORKSPACE)
-		bp->fs.workspace = cp->fs.workspace;
-	if (c->given & PF_TMP)
-		bp->fs.tmp_size = cp->fs.tmp_size;
-	if (c->given & PF_HIDE)
-		replace_strv(&bp->fs.hide, cp->fs.hide);
-	if (c->given & PF_BIND) {
-		for (size_t i = 0; i < bp->fs.n_binds; i++) {
-			free(bp->fs.binds[i].src);
-			free(bp->fs.binds[i].dst);
-		}
-		free(bp->fs.binds);
-		binds_copy(bp, cp);
-	}
-	if (c->given & PF_DEVICES)
-		replace_strv(&bp->fs.devices, cp->fs.devices);
-	if (c->given & PF_CAPS)
-		replace_strv(&bp->capabilities, cp->capabilities);
-	if (c->given & PF_USERNS)
-		bp->user_namespace = cp->user_namespace;
-	if (c->given & PF_LANDLOCK)
-		bp->landlock = cp->landlock;
-	if (c->given & PF_MEMORY)
-		bp->limits.memory = cp->limits.memory;
-	if (c->given & PF_PIDS)
-		bp->limits.pids = cp->limits.pids;
-	if (c->given & PF_CPU)
-		bp->limits.cpu = cp->limits.cpu;
-	if (c->given & PF_TIMEOUT)
-		bp->limits.timeout_ms = cp->limits.timeout_ms;
-	if (c->given & PF_NOFILE)
-		bp->limits.nofile = cp->limits.nofile;
-	if (c->given & PF_FSIZE)
-		bp->limits.fsize = cp->limits.fsize;
-	if (c->given & PF_CORE)
-		bp->limits.core = cp->limits.core;
-	if (c->given & PF_ENV_KEEP)
-		replace_strv(&bp->env.keep, cp->env.keep);
-	env_set_merge(&bp->env.set, cp->env.set);
-	merge_seccomp(b, c);
-	b->given |= c->given & ~(uint32_t)PF_SC_ANY;
-	b->line = c->line;
-	b->col = c->col;
-}
-
-/* Every NULL list becomes an empty one, so the sandbox and the emitter never
- * have to tell "unset" from "empty". */
-static void fill_empty(char ***v)
-{
-	if (!*v)
-		*v = wm_xcalloc(1, sizeof(char *));
-}
-
-/* The final policy: plain fields, then the filter in order of precedence
- * profile < rules < allow < deny. */
-static struct wm_policy *build(const struct pol_spec *m, struct wm_diags *diags)
-{
-	struct wm_policy *p = wm_xcalloc(1, sizeof(*p));
-	struct wm_seccomp_rule *rules = NULL;
-	size_t n = 0;
-
-	plain_copy(p, &m->p);
-	fill_empty(&p->fs.hide);
-	fill_empty(&p->fs.devices);
-	fill_empty(&p->capabilities);
-	fill_empty(&p->env.keep);
-	fill_empty(&p->env.set);
-	if (!p->seccomp.enabled) {
-		p->seccomp.default_action = WM_SC_ALLOW;
-		p->seccomp.default_errno = 0;
-		free(p->seccomp.profile);
-		p->seccomp.profile = NULL;
-		return p;
-	}
-	if (m->p.seccomp.profile) {
-		enum wm_seccomp_action act;
-		int err_ret;
-
-		if (pol_oci_load(m->p.seccomp.profile, p->capabilities, m->file, m->prof_line,
-				 m->prof_col, diags, &act, &err_ret, &rules, &n) < 0) {
-			wm_policy_free(p);
-			return NULL;
-		}
-		if (!(m->given & PF_SC_DEFAULT))
-			p->seccomp.default_action = act;
-		if (!(m->given & PF_SC_ERRNO))
-			p->seccomp.default_errno = err_ret;
-	}
-	for (size_t i = 0; i < m->n_rules; i++)
-		pol_rules_drop_name(rules, &n, m->rules[i].name);
-	for (size_t i = 0; i < m->n_rules; i++)
-		pol_rules_push(&rules, &n, &m->rules[i]);
-	for (size_t i = 0; m->allow && m->allow[i]; i++) {
-		struct wm_seccomp_rule r = { .name = m->allow[i], .action = WM_SC_ALLOW };
-		pol_rules_drop_name(rules, &n, r.name);
-		pol_rules_push(&rules, &n, &r);
-	}
-	for (size_t i = 0; m->deny && m->deny[i]; i++) {
-		struct wm_seccomp_rule r = { .name = m->deny[i], .action = WM_SC_ERRNO };
-		pol_rules_drop_name(rules, &n, r.name);
-		pol_rules_push(&rules, &n, &r);
-	}
-	pol_rules_canonical(rules, &n);
-	if (p->seccomp.default_action != WM_SC_ERRNO || p->seccomp.default_errno == EPERM)
-		p->seccomp.default_errno = 0;
-	p->seccomp.rules = rules;
-	p->seccomp.n_rules = n;
-	return p;
-}
+static int load_text(struct wm_policy_set *set, const char *path, const char *display,
+		     const char *text, size_t len, enum origin origin, struct wm_diags *diags);
 
 struct wm_policy_set *wm_policy_set_new(void)
 {
@@ -314,7 +45,8 @@ struct wm_policy_set *wm_policy_set_new(void)
 	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++) {
 		struct wm_diags d = WM_DIAGS_INIT;
 
-		if (wm_policy_set_load_text(set, b->path, b->text, strlen(b->text), &d, NULL) < 0) {
+		if (load_text(set, b->path, NULL, b->text, strlen(b->text), ORIGIN_BUILTIN, &d) <
+		    0) {
 			/* A build that embeds a broken built-in is a bug, not bad input. */
 			wm_diags_print(&d, stderr);
 			abort();
@@ -394,6 +126,13 @@ const struct wm_policy *wm_policy_set_resolve(const struct wm_policy_set *set, c
 		wm_diags_error(diags, file, line, col, "unknown policy '%s' (see 'wm policy list')",
 			       name);
 	return NULL;
+}
+
+bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *name)
+{
+	const struct entry *e = find(set, name);
+
+	return e && e->merged->from_workflow;
 }
 
 int wm_policy_is_builtin_name(const char *name)
@@ -514,14 +253,90 @@ static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm
 	e->builtin = false;
 }
 
+static bool same_effect(const struct wm_policy *a, const struct wm_policy *b)
+{
+	char *x = wm_policy_hash(a), *y = wm_policy_hash(b);
+	bool same = strcmp(x, y) == 0;
+
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * May this file define s->p.name? No file may redefine a built-in (one
+ * equal in effect, such as `wm policy show` prints, is accepted and ignored:
+ * *skip), nor use a built-in's name in other letter case; a workflow's own
+ * file may not replace a policy defined before it, so that the names a user
+ * chose keep the meaning the user gave them.
+ */
+static bool name_allowed(const struct wm_policy_set *set, const struct pol_spec *s,
+			 const struct wm_policy *built, enum origin origin, bool *skip,
+			 struct wm_diags *d)
+{
+	const char *name = s->p.name;
+	const struct entry *e = find(set, name);
+
+	*skip = false;
+	if (origin == ORIGIN_BUILTIN)
+		return true;
+	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++) {
+		if (strcmp(b->name, name) == 0) {
+			if (e && e->builtin && built && same_effect(built, e->policy)) {
+				*skip = true;
+				return true;
+			}
+			wm_diags_error(d, s->file, s->line, s->col,
+				       "'%s' is a built-in policy and cannot be redefined (give "
+				       "yours another name; it may inherit '%s')",
+				       name, name);
+			return false;
+		}
+		if (strcasecmp(b->name, name) == 0) {
+			wm_diags_error(d, s->file, s->line, s->col,
+				       "'%s' differs from the built-in policy '%s' only in letter "
+				       "case: choose a name of its own",
+				       name, b->name);
+			return false;
+		}
+	}
+	if (origin == ORIGIN_WORKFLOW && e) {
+		wm_diags_error(d, s->file, s->line, s->col,
+			       "'%s' is already defined in %s; a workflow's policy file may only "
+			       "add policies of new names",
+			       name, e->policy->source ? e->policy->source : "another file");
+		return false;
+	}
+	return true;
+}
+
+static bool depth_ok(const struct pol_spec *s, const struct pol_spec *parent, struct wm_diags *d)
+{
+	if (!parent || parent->depth + 1 <= POL_MAX_INHERIT)
+		return true;
+	wm_diags_error(d, s->file, s->inh_line, s->inh_col,
+		       "'%s' inherits through more than %u levels (the limit of inheritance)",
+		       s->p.name, POL_MAX_INHERIT);
+	return false;
+}
+
+/* Inheritance depth and where the policy comes from, from its parent's. */
+static void note_parent(struct pol_spec *m, const struct pol_spec *parent, enum origin origin)
+{
+	m->depth = parent ? parent->depth + 1 : 0;
+	m->from_workflow = origin == ORIGIN_WORKFLOW || (parent && parent->from_workflow);
+}
+
 static int load_text(struct wm_policy_set *set, const char *path, const char *display,
-		     const char *text, size_t len, struct wm_diags *diags)
+		     const char *text, size_t len, enum origin origin, struct wm_diags *diags)
 {
 	struct pending pd = { 0 };
 	size_t errors_before = diags->n_errors;
+	bool *skip;
 	int rc = 0;
 
 	pd.n = pol_load_yaml(path, display, text, len, &pd.specs, diags);
+	skip = wm_xcalloc(pd.n + 1, sizeof(*skip));
 	pd.merged = wm_xcalloc(pd.n + 1, sizeof(*pd.merged));
 	pd.built = wm_xcalloc(pd.n + 1, sizeof(*pd.built));
 	for (size_t i = 0; i < pd.n; i++) {
@@ -533,6 +348,8 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 			parent = find_parent(set, &pd, i, &failed, diags);
 		if (failed)
 			continue;
+		if (!depth_ok(s, parent, diags))
+			continue; /* refused before anything is copied */
 		if (parent) {
 			pd.merged[i] = pol_spec_dup(parent);
 			pol_spec_merge(pd.merged[i], s);
@@ -540,8 +357,9 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 			pd.merged[i] = pol_spec_dup(s);
 			pd.merged[i]->p.seccomp.enabled = (s->given & PF_SC_ANY) != 0;
 		}
-		pd.built[i] = build(pd.merged[i], diags);
-		if (!pd.built[i]) {
+		note_parent(pd.merged[i], parent, origin);
+		pd.built[i] = pol_spec_build(pd.merged[i], diags);
+		if (!pd.built[i] || !name_allowed(set, s, pd.built[i], origin, &skip[i], diags)) {
 			pol_spec_free(pd.merged[i]);
 			pd.merged[i] = NULL;
 		}
@@ -549,7 +367,7 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 	if (diags->n_errors > errors_before)
 		rc = -1;
 	for (size_t i = 0; i < pd.n; i++) {
-		if (rc == 0 && pd.built[i]) {
+		if (rc == 0 && pd.merged[i] && !skip[i]) {
 			commit(set, pd.merged[i], pd.built[i]);
 		} else {
 			pol_spec_free(pd.merged[i]);
@@ -560,6 +378,7 @@ static int load_text(struct wm_policy_set *set, const char *path, const char *di
 	free(pd.specs);
 	free(pd.merged);
 	free(pd.built);
+	free(skip);
 	wm_diags_sort(diags);
 	return rc;
 }
@@ -568,23 +387,25 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
 			    size_t len, struct wm_diags *diags, struct wm_error **err)
 {
 	(void)err;
-	return load_text(set, path, NULL, text, len, diags);
+	return load_text(set, path, NULL, text, len, ORIGIN_USER, diags);
 }
 
 static int load_file(struct wm_policy_set *set, const char *path, const char *display,
-		     bool missing_ok, struct wm_diags *diags, struct wm_error **err)
+		     bool missing_ok, enum origin origin, struct wm_diags *diags,
+		     struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
 
-	if (wm_buf_read_file(&b, path) < 0) {
+	/* A file past the limit is read no further; the loader reports it. */
+	if (wm_buf_read_file_max(&b, path, POL_MAX_FILE_BYTES) < 0) {
 		int e = errno;
 		wm_buf_release(&b);
 		if (missing_ok && e == ENOENT)
 			return 0;
 		return wm_error_set(err, e, "read policy file `%s`", display ? display : path);
 	}
-	rc = load_text(set, path, display, b.data, b.len, diags);
+	rc = load_text(set, path, display, b.data, b.len, origin, diags);
 	wm_buf_release(&b);
 	return rc;
 }
@@ -592,13 +413,13 @@ static int load_file(struct wm_policy_set *set, const char *path, const char *di
 int wm_policy_set_load_file(struct wm_policy_set *set, const char *path, struct wm_diags *diags,
 			    struct wm_error **err)
 {
-	return load_file(set, path, NULL, false, diags, err);
+	return load_file(set, path, NULL, false, ORIGIN_USER, diags, err);
 }
 
 int wm_policy_set_load_file_as(struct wm_policy_set *set, const char *path, const char *display,
 			       struct wm_diags *diags, struct wm_error **err)
 {
-	return load_file(set, path, display, false, diags, err);
+	return load_file(set, path, display, false, ORIGIN_USER, diags, err);
 }
 
 struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
@@ -614,11 +435,11 @@ struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const cha
 	else if (home && *home)
 		user = wm_xasprintf("%s/.config/wm/policies.yaml", home);
 	if (user)
-		rc |= load_file(set, user, NULL, true, diags, err);
+		rc |= load_file(set, user, NULL, true, ORIGIN_USER, diags, err);
 	if (rc == 0 && frontmatter_path)
-		rc |= load_file(set, frontmatter_path, NULL, false, diags, err);
+		rc |= load_file(set, frontmatter_path, NULL, false, ORIGIN_WORKFLOW, diags, err);
 	if (rc == 0 && flag_path)
-		rc |= load_file(set, flag_path, NULL, false, diags, err);
+		rc |= load_file(set, flag_path, NULL, false, ORIGIN_USER, diags, err);
 	if (rc < 0) {
 		wm_policy_set_free(set);
 		return NULL;

@@ -47,6 +47,14 @@ complete_line "$WM" resume --f
 	fail "resume --f gives --force" "$REPLY_TEXT"
 complete_line "$WM" plan --format ""
 expect_in "plan --format values" " text dot json " "$REPLY_TEXT"
+complete_line "$WM" resume --rel
+[[ $REPLY_TEXT == " --reload " ]] && pass "resume --rel gives --reload" ||
+	fail "resume --rel gives --reload" "$REPLY_TEXT"
+complete_line "$WM" run --ye
+[[ $REPLY_TEXT == " --yes " ]] && pass "run --ye gives --yes" || fail "run --ye gives --yes" "$REPLY_TEXT"
+complete_line "$WM" plan --pol
+[[ $REPLY_TEXT == " --policy " ]] && pass "plan --pol gives --policy" ||
+	fail "plan --pol gives --policy" "$REPLY_TEXT"
 
 complete_line "$WM" resume ""
 expect_in "run id from the state dir" " 20261122-081503-a1b2 " "$REPLY_TEXT"

@@ -5,6 +5,10 @@
  * diffed against `standard` (what `wm policy show` and `wm policy diff` do).
  * Build and run: make fuzz (seeds: tests/fuzz/corpus/fuzz_policy/ and the
  * built-in policies).
+ *
+ * Limits: the loader's own (policies/load.h: size, nesting, values, no
+ * aliases, policies, list entries, inheritance depth), the same a file read
+ * by wm gets; `make fuzz` adds -rss_limit_mb and -malloc_limit_mb.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -6,6 +6,11 @@
  *     $(pkg-config --cflags --libs libcmark yaml-0.1 libsodium) -o fuzz_workflow
  * Seeds: the .md files of tests/data/valid, tests/data/invalid and
  * ../shared/fixtures/workflows.
+ *
+ * Limits: inputs larger than WM_WORKFLOW_MAX_BYTES are skipped, as
+ * wm_workflow_load() refuses them before parsing; the front matter's limits
+ * (size, nesting, values, no aliases) are the parser's own. `make fuzz` runs
+ * it under -rss_limit_mb and -malloc_limit_mb (Makefile, FUZZ_RSS_MB).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,8 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wm_workflow *wf = NULL;
 	struct wm_dag *g = NULL;
 
-	if (!text)
+	if (!text || size > WM_WORKFLOW_MAX_BYTES) {
+		free(text);
 		return 0;
+	}
 	memcpy(text, data, size);
 	text[size] = '\0';
 	if (wm_workflow_parse_checked("fuzz.md", text, size, &wf, &d) == 0) {

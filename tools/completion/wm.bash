@@ -167,7 +167,7 @@ _wm()
 	--event)
 		COMPREPLY=($(compgen -W "run.start run.end run.resume task.start task.end task.retry
 			task.skip decision seccomp.denied limit.hit sla.breach rollback.start rollback.end
-			checkpoint.error orphan.detected" -- "$cur"))
+			checkpoint.error orphan.detected policy.weak" -- "$cur"))
 		return
 		;;
 	-j | --jobs | -e | --env | --since | --name)
@@ -177,9 +177,9 @@ _wm()
 
 	case $cmd in
 	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
-		--detach --workspace --json" ;;
-	resume) opts="-j --jobs -f --force --json" ;;
-	plan) opts="-f --format" ;;
+		--detach --workspace --json -y --yes" ;;
+	resume) opts="-j --jobs -f --force --reload --json" ;;
+	plan) opts="-f --format --policy" ;;
 	status | list | orphans | stats) opts="--json" ;;
 	logs) opts="-f --follow" ;;
 	audit) [[ ${pos[0]-} == show ]] && opts="--task --event --since --json" ;;

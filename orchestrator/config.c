@@ -1,0 +1,134 @@
+/*
+ * config.c - ~/.config/wm/config.yaml (config.h).
+ */
+#include "orchestrator/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "common/buf.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "common/yamlguard.h"
+
+static const struct wm_yaml_limits cfg_limits = {
+	.max_bytes = 64u << 10,
+	.max_depth = 8,
+	.max_nodes = 1000,
+	.what = "config file",
+};
+
+static char *config_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		return wm_xasprintf("%s/wm/config.yaml", xdg);
+	if (home && *home)
+		return wm_xasprintf("%s/.config/wm/config.yaml", home);
+	return NULL;
+}
+
+static void walk(struct wm_config *cfg, yaml_document_t *doc, struct wm_diags *d)
+{
+	static const char *const keys[] = { "policy_floor" };
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+
+	if (!root || (root->type == YAML_SCALAR_NODE && !*root->data.scalar.value))
+		return;
+	if (root->type != YAML_MAPPING_NODE) {
+		wm_diags_error(d, cfg->path, (unsigned)root->start_mark.line + 1,
+			       (unsigned)root->start_mark.column + 1,
+			       "the config file must be a mapping of key: value");
+		return;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		const char *key =
+			k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "?";
+		const char *hint;
+
+		if (strcmp(key, keys[0]) != 0) {
+			hint = wm_suggest(key, keys, 1);
+			wm_diags_error(d, cfg->path, (unsigned)k->start_mark.line + 1,
+				       (unsigned)k->start_mark.column + 1,
+				       "unknown key '%s' in the config file%s%s%s", key,
+				       hint ? " (did you mean '" : "", hint ? hint : "",
+				       hint ? "'?)" : "");
+			continue;
+		}
+		if (v->type != YAML_SCALAR_NODE || !*v->data.scalar.value) {
+			wm_diags_error(d, cfg->path, (unsigned)v->start_mark.line + 1,
+				       (unsigned)v->start_mark.column + 1,
+				       "'%s' must be a policy name", key);
+			continue;
+		}
+		free(cfg->policy_floor);
+		cfg->policy_floor = wm_xstrdup((const char *)v->data.scalar.value);
+		cfg->floor_line = (unsigned)v->start_mark.line + 1;
+		cfg->floor_col = (unsigned)v->start_mark.column + 1;
+	}
+}
+
+static void parse(struct wm_config *cfg, const char *text, size_t len, struct wm_diags *d)
+{
+	struct wm_yaml_problem pb;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+
+	if (wm_yaml_check(text, len, &cfg_limits, &pb) < 0) {
+		wm_diags_error(d, cfg->path, pb.line, pb.col, "%s%s", pb.syntax ? "YAML: " : "",
+			       pb.msg);
+		free(pb.msg);
+		return;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		wm_diags_error(d, cfg->path, 1, 1, "cannot initialise the YAML parser");
+		return;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (yaml_parser_load(&parser, &doc)) {
+		walk(cfg, &doc, d);
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+}
+
+int wm_config_load(struct wm_config *cfg, struct wm_diags *diags, struct wm_error **err)
+{
+	char *path = config_path();
+	struct wm_buf b = WM_BUF_INIT;
+	size_t before = diags->n_errors;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!path)
+		return 0;
+	if (wm_buf_read_file_max(&b, path, cfg_limits.max_bytes) < 0) {
+		int e = errno;
+
+		wm_buf_release(&b);
+		if (e == ENOENT) {
+			free(path);
+			return 0;
+		}
+		wm_error_set(err, e, "read `%s`", path);
+		(*err)->exit_code = WM_EXIT_USAGE;
+		free(path);
+		return -1;
+	}
+	cfg->path = path;
+	parse(cfg, b.data, b.len, diags);
+	wm_buf_release(&b);
+	return diags->n_errors > before ? -1 : 0;
+}
+
+void wm_config_release(struct wm_config *cfg)
+{
+	free(cfg->path);
+	free(cfg->policy_floor);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,28 @@
+/*
+ * config.h - the user's wm settings: $XDG_CONFIG_HOME/wm/config.yaml (else
+ * ~/.config/wm/config.yaml), YAML with these keys:
+ *
+ *     policy_floor: standard   # every task runs under this or stricter
+ *
+ * A missing file is no settings. Unknown keys, wrong types and YAML beyond
+ * the limits of common/yamlguard.h are errors at their FILE:LINE:COL in
+ * `diags`. The file is the user's own: wm never reads a workflow's config.
+ */
+#ifndef WM_ORCHESTRATOR_CONFIG_H
+#define WM_ORCHESTRATOR_CONFIG_H
+
+#include "common/diag.h"
+#include "common/error.h"
+
+struct wm_config {
+	char *path;	    /* the file read, or NULL when there is none */
+	char *policy_floor; /* NULL: none */
+	unsigned floor_line, floor_col;
+};
+
+/* 0 (cfg filled, maybe empty), or -1 with errors in diags or *err (the file
+ * exists but cannot be read). Release with wm_config_release. */
+int wm_config_load(struct wm_config *cfg, struct wm_diags *diags, struct wm_error **err);
+void wm_config_release(struct wm_config *cfg);
+
+#endif
