@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <linux/filter.h>
 #include <seccomp.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -129,14 +131,56 @@ static void test_filter_denylist(void **state)
 	assert_non_null(f.insns);
 	assert_int_equal(eval(&f, SCMP_SYS(getpid), 0, 0), SCMP_ACT_ALLOW);
 	assert_int_equal(eval(&f, SCMP_SYS(ptrace), 0, 0), SCMP_ACT_ERRNO(EPERM));
-	/* development denies the dangerous list only: namespaces stay possible. */
-	assert_int_equal(eval(&f, SCMP_SYS(clone3), 0, 0), SCMP_ACT_ALLOW);
+	/* No new namespaces: clone3 (flags unreadable) says ENOSYS, clone with
+	 * a CLONE_NEW* flag is denied, unshare and setns too. */
+	assert_int_equal(eval(&f, SCMP_SYS(clone3), 0, 0), SCMP_ACT_ERRNO(ENOSYS));
+	assert_int_equal(eval(&f, SCMP_SYS(clone), SIGCHLD | CLONE_NEWUSER, 0),
+			 SCMP_ACT_ERRNO(EPERM));
+	assert_int_equal(eval(&f, SCMP_SYS(unshare), CLONE_NEWNS, 0), SCMP_ACT_ERRNO(EPERM));
+	assert_int_equal(eval(&f, SCMP_SYS(pidfd_getfd), 0, 0), SCMP_ACT_ERRNO(EPERM));
 	assert_int_equal(eval(&f, SCMP_SYS(ioctl), 0, TCGETS), SCMP_ACT_ALLOW);
 	assert_int_equal(eval(&f, SCMP_SYS(ioctl), 0, TIOCSTI), SCMP_ACT_ERRNO(EPERM));
 	/* The kernel ignores the upper half of the request: so must the filter. */
 	assert_int_equal(eval(&f, SCMP_SYS(ioctl), 0, TIOCSTI | (1ULL << 32)),
 			 SCMP_ACT_ERRNO(EPERM));
 	assert_int_equal(eval(&f, SCMP_SYS(clone), SIGCHLD, 0), SCMP_ACT_ALLOW);
+	/* Numbers past libseccomp's tables get ENOSYS from the second filter;
+	 * known ones pass it. */
+	{
+		struct sb_filter u = { .insns = (struct sock_filter *)f.unknown,
+				       .n_insns = f.n_unknown };
+
+		assert_non_null(f.unknown);
+		assert_int_equal(eval(&u, 1000, 0, 0), SCMP_ACT_ERRNO(ENOSYS));
+		assert_int_equal(eval(&u, SCMP_SYS(getpid), 0, 0), SCMP_ACT_ALLOW);
+	}
+	sb_filter_release(&f);
+}
+
+/* Without the host's network only namespaced socket families: testing's
+ * permissive default denies the rest, standard's allowlist allows only
+ * those. */
+static void test_filter_families(void **state)
+{
+	struct sb_filter f;
+	struct wm_error *err = NULL;
+
+	(void)state;
+	assert_int_equal(sb_filter_build(pol("testing"), false, &f, NULL, &err), 0);
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_INET, 0), SCMP_ACT_ALLOW);
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_UNIX, 0), SCMP_ACT_ALLOW);
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_VSOCK, 0), SCMP_ACT_ERRNO(EAFNOSUPPORT));
+	assert_int_equal(eval(&f, SCMP_SYS(socket), 3, 0), SCMP_ACT_ERRNO(EAFNOSUPPORT));
+	sb_filter_release(&f);
+	assert_int_equal(sb_filter_build(pol("standard"), false, &f, NULL, &err), 0);
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_INET6, 0), SCMP_ACT_ALLOW);
+	assert_int_equal(RET_ACTION(eval(&f, SCMP_SYS(socket), AF_VSOCK, 0)), SCMP_ACT_ERRNO(0));
+	/* High bits of the int are ignored, as the kernel ignores them. */
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_INET | (1ULL << 32), 0), SCMP_ACT_ALLOW);
+	sb_filter_release(&f);
+	/* development keeps the host's network: every family. */
+	assert_int_equal(sb_filter_build(pol("development"), false, &f, NULL, &err), 0);
+	assert_int_equal(eval(&f, SCMP_SYS(socket), AF_VSOCK, 0), SCMP_ACT_ALLOW);
 	sb_filter_release(&f);
 }
 
@@ -491,6 +535,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter_denylist),
+		cmocka_unit_test(test_filter_families),
 		cmocka_unit_test(test_filter_allowlist_notify),
 		cmocka_unit_test(test_filter_unconditional_denial_wins),
 		cmocka_unit_test(test_filter_foreign_arch),
