@@ -14,6 +14,7 @@
 #include "orchestrator/runview.h"
 #include "state/audit.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 struct show_opts {
 	const char *task, *event;
@@ -89,32 +90,34 @@ static void show_line(json_t *o, const char *raw, const struct show_opts *so)
 
 static int show(const char *path, const struct show_opts *so, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	unsigned lineno = 0;
-	char *save = NULL;
+	wm_autoclose int fd = wm_audit_open_read(path, err);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
+	int got;
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		wm_error_setx(err, WM_EXIT_USAGE, "cannot read audit log `%s`", path);
-		wm_buf_release(&b);
+	if (fd < 0)
 		return -1;
-	}
 	if (!so->json)
 		printf("%-24s %-20s %-16s %s\n", "TIME", "TASK", "EVENT", "DETAILS");
-	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *o = json_loads(line, 0, NULL); /* new ref */
+	wm_lines_init(&lr, fd, path, WM_AUDIT_LINE_MAX);
+	while ((got = wm_lines_next(&lr, &line, &len, &complete, err)) > 0) {
+		json_t *o = len ? json_loadb(line, len, 0, NULL) : NULL; /* new ref */
 
-		lineno++;
+		if (!len)
+			continue;
 		if (!json_is_object(o))
 			fprintf(stderr,
-				"wm: warning: %s line %u is not a JSON object (run 'wm audit "
+				"wm: warning: %s line %llu is not a JSON object (run 'wm audit "
 				"verify')\n",
-				path, lineno);
+				path, (unsigned long long)lr.lineno);
 		else if (wanted(o, so))
 			show_line(o, line, so);
 		json_decref(o);
 	}
-	wm_buf_release(&b);
-	return WM_EXIT_OK;
+	wm_lines_release(&lr);
+	return got < 0 ? -1 : WM_EXIT_OK;
 }
 
 static int verify(const struct wm_cli *cli, const char *id, const char *path, struct wm_error **err)

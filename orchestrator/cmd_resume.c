@@ -16,7 +16,6 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
@@ -134,7 +133,7 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_r
 		return wm_error_set(err, errno, "read `%s`", file), NULL;
 	}
 	if (strcmp(copy, file) != 0 &&
-	    wm_write_file(copy, text.data, text.len, 0644, WM_WRITE_DURABLE, err) < 0) {
+	    wm_rundir_write_file(run_dir, WM_RUN_WORKFLOW, text.data, text.len, err) < 0) {
 		wm_buf_release(&text);
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include "orchestrator/runner.h"
 #include "state/lock.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
@@ -93,7 +94,6 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
  * parent, 0 in the child, -1 on error. */
 static int detach(const char *run_dir, struct wm_error **err)
 {
-	wm_autofree char *log = wm_xasprintf("%s/orchestrator.log", run_dir);
 	int fd, null;
 	pid_t pid;
 
@@ -104,7 +104,14 @@ static int detach(const char *run_dir, struct wm_error **err)
 	if (pid > 0)
 		return 1;
 	setsid();
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	{
+		/* A task may have planted a link under this name: never followed. */
+		wm_autoclose int dfd = wm_rundir_open_fd(run_dir, NULL);
+
+		fd = dfd < 0 ? -1
+			     : wm_safe_open(dfd, run_dir, "orchestrator.log",
+					    O_WRONLY | O_CREAT | O_APPEND, 0644, NULL);
+	}
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || null < 0)
 		_exit(WM_EXIT_FAILED);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/progress.h"
@@ -458,7 +457,6 @@ static void audit_run_end(struct exec *x)
 static void write_metrics(struct exec *x)
 {
 	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
-	wm_autofree char *path = wm_rundir_file(x->t->run_dir, "metrics.json");
 	json_t *m = json_object(), *by = json_object();
 	unsigned retries = 0, denials = 0;
 	struct wm_error *e = NULL;
@@ -483,7 +481,8 @@ static void write_metrics(struct exec *x)
 	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(m);
 	/* Metrics are a convenience: failing to write them does not fail the run. */
-	if (!text || wm_write_file(path, text, strlen(text), 0644, 0, &e) < 0) {
+	if (!text ||
+	    wm_rundir_write_file(x->t->run_dir, "metrics.json", text, strlen(text), &e) < 0) {
 		wm_autofree char *why = e ? wm_error_text(e) : wm_xstrdup("out of memory");
 
 		fprintf(stderr, "wm: warning: cannot write metrics.json: %s\n", why);
@@ -633,11 +632,10 @@ struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char
 					 struct wm_error **err)
 {
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = wm_run_state_new(run_id);
-	wm_autofree char *copy = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 	char abs[PATH_MAX];
 
 	rs->workflow_path = wm_xstrdup(realpath(workflow_path, abs) ? abs : workflow_path);
-	rs->workflow_hash = wm_state_hash_file(copy, err);
+	rs->workflow_hash = wm_rundir_hash_file(run_dir, WM_RUN_WORKFLOW, err);
 	if (!rs->workflow_hash)
 		return NULL;
 	rs->name = wm_xstrdup(p->wf->name);

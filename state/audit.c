@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 #define ZERO_MAC "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -29,17 +30,24 @@ struct wm_audit {
 
 /* ---- key ---- */
 
-static int read_key(const char *path, unsigned char key[WM_AUDIT_KEY_LEN], struct wm_error **err)
+/* A key that is no regular file of mode 0600 and 32 bytes is refused with
+ * exit code 2, as a missing one is: the log cannot be verified with it. */
+static int read_key(int sfd, const char *state_dir, unsigned char key[WM_AUDIT_KEY_LEN],
+		    struct wm_error **err)
 {
-	wm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	wm_autofree char *path = wm_xasprintf("%s/" WM_AUDIT_KEY_FILE, state_dir);
+	wm_autoclose int fd = wm_safe_open(sfd, state_dir, WM_AUDIT_KEY_FILE, O_RDONLY, 0, err);
 	struct stat st;
 	ssize_t n;
 
-	if (fd < 0)
-		return -1; /* errno kept for the caller */
+	if (fd < 0) {
+		if (wm_err_errnum(err) != ENOENT)
+			wm_err_exit(err, WM_EXIT_USAGE);
+		return -1;
+	}
 	if (fstat(fd, &st) < 0)
 		return wm_error_set(err, errno, "stat audit key `%s`", path);
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
+	if (st.st_mode & 077)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "audit key `%s` must be a regular file of mode 0600 (is %04o)",
 				     path, (unsigned)(st.st_mode & 07777));
@@ -56,32 +64,32 @@ static int read_key(const char *path, unsigned char key[WM_AUDIT_KEY_LEN], struc
 /* Writes a new key under a temporary name, then links it into place: a
  * concurrent reader sees either no key or a complete one, and of two racing
  * creators the link of only one succeeds (the other reads the winner's). */
-static int create_key(const char *state_dir, const char *path, struct wm_error **err)
+static int create_key(int sfd, const char *state_dir, struct wm_error **err)
 {
 	unsigned char key[WM_AUDIT_KEY_LEN];
-	wm_autofree char *tmp = wm_xasprintf("%s/.audit.key.%d", state_dir, (int)getpid());
+	wm_autofree char *tmp = wm_xasprintf(".audit.key.%d", (int)getpid());
 	wm_autoclose int fd = -1;
 	int rc = -1;
 
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return wm_error_set(err, errno, "cannot create state directory `%s`", state_dir);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	unlinkat(sfd, tmp, 0);
+	fd = wm_safe_open(sfd, state_dir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600, err);
 	if (fd < 0)
-		return wm_error_set(err, errno, "create audit key `%s`", tmp);
+		return wm_error_wrap(err, "create audit key");
 	randombytes_buf(key, sizeof(key));
-	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) < 0) {
-		wm_error_set(err, errno ? errno : EIO, "write audit key `%s`", tmp);
+	if (wm_write_all(fd, key, sizeof(key)) < 0 || fsync(fd) < 0) {
+		wm_error_set(err, errno ? errno : EIO, "write audit key `%s/%s`", state_dir, tmp);
 		goto out;
 	}
-	if (link(tmp, path) < 0 && errno != EEXIST) {
-		wm_error_set(err, errno, "create audit key `%s`", path);
+	if (linkat(sfd, tmp, sfd, WM_AUDIT_KEY_FILE, 0) < 0 && errno != EEXIST) {
+		wm_error_set(err, errno, "create audit key `%s/" WM_AUDIT_KEY_FILE "`", state_dir);
 		goto out;
 	}
-	rc = wm_state_fsync_dir(state_dir, err);
+	rc = fsync(sfd) < 0 && errno != EINVAL
+		     ? wm_error_set(err, errno, "fsync directory `%s`", state_dir)
+		     : 0;
 out:
 	sodium_memzero(key, sizeof(key));
-	unlink(tmp);
+	unlinkat(sfd, tmp, 0);
 	return rc;
 }
 
@@ -89,23 +97,36 @@ int wm_audit_key_load(const char *state_dir, bool create, unsigned char key[WM_A
 		      struct wm_error **err)
 {
 	wm_autofree char *path = wm_xasprintf("%s/" WM_AUDIT_KEY_FILE, state_dir);
+	wm_autoclose int sfd = -1;
+	struct wm_error *e = NULL;
 
 	if (sodium_init() < 0)
 		return wm_error_set(err, 0, "libsodium cannot initialise");
-	if (read_key(path, key, err) == 0)
+	if (create && mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+		return wm_error_set(err, errno, "cannot create state directory `%s`", state_dir);
+	sfd = wm_safe_opendir_path(state_dir, &e);
+	if (sfd < 0) {
+		if (e->errnum != ENOENT) {
+			wm_err_pass(err, e);
+			return -1;
+		}
+		wm_error_free(e);
+		return wm_error_setx(err, WM_EXIT_USAGE,
+				     "audit key `%s` is missing: the log cannot be verified", path);
+	}
+	if (read_key(sfd, state_dir, key, &e) == 0)
 		return 0;
-	if (err && *err)
+	if (e->errnum != ENOENT) {
+		wm_err_pass(err, e);
 		return -1;
-	if (errno != ENOENT)
-		return wm_error_set(err, errno, "open audit key `%s`", path);
+	}
+	wm_error_free(e);
 	if (!create)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "audit key `%s` is missing: the log cannot be verified", path);
-	if (create_key(state_dir, path, err) < 0)
+	if (create_key(sfd, state_dir, err) < 0)
 		return -1;
-	if (read_key(path, key, err) < 0)
-		return (err && *err) ? -1 : wm_error_set(err, errno, "open audit key `%s`", path);
-	return 0;
+	return read_key(sfd, state_dir, key, err);
 }
 
 /* ---- MAC ---- */
@@ -138,42 +159,51 @@ static bool mac_equal(const char *a, const char *b)
 
 /* ---- writer ---- */
 
+/* The log at path: its directory as given, the file itself opened with the
+ * rules of safeio.h (no link, regular file only). */
+static int open_log(const char *path, int flags, struct wm_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	wm_autofree char *dir = slash ? wm_xstrndup(path, (size_t)(slash - path)) : wm_xstrdup(".");
+	wm_autoclose int dfd = wm_safe_opendir_path(*dir ? dir : "/", err);
+	int fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = wm_safe_open(dfd, dir, slash ? slash + 1 : path, flags, 0600, err);
+	return fd < 0 ? wm_error_wrap(err, "cannot open audit log") : fd;
+}
+
 /* Finds the chain's end: the last complete line's seq and mac. A torn
  * last line (no newline) is cut. Lines are trusted here (the writer's own
  * file); verification is wm_audit_verify's job. */
+/* Finds the chain's end: the last complete line's seq and mac, read from
+ * the file's end. A torn last line (no newline) is cut. */
 static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	char *end, *start;
-	int rc = -1;
+	struct wm_buf last = WM_BUF_INIT;
+	struct stat st;
+	off_t start, tail;
+	int rc = wm_safe_last_line(a->fd, a->path, WM_AUDIT_LINE_MAX, &last, &start, &tail, err);
 
-	if (wm_buf_read_fd(&b, a->fd) < 0) {
-		wm_error_set(err, errno, "read audit log `%s`", a->path);
+	if (rc < 0 || fstat(a->fd, &st) < 0)
 		goto out;
-	}
-	if (b.len && b.data[b.len - 1] != '\n') {
-		end = memrchr(b.data, '\n', b.len);
-		if (ftruncate(a->fd, end ? (off_t)(end - b.data + 1) : 0) < 0) {
-			wm_error_set(err, errno, "truncate audit log `%s`", a->path);
+	if (tail < st.st_size) {
+		if (ftruncate(a->fd, tail) < 0) {
+			rc = wm_error_set(err, errno, "truncate audit log `%s`", a->path);
 			goto out;
 		}
 		if (warning)
 			*warning = wm_xasprintf(
 				"audit log `%s`: torn last line (interrupted write) removed",
 				a->path);
-		wm_buf_setlen(&b, end ? (size_t)(end - b.data + 1) : 0);
 	}
-	rc = 0;
-	if (b.len == 0)
-		goto out;
-	b.data[b.len - 1] = '\0';
-	start = strrchr(b.data, '\n');
-	start = start ? start + 1 : b.data;
-	{
-		json_t *o = json_loads(start, 0, NULL); /* new ref */
+	if (rc == 1) {
+		json_t *o = json_loadb(last.data, last.len, 0, NULL); /* new ref */
 		json_t *seq = json_object_get(o, "seq");
 		const char *mac = json_string_value(json_object_get(o, "mac"));
 
+		rc = 0;
 		if (json_is_integer(seq) && mac && strlen(mac) == WM_AUDIT_MAC_HEX) {
 			a->seq = (uint64_t)json_integer_value(seq);
 			memcpy(a->mac, mac, WM_AUDIT_MAC_HEX + 1);
@@ -185,8 +215,8 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 		json_decref(o);
 	}
 out:
-	wm_buf_release(&b);
-	return rc;
+	wm_buf_release(&last);
+	return rc < 0 ? -1 : 0;
 }
 
 struct wm_audit *wm_audit_open(const char *path, const char *run_id,
@@ -194,22 +224,13 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 			       struct wm_error **err)
 {
 	struct wm_audit *a;
-	struct stat st;
 	int fd;
 
 	if (warning)
 		*warning = NULL;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		wm_error_set(err, errno, "cannot open audit log `%s`", path);
+	fd = open_log(path, O_RDWR | O_APPEND | O_CREAT, err);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file",
-			     path);
-		close(fd);
-		return NULL;
-	}
 	a = wm_xcalloc(1, sizeof(*a));
 	a->fd = fd;
 	a->path = wm_xstrdup(path);
@@ -313,6 +334,21 @@ void wm_audit_close(struct wm_audit *a)
 	free(a->path);
 	free(a->run_id);
 	free(a);
+}
+
+int wm_audit_open_read(const char *path, struct wm_error **err)
+{
+	int fd = open_log(path, O_RDONLY, err);
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
+		close(fd);
+		fd = wm_error_set(err, EFBIG, "audit log `%s` is %lld bytes, over the limit of %lu",
+				  path, (long long)st.st_size, WM_AUDIT_FILE_MAX);
+	}
+	if (fd < 0)
+		wm_err_exit(err, WM_EXIT_USAGE);
+	return fd;
 }
 
 /* ---- verification ---- */
@@ -473,17 +509,18 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
 	uint64_t expected = 1;
 	size_t bad;
+	int fd;
 
 	memset(res, 0, sizeof(*res));
-	if (wm_buf_read_file(&b, path) < 0) {
-		int e = errno;
-
+	fd = open_log(path, O_RDONLY, err);
+	if (fd < 0 || wm_safe_read_fd(fd, path, WM_AUDIT_FILE_MAX, "audit log", &b, err) < 0) {
 		wm_buf_release(&b);
-		wm_error_set(err, e, "cannot read audit log `%s`", path);
-		if (err && *err)
-			(*err)->exit_code = WM_EXIT_USAGE;
+		if (fd >= 0)
+			close(fd);
+		wm_err_exit(err, WM_EXIT_USAGE);
 		return -1;
 	}
+	close(fd);
 	split_lines(&c, &b, key);
 	wm_buf_release(&b);
 	bad = walk(&c, res, &expected, expected_seq, mac_at);

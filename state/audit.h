@@ -37,6 +37,9 @@
 #define WM_AUDIT_KEY_FILE "audit.key"
 #define WM_AUDIT_KEY_LEN 32
 #define WM_AUDIT_MAC_HEX 64
+/* Largest audit log read back, and its longest line. */
+#define WM_AUDIT_FILE_MAX (1024UL << 20)
+#define WM_AUDIT_LINE_MAX (1UL << 20)
 
 /* Loads $STATE/audit.key, creating it (and $STATE) when `create` and
  * missing. Missing with !create, wrong size or wrong mode: error with exit
@@ -60,6 +63,11 @@ int wm_audit_flush(struct wm_audit *a, struct wm_error **err);
 uint64_t wm_audit_seq(const struct wm_audit *a);    /* last seq, 0: none */
 const char *wm_audit_mac(const struct wm_audit *a); /* last mac hex, "" when none */
 void wm_audit_close(struct wm_audit *a);
+
+/* Opens the log at path for reading (a regular file, no link, at most
+ * WM_AUDIT_FILE_MAX bytes): read it with wm_lines (safeio.h) and lines of
+ * at most WM_AUDIT_LINE_MAX. Errors have exit code 2. */
+int wm_audit_open_read(const char *path, struct wm_error **err);
 
 enum wm_audit_problem {
 	WM_AUDIT_OK,

@@ -18,55 +18,56 @@
 #include "common/xalloc.h"
 #include "state/crashpoint.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 struct wm_journal {
 	int fd;
+	int dfd; /* the run directory: every name is relative to it */
 	char *run_dir;
 	char *path;
 	uint64_t seq;
 	size_t last_size;
 };
 
-static int open_append(const char *path, struct wm_error **err)
+static int open_append(int dfd, const char *run_dir, struct wm_error **err)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd =
+		wm_safe_open(dfd, run_dir, WM_JOURNAL_FILE, O_RDWR | O_APPEND | O_CREAT, 0644, err);
 
-	if (fd < 0)
-		return wm_error_set(err, errno, "cannot open journal `%s`", path);
-	return fd;
+	return fd < 0 ? wm_error_wrap(err, "cannot open journal") : fd;
 }
 
 /* A torn tail is cut so that new records start on a line of their own. */
-static int cut_torn_tail(const char *path, struct wm_error **err)
+static int cut_torn_tail(int fd, const char *path, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	char *nl;
-	int rc = 0;
+	struct wm_buf last = WM_BUF_INIT;
+	struct stat st;
+	off_t start, tail;
+	int rc = wm_safe_last_line(fd, path, WM_JOURNAL_LINE_MAX, &last, &start, &tail, err);
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		rc = errno == ENOENT ? 0 : wm_error_set(err, errno, "read journal `%s`", path);
-		goto out;
-	}
-	if (b.len == 0 || b.data[b.len - 1] == '\n')
-		goto out;
-	nl = memrchr(b.data, '\n', b.len);
-	if (truncate(path, nl ? (off_t)(nl - b.data + 1) : 0) < 0)
-		rc = wm_error_set(err, errno, "truncate journal `%s`", path);
-out:
-	wm_buf_release(&b);
-	return rc;
+	wm_buf_release(&last);
+	if (rc < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat journal `%s`", path);
+	if (tail >= 0 && tail < st.st_size && ftruncate(fd, tail) < 0)
+		return wm_error_set(err, errno, "truncate journal `%s`", path);
+	return 0;
 }
 
 struct wm_journal *wm_journal_open(const char *run_dir, uint64_t last_seq, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	wm_autoclose int fd = -1;
 	struct wm_journal *j;
-	int fd;
 
-	if (cut_torn_tail(path, err) < 0 || (fd = open_append(path, err)) < 0)
+	if (dfd < 0 || (fd = open_append(dfd, run_dir, err)) < 0 ||
+	    cut_torn_tail(fd, path, err) < 0)
 		return NULL;
 	j = wm_xcalloc(1, sizeof(*j));
-	j->fd = fd;
+	j->fd = wm_steal_fd(&fd);
+	j->dfd = wm_steal_fd(&dfd);
 	j->run_dir = wm_xstrdup(run_dir);
 	j->path = wm_steal(&path);
 	j->seq = last_seq;
@@ -79,6 +80,8 @@ void wm_journal_close(struct wm_journal *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->dfd >= 0)
+		close(j->dfd);
 	free(j->run_dir);
 	free(j->path);
 	free(j);
@@ -154,17 +157,18 @@ out:
 
 int wm_journal_rotate(struct wm_journal *j, struct wm_error **err)
 {
-	wm_autofree char *prev = wm_rundir_file(j->run_dir, WM_JOURNAL_PREV);
 	int fd;
 
-	if (rename(j->path, prev) < 0)
+	if (renameat(j->dfd, WM_JOURNAL_FILE, j->dfd, WM_JOURNAL_PREV) < 0)
 		return wm_error_set(err, errno, "rotate journal `%s`", j->path);
-	fd = open_append(j->path, err);
+	fd = open_append(j->dfd, j->run_dir, err);
 	if (fd < 0)
 		return -1;
 	close(j->fd);
 	j->fd = fd;
-	return wm_state_fsync_dir(j->run_dir, err);
+	if (fsync(j->dfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", j->run_dir);
+	return 0;
 }
 
 /* ---- replay ---- */
@@ -261,50 +265,79 @@ static void replay_line(struct replay *r, const char *file, unsigned lineno, con
 	json_decref(o);
 }
 
-static int replay_file(struct replay *r, const char *path, struct wm_error **err)
+/* Opens one journal for reading: -1 with *err, or -2 when it is missing. */
+static int open_read(int dfd, const char *run_dir, const char *name, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	size_t pos = 0;
-	unsigned lineno = 0;
+	struct wm_error *e = NULL;
+	int fd = wm_safe_open(dfd, run_dir, name, O_RDONLY, 0, &e);
+	struct stat st;
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		int e = errno;
+	if (fd < 0) {
+		bool missing = e->errnum == ENOENT;
 
-		wm_buf_release(&b);
-		return e == ENOENT ? 0 : wm_error_set(err, e, "read journal `%s`", path);
+		if (missing)
+			wm_error_free(e);
+		else
+			wm_err_pass(err, e);
+		return missing ? -2 : -1;
 	}
-	while (pos < b.len && !r->stopped) {
-		char *nl = memchr(b.data + pos, '\n', b.len - pos);
-		size_t len = nl ? (size_t)(nl - (b.data + pos)) : b.len - pos;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_JOURNAL_FILE_MAX) {
+		close(fd);
+		return wm_error_set(err, EFBIG,
+				    "journal `%s/%s` is %lld bytes, over the limit of %lu", run_dir,
+				    name, (long long)st.st_size, WM_JOURNAL_FILE_MAX);
+	}
+	return fd;
+}
 
-		lineno++;
-		if (!nl) {
+static int replay_file(struct replay *r, int dfd, const char *run_dir, const char *name,
+		       struct wm_error **err)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, name);
+	wm_autoclose int fd = open_read(dfd, run_dir, name, err);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
+	int got = 0;
+
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	wm_lines_init(&lr, fd, path, WM_JOURNAL_LINE_MAX);
+	while (!r->stopped && (got = wm_lines_next(&lr, &line, &len, &complete, err)) > 0) {
+		if (!complete) {
 			warn(r,
-			     "journal `%s` line %u: torn last record skipped (interrupted write)",
-			     path, lineno);
+			     "journal `%s` line %llu: torn last record skipped (interrupted write)",
+			     path, (unsigned long long)lr.lineno);
 			break;
 		}
 		if (len)
-			replay_line(r, path, lineno, b.data + pos, len);
-		pos += len + 1;
+			replay_line(r, path, (unsigned)lr.lineno, line, len);
 	}
-	wm_buf_release(&b);
-	return 0;
+	wm_lines_release(&lr);
+	return r->stopped ? 0 : (got < 0 ? -1 : 0);
 }
 
 /* Seq of the first record of a file, -1 when none is readable. */
-static long long first_seq(const char *path)
+static long long first_seq(int dfd, const char *run_dir, const char *name)
 {
-	struct wm_buf b = WM_BUF_INIT;
+	struct wm_error *e = NULL;
+	wm_autoclose int fd = open_read(dfd, run_dir, name, &e);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
 	long long s = -1;
 
-	if (wm_buf_read_file(&b, path) == 0) {
-		char *nl = memchr(b.data, '\n', b.len);
-
-		if (nl)
-			s = record_seq(b.data, (size_t)(nl - b.data));
-	}
-	wm_buf_release(&b);
+	wm_error_free(e);
+	if (fd < 0)
+		return -1;
+	wm_lines_init(&lr, fd, name, WM_JOURNAL_LINE_MAX);
+	if (wm_lines_next(&lr, &line, &len, &complete, NULL) > 0 && complete)
+		s = record_seq(line, len);
+	wm_lines_release(&lr);
 	return s;
 }
 
@@ -312,20 +345,23 @@ int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t aft
 		      uint64_t *last_seq, char ***warnings, size_t *n_warnings,
 		      struct wm_error **err)
 {
-	wm_autofree char *cur = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
-	wm_autofree char *prev = wm_rundir_file(run_dir, WM_JOURNAL_PREV);
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
 	struct replay r = { .rs = rs,
 			    .after = after_seq,
 			    .expected = after_seq + 1,
 			    .warnings = warnings,
 			    .n_warnings = n_warnings };
-	long long first = first_seq(cur);
+	long long first;
 
+	if (dfd < 0)
+		return -1;
+	first = first_seq(dfd, run_dir, WM_JOURNAL_FILE);
 	/* The previous journal matters only when the checkpoint is older than
 	 * the current journal's start (fallback to checkpoint .prev). */
-	if ((first < 0 || (uint64_t)first > r.expected) && replay_file(&r, prev, err) < 0)
+	if ((first < 0 || (uint64_t)first > r.expected) &&
+	    replay_file(&r, dfd, run_dir, WM_JOURNAL_PREV, err) < 0)
 		return -1;
-	if (!r.stopped && replay_file(&r, cur, err) < 0)
+	if (!r.stopped && replay_file(&r, dfd, run_dir, WM_JOURNAL_FILE, err) < 0)
 		return -1;
 	*last_seq = r.expected - 1;
 	return 0;

@@ -38,6 +38,10 @@
 
 #define WM_JOURNAL_FILE "journal.jsonl"
 #define WM_JOURNAL_PREV "journal.jsonl.prev"
+/* Limits of what replay reads: one record (a task's whole state, decisions
+ * included) and one journal file. */
+#define WM_JOURNAL_LINE_MAX (16UL << 20)
+#define WM_JOURNAL_FILE_MAX (1024UL << 20)
 
 struct wm_journal;
 
