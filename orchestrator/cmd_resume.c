@@ -33,6 +33,7 @@ struct resume_args {
 	unsigned jobs;
 	bool force;
 	bool json;
+	bool accept_audit_gap;
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -41,6 +42,7 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "accept-audit-gap", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -56,6 +58,9 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 			break;
 		case 'J':
 			a->json = true;
+			break;
+		case 'G':
+			a->accept_audit_gap = true;
 			break;
 		default:
 			return wm_usage_error("resume", "bad option");
@@ -234,6 +239,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	t.keep = keep;
 	t.warnings = loaded.warnings;
 	t.was_orphan = loaded.rs->state == WM_RUN_RUNNING;
+	t.accept_audit_gap = a->accept_audit_gap;
 	rc = wm_runner_execute(cli, &p, &o, &t, err);
 out:
 	wm_prepared_release(&p);

@@ -14,6 +14,7 @@
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
+#include "state/audit.h"
 #include "state/lock.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
@@ -127,12 +128,20 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 			struct wm_run_options *o, struct wm_error **err)
 {
 	char run_id[WM_RUN_ID_LEN + 1];
-	wm_autofree char *run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
+	wm_autofree char *run_dir = NULL;
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_run_target t = { 0 };
 	int rc;
 
+	/* The audit key is made (if missing) before the run exists: it may be
+	 * made only while there is no run whose log needs the old one. */
+	struct wm_audit_key *key = wm_audit_key_open(cli->state_dir, WM_AUDIT_KEY_CREATE, err);
+
+	if (!key)
+		return -1;
+	wm_audit_key_free(key);
+	run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
 	if (!run_dir || wm_run_options_save(run_dir, o, p->workspace, file, err) < 0)
 		return -1;
 	rs = wm_runner_new_state(p, run_id, run_dir, file, err);

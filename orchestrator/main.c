@@ -19,7 +19,7 @@ const struct wm_command wm_commands[] = {
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json]",
 	  "run a workflow, each task in its sandbox" },
-	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--json]",
+	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--json] [--accept-audit-gap]",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json]",
 	  "validate a workflow and show its DAG" },
@@ -33,8 +33,9 @@ const struct wm_command wm_commands[] = {
 	  "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit,
 	  "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
-	  "       audit verify [RUN_ID]",
-	  "show or verify a run's audit log" },
+	  "       audit verify [RUN_ID]\n"
+	  "       audit rekey",
+	  "show or verify a run's audit log; replace a lost audit key" },
 	{ "policy", wm_cmd_policy,
 	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
 	  "inspect and check security policies" },

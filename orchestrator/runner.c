@@ -193,6 +193,7 @@ struct exec {
 	const struct wm_prepared *p;
 	struct wm_run_target *t;
 	struct wm_run_state *rs;
+	struct wm_audit_key *key; /* in its own page, never in a forked child */
 	struct wm_audit *audit;
 	struct wm_store *store;
 	struct wm_progress *progress;
@@ -510,14 +511,17 @@ static void record_problem(struct exec *x, const char *event, const char *what)
 
 static int open_recording(struct exec *x, struct wm_error **err)
 {
-	unsigned char key[WM_AUDIT_KEY_LEN];
 	wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_AUDIT);
 	wm_autofree char *warning = NULL;
 
-	if (wm_audit_key_load(x->t->state_dir, true, key, err) < 0)
+	/* `wm run` made the key before the run directory, if it was missing. */
+	x->key = wm_audit_key_open(x->t->state_dir, 0, err);
+	if (!x->key)
 		return -1;
-	x->audit = wm_audit_open(path, x->t->run_id, key, &warning, err);
-	explicit_bzero(key, sizeof(key));
+	/* A resumed log must still end where the run's state says it does. */
+	x->audit = wm_audit_open_checked(
+		path, x->t->run_id, wm_audit_key_bytes(x->key), x->rs->audit.seq, x->rs->audit.mac,
+		x->t->accept_audit_gap ? WM_AUDIT_ACCEPT_GAP : 0, &warning, err);
 	if (!x->audit)
 		return -1;
 	if (warning)
@@ -534,6 +538,10 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	wm_holder_release(&x->rs->orchestrator);
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
 		return -1;
+	/* The first checkpoint records the log's end: it must be on disk. */
+	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
+	if (wm_audit_flush(x->audit, err) < 0)
+		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);
 	return x->store ? 0 : -1;
 }
@@ -542,6 +550,7 @@ static void close_recording(struct exec *x)
 {
 	wm_store_close(x->store);
 	wm_audit_close(x->audit);
+	wm_audit_key_free(x->key);
 	wm_progress_free(x->progress);
 	wm_sched_free(x->sched);
 	wm_error_free(x->err);
