@@ -161,16 +161,21 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_r
 }
 
 /* A run killed before its first checkpoint was complete: nothing of it was
- * recorded as done, so it starts over as a run with every task pending. */
+ * recorded as done (no checkpoint, no journal record to rebuild from), so
+ * it starts over as a run with every task pending. */
 static int load_or_start_over(const char *run_dir, const char *run_id,
 			      const struct wm_run_options *o, struct wm_state_loaded *loaded,
 			      struct wm_error **err)
 {
-	wm_autofree char *cp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE);
-	wm_autofree char *prev = wm_rundir_file(run_dir, WM_CHECKPOINT_PREV);
+	struct wm_error *e = NULL;
 
-	if (access(cp, F_OK) == 0 || access(prev, F_OK) == 0 || !o->workflow)
-		return wm_store_load(run_dir, loaded, err);
+	if (wm_store_load(run_dir, loaded, &e) == 0)
+		return 0;
+	if (e->errnum != ENOENT || !o->workflow) {
+		*err = e;
+		return -1;
+	}
+	wm_error_free(e);
 	memset(loaded, 0, sizeof(*loaded));
 	loaded->rs = wm_run_state_new(run_id);
 	loaded->rs->workflow_path = wm_xstrdup(o->workflow);

@@ -626,8 +626,11 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		 * is there is still consistent, and resume finishes it. */
 		*err = x.err;
 		x.err = NULL;
-		wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`", t->run_id,
-			      t->run_id);
+		if (access(t->run_dir, F_OK) < 0)
+			wm_error_wrap(err, "run %s stopped", t->run_id);
+		else
+			wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`",
+				      t->run_id, t->run_id);
 		goto out;
 	}
 	rc = exit_code_for(outcome);

@@ -214,7 +214,9 @@ int wm_audit_flush(struct wm_audit *a, struct wm_error **err)
 	/* Deleted under us (the state directory removed mid-run): what follows
 	 * would be written to a file nobody can find. */
 	if (fstat(a->fd, &st) == 0 && st.st_nlink == 0)
-		return wm_error_set(err, ENOENT, "audit log `%s` was deleted while in use",
+		return wm_error_set(err, ENOENT,
+				    "audit log `%s` was deleted while the run was going on: "
+				    "stopping, since nothing more could be recorded",
 				    a->path);
 	return 0;
 }
@@ -432,4 +434,49 @@ int wm_audit_record_rekey(const char *path, const char *run_id,
 	free(a.path);
 	free(a.run_id);
 	return rc;
+}
+
+/* Reads at most the log's last 4 MiB: what happened after the run's state
+ * was last recorded is at its end. */
+#define TAIL_MAX (4UL << 20)
+
+int wm_audit_task_ends_after(const char *path, uint64_t after_seq, struct wm_buf *tasks, size_t *n,
+			     struct wm_error **err)
+{
+	wm_autoclose int fd = wm_audit_open_read(path, err);
+	struct stat st;
+	size_t len;
+	off_t from;
+	char *buf, *p, *nl;
+
+	*n = 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -1;
+	len = (uint64_t)st.st_size < TAIL_MAX ? (size_t)st.st_size : TAIL_MAX;
+	from = st.st_size - (off_t)len;
+	buf = wm_xmalloc(len + 1);
+	if (pread(fd, buf, len, from) != (ssize_t)len) {
+		free(buf);
+		return wm_error_set(err, errno ? errno : EIO, "read audit log `%s`", path);
+	}
+	buf[len] = '\0';
+	/* Skip a partial first line when the read began mid-file. */
+	p = from ? memchr(buf, '\n', len) : buf;
+	for (p = p && from ? p + 1 : p; p && (nl = strchr(p, '\n')); p = nl + 1) {
+		json_t *o = json_loadb(p, (size_t)(nl - p), 0, NULL); /* new ref */
+		json_int_t seq = json_integer_value(json_object_get(o, "seq"));
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *task = json_string_value(json_object_get(o, "task"));
+
+		if (seq > 0 && (uint64_t)seq > after_seq && ev && task &&
+		    strcmp(ev, "task.end") == 0) {
+			if (++*n <= 10)
+				wm_buf_addf(tasks, "%s%s", tasks->len ? ", " : "", task);
+			else if (*n == 11)
+				wm_buf_addstr(tasks, ", ...");
+		}
+		json_decref(o);
+	}
+	free(buf);
+	return 0;
 }

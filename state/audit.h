@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 #define WM_AUDIT_KEY_FILE "audit.key"
@@ -152,6 +153,13 @@ void wm_audit_close(struct wm_audit *a);
 int wm_audit_record_rekey(const char *path, const char *run_id,
 			  const unsigned char new_key[WM_AUDIT_KEY_LEN], const char *old_id,
 			  const char *new_id, const char *reason, struct wm_error **err);
+
+/* Task ends (task.end events) with a seq above after_seq among the log's
+ * last 4 MiB: their count in *n and the first ten task ids, comma
+ * separated, appended to tasks. Evidence of journal records that were lost
+ * (store.c). */
+int wm_audit_task_ends_after(const char *path, uint64_t after_seq, struct wm_buf *tasks, size_t *n,
+			     struct wm_error **err);
 
 /* Opens the log at path for reading (a regular file, no link, at most
  * WM_AUDIT_FILE_MAX bytes): read it with wm_lines (safeio.h) and lines of

@@ -4,6 +4,7 @@
 #include "state/journal.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,7 +21,13 @@
 #include "state/rundir.h"
 #include "state/safeio.h"
 
+/* A record ends with ,"sum":"<32 hex>"} (see make_record). */
+#define SUM_KEY ",\"sum\":\""
+#define SUM_HEX 32
+#define SUM_SUFFIX (sizeof(SUM_KEY) - 1 + SUM_HEX + 2)
+
 struct wm_journal {
+	const size_t *counts; /* borrowed, may be NULL: task counts for records */
 	int fd;
 	int dfd; /* the run directory: every name is relative to it */
 	char *run_dir;
@@ -97,22 +104,72 @@ size_t wm_journal_last_size(const struct wm_journal *j)
 	return j->last_size;
 }
 
+/* BLAKE2b (libsodium) of a record's JSON text, 16 bytes as hex. */
+static void record_sum(const char *text, size_t len, char hex[SUM_HEX + 1])
+{
+	unsigned char h[SUM_HEX / 2];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)text, len, NULL, 0);
+	sodium_bin2hex(hex, SUM_HEX + 1, h, sizeof(h));
+}
+
+/* The record's compact JSON {...}, then its checksum spliced in as the
+ * last member: the line stays one JSON object for jq, and the sum covers
+ * exactly the bytes of the object without it. */
 static char *make_record(const struct wm_run_state *rs, long task_index, const char *event,
-			 uint64_t seq)
+			 uint64_t seq, const size_t *counts)
 {
 	json_t *o = json_object();
-	char *text;
+	char hex[SUM_HEX + 1];
+	json_t *run = wm_run_state_run_json(rs);
+	char *text, *line;
+	size_t len;
 
-	json_object_set_new(o, "seq", json_integer((json_int_t)seq)); /* steals */
+	json_object_set_new(o, "v", json_integer(WM_JOURNAL_FORMAT)); /* steals */
+	json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(o, "event", json_string(event ? event : "update"));
 	if (task_index >= 0) {
 		json_object_set_new(o, "task", json_string(rs->tasks[task_index].id));
 		json_object_set_new(o, "t", wm_task_state_to_json(&rs->tasks[task_index]));
 	}
-	json_object_set_new(o, "run", wm_run_state_run_json(rs));
+	if (counts) {
+		json_t *c = json_object();
+
+		for (int i = 0; i < WM_TASK_STATUS_COUNT; i++)
+			json_object_set_new(c, wm_task_status_name((enum wm_task_status)i),
+					    json_integer((json_int_t)counts[i]));
+		json_object_set_new(run, "counts", c);
+	}
+	json_object_set_new(o, "run", run);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	return text;
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	record_sum(text, len, hex);
+	text[len - 1] = '\0'; /* the closing brace */
+	line = wm_xasprintf("%s" SUM_KEY "%s\"}", text, hex);
+	free(text);
+	return line;
+}
+
+/* Checks a line's checksum: 1 good, 0 none (format 1), -1 mismatch. */
+static int check_sum(const char *line, size_t len)
+{
+	size_t body = len - SUM_SUFFIX;
+	char hex[SUM_HEX + 1];
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	if (len < SUM_SUFFIX + 2 || memcmp(line + body, SUM_KEY, strlen(SUM_KEY)) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0)
+		return memmem(line, len, SUM_KEY, strlen(SUM_KEY)) ? -1 : 0;
+	wm_buf_add(&b, line, body);
+	wm_buf_addch(&b, '}');
+	record_sum(b.data, b.len, hex);
+	wm_buf_release(&b);
+	rc = sodium_memcmp(hex, line + body + strlen(SUM_KEY), SUM_HEX) == 0 ? 1 : -1;
+	return rc;
 }
 
 int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long task_index,
@@ -125,7 +182,7 @@ int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long 
 
 	if (task_index >= (long)rs->n_tasks)
 		return wm_error_set(err, EINVAL, "journal: no task #%ld", task_index);
-	rec = make_record(rs, task_index, event, j->seq + 1);
+	rec = make_record(rs, task_index, event, j->seq + 1, j->counts);
 	if (!rec)
 		return wm_error_set(err, ENOMEM, "journal: serialize record");
 	wm_buf_addstr(&line, rec);
@@ -177,6 +234,7 @@ struct replay {
 	struct wm_run_state *rs;
 	uint64_t after, expected; /* next seq wanted */
 	bool stopped;
+	bool rebuild; /* tasks not in rs are added (no checkpoint to start from) */
 	char ***warnings;
 	size_t *n_warnings;
 };
@@ -211,6 +269,10 @@ static int apply(struct replay *r, json_t *o, struct wm_error **err)
 
 	if (task) {
 		idx = wm_run_state_index(r->rs, json_string_value(task));
+		if (idx < 0 && r->rebuild && json_is_string(task))
+			idx = wm_run_state_add_task(r->rs, json_string_value(task), err);
+		if (idx < 0 && err && *err)
+			return -1;
 		if (idx < 0)
 			return wm_error_set(err, 0, "unknown task '%s'",
 					    json_string_value(task) ? json_string_value(task)
@@ -237,11 +299,24 @@ static void replay_line(struct replay *r, const char *file, unsigned lineno, con
 			size_t len)
 {
 	struct wm_error *e = NULL;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL); /* new ref */
-	json_t *seq = json_object_get(o, "seq");
+	int sum = check_sum(line, len);
+	json_t *o = sum > 0 ? json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *seq = json_object_get(o, "seq"); /* o: new ref, ours */
 	long long s = json_is_integer(seq) ? json_integer_value(seq) : -1;
 
-	if (!json_is_object(o) || s < 1) {
+	if (sum == 0) {
+		warn(r,
+		     "journal `%s` line %u: record without a checksum (journal format 1, from an "
+		     "older wm): this wm reads format %d only; using the state up to seq %llu",
+		     file, lineno, WM_JOURNAL_FORMAT, (unsigned long long)(r->expected - 1));
+		r->stopped = true;
+	} else if (sum < 0) {
+		warn(r,
+		     "journal `%s` line %u: checksum mismatch (corrupt record); using the state "
+		     "up to seq %llu",
+		     file, lineno, (unsigned long long)(r->expected - 1));
+		r->stopped = true;
+	} else if (!json_is_object(o) || s < 1) {
 		warn(r, "journal `%s` line %u: corrupt record; using the state up to seq %llu",
 		     file, lineno, (unsigned long long)(r->expected - 1));
 		r->stopped = true;
@@ -341,16 +416,9 @@ static long long first_seq(int dfd, const char *run_dir, const char *name)
 	return s;
 }
 
-int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t after_seq,
-		      uint64_t *last_seq, char ***warnings, size_t *n_warnings,
-		      struct wm_error **err)
+static int replay_all(const char *run_dir, struct replay *r, struct wm_error **err)
 {
 	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
-	struct replay r = { .rs = rs,
-			    .after = after_seq,
-			    .expected = after_seq + 1,
-			    .warnings = warnings,
-			    .n_warnings = n_warnings };
 	long long first;
 
 	if (dfd < 0)
@@ -358,11 +426,69 @@ int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t aft
 	first = first_seq(dfd, run_dir, WM_JOURNAL_FILE);
 	/* The previous journal matters only when the checkpoint is older than
 	 * the current journal's start (fallback to checkpoint .prev). */
-	if ((first < 0 || (uint64_t)first > r.expected) &&
-	    replay_file(&r, dfd, run_dir, WM_JOURNAL_PREV, err) < 0)
+	if ((first < 0 || (uint64_t)first > r->expected) &&
+	    replay_file(r, dfd, run_dir, WM_JOURNAL_PREV, err) < 0)
 		return -1;
-	if (!r.stopped && replay_file(&r, dfd, run_dir, WM_JOURNAL_FILE, err) < 0)
+	if (!r->stopped && replay_file(r, dfd, run_dir, WM_JOURNAL_FILE, err) < 0)
+		return -1;
+	return 0;
+}
+
+int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t after_seq,
+		      uint64_t *last_seq, char ***warnings, size_t *n_warnings,
+		      struct wm_error **err)
+{
+	struct replay r = { .rs = rs,
+			    .after = after_seq,
+			    .expected = after_seq + 1,
+			    .warnings = warnings,
+			    .n_warnings = n_warnings };
+
+	if (replay_all(run_dir, &r, err) < 0)
 		return -1;
 	*last_seq = r.expected - 1;
 	return 0;
+}
+
+int wm_journal_rebuild(const char *run_dir, struct wm_run_state *rs, uint64_t *last_seq,
+		       char ***warnings, size_t *n_warnings, struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	struct replay r = { .rs = rs,
+			    .expected = 1,
+			    .rebuild = true,
+			    .warnings = warnings,
+			    .n_warnings = n_warnings };
+	long long first;
+
+	if (dfd < 0)
+		return -1;
+	first = first_seq(dfd, run_dir, WM_JOURNAL_PREV);
+	if (first < 0)
+		first = first_seq(dfd, run_dir, WM_JOURNAL_FILE);
+	if (first < 0)
+		return wm_error_set(err, ENOENT, "no journal record to rebuild the run from");
+	if (first != 1)
+		return wm_error_set(err, EINVAL,
+				    "the journals start at record %lld, not 1: earlier records "
+				    "are gone, so the run cannot be rebuilt from them",
+				    first);
+	if (replay_all(run_dir, &r, err) < 0)
+		return -1;
+	if (r.expected == 1)
+		return wm_error_set(err, EINVAL, "the first journal record is unusable");
+	*last_seq = r.expected - 1;
+	return 0;
+}
+
+bool wm_journal_deleted(const struct wm_journal *j)
+{
+	struct stat st;
+
+	return j && fstat(j->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+void wm_journal_set_counts(struct wm_journal *j, const size_t *counts)
+{
+	j->counts = counts;
 }
