@@ -18,6 +18,7 @@
 #include "state/crashpoint.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
+#include "state/summary.h"
 
 /* Far above any real run (10,000 tasks is about 2 MB); stops a forged
  * frame header from making us allocate gigabytes. */
@@ -89,7 +90,7 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 	return dst;
 }
 
-static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len,
+static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len, struct stat *st,
 		     struct wm_error **err)
 {
 	/* O_TRUNC only after the checks: a link planted under the temporary
@@ -99,7 +100,7 @@ static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len,
 
 	if (fd < 0)
 		return wm_error_wrap(err, "cannot write checkpoint");
-	if (wm_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (wm_write_all(fd, data, len) < 0 || fsync(fd) < 0 || fstat(fd, st) < 0) {
 		int e = errno;
 
 		unlinkat(dfd, TMP_NAME, 0);
@@ -126,6 +127,7 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 	wm_autofree char *text = NULL;
 	wm_autofree void *z = NULL;
 	size_t zlen = 0;
+	struct stat st;
 
 	if (dfd < 0)
 		return -1;
@@ -133,7 +135,7 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 	if (!text)
 		return wm_error_set(err, ENOMEM, "serialize checkpoint");
 	z = wm_zstd_compress(text, strlen(text), &zlen, err);
-	if (!z || write_tmp(dfd, run_dir, z, zlen, err) < 0)
+	if (!z || write_tmp(dfd, run_dir, z, zlen, &st, err) < 0)
 		return -1;
 	if (wm_crashpoint_hit("checkpoint"))
 		raise(SIGKILL);
@@ -148,6 +150,10 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 	}
 	if (fsync(dfd) < 0 && errno != EINVAL)
 		return wm_error_set(err, errno, "fsync directory `%s`", run_dir);
+	/* A convenience for `wm list`: if it cannot be written, no summary is
+	 * better than a stale one (readers fall back to the checkpoint). */
+	if (wm_summary_write(dfd, run_dir, rs, journal_seq, &st, NULL) < 0)
+		unlinkat(dfd, WM_SUMMARY_FILE, 0);
 	return 0;
 }
 

@@ -481,6 +481,20 @@ int wm_journal_rebuild(const char *run_dir, struct wm_run_state *rs, uint64_t *l
 	return 0;
 }
 
+json_t *wm_journal_parse_record(const char *line, size_t len)
+{
+	json_t *o;
+
+	if (check_sum(line, len) <= 0)
+		return NULL;
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL); /* new ref, the caller's */
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 bool wm_journal_deleted(const struct wm_journal *j)
 {
 	struct stat st;

@@ -98,6 +98,10 @@ int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t aft
 int wm_journal_rebuild(const char *run_dir, struct wm_run_state *rs, uint64_t *last_seq,
 		       char ***warnings, size_t *n_warnings, struct wm_error **err);
 
+/* One journal line as a JSON object (new reference), or NULL unless it is a
+ * format-2 record whose checksum holds. */
+json_t *wm_journal_parse_record(const char *line, size_t len);
+
 /* True when journal.jsonl was unlinked while open (records would be lost). */
 bool wm_journal_deleted(const struct wm_journal *j);
 
