@@ -3,7 +3,8 @@
  *
  * Without TASK every task's log is shown, in workflow order, each under a
  * "==> task <==" header (like tail). -f follows TASK's log (or every log)
- * until the run's orchestrator lets go of its lock.
+ * until the run's orchestrator lets go of its lock; if it let go because it
+ * died (the run is left orphaned), -f says so and exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,29 @@ static int show(struct log_cursor *cur, size_t n, bool follow, const char *run_d
 	}
 }
 
+/* After following: did the run end, or did its orchestrator die? */
+static int ended_well(const struct wm_cli *cli, const char *id, struct wm_error **err)
+{
+	struct wm_runview v;
+	int rc = WM_EXIT_OK;
+
+	if (wm_runview_load_brief(cli->state_dir, id, &v, err) < 0)
+		return -1;
+	if (v.orphan) {
+		pid_t pid = v.from_summary ? v.sum.orchestrator.pid
+			    : v.st.rs	   ? v.st.rs->orchestrator.pid
+					   : 0;
+
+		rc = wm_error_setx(
+			err, WM_EXIT_FAILED,
+			"run %s: its orchestrator (pid %d) died before the run ended; the "
+			"run is orphaned: `wm resume %s` finishes it",
+			id, (int)pid, id);
+	}
+	wm_runview_release(&v);
+	return rc;
+}
+
 int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
@@ -139,6 +163,8 @@ int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		goto out;
 	}
 	rc = show(cur, n, follow, v.dir, err);
+	if (rc == WM_EXIT_OK && follow)
+		rc = ended_well(cli, id, err);
 out:
 	for (size_t i = 0; i < n; i++) {
 		free(cur[i].task);

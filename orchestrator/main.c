@@ -27,7 +27,7 @@ const struct wm_command wm_commands[] = {
 	  "show one run (default: the newest)" },
 	{ "list", wm_cmd_list, "list [--json]", "list runs, newest first" },
 	{ "orphans", wm_cmd_orphans, "orphans [--json]", "list runs whose orchestrator died" },
-	{ "cancel", wm_cmd_cancel, "cancel RUN_ID", "stop a live run gracefully" },
+	{ "cancel", wm_cmd_cancel, "cancel RUN_ID [--timeout D]", "stop a live run gracefully" },
 	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
 	{ "stats", wm_cmd_stats, "stats [RUN_ID] [--json]",
 	  "statistics of one run or of all history" },
