@@ -62,7 +62,7 @@ static int open_log(const char *path, int flags, struct wm_error **err)
 {
 	const char *slash = strrchr(path, '/');
 	wm_autofree char *dir = slash ? wm_xstrndup(path, (size_t)(slash - path)) : wm_xstrdup(".");
-	wm_autoclose int dfd = wm_safe_opendir_path(*dir ? dir : "/", err);
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
 	int fd;
 
 	if (dfd < 0)
@@ -267,7 +267,7 @@ static char *keep_damaged(struct wm_audit *a, off_t from, uint64_t seq, struct w
 		slash ? wm_xstrndup(a->path, (size_t)(slash - a->path)) : wm_xstrdup(".");
 	wm_autofree char *name = wm_xasprintf("%s.damaged-%llu-%lld", slash ? slash + 1 : a->path,
 					      (unsigned long long)seq, wm_state_now_ms());
-	wm_autoclose int dfd = wm_safe_opendir_path(*dir ? dir : "/", err);
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
 	wm_autoclose int out = -1;
 	char buf[65536];
 	ssize_t n;

@@ -163,7 +163,7 @@ static int read_raw(const char *path, struct wm_buf *raw, struct wm_error **err)
 {
 	const char *slash = strrchr(path, '/');
 	wm_autofree char *dir = slash ? wm_xstrndup(path, (size_t)(slash - path)) : wm_xstrdup(".");
-	wm_autoclose int dfd = wm_safe_opendir_path(*dir ? dir : "/", err);
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
 
 	if (dfd < 0)
 		return -1;

@@ -97,9 +97,32 @@ int wm_state_fsync_dir(const char *dir, struct wm_error **err)
 	return 0;
 }
 
+/* The state directory is the user's choice (it may itself be a link, to
+ * another disk say): it is opened as given. What lies below it is not. */
+static int open_state_dir(const char *state_dir, struct wm_error **err)
+{
+	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? wm_error_set(err, errno, "open state directory `%s`", state_dir) : fd;
+}
+
 int wm_rundir_open_fd(const char *run_dir, struct wm_error **err)
 {
-	return wm_safe_opendir_path(run_dir, err);
+	size_t len = strlen(run_dir), tail = strlen("/runs/") + WM_RUN_ID_LEN;
+	wm_autofree char *state = NULL;
+	wm_autoclose int sfd = -1;
+
+	/* <state>/runs/<id>: runs/ and <id> are opened without following
+	 * links, relative to the state directory. Any other directory (tests,
+	 * tools) is taken as given, but its last component must be no link. */
+	if (len <= tail || strncmp(run_dir + len - tail, "/runs/", 6) != 0 ||
+	    !wm_run_id_valid(run_dir + len - WM_RUN_ID_LEN))
+		return wm_safe_opendir_path(run_dir, err);
+	state = wm_xstrndup(run_dir, len - tail);
+	sfd = open_state_dir(*state ? state : "/", err);
+	if (sfd < 0)
+		return -1;
+	return wm_safe_opendir(sfd, state, run_dir + len - tail + 1, false, 0, err);
 }
 
 /* mkdir -p for the state dir itself (its parents may not exist yet). */
@@ -185,7 +208,7 @@ char *wm_rundir_create(const char *state_dir, const char *workflow_file,
 	wm_autoclose int sfd = -1;
 	wm_autoclose int runsfd = -1;
 
-	if (mkdir_parents(state_dir, err) < 0 || (sfd = wm_safe_opendir_path(state_dir, err)) < 0)
+	if (mkdir_parents(state_dir, err) < 0 || (sfd = open_state_dir(state_dir, err)) < 0)
 		return NULL;
 	runsfd = wm_safe_opendir(sfd, state_dir, "runs", true, 0700, err);
 	if (runsfd < 0)

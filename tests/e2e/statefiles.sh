@@ -163,3 +163,18 @@ oid=$("$MKRUN" --tasks 2 --states succeeded,running --run-state running --name o
 swap_fifo "$S/runs/$oid/options.json"
 expect_exit "FIFO as options.json: resume exits 2" 2 guard "$WM" resume "$oid"
 expect_in "FIFO as options.json: named" "options.json\` is a FIFO" "$OUT"
+
+# The state directory the user names may itself be a link (to another
+# disk, say); runs/ inside it may not.
+printf '## ok\n```sh\ntrue\n```\n' >"$T/ws/ok.md"
+mkdir -p "$T/real-state" "$T/elsewhere" "$T/s2"
+ln -s "$T/real-state" "$T/linked-state"
+lid=$(WM_STATE_DIR="$T/linked-state" "$MKRUN" --tasks 2 --run-state succeeded)
+check "a run in a linked state directory" test -d "$T/real-state/runs/$lid"
+expect_exit "lists" 0 env WM_STATE_DIR="$T/linked-state" "$WM" list
+expect_in "with its run" "$lid  succeeded" "$OUT"
+expect_exit "verifies" 0 env WM_STATE_DIR="$T/linked-state" "$WM" audit verify "$lid"
+ln -s "$T/elsewhere" "$T/s2/runs"
+expect_exit "a linked runs/ is refused" 1 env WM_STATE_DIR="$T/s2" "$WM" run "$T/ws/ok.md"
+expect_in "the link is named" "runs\` is a symbolic link" "$OUT"
+check "nothing was written through it" test -z "$(ls "$T/elsewhere")"
