@@ -332,35 +332,47 @@ static int record_gap(struct wm_audit *a, const struct wm_audit_result *res, uin
 	return 0;
 }
 
+/* Opens the existing log, or creates it where that is allowed: a log the
+ * run's state says exists is not started afresh silently, and a refusal
+ * creates nothing (the run directory stays as found). */
+static int open_existing(const char *path, uint64_t anchor_seq, unsigned flags, bool *existed,
+			 struct wm_error **err)
+{
+	struct wm_error *e = NULL;
+	int fd = open_log(path, O_RDWR | O_APPEND, &e);
+
+	*existed = fd >= 0;
+	if (fd >= 0 || e->errnum != ENOENT) {
+		if (fd < 0)
+			wm_err_pass(err, e);
+		return fd;
+	}
+	wm_error_free(e);
+	if (anchor_seq && !(flags & WM_AUDIT_ACCEPT_GAP))
+		return wm_error_setx(
+			err, WM_EXIT_CANNOT,
+			"audit log `%s` is missing, though the run's state records %llu "
+			"lines of it: it is not started afresh. `wm resume "
+			"--accept-audit-gap` resumes anyway and records the gap in the "
+			"log for good",
+			path, (unsigned long long)anchor_seq);
+	return open_log(path, O_RDWR | O_APPEND | O_CREAT, err);
+}
+
 struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 				       const unsigned char key[WM_AUDIT_KEY_LEN],
 				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
 				       char **warning, struct wm_error **err)
 {
 	struct wm_audit_result res = { 0 };
-	struct wm_error *e = NULL;
 	struct wm_audit *a = NULL;
-	int fd = open_log(path, O_RDWR | O_APPEND, &e);
-	bool existed = fd >= 0;
+	bool existed;
+	int fd;
 
 	if (warning)
 		*warning = NULL;
-	if (fd < 0 && e->errnum != ENOENT) {
-		wm_err_pass(err, e);
-		return NULL;
-	}
-	wm_error_free(e);
-	if (fd < 0 && anchor_seq && !(flags & WM_AUDIT_ACCEPT_GAP)) {
-		/* Refused before anything is created: the run dir stays as found. */
-		wm_error_setx(
-			err, WM_EXIT_CANNOT,
-			"audit log `%s` is missing, though the run's state records %llu lines "
-			"of it: it is not started afresh. `wm resume --accept-audit-gap` "
-			"resumes anyway and records the gap in the log for good",
-			path, (unsigned long long)anchor_seq);
-		return NULL;
-	}
-	if (fd < 0 && (fd = open_log(path, O_RDWR | O_APPEND | O_CREAT, err)) < 0)
+	fd = open_existing(path, anchor_seq, flags, &existed, err);
+	if (fd < 0)
 		return NULL;
 	a = wm_xcalloc(1, sizeof(*a));
 	a->fd = fd;

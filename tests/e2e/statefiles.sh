@@ -17,8 +17,14 @@ echo keep >"$V/outdir/keep"
 chmod -R a+rwX "$V"
 intact() { [[ $(cat "$V/$1") == precious ]]; }
 
-# guard CMD...: runs CMD with a hang guard and a 1 GB memory cap.
-guard() { (ulimit -v 1000000; timeout 30 "$@"); }
+# guard CMD...: runs CMD with a hang guard and a memory cap: 1 GB of
+# address space, or under AddressSanitizer (which reserves terabytes of
+# address space for its shadow) its own resident-memory limit.
+if ldd "$WM" 2>/dev/null | grep -q libasan; then
+	guard() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=1500" timeout 30 "$@"; }
+else
+	guard() { (ulimit -v 1000000; timeout 30 "$@"); }
+fi
 
 # ---- links a task plants under its own run directory ----
 cat >"$T/ws/plant.md" <<'MD'
@@ -80,6 +86,29 @@ expect_in "the checkpoint temporary link is named" "checkpoint.json.zst.tmp\` is
 expect_in "the output directory link is named" "out/dep\` is a symbolic link" "$OUT"
 check "the task behind a linked log did not run" test "$(jq -r '.tasks["by-log"].state' < <("$WM" status --json "${RUN##*/}"))" = failed
 check "the task reading a linked \$WM_IN did not run" test "$(jq -r '.tasks["by-out"].state' < <("$WM" status --json "${RUN##*/}"))" = failed
+
+# Links a task plants inside its own $WM_OUT: emptying it before the retry
+# removes the links, never what they point at.
+cat >"$T/ws/retry.md" <<'MD'
+# Retry
+## flaky
+- retries: 1
+- backoff: 10ms
+
+```sh
+if [ "$WM_ATTEMPT" = 1 ]; then
+	ln -s "$VICTIMS/outdir" "$WM_OUT/dir-link"
+	ln -s "$VICTIMS/log" "$WM_OUT/file-link"
+	mkdir -p "$WM_OUT/deep/er" && ln -s "$VICTIMS" "$WM_OUT/deep/er/up"
+	exit 1
+fi
+test ! -e "$WM_OUT/dir-link"
+```
+MD
+expect_exit "a task that plants links in its \$WM_OUT and retries" 0 env VICTIMS="$V" "$WM" run "$T/ws/retry.md"
+check "the linked directory keeps its file after the emptying" test -e "$V/outdir/keep"
+check "the linked file is untouched" intact log
+check "the victims directory is still there" test -d "$V"
 
 if [[ ! -x $MKRUN ]]; then
 	skip "special state files" "build/tests/mkrun not built"
