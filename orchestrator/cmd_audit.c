@@ -168,63 +168,68 @@ static int verify(const struct wm_cli *cli, const char *id, const char *path, st
 	return rc;
 }
 
-/* Records the key change in one run's log, unless a live orchestrator
- * holds the run (it keeps the old key in memory until it ends). */
+/* Records the key change in one run's log under the run's lock. A run a
+ * live orchestrator holds is left to it: it notices the new key file before
+ * its next audit line and records the change itself. 1: left to it. */
 static int rekey_run(const struct wm_cli *cli, const char *id, const struct wm_audit_key *key,
 		     const char *old_id, const char *new_id, const char *reason,
 		     struct wm_error **err)
 {
 	wm_autofree char *dir = wm_rundir_path(cli->state_dir, id);
 	wm_autofree char *path = wm_rundir_file(dir, WM_RUN_AUDIT);
-	struct wm_lock *lock = wm_lock_acquire(dir, id, err);
+	struct wm_error *e = NULL;
+	struct wm_lock *lock = wm_lock_acquire(dir, id, &e);
 	int rc;
 
-	if (!lock)
-		return -1;
+	if (!lock) {
+		bool live = e->exit_code == WM_EXIT_CANNOT;
+
+		if (live)
+			wm_error_free(e);
+		else
+			*err = e;
+		return live ? 1 : -1;
+	}
 	rc = wm_audit_record_rekey(path, id, wm_audit_key_bytes(key), old_id, new_id, reason, err);
 	wm_lock_release(lock);
 	return rc;
 }
 
-/* `wm audit rekey`: a new key, and every run's log told so. Refused while
- * a live orchestrator holds any run: it would go on with the old key. */
+/* `wm audit rekey`: a new key, and every run's log told so (live runs by
+ * their own orchestrator). */
 static int rekey(const struct wm_cli *cli, struct wm_error **err)
 {
 	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
 	struct wm_audit_key *key = NULL;
 	char **ids = NULL;
-	size_t n = 0, done = 0;
+	size_t n = 0, done = 0, live = 0;
 	int rc = -1;
 
 	if (wm_rundir_list(cli->state_dir, &ids, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		wm_autofree char *dir = wm_rundir_path(cli->state_dir, ids[i]);
-
-		if (wm_lock_is_live(dir, NULL) > 0) {
-			wm_error_setx(
-				err, WM_EXIT_CANNOT,
-				"run %s is live: its orchestrator holds the current key until "
-				"it ends; rekey after it finishes (or `wm cancel %s`)",
-				ids[i], ids[i]);
-			goto out;
-		}
-	}
 	if (wm_audit_key_replace(cli->state_dir, old_id, new_id, err) < 0 ||
 	    !(key = wm_audit_key_open(cli->state_dir, 0, err)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (rekey_run(cli, ids[i], key, old_id, new_id,
-			      old_id[0] ? "key replaced by wm audit rekey"
-					: "the audit key was missing or unreadable",
-			      err) < 0) {
+		int r = rekey_run(cli, ids[i], key, old_id, new_id,
+				  old_id[0] ? "key replaced by wm audit rekey"
+					    : "the audit key was missing or unreadable",
+				  err);
+
+		if (r < 0) {
 			wm_error_wrap(err, "run %s", ids[i]);
 			goto out;
 		}
-		done++;
+		if (r > 0)
+			printf("run %s is live: its orchestrator records the change before its "
+			       "next audit line\n",
+			       ids[i]);
+		live += r > 0;
+		done += r == 0;
 	}
-	printf("new audit key %s%s%s; the change is recorded in %zu run%s\n", new_id,
-	       old_id[0] ? " replaces " : "", old_id, done, done == 1 ? "" : "s");
+	printf("new audit key %s%s%s; the change is recorded in %zu run%s%s\n", new_id,
+	       old_id[0] ? " replaces " : "", old_id, done, done == 1 ? "" : "s",
+	       live ? " (the live ones record it themselves)" : "");
 	rc = WM_EXIT_OK;
 out:
 	wm_audit_key_free(key);

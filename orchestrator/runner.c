@@ -353,10 +353,38 @@ static void fail_recording(struct exec *x, struct wm_error *e)
 	}
 }
 
+/* `wm audit rekey` ran while this run goes on: before the next line, the
+ * log says where the key changed, and every line after is MAC'd with the
+ * new key (one fstatat per line while nothing changes). */
+static void follow_rekey(struct exec *x)
+{
+	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
+	struct wm_error *e = NULL;
+	int rc = wm_audit_key_refresh(x->key, old_id, new_id, &e);
+	json_t *f;
+
+	if (rc < 0) {
+		/* A bad new key: keep the one in hand, say so. */
+		wm_autofree char *why = wm_error_text(e);
+
+		fprintf(stderr, "wm: warning: audit key changed but cannot be used: %s\n", why);
+		wm_error_free(e);
+		return;
+	}
+	if (rc == 0)
+		return;
+	f = json_pack("{s:s, s:s, s:s}", "old_key", old_id, "new_key", new_id, "reason",
+		      "audit.key replaced (wm audit rekey) while the run was going on");
+	if (wm_audit_append(x->audit, NULL, "audit.rekey", f, &e) < 0)
+		fail_recording(x, e);
+	json_decref(f);
+}
+
 static int audit_event(struct exec *x, const char *task, const char *event, json_t *fields)
 {
 	struct wm_error *e = NULL;
 
+	follow_rekey(x);
 	if (wm_audit_append(x->audit, task, event, fields, &e) < 0) {
 		fail_recording(x, e);
 		return -1;

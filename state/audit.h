@@ -90,6 +90,14 @@ int wm_audit_key_derive(const char *state_dir, const char *context8,
 int wm_audit_key_derive_from(const struct wm_audit_key *k, const char *context8,
 			     unsigned char out[WM_AUDIT_SUBKEY_LEN], struct wm_error **err);
 
+/* For a live orchestrator: when $STATE/audit.key is now another file than
+ * the one k was read from (`wm audit rekey` ran meanwhile), loads the new
+ * key into k's page (writers borrowing it use it from then on), fills the
+ * two key ids and returns 1; the caller then records an audit.rekey event,
+ * which the new key MACs. 0: unchanged (or missing for now), -1: error. */
+int wm_audit_key_refresh(struct wm_audit_key *k, char old_id[WM_AUDIT_KEY_ID_LEN + 1],
+			 char new_id[WM_AUDIT_KEY_ID_LEN + 1], struct wm_error **err);
+
 /* `wm audit rekey`: moves the current key (if any) aside as
  * audit.key.retired-<id>-<ms> and makes a new one. old_id is "" when there
  * was no readable key. Recording the change in each run's log is
@@ -143,7 +151,8 @@ const char *wm_audit_mac(const struct wm_audit *a); /* last mac hex, "" when non
 void wm_audit_close(struct wm_audit *a);
 
 /*
- * `wm audit rekey`, for one run that no live orchestrator holds: appends
+ * `wm audit rekey`, for one run that no live orchestrator holds (a live
+ * one records the change itself, see wm_audit_key_refresh): appends
  * an `audit.rekey` line (fields old_key, new_key: key ids; reason) MAC'd
  * with the NEW key, chained to the log's last complete line (its seq + 1,
  * its mac as prev). Lines before it were made with the old key: verify

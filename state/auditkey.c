@@ -21,6 +21,9 @@
 struct wm_audit_key {
 	unsigned char *bytes; /* WM_AUDIT_KEY_LEN bytes at the start of their own page */
 	size_t page;
+	char *state_dir; /* where it came from (wm_audit_key_refresh) */
+	dev_t dev;	 /* identity of the key file it was read from */
+	ino_t ino;
 };
 
 /* The key lives in an anonymous page that a fork does not copy
@@ -60,6 +63,7 @@ void wm_audit_key_free(struct wm_audit_key *k)
 	sodium_memzero(k->bytes, k->page);
 	munlock(k->bytes, k->page);
 	munmap(k->bytes, k->page);
+	free(k->state_dir);
 	free(k);
 }
 
@@ -71,7 +75,7 @@ const unsigned char *wm_audit_key_bytes(const struct wm_audit_key *k)
 /* A key that is no regular file of mode 0600 and 32 bytes is refused with
  * exit code 2, as a missing one is: the log cannot be verified with it. */
 static int read_key(int sfd, const char *state_dir, unsigned char key[WM_AUDIT_KEY_LEN],
-		    struct wm_error **err)
+		    struct stat *id, struct wm_error **err)
 {
 	wm_autofree char *path = wm_xasprintf("%s/" WM_AUDIT_KEY_FILE, state_dir);
 	wm_autoclose int fd = wm_safe_open(sfd, state_dir, WM_AUDIT_KEY_FILE, O_RDONLY, 0, err);
@@ -96,6 +100,8 @@ static int read_key(int sfd, const char *state_dir, unsigned char key[WM_AUDIT_K
 	n = read(fd, key, WM_AUDIT_KEY_LEN);
 	if (n != WM_AUDIT_KEY_LEN)
 		return wm_error_set(err, n < 0 ? errno : EIO, "read audit key `%s`", path);
+	if (id)
+		*id = st;
 	return 0;
 }
 
@@ -203,19 +209,24 @@ struct wm_audit_key *wm_audit_key_open(const char *state_dir, unsigned flags, st
 	wm_autoclose int sfd = open_state_dir(state_dir, flags & WM_AUDIT_KEY_CREATE, err);
 	struct wm_audit_key *k = NULL;
 	struct wm_error *e = NULL;
+	struct stat st;
 
 	if (sfd < 0 || !(k = key_alloc(err)))
 		return NULL;
-	if (read_key(sfd, state_dir, k->bytes, &e) == 0)
-		return k;
+	k->state_dir = wm_xstrdup(state_dir);
+	if (read_key(sfd, state_dir, k->bytes, &st, &e) == 0)
+		goto done;
 	if (e->errnum != ENOENT) {
 		wm_err_pass(err, e);
 		goto fail;
 	}
 	wm_error_free(e);
 	if (create_allowed(sfd, state_dir, flags, err) < 0 || create_key(sfd, state_dir, err) < 0 ||
-	    read_key(sfd, state_dir, k->bytes, err) < 0)
+	    read_key(sfd, state_dir, k->bytes, &st, err) < 0)
 		goto fail;
+done:
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
 	return k;
 fail:
 	wm_audit_key_free(k);
@@ -281,7 +292,7 @@ int wm_audit_key_replace(const char *state_dir, char old_id[WM_AUDIT_KEY_ID_LEN 
 	old_id[0] = '\0';
 	if (sfd < 0 || !(k = key_alloc(err)))
 		goto out;
-	if (read_key(sfd, state_dir, k->bytes, &e) == 0)
+	if (read_key(sfd, state_dir, k->bytes, NULL, &e) == 0)
 		wm_audit_key_id(k->bytes, old_id);
 	wm_error_free(e);
 	/* Whatever holds the name goes aside, kept, never followed: the old
@@ -296,11 +307,41 @@ int wm_audit_key_replace(const char *state_dir, char old_id[WM_AUDIT_KEY_ID_LEN 
 			goto out;
 		}
 	}
-	if (create_key(sfd, state_dir, err) < 0 || read_key(sfd, state_dir, k->bytes, err) < 0)
+	if (create_key(sfd, state_dir, err) < 0 ||
+	    read_key(sfd, state_dir, k->bytes, NULL, err) < 0)
 		goto out;
 	wm_audit_key_id(k->bytes, new_id);
 	rc = 0;
 out:
 	wm_audit_key_free(k);
+	return rc;
+}
+
+int wm_audit_key_refresh(struct wm_audit_key *k, char old_id[WM_AUDIT_KEY_ID_LEN + 1],
+			 char new_id[WM_AUDIT_KEY_ID_LEN + 1], struct wm_error **err)
+{
+	wm_autoclose int sfd = open(k->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct wm_audit_key *fresh = NULL;
+	struct stat st;
+	int rc = 0;
+
+	/* Missing (between a rekey's rename and link) or the same file: keep
+	 * the key in hand. */
+	if (sfd < 0 || fstatat(sfd, WM_AUDIT_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (st.st_dev == k->dev && st.st_ino == k->ino))
+		return 0;
+	fresh = key_alloc(err);
+	if (!fresh || read_key(sfd, k->state_dir, fresh->bytes, &st, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	wm_audit_key_id(k->bytes, old_id);
+	wm_audit_key_id(fresh->bytes, new_id);
+	memcpy(k->bytes, fresh->bytes, WM_AUDIT_KEY_LEN);
+	k->dev = st.st_dev;
+	k->ino = st.st_ino;
+	rc = 1;
+out:
+	wm_audit_key_free(fresh);
 	return rc;
 }

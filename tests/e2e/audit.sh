@@ -124,13 +124,19 @@ expect_exit "a new run works with the new key" 0 "$WM" run "$W/o.md"
 new=$(run_dir_of "$OUT")
 expect_exit "and verifies intact" 0 "$WM" audit verify "${new##*/}"
 
-# ---- rekey refuses while a run is live ----
+# ---- rekey while a run is live: its orchestrator records the change ----
 rm -f "$W/go"
 "$WM" run "$W/o.md" >"$T/live.out" 2>&1 &
 pid=$!
 for _ in $(seq 200); do pgrep -f "sleep $marker" >/dev/null && break; sleep 0.05; done
-expect_exit "rekey with a live run is exit 3" 3 "$WM" audit rekey
-expect_in "the live run is named" "is live" "$OUT"
-kill -TERM "$pid"
-wait "$pid" 2>/dev/null
-check "the live run stopped on SIGTERM" test $? = 130
+live=$(run_dir_of "$(cat "$T/live.out")")
+live=${live##*/}
+expect_exit "rekey with a live run" 0 "$WM" audit rekey
+expect_in "the live run is left to its orchestrator" "run $live is live" "$OUT"
+pkill -f "sleep $marker" # b fails: the run ends, its audit lines after the rekey
+wait "$pid"
+check "the live run ended" test "$(checkpoint "$S/runs/$live" | jq -r .state)" = failed
+check "its orchestrator recorded the key change" grep -q '"event":"audit.rekey"' "$S/runs/$live/audit.jsonl"
+expect_exit "its log: key changed, not intact" 1 "$WM" audit verify "$live"
+expect_in "the change is named" "key changed at seq" "$OUT"
+expect_not_in "nothing is called edited" "edited" "$OUT"
