@@ -519,19 +519,15 @@ static void test_rekey_recorded(void **state)
 	assert_int_equal(r.key_changed_at, NLINES + 1);
 	assert_non_null(strstr(r.notes, "key changed at seq 9"));
 	wm_audit_result_release(&r);
-	/* An edit before the change still breaks the chain's order check. */
+	/* Removing a line before the change still breaks the chain's order. */
 	{
-		const int order[] = { 1, 2, 4, 5, 6, 7, 8, 9, 0 };
 		size_t len = 0;
 		wm_autofree char *data = slurp(f->log, &len);
-		char *save = NULL;
+		char *l3 = strchr(strchr(data, '\n') + 1, '\n') + 1;
+		char *l4 = strchr(l3, '\n') + 1;
 
-		wm_strv_free(f->lines);
-		f->lines = NULL;
-		f->n = 0;
-		for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			wm_strv_push(&f->lines, &f->n, l);
-		rewrite(f, order, NULL, 0);
+		memmove(l3, l4, len - (size_t)(l4 - data));
+		spit(f->log, data, len - (size_t)(l4 - l3));
 	}
 	assert_int_equal(wm_audit_verify(f->log, nk, 0, NULL, &r, NULL), 0);
 	assert_int_equal(r.problem, WM_AUDIT_REMOVED);
