@@ -633,6 +633,8 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
 	if (open_recording(&x, err) < 0)
 		goto out;
+	if (t->on_ready)
+		t->on_ready(t->ready_ctx);
 	fill_config(&x, o, jobs, &cfg);
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
@@ -654,7 +656,9 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		 * is there is still consistent, and resume finishes it. */
 		*err = x.err;
 		x.err = NULL;
-		if (access(t->run_dir, F_OK) < 0)
+		/* A run directory (or its files) deleted under the run cannot be
+		 * resumed, whether or not rm has finished with it yet. */
+		if ((*err)->errnum == ENOENT || access(t->run_dir, F_OK) < 0)
 			wm_error_wrap(err, "run %s stopped", t->run_id);
 		else
 			wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`",

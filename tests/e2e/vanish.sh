@@ -28,11 +28,17 @@ vanish() {
 	ID=$(sed -n 's/^run \([0-9-]*[0-9a-f]\{4\}\).*/\1/p' "$T/out" | head -1)
 	local target=$1
 	[[ $target == run ]] && target=$WM_STATE_DIR/runs/$ID || target=$WM_STATE_DIR
-	BEFORE=$(wc -l <"$W/ran")
-	rm -rf "$target"
+	BEFORE=$(cat "$W/ran" 2>/dev/null | wc -l)
+	# rm -rf can lose a race with a file wm creates meanwhile: like a user,
+	# it tries again until the directory is gone.
+	for _ in $(seq 100); do
+		rm -rf "$target" 2>/dev/null
+		[[ -e $target ]] || break
+		sleep 0.02
+	done
 	wait "$pid"
 	RC=$?
-	AFTER=$(wc -l <"$W/ran")
+	AFTER=$(cat "$W/ran" 2>/dev/null | wc -l)
 }
 
 vanish state
