@@ -10,9 +10,9 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "state/rundir.h"
 
 static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
 static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
@@ -85,34 +85,25 @@ static void add_bind(struct wm_attempt *a, const char *src, const char *dst, boo
 static int write_script(const struct wm_run_paths *rp, const struct wm_task *t,
 			enum wm_attempt_kind kind, char **path, struct wm_error **err)
 {
-	wm_autofree char *dir = wm_xasprintf("%s/scripts", rp->run_dir);
 	const char *text = kind == WM_ATTEMPT_ROLLBACK ? t->rollback.text : t->only_if;
 
 	if (kind == WM_ATTEMPT_BODY)
 		text = t->body.text;
-	if (wm_mkdir_p(dir, 0755, err) < 0)
-		return -1;
-	*path = wm_xasprintf("%s/%s.%s", dir, t->id, kind_name(kind));
-	return wm_write_file(*path, text ? text : "", text ? strlen(text) : 0, 0644, 0, err);
+	*path = wm_rundir_write_script(rp->run_dir, t->id, kind_name(kind), text, err);
+	return *path ? 0 : -1;
 }
 
 static int open_log(const struct wm_run_paths *rp, const struct wm_task *t, unsigned attempt,
 		    enum wm_attempt_kind kind, struct wm_error **err)
 {
-	wm_autofree char *dir = wm_xasprintf("%s/logs", rp->run_dir);
-	wm_autofree char *path = NULL;
 	struct wm_buf hdr = WM_BUF_INIT;
 	char stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	int fd;
+	int fd = wm_rundir_open_log(rp->run_dir, t->id, err);
 
-	if (wm_mkdir_p(dir, 0755, err) < 0)
-		return -1;
-	path = wm_xasprintf("%s/%s.log", dir, t->id);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return wm_error_set(err, errno, "open log `%s`", path);
+		return -1;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	wm_buf_addf(&hdr, "=== %s %s, attempt %u, %s ===\n", t->id, kind_name(kind), attempt,
@@ -121,35 +112,35 @@ static int open_log(const struct wm_run_paths *rp, const struct wm_task *t, unsi
 		int saved = errno;
 		close(fd);
 		wm_buf_release(&hdr);
-		return wm_error_set(err, saved, "write log `%s`", path);
+		return wm_error_set(err, saved, "write log of task '%s'", t->id);
 	}
 	wm_buf_release(&hdr);
 	return fd;
 }
 
 /* $WM_OUT: emptied before each body attempt so a failed attempt's leftovers
- * never satisfy `outputs`; $WM_IN/<dep>: mount points for the deps' outputs. */
+ * never satisfy `outputs`; $WM_IN/<dep>: mount points for the deps' outputs.
+ * All of it made relative to the run directory's fd, never through a link a
+ * task could have planted (rundir.h). */
 static int setup_io_dirs(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
 			 const size_t *deps, size_t n_deps, enum wm_attempt_kind kind,
 			 struct wm_attempt *a, char **in_dir, struct wm_error **err)
 {
 	const struct wm_task *t = &wf->tasks[task];
 
-	a->out_dir = wm_xasprintf("%s/out/%s", rp->run_dir, t->id);
-	if (kind == WM_ATTEMPT_BODY && wm_remove_tree(a->out_dir, err) < 0)
-		return -1;
-	if (wm_mkdir_p(a->out_dir, 0755, err) < 0)
+	a->out_dir = wm_rundir_make_out(rp->run_dir, t->id, kind == WM_ATTEMPT_BODY, err);
+	if (!a->out_dir)
 		return -1;
 	add_bind(a, a->out_dir, a->out_dir, kind != WM_ATTEMPT_ONLY_IF);
-	*in_dir = wm_xasprintf("%s/in/%s", rp->run_dir, t->id);
-	if (wm_mkdir_p(*in_dir, 0755, err) < 0)
+	*in_dir = wm_rundir_make_in(rp->run_dir, t->id, NULL, err);
+	if (!*in_dir)
 		return -1;
 	for (size_t i = 0; i < n_deps; i++) {
 		const char *dep = wf->tasks[deps[i]].id;
-		wm_autofree char *src = wm_xasprintf("%s/out/%s", rp->run_dir, dep);
-		wm_autofree char *dst = wm_xasprintf("%s/%s", *in_dir, dep);
+		wm_autofree char *src = wm_rundir_out_path(rp->run_dir, dep);
+		wm_autofree char *dst = wm_rundir_make_in(rp->run_dir, t->id, dep, err);
 
-		if (wm_mkdir_p(src, 0755, err) < 0 || wm_mkdir_p(dst, 0755, err) < 0)
+		if (!dst)
 			return -1;
 		add_bind(a, src, dst, false);
 	}

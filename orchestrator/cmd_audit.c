@@ -13,7 +13,10 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/runview.h"
 #include "state/audit.h"
+#include "common/strutil.h"
+#include "state/lock.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 struct show_opts {
 	const char *task, *event;
@@ -89,37 +92,39 @@ static void show_line(json_t *o, const char *raw, const struct show_opts *so)
 
 static int show(const char *path, const struct show_opts *so, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	unsigned lineno = 0;
-	char *save = NULL;
+	wm_autoclose int fd = wm_audit_open_read(path, err);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
+	int got;
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		wm_error_setx(err, WM_EXIT_USAGE, "cannot read audit log `%s`", path);
-		wm_buf_release(&b);
+	if (fd < 0)
 		return -1;
-	}
 	if (!so->json)
 		printf("%-24s %-20s %-16s %s\n", "TIME", "TASK", "EVENT", "DETAILS");
-	for (char *line = strtok_r(b.data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *o = json_loads(line, 0, NULL); /* new ref */
+	wm_lines_init(&lr, fd, path, WM_AUDIT_LINE_MAX);
+	while ((got = wm_lines_next(&lr, &line, &len, &complete, err)) > 0) {
+		json_t *o = len ? json_loadb(line, len, 0, NULL) : NULL; /* new ref */
 
-		lineno++;
+		if (!len)
+			continue;
 		if (!json_is_object(o))
 			fprintf(stderr,
-				"wm: warning: %s line %u is not a JSON object (run 'wm audit "
+				"wm: warning: %s line %llu is not a JSON object (run 'wm audit "
 				"verify')\n",
-				path, lineno);
+				path, (unsigned long long)lr.lineno);
 		else if (wanted(o, so))
 			show_line(o, line, so);
 		json_decref(o);
 	}
-	wm_buf_release(&b);
-	return WM_EXIT_OK;
+	wm_lines_release(&lr);
+	return got < 0 ? -1 : WM_EXIT_OK;
 }
 
 static int verify(const struct wm_cli *cli, const char *id, const char *path, struct wm_error **err)
 {
-	unsigned char key[WM_AUDIT_KEY_LEN];
+	struct wm_audit_key *key = NULL;
 	struct wm_audit_result res;
 	struct wm_runview v;
 	uint64_t seq = 0;
@@ -136,22 +141,99 @@ static int verify(const struct wm_cli *cli, const char *id, const char *path, st
 			v.load_error);
 	}
 	wm_runview_print_warnings(&v);
-	if (wm_audit_key_load(cli->state_dir, false, key, err) < 0 ||
-	    wm_audit_verify(path, key, seq, mac, &res, err) < 0) {
+	key = wm_audit_key_open(cli->state_dir, 0, err);
+	if (!key || wm_audit_verify(path, wm_audit_key_bytes(key), seq, mac, &res, err) < 0) {
+		wm_audit_key_free(key);
 		wm_runview_release(&v);
 		return -1;
 	}
+	wm_audit_key_free(key);
 	wm_runview_release(&v);
-	if (res.problem == WM_AUDIT_OK) {
+	if (wm_audit_result_intact(&res)) {
 		printf("audit log of run %s intact: %s\n", id, res.message);
 		rc = WM_EXIT_OK;
+	} else if (res.problem == WM_AUDIT_OK) {
+		/* Nothing edited since, but the log itself records what it lacks. */
+		printf("audit log of run %s is NOT intact: %s\n  %s\n", id, res.notes, res.message);
+		rc = WM_EXIT_FAILED;
 	} else {
 		printf("audit log of run %s is NOT intact: first bad seq %llu (%s)\n  %s\n", id,
 		       (unsigned long long)res.first_bad_seq, wm_audit_problem_name(res.problem),
 		       res.message);
+		if (res.notes)
+			printf("  also: %s\n", res.notes);
 		rc = WM_EXIT_FAILED;
 	}
 	wm_audit_result_release(&res);
+	return rc;
+}
+
+/* Records the key change in one run's log under the run's lock. A run a
+ * live orchestrator holds is left to it: it notices the new key file before
+ * its next audit line and records the change itself. 1: left to it. */
+static int rekey_run(const struct wm_cli *cli, const char *id, const struct wm_audit_key *key,
+		     const char *old_id, const char *new_id, const char *reason,
+		     struct wm_error **err)
+{
+	wm_autofree char *dir = wm_rundir_path(cli->state_dir, id);
+	wm_autofree char *path = wm_rundir_file(dir, WM_RUN_AUDIT);
+	struct wm_error *e = NULL;
+	struct wm_lock *lock = wm_lock_acquire(dir, id, &e);
+	int rc;
+
+	if (!lock) {
+		bool live = e->exit_code == WM_EXIT_CANNOT;
+
+		if (live)
+			wm_error_free(e);
+		else
+			*err = e;
+		return live ? 1 : -1;
+	}
+	rc = wm_audit_record_rekey(path, id, wm_audit_key_bytes(key), old_id, new_id, reason, err);
+	wm_lock_release(lock);
+	return rc;
+}
+
+/* `wm audit rekey`: a new key, and every run's log told so (live runs by
+ * their own orchestrator). */
+static int rekey(const struct wm_cli *cli, struct wm_error **err)
+{
+	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
+	struct wm_audit_key *key = NULL;
+	char **ids = NULL;
+	size_t n = 0, done = 0, live = 0;
+	int rc = -1;
+
+	if (wm_rundir_list(cli->state_dir, &ids, &n, err) < 0)
+		return -1;
+	if (wm_audit_key_replace(cli->state_dir, old_id, new_id, err) < 0 ||
+	    !(key = wm_audit_key_open(cli->state_dir, 0, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		int r = rekey_run(cli, ids[i], key, old_id, new_id,
+				  old_id[0] ? "key replaced by wm audit rekey"
+					    : "the audit key was missing or unreadable",
+				  err);
+
+		if (r < 0) {
+			wm_error_wrap(err, "run %s", ids[i]);
+			goto out;
+		}
+		if (r > 0)
+			printf("run %s is live: its orchestrator records the change before its "
+			       "next audit line\n",
+			       ids[i]);
+		live += r > 0;
+		done += r == 0;
+	}
+	printf("new audit key %s%s%s; the change is recorded in %zu run%s%s\n", new_id,
+	       old_id[0] ? " replaces " : "", old_id, done, done == 1 ? "" : "s",
+	       live ? " (the live ones record it themselves)" : "");
+	rc = WM_EXIT_OK;
+out:
+	wm_audit_key_free(key);
+	wm_strv_free(ids);
 	return rc;
 }
 
@@ -171,8 +253,10 @@ int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 	bool is_show;
 	int opt;
 
+	if (argc == 2 && strcmp(argv[1], "rekey") == 0)
+		return rekey(cli, err);
 	if (argc < 2 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "verify") != 0))
-		return wm_usage_error("audit", "expected 'show' or 'verify'");
+		return wm_usage_error("audit", "expected 'show', 'verify' or 'rekey'");
 	is_show = strcmp(argv[1], "show") == 0;
 	argc--;
 	argv++;

@@ -16,7 +16,8 @@
 
 static json_t *run_json(const struct wm_runview *v)
 {
-	const struct wm_run_state *rs = v->st.rs;
+	const char *name = wm_runview_name(v);
+	long long started = wm_runview_started_ms(v);
 	size_t done, total;
 	json_t *o;
 
@@ -25,9 +26,9 @@ static json_t *run_json(const struct wm_runview *v)
 		      "orphaned", v->orphan, "live", v->live, "done", (json_int_t)done, "total",
 		      (json_int_t)total);
 	/* json_object_set_new steals the new values below. */
-	json_object_set_new(o, "workflow", rs && rs->name ? json_string(rs->name) : json_null());
-	if (rs && rs->started_ms) {
-		wm_autofree char *t = wm_state_format_time(rs->started_ms);
+	json_object_set_new(o, "workflow", name ? json_string(name) : json_null());
+	if (started) {
+		wm_autofree char *t = wm_state_format_time(started);
 
 		json_object_set_new(o, "started", json_string(t));
 	} else {
@@ -40,16 +41,17 @@ static json_t *run_json(const struct wm_runview *v)
 
 static void print_row(const struct wm_runview *v)
 {
-	const struct wm_run_state *rs = v->st.rs;
+	const char *name = wm_runview_name(v);
+	long long ms = wm_runview_started_ms(v);
 	wm_autofree char *started = NULL;
 	wm_autofree char *prog = NULL;
 	size_t done, total;
 
 	wm_runview_progress(v, &done, &total);
 	prog = wm_xasprintf("%zu/%zu", done, total);
-	started = rs && rs->started_ms ? wm_state_format_time(rs->started_ms) : wm_xstrdup("-");
-	printf("%-20s  %-11s  %-20s  %9s  %s\n", v->id, wm_runview_state(v),
-	       rs && rs->name ? rs->name : "-", prog, started);
+	started = ms ? wm_state_format_time(ms) : wm_xstrdup("-");
+	printf("%-20s  %-11s  %-20s  %9s  %s\n", v->id, wm_runview_state(v), name ? name : "-",
+	       prog, started);
 }
 
 static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli *cli,
@@ -82,7 +84,7 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 	for (size_t i = 0; i < n; i++) {
 		struct wm_runview v;
 
-		if (wm_runview_load(cli->state_dir, ids[i], &v, NULL) < 0)
+		if (wm_runview_load_brief(cli->state_dir, ids[i], &v, NULL) < 0)
 			continue;
 		if (!orphans_only || v.orphan) {
 			shown++;

@@ -16,7 +16,6 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
@@ -35,6 +34,7 @@ struct resume_args {
 	bool force;
 	bool json;
 	bool reload; /* re-read the workflow from where the run started */
+	bool accept_audit_gap;
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -44,6 +44,7 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "reload", no_argument, NULL, 'r' },
+		{ "accept-audit-gap", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -62,6 +63,9 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 			break;
 		case 'r':
 			a->reload = true;
+			break;
+		case 'G':
+			a->accept_audit_gap = true;
 			break;
 		default:
 			return wm_usage_error("resume", "bad option");
@@ -175,7 +179,7 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_r
 		return wm_error_set(err, errno, "read `%s`", file), NULL;
 	}
 	if (strcmp(copy, file) != 0 &&
-	    wm_write_file(copy, text.data, text.len, 0644, WM_WRITE_DURABLE, err) < 0) {
+	    wm_rundir_write_file(run_dir, WM_RUN_WORKFLOW, text.data, text.len, err) < 0) {
 		wm_buf_release(&text);
 		return NULL;
 	}
@@ -198,16 +202,21 @@ static struct wm_run_state *merge_state(const struct wm_prepared *p, struct wm_r
 }
 
 /* A run killed before its first checkpoint was complete: nothing of it was
- * recorded as done, so it starts over as a run with every task pending. */
+ * recorded as done (no checkpoint, no journal record to rebuild from), so
+ * it starts over as a run with every task pending. */
 static int load_or_start_over(const char *run_dir, const char *run_id,
 			      const struct wm_run_options *o, struct wm_state_loaded *loaded,
 			      struct wm_error **err)
 {
-	wm_autofree char *cp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE);
-	wm_autofree char *prev = wm_rundir_file(run_dir, WM_CHECKPOINT_PREV);
+	struct wm_error *e = NULL;
 
-	if (access(cp, F_OK) == 0 || access(prev, F_OK) == 0 || !o->workflow)
-		return wm_store_load(run_dir, loaded, err);
+	if (wm_store_load(run_dir, loaded, &e) == 0)
+		return 0;
+	if (e->errnum != ENOENT || !o->workflow) {
+		*err = e;
+		return -1;
+	}
+	wm_error_free(e);
 	memset(loaded, 0, sizeof(*loaded));
 	loaded->rs = wm_run_state_new(run_id);
 	loaded->rs->workflow_path = wm_xstrdup(o->workflow);
@@ -302,6 +311,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	t.keep = keep;
 	t.warnings = loaded.warnings;
 	t.was_orphan = loaded.rs->state == WM_RUN_RUNNING;
+	t.accept_audit_gap = a->accept_audit_gap;
 	rc = wm_runner_execute(cli, &p, &o, &t, err);
 out:
 	wm_prepared_release(&p);

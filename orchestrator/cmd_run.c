@@ -14,8 +14,10 @@
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
+#include "state/audit.h"
 #include "state/lock.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
@@ -95,20 +97,54 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 /* --detach: the parent prints the run id and returns; the child goes on in
  * its own session, its output in <run>/orchestrator.log. Returns 1 in the
  * parent, 0 in the child, -1 on error. */
-static int detach(const char *run_dir, struct wm_error **err)
+/* The detached child says when the run's state is on disk (its first
+ * checkpoint written), so that `wm status`, `wm logs` or `wm cancel` right
+ * after `wm run --detach` find the run loaded, not half made. */
+static void say_ready(void *ctx)
 {
-	wm_autofree char *log = wm_xasprintf("%s/orchestrator.log", run_dir);
-	int fd, null;
+	int *fd = ctx;
+
+	if (*fd >= 0) {
+		if (write(*fd, "r", 1) < 0) {
+			/* The parent is gone: nobody waits. */
+		}
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static int detach(const char *run_dir, int *ready_fd, struct wm_error **err)
+{
+	int fd, null, p[2];
 	pid_t pid;
+	char c;
 
 	fflush(stdout);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return wm_error_set(err, errno, "pipe for --detach");
 	pid = fork();
 	if (pid < 0)
 		return wm_error_set(err, errno, "fork for --detach");
-	if (pid > 0)
+	if (pid > 0) {
+		close(p[1]);
+		/* One byte once ready; end of file if the child failed first (its
+		 * error is in orchestrator.log). */
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(p[0]);
 		return 1;
+	}
+	close(p[0]);
+	*ready_fd = p[1];
 	setsid();
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	{
+		/* A task may have planted a link under this name: never followed. */
+		wm_autoclose int dfd = wm_rundir_open_fd(run_dir, NULL);
+
+		fd = dfd < 0 ? -1
+			     : wm_safe_open(dfd, run_dir, "orchestrator.log",
+					    O_WRONLY | O_CREAT | O_APPEND, 0644, NULL);
+	}
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || null < 0)
 		_exit(WM_EXIT_FAILED);
@@ -124,19 +160,28 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 			struct wm_run_options *o, struct wm_error **err)
 {
 	char run_id[WM_RUN_ID_LEN + 1];
-	wm_autofree char *run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
+	wm_autofree char *run_dir = NULL;
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_run_target t = { 0 };
+	static int ready_fd = -1;
 	int rc;
 
+	/* The audit key is made (if missing) before the run exists: it may be
+	 * made only while there is no run whose log needs the old one. */
+	struct wm_audit_key *key = wm_audit_key_open(cli->state_dir, WM_AUDIT_KEY_CREATE, err);
+
+	if (!key)
+		return -1;
+	wm_audit_key_free(key);
+	run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
 	if (!run_dir || wm_run_options_save(run_dir, o, p->workspace, file, err) < 0)
 		return -1;
 	rs = wm_runner_new_state(p, run_id, run_dir, file, err);
 	if (!rs)
 		return -1;
 	if (o->detach) {
-		rc = detach(run_dir, err);
+		rc = detach(run_dir, &ready_fd, err);
 		if (rc != 0) {
 			if (rc > 0)
 				printf("%s\n", run_id);
@@ -153,7 +198,10 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 	t.run_dir = run_dir;
 	t.state_dir = cli->state_dir;
 	t.rs = rs;
+	t.on_ready = say_ready;
+	t.ready_ctx = &ready_fd;
 	rc = wm_runner_execute(cli, p, o, &t, err);
+	say_ready(&ready_fd);
 	wm_lock_release(lock);
 	return rc;
 }

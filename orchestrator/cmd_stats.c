@@ -25,7 +25,9 @@
 #include "orchestrator/runview.h"
 #include "orchestrator/stats.h"
 #include "orchestrator/workflow.h"
+#include "state/audit.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
 
 struct task_numbers {
 	uint64_t duration_ms;
@@ -39,12 +41,17 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs, struc
 		       json_int_t *jobs)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_AUDIT);
-	wm_autofclose FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
+	wm_autoclose int fd = wm_audit_open_read(path, NULL);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
 
-	while (f && getline(&line, &cap, f) > 0) {
-		json_t *o = json_loads(line, 0, NULL); /* new ref */
+	if (fd < 0)
+		return;
+	wm_lines_init(&lr, fd, path, WM_AUDIT_LINE_MAX);
+	while (wm_lines_next(&lr, &line, &len, &complete, NULL) > 0) {
+		json_t *o = json_loadb(line, len, 0, NULL); /* new ref */
 		const char *ev = json_string_value(json_object_get(o, "event"));
 		const char *task = json_string_value(json_object_get(o, "task"));
 		long i = task ? wm_run_state_index(rs, task) : -1;
@@ -64,7 +71,7 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs, struc
 		}
 		json_decref(o);
 	}
-	free(line);
+	wm_lines_release(&lr);
 }
 
 /* The critical path as task ids, from the workflow copy in the run dir. */

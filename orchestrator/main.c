@@ -20,7 +20,8 @@ const struct wm_command wm_commands[] = {
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]",
 	  "run a workflow, each task in its sandbox" },
-	{ "resume", wm_cmd_resume, "resume RUN_ID [-j N] [--force] [--reload] [--json]",
+	{ "resume", wm_cmd_resume,
+	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap]",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
@@ -28,14 +29,15 @@ const struct wm_command wm_commands[] = {
 	  "show one run (default: the newest)" },
 	{ "list", wm_cmd_list, "list [--json]", "list runs, newest first" },
 	{ "orphans", wm_cmd_orphans, "orphans [--json]", "list runs whose orchestrator died" },
-	{ "cancel", wm_cmd_cancel, "cancel RUN_ID", "stop a live run gracefully" },
+	{ "cancel", wm_cmd_cancel, "cancel RUN_ID [--timeout D]", "stop a live run gracefully" },
 	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
 	{ "stats", wm_cmd_stats, "stats [RUN_ID] [--json]",
 	  "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit,
 	  "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
-	  "       audit verify [RUN_ID]",
-	  "show or verify a run's audit log" },
+	  "       audit verify [RUN_ID]\n"
+	  "       audit rekey",
+	  "show or verify a run's audit log; replace a lost audit key" },
 	{ "policy", wm_cmd_policy,
 	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
 	  "inspect and check security policies" },

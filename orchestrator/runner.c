@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/progress.h"
@@ -177,6 +176,7 @@ struct exec {
 	const struct wm_prepared *p;
 	struct wm_run_target *t;
 	struct wm_run_state *rs;
+	struct wm_audit_key *key; /* in its own page, never in a forked child */
 	struct wm_audit *audit;
 	struct wm_store *store;
 	struct wm_progress *progress;
@@ -342,10 +342,38 @@ static void fail_recording(struct exec *x, struct wm_error *e)
 	}
 }
 
+/* `wm audit rekey` ran while this run goes on: before the next line, the
+ * log says where the key changed, and every line after is MAC'd with the
+ * new key (one fstatat per line while nothing changes). */
+static void follow_rekey(struct exec *x)
+{
+	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
+	struct wm_error *e = NULL;
+	int rc = wm_audit_key_refresh(x->key, old_id, new_id, &e);
+	json_t *f;
+
+	if (rc < 0) {
+		/* A bad new key: keep the one in hand, say so. */
+		wm_autofree char *why = wm_error_text(e);
+
+		fprintf(stderr, "wm: warning: audit key changed but cannot be used: %s\n", why);
+		wm_error_free(e);
+		return;
+	}
+	if (rc == 0)
+		return;
+	f = json_pack("{s:s, s:s, s:s}", "old_key", old_id, "new_key", new_id, "reason",
+		      "audit.key replaced (wm audit rekey) while the run was going on");
+	if (wm_audit_append(x->audit, NULL, "audit.rekey", f, &e) < 0)
+		fail_recording(x, e);
+	json_decref(f);
+}
+
 static int audit_event(struct exec *x, const char *task, const char *event, json_t *fields)
 {
 	struct wm_error *e = NULL;
 
+	follow_rekey(x);
 	if (wm_audit_append(x->audit, task, event, fields, &e) < 0) {
 		fail_recording(x, e);
 		return -1;
@@ -476,7 +504,6 @@ static void audit_run_end(struct exec *x)
 static void write_metrics(struct exec *x)
 {
 	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
-	wm_autofree char *path = wm_rundir_file(x->t->run_dir, "metrics.json");
 	json_t *m = json_object(), *by = json_object();
 	unsigned retries = 0, denials = 0;
 	struct wm_error *e = NULL;
@@ -501,7 +528,8 @@ static void write_metrics(struct exec *x)
 	text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(m);
 	/* Metrics are a convenience: failing to write them does not fail the run. */
-	if (!text || wm_write_file(path, text, strlen(text), 0644, 0, &e) < 0) {
+	if (!text ||
+	    wm_rundir_write_file(x->t->run_dir, "metrics.json", text, strlen(text), &e) < 0) {
 		wm_autofree char *why = e ? wm_error_text(e) : wm_xstrdup("out of memory");
 
 		fprintf(stderr, "wm: warning: cannot write metrics.json: %s\n", why);
@@ -529,14 +557,17 @@ static void record_problem(struct exec *x, const char *event, const char *what)
 
 static int open_recording(struct exec *x, struct wm_error **err)
 {
-	unsigned char key[WM_AUDIT_KEY_LEN];
 	wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_AUDIT);
 	wm_autofree char *warning = NULL;
 
-	if (wm_audit_key_load(x->t->state_dir, true, key, err) < 0)
+	/* `wm run` made the key before the run directory, if it was missing. */
+	x->key = wm_audit_key_open(x->t->state_dir, 0, err);
+	if (!x->key)
 		return -1;
-	x->audit = wm_audit_open(path, x->t->run_id, key, &warning, err);
-	explicit_bzero(key, sizeof(key));
+	/* A resumed log must still end where the run's state says it does. */
+	x->audit = wm_audit_open_checked(
+		path, x->t->run_id, wm_audit_key_bytes(x->key), x->rs->audit.seq, x->rs->audit.mac,
+		x->t->accept_audit_gap ? WM_AUDIT_ACCEPT_GAP : 0, &warning, err);
 	if (!x->audit)
 		return -1;
 	if (warning)
@@ -553,6 +584,10 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	wm_holder_release(&x->rs->orchestrator);
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
 		return -1;
+	/* The first checkpoint records the log's end: it must be on disk. */
+	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
+	if (wm_audit_flush(x->audit, err) < 0)
+		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);
 	return x->store ? 0 : -1;
 }
@@ -561,6 +596,7 @@ static void close_recording(struct exec *x)
 {
 	wm_store_close(x->store);
 	wm_audit_close(x->audit);
+	wm_audit_key_free(x->key);
 	wm_progress_free(x->progress);
 	wm_sched_free(x->sched);
 	wm_error_free(x->err);
@@ -616,6 +652,8 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
 	if (open_recording(&x, err) < 0)
 		goto out;
+	if (t->on_ready)
+		t->on_ready(t->ready_ctx);
 	fill_config(&x, o, jobs, cli->private_dirs, &cfg);
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
@@ -638,8 +676,13 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		 * is there is still consistent, and resume finishes it. */
 		*err = x.err;
 		x.err = NULL;
-		wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`", t->run_id,
-			      t->run_id);
+		/* A run directory (or its files) deleted under the run cannot be
+		 * resumed, whether or not rm has finished with it yet. */
+		if ((*err)->errnum == ENOENT || access(t->run_dir, F_OK) < 0)
+			wm_error_wrap(err, "run %s stopped", t->run_id);
+		else
+			wm_error_wrap(err, "run %s stopped, resumable with `wm resume %s`",
+				      t->run_id, t->run_id);
 		goto out;
 	}
 	rc = exit_code_for(outcome);
@@ -653,11 +696,10 @@ struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char
 					 struct wm_error **err)
 {
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = wm_run_state_new(run_id);
-	wm_autofree char *copy = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 	char abs[PATH_MAX];
 
 	rs->workflow_path = wm_xstrdup(realpath(workflow_path, abs) ? abs : workflow_path);
-	rs->workflow_hash = wm_state_hash_file(copy, err);
+	rs->workflow_hash = wm_rundir_hash_file(run_dir, WM_RUN_WORKFLOW, err);
 	if (!rs->workflow_hash)
 		return NULL;
 	rs->name = wm_xstrdup(p->wf->name);

@@ -84,6 +84,10 @@ struct wm_run_target {
 	const bool *keep;      /* per task: kept from the earlier run (resume); NULL: none */
 	char *const *warnings; /* problems met loading the state: checkpoint.error events */
 	bool was_orphan;       /* resuming a run whose orchestrator died: orphan.detected */
+	bool accept_audit_gap; /* resume --accept-audit-gap: continue a damaged log (audit.h) */
+	/* Called once the run's state is on disk (first checkpoint written). */
+	void (*on_ready)(void *ctx);
+	void *ready_ctx;
 };
 
 /* The options a run was started with, kept in <run>/options.json so that

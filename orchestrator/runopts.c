@@ -8,12 +8,11 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/runner.h"
-
-#define OPTIONS_FILE "options.json"
+#include "state/rundir.h"
+#include "state/safeio.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -23,7 +22,6 @@ static json_t *str_or_null(const char *s)
 int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, const char *workspace,
 			const char *workflow, struct wm_error **err)
 {
-	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, OPTIONS_FILE);
 	json_t *env = json_array(), *obj;
 	char abs[PATH_MAX], wabs[PATH_MAX];
 	const char *policies = o->policies_file;
@@ -44,10 +42,10 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 			str_or_null(policies), "env", env, "jobs", (int)o->jobs, "keep_going",
 			(int)o->keep_going);
 	if (!obj)
-		return wm_error_set(err, 0, "build %s", path);
+		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
-	rc = wm_write_file(path, text, strlen(text), 0644, WM_WRITE_DURABLE, err);
+	rc = wm_rundir_write_file(run_dir, WM_RUN_OPTIONS, text, strlen(text), err);
 	free(text);
 	return rc;
 }
@@ -60,16 +58,26 @@ static char *dup_string(json_t *obj, const char *key)
 
 int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm_error **err)
 {
-	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, OPTIONS_FILE);
+	wm_autofree char *path = wm_xasprintf("%s/" WM_RUN_OPTIONS, run_dir);
+	struct wm_buf text = WM_BUF_INIT;
 	json_error_t jerr;
-	json_t *obj = json_load_file(path, 0, &jerr), *env;
+	json_t *obj = NULL, *env;
 	size_t n = 0, i;
 	json_t *v;
 
 	memset(o, 0, sizeof(*o));
-	if (!obj)
+	if (wm_rundir_read_file(run_dir, WM_RUN_OPTIONS, WM_RUN_OPTIONS_MAX, &text, err) < 0) {
+		wm_buf_release(&text);
+		wm_err_exit(err, WM_EXIT_USAGE);
+		return -1;
+	}
+	obj = json_loadb(text.data, text.len, 0, &jerr); /* new ref */
+	wm_buf_release(&text);
+	if (!json_is_object(obj)) {
+		json_decref(obj);
 		return wm_error_setx(err, WM_EXIT_USAGE, "%s:%d:%d: %s", path, jerr.line,
-				     jerr.column, jerr.text);
+				     jerr.column, obj ? "not a JSON object" : jerr.text);
+	}
 	o->workflow = dup_string(obj, "workflow");
 	o->workspace = dup_string(obj, "workspace");
 	o->policy = dup_string(obj, "policy");

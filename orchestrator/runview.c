@@ -45,8 +45,59 @@ int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
 	return 0;
 }
 
+/* Liveness and the orphan rule, from a recorded state and boot id. */
+static void judge(struct wm_runview *v, bool running, const char *recorded_boot)
+{
+	wm_autofree char *boot = wm_boot_id(NULL);
+	struct wm_error *e = NULL;
+	int live = wm_lock_is_live(v->dir, &e);
+
+	wm_error_free(e);
+	v->live = live > 0;
+	wm_lock_read_holder(v->dir, &v->holder, NULL);
+	v->other_boot = recorded_boot && boot && strcmp(recorded_boot, boot) != 0;
+	/* A live holder wrote its own identity into the lock file. */
+	v->orphan = wm_run_is_orphan(running, v->live, v->live ? v->holder.boot_id : recorded_boot,
+				     boot);
+}
+
+int wm_runview_load_brief(const char *state_dir, const char *id, struct wm_runview *v,
+			  struct wm_error **err)
+{
+	struct wm_error *e = NULL;
+
+	memset(v, 0, sizeof(*v));
+	if (!wm_run_id_valid(id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", id);
+	v->id = wm_xstrdup(id);
+	v->dir = wm_rundir_path(state_dir, id);
+	if (wm_summary_read(v->dir, &v->sum, &e) < 0) {
+		wm_error_free(e);
+		wm_runview_release(v);
+		return wm_runview_load(state_dir, id, v, err);
+	}
+	v->from_summary = true;
+	judge(v, v->sum.state == WM_RUN_RUNNING, v->sum.orchestrator.boot_id);
+	return 0;
+}
+
+const char *wm_runview_name(const struct wm_runview *v)
+{
+	if (v->from_summary)
+		return v->sum.name;
+	return v->st.rs ? v->st.rs->name : NULL;
+}
+
+long long wm_runview_started_ms(const struct wm_runview *v)
+{
+	if (v->from_summary)
+		return v->sum.started_ms;
+	return v->st.rs ? v->st.rs->started_ms : 0;
+}
+
 void wm_runview_release(struct wm_runview *v)
 {
+	wm_run_summary_release(&v->sum);
 	free(v->id);
 	free(v->dir);
 	wm_state_loaded_release(&v->st);
@@ -57,6 +108,8 @@ void wm_runview_release(struct wm_runview *v)
 
 const char *wm_runview_state(const struct wm_runview *v)
 {
+	if (v->from_summary)
+		return v->orphan ? "orphaned" : wm_run_status_name(v->sum.state);
 	if (!v->st.rs)
 		return "broken";
 	if (v->orphan)
@@ -69,6 +122,13 @@ void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total
 	size_t c[WM_TASK_STATUS_COUNT];
 
 	*done = *total = 0;
+	if (v->from_summary) {
+		memcpy(c, v->sum.counts, sizeof(c));
+		*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
+			c[WM_TASK_CANCELLED];
+		*total = v->sum.total;
+		return;
+	}
 	if (!v->st.rs)
 		return;
 	wm_run_state_count(v->st.rs, c);

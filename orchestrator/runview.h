@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "state/lock.h"
 #include "state/store.h"
+#include "state/summary.h"
 
 struct wm_runview {
 	char *id;
@@ -25,13 +26,22 @@ struct wm_runview {
 	bool live;		   /* a live process holds the lock */
 	struct wm_holder holder;   /* from the lock file */
 	bool orphan;
-	bool other_boot; /* the recorded orchestrator ran in an earlier boot */
+	bool other_boot;	   /* the recorded orchestrator ran in an earlier boot */
+	bool from_summary;	   /* loaded by wm_runview_load_brief from summary.json */
+	struct wm_run_summary sum; /* then: st is empty, sum holds what is known */
 };
 
 /* id must be a full run id (see wm_rundir_resolve). */
 int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
 		    struct wm_error **err);
+/* For `wm list` and `wm orphans`: the run's summary.json when it is usable
+ * (O(1) whatever the run's size, summary.h), else wm_runview_load. */
+int wm_runview_load_brief(const char *state_dir, const char *id, struct wm_runview *v,
+			  struct wm_error **err);
 void wm_runview_release(struct wm_runview *v);
+/* The workflow's name (NULL unknown) and when the run started (0: not yet). */
+const char *wm_runview_name(const struct wm_runview *v);
+long long wm_runview_started_ms(const struct wm_runview *v);
 /* "orphaned", the run's state, or "broken" when unloadable. */
 const char *wm_runview_state(const struct wm_runview *v);
 /* Tasks in a final state (succeeded, failed, skipped, cancelled) / all. */

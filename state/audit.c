@@ -15,103 +15,21 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "state/rundir.h"
-
-#define ZERO_MAC "0000000000000000000000000000000000000000000000000000000000000000"
+#include "state/safeio.h"
 
 struct wm_audit {
 	int fd;
 	char *path;
 	char *run_id;
-	unsigned char key[WM_AUDIT_KEY_LEN];
+	const unsigned char *key; /* borrowed */
 	uint64_t seq;
 	char mac[WM_AUDIT_MAC_HEX + 1];
 };
 
-/* ---- key ---- */
-
-static int read_key(const char *path, unsigned char key[WM_AUDIT_KEY_LEN], struct wm_error **err)
-{
-	wm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1; /* errno kept for the caller */
-	if (fstat(fd, &st) < 0)
-		return wm_error_set(err, errno, "stat audit key `%s`", path);
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "audit key `%s` must be a regular file of mode 0600 (is %04o)",
-				     path, (unsigned)(st.st_mode & 07777));
-	if (st.st_size != WM_AUDIT_KEY_LEN)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "audit key `%s` must be %d bytes (is %lld)", path,
-				     WM_AUDIT_KEY_LEN, (long long)st.st_size);
-	n = read(fd, key, WM_AUDIT_KEY_LEN);
-	if (n != WM_AUDIT_KEY_LEN)
-		return wm_error_set(err, n < 0 ? errno : EIO, "read audit key `%s`", path);
-	return 0;
-}
-
-/* Writes a new key under a temporary name, then links it into place: a
- * concurrent reader sees either no key or a complete one, and of two racing
- * creators the link of only one succeeds (the other reads the winner's). */
-static int create_key(const char *state_dir, const char *path, struct wm_error **err)
-{
-	unsigned char key[WM_AUDIT_KEY_LEN];
-	wm_autofree char *tmp = wm_xasprintf("%s/.audit.key.%d", state_dir, (int)getpid());
-	wm_autoclose int fd = -1;
-	int rc = -1;
-
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return wm_error_set(err, errno, "cannot create state directory `%s`", state_dir);
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return wm_error_set(err, errno, "create audit key `%s`", tmp);
-	randombytes_buf(key, sizeof(key));
-	if (write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) < 0) {
-		wm_error_set(err, errno ? errno : EIO, "write audit key `%s`", tmp);
-		goto out;
-	}
-	if (link(tmp, path) < 0 && errno != EEXIST) {
-		wm_error_set(err, errno, "create audit key `%s`", path);
-		goto out;
-	}
-	rc = wm_state_fsync_dir(state_dir, err);
-out:
-	sodium_memzero(key, sizeof(key));
-	unlink(tmp);
-	return rc;
-}
-
-int wm_audit_key_load(const char *state_dir, bool create, unsigned char key[WM_AUDIT_KEY_LEN],
-		      struct wm_error **err)
-{
-	wm_autofree char *path = wm_xasprintf("%s/" WM_AUDIT_KEY_FILE, state_dir);
-
-	if (sodium_init() < 0)
-		return wm_error_set(err, 0, "libsodium cannot initialise");
-	if (read_key(path, key, err) == 0)
-		return 0;
-	if (err && *err)
-		return -1;
-	if (errno != ENOENT)
-		return wm_error_set(err, errno, "open audit key `%s`", path);
-	if (!create)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "audit key `%s` is missing: the log cannot be verified", path);
-	if (create_key(state_dir, path, err) < 0)
-		return -1;
-	if (read_key(path, key, err) < 0)
-		return (err && *err) ? -1 : wm_error_set(err, errno, "open audit key `%s`", path);
-	return 0;
-}
-
 /* ---- MAC ---- */
 
 /* mac of obj without its "mac" member, over JSON_COMPACT|JSON_SORT_KEYS. */
-static int line_mac(json_t *obj, const unsigned char *key, char hex[WM_AUDIT_MAC_HEX + 1])
+int wm_audit_line_mac(json_t *obj, const unsigned char *key, char hex[WM_AUDIT_MAC_HEX + 1])
 {
 	json_t *copy = json_copy(obj); /* new ref, shallow */
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -130,7 +48,7 @@ static int line_mac(json_t *obj, const unsigned char *key, char hex[WM_AUDIT_MAC
 	return 0;
 }
 
-static bool mac_equal(const char *a, const char *b)
+bool wm_audit_mac_equal(const char *a, const char *b)
 {
 	return strlen(a) == WM_AUDIT_MAC_HEX && strlen(b) == WM_AUDIT_MAC_HEX &&
 	       sodium_memcmp(a, b, WM_AUDIT_MAC_HEX) == 0;
@@ -138,42 +56,51 @@ static bool mac_equal(const char *a, const char *b)
 
 /* ---- writer ---- */
 
+/* The log at path: its directory as given, the file itself opened with the
+ * rules of safeio.h (no link, regular file only). */
+static int open_log(const char *path, int flags, struct wm_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	wm_autofree char *dir = slash ? wm_xstrndup(path, (size_t)(slash - path)) : wm_xstrdup(".");
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
+	int fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = wm_safe_open(dfd, dir, slash ? slash + 1 : path, flags, 0600, err);
+	return fd < 0 ? wm_error_wrap(err, "cannot open audit log") : fd;
+}
+
 /* Finds the chain's end: the last complete line's seq and mac. A torn
  * last line (no newline) is cut. Lines are trusted here (the writer's own
  * file); verification is wm_audit_verify's job. */
+/* Finds the chain's end: the last complete line's seq and mac, read from
+ * the file's end. A torn last line (no newline) is cut. */
 static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	char *end, *start;
-	int rc = -1;
+	struct wm_buf last = WM_BUF_INIT;
+	struct stat st;
+	off_t start, tail;
+	int rc = wm_safe_last_line(a->fd, a->path, WM_AUDIT_LINE_MAX, &last, &start, &tail, err);
 
-	if (wm_buf_read_fd(&b, a->fd) < 0) {
-		wm_error_set(err, errno, "read audit log `%s`", a->path);
+	if (rc < 0 || fstat(a->fd, &st) < 0)
 		goto out;
-	}
-	if (b.len && b.data[b.len - 1] != '\n') {
-		end = memrchr(b.data, '\n', b.len);
-		if (ftruncate(a->fd, end ? (off_t)(end - b.data + 1) : 0) < 0) {
-			wm_error_set(err, errno, "truncate audit log `%s`", a->path);
+	if (tail < st.st_size) {
+		if (ftruncate(a->fd, tail) < 0) {
+			rc = wm_error_set(err, errno, "truncate audit log `%s`", a->path);
 			goto out;
 		}
 		if (warning)
 			*warning = wm_xasprintf(
 				"audit log `%s`: torn last line (interrupted write) removed",
 				a->path);
-		wm_buf_setlen(&b, end ? (size_t)(end - b.data + 1) : 0);
 	}
-	rc = 0;
-	if (b.len == 0)
-		goto out;
-	b.data[b.len - 1] = '\0';
-	start = strrchr(b.data, '\n');
-	start = start ? start + 1 : b.data;
-	{
-		json_t *o = json_loads(start, 0, NULL); /* new ref */
+	if (rc == 1) {
+		json_t *o = json_loadb(last.data, last.len, 0, NULL); /* new ref */
 		json_t *seq = json_object_get(o, "seq");
 		const char *mac = json_string_value(json_object_get(o, "mac"));
 
+		rc = 0;
 		if (json_is_integer(seq) && mac && strlen(mac) == WM_AUDIT_MAC_HEX) {
 			a->seq = (uint64_t)json_integer_value(seq);
 			memcpy(a->mac, mac, WM_AUDIT_MAC_HEX + 1);
@@ -185,8 +112,8 @@ static int resume_chain(struct wm_audit *a, char **warning, struct wm_error **er
 		json_decref(o);
 	}
 out:
-	wm_buf_release(&b);
-	return rc;
+	wm_buf_release(&last);
+	return rc < 0 ? -1 : 0;
 }
 
 struct wm_audit *wm_audit_open(const char *path, const char *run_id,
@@ -194,27 +121,18 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 			       struct wm_error **err)
 {
 	struct wm_audit *a;
-	struct stat st;
 	int fd;
 
 	if (warning)
 		*warning = NULL;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		wm_error_set(err, errno, "cannot open audit log `%s`", path);
+	fd = open_log(path, O_RDWR | O_APPEND | O_CREAT, err);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		wm_error_set(err, errno ? errno : EINVAL, "audit log `%s` is not a regular file",
-			     path);
-		close(fd);
-		return NULL;
-	}
 	a = wm_xcalloc(1, sizeof(*a));
 	a->fd = fd;
 	a->path = wm_xstrdup(path);
 	a->run_id = wm_xstrdup(run_id);
-	memcpy(a->key, key, WM_AUDIT_KEY_LEN);
+	a->key = key;
 	if (resume_chain(a, warning, err) < 0) {
 		wm_audit_close(a);
 		return NULL;
@@ -257,8 +175,8 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	json_object_set_new(o, "run", json_string(a->run_id));
 	json_object_set_new(o, "task", task ? json_string(task) : json_null());
 	json_object_set_new(o, "event", json_string(event));
-	json_object_set_new(o, "prev", json_string(a->seq ? a->mac : ZERO_MAC));
-	if (line_mac(o, a->key, mac) < 0) {
+	json_object_set_new(o, "prev", json_string(a->seq ? a->mac : WM_AUDIT_ZERO_MAC));
+	if (wm_audit_line_mac(o, a->key, mac) < 0) {
 		wm_error_set(err, EINVAL, "audit: cannot serialize event %s", event);
 		goto out;
 	}
@@ -289,8 +207,17 @@ out:
 
 int wm_audit_flush(struct wm_audit *a, struct wm_error **err)
 {
+	struct stat st;
+
 	if (fdatasync(a->fd) < 0)
 		return wm_error_set(err, errno, "cannot sync audit log `%s`", a->path);
+	/* Deleted under us (the state directory removed mid-run): what follows
+	 * would be written to a file nobody can find. */
+	if (fstat(a->fd, &st) == 0 && st.st_nlink == 0)
+		return wm_error_set(err, ENOENT,
+				    "audit log `%s` was deleted while the run was going on: "
+				    "stopping, since nothing more could be recorded",
+				    a->path);
 	return 0;
 }
 
@@ -309,204 +236,259 @@ void wm_audit_close(struct wm_audit *a)
 	if (!a)
 		return;
 	close(a->fd);
-	sodium_memzero(a->key, sizeof(a->key));
 	free(a->path);
 	free(a->run_id);
 	free(a);
 }
 
-/* ---- verification ---- */
-
-static const char *const problem_names[] = {
-	"ok",	     "edited",	  "inserted",	    "removed",
-	"reordered", "truncated", "torn-last-line", "bad-json"
-};
-
-const char *wm_audit_problem_name(enum wm_audit_problem p)
+int wm_audit_open_read(const char *path, struct wm_error **err)
 {
-	return (unsigned)p < sizeof(problem_names) / sizeof(problem_names[0]) ? problem_names[p]
-									      : "unknown";
-}
+	int fd = open_log(path, O_RDONLY, err);
+	struct stat st;
 
-void wm_audit_result_release(struct wm_audit_result *r)
-{
-	if (!r)
-		return;
-	free(r->message);
-	memset(r, 0, sizeof(*r));
-}
-
-struct vline {
-	json_t *obj;   /* NULL: not a JSON object */
-	long long seq; /* -1: none */
-	bool mac_ok;
-	const char *prev, *mac, *run;
-};
-
-struct vctx {
-	struct vline *v;
-	size_t n;
-	bool torn; /* the last line has no newline */
-};
-
-static void vline_parse(struct vline *l, const char *text, size_t len, const unsigned char *key)
-{
-	char mac[WM_AUDIT_MAC_HEX + 1];
-	json_t *seq;
-
-	memset(l, 0, sizeof(*l));
-	l->seq = -1;
-	l->obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL); /* new ref, ours */
-	if (l->obj && !json_is_object(l->obj)) {
-		json_decref(l->obj);
-		l->obj = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
+		close(fd);
+		fd = wm_error_set(err, EFBIG, "audit log `%s` is %lld bytes, over the limit of %lu",
+				  path, (long long)st.st_size, WM_AUDIT_FILE_MAX);
 	}
-	if (!l->obj)
-		return;
-	seq = json_object_get(l->obj, "seq");
-	l->seq = json_is_integer(seq) ? json_integer_value(seq) : -1;
-	l->prev = json_string_value(json_object_get(l->obj, "prev"));
-	l->mac = json_string_value(json_object_get(l->obj, "mac"));
-	l->run = json_string_value(json_object_get(l->obj, "run"));
-	l->mac_ok = l->mac && line_mac(l->obj, key, mac) == 0 && mac_equal(mac, l->mac);
+	if (fd < 0)
+		wm_err_exit(err, WM_EXIT_USAGE);
+	return fd;
 }
 
-static int split_lines(struct vctx *c, struct wm_buf *b, const unsigned char *key)
+/* ---- resuming a log: verified against the checkpoint's anchor ---- */
+
+/* Moves the bytes from `from` to the end into a file of their own next to
+ * the log, so that accepting a gap never destroys evidence. */
+static char *keep_damaged(struct wm_audit *a, off_t from, uint64_t seq, struct wm_error **err)
 {
-	size_t pos = 0, alloc = 0;
+	const char *slash = strrchr(a->path, '/');
+	wm_autofree char *dir =
+		slash ? wm_xstrndup(a->path, (size_t)(slash - a->path)) : wm_xstrdup(".");
+	wm_autofree char *name = wm_xasprintf("%s.damaged-%llu-%lld", slash ? slash + 1 : a->path,
+					      (unsigned long long)seq, wm_state_now_ms());
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
+	wm_autoclose int out = -1;
+	char buf[65536];
+	ssize_t n;
 
-	while (pos < b->len) {
-		char *nl = memchr(b->data + pos, '\n', b->len - pos);
-		size_t len = nl ? (size_t)(nl - (b->data + pos)) : b->len - pos;
+	if (dfd < 0 ||
+	    (out = wm_safe_open(dfd, dir, name, O_WRONLY | O_CREAT | O_EXCL, 0600, err)) < 0)
+		return NULL;
+	while ((n = pread(a->fd, buf, sizeof(buf), from)) > 0) {
+		if (wm_write_all(out, buf, (size_t)n) < 0) {
+			wm_error_set(err, errno, "write `%s/%s`", dir, name);
+			return NULL;
+		}
+		from += n;
+	}
+	if (n < 0 || fsync(out) < 0) {
+		wm_error_set(err, errno, "copy the damaged part of `%s`", a->path);
+		return NULL;
+	}
+	return wm_steal(&name);
+}
 
-		WM_GROW(c->v, alloc, c->n + 1);
-		vline_parse(&c->v[c->n++], b->data + pos, len, key);
-		if (!nl)
-			c->torn = true;
-		pos += len + 1;
+static int record_gap(struct wm_audit *a, const struct wm_audit_result *res, uint64_t anchor_seq,
+		      char **warning, struct wm_error **err)
+{
+	uint64_t from = res->last_seq + 1, to = anchor_seq;
+	wm_autofree char *kept = NULL;
+	wm_autofree char *reason =
+		wm_xasprintf("%s: %s", wm_audit_problem_name(res->problem), res->message);
+	struct stat st;
+	json_t *f;
+	int rc;
+
+	if (res->max_seq > to)
+		to = res->max_seq;
+	if (to < from)
+		to = from;
+	if (fstat(a->fd, &st) == 0 && st.st_size > res->good_end) {
+		kept = keep_damaged(a, (off_t)res->good_end, from, err);
+		if (!kept)
+			return -1;
+	}
+	if (ftruncate(a->fd, (off_t)res->good_end) < 0)
+		return wm_error_set(err, errno, "truncate audit log `%s`", a->path);
+	a->seq = to;
+	memcpy(a->mac, res->last_seq ? res->last_mac : WM_AUDIT_ZERO_MAC, WM_AUDIT_MAC_HEX + 1);
+	f = json_pack("{s:I, s:I, s:s, s:o}", "missing_from", (json_int_t)from, "missing_to",
+		      (json_int_t)to, "reason", reason, "damaged_lines",
+		      kept ? json_string(kept) : json_null()); /* "o" steals */
+	rc = wm_audit_append(a, NULL, "audit.gap", f, err);
+	json_decref(f);
+	if (rc < 0 || wm_audit_flush(a, err) < 0)
+		return -1;
+	if (warning) {
+		free(*warning);
+		*warning = wm_xasprintf(
+			"audit log `%s` was not intact (%s); resumed with --accept-audit-gap: seqs "
+			"%llu..%llu are recorded as missing (audit.gap at seq %llu)%s%s",
+			a->path, reason, (unsigned long long)from, (unsigned long long)to,
+			(unsigned long long)a->seq, kept ? "; the damaged lines are kept in " : "",
+			kept ? kept : "");
 	}
 	return 0;
 }
 
-static void result_set(struct wm_audit_result *r, enum wm_audit_problem p, uint64_t seq,
-		       size_t lineno, const char *why)
+/* Opens the existing log, or creates it where that is allowed: a log the
+ * run's state says exists is not started afresh silently, and a refusal
+ * creates nothing (the run directory stays as found). */
+static int open_existing(const char *path, uint64_t anchor_seq, unsigned flags, bool *existed,
+			 struct wm_error **err)
 {
-	r->problem = p;
-	r->first_bad_seq = seq;
-	free(r->message);
-	r->message = wm_xasprintf("line %zu (seq %llu): %s: %s", lineno, (unsigned long long)seq,
-				  wm_audit_problem_name(p), why);
-}
+	struct wm_error *e = NULL;
+	int fd = open_log(path, O_RDWR | O_APPEND, &e);
 
-/* Does a line at or after `from` carry seq `want` with a valid MAC? */
-static bool seq_later(const struct vctx *c, size_t from, uint64_t want)
-{
-	for (size_t i = from; i < c->n; i++)
-		if (c->v[i].mac_ok && c->v[i].seq == (long long)want)
-			return true;
-	return false;
-}
-
-/* Walks the chain; returns the index of the first bad line or c->n. */
-static size_t walk(const struct vctx *c, struct wm_audit_result *r, uint64_t *expected,
-		   uint64_t expected_seq, char *mac_at_expected)
-{
-	const char *prev = ZERO_MAC, *run = NULL;
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		const struct vline *l = &c->v[i];
-
-		if (c->torn && i == c->n - 1) {
-			result_set(r, WM_AUDIT_TORN, *expected, i + 1,
-				   "incomplete last line (interrupted write)");
-			break;
-		}
-		if (!l->obj) {
-			result_set(r, WM_AUDIT_BAD_JSON, *expected, i + 1, "not a JSON object");
-			break;
-		}
-		if (!l->mac_ok) {
-			const struct vline *nx = i + 1 < c->n ? &c->v[i + 1] : NULL;
-			bool fits = nx && nx->mac_ok && nx->seq == (long long)*expected &&
-				    nx->prev && mac_equal(nx->prev, prev);
-
-			result_set(r, fits ? WM_AUDIT_INSERTED : WM_AUDIT_EDITED, *expected, i + 1,
-				   fits ? "a line that is not part of the chain"
-					: "content does not match its MAC");
-			break;
-		}
-		if (l->seq < (long long)*expected) {
-			result_set(r, WM_AUDIT_INSERTED, *expected, i + 1,
-				   "a repeated or out-of-place earlier line");
-			break;
-		}
-		if (l->seq > (long long)*expected) {
-			bool later = seq_later(c, i + 1, *expected);
-
-			result_set(
-				r, later ? WM_AUDIT_REORDERED : WM_AUDIT_REMOVED, *expected, i + 1,
-				later ? "lines out of order" : "the line with this seq is missing");
-			break;
-		}
-		if (!l->prev || !mac_equal(l->prev, prev) || !l->run ||
-		    (run && strcmp(run, l->run) != 0)) {
-			result_set(r, WM_AUDIT_INSERTED, *expected, i + 1,
-				   "line from another chain (prev or run does not match)");
-			break;
-		}
-		run = l->run;
-		prev = l->mac;
-		if (*expected == expected_seq)
-			memcpy(mac_at_expected, l->mac, WM_AUDIT_MAC_HEX + 1);
-		(*expected)++;
+	*existed = fd >= 0;
+	if (fd >= 0 || e->errnum != ENOENT) {
+		if (fd < 0)
+			wm_err_pass(err, e);
+		return fd;
 	}
-	return i;
+	wm_error_free(e);
+	if (anchor_seq && !(flags & WM_AUDIT_ACCEPT_GAP))
+		return wm_error_setx(
+			err, WM_EXIT_CANNOT,
+			"audit log `%s` is missing, though the run's state records %llu "
+			"lines of it: it is not started afresh. `wm resume "
+			"--accept-audit-gap` resumes anyway and records the gap in the "
+			"log for good",
+			path, (unsigned long long)anchor_seq);
+	return open_log(path, O_RDWR | O_APPEND | O_CREAT, err);
 }
 
-int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
-		    uint64_t expected_seq, const char *expected_mac, struct wm_audit_result *res,
-		    struct wm_error **err)
+struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
+				       const unsigned char key[WM_AUDIT_KEY_LEN],
+				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
+				       char **warning, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	struct vctx c = { 0 };
-	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
-	uint64_t expected = 1;
-	size_t bad;
+	struct wm_audit_result res = { 0 };
+	struct wm_audit *a = NULL;
+	bool existed;
+	int fd;
 
-	memset(res, 0, sizeof(*res));
-	if (wm_buf_read_file(&b, path) < 0) {
-		int e = errno;
+	if (warning)
+		*warning = NULL;
+	fd = open_existing(path, anchor_seq, flags, &existed, err);
+	if (fd < 0)
+		return NULL;
+	a = wm_xcalloc(1, sizeof(*a));
+	a->fd = fd;
+	a->path = wm_xstrdup(path);
+	a->run_id = wm_xstrdup(run_id);
+	a->key = key;
+	if (resume_chain(a, warning, err) < 0)
+		goto fail;
+	if (!existed && anchor_seq) {
+		res.problem = WM_AUDIT_MISSING;
+		res.message = wm_xasprintf("the log is gone, though the run's state records %llu "
+					   "lines of it",
+					   (unsigned long long)anchor_seq);
+	} else if (wm_audit_verify_fd(fd, path, key, anchor_seq, anchor_mac, &res, err) < 0) {
+		goto fail;
+	}
+	if (res.problem == WM_AUDIT_OK) {
+		a->seq = res.last_seq;
+		memcpy(a->mac, res.last_mac, sizeof(a->mac));
+	} else if (!(flags & WM_AUDIT_ACCEPT_GAP)) {
+		wm_error_setx(
+			err, WM_EXIT_CANNOT,
+			"audit log `%s` is not intact (%s: %s): it is not continued. `wm audit "
+			"verify` shows what is wrong; `wm resume --accept-audit-gap` resumes "
+			"anyway and records the gap in the log for good",
+			path, wm_audit_problem_name(res.problem), res.message);
+		goto fail;
+	} else if (record_gap(a, &res, anchor_seq, warning, err) < 0) {
+		goto fail;
+	}
+	wm_audit_result_release(&res);
+	return a;
+fail:
+	wm_audit_result_release(&res);
+	wm_audit_close(a);
+	return NULL;
+}
 
-		wm_buf_release(&b);
-		wm_error_set(err, e, "cannot read audit log `%s`", path);
-		if (err && *err)
-			(*err)->exit_code = WM_EXIT_USAGE;
+int wm_audit_record_rekey(const char *path, const char *run_id,
+			  const unsigned char new_key[WM_AUDIT_KEY_LEN], const char *old_id,
+			  const char *new_id, const char *reason, struct wm_error **err)
+{
+	struct wm_error *e = NULL;
+	int fd = open_log(path, O_RDWR | O_APPEND, &e);
+	struct wm_audit a = { .fd = fd, .key = new_key };
+	json_t *f;
+	int rc;
+
+	if (fd < 0) {
+		bool missing = e->errnum == ENOENT;
+
+		if (missing)
+			wm_error_free(e);
+		else
+			wm_err_pass(err, e);
+		return missing ? 0 : -1;
+	}
+	a.path = wm_xstrdup(path);
+	a.run_id = wm_xstrdup(run_id);
+	rc = resume_chain(&a, NULL, err);
+	if (rc == 0 && a.seq) {
+		f = json_pack("{s:o, s:s, s:s}", "old_key",
+			      old_id && *old_id ? json_string(old_id) : json_null(), "new_key",
+			      new_id, "reason", reason); /* "o" steals */
+		rc = wm_audit_append(&a, NULL, "audit.rekey", f, err);
+		json_decref(f);
+		if (rc == 0)
+			rc = wm_audit_flush(&a, err);
+	}
+	close(fd);
+	free(a.path);
+	free(a.run_id);
+	return rc;
+}
+
+/* Reads at most the log's last 4 MiB: what happened after the run's state
+ * was last recorded is at its end. */
+#define TAIL_MAX (4UL << 20)
+
+int wm_audit_task_ends_after(const char *path, uint64_t after_seq, struct wm_buf *tasks, size_t *n,
+			     struct wm_error **err)
+{
+	wm_autoclose int fd = wm_audit_open_read(path, err);
+	struct stat st;
+	size_t len;
+	off_t from;
+	char *buf, *p, *nl;
+
+	*n = 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return -1;
+	len = (uint64_t)st.st_size < TAIL_MAX ? (size_t)st.st_size : TAIL_MAX;
+	from = st.st_size - (off_t)len;
+	buf = wm_xmalloc(len + 1);
+	if (pread(fd, buf, len, from) != (ssize_t)len) {
+		free(buf);
+		return wm_error_set(err, errno ? errno : EIO, "read audit log `%s`", path);
 	}
-	split_lines(&c, &b, key);
-	wm_buf_release(&b);
-	bad = walk(&c, res, &expected, expected_seq, mac_at);
-	res->lines = expected - 1;
-	if (bad == c.n && expected_seq && expected - 1 < expected_seq) {
-		result_set(res, WM_AUDIT_TRUNCATED, expected, c.n + 1, "");
-		free(res->message);
-		res->message = wm_xasprintf(
-			"log ends at seq %llu but the checkpoint recorded seq %llu: "
-			"the tail was cut off (first missing seq %llu)",
-			(unsigned long long)(expected - 1), (unsigned long long)expected_seq,
-			(unsigned long long)expected);
-	} else if (bad == c.n && expected_seq && expected_mac && *expected_mac &&
-		   !mac_equal(mac_at, expected_mac)) {
-		result_set(res, WM_AUDIT_EDITED, expected_seq, (size_t)expected_seq,
-			   "MAC differs from the one the checkpoint recorded (tail rewritten)");
-	} else if (bad == c.n) {
-		res->problem = WM_AUDIT_OK;
-		res->message =
-			wm_xasprintf("%llu lines, chain intact", (unsigned long long)res->lines);
+	buf[len] = '\0';
+	/* Skip a partial first line when the read began mid-file. */
+	p = from ? memchr(buf, '\n', len) : buf;
+	for (p = p && from ? p + 1 : p; p && (nl = strchr(p, '\n')); p = nl + 1) {
+		json_t *o = json_loadb(p, (size_t)(nl - p), 0, NULL); /* new ref */
+		json_int_t seq = json_integer_value(json_object_get(o, "seq"));
+		const char *ev = json_string_value(json_object_get(o, "event"));
+		const char *task = json_string_value(json_object_get(o, "task"));
+
+		if (seq > 0 && (uint64_t)seq > after_seq && ev && task &&
+		    strcmp(ev, "task.end") == 0) {
+			if (++*n <= 10)
+				wm_buf_addf(tasks, "%s%s", tasks->len ? ", " : "", task);
+			else if (*n == 11)
+				wm_buf_addstr(tasks, ", ...");
+		}
+		json_decref(o);
 	}
-	for (size_t i = 0; i < c.n; i++)
-		json_decref(c.v[i].obj);
-	free(c.v);
+	free(buf);
 	return 0;
 }

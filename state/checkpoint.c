@@ -17,10 +17,13 @@
 #include "common/xalloc.h"
 #include "state/crashpoint.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
+#include "state/summary.h"
 
 /* Far above any real run (10,000 tasks is about 2 MB); stops a forged
  * frame header from making us allocate gigabytes. */
 #define MAX_CHECKPOINT_JSON (1024UL * 1024 * 1024)
+#define TMP_NAME WM_CHECKPOINT_FILE ".tmp"
 
 void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err)
 {
@@ -87,90 +90,104 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 	return dst;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len, struct stat *st,
+		     struct wm_error **err)
 {
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_tmp(const char *tmp, const void *data, size_t len, struct wm_error **err)
-{
-	wm_autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* O_TRUNC only after the checks: a link planted under the temporary
+	 * name is an error naming it, never followed or emptied. */
+	wm_autoclose int fd =
+		wm_safe_open(dfd, run_dir, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC, 0644, err);
 
 	if (fd < 0)
-		return wm_error_set(err, errno, "cannot write checkpoint `%s`", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		return wm_error_wrap(err, "cannot write checkpoint");
+	if (wm_write_all(fd, data, len) < 0 || fsync(fd) < 0 || fstat(fd, st) < 0) {
 		int e = errno;
 
-		unlink(tmp);
-		return wm_error_set(err, e, "cannot write checkpoint `%s`", tmp);
+		unlinkat(dfd, TMP_NAME, 0);
+		return wm_error_set(err, e, "cannot write checkpoint `%s/" TMP_NAME "`", run_dir);
 	}
 	return 0;
 }
 
 /* The previous generation becomes .prev through a hard link, so the name
  * checkpoint.json.zst is never missing. */
-static int keep_prev(const char *cur, const char *prev, struct wm_error **err)
+static int keep_prev(int dfd, const char *run_dir, struct wm_error **err)
 {
-	if (unlink(prev) < 0 && errno != ENOENT)
-		return wm_error_set(err, errno, "unlink `%s`", prev);
-	if (link(cur, prev) < 0 && errno != ENOENT)
-		return wm_error_set(err, errno, "link `%s` to `%s`", cur, prev);
+	if (unlinkat(dfd, WM_CHECKPOINT_PREV, 0) < 0 && errno != ENOENT)
+		return wm_error_set(err, errno, "unlink `%s/" WM_CHECKPOINT_PREV "`", run_dir);
+	if (linkat(dfd, WM_CHECKPOINT_FILE, dfd, WM_CHECKPOINT_PREV, 0) < 0 && errno != ENOENT)
+		return wm_error_set(err, errno, "link `%s/" WM_CHECKPOINT_PREV "`", run_dir);
 	return 0;
 }
 
 int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint64_t journal_seq,
 			struct wm_error **err)
 {
-	wm_autofree char *cur = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE);
-	wm_autofree char *prev = wm_rundir_file(run_dir, WM_CHECKPOINT_PREV);
-	wm_autofree char *tmp = wm_rundir_file(run_dir, WM_CHECKPOINT_FILE ".tmp");
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
 	wm_autofree char *text = NULL;
 	wm_autofree void *z = NULL;
 	size_t zlen = 0;
+	struct stat st;
 
+	if (dfd < 0)
+		return -1;
 	text = wm_run_state_dumps(rs, journal_seq);
 	if (!text)
 		return wm_error_set(err, ENOMEM, "serialize checkpoint");
 	z = wm_zstd_compress(text, strlen(text), &zlen, err);
-	if (!z || write_tmp(tmp, z, zlen, err) < 0)
+	if (!z || write_tmp(dfd, run_dir, z, zlen, &st, err) < 0)
 		return -1;
 	if (wm_crashpoint_hit("checkpoint"))
 		raise(SIGKILL);
-	if (keep_prev(cur, prev, err) < 0)
+	if (keep_prev(dfd, run_dir, err) < 0)
 		return -1;
-	if (rename(tmp, cur) < 0) {
+	if (renameat(dfd, TMP_NAME, dfd, WM_CHECKPOINT_FILE) < 0) {
 		int e = errno;
 
-		unlink(tmp);
-		return wm_error_set(err, e, "cannot replace checkpoint `%s`", cur);
+		unlinkat(dfd, TMP_NAME, 0);
+		return wm_error_set(err, e, "cannot replace checkpoint `%s/" WM_CHECKPOINT_FILE "`",
+				    run_dir);
 	}
-	return wm_state_fsync_dir(run_dir, err);
+	if (fsync(dfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", run_dir);
+	/* A convenience for `wm list`: if it cannot be written, no summary is
+	 * better than a stale one (readers fall back to the checkpoint). */
+	if (wm_summary_write(dfd, run_dir, rs, journal_seq, &st, NULL) < 0)
+		unlinkat(dfd, WM_SUMMARY_FILE, 0);
+	return 0;
+}
+
+/* Reads path's bytes: its directory as given, the file itself a regular
+ * file (never a link, FIFO or device) of at most WM_CHECKPOINT_FILE_MAX. */
+static int read_raw(const char *path, struct wm_buf *raw, struct wm_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	wm_autofree char *dir = slash ? wm_xstrndup(path, (size_t)(slash - path)) : wm_xstrdup(".");
+	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
+
+	if (dfd < 0)
+		return -1;
+	return wm_safe_read(dfd, dir, slash ? slash + 1 : path, WM_CHECKPOINT_FILE_MAX,
+			    "checkpoint", raw, err);
 }
 
 struct wm_run_state *wm_checkpoint_read(const char *path, uint64_t *journal_seq,
 					struct wm_error **err)
 {
 	struct wm_buf raw = WM_BUF_INIT;
+	struct wm_error *e = NULL;
 	wm_autofree char *text = NULL;
 	struct wm_run_state *rs = NULL;
 	json_error_t jerr;
 	size_t len = 0;
 	json_t *j;
 
-	if (wm_buf_read_file(&raw, path) < 0) {
-		wm_error_set(err, errno, "read checkpoint `%s`", path);
+	if (read_raw(path, &raw, &e) < 0) {
+		if (e->errnum == ENOENT)
+			wm_error_set(err, ENOENT, "read checkpoint `%s`", path);
+		else if (err)
+			*err = wm_steal(&e);
+		wm_error_free(e);
 		goto out;
 	}
 	text = wm_zstd_decompress(raw.data, raw.len, MAX_CHECKPOINT_JSON, &len, err);

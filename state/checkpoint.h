@@ -28,6 +28,9 @@
 
 #define WM_CHECKPOINT_FILE "checkpoint.json.zst"
 #define WM_CHECKPOINT_PREV "checkpoint.json.zst.prev"
+/* Largest checkpoint file read back (compressed); 10,000 tasks take about
+ * 200 KB, so this only stops a planted or runaway file. */
+#define WM_CHECKPOINT_FILE_MAX (256UL << 20)
 
 /* Writes rs (covering journal records up to journal_seq) atomically into
  * run_dir. Errors (ENOSPC, EACCES, ...) leave the previous checkpoint. */

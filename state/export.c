@@ -15,6 +15,7 @@
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "state/rundir.h"
 
 struct exporter {
 	struct archive *a;
@@ -145,11 +146,14 @@ static int add_dir(struct exporter *x, int dirfd, const char *arcdir, int depth,
 static int write_archive(struct exporter *x, const char *run_dir, const char *tmp,
 			 struct wm_error **err)
 {
-	wm_autoclose int dirfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The run directory itself must not be a link either (safeio.h). */
+	wm_autoclose int dirfd = wm_rundir_open_fd(run_dir, err);
 	struct archive_entry *e;
 	struct stat st;
 
-	if (dirfd < 0 || fstat(dirfd, &st) < 0)
+	if (dirfd < 0)
+		return wm_error_wrap(err, "export");
+	if (fstat(dirfd, &st) < 0)
 		return wm_error_set(err, errno, "export: open run directory `%s`", run_dir);
 	if (archive_write_add_filter_zstd(x->a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax_restricted(x->a) != ARCHIVE_OK ||

@@ -4,6 +4,7 @@
 #include "state/journal.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,55 +19,62 @@
 #include "common/xalloc.h"
 #include "state/crashpoint.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
+
+/* A record ends with ,"sum":"<32 hex>"} (see make_record). */
+#define SUM_KEY ",\"sum\":\""
+#define SUM_HEX 32
+#define SUM_SUFFIX (sizeof(SUM_KEY) - 1 + SUM_HEX + 2)
 
 struct wm_journal {
+	const size_t *counts; /* borrowed, may be NULL: task counts for records */
 	int fd;
+	int dfd; /* the run directory: every name is relative to it */
 	char *run_dir;
 	char *path;
 	uint64_t seq;
 	size_t last_size;
 };
 
-static int open_append(const char *path, struct wm_error **err)
+static int open_append(int dfd, const char *run_dir, struct wm_error **err)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	int fd =
+		wm_safe_open(dfd, run_dir, WM_JOURNAL_FILE, O_RDWR | O_APPEND | O_CREAT, 0644, err);
 
-	if (fd < 0)
-		return wm_error_set(err, errno, "cannot open journal `%s`", path);
-	return fd;
+	return fd < 0 ? wm_error_wrap(err, "cannot open journal") : fd;
 }
 
 /* A torn tail is cut so that new records start on a line of their own. */
-static int cut_torn_tail(const char *path, struct wm_error **err)
+static int cut_torn_tail(int fd, const char *path, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	char *nl;
-	int rc = 0;
+	struct wm_buf last = WM_BUF_INIT;
+	struct stat st;
+	off_t start, tail;
+	int rc = wm_safe_last_line(fd, path, WM_JOURNAL_LINE_MAX, &last, &start, &tail, err);
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		rc = errno == ENOENT ? 0 : wm_error_set(err, errno, "read journal `%s`", path);
-		goto out;
-	}
-	if (b.len == 0 || b.data[b.len - 1] == '\n')
-		goto out;
-	nl = memrchr(b.data, '\n', b.len);
-	if (truncate(path, nl ? (off_t)(nl - b.data + 1) : 0) < 0)
-		rc = wm_error_set(err, errno, "truncate journal `%s`", path);
-out:
-	wm_buf_release(&b);
-	return rc;
+	wm_buf_release(&last);
+	if (rc < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat journal `%s`", path);
+	if (tail >= 0 && tail < st.st_size && ftruncate(fd, tail) < 0)
+		return wm_error_set(err, errno, "truncate journal `%s`", path);
+	return 0;
 }
 
 struct wm_journal *wm_journal_open(const char *run_dir, uint64_t last_seq, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	wm_autoclose int fd = -1;
 	struct wm_journal *j;
-	int fd;
 
-	if (cut_torn_tail(path, err) < 0 || (fd = open_append(path, err)) < 0)
+	if (dfd < 0 || (fd = open_append(dfd, run_dir, err)) < 0 ||
+	    cut_torn_tail(fd, path, err) < 0)
 		return NULL;
 	j = wm_xcalloc(1, sizeof(*j));
-	j->fd = fd;
+	j->fd = wm_steal_fd(&fd);
+	j->dfd = wm_steal_fd(&dfd);
 	j->run_dir = wm_xstrdup(run_dir);
 	j->path = wm_steal(&path);
 	j->seq = last_seq;
@@ -79,6 +87,8 @@ void wm_journal_close(struct wm_journal *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->dfd >= 0)
+		close(j->dfd);
 	free(j->run_dir);
 	free(j->path);
 	free(j);
@@ -94,22 +104,72 @@ size_t wm_journal_last_size(const struct wm_journal *j)
 	return j->last_size;
 }
 
+/* BLAKE2b (libsodium) of a record's JSON text, 16 bytes as hex. */
+static void record_sum(const char *text, size_t len, char hex[SUM_HEX + 1])
+{
+	unsigned char h[SUM_HEX / 2];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)text, len, NULL, 0);
+	sodium_bin2hex(hex, SUM_HEX + 1, h, sizeof(h));
+}
+
+/* The record's compact JSON {...}, then its checksum spliced in as the
+ * last member: the line stays one JSON object for jq, and the sum covers
+ * exactly the bytes of the object without it. */
 static char *make_record(const struct wm_run_state *rs, long task_index, const char *event,
-			 uint64_t seq)
+			 uint64_t seq, const size_t *counts)
 {
 	json_t *o = json_object();
-	char *text;
+	char hex[SUM_HEX + 1];
+	json_t *run = wm_run_state_run_json(rs);
+	char *text, *line;
+	size_t len;
 
-	json_object_set_new(o, "seq", json_integer((json_int_t)seq)); /* steals */
+	json_object_set_new(o, "v", json_integer(WM_JOURNAL_FORMAT)); /* steals */
+	json_object_set_new(o, "seq", json_integer((json_int_t)seq));
 	json_object_set_new(o, "event", json_string(event ? event : "update"));
 	if (task_index >= 0) {
 		json_object_set_new(o, "task", json_string(rs->tasks[task_index].id));
 		json_object_set_new(o, "t", wm_task_state_to_json(&rs->tasks[task_index]));
 	}
-	json_object_set_new(o, "run", wm_run_state_run_json(rs));
+	if (counts) {
+		json_t *c = json_object();
+
+		for (int i = 0; i < WM_TASK_STATUS_COUNT; i++)
+			json_object_set_new(c, wm_task_status_name((enum wm_task_status)i),
+					    json_integer((json_int_t)counts[i]));
+		json_object_set_new(run, "counts", c);
+	}
+	json_object_set_new(o, "run", run);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	return text;
+	if (!text)
+		return NULL;
+	len = strlen(text);
+	record_sum(text, len, hex);
+	text[len - 1] = '\0'; /* the closing brace */
+	line = wm_xasprintf("%s" SUM_KEY "%s\"}", text, hex);
+	free(text);
+	return line;
+}
+
+/* Checks a line's checksum: 1 good, 0 none (format 1), -1 mismatch. */
+static int check_sum(const char *line, size_t len)
+{
+	size_t body = len - SUM_SUFFIX;
+	char hex[SUM_HEX + 1];
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	if (len < SUM_SUFFIX + 2 || memcmp(line + body, SUM_KEY, strlen(SUM_KEY)) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0)
+		return memmem(line, len, SUM_KEY, strlen(SUM_KEY)) ? -1 : 0;
+	wm_buf_add(&b, line, body);
+	wm_buf_addch(&b, '}');
+	record_sum(b.data, b.len, hex);
+	wm_buf_release(&b);
+	rc = sodium_memcmp(hex, line + body + strlen(SUM_KEY), SUM_HEX) == 0 ? 1 : -1;
+	return rc;
 }
 
 int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long task_index,
@@ -122,7 +182,7 @@ int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long 
 
 	if (task_index >= (long)rs->n_tasks)
 		return wm_error_set(err, EINVAL, "journal: no task #%ld", task_index);
-	rec = make_record(rs, task_index, event, j->seq + 1);
+	rec = make_record(rs, task_index, event, j->seq + 1, j->counts);
 	if (!rec)
 		return wm_error_set(err, ENOMEM, "journal: serialize record");
 	wm_buf_addstr(&line, rec);
@@ -154,17 +214,18 @@ out:
 
 int wm_journal_rotate(struct wm_journal *j, struct wm_error **err)
 {
-	wm_autofree char *prev = wm_rundir_file(j->run_dir, WM_JOURNAL_PREV);
 	int fd;
 
-	if (rename(j->path, prev) < 0)
+	if (renameat(j->dfd, WM_JOURNAL_FILE, j->dfd, WM_JOURNAL_PREV) < 0)
 		return wm_error_set(err, errno, "rotate journal `%s`", j->path);
-	fd = open_append(j->path, err);
+	fd = open_append(j->dfd, j->run_dir, err);
 	if (fd < 0)
 		return -1;
 	close(j->fd);
 	j->fd = fd;
-	return wm_state_fsync_dir(j->run_dir, err);
+	if (fsync(j->dfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", j->run_dir);
+	return 0;
 }
 
 /* ---- replay ---- */
@@ -173,6 +234,7 @@ struct replay {
 	struct wm_run_state *rs;
 	uint64_t after, expected; /* next seq wanted */
 	bool stopped;
+	bool rebuild; /* tasks not in rs are added (no checkpoint to start from) */
 	char ***warnings;
 	size_t *n_warnings;
 };
@@ -207,6 +269,10 @@ static int apply(struct replay *r, json_t *o, struct wm_error **err)
 
 	if (task) {
 		idx = wm_run_state_index(r->rs, json_string_value(task));
+		if (idx < 0 && r->rebuild && json_is_string(task))
+			idx = wm_run_state_add_task(r->rs, json_string_value(task), err);
+		if (idx < 0 && err && *err)
+			return -1;
 		if (idx < 0)
 			return wm_error_set(err, 0, "unknown task '%s'",
 					    json_string_value(task) ? json_string_value(task)
@@ -233,11 +299,24 @@ static void replay_line(struct replay *r, const char *file, unsigned lineno, con
 			size_t len)
 {
 	struct wm_error *e = NULL;
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL); /* new ref */
-	json_t *seq = json_object_get(o, "seq");
+	int sum = check_sum(line, len);
+	json_t *o = sum > 0 ? json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *seq = json_object_get(o, "seq"); /* o: new ref, ours */
 	long long s = json_is_integer(seq) ? json_integer_value(seq) : -1;
 
-	if (!json_is_object(o) || s < 1) {
+	if (sum == 0) {
+		warn(r,
+		     "journal `%s` line %u: record without a checksum (journal format 1, from an "
+		     "older wm): this wm reads format %d only; using the state up to seq %llu",
+		     file, lineno, WM_JOURNAL_FORMAT, (unsigned long long)(r->expected - 1));
+		r->stopped = true;
+	} else if (sum < 0) {
+		warn(r,
+		     "journal `%s` line %u: checksum mismatch (corrupt record); using the state "
+		     "up to seq %llu",
+		     file, lineno, (unsigned long long)(r->expected - 1));
+		r->stopped = true;
+	} else if (!json_is_object(o) || s < 1) {
 		warn(r, "journal `%s` line %u: corrupt record; using the state up to seq %llu",
 		     file, lineno, (unsigned long long)(r->expected - 1));
 		r->stopped = true;
@@ -261,72 +340,169 @@ static void replay_line(struct replay *r, const char *file, unsigned lineno, con
 	json_decref(o);
 }
 
-static int replay_file(struct replay *r, const char *path, struct wm_error **err)
+/* Opens one journal for reading: -1 with *err, or -2 when it is missing. */
+static int open_read(int dfd, const char *run_dir, const char *name, struct wm_error **err)
 {
-	struct wm_buf b = WM_BUF_INIT;
-	size_t pos = 0;
-	unsigned lineno = 0;
+	struct wm_error *e = NULL;
+	int fd = wm_safe_open(dfd, run_dir, name, O_RDONLY, 0, &e);
+	struct stat st;
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		int e = errno;
+	if (fd < 0) {
+		bool missing = e->errnum == ENOENT;
 
-		wm_buf_release(&b);
-		return e == ENOENT ? 0 : wm_error_set(err, e, "read journal `%s`", path);
+		if (missing)
+			wm_error_free(e);
+		else
+			wm_err_pass(err, e);
+		return missing ? -2 : -1;
 	}
-	while (pos < b.len && !r->stopped) {
-		char *nl = memchr(b.data + pos, '\n', b.len - pos);
-		size_t len = nl ? (size_t)(nl - (b.data + pos)) : b.len - pos;
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_JOURNAL_FILE_MAX) {
+		close(fd);
+		return wm_error_set(err, EFBIG,
+				    "journal `%s/%s` is %lld bytes, over the limit of %lu", run_dir,
+				    name, (long long)st.st_size, WM_JOURNAL_FILE_MAX);
+	}
+	return fd;
+}
 
-		lineno++;
-		if (!nl) {
+static int replay_file(struct replay *r, int dfd, const char *run_dir, const char *name,
+		       struct wm_error **err)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", run_dir, name);
+	wm_autoclose int fd = open_read(dfd, run_dir, name, err);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
+	int got = 0;
+
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	wm_lines_init(&lr, fd, path, WM_JOURNAL_LINE_MAX);
+	while (!r->stopped && (got = wm_lines_next(&lr, &line, &len, &complete, err)) > 0) {
+		if (!complete) {
 			warn(r,
-			     "journal `%s` line %u: torn last record skipped (interrupted write)",
-			     path, lineno);
+			     "journal `%s` line %llu: torn last record skipped (interrupted write)",
+			     path, (unsigned long long)lr.lineno);
 			break;
 		}
 		if (len)
-			replay_line(r, path, lineno, b.data + pos, len);
-		pos += len + 1;
+			replay_line(r, path, (unsigned)lr.lineno, line, len);
 	}
-	wm_buf_release(&b);
-	return 0;
+	wm_lines_release(&lr);
+	return r->stopped ? 0 : (got < 0 ? -1 : 0);
 }
 
 /* Seq of the first record of a file, -1 when none is readable. */
-static long long first_seq(const char *path)
+static long long first_seq(int dfd, const char *run_dir, const char *name)
 {
-	struct wm_buf b = WM_BUF_INIT;
+	struct wm_error *e = NULL;
+	wm_autoclose int fd = open_read(dfd, run_dir, name, &e);
+	struct wm_lines lr;
+	const char *line;
+	size_t len;
+	bool complete;
 	long long s = -1;
 
-	if (wm_buf_read_file(&b, path) == 0) {
-		char *nl = memchr(b.data, '\n', b.len);
-
-		if (nl)
-			s = record_seq(b.data, (size_t)(nl - b.data));
-	}
-	wm_buf_release(&b);
+	wm_error_free(e);
+	if (fd < 0)
+		return -1;
+	wm_lines_init(&lr, fd, name, WM_JOURNAL_LINE_MAX);
+	if (wm_lines_next(&lr, &line, &len, &complete, NULL) > 0 && complete)
+		s = record_seq(line, len);
+	wm_lines_release(&lr);
 	return s;
+}
+
+static int replay_all(const char *run_dir, struct replay *r, struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	long long first;
+
+	if (dfd < 0)
+		return -1;
+	first = first_seq(dfd, run_dir, WM_JOURNAL_FILE);
+	/* The previous journal matters only when the checkpoint is older than
+	 * the current journal's start (fallback to checkpoint .prev). */
+	if ((first < 0 || (uint64_t)first > r->expected) &&
+	    replay_file(r, dfd, run_dir, WM_JOURNAL_PREV, err) < 0)
+		return -1;
+	if (!r->stopped && replay_file(r, dfd, run_dir, WM_JOURNAL_FILE, err) < 0)
+		return -1;
+	return 0;
 }
 
 int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t after_seq,
 		      uint64_t *last_seq, char ***warnings, size_t *n_warnings,
 		      struct wm_error **err)
 {
-	wm_autofree char *cur = wm_rundir_file(run_dir, WM_JOURNAL_FILE);
-	wm_autofree char *prev = wm_rundir_file(run_dir, WM_JOURNAL_PREV);
 	struct replay r = { .rs = rs,
 			    .after = after_seq,
 			    .expected = after_seq + 1,
 			    .warnings = warnings,
 			    .n_warnings = n_warnings };
-	long long first = first_seq(cur);
 
-	/* The previous journal matters only when the checkpoint is older than
-	 * the current journal's start (fallback to checkpoint .prev). */
-	if ((first < 0 || (uint64_t)first > r.expected) && replay_file(&r, prev, err) < 0)
-		return -1;
-	if (!r.stopped && replay_file(&r, cur, err) < 0)
+	if (replay_all(run_dir, &r, err) < 0)
 		return -1;
 	*last_seq = r.expected - 1;
 	return 0;
+}
+
+int wm_journal_rebuild(const char *run_dir, struct wm_run_state *rs, uint64_t *last_seq,
+		       char ***warnings, size_t *n_warnings, struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	struct replay r = { .rs = rs,
+			    .expected = 1,
+			    .rebuild = true,
+			    .warnings = warnings,
+			    .n_warnings = n_warnings };
+	long long first;
+
+	if (dfd < 0)
+		return -1;
+	first = first_seq(dfd, run_dir, WM_JOURNAL_PREV);
+	if (first < 0)
+		first = first_seq(dfd, run_dir, WM_JOURNAL_FILE);
+	if (first < 0)
+		return wm_error_set(err, ENOENT, "no journal record to rebuild the run from");
+	if (first != 1)
+		return wm_error_set(err, EINVAL,
+				    "the journals start at record %lld, not 1: earlier records "
+				    "are gone, so the run cannot be rebuilt from them",
+				    first);
+	if (replay_all(run_dir, &r, err) < 0)
+		return -1;
+	if (r.expected == 1)
+		return wm_error_set(err, EINVAL, "the first journal record is unusable");
+	*last_seq = r.expected - 1;
+	return 0;
+}
+
+json_t *wm_journal_parse_record(const char *line, size_t len)
+{
+	json_t *o;
+
+	if (check_sum(line, len) <= 0)
+		return NULL;
+	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL); /* new ref, the caller's */
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+bool wm_journal_deleted(const struct wm_journal *j)
+{
+	struct stat st;
+
+	return j && fstat(j->fd, &st) == 0 && st.st_nlink == 0;
+}
+
+void wm_journal_set_counts(struct wm_journal *j, const size_t *counts)
+{
+	j->counts = counts;
 }

@@ -19,10 +19,17 @@
  * Replay reads .prev then the current file and applies records whose seq is
  * greater than the checkpoint's journal_seq, in order.
  *
+ * Checksums: each line is the record's compact JSON with one more member
+ * spliced in last, "sum": the BLAKE2b-128 (libsodium crypto_generichash) in
+ * hex of the line's bytes without that member (",\"sum\":\"<hex>\"" removed,
+ * the closing brace kept). A single bit flipped anywhere in a line is a
+ * checksum mismatch, never a different but valid-looking record.
+ *
  * Corruption: a torn last line (no final newline, after a crash) is skipped
- * with a warning; a bad line elsewhere, or a gap in seq, stops the replay at
- * the last good record with a warning. Never fatal, never silent: warnings
- * go to the caller's strv (messages, caller frees with wm_strv_free).
+ * with a warning; a bad line elsewhere (checksum, JSON, fields), or a gap in
+ * seq, stops the replay at the last good record with a warning. Never
+ * fatal, never silent: warnings go to the caller's strv (messages, caller
+ * frees with wm_strv_free).
  *
  * Test-only fault injection: with WM_TEST_CRASH_AT=journal:N in the
  * environment, the N-th append of this process writes half its line and then
@@ -31,6 +38,7 @@
 #ifndef WM_STATE_JOURNAL_H
 #define WM_STATE_JOURNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -38,6 +46,14 @@
 
 #define WM_JOURNAL_FILE "journal.jsonl"
 #define WM_JOURNAL_PREV "journal.jsonl.prev"
+/* Records carry "v": 2 and end with their checksum (see above); a record
+ * of format 1 (no checksum, from an older wm) stops replay with a warning
+ * naming the format rather than being trusted unchecked. */
+#define WM_JOURNAL_FORMAT 2
+/* Limits of what replay reads: one record (a task's whole state, decisions
+ * included) and one journal file. */
+#define WM_JOURNAL_LINE_MAX (16UL << 20)
+#define WM_JOURNAL_FILE_MAX (1024UL << 20)
 
 struct wm_journal;
 
@@ -71,5 +87,27 @@ int wm_journal_rotate(struct wm_journal *j, struct wm_error **err);
 int wm_journal_replay(const char *run_dir, struct wm_run_state *rs, uint64_t after_seq,
 		      uint64_t *last_seq, char ***warnings, size_t *n_warnings,
 		      struct wm_error **err);
+
+/*
+ * With no checkpoint left at all: rebuilds rs (a fresh state holding only
+ * its run id) from journal.jsonl.prev + journal.jsonl, provided they still
+ * start at record 1 (else an error saying where they start); tasks are
+ * added as their records name them. The header fields a checkpoint holds
+ * (name, workflow, orchestrator) stay unknown.
+ */
+int wm_journal_rebuild(const char *run_dir, struct wm_run_state *rs, uint64_t *last_seq,
+		       char ***warnings, size_t *n_warnings, struct wm_error **err);
+
+/* One journal line as a JSON object (new reference), or NULL unless it is a
+ * format-2 record whose checksum holds. */
+json_t *wm_journal_parse_record(const char *line, size_t len);
+
+/* True when journal.jsonl was unlinked while open (records would be lost). */
+bool wm_journal_deleted(const struct wm_journal *j);
+
+/* Task counts by state (size WM_TASK_STATUS_COUNT, borrowed, kept current
+ * by the caller) written into every record's "run" part, so that `wm list`
+ * can read a run's progress from the journal's last line. */
+void wm_journal_set_counts(struct wm_journal *j, const size_t *counts);
 
 #endif

@@ -18,6 +18,10 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "state/rundir.h"
+#include "state/safeio.h"
+
+/* A lock file holds four short lines. */
+#define WM_LOCK_MAX 4096
 
 struct wm_lock {
 	int fd;
@@ -137,17 +141,38 @@ static int parse_holder(const char *text, struct wm_holder *h)
 	return 0;
 }
 
+/* Opens the lock file: a regular file, never through a link (safeio.h);
+ * -2 when it does not exist and !create. */
+static int open_lock(const char *run_dir, int flags, struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	struct wm_error *e = NULL;
+	int fd;
+
+	if (dfd < 0)
+		return -1;
+	fd = wm_safe_open(dfd, run_dir, WM_RUN_LOCK, flags, 0644, &e);
+	if (fd < 0 && e->errnum == ENOENT && !(flags & O_CREAT)) {
+		wm_error_free(e);
+		return -2;
+	}
+	if (fd < 0)
+		wm_err_pass(err, e);
+	return fd;
+}
+
 int wm_lock_read_holder(const char *run_dir, struct wm_holder *h, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_LOCK);
+	wm_autoclose int fd = open_lock(run_dir, O_RDONLY, err);
 	struct wm_buf b = WM_BUF_INIT;
 
 	memset(h, 0, sizeof(*h));
-	if (wm_buf_read_file(&b, path) < 0) {
+	if (fd == -2)
+		return 0;
+	if (fd < 0 || wm_safe_read_fd(fd, path, WM_LOCK_MAX, "lock", &b, err) < 0) {
 		wm_buf_release(&b);
-		if (errno == ENOENT)
-			return 0;
-		return wm_error_set(err, errno, "read `%s`", path);
+		return -1;
 	}
 	parse_holder(b.data, h);
 	wm_buf_release(&b);
@@ -157,14 +182,12 @@ int wm_lock_read_holder(const char *run_dir, struct wm_holder *h, struct wm_erro
 struct wm_lock *wm_lock_acquire(const char *run_dir, const char *run_id, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_LOCK);
-	wm_autoclose int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	wm_autoclose int fd = open_lock(run_dir, O_RDWR | O_CREAT, err);
 	struct wm_holder self = { 0 };
 	struct wm_lock *l;
 
-	if (fd < 0) {
-		wm_error_set(err, errno, "open lock `%s`", path);
+	if (fd < 0)
 		return NULL;
-	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		struct wm_holder other = { 0 };
 
@@ -215,13 +238,12 @@ void wm_lock_release(struct wm_lock *l)
 int wm_lock_is_live(const char *run_dir, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_LOCK);
-	wm_autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
+	wm_autoclose int fd = open_lock(run_dir, O_RDONLY, err);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return wm_error_set(err, errno, "open lock `%s`", path);
-	}
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			return 1;

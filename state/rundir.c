@@ -20,6 +20,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "state/safeio.h"
 
 bool wm_run_id_valid(const char *id)
 {
@@ -96,11 +97,32 @@ int wm_state_fsync_dir(const char *dir, struct wm_error **err)
 	return 0;
 }
 
-static int mkdir_ok(const char *path, mode_t mode, struct wm_error **err)
+/* The state directory is the user's choice (it may itself be a link, to
+ * another disk say): it is opened as given. What lies below it is not. */
+static int open_state_dir(const char *state_dir, struct wm_error **err)
 {
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return wm_error_set(err, errno, "cannot create state directory `%s`", path);
-	return 0;
+	int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? wm_error_set(err, errno, "open state directory `%s`", state_dir) : fd;
+}
+
+int wm_rundir_open_fd(const char *run_dir, struct wm_error **err)
+{
+	size_t len = strlen(run_dir), tail = strlen("/runs/") + WM_RUN_ID_LEN;
+	wm_autofree char *state = NULL;
+	wm_autoclose int sfd = -1;
+
+	/* <state>/runs/<id>: runs/ and <id> are opened without following
+	 * links, relative to the state directory. Any other directory (tests,
+	 * tools) is taken as given, but its last component must be no link. */
+	if (len <= tail || strncmp(run_dir + len - tail, "/runs/", 6) != 0 ||
+	    !wm_run_id_valid(run_dir + len - WM_RUN_ID_LEN))
+		return wm_safe_opendir_path(run_dir, err);
+	state = wm_xstrndup(run_dir, len - tail);
+	sfd = open_state_dir(*state ? state : "/", err);
+	if (sfd < 0)
+		return -1;
+	return wm_safe_opendir(sfd, state, run_dir + len - tail + 1, false, 0, err);
 }
 
 /* mkdir -p for the state dir itself (its parents may not exist yet). */
@@ -116,10 +138,12 @@ static int mkdir_parents(const char *path, struct wm_error **err)
 			return wm_error_set(err, errno, "cannot create state directory `%s`", copy);
 		*p = '/';
 	}
-	return mkdir_ok(copy, 0700, err);
+	if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+		return wm_error_set(err, errno, "cannot create state directory `%s`", copy);
+	return 0;
 }
 
-static int copy_file(const char *src, const char *dst, struct wm_error **err)
+static int copy_file(const char *src, int dfd, const char *dir, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	wm_autoclose int fd = -1;
@@ -129,24 +153,11 @@ static int copy_file(const char *src, const char *dst, struct wm_error **err)
 		wm_error_set(err, errno, "read workflow `%s`", src);
 		goto out;
 	}
-	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		wm_error_set(err, errno, "create `%s`", dst);
+	fd = wm_safe_open(dfd, dir, WM_RUN_WORKFLOW, O_WRONLY | O_CREAT | O_EXCL, 0644, err);
+	if (fd < 0)
 		goto out;
-	}
-	for (size_t off = 0; off < b.len;) {
-		ssize_t n = write(fd, b.data + off, b.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			wm_error_set(err, errno, "write `%s`", dst);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		wm_error_set(err, errno, "fsync `%s`", dst);
+	if (wm_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+		wm_error_set(err, errno, "write `%s/" WM_RUN_WORKFLOW "`", dir);
 		goto out;
 	}
 	rc = 0;
@@ -155,74 +166,66 @@ out:
 	return rc;
 }
 
-static void remove_run_dir(const char *dir)
+static int populate(int dfd, const char *dir, const char *workflow_file, struct wm_error **err)
 {
-	static const char *const names[] = { WM_RUN_WORKFLOW, WM_RUN_LOGS, WM_RUN_OUT };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		wm_autofree char *p = wm_rundir_file(dir, names[i]);
-
-		if (unlink(p) < 0)
-			rmdir(p);
-	}
-	rmdir(dir);
+	if (mkdirat(dfd, WM_RUN_LOGS, 0755) < 0)
+		return wm_error_set(err, errno, "create `%s/" WM_RUN_LOGS "`", dir);
+	if (mkdirat(dfd, WM_RUN_OUT, 0755) < 0)
+		return wm_error_set(err, errno, "create `%s/" WM_RUN_OUT "`", dir);
+	if (copy_file(workflow_file, dfd, dir, err) < 0)
+		return -1;
+	if (fsync(dfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", dir);
+	return 0;
 }
 
-static int populate(const char *dir, const char *workflow_file, struct wm_error **err)
+/* One attempt at a fresh id: 1 made, 0 the id was taken, -1 error. */
+static int create_one(int runsfd, const char *runs, const char *id, const char *workflow_file,
+		      struct wm_error **err)
 {
-	wm_autofree char *logs = wm_rundir_file(dir, WM_RUN_LOGS);
-	wm_autofree char *out = wm_rundir_file(dir, WM_RUN_OUT);
-	wm_autofree char *wf = wm_rundir_file(dir, WM_RUN_WORKFLOW);
+	wm_autoclose int dfd = -1;
+	wm_autofree char *dir = wm_xasprintf("%s/%s", runs, id);
 
-	if (mkdir(logs, 0755) < 0)
-		return wm_error_set(err, errno, "create `%s`", logs);
-	if (mkdir(out, 0755) < 0)
-		return wm_error_set(err, errno, "create `%s`", out);
-	if (copy_file(workflow_file, wf, err) < 0)
+	if (mkdirat(runsfd, id, 0700) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return wm_error_set(err, errno, "cannot create run directory `%s`", dir);
+	}
+	dfd = wm_safe_opendir(runsfd, runs, id, false, 0, err);
+	if (dfd < 0 || populate(dfd, dir, workflow_file, err) < 0) {
+		wm_safe_remove_tree(runsfd, runs, id, NULL);
 		return -1;
-	return wm_state_fsync_dir(dir, err);
+	}
+	if (fsync(runsfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", runs);
+	return 1;
 }
 
 char *wm_rundir_create(const char *state_dir, const char *workflow_file,
 		       char run_id[WM_RUN_ID_LEN + 1], struct wm_error **err)
 {
 	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autoclose int sfd = -1;
+	wm_autoclose int runsfd = -1;
 
-	if (mkdir_parents(state_dir, err) < 0 || mkdir_ok(runs, 0700, err) < 0)
+	if (mkdir_parents(state_dir, err) < 0 || (sfd = open_state_dir(state_dir, err)) < 0)
+		return NULL;
+	runsfd = wm_safe_opendir(sfd, state_dir, "runs", true, 0700, err);
+	if (runsfd < 0)
 		return NULL;
 	for (int tries = 0; tries < 64; tries++) {
-		wm_autofree char *dir = NULL;
+		int rc;
 
 		if (wm_run_id_new(run_id, err) < 0)
 			return NULL;
-		dir = wm_rundir_path(state_dir, run_id);
-		if (mkdir(dir, 0700) < 0) {
-			if (errno == EEXIST)
-				continue;
-			wm_error_set(err, errno, "cannot create run directory `%s`", dir);
+		rc = create_one(runsfd, runs, run_id, workflow_file, err);
+		if (rc < 0)
 			return NULL;
-		}
-		if (populate(dir, workflow_file, err) < 0) {
-			remove_run_dir(dir);
-			return NULL;
-		}
-		if (wm_state_fsync_dir(runs, err) < 0)
-			return NULL;
-		return wm_steal(&dir);
+		if (rc > 0)
+			return wm_rundir_path(state_dir, run_id);
 	}
 	wm_error_set(err, EEXIST, "cannot find a free run id in `%s`", runs);
 	return NULL;
-}
-
-char *wm_rundir_make_out(const char *run_dir, const char *task_id, struct wm_error **err)
-{
-	wm_autofree char *p = wm_rundir_out_path(run_dir, task_id);
-
-	if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-		wm_error_set(err, errno, "create `%s`", p);
-		return NULL;
-	}
-	return wm_steal(&p);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -230,10 +233,30 @@ static int cmp_desc(const void *a, const void *b)
 	return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
+/* The runs directory, or -1 with *missing when there is none yet. */
+static int open_runs(const char *state_dir, bool *missing, struct wm_error **err)
+{
+	wm_autoclose int sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	*missing = false;
+	if (sfd < 0) {
+		*missing = errno == ENOENT;
+		return *missing ? -1 : wm_error_set(err, errno, "open `%s`", state_dir);
+	}
+	if (faccessat(sfd, "runs", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		*missing = true;
+		return -1;
+	}
+	fd = wm_safe_opendir(sfd, state_dir, "runs", false, 0, err);
+	return fd;
+}
+
 int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_error **err)
 {
-	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
-	DIR *d = opendir(runs);
+	bool missing;
+	int fd = open_runs(state_dir, &missing, err);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *e;
 	char **v = NULL;
 	size_t nv = 0;
@@ -241,8 +264,12 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
 	*ids = NULL;
 	*n = 0;
 	if (!d) {
-		if (errno != ENOENT)
-			return wm_error_set(err, errno, "open `%s`", runs);
+		if (fd >= 0) {
+			close(fd);
+			return wm_error_set(err, errno, "read `%s/runs`", state_dir);
+		}
+		if (!missing)
+			return -1;
 		*ids = wm_xcalloc(1, sizeof(char *));
 		return 0;
 	}
@@ -307,20 +334,41 @@ out:
 	return res;
 }
 
-char *wm_state_hash_file(const char *path, struct wm_error **err)
+static char *sha256_hex(const struct wm_buf *b)
 {
-	struct wm_buf b = WM_BUF_INIT;
 	unsigned char h[crypto_hash_sha256_BYTES];
 	char hex[crypto_hash_sha256_BYTES * 2 + 1];
 
-	if (wm_buf_read_file(&b, path) < 0) {
-		wm_error_set(err, errno, "read `%s`", path);
-		return NULL;
-	}
-	crypto_hash_sha256(h, (const unsigned char *)b.data, b.len);
-	wm_buf_release(&b);
+	crypto_hash_sha256(h, (const unsigned char *)b->data, b->len);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	return wm_xstrdup(hex);
+}
+
+char *wm_state_hash_file(const char *path, struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	char *hex;
+
+	if (wm_buf_read_file(&b, path) < 0) {
+		wm_error_set(err, errno, "read `%s`", path);
+		wm_buf_release(&b);
+		return NULL;
+	}
+	hex = sha256_hex(&b);
+	wm_buf_release(&b);
+	return hex;
+}
+
+char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+	struct wm_buf b = WM_BUF_INIT;
+	char *hex = NULL;
+
+	if (dfd >= 0 && wm_safe_read(dfd, run_dir, name, WM_RUN_WORKFLOW_MAX, "file", &b, err) == 0)
+		hex = sha256_hex(&b);
+	wm_buf_release(&b);
+	return hex;
 }
 
 long long wm_state_now_ms(void)

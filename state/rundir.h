@@ -9,8 +9,16 @@
  *         journal.jsonl[.prev]       task events between snapshots (journal.h)
  *         audit.jsonl                audit log (audit.h)
  *         lock                       flock'ed by the live orchestrator (lock.h)
+ *         options.json, summary.json options of the run, its summary for `wm list`
  *         logs/<task>.log            a task's output, every attempt
+ *         scripts/<task>.<kind>      the code block an attempt runs
  *         out/<task>/                a task's $WM_OUT
+ *         in/<task>/<dep>/           mount points of the dependencies' outputs
+ *
+ * Tasks may be able to write here, so every file is opened relative to the
+ * run directory's fd and never through a symbolic link (safeio.h): a link,
+ * FIFO or device planted in place of anything above is an error naming it.
+ * The helpers below are how the orchestrator creates a task's files.
  *
  * Run ids are "YYYYMMDD-HHMMSS-xxxx": UTC creation time and 4 random hex
  * digits (getrandom), so they sort by age as plain strings.
@@ -24,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 #define WM_RUN_ID_LEN 20 /* strlen("20261122-081503-a1b2") */
@@ -34,6 +43,13 @@
 #define WM_RUN_AUDIT "audit.jsonl"
 #define WM_RUN_LOGS "logs"
 #define WM_RUN_OUT "out"
+#define WM_RUN_IN "in"
+#define WM_RUN_SCRIPTS "scripts"
+#define WM_RUN_OPTIONS "options.json"
+
+/* Size limits of what is read back from a run directory. */
+#define WM_RUN_WORKFLOW_MAX (64UL << 20) /* workflow.md */
+#define WM_RUN_OPTIONS_MAX (1UL << 20)	 /* options.json */
 
 /* True when id has the exact shape YYYYMMDD-HHMMSS-xxxx (lower-case hex). */
 bool wm_run_id_valid(const char *id);
@@ -59,8 +75,30 @@ char *wm_rundir_out_path(const char *run_dir, const char *task_id);
 char *wm_rundir_create(const char *state_dir, const char *workflow_file,
 		       char run_id[WM_RUN_ID_LEN + 1], struct wm_error **err);
 
-/* Creates out/<task> (0755) and returns its path. Idempotent. */
-char *wm_rundir_make_out(const char *run_dir, const char *task_id, struct wm_error **err);
+/* Opens run_dir (O_DIRECTORY; the last component must not be a link). */
+int wm_rundir_open_fd(const char *run_dir, struct wm_error **err);
+
+/* Writes scripts/<task>.<kind> (replacing an earlier one) and returns its
+ * path (the sandbox binds it read-only). */
+char *wm_rundir_write_script(const char *run_dir, const char *task_id, const char *kind,
+			     const char *text, struct wm_error **err);
+/* Opens logs/<task>.log for appending (created 0644). */
+int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error **err);
+/* Creates out/<task> (0755), first removing what it held when `empty`
+ * (links inside are removed, never followed), and returns its path. */
+char *wm_rundir_make_out(const char *run_dir, const char *task_id, bool empty,
+			 struct wm_error **err);
+/* Creates in/<task>/<dep> (0755), the mount point of out/<dep> (created
+ * too, empty, if the dependency left none), and returns its path; dep
+ * NULL: in/<task> itself ($WM_IN). */
+char *wm_rundir_make_in(const char *run_dir, const char *task_id, const char *dep,
+			struct wm_error **err);
+/* Writes <run_dir>/<name> atomically (temporary file, fsync, rename). */
+int wm_rundir_write_file(const char *run_dir, const char *name, const void *data, size_t len,
+			 struct wm_error **err);
+/* Reads <run_dir>/<name> (a regular file of at most `limit` bytes). */
+int wm_rundir_read_file(const char *run_dir, const char *name, size_t limit, struct wm_buf *out,
+			struct wm_error **err);
 
 /*
  * Lists run ids under $STATE/runs, newest first (only names that are valid
@@ -78,6 +116,8 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 
 /* SHA-256 of a file's bytes (libsodium) as 64 lower-case hex digits. */
 char *wm_state_hash_file(const char *path, struct wm_error **err);
+/* The same for <run_dir>/<name>, read safely (at most WM_RUN_WORKFLOW_MAX). */
+char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 long long wm_state_now_ms(void);

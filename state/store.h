@@ -11,13 +11,21 @@
  * wm_store_close() frees the store (no final checkpoint: call
  * wm_store_checkpoint first). A failed write (disk full, unwritable
  * directory) returns -1 with a message naming the file; what is on disk is
- * still a consistent, resumable state.
+ * still a consistent, resumable state. Every record and checkpoint first
+ * checks that the run directory held since wm_store_open is still the one
+ * at its path and the journal still linked: a state directory removed or
+ * replaced mid-run fails the write (errnum ENOENT) instead of recording
+ * into deleted files or recreating a partial run directory.
  *
  * Loading: wm_store_load() = the newest valid checkpoint (falling back to
  * checkpoint.json.zst.prev when the newest is missing or corrupt) + replay
- * of the journal. Every problem met is a human sentence in `warnings` (for
- * the caller to print and record as `checkpoint.error` audit events); the
- * load fails only when no good checkpoint exists at all.
+ * of the journal. With neither checkpoint usable, the state is rebuilt
+ * from journal.jsonl.prev + journal.jsonl when they still start at record
+ * 1 (`rebuilt`; only when both are missing, not corrupt). A missing journal.jsonl next to a
+ * checkpoint is warned about loudly, naming the task ends the audit log shows since. Every problem
+ * met is a human sentence in `warnings` (for the caller to print and record as `checkpoint.error`
+ * audit events); the load fails only when nothing usable exists (errnum ENOENT: no checkpoint and
+ * no journal).
  */
 #ifndef WM_STATE_STORE_H
 #define WM_STATE_STORE_H
@@ -33,6 +41,7 @@ struct wm_state_loaded {
 	struct wm_run_state *rs; /* owned */
 	uint64_t journal_seq;	 /* last journal record applied */
 	bool used_prev;		 /* fell back to checkpoint.json.zst.prev */
+	bool rebuilt;		 /* no checkpoint: rebuilt from the journals alone */
 	char **warnings;	 /* strv, NULL when none */
 	size_t n_warnings;
 };

@@ -121,3 +121,13 @@ if "$WM" policy list >/dev/null 2>&1; then
 else
 	skip "policy names from wm policy list" "'wm policy list' does not work in this build"
 fi
+
+# State hardening: resume --accept-audit-gap, cancel --timeout, audit rekey.
+complete_line "$WM" resume --acc
+expect_in "resume: --accept-audit-gap" " --accept-audit-gap " "$REPLY_TEXT"
+complete_line "$WM" cancel --t
+expect_in "cancel: --timeout" " --timeout " "$REPLY_TEXT"
+complete_line "$WM" audit re
+expect_in "audit: rekey" " rekey " "$REPLY_TEXT"
+complete_line "$WM" audit rekey ""
+[[ -z ${COMPREPLY[*]-} ]] && pass "audit rekey takes no run id" || fail "audit rekey takes no run id" "$REPLY_TEXT"

@@ -47,7 +47,7 @@ static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
 	struct wm_audit *a;
 	int rc = 0;
 
-	if (wm_audit_key_load(o->state_dir, true, key, err) < 0)
+	if (wm_audit_key_load(o->state_dir, false, key, err) < 0)
 		return -1;
 	a = wm_audit_open(path, rs->run_id, key, NULL, err);
 	if (!a)
@@ -124,6 +124,14 @@ static int make(struct opts *o, struct wm_error **err)
 	int rc = -1;
 
 	mkdir(o->state_dir, 0700);
+	/* As `wm run` does: the key exists before the run (audit.h). */
+	{
+		struct wm_audit_key *k = wm_audit_key_open(o->state_dir, WM_AUDIT_KEY_CREATE, err);
+
+		if (!k)
+			return -1;
+		wm_audit_key_free(k);
+	}
 	f = fopen(wf, "w");
 	if (!f)
 		return wm_error_set(err, errno, "create `%s`", wf);

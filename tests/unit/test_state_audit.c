@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "state_helpers.h"
@@ -365,6 +366,175 @@ static void test_key_creation_race(void **state)
 	scratch_free(t);
 }
 
+/* The key's page is not copied into a forked child: touching it there
+ * faults, so a sandbox helper forked from wm never carries the key. */
+static void test_key_page_not_inherited(void **state)
+{
+	char *t = scratch_dir();
+	struct wm_audit_key *k = wm_audit_key_open(t, WM_AUDIT_KEY_CREATE, NULL);
+	const volatile unsigned char *p;
+	wm_autofree char *smaps = NULL;
+	wm_autofree char *needle = NULL;
+	char *line;
+	size_t len = 0;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	assert_non_null(k);
+	p = wm_audit_key_bytes(k);
+	pid = fork();
+	if (pid == 0) {
+		unsigned char c;
+
+		signal(SIGSEGV, SIG_DFL); /* cmocka's handler would catch it */
+		c = p[0];		  /* SIGSEGV: the page is not there */
+
+		_exit(c == 0x5a ? 3 : 4);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSEGV);
+	/* And the kernel marks it: dc (do not copy), dd (do not dump). */
+	smaps = slurp("/proc/self/smaps", &len);
+	needle = wm_xasprintf("%lx-", (unsigned long)(uintptr_t)p);
+	line = strstr(smaps, needle);
+	assert_non_null(line);
+	line = strstr(line, "VmFlags:");
+	assert_non_null(line);
+	*strchrnul(line, '\n') = '\0';
+	assert_non_null(strstr(line, " dc"));
+	assert_non_null(strstr(line, " dd"));
+	wm_audit_key_free(k);
+	scratch_free(t);
+}
+
+static void test_key_not_replaced_while_runs_exist(void **state)
+{
+	char *t = scratch_dir();
+	wm_autofree char *runs = wm_xasprintf("%s/runs", t);
+	wm_autofree char *run = wm_xasprintf("%s/runs/20261122-081503-a1b2", t);
+	wm_autofree char *key = wm_xasprintf("%s/audit.key", t);
+	struct wm_audit_key *k;
+	struct wm_error *err = NULL;
+
+	(void)state;
+	k = wm_audit_key_open(t, WM_AUDIT_KEY_CREATE, NULL);
+	assert_non_null(k);
+	wm_audit_key_free(k);
+	assert_int_equal(mkdir(runs, 0700), 0);
+	assert_int_equal(mkdir(run, 0700), 0);
+	assert_int_equal(unlink(key), 0);
+	assert_null(wm_audit_key_open(t, WM_AUDIT_KEY_CREATE, &err));
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	assert_non_null(strstr(err->msg, "wm audit rekey"));
+	wm_error_free(err);
+	assert_int_equal(access(key, F_OK), -1);
+	k = wm_audit_key_open(t, WM_AUDIT_KEY_CREATE | WM_AUDIT_KEY_REKEY, NULL);
+	assert_non_null(k);
+	wm_audit_key_free(k);
+	scratch_free(t);
+}
+
+static void test_key_derive(void **state)
+{
+	char *t = scratch_dir();
+	unsigned char a[WM_AUDIT_SUBKEY_LEN], b[WM_AUDIT_SUBKEY_LEN], c[WM_AUDIT_SUBKEY_LEN];
+	unsigned char key[WM_AUDIT_KEY_LEN];
+	struct wm_error *err = NULL;
+
+	(void)state;
+	assert_int_equal(wm_audit_key_derive(t, "seccache", a, NULL), 0);
+	assert_int_equal(wm_audit_key_derive(t, "seccache", b, NULL), 0);
+	assert_memory_equal(a, b, sizeof(a));
+	assert_int_equal(wm_audit_key_derive(t, "othercxt", c, NULL), 0);
+	assert_memory_not_equal(a, c, sizeof(a));
+	assert_int_equal(wm_audit_key_load(t, false, key, NULL), 0);
+	assert_memory_not_equal(a, key, sizeof(a));
+	assert_int_equal(wm_audit_key_derive(t, "short", a, &err), -1);
+	assert_non_null(strstr(err->msg, "8 characters"));
+	wm_error_free(err);
+	scratch_free(t);
+}
+
+/* Resuming a cut-off log: refused, or with the flag an audit.gap line that
+ * verify reports from then on. */
+static void test_gap_on_resume(void **state)
+{
+	struct fx *f = *state;
+	const int order[] = { 1, 2, 3, 4, 5, 6, 0 };
+	struct wm_audit_result r;
+	struct wm_error *err = NULL;
+	char *warning = NULL;
+	struct wm_audit *a;
+
+	rewrite(f, order, NULL, 0);
+	assert_null(wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, 0,
+					  NULL, &err));
+	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
+	assert_non_null(strstr(err->msg, "truncated"));
+	wm_error_free(err);
+	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+				  WM_AUDIT_ACCEPT_GAP, &warning, NULL);
+	assert_non_null(a);
+	assert_non_null(warning);
+	assert_non_null(strstr(warning, "seqs 7..8"));
+	free(warning);
+	assert_int_equal(wm_audit_seq(a), 9); /* the audit.gap line */
+	assert_int_equal(wm_audit_append(a, NULL, "run.resume", NULL, NULL), 0);
+	f->seq = wm_audit_seq(a);
+	memcpy(f->mac, wm_audit_mac(a), sizeof(f->mac));
+	wm_audit_close(a);
+	assert_int_equal(wm_audit_verify(f->log, f->key, f->seq, f->mac, &r, NULL), 0);
+	assert_int_equal(r.problem, WM_AUDIT_OK);
+	assert_int_equal(r.n_gaps, 1);
+	assert_false(wm_audit_result_intact(&r));
+	assert_non_null(strstr(r.notes, "seqs 7..8 are missing"));
+	wm_audit_result_release(&r);
+	/* An intact log continues without a word. */
+	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, 0,
+				  &warning, NULL);
+	assert_non_null(a);
+	assert_null(warning);
+	assert_int_equal(wm_audit_seq(a), f->seq);
+	wm_audit_close(a);
+}
+
+static void test_rekey_recorded(void **state)
+{
+	struct fx *f = *state;
+	unsigned char nk[WM_AUDIT_KEY_LEN];
+	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
+	struct wm_audit_result r;
+
+	memset(nk, 0x33, sizeof(nk));
+	wm_audit_key_id(f->key, old_id);
+	wm_audit_key_id(nk, new_id);
+	assert_string_not_equal(old_id, new_id);
+	assert_int_equal(wm_audit_record_rekey(f->log, "20261122-081503-a1b2", nk, old_id, new_id,
+					       "test", NULL),
+			 0);
+	assert_int_equal(wm_audit_verify(f->log, nk, f->seq, f->mac, &r, NULL), 0);
+	assert_int_equal(r.problem, WM_AUDIT_OK);
+	assert_int_equal(r.key_changed_at, NLINES + 1);
+	assert_non_null(strstr(r.notes, "key changed at seq 9"));
+	wm_audit_result_release(&r);
+	/* Removing a line before the change still breaks the chain's order. */
+	{
+		size_t len = 0;
+		wm_autofree char *data = slurp(f->log, &len);
+		char *l3 = strchr(strchr(data, '\n') + 1, '\n') + 1;
+		char *l4 = strchr(l3, '\n') + 1;
+
+		memmove(l3, l4, len - (size_t)(l4 - data));
+		spit(f->log, data, len - (size_t)(l4 - l3));
+	}
+	assert_int_equal(wm_audit_verify(f->log, nk, 0, NULL, &r, NULL), 0);
+	assert_int_equal(r.problem, WM_AUDIT_REMOVED);
+	assert_int_equal(r.first_bad_seq, 3);
+	wm_audit_result_release(&r);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -386,6 +556,11 @@ int main(void)
 		T(test_reserved_fields_not_overridden),
 		cmocka_unit_test(test_key_rules),
 		cmocka_unit_test(test_key_creation_race),
+		cmocka_unit_test(test_key_page_not_inherited),
+		cmocka_unit_test(test_key_not_replaced_while_runs_exist),
+		cmocka_unit_test(test_key_derive),
+		T(test_gap_on_resume),
+		T(test_rekey_recorded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,7 +106,7 @@ _wm()
 		--) dashdash=1 ;;
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
-			--task | --event | --since | --name | -o | --output)
+			--task | --event | --since | --name | -o | --output | --timeout)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -167,10 +167,11 @@ _wm()
 	--event)
 		COMPREPLY=($(compgen -W "run.start run.end run.resume task.start task.end task.retry
 			task.skip decision seccomp.denied limit.hit sla.breach rollback.start rollback.end
-			checkpoint.error orphan.detected policy.weak" -- "$cur"))
+			checkpoint.error orphan.detected policy.weak audit.gap audit.rekey
+			seccomp.denied.suppressed" -- "$cur"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name)
+	-j | --jobs | -e | --env | --since | --name | --timeout)
 		return
 		;;
 	esac
@@ -178,7 +179,8 @@ _wm()
 	case $cmd in
 	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
 		--detach --workspace --json -y --yes" ;;
-	resume) opts="-j --jobs -f --force --reload --json" ;;
+	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
+	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status | list | orphans | stats) opts="--json" ;;
 	logs) opts="-f --follow" ;;
@@ -212,8 +214,8 @@ _wm()
 		;;
 	audit)
 		if [[ ${#pos[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "show verify" -- "$cur"))
-		elif [[ ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "show verify rekey" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} != rekey ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		fi
 		;;

@@ -1,0 +1,127 @@
+/*
+ * rundir_task.c - a task's files in its run directory, created relative to
+ * the run directory's fd without following links (rundir.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/xalloc.h"
+#include "state/rundir.h"
+#include "state/safeio.h"
+
+/* A task id as a file name: plain, no '/', no dot name. */
+static int name_ok(const char *what, const char *name, struct wm_error **err)
+{
+	if (!name || strchr(name, '/') || !wm_safe_rel_ok(name))
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s `%s` cannot be a file name", what,
+				     name ? name : "");
+	return 0;
+}
+
+char *wm_rundir_write_script(const char *run_dir, const char *task_id, const char *kind,
+			     const char *text, struct wm_error **err)
+{
+	wm_autoclose int dfd = -1;
+	wm_autoclose int sdir = -1;
+	wm_autoclose int fd = -1;
+	wm_autofree char *name = NULL;
+	wm_autofree char *shown = wm_xasprintf("%s/" WM_RUN_SCRIPTS, run_dir);
+	size_t len = text ? strlen(text) : 0;
+
+	if (name_ok("task id", task_id, err) < 0 || name_ok("kind", kind, err) < 0)
+		return NULL;
+	name = wm_xasprintf("%s.%s", task_id, kind);
+	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0 ||
+	    (sdir = wm_safe_opendir(dfd, run_dir, WM_RUN_SCRIPTS, true, 0755, err)) < 0 ||
+	    (fd = wm_safe_open(sdir, shown, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, err)) < 0)
+		return NULL;
+	if (wm_write_all(fd, text ? text : "", len) < 0) {
+		wm_error_set(err, errno, "write `%s/%s`", shown, name);
+		return NULL;
+	}
+	return wm_xasprintf("%s/%s", shown, name);
+}
+
+int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error **err)
+{
+	wm_autoclose int dfd = -1;
+	wm_autoclose int ldir = -1;
+	wm_autofree char *name = NULL;
+	wm_autofree char *shown = wm_xasprintf("%s/" WM_RUN_LOGS, run_dir);
+
+	if (name_ok("task id", task_id, err) < 0)
+		return -1;
+	name = wm_xasprintf("%s.log", task_id);
+	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0 ||
+	    (ldir = wm_safe_opendir(dfd, run_dir, WM_RUN_LOGS, true, 0755, err)) < 0)
+		return -1;
+	return wm_safe_open(ldir, shown, name, O_WRONLY | O_CREAT | O_APPEND, 0644, err);
+}
+
+/* <run_dir>/<sub>/<name> as a directory that is no link; empty first. */
+static char *make_dir(const char *run_dir, const char *sub, const char *name, bool empty,
+		      struct wm_error **err)
+{
+	wm_autoclose int dfd = -1;
+	wm_autoclose int fd = -1;
+	wm_autofree char *rel = wm_xasprintf("%s/%s", sub, name);
+
+	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0)
+		return NULL;
+	if (empty && wm_safe_remove_tree(dfd, run_dir, rel, err) < 0)
+		return NULL;
+	fd = wm_safe_opendir(dfd, run_dir, rel, true, 0755, err);
+	if (fd < 0)
+		return NULL;
+	return wm_xasprintf("%s/%s", run_dir, rel);
+}
+
+char *wm_rundir_make_out(const char *run_dir, const char *task_id, bool empty,
+			 struct wm_error **err)
+{
+	if (name_ok("task id", task_id, err) < 0)
+		return NULL;
+	return make_dir(run_dir, WM_RUN_OUT, task_id, empty, err);
+}
+
+char *wm_rundir_make_in(const char *run_dir, const char *task_id, const char *dep,
+			struct wm_error **err)
+{
+	wm_autofree char *out = NULL;
+	wm_autofree char *rel = NULL;
+
+	if (name_ok("task id", task_id, err) < 0 || (dep && name_ok("task id", dep, err) < 0))
+		return NULL;
+	if (!dep)
+		return make_dir(run_dir, WM_RUN_IN, task_id, false, err);
+	out = make_dir(run_dir, WM_RUN_OUT, dep, false, err);
+	if (!out)
+		return NULL;
+	rel = wm_xasprintf("%s/%s", task_id, dep);
+	return make_dir(run_dir, WM_RUN_IN, rel, false, err);
+}
+
+int wm_rundir_write_file(const char *run_dir, const char *name, const void *data, size_t len,
+			 struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+
+	if (dfd < 0)
+		return -1;
+	return wm_safe_write_atomic(dfd, run_dir, name, data, len, 0644, err);
+}
+
+int wm_rundir_read_file(const char *run_dir, const char *name, size_t limit, struct wm_buf *out,
+			struct wm_error **err)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
+
+	if (dfd < 0)
+		return -1;
+	return wm_safe_read(dfd, run_dir, name, limit, name, out, err);
+}

@@ -1,0 +1,586 @@
+/*
+ * safeio.c - fd-relative, link-refusing, bounded file access (safeio.h).
+ */
+#include "state/safeio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+
+#define ALWAYS (O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+#define MAX_TREE_DEPTH 256
+
+static bool use_openat2 = true;
+
+void wm_safeio_use_openat2(bool use)
+{
+	use_openat2 = use;
+}
+
+bool wm_safe_rel_ok(const char *rel)
+{
+	const char *p = rel;
+
+	if (!rel || !*rel || *rel == '/')
+		return false;
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p = *end ? end + 1 : end;
+		if (*end && !*p)
+			return false; /* trailing '/' */
+	}
+	return true;
+}
+
+const char *wm_file_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "regular file";
+	if (S_ISDIR(mode))
+		return "directory";
+	if (S_ISLNK(mode))
+		return "symbolic link";
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	return "special file";
+}
+
+/* openat2 confined below dirfd, or -1 with errno ENOSYS when unavailable. */
+static int try_openat2(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)flags,
+				.mode = (flags & O_CREAT) ? mode : 0,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS };
+	long fd;
+
+	if (!use_openat2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	/* Seccomp filters of container runtimes answer EPERM for calls they
+	 * do not know: treat it like a kernel without openat2. */
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+		use_openat2 = false;
+		errno = ENOSYS;
+	}
+	return (int)fd;
+}
+
+/* The fallback: each directory component with O_NOFOLLOW|O_DIRECTORY. */
+static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	wm_autofree char *copy = wm_xstrdup(rel);
+	char *name = copy, *slash;
+	int dfd = dirfd;
+
+	while ((slash = strchr(name, '/'))) {
+		int next;
+
+		*slash = '\0';
+		next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd != dirfd)
+			wm_closep(&dfd);
+		if (next < 0)
+			return -1;
+		dfd = next;
+		name = slash + 1;
+	}
+	{
+		int fd = openat(dfd, name, flags, mode);
+		int e = errno;
+
+		if (dfd != dirfd)
+			close(dfd);
+		errno = e;
+		return fd;
+	}
+}
+
+static int raw_open(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	int fd = try_openat2(dirfd, rel, flags, mode);
+
+	if (fd < 0 && errno == ENOSYS)
+		fd = walk_open(dirfd, rel, flags, mode);
+	return fd;
+}
+
+/* Names what stands in the way after an open failed with `e`: the first
+ * component that is a symbolic link or not what was wanted. */
+static int explain(int dirfd, const char *shown, const char *rel, int e, bool want_dir,
+		   struct wm_error **err)
+{
+	wm_autofree char *copy = wm_xstrdup(rel);
+	struct stat st;
+	char *slash = copy;
+
+	for (;;) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		if (fstatat(dirfd, copy, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			break;
+		if (S_ISLNK(st.st_mode))
+			return wm_error_set(err, ELOOP,
+					    "`%s/%s` is a symbolic link: wm never follows links in "
+					    "its state directory",
+					    shown, copy);
+		if (!slash && !(want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
+			return wm_error_set(err, EINVAL, "`%s/%s` is a %s, not a %s: refused",
+					    shown, copy, wm_file_type_name(st.st_mode),
+					    want_dir ? "directory" : "regular file");
+		if (slash && !S_ISDIR(st.st_mode))
+			return wm_error_set(err, ENOTDIR,
+					    "`%s/%s` is a %s, not a directory: refused", shown,
+					    copy, wm_file_type_name(st.st_mode));
+		if (!slash)
+			break;
+		*slash++ = '/';
+	}
+	return wm_error_set(err, e, "open %s`%s/%s`", want_dir ? "directory " : "", shown, rel);
+}
+
+/* Refuses anything but a regular file; a file written in place must have
+ * one link (a hard link could point anywhere the task could reach). */
+static int check_fd(int fd, const char *shown, const char *rel, bool writing, struct wm_error **err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat `%s/%s`", shown, rel);
+	if (!S_ISREG(st.st_mode))
+		return wm_error_set(err, EINVAL, "`%s/%s` is a %s, not a regular file: refused",
+				    shown, rel, wm_file_type_name(st.st_mode));
+	if (writing && st.st_nlink > 1)
+		return wm_error_set(err, EMLINK,
+				    "`%s/%s` has %lu hard links: refusing to write through a link",
+				    shown, rel, (unsigned long)st.st_nlink);
+	return 0;
+}
+
+int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode_t mode,
+		 struct wm_error **err)
+{
+	bool writing = (oflags & O_ACCMODE) != O_RDONLY;
+	bool trunc = oflags & O_TRUNC;
+	struct stat st;
+	int fd;
+
+	if (!wm_safe_rel_ok(rel))
+		return wm_error_set(err, EINVAL, "bad name `%s` in `%s`", rel, shown);
+	/* Refuse a device or FIFO before opening it at all where we can. */
+	if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+		return explain(dirfd, shown, rel, EINVAL, false, err);
+	fd = raw_open(dirfd, rel, (oflags & ~O_TRUNC) | ALWAYS, mode);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT && !(oflags & O_CREAT))
+			return wm_error_set(err, e, "open `%s/%s`", shown, rel);
+		return explain(dirfd, shown, rel, e, false, err);
+	}
+	if (check_fd(fd, shown, rel, writing, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (trunc && ftruncate(fd, 0) < 0) {
+		int e = errno;
+
+		close(fd);
+		return wm_error_set(err, e, "truncate `%s/%s`", shown, rel);
+	}
+	return fd;
+}
+
+int wm_safe_opendir(int dirfd, const char *shown, const char *rel, bool create, mode_t mode,
+		    struct wm_error **err)
+{
+	wm_autofree char *copy = NULL;
+	struct wm_buf at = WM_BUF_INIT;
+	char *name, *slash;
+	int dfd = dirfd;
+
+	if (strcmp(rel, ".") == 0) {
+		int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		return fd < 0 ? wm_error_set(err, errno, "open directory `%s`", shown) : fd;
+	}
+	if (!wm_safe_rel_ok(rel))
+		return wm_error_set(err, EINVAL, "bad name `%s` in `%s`", rel, shown);
+	copy = wm_xstrdup(rel);
+	wm_buf_addstr(&at, shown);
+	for (name = copy;; name = slash + 1) {
+		int next;
+
+		slash = strchr(name, '/');
+		if (slash)
+			*slash = '\0';
+		if (create && mkdirat(dfd, name, mode) < 0 && errno != EEXIST) {
+			next = wm_error_set(err, errno, "create directory `%s/%s`", at.data, name);
+		} else {
+			next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				explain(dfd, at.data, name, errno, true, err);
+		}
+		if (dfd != dirfd)
+			close(dfd);
+		dfd = next;
+		if (dfd < 0 || !slash)
+			break;
+		wm_buf_addf(&at, "/%s", name);
+	}
+	wm_buf_release(&at);
+	return dfd;
+}
+
+int wm_safe_opendir_path(const char *path, struct wm_error **err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT && lstat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		return wm_error_set(err, S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR,
+				    "`%s` is a %s, not a directory: refused", path,
+				    wm_file_type_name(st.st_mode));
+	return wm_error_set(err, errno, "open directory `%s`", path);
+}
+
+int wm_safe_read_fd(int fd, const char *path, size_t limit, const char *what, struct wm_buf *out,
+		    struct wm_error **err)
+{
+	struct stat st;
+	size_t got = 0;
+
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat `%s`", path);
+	if (st.st_size > 0 && (uint64_t)st.st_size > limit)
+		return wm_error_set(err, EFBIG, "%s `%s` is %lld bytes, over the limit of %zu",
+				    what, path, (long long)st.st_size, limit);
+	for (;;) {
+		ssize_t n;
+
+		wm_buf_grow(out, 65536);
+		n = read(fd, out->data + out->len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return wm_error_set(err, errno, "read %s `%s`", what, path);
+		if (n == 0)
+			return 0;
+		got += (size_t)n;
+		/* The file may grow while it is read: the limit holds anyway. */
+		if (got > limit)
+			return wm_error_set(err, EFBIG, "%s `%s` is over the limit of %zu bytes",
+					    what, path, limit);
+		/* wm_buf_setlen only shrinks: grow by hand, keeping the NUL. */
+		out->len += (size_t)n;
+		out->data[out->len] = '\0';
+	}
+}
+
+int wm_safe_read(int dirfd, const char *shown, const char *rel, size_t limit, const char *what,
+		 struct wm_buf *out, struct wm_error **err)
+{
+	wm_autoclose int fd = wm_safe_open(dirfd, shown, rel, O_RDONLY, 0, err);
+	wm_autofree char *path = NULL;
+
+	if (fd < 0)
+		return -1;
+	path = wm_xasprintf("%s/%s", shown, rel);
+	return wm_safe_read_fd(fd, path, limit, what, out, err);
+}
+
+int wm_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int wm_safe_write_atomic(int dirfd, const char *shown, const char *rel, const void *data,
+			 size_t len, mode_t mode, struct wm_error **err)
+{
+	wm_autofree char *tmp = wm_xasprintf("%s.tmp", rel);
+	wm_autoclose int fd = -1;
+
+	/* A stale temporary (or anything planted under its name) goes first:
+	 * unlinking a link removes the link, never its target. */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT && errno != EISDIR)
+		return wm_error_set(err, errno, "remove `%s/%s`", shown, tmp);
+	fd = wm_safe_open(dirfd, shown, tmp, O_WRONLY | O_CREAT | O_EXCL, mode, err);
+	if (fd < 0)
+		return -1;
+	if (wm_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+
+		unlinkat(dirfd, tmp, 0);
+		return wm_error_set(err, e, "write `%s/%s`", shown, tmp);
+	}
+	if (renameat(dirfd, tmp, dirfd, rel) < 0) {
+		int e = errno;
+
+		unlinkat(dirfd, tmp, 0);
+		return wm_error_set(err, e, "replace `%s/%s`", shown, rel);
+	}
+	if (fsync(dirfd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", shown);
+	return 0;
+}
+
+/* ---- removal ---- */
+
+static int remove_at(int dirfd, const char *shown, const char *name, int depth,
+		     struct wm_error **err);
+
+static char **list_names(int dfd)
+{
+	int fd2 = dup(dfd);
+	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd2 >= 0)
+			close(fd2);
+		return NULL;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			wm_strv_push(&names, &n, de->d_name);
+	closedir(d);
+	return names ? names : wm_xcalloc(1, sizeof(char *));
+}
+
+static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
+		     struct wm_error **err)
+{
+	wm_autoclose int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	wm_autofree char *sub = NULL;
+	char **names;
+	int rc = 0;
+
+	if (dfd < 0)
+		return explain(dirfd, shown, name, errno, true, err);
+	if (depth >= MAX_TREE_DEPTH)
+		return wm_error_set(err, ELOOP, "`%s/%s` nests deeper than %d directories", shown,
+				    name, MAX_TREE_DEPTH);
+	names = list_names(dfd);
+	if (!names)
+		return wm_error_set(err, errno, "read directory `%s/%s`", shown, name);
+	sub = wm_xasprintf("%s/%s", shown, name);
+	for (size_t i = 0; names[i] && rc == 0; i++)
+		rc = remove_at(dfd, sub, names[i], depth + 1, err);
+	wm_strv_free(names);
+	return rc;
+}
+
+static int remove_at(int dirfd, const char *shown, const char *name, int depth,
+		     struct wm_error **err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : wm_error_set(err, errno, "stat `%s/%s`", shown, name);
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+			return wm_error_set(err, errno, "remove `%s/%s`", shown, name);
+		return 0;
+	}
+	if (empty_dir(dirfd, shown, name, depth, err) < 0)
+		return -1;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return wm_error_set(err, errno, "remove directory `%s/%s`", shown, name);
+	return 0;
+}
+
+int wm_safe_remove_tree(int dirfd, const char *shown, const char *rel, struct wm_error **err)
+{
+	const char *slash = strrchr(rel, '/');
+	wm_autofree char *parent = NULL;
+	wm_autofree char *pshown = NULL;
+	wm_autoclose int pfd = -1;
+	struct wm_error *e = NULL;
+
+	if (!wm_safe_rel_ok(rel))
+		return wm_error_set(err, EINVAL, "bad name `%s` in `%s`", rel, shown);
+	if (!slash)
+		return remove_at(dirfd, shown, rel, 0, err);
+	parent = wm_xstrndup(rel, (size_t)(slash - rel));
+	pfd = wm_safe_opendir(dirfd, shown, parent, false, 0, &e);
+	if (pfd < 0) {
+		bool missing = e->errnum == ENOENT;
+
+		if (missing || !err)
+			wm_error_free(e);
+		else
+			*err = e;
+		return missing ? 0 : -1;
+	}
+	pshown = wm_xasprintf("%s/%s", shown, parent);
+	return remove_at(pfd, pshown, slash + 1, 0, err);
+}
+
+/* ---- lines ---- */
+
+void wm_lines_init(struct wm_lines *r, int fd, const char *path, size_t max_line)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->path = path;
+	r->max_line = max_line;
+	wm_buf_init(&r->buf);
+}
+
+void wm_lines_release(struct wm_lines *r)
+{
+	wm_buf_release(&r->buf);
+}
+
+/* Reads more bytes, first moving what is unread to the buffer's start. */
+static int fill(struct wm_lines *r, struct wm_error **err)
+{
+	ssize_t n;
+
+	if (r->pos) {
+		memmove(r->buf.data, r->buf.data + r->pos, r->buf.len - r->pos);
+		wm_buf_setlen(&r->buf, r->buf.len - r->pos);
+		r->pos = 0;
+	}
+	wm_buf_grow(&r->buf, 65536);
+	do
+		n = read(r->fd, r->buf.data + r->buf.len, 65536);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return wm_error_set(err, errno, "read `%s`", r->path);
+	if (n == 0)
+		r->eof = true;
+	else {
+		r->buf.len += (size_t)n;
+		r->buf.data[r->buf.len] = '\0';
+	}
+	return 0;
+}
+
+int wm_lines_next(struct wm_lines *r, const char **line, size_t *len, bool *complete,
+		  struct wm_error **err)
+{
+	for (;;) {
+		char *start = r->buf.data + r->pos;
+		size_t avail = r->buf.len - r->pos;
+		char *nl = memchr(start, '\n', avail);
+
+		if (nl || (r->eof && avail)) {
+			size_t n = nl ? (size_t)(nl - start) : avail;
+
+			if (n > r->max_line)
+				break;
+			*line = start;
+			*len = n;
+			*complete = nl != NULL;
+			if (nl)
+				*nl = '\0';
+			r->pos += n + (nl ? 1 : 0);
+			r->offset = r->next;
+			r->next += (off_t)(n + (nl ? 1 : 0));
+			r->lineno++;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (avail > r->max_line)
+			break;
+		if (fill(r, err) < 0)
+			return -1;
+	}
+	return wm_error_set(err, EFBIG, "`%s` line %llu is longer than the limit of %zu bytes",
+			    r->path, (unsigned long long)r->lineno + 1, r->max_line);
+}
+
+int wm_safe_last_line(int fd, const char *path, size_t max_line, struct wm_buf *out, off_t *start,
+		      off_t *tail, struct wm_error **err)
+{
+	struct stat st;
+	size_t want;
+	off_t from;
+	ssize_t n;
+	char *buf, *nl, *prev;
+	int rc = 0;
+
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat `%s`", path);
+	*tail = 0;
+	*start = 0;
+	if (st.st_size == 0)
+		return 0;
+	want = (uint64_t)st.st_size < max_line + 2 ? (size_t)st.st_size : max_line + 2;
+	from = st.st_size - (off_t)want;
+	buf = wm_xmalloc(want + 1);
+	n = pread(fd, buf, want, from);
+	if (n != (ssize_t)want) {
+		free(buf);
+		return wm_error_set(err, n < 0 ? errno : EIO, "read `%s`", path);
+	}
+	nl = memrchr(buf, '\n', want);
+	if (!nl) {
+		*tail = from == 0 ? 0 : -1;
+		free(buf);
+		if (from != 0)
+			return wm_error_set(err, EFBIG,
+					    "`%s`: last line over the limit of %zu bytes", path,
+					    max_line);
+		return 0;
+	}
+	*tail = from + (nl - buf) + 1;
+	prev = nl > buf ? memrchr(buf, '\n', (size_t)(nl - buf)) : NULL;
+	if (!prev && from != 0) {
+		rc = wm_error_set(err, EFBIG, "`%s`: last line over the limit of %zu bytes", path,
+				  max_line);
+	} else {
+		char *s = prev ? prev + 1 : buf;
+
+		wm_buf_reset(out);
+		wm_buf_add(out, s, (size_t)(nl - s));
+		*start = from + (s - buf);
+		rc = 1;
+	}
+	free(buf);
+	return rc;
+}
