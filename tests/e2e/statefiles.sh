@@ -26,7 +26,26 @@ else
 	guard() { (ulimit -v 1000000; timeout 30 "$@"); }
 fi
 
-# ---- links a task plants under its own run directory ----
+# ---- links planted in the run directory ----
+# A task cannot reach its run directory at all: the state directory is
+# masked in every sandbox, minimal's included, so its attempt fails.
+cat >"$T/ws/plant-task.md" <<'MD'
+# Plant from a task
+## plant
+- policy: minimal
+
+```sh
+R=$(dirname "$(dirname "$WM_OUT")")
+ln -s "$VICTIMS/log" "$R/logs/by-log.log"
+```
+MD
+expect_exit "a task cannot plant links in its run directory" 1 env VICTIMS="$V" "$WM" run --yes "$T/ws/plant-task.md"
+RUN=$(run_dir_of "$OUT")
+check "the task's link was never made" test ! -L "$RUN/logs/by-log.log"
+check "the log target is untouched after the task's attempt" intact log
+
+# Links planted from outside (a state directory someone else could write):
+# the "wait" task holds the run until the test has planted them.
 cat >"$T/ws/plant.md" <<'MD'
 # Plant
 ## dep
@@ -36,22 +55,16 @@ cat >"$T/ws/plant.md" <<'MD'
 echo out > "$WM_OUT/file"
 ```
 
-## plant
+## wait
 - depends: dep
 - policy: minimal
 
 ```sh
-R=$(dirname "$(dirname "$WM_OUT")")
-ln -s "$VICTIMS/log" "$R/logs/by-log.log"
-mkdir -p "$R/scripts"
-ln -s "$VICTIMS/script" "$R/scripts/by-script.body"
-rm -rf "$R/out/dep"
-ln -s "$VICTIMS/outdir" "$R/out/dep"
-ln -s "$VICTIMS/tmp" "$R/checkpoint.json.zst.tmp"
+while [ ! -e "$WM_WORKSPACE/planted" ]; do sleep 0.05; done
 ```
 
 ## by-log
-- depends: plant
+- depends: wait
 - policy: minimal
 
 ```sh
@@ -59,7 +72,7 @@ echo hello
 ```
 
 ## by-script
-- depends: plant
+- depends: wait
 - policy: minimal
 
 ```sh
@@ -67,15 +80,38 @@ echo hello
 ```
 
 ## by-out
-- depends: dep, plant
+- depends: dep, wait
 - policy: minimal
 
 ```sh
 ls "$WM_IN/dep"
 ```
 MD
-expect_exit "a run whose task plants links fails" 1 env VICTIMS="$V" "$WM" run --keep-going "$T/ws/plant.md"
-RUN=$(run_dir_of "$OUT")
+rm -f "$T/ws/planted"
+"$WM" run --yes --keep-going "$T/ws/plant.md" >"$T/plant.out" 2>&1 &
+runner=$!
+R=
+for _ in $(seq 100); do
+	R=$(ls -d "$S"/runs/*/ 2>/dev/null | while read -r d; do
+		grep -qs '^## wait' "$d/workflow.md" && [[ -e $d/out/dep/file ]] && echo "${d%/}"
+	done | head -1)
+	[[ -n $R ]] && break
+	sleep 0.1
+done
+if [[ -n $R ]]; then
+	ln -s "$V/log" "$R/logs/by-log.log"
+	mkdir -p "$R/scripts"
+	ln -s "$V/script" "$R/scripts/by-script.body"
+	rm -rf "$R/out/dep"
+	ln -s "$V/outdir" "$R/out/dep"
+	ln -s "$V/tmp" "$R/checkpoint.json.zst.tmp"
+fi
+touch "$T/ws/planted"
+wait "$runner"
+rc=$?
+OUT=$(cat "$T/plant.out")
+check "the plant run was found while it waited" test -n "$R"
+check "a run with planted links fails" test "$rc" = 1
 check "the planted log target is untouched" intact log
 check "the planted script target is untouched" intact script
 check "the planted checkpoint temporary's target is untouched" intact tmp
@@ -84,8 +120,8 @@ expect_in "the log link is named" "logs/by-log.log\` is a symbolic link" "$OUT"
 expect_in "the script link is named" "by-script.body\` is a symbolic link" "$OUT"
 expect_in "the checkpoint temporary link is named" "checkpoint.json.zst.tmp\` is a symbolic link" "$OUT"
 expect_in "the output directory link is named" "out/dep\` is a symbolic link" "$OUT"
-check "the task behind a linked log did not run" test "$(jq -r '.tasks["by-log"].state' < <("$WM" status --json "${RUN##*/}"))" = failed
-check "the task reading a linked \$WM_IN did not run" test "$(jq -r '.tasks["by-out"].state' < <("$WM" status --json "${RUN##*/}"))" = failed
+check "the task behind a linked log did not run" test "$(jq -r '.tasks["by-log"].state' < <("$WM" status --json "${R##*/}"))" = failed
+check "the task reading a linked \$WM_IN did not run" test "$(jq -r '.tasks["by-out"].state' < <("$WM" status --json "${R##*/}"))" = failed
 
 # Links a task plants inside its own $WM_OUT: emptying it before the retry
 # removes the links, never what they point at.
