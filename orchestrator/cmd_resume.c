@@ -291,6 +291,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		rc = WM_EXIT_OK;
 		goto out;
 	}
+	wm_use_filter_cache(cli->state_dir);
 	if (wm_prepare_profiles(&p, err) < 0)
 		goto out;
 	killed = wm_kill_leftovers(run_id);

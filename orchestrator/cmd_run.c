@@ -277,10 +277,11 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	if (o.dry_run) {
 		wm_print_dry_run(&p, stdout);
 		rc = WM_EXIT_OK;
-	} else if (consent(&p, file, &o, err) < 0 || wm_prepare_profiles(&p, err) < 0) {
+	} else if (consent(&p, file, &o, err) < 0) {
 		rc = -1;
 	} else {
-		rc = run_prepared(cli, file, &p, &o, err);
+		wm_use_filter_cache(cli->state_dir);
+		rc = wm_prepare_profiles(&p, err) < 0 ? -1 : run_prepared(cli, file, &p, &o, err);
 	}
 	wm_prepared_release(&p);
 out:

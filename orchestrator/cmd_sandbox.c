@@ -21,6 +21,7 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
+#include "orchestrator/runner.h"
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 
@@ -68,6 +69,8 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
 		return wm_error_wrap(err, "sandbox");
 	}
+	if (wm_sandbox_profile_note(prof))
+		fprintf(stderr, "wm: warning: %s\n", wm_sandbox_profile_note(prof));
 	fflush(stdout);
 	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
 		wm_sandbox_profile_free(prof);
@@ -133,5 +136,6 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	policy = wm_policy_set_lookup(set, name, err);
 	if (!policy)
 		return -1;
+	wm_use_filter_cache(cli->state_dir);
 	return run(policy, workspace, timeout, argv + optind, cli->private_dirs, err);
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,6 +109,17 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 fail:
 	wm_prepared_release(p);
 	return -1;
+}
+
+void wm_use_filter_cache(const char *state_dir)
+{
+	unsigned char key[WM_AUDIT_SUBKEY_LEN];
+	struct wm_error *e = NULL;
+
+	if (wm_audit_key_derive(state_dir, "seccache", key, &e) == 0)
+		wm_sandbox_set_cache_key(key);
+	sodium_memzero(key, sizeof(key));
+	wm_error_free(e);
 }
 
 int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err)
@@ -454,6 +467,23 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_decref(f);
 }
 
+/* seccomp.cache.rejected: a cached filter that failed its checks (bad MAC,
+ * not our private file) and was compiled afresh. */
+static void audit_cache_notes(struct exec *x)
+{
+	for (size_t k = 0; k < x->p->n_profiles; k++) {
+		const char *note = wm_sandbox_profile_note(x->p->profiles[k]);
+		json_t *f;
+
+		if (!note)
+			continue;
+		fprintf(stderr, "wm: warning: %s\n", note);
+		f = json_pack("{s:s}", "reason", note);
+		audit_event(x, NULL, "seccomp.cache.rejected", f);
+		json_decref(f);
+	}
+}
+
 /* policy.weak: the tasks whose policy is weaker than standard, why, and how
  * a workflow the user did not write was allowed to ask for minimal. */
 static void audit_weak(struct exec *x, const struct wm_run_options *o)
@@ -658,6 +688,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
 	audit_weak(&x, o);
+	audit_cache_notes(&x);
 	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)
 		if (t->keep[i])
 			wm_sched_keep(x.sched, i);

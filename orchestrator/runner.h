@@ -69,6 +69,9 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
 		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err);
 int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err);
+/* Lets the sandbox cache compiled filters, authenticated under a subkey of
+ * the state directory's audit key; best effort (no key: no cache). */
+void wm_use_filter_cache(const char *state_dir);
 void wm_prepared_release(struct wm_prepared *p);
 
 /* Prints what would run, in order, with each task's resolved policy. */
