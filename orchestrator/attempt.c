@@ -223,6 +223,8 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 	a->spec.binds = a->binds;
 	a->spec.n_binds = a->n_binds;
 	a->spec.mask = rp->mask;
+	/* limits.out applies to the body: a rollback works on what it left. */
+	a->spec.out_dir = kind == WM_ATTEMPT_BODY ? a->out_dir : NULL;
 	a->spec.stdin_fd = -1;
 	a->spec.stdout_fd = -1;
 	a->spec.stderr_fd = -1;

@@ -49,11 +49,19 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 	case WM_LIMIT_PIDS:
 		snprintf(buf, len, "hit the pids limit; rerunning cannot fit it");
 		return false;
+	case WM_LIMIT_OUT:
+		snprintf(buf, len,
+			 "$WM_OUT is full (the policy's limits.out); rerunning cannot fit it");
+		return false;
 	case WM_LIMIT_TIMEOUT:
 		snprintf(buf, len, "timed out");
 		return true;
 	case WM_LIMIT_NONE:
 		break;
+	}
+	if (o->out_error) {
+		snprintf(buf, len, "its outputs could not be kept: %s", o->out_error);
+		return false;
 	}
 	if (o->missing_output) {
 		snprintf(buf, len, "exited 0 but declared output '%s' is missing",
@@ -80,7 +88,7 @@ void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 	/* A denial the task survived (it probed a call and fell back) is in
 	 * the audit log; only a failed attempt is judged by it. */
 	if (!o->setup_error && o->limit == WM_LIMIT_NONE && !o->signal && o->exit_code == 0 &&
-	    !o->missing_output) {
+	    !o->missing_output && !o->out_error) {
 		verdict(d, WM_VERDICT_SUCCEED);
 		snprintf(d->why, sizeof(d->why), "exited 0 on attempt %u", o->attempt);
 		return;

@@ -27,6 +27,7 @@ struct wm_outcome {
 	const char *denied;	    /* first syscall denied by seccomp, or NULL; only a
 				     * failed attempt is judged by it */
 	const char *setup_error;    /* the sandbox could not start it, or NULL */
+	const char *out_error;	    /* $WM_OUT (limits.out) could not be copied out, or NULL */
 	const char *missing_output; /* a declared output absent after exit 0, or NULL */
 	bool cancelled;		    /* stopped by the user (SIGINT/SIGTERM, wm cancel) */
 	unsigned attempt;	    /* 1-based number of the attempt that just ended */

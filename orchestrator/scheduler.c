@@ -460,6 +460,7 @@ static void reap(struct wm_sched *s, size_t task)
 	o.limit = res.limit;
 	o.denied = res.n_denied ? res.denied[0].name : NULL;
 	o.setup_error = res.setup_error;
+	o.out_error = res.out_error;
 	if (res.status == 0)
 		o.missing_output =
 			wm_attempt_missing_output(&s->cfg.wf->tasks[task], t->at.out_dir);

@@ -43,7 +43,6 @@
 
 #define SOCK_FD WM_PID1_SOCK_FD
 #define EXE_FD WM_PID1_EXE_FD
-#define LISTENER_FD (EXE_FD + 1)
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT };
 
@@ -240,8 +239,9 @@ static void exec_command(const struct sb_child *c, struct sb_fail *f)
 
 struct helper_arg {
 	const struct sb_child *c;
-	struct sb_fail fail; /* why the helper gave up; init reports it */
-	volatile int failed; /* its status, set before it exits */
+	struct sb_fail fail;   /* why the helper gave up; init reports it */
+	volatile int failed;   /* its status, set before it exits */
+	volatile int listener; /* the seccomp listener in the shared table, or -1 */
 };
 
 /* The helper runs on a stack of its own: keep ASan's stack bookkeeping out. */
@@ -285,7 +285,8 @@ static __attribute__((no_sanitize_address)) int helper_main(void *arg)
 	}
 	if (p->landlock && c->prof->landlock_abi > 0 && sb_landlock_apply(c->writable, f) < 0)
 		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, f);
-	if (sb_filter_load(&c->prof->filter, f) < 0)
+	ha->listener = sb_filter_load(&c->prof->filter, f);
+	if (ha->listener < 0)
 		helper_fail(ha, WM_SANDBOX_SETUP_FAILED, f);
 	/* From here on: execve and exit only (see the top of this file). */
 	exec_command(c, f);
@@ -307,26 +308,47 @@ static pid_t start_command(struct helper_arg *arg)
 
 /* ---- after the start: hand over, then become the pid 1 program ------------------- */
 
-static void send_ready(void)
+/* READY, with the seccomp listener and $WM_OUT's tmpfs when there are any:
+ * wm needs the first to answer denials, the second to copy outputs. */
+static void send_ready(int listener, int out)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(2 * sizeof(int))] = { 0 };
 	struct wm_pid1_msg m = { .type = WM_PID1_READY };
 	struct iovec iov = { &m, sizeof(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
-	int fd = LISTENER_FD;
+	int fds[2], n = 0;
 
-	if (fcntl(fd, F_GETFD) >= 0) {
+	if (listener > 0) {
+		fds[n++] = listener;
+		m.fds |= WM_PID1_FD_LISTENER;
+	}
+	if (out >= 0) {
+		fds[n++] = out;
+		m.fds |= WM_PID1_FD_OUT;
+	}
+	if (n) {
 		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		mh.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
 	}
 	sendmsg(SOCK_FD, &mh, MSG_NOSIGNAL);
-	close(fd);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* The tmpfs standing in for $WM_OUT (limits.out), opened inside the new
+ * root, or -1. */
+static int open_out_tree(const struct sb_child *c)
+{
+	for (size_t i = 0; i < c->plan.n; i++)
+		if (c->plan.v[i].collect)
+			return open(c->plan.v[i].dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return -1;
 }
 
 /* In place, when the pid 1 program cannot be exec'd: the same loop. */
@@ -374,8 +396,9 @@ static void become_pid1(const struct sb_child *c, pid_t cmd)
 void sb_init_main(struct sb_child *c)
 {
 	struct sb_fail f = { "", 0 };
-	struct helper_arg arg = { .c = c };
+	struct helper_arg arg = { .c = c, .listener = -1 };
 	sigset_t set;
+	int out;
 	pid_t cmd;
 	int st;
 	char go;
@@ -391,6 +414,7 @@ void sb_init_main(struct sb_child *c)
 	if (build(c, &f) < 0)
 		die_setup(c->sock_fd, WM_SANDBOX_SETUP_FAILED, &f);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* an id switch may have reset it */
+	out = open_out_tree(c);
 	if (resolve_command(c, &f) < 0)
 		die_setup(SOCK_FD,
 			  f.err == ENOENT ? WM_SANDBOX_NOT_FOUND : WM_SANDBOX_NOT_EXECUTABLE, &f);
@@ -405,7 +429,7 @@ void sb_init_main(struct sb_child *c)
 		waitpid(cmd, &st, 0);
 		die_setup(SOCK_FD, arg.failed, &arg.fail);
 	}
-	send_ready();
+	send_ready(arg.listener, out);
 	become_pid1(c, cmd);
 	sb_forwarded_set(&set);
 	supervise(cmd, &set);

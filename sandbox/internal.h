@@ -69,13 +69,15 @@ struct sb_mount {
 	bool tree_is_dir;  /* what the tree's root is */
 	bool ro_done;	   /* the tree was made read-only by the parent */
 	bool idmap_failed; /* the filesystem refused an id-mapped mount */
+	bool collect;	   /* SB_M_TMPFS in place of $WM_OUT: handed to wm, copied out */
 };
 
 struct sb_mount_plan {
 	struct sb_mount *v;
 	size_t n, alloc;
 	bool dev_tty, dev_pts;
-	bool userns; /* applied in a user namespace of its own */
+	uint64_t shm_size; /* /dev/shm tmpfs; 0: none */
+	bool userns;	   /* applied in a user namespace of its own */
 };
 
 /* Builds the plan from the policy and the spec; `rootfs` overrides the
@@ -240,8 +242,11 @@ struct wm_sandbox {
 	int pidfd;
 	int sock;
 	int notify_fd;
-	int out_fd;   /* read end of the output pipe, -1 when output is not captured */
-	int lifeline; /* write end of the sync pipe: closes when wm dies */
+	int out_fd;    /* read end of the output pipe, -1 when output is not captured */
+	int lifeline;  /* write end of the sync pipe: closes when wm dies */
+	int out_tree;  /* root of $WM_OUT's tmpfs (limits.out), from init, or -1 */
+	int out_dest;  /* the host's $WM_OUT directory to copy it into, or -1 */
+	bool out_full; /* the tmpfs was full when the task ended */
 	void (*on_output)(void *ctx, const char *data, size_t len);
 	void *output_ctx;
 	struct sb_cgroup cg;
@@ -266,6 +271,10 @@ size_t sb_serve_notify(struct wm_sandbox *sb, size_t budget);
  * most: 1 when more is waiting, 0 when the pipe is empty for now, -1 when
  * it is closed (end of output). */
 int sb_serve_output(struct wm_sandbox *sb, size_t budget);
+
+/* outcopy.c: copies $WM_OUT's tmpfs (from) into the host's directory (to):
+ * directories, regular files and links as links, nothing followed. */
+int sb_copy_out(int from, int to, char **why);
 
 /* ---- rootfs (rootfs.c) --------------------------------------------------- */
 

@@ -251,6 +251,12 @@ static int plan_binds(struct sb_mount_plan *pl, const struct wm_policy *p,
 		if (check_abs("bind source", b->src, err) < 0 ||
 		    check_abs("bind destination", b->dst, err) < 0)
 			return -1;
+		/* limits.out: $WM_OUT is a tmpfs of that size, copied out. */
+		if (p->limits.out && b->rw && spec->out_dir && strcmp(b->src, spec->out_dir) == 0) {
+			plan_reach(pl, b->dst, mapped_root, tmpfs_root);
+			plan_add(pl, SB_M_TMPFS, NULL, b->dst, true, p->limits.out)->collect = true;
+			continue;
+		}
 		plan_bind(pl, b->src, b->dst, b->rw, mapped_root, tmpfs_root);
 	}
 	return 0;
@@ -316,6 +322,7 @@ int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec
 	memset(pl, 0, sizeof(*pl));
 	pl->dev_tty = wm_strv_contains(p->fs.devices, "tty");
 	pl->dev_pts = wm_strv_contains(p->fs.devices, "pts");
+	pl->shm_size = p->fs.shm_size;
 	plan_root(pl, p, rootfs);
 	plan_add(pl, SB_M_DEV, NULL, "/dev", false, 0);
 	plan_add(pl, SB_M_PROC, NULL, "/proc", false, 0);

@@ -168,8 +168,11 @@ static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fai
 		if (symlink(links[i][1], path) != 0)
 			return sb_failf(f, errno, "symlink /dev/%s", links[i][0]);
 	}
-	snprintf(path, sizeof(path), "%s/shm", dst);
-	mkdir(path, 01777);
+	if (pl->shm_size) {
+		snprintf(path, sizeof(path), "%s/shm", dst);
+		if (do_tmpfs(path, pl->shm_size, MS_NOEXEC, 01777, f) < 0)
+			return -1;
+	}
 	if (pl->dev_pts) {
 		snprintf(path, sizeof(path), "%s/pts", dst);
 		mkdir(path, 0755);
@@ -180,6 +183,10 @@ static int do_dev(const struct sb_mount_plan *pl, const char *dst, struct sb_fai
 		if (symlink("pts/ptmx", path) != 0)
 			return sb_failf(f, errno, "symlink /dev/ptmx");
 	}
+	/* Nothing new in /dev: the nodes, /dev/shm and /dev/pts are mounts
+	 * of their own and keep their flags. */
+	if (set_ro(dst, false) != 0)
+		return sb_failf(f, errno, "make /dev read-only");
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,20 @@ static void take_denials(struct wm_sandbox *sb, struct wm_sandbox_result *res)
 	d->other = 0;
 }
 
+/* limits.out: the task's $WM_OUT tmpfs into the host's directory; a full
+ * tmpfs is remembered, since a task that failed on it hit the limit. */
+static void collect_out(struct wm_sandbox *sb, struct wm_sandbox_result *res)
+{
+	struct statfs fs;
+
+	if (sb->out_tree < 0 || sb->out_dest < 0)
+		return;
+	if (fstatfs(sb->out_tree, &fs) == 0 && fs.f_bavail == 0)
+		sb->out_full = true;
+	if (sb_copy_out(sb->out_tree, sb->out_dest, &res->out_error) < 0 && !res->out_error)
+		res->out_error = wm_xstrdup("copy $WM_OUT out");
+}
+
 int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct wm_error **err)
 {
 	siginfo_t si;
@@ -78,10 +93,11 @@ int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct
 		wm_sandbox_serve(sb, &pfd, 1);
 	}
 	fill_status(sb, &si, res);
+	collect_out(sb, res);
 	hit = sb_cgroup_limit_hit(&sb->cg);
 	res->limit = sb->limit;
 	if (res->limit == WM_LIMIT_NONE && res->status != 0 && !res->setup_error)
-		res->limit = hit;
+		res->limit = hit != WM_LIMIT_NONE ? hit : sb->out_full ? WM_LIMIT_OUT : hit;
 	res->peak_memory = sb_cgroup_peak(&sb->cg);
 	res->duration_ms = sb_now_ms() - sb->start_ms;
 	take_denials(sb, res);
@@ -107,6 +123,10 @@ void wm_sandbox_free(struct wm_sandbox *sb)
 		close(sb->out_fd);
 	if (sb->lifeline >= 0)
 		close(sb->lifeline);
+	if (sb->out_tree >= 0)
+		close(sb->out_tree);
+	if (sb->out_dest >= 0)
+		close(sb->out_dest);
 	sb_cgroup_destroy(&sb->cg);
 	for (size_t i = 0; i < sb->denials.n; i++)
 		free(sb->denials.named[i].name);
@@ -119,6 +139,7 @@ void wm_sandbox_result_release(struct wm_sandbox_result *res)
 		free(res->denied[i].name);
 	free(res->denied);
 	free(res->setup_error);
+	free(res->out_error);
 	memset(res, 0, sizeof(*res));
 }
 

@@ -54,6 +54,7 @@ enum wm_limit {
 	WM_LIMIT_TIMEOUT,
 	WM_LIMIT_MEMORY,
 	WM_LIMIT_PIDS,
+	WM_LIMIT_OUT, /* $WM_OUT full (limits.out) */
 };
 
 struct wm_sandbox_profile;
@@ -67,6 +68,10 @@ struct wm_sandbox_spec {
 	const struct wm_bind *binds; /* extra binds, e.g. $WM_OUT rw and $WM_IN/<dep> ro */
 	size_t n_binds;
 	char *const *mask; /* host directories the task must never see (wm's own state) */
+	/* The host directory of $WM_OUT, one of `binds` (rw). When the policy
+	 * sets limits.out, the task gets a tmpfs of that size there instead,
+	 * copied into this directory (empty) when the task ends. */
+	const char *out_dir;
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
 	/* When set, stdout and stderr go to one pipe that wm_sandbox_serve()
 	 * drains into this callback (the task never holds wm's files). */
@@ -94,6 +99,7 @@ struct wm_sandbox_result {
 	uint64_t peak_memory;  /* bytes, 0 when unknown */
 	uint64_t duration_ms;
 	char *setup_error; /* why the sandbox could not be set up (status 125-127), else NULL */
+	char *out_error;   /* why $WM_OUT (limits.out) could not be copied out, else NULL */
 };
 
 /* At most this many fds per sandbox are to be polled. */

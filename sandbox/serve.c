@@ -23,14 +23,25 @@
 
 /* ---- init's reports ------------------------------------------------------------ */
 
-static void apply_msg(struct wm_sandbox *sb, const struct wm_pid1_msg *m, int fd)
+/* Takes the descriptors a READY message brought, in the order its flags
+ * say; anything else that came along is closed. */
+static void take_fds(struct wm_sandbox *sb, const struct wm_pid1_msg *m, int *fds, size_t n)
 {
-	if (m->type == WM_PID1_READY && fd >= 0 && sb->notify_fd < 0) {
-		sb->notify_fd = fd;
-		return;
+	size_t k = 0;
+
+	if (m->type == WM_PID1_READY) {
+		if ((m->fds & WM_PID1_FD_LISTENER) && k < n && sb->notify_fd < 0)
+			sb->notify_fd = fds[k++];
+		if ((m->fds & WM_PID1_FD_OUT) && k < n && sb->out_tree < 0)
+			sb->out_tree = fds[k++];
 	}
-	if (fd >= 0)
-		close(fd);
+	for (; k < n; k++)
+		close(fds[k]);
+}
+
+static void apply_msg(struct wm_sandbox *sb, const struct wm_pid1_msg *m, int *fds, size_t n)
+{
+	take_fds(sb, m, fds, n);
 	if (m->type == WM_PID1_SETUP && !sb->have_setup) {
 		sb->have_setup = true;
 		sb->setup = *m;
@@ -44,7 +55,7 @@ static void apply_msg(struct wm_sandbox *sb, const struct wm_pid1_msg *m, int fd
 void sb_read_msgs(struct wm_sandbox *sb)
 {
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
+		char cbuf[CMSG_SPACE(2 * sizeof(int))];
 		struct wm_pid1_msg m;
 		struct iovec iov = { &m, sizeof(m) };
 		struct msghdr mh = { .msg_iov = &iov,
@@ -52,7 +63,8 @@ void sb_read_msgs(struct wm_sandbox *sb)
 				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 		struct cmsghdr *cm;
-		int fd = -1;
+		int fds[2];
+		size_t nfd = 0;
 		ssize_t n;
 
 		if (sb->sock < 0)
@@ -68,13 +80,18 @@ void sb_read_msgs(struct wm_sandbox *sb)
 			}
 			return;
 		}
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-				memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < k && nfd < 2; i++)
+				memcpy(&fds[nfd++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		}
 		if (n == (ssize_t)sizeof(m))
-			apply_msg(sb, &m, fd);
-		else if (fd >= 0)
-			close(fd);
+			apply_msg(sb, &m, fds, nfd);
+		else
+			take_fds(sb, &(struct wm_pid1_msg){ 0 }, fds, nfd);
 	}
 }
 

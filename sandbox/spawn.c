@@ -38,6 +38,8 @@ uint64_t sb_now_ms(void)
 const char *wm_limit_name(enum wm_limit limit)
 {
 	switch (limit) {
+	case WM_LIMIT_OUT:
+		return "out";
 	case WM_LIMIT_NONE:
 		return "none";
 	case WM_LIMIT_TIMEOUT:
@@ -342,6 +344,19 @@ static int make_output_pipe(struct wm_sandbox *sb, const struct wm_sandbox_spec 
 	return 0;
 }
 
+/* limits.out: where $WM_OUT's tmpfs is copied when the task ends, held
+ * from now on so nothing put at its path later is written through. */
+static int open_out_dest(struct wm_sandbox *sb, const struct wm_sandbox_spec *spec,
+			 struct wm_error **err)
+{
+	if (!sb->prof->policy->limits.out || !spec->out_dir)
+		return 0;
+	sb->out_dest = open(spec->out_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sb->out_dest < 0)
+		return wm_error_set(err, errno, "$WM_OUT directory `%s`", spec->out_dir);
+	return 0;
+}
+
 static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **err)
 {
 	int sync[2] = { -1, -1 }, sv[2] = { -1, -1 };
@@ -410,12 +425,13 @@ int wm_sandbox_spawn(const struct wm_sandbox_profile *prof, const struct wm_sand
 
 	sb->prof = prof;
 	sb->pidfd = sb->sock = sb->notify_fd = sb->out_fd = sb->lifeline = -1;
+	sb->out_tree = sb->out_dest = -1;
 	sb->start_ms = sb_now_ms();
 	if (child_prepare(prof, spec, &c, err) < 0) {
 		free(sb);
 		return -1;
 	}
-	if (make_output_pipe(sb, spec, &c, &out_w, err) < 0 ||
+	if (make_output_pipe(sb, spec, &c, &out_w, err) < 0 || open_out_dest(sb, spec, err) < 0 ||
 	    sb_cgroup_create(prof->policy, &sb->cg, err) < 0)
 		goto fail;
 	c.have_cgroup = sb->cg.mode != SB_CG_NONE;

@@ -21,10 +21,17 @@ enum wm_pid1_msg_type {
 	WM_PID1_EXIT,	   /* the command ended: its wait status */
 };
 
+/* Descriptors a READY message carries, in this order, as flagged in fds. */
+enum wm_pid1_fds {
+	WM_PID1_FD_LISTENER = 1, /* the seccomp user-notification listener */
+	WM_PID1_FD_OUT = 2,	 /* the root of $WM_OUT's tmpfs (limits.out) */
+};
+
 struct wm_pid1_msg {
 	int type;
 	int status;
 	int err;	/* errno of a failed setup step */
+	int fds;	/* READY: which descriptors ride along (enum wm_pid1_fds) */
 	char step[200]; /* "mount /proc", "exec foo" ... */
 };
 
