@@ -66,11 +66,16 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 	int status;
 
 	if (wm_sandbox_profile_new(policy, &prof, err) < 0) {
+		/* A host that cannot enforce a strict policy: 125 like any setup
+		 * failure, the reason said. */
 		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
 		return wm_error_wrap(err, "sandbox");
 	}
 	if (wm_sandbox_profile_note(prof))
 		fprintf(stderr, "wm: warning: %s\n", wm_sandbox_profile_note(prof));
+	if (wm_sandbox_profile_unenforced(prof))
+		fprintf(stderr, "wm: warning: policy %s: %s\n", policy->name,
+			wm_sandbox_profile_unenforced(prof));
 	fflush(stdout);
 	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
 		wm_sandbox_profile_free(prof);

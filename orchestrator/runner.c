@@ -467,20 +467,32 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_decref(f);
 }
 
-/* seccomp.cache.rejected: a cached filter that failed its checks (bad MAC,
- * not our private file) and was compiled afresh. */
-static void audit_cache_notes(struct exec *x)
+/* What the sandbox says of each policy before any task runs:
+ * seccomp.cache.rejected, a cached filter that failed its checks (bad MAC,
+ * not our private file) and was compiled afresh; limit.unenforced, limits
+ * this host cannot enforce as written. Both are also warnings. */
+static void audit_profile_notes(struct exec *x)
 {
 	for (size_t k = 0; k < x->p->n_profiles; k++) {
-		const char *note = wm_sandbox_profile_note(x->p->profiles[k]);
+		const struct wm_sandbox_profile *prof = x->p->profiles[k];
+		const char *note = wm_sandbox_profile_note(prof);
+		const char *unenforced = wm_sandbox_profile_unenforced(prof);
 		json_t *f;
 
-		if (!note)
-			continue;
-		fprintf(stderr, "wm: warning: %s\n", note);
-		f = json_pack("{s:s}", "reason", note);
-		audit_event(x, NULL, "seccomp.cache.rejected", f);
-		json_decref(f);
+		if (note) {
+			fprintf(stderr, "wm: warning: %s\n", note);
+			f = json_pack("{s:s}", "reason", note);
+			audit_event(x, NULL, "seccomp.cache.rejected", f);
+			json_decref(f);
+		}
+		if (unenforced) {
+			const char *name = wm_sandbox_profile_policy(prof)->name;
+
+			fprintf(stderr, "wm: warning: policy %s: %s\n", name, unenforced);
+			f = json_pack("{s:s, s:s}", "policy", name, "reason", unenforced);
+			audit_event(x, NULL, "limit.unenforced", f);
+			json_decref(f);
+		}
 	}
 }
 
@@ -688,7 +700,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
 	audit_weak(&x, o);
-	audit_cache_notes(&x);
+	audit_profile_notes(&x);
 	for (size_t i = 0; t->keep && i < p->wf->n_tasks; i++)
 		if (t->keep[i])
 			wm_sched_keep(x.sched, i);

@@ -166,6 +166,12 @@ struct sb_cgroup {
 };
 
 enum sb_cg_mode sb_cgroup_detect(void);
+/* The delegated cgroup v2 directory (below `mount`, our cgroup `self`)
+ * sandboxes are made in, or NULL; see limits.c. Caller frees. */
+char *sb_cgroup_v2_parent(const char *mount, const char *self);
+/* Which of the policy's limits this host cannot enforce as written, in a
+ * sentence, or NULL when all can. Caller frees. */
+char *sb_limits_unenforced(const struct wm_policy *p);
 /* Path of our own cgroup below a v1 controller or v2 ("" for v2), caller frees. */
 char *sb_cgroup_self(const char *proc_cgroup_text, const char *controller);
 int sb_cgroup_create(const struct wm_policy *p, struct sb_cgroup *cg, struct wm_error **err);
@@ -184,7 +190,8 @@ struct wm_sandbox_profile {
 	char *rootfs; /* extracted rootfs directory, or NULL */
 	int landlock_abi;
 	bool userns_as_root;
-	char *note; /* see wm_sandbox_profile_note() */
+	char *note;	  /* see wm_sandbox_profile_note() */
+	char *unenforced; /* see wm_sandbox_profile_unenforced() */
 };
 
 /* Everything the child needs, prepared before clone. */

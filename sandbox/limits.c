@@ -67,15 +67,65 @@ static char *self_path(const char *controller)
 	return r;
 }
 
-static bool has_controllers(const char *dir)
+static int write_file(const char *dir, const char *file, const char *value, struct wm_error **err)
 {
-	wm_autofree char *path = wm_xasprintf("%s/cgroup.controllers", dir);
+	wm_autofree char *path = wm_xasprintf("%s/%s", dir, file);
+	wm_autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(value);
+
+	if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+		return wm_error_set(err, errno, "write `%s` to %s", value, path);
+	return 0;
+}
+
+/* Does `file` in `dir` (cgroup.controllers, cgroup.subtree_control) list
+ * memory and pids? */
+static bool lists_controllers(const char *dir, const char *file)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", dir, file);
 	struct wm_buf b = WM_BUF_INIT;
 	bool ok;
 
 	ok = wm_buf_read_file(&b, path) == 0 && strstr(b.data, "memory") && strstr(b.data, "pids");
 	wm_buf_release(&b);
 	return ok;
+}
+
+static bool may_write(const char *dir, const char *file)
+{
+	wm_autofree char *path = wm_xasprintf("%s/%s", dir, file);
+
+	return access(dir, W_OK) == 0 && access(path, W_OK) == 0;
+}
+
+/*
+ * The cgroup v2 directory sandboxes are made in: the nearest cgroup at or
+ * above our own (below `mount`) that we may write, whose children get
+ * memory and pids, and whose cgroup.procs we may write (moving a process
+ * needs that on the common ancestor of where it is and where it goes,
+ * which is this cgroup). Rootless, that is a delegated subtree: the
+ * user's systemd instance (user@UID.service) and what it starts, e.g.
+ * `systemd-run --user --scope -p Delegate=yes wm run ...`. Our own cgroup
+ * qualifies only once its controllers are on, which the kernel allows when
+ * no process is in it but the root's.
+ */
+char *sb_cgroup_v2_parent(const char *mount, const char *self)
+{
+	wm_autofree char *dir = wm_xasprintf("%s%s", mount, self);
+
+	/* Best effort: a delegated cgroup of ours may only need them on. */
+	write_file(dir, "cgroup.subtree_control", "+memory +pids +cpu", NULL);
+	for (;;) {
+		char *slash;
+
+		if (lists_controllers(dir, "cgroup.subtree_control") &&
+		    may_write(dir, "cgroup.procs"))
+			return wm_steal(&dir);
+		slash = strrchr(dir, '/');
+		if (!slash || strlen(dir) <= strlen(mount))
+			return NULL;
+		*slash = '\0';
+	}
 }
 
 static char *v2_dir(void)
@@ -87,14 +137,10 @@ static char *v2_dir(void)
 		return NULL;
 	for (size_t i = 0; i < 2; i++) {
 		wm_autofree char *type = wm_xasprintf("%s/cgroup.controllers", mounts[i]);
-		char *dir;
 
-		if (access(type, F_OK) != 0)
+		if (access(type, F_OK) != 0 || !lists_controllers(mounts[i], "cgroup.controllers"))
 			continue;
-		dir = wm_xasprintf("%s%s", mounts[i], self);
-		if (has_controllers(dir) && access(dir, W_OK) == 0)
-			return dir;
-		free(dir);
+		return sb_cgroup_v2_parent(mounts[i], self);
 	}
 	return NULL;
 }
@@ -126,17 +172,6 @@ enum sb_cg_mode sb_cgroup_detect(void)
 	return mem && pids ? SB_CG_V1 : SB_CG_NONE;
 }
 
-static int write_file(const char *dir, const char *file, const char *value, struct wm_error **err)
-{
-	wm_autofree char *path = wm_xasprintf("%s/%s", dir, file);
-	wm_autoclose int fd = open(path, O_WRONLY | O_CLOEXEC);
-	size_t len = strlen(value);
-
-	if (fd < 0 || write(fd, value, len) != (ssize_t)len)
-		return wm_error_set(err, errno, "write `%s` to %s", value, path);
-	return 0;
-}
-
 static char *unique_name(void)
 {
 	static unsigned counter;
@@ -166,8 +201,6 @@ static int create_v2(const struct wm_policy *p, struct sb_cgroup *cg, const char
 
 	if (!parent)
 		return wm_error_set(err, ENOTSUP, "no writable cgroup v2 subtree");
-	/* Best effort: a delegated cgroup may already have them enabled. */
-	write_file(parent, "cgroup.subtree_control", "+memory +pids +cpu", NULL);
 	cg->v2 = make_child(parent, name, err);
 	if (!cg->v2)
 		return -1;
@@ -220,6 +253,59 @@ static int create_v1(const struct wm_policy *p, struct sb_cgroup *cg, const char
 			return -1;
 	}
 	return 0;
+}
+
+/* Does the v2 directory give its children the cpu controller too? */
+static bool v2_has_cpu(void)
+{
+	wm_autofree char *dir = v2_dir();
+	wm_autofree char *path = dir ? wm_xasprintf("%s/cgroup.subtree_control", dir) : NULL;
+	struct wm_buf b = WM_BUF_INIT;
+	bool ok = path && wm_buf_read_file(&b, path) == 0 && strstr(b.data, "cpu");
+
+	wm_buf_release(&b);
+	return ok;
+}
+
+static bool v1_has(const char *controller)
+{
+	wm_autofree char *dir = v1_dir(controller);
+
+	return dir != NULL;
+}
+
+char *sb_limits_unenforced(const struct wm_policy *p)
+{
+	enum sb_cg_mode mode;
+	struct wm_buf b = WM_BUF_INIT;
+	bool mem = false, pids = false, cpu = false;
+
+	if (!p->limits.memory && !p->limits.pids && p->limits.cpu <= 0)
+		return NULL;
+	mode = sb_cgroup_detect();
+	if (mode == SB_CG_V2) {
+		mem = pids = true;
+		cpu = v2_has_cpu();
+	} else if (mode == SB_CG_V1) {
+		mem = v1_has("memory");
+		pids = v1_has("pids");
+		cpu = v1_has("cpu");
+	}
+	if (p->limits.memory && !mem)
+		wm_buf_addf(&b,
+			    "%smemory holds per process only (RLIMIT_AS, memfd pages not counted)",
+			    b.len ? ", " : "");
+	if (p->limits.pids && !pids)
+		wm_buf_addf(&b, "%spids are counted per user, not per task (RLIMIT_NPROC)",
+			    b.len ? ", " : "");
+	if (p->limits.cpu > 0 && !cpu)
+		wm_buf_addf(&b, "%scpu is not limited", b.len ? ", " : "");
+	if (!b.len) {
+		wm_buf_release(&b);
+		return NULL;
+	}
+	wm_buf_addf(&b, ": no writable cgroup for them here (see wm doctor)");
+	return wm_buf_detach(&b, NULL);
 }
 
 int sb_cgroup_create(const struct wm_policy *p, struct sb_cgroup *cg, struct wm_error **err)

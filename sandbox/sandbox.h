@@ -111,9 +111,15 @@ void wm_sandbox_set_cache_key(const unsigned char key[32]);
 
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,
 			   struct wm_error **err);
+const struct wm_policy *wm_sandbox_profile_policy(const struct wm_sandbox_profile *profile);
 /* Something the caller should record (a cached filter that was rejected
  * and recompiled), or NULL. Borrowed from the profile. */
 const char *wm_sandbox_profile_note(const struct wm_sandbox_profile *profile);
+/* The policy's limits this host cannot enforce as written ("memory holds
+ * per process only ..."), or NULL; the caller warns and records it
+ * (limit.unenforced). With limits.strict the profile is refused instead
+ * (exit 3). Borrowed from the profile. */
+const char *wm_sandbox_profile_unenforced(const struct wm_sandbox_profile *profile);
 void wm_sandbox_profile_free(struct wm_sandbox_profile *profile);
 
 int wm_sandbox_spawn(const struct wm_sandbox_profile *profile, const struct wm_sandbox_spec *spec,

@@ -140,6 +140,13 @@ int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_pro
 			goto fail;
 	}
 	prof->landlock_abi = policy->landlock ? sb_landlock_abi() : 0;
+	prof->unenforced = sb_limits_unenforced(policy);
+	if (prof->unenforced && policy->limits.strict) {
+		wm_error_setx(err, WM_EXIT_CANNOT,
+			      "policy `%s` wants its limits enforced (limits.strict), but here %s",
+			      policy->name, prof->unenforced);
+		goto fail;
+	}
 	*out = prof;
 	return 0;
 fail:
@@ -147,9 +154,19 @@ fail:
 	return -1;
 }
 
+const struct wm_policy *wm_sandbox_profile_policy(const struct wm_sandbox_profile *prof)
+{
+	return prof->policy;
+}
+
 const char *wm_sandbox_profile_note(const struct wm_sandbox_profile *prof)
 {
 	return prof->note;
+}
+
+const char *wm_sandbox_profile_unenforced(const struct wm_sandbox_profile *prof)
+{
+	return prof->unenforced;
 }
 
 void wm_sandbox_profile_free(struct wm_sandbox_profile *prof)
@@ -159,6 +176,7 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *prof)
 	sb_filter_release(&prof->filter);
 	free(prof->rootfs);
 	free(prof->note);
+	free(prof->unenforced);
 	free(prof);
 }
 
