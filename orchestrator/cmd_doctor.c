@@ -9,6 +9,7 @@
 
 #include "orchestrator/cli.h"
 #include "sandbox/doctor.h"
+#include "sandbox/sandbox.h"
 
 static void print_json(const struct wm_doctor *d, int missing)
 {
@@ -34,20 +35,31 @@ int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "clean", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wm_doctor d;
-	int opt, json = 0, missing = 0;
+	int opt, json = 0, missing = 0, clean = 0;
 
 	(void)cli;
 	(void)err;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'j')
+		if (opt == 'j')
+			json = 1;
+		else if (opt == 'c')
+			clean = 1;
+		else
 			return wm_usage_error("doctor", "bad option");
-		json = 1;
 	}
 	if (optind < argc)
 		return wm_usage_error("doctor", "unexpected argument '%s'", argv[optind]);
+	if (clean) {
+		size_t n = wm_sandbox_clean_leftovers();
+
+		fprintf(json ? stderr : stdout,
+			"removed %zu leftover cgroup%s of dead orchestrators\n", n,
+			n == 1 ? "" : "s");
+	}
 	wm_sandbox_doctor(&d);
 	for (size_t i = 0; i < d.n; i++)
 		missing += d.items[i].required && !d.items[i].ok;

@@ -291,6 +291,8 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		rc = WM_EXIT_OK;
 		goto out;
 	}
+	/* The dead orchestrator could not remove its sandboxes' cgroups. */
+	wm_sandbox_clean_leftovers();
 	wm_use_filter_cache(cli->state_dir);
 	if (wm_prepare_profiles(&p, err) < 0)
 		goto out;

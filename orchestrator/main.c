@@ -47,7 +47,7 @@ const struct wm_command wm_commands[] = {
 	  "run one command in a sandbox" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
-	{ "doctor", wm_cmd_doctor, "doctor [--json]",
+	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",
 	  "show which kernel features this host offers" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },

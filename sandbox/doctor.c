@@ -97,10 +97,24 @@ void wm_sandbox_doctor(struct wm_doctor *d)
 	    abi > 0 ? "Landlock ABI %d" : "no Landlock", abi);
 	cg = sb_cgroup_detect();
 	add(d, "cgroups", cg != SB_CG_NONE, false,
-	    "memory falls back to RLIMIT_AS and pids to RLIMIT_NPROC; no CPU limit, no peak "
-	    "memory, "
-	    "and a limit hit cannot be named",
+	    "memory falls back to RLIMIT_AS (per process) and pids to RLIMIT_NPROC (per "
+	    "user): wm warns (limit.unenforced), limits.strict refuses; run wm in a delegated "
+	    "cgroup v2, e.g. systemd-run --user --scope -p Delegate=yes wm run ...",
 	    "%s", cg_name(cg));
+	e = sb_pid1_image_fd();
+	add(d, "pid1_image", e >= 0, false,
+	    "the sandbox's pid 1 stays a copy of wm (not dumpable, argv and environment "
+	    "wiped) instead of its own small program: memfds cannot be executed here",
+	    "%s", e >= 0 ? "pid 1 runs from a sealed memfd" : "memfds cannot be executed");
+	if (root) {
+		e = sb_idmap_probe(".");
+		add(d, "idmapped_mounts", e == 0, false,
+		    "tasks that run as uid 65534 (standard and up) see the workspace with "
+		    "'other' permissions only and may not write it",
+		    e == 0 ? "the current directory's filesystem can be id-mapped"
+			   : "cannot id-map the current directory's filesystem: %s",
+		    strerror(e));
+	}
 	e = syscall(SYS_pidfd_open, getpid(), 0);
 	add(d, "pidfd", e >= 0, true, "wm cannot supervise its sandboxes", "%s",
 	    e >= 0 ? "pidfd_open works" : "no pidfd_open");

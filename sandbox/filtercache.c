@@ -17,8 +17,9 @@
  *
  * Entry: "WMSECCOMP3\n\0", the header, the instructions, the notify
  * rules, then the 32-byte MAC. The name is the SHA-256 of the policy hash,
- * libseccomp's version, the kernel release and machine, and whether
- * denials are notified.
+ * libseccomp's version, the kernel release and machine, whether denials
+ * are notified, and a hash of the key (one cache serves several state
+ * directories, each with its own key).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,14 +72,18 @@ static char *entry_name(const struct wm_policy *p, bool notify)
 	const struct scmp_version *v = seccomp_version();
 	wm_autofree char *ph = wm_policy_hash(p);
 	wm_autofree char *id = NULL;
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof(h) + 1];
+	unsigned char h[crypto_hash_sha256_BYTES], kid[16];
+	char hex[2 * sizeof(h) + 1], kid_hex[2 * sizeof(kid) + 1];
 	struct utsname u;
 
 	if (uname(&u) != 0)
 		return NULL;
-	id = wm_xasprintf("%s|%u.%u.%u|%s|%s|%d|%u", ph, v->major, v->minor, v->micro, u.release,
-			  u.machine, notify, seccomp_api_get());
+	/* The key's own hash in the name: each state directory's wm keeps its
+	 * own entries, and a bad MAC always means an entry was tampered with. */
+	crypto_generichash(kid, sizeof(kid), key, crypto_auth_hmacsha256_KEYBYTES, NULL, 0);
+	sodium_bin2hex(kid_hex, sizeof(kid_hex), kid, sizeof(kid));
+	id = wm_xasprintf("%s|%u.%u.%u|%s|%s|%d|%u|%s", ph, v->major, v->minor, v->micro, u.release,
+			  u.machine, notify, seccomp_api_get(), kid_hex);
 	crypto_hash_sha256(h, (const unsigned char *)id, strlen(id));
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	return wm_xasprintf("%s.bpf", hex);

@@ -92,6 +92,8 @@ void sb_plan_release(struct sb_mount_plan *plan);
 /* sockets.c: paths of the Unix sockets below `root` (bounded search, once
  * per process and root; the list is kept). */
 char *const *sb_host_sockets(const char *root);
+/* 0 when the filesystem of `path` takes id-mapped mounts (root), else why. */
+int sb_idmap_probe(const char *path);
 /* A user namespace with these maps, as an fd (parent, as root). */
 int sb_userns_fd(const char *uid_map, const char *gid_map, struct wm_error **err);
 /* Child: builds the root from the plan and pivots into it. */
@@ -176,6 +178,7 @@ char *sb_limits_unenforced(const struct wm_policy *p);
 char *sb_cgroup_self(const char *proc_cgroup_text, const char *controller);
 int sb_cgroup_create(const struct wm_policy *p, struct sb_cgroup *cg, struct wm_error **err);
 int sb_cgroup_join(const struct sb_cgroup *cg, pid_t pid, struct wm_error **err);
+size_t sb_cgroup_clean_leftovers(void);
 enum wm_limit sb_cgroup_limit_hit(const struct sb_cgroup *cg);
 uint64_t sb_cgroup_peak(const struct sb_cgroup *cg);
 void sb_cgroup_destroy(struct sb_cgroup *cg);

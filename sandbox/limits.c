@@ -7,6 +7,7 @@
  * stands in for memory, RLIMIT_NPROC for pids). Each sandbox gets its own
  * cgroup, joined by wm before the child is released, removed on free.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -326,6 +327,60 @@ int sb_cgroup_create(const struct wm_policy *p, struct sb_cgroup *cg, struct wm_
 		return wm_error_wrap(err, "cgroup");
 	}
 	return 0;
+}
+
+/* ---- leftovers of dead orchestrators ---------------------------------------- */
+
+/* Is pid a live wm? A cgroup named after a dead one (or a pid now reused by
+ * another program) is a leftover: a SIGKILLed wm never removes its own. */
+static bool live_wm(long pid)
+{
+	char path[64];
+	struct wm_buf b = WM_BUF_INIT;
+	bool live;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	live = wm_buf_read_file(&b, path) == 0 && strncmp(b.data, "wm\n", 3) == 0;
+	wm_buf_release(&b);
+	return live;
+}
+
+static size_t clean_dir(const char *parent)
+{
+	DIR *d = parent ? opendir(parent) : NULL;
+	struct dirent *e;
+	size_t removed = 0;
+
+	while (d && (e = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(e->d_name, "wm-", 3) != 0)
+			continue;
+		pid = strtol(e->d_name + 3, &end, 10);
+		if (pid <= 0 || *end != '-' || (pid == (long)getpid()) || live_wm(pid))
+			continue;
+		/* rmdir removes only an empty cgroup: nothing running is touched. */
+		if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) == 0)
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	return removed;
+}
+
+size_t sb_cgroup_clean_leftovers(void)
+{
+	const char *controllers[] = { "memory", "pids", "cpu" };
+	wm_autofree char *v2 = v2_dir();
+	size_t removed = clean_dir(v2);
+
+	for (size_t i = 0; i < 3; i++) {
+		wm_autofree char *dir = v1_dir(controllers[i]);
+
+		removed += clean_dir(dir);
+	}
+	return removed;
 }
 
 int sb_cgroup_join(const struct sb_cgroup *cg, pid_t pid, struct wm_error **err)

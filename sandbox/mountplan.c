@@ -452,3 +452,21 @@ int sb_plan_open_trees(struct sb_mount_plan *pl, bool mapped_root, struct wm_err
 	}
 	return 0;
 }
+
+int sb_idmap_probe(const char *path)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int ns, e = 0;
+
+	if (fd < 0)
+		return errno;
+	ns = idmap_userns(0, 0, NULL);
+	attr.userns_fd = (uint64_t)ns;
+	if (ns < 0)
+		e = EPERM;
+	else if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) != 0)
+		e = errno;
+	close(fd);
+	return e;
+}

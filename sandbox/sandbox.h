@@ -140,4 +140,9 @@ void wm_sandbox_result_release(struct wm_sandbox_result *res);
 
 const char *wm_limit_name(enum wm_limit limit);
 
+/* Removes the empty cgroups that orchestrators killed before they could
+ * clean up left behind (named after a pid that is no longer a wm);
+ * returns how many. */
+size_t wm_sandbox_clean_leftovers(void);
+
 #endif

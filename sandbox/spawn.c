@@ -154,6 +154,11 @@ fail:
 	return -1;
 }
 
+size_t wm_sandbox_clean_leftovers(void)
+{
+	return sb_cgroup_clean_leftovers();
+}
+
 const struct wm_policy *wm_sandbox_profile_policy(const struct wm_sandbox_profile *prof)
 {
 	return prof->policy;

@@ -164,8 +164,8 @@ static int open_state_dir(const char *state_dir, bool create, struct wm_error **
 
 	if (sodium_init() < 0)
 		return wm_error_set(err, 0, "libsodium cannot initialise");
-	if (create && mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return wm_error_set(err, errno, "cannot create state directory `%s`", state_dir);
+	if (create && wm_state_dir_make(state_dir, err) < 0)
+		return -1;
 	/* The state directory is opened as the user gave it (safeio.h): only
 	 * what lies inside it is held to the no-link rules. */
 	sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

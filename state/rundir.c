@@ -125,8 +125,7 @@ int wm_rundir_open_fd(const char *run_dir, struct wm_error **err)
 	return wm_safe_opendir(sfd, state, run_dir + len - tail + 1, false, 0, err);
 }
 
-/* mkdir -p for the state dir itself (its parents may not exist yet). */
-static int mkdir_parents(const char *path, struct wm_error **err)
+int wm_state_dir_make(const char *path, struct wm_error **err)
 {
 	wm_autofree char *copy = wm_xstrdup(path);
 
@@ -208,7 +207,7 @@ char *wm_rundir_create(const char *state_dir, const char *workflow_file,
 	wm_autoclose int sfd = -1;
 	wm_autoclose int runsfd = -1;
 
-	if (mkdir_parents(state_dir, err) < 0 || (sfd = open_state_dir(state_dir, err)) < 0)
+	if (wm_state_dir_make(state_dir, err) < 0 || (sfd = open_state_dir(state_dir, err)) < 0)
 		return NULL;
 	runsfd = wm_safe_opendir(sfd, state_dir, "runs", true, 0700, err);
 	if (runsfd < 0)

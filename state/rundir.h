@@ -130,4 +130,8 @@ int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err);
 /* fsync a directory (after a rename or create inside it). */
 int wm_state_fsync_dir(const char *dir, struct wm_error **err);
 
+/* mkdir -p of the state directory itself (0700 for what it creates): its
+ * parents, e.g. ~/.local/state, may not exist yet on a new machine. */
+int wm_state_dir_make(const char *path, struct wm_error **err);
+
 #endif

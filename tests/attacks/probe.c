@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { BLOCKED = 10, SUCCEEDED = 20, INCONCLUSIVE = 30 };
@@ -385,6 +386,24 @@ static int raw(const char *arg)
 		       : say(SUCCEEDED, "raw system call", rc < 0 ? e : 0);
 }
 
+/* A storm of denied calls: distinct numbers no kernel has, for `arg`
+ * seconds. Harmless: every one is refused. */
+static int storm(const char *arg)
+{
+	time_t end = time(NULL) + atol(arg);
+	unsigned long calls = 0;
+
+	while (time(NULL) < end)
+		for (long nr = 1000; nr < 61000; nr += 1) {
+			syscall(nr, 0, 0, 0, 0, 0, 0);
+			calls++;
+			if ((calls & 1023) == 0 && time(NULL) >= end)
+				break;
+		}
+	printf("%lu calls made\n", calls);
+	return say(BLOCKED, "storm of denied calls", 0);
+}
+
 /* Proof of life: who and under what this probe runs. */
 static void ran(void)
 {
@@ -430,6 +449,8 @@ int main(int argc, char **argv)
 		return family(a);
 	if (!strcmp(n, "raw"))
 		return raw(a);
+	if (!strcmp(n, "storm"))
+		return storm(a);
 
 	if (!strcmp(n, "seepid"))
 		return seepid(a);

@@ -183,6 +183,7 @@ _wm()
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status | list | orphans | stats) opts="--json" ;;
+	doctor) opts="--json --clean" ;;
 	logs) opts="-f --follow" ;;
 	audit) [[ ${pos[0]-} == show ]] && opts="--task --event --since --json" ;;
 	policy)
