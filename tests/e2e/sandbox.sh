@@ -89,11 +89,14 @@ if is_root; then
 	expect_in "doctor as nobody: rlimits" "rlimits only" "$(cat "$T/doctor.nobody")"
 fi
 
-# Landlock under paranoid: /dev/shm is a writable tmpfs, but Landlock only
-# lets paranoid write below /tmp, the workspace (when rw) and its binds.
+# Landlock under paranoid: given a /dev/shm (a writable tmpfs), Landlock
+# still lets paranoid write only below /tmp, the workspace (when rw) and its
+# binds.
+printf 'version: 1\npolicies:\n  paranoid-shm:\n    inherits: paranoid\n    filesystem: {shm: 16M}\n' \
+	>"$T/paranoid-shm.yaml"
 if "$WM" doctor | grep -q '^landlock *ok'; then
-	expect_exit "paranoid: Landlock refuses writes outside /tmp" 2 "$WM" sandbox --policy paranoid \
-		-- sh -c 'echo x >/dev/shm/f'
+	expect_exit "paranoid: Landlock refuses writes outside /tmp" 2 "$WM" sandbox \
+		--policies "$T/paranoid-shm.yaml" --policy paranoid-shm -- sh -c 'echo x >/dev/shm/f'
 	expect_in "paranoid: Landlock says permission denied" "Permission denied" "$OUT"
 	expect_exit "standard: no Landlock, /dev/shm writable" 0 "$WM" sandbox --policy standard \
 		-- sh -c 'echo x >/dev/shm/f'
