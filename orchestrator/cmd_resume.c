@@ -235,13 +235,20 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 {
 	struct wm_diags diags = WM_DIAGS_INIT;
 	char *file = workflow_to_use(old, run_dir, a->reload, err);
+	wm_autofree char *policies = wm_rundir_file(run_dir, WM_RUN_POLICIES);
+	struct wm_run_options as_run = *o;
 
 	if (!file)
 		return NULL;
+	/* Without --reload, the front matter's `policies:` file is the copy
+	 * taken at the start too (runs from before there was one read it
+	 * where it is). */
+	if (!a->reload && access(policies, F_OK) == 0)
+		as_run.workflow_policies = policies;
 	/* The copy is read as if it were at the original path, which anchors
 	 * the front matter's `policies:`. */
-	if (wm_prepare_as(file, !a->reload && old->workflow_path ? old->workflow_path : file, o, p,
-			  &diags, err) < 0) {
+	if (wm_prepare_as(file, !a->reload && old->workflow_path ? old->workflow_path : file,
+			  &as_run, p, &diags, err) < 0) {
 		wm_diags_sort(&diags);
 		wm_diags_print(&diags, stderr);
 		if (!*err)

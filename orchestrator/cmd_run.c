@@ -156,6 +156,24 @@ static int detach(const char *run_dir, int *ready_fd, struct wm_error **err)
 	return 0;
 }
 
+/* The workflow's own policy file, kept beside workflow.md: resume reads
+ * this copy, not a file the run's tasks may have rewritten since. */
+static int keep_policies(const char *run_dir, const char *policies_file, struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	if (!policies_file)
+		return 0;
+	if (wm_buf_read_file_max(&b, policies_file, WM_RUN_POLICIES_MAX) < 0) {
+		wm_buf_release(&b);
+		return wm_error_set(err, errno, "read policy file `%s`", policies_file);
+	}
+	rc = wm_rundir_write_file(run_dir, WM_RUN_POLICIES, b.data, b.len, err);
+	wm_buf_release(&b);
+	return rc;
+}
+
 static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_prepared *p,
 			struct wm_run_options *o, struct wm_error **err)
 {
@@ -175,7 +193,8 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 		return -1;
 	wm_audit_key_free(key);
 	run_dir = wm_rundir_create(cli->state_dir, file, run_id, err);
-	if (!run_dir || wm_run_options_save(run_dir, o, p->workspace, file, err) < 0)
+	if (!run_dir || wm_run_options_save(run_dir, o, p->workspace, file, err) < 0 ||
+	    keep_policies(run_dir, p->wf->policies_file, err) < 0)
 		return -1;
 	rs = wm_runner_new_state(p, run_id, run_dir, file, err);
 	if (!rs)

@@ -100,6 +100,10 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)
 		goto fail;
+	if (p->wf->policies_file && o->workflow_policies) {
+		free(p->wf->policies_file);
+		p->wf->policies_file = wm_xstrdup(o->workflow_policies);
+	}
 	p->set = wm_policy_set_load_search(o->policies_file, p->wf->policies_file, diags, err);
 	if (!p->set)
 		goto fail;

@@ -46,6 +46,9 @@ struct wm_run_options {
 	bool file_checked;   /* the workflow file was checked (a task asks for minimal) */
 	char *untrusted;     /* why the workflow file is not the user's own; NULL: it is */
 	const char *workflow; /* options.json only: the workflow file as started */
+	/* resume: the copy of the workflow's own `policies:` file taken when
+	 * the run started, read instead of the file a task may have changed. */
+	const char *workflow_policies;
 };
 
 struct wm_prepared {

@@ -39,6 +39,7 @@
 
 /* File names inside a run directory. */
 #define WM_RUN_WORKFLOW "workflow.md"
+#define WM_RUN_POLICIES "policies.yaml" /* the workflow's own `policies:` file, as run */
 #define WM_RUN_LOCK "lock"
 #define WM_RUN_AUDIT "audit.jsonl"
 #define WM_RUN_LOGS "logs"
@@ -49,6 +50,7 @@
 
 /* Size limits of what is read back from a run directory. */
 #define WM_RUN_WORKFLOW_MAX (64UL << 20) /* workflow.md */
+#define WM_RUN_POLICIES_MAX (1UL << 20)	 /* policies.yaml, as policy files are bounded */
 #define WM_RUN_OPTIONS_MAX (1UL << 20)	 /* options.json */
 
 /* True when id has the exact shape YYYYMMDD-HHMMSS-xxxx (lower-case hex). */

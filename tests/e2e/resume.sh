@@ -136,6 +136,46 @@ expect_exit "resume runs the copy" 0 "$WM" resume "${RUN##*/}"
 check "what ran is the workflow as started" test "$(tr '\n' ' ' <"$W/self.ran")" = "original original "
 check "the run's copy is unchanged" grep -q "echo original" "$RUN/workflow.md"
 
+# ---- ... nor the policy file the workflow names ----
+cat >"$W/selfpol.yaml" <<'YAML'
+version: 1
+policies:
+  mine:
+    inherits: standard
+YAML
+cat >"$W/selfpol.md" <<MD
+---
+policies: selfpol.yaml
+policy: mine
+---
+# Self policy
+## rewrite
+\`\`\`sh
+printf 'version: 1\\npolicies:\\n  mine:\\n    inherits: development\\n' > "\$WM_WORKSPACE/selfpol.yaml"
+\`\`\`
+
+## after
+- depends: rewrite
+
+\`\`\`sh
+[ -e "\$WM_WORKSPACE/selfpol.ok" ] || exit 1
+\`\`\`
+MD
+expect_exit "a run whose task rewrites its policy file fails at after" 1 "$WM" run "$W/selfpol.md"
+RUN=$(run_dir_of "$OUT")
+check "the task did rewrite the policy file" grep -q development "$W/selfpol.yaml"
+check "the run kept the policy file as started" grep -q "inherits: standard" "$RUN/policies.yaml"
+touch "$W/selfpol.ok"
+expect_exit "resume runs the policy file's copy" 0 "$WM" resume "${RUN##*/}"
+# `after`, resumed, ran under `mine` as the run started with it: the same
+# hash as `rewrite` had then (the rewritten file would hash otherwise).
+h_rewrite=$(grep '"event":"task.start"' "$RUN/audit.jsonl" | grep '"task":"rewrite"' |
+	jq -r .policy_hash | head -1)
+h_after=$(grep '"event":"task.start"' "$RUN/audit.jsonl" | grep '"task":"after"' |
+	jq -r .policy_hash | tail -1)
+check "the resumed task ran under the policy as started" test -n "$h_after" -a "$h_after" = "$h_rewrite"
+check "the finished task was kept" test "$(grep -c '"event":"task.start".*"task":"rewrite"' "$RUN/audit.jsonl")" = 1
+
 # ---- the floor applies on resume: options.json keeps --policy ----
 cat >"$W/floor.md" <<MD
 # Floor
