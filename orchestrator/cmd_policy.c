@@ -114,6 +114,24 @@ static int do_show(const struct popts *o, struct wm_error **err)
 	return WM_EXIT_OK;
 }
 
+/* A policy under which no program can start is valid, but surely a
+ * mistake: say so for each of the file's policies. */
+static void warn_startup(const struct wm_policy_set *set, const char *file)
+{
+	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
+		const struct wm_policy *p = wm_policy_set_at(set, i);
+		struct wm_buf calls = WM_BUF_INIT;
+
+		if (p->source && strcmp(p->source, file) == 0 &&
+		    wm_policy_startup_denials(p, &calls))
+			fprintf(stderr,
+				"%s: warning: policy `%s` denies %s: no program can start or end "
+				"under it\n",
+				file, p->name, calls.data);
+		wm_buf_release(&calls);
+	}
+}
+
 static int do_check(const struct popts *o, struct wm_error **err)
 {
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
@@ -143,6 +161,7 @@ static int do_check(const struct popts *o, struct wm_error **err)
 			printf(" %s", p->name);
 	}
 	printf("\n");
+	warn_startup(set, o->args[0]);
 	return WM_EXIT_OK;
 }
 

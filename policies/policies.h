@@ -147,4 +147,9 @@ const char *wm_ws_mode_name(enum wm_ws_mode m);
 const char *wm_seccomp_action_name(enum wm_seccomp_action a);
 const char *wm_seccomp_op_name(enum wm_seccomp_op op);
 
+/* Appends to `out` the calls every program needs to start and end
+ * (execve, exit_group, brk, mmap, read, write, ...) that the policy denies
+ * outright, comma-separated; returns how many (0: none). */
+size_t wm_policy_startup_denials(const struct wm_policy *p, struct wm_buf *out);
+
 #endif

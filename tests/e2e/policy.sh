@@ -71,3 +71,9 @@ rm -f "$XDG_CONFIG_HOME/wm/policies.yaml"
 
 expect_exit "unknown subcommand" 2 "$WM" policy frob
 expect_exit "no subcommand" 2 "$WM" policy
+
+# A policy under which nothing can start is valid but warned about.
+printf 'version: 1\npolicies:\n  q:\n    inherits: standard\n    seccomp: {deny: [execve, write]}\n  fine:\n    inherits: standard\n' >"$T/startup.yaml"
+expect_exit "a policy denying execve still checks" 0 "$WM" policy check "$T/startup.yaml"
+expect_in "but is warned about, with the calls" "policy \`q\` denies execve, write: no program can start" "$OUT"
+expect_not_in "a sound policy beside it is not" "policy \`fine\`" "$OUT"
