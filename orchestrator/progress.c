@@ -157,6 +157,8 @@ void wm_progress_tick(struct wm_progress *p)
 		const struct wm_task_state *t = &p->rs->tasks[i];
 		if (t->state == WM_TASK_RUNNING && t->started_ms)
 			wm_buf_addf(&b, " | %s %llds", t->id, (now - t->started_ms) / 1000);
+		else if (t->state == WM_TASK_WAITING)
+			wm_buf_addf(&b, " | %s waiting to retry", t->id);
 	}
 	width = term_width(p);
 	if (b.len > width - 1)

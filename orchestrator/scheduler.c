@@ -347,6 +347,7 @@ static bool apply_decision(struct wm_sched *s, size_t task, const struct wm_acti
 		finish(s, task, WM_TASK_SUCCEEDED);
 		break;
 	case WM_VERDICT_RETRY:
+		t->info.state = WM_TASK_WAITING;
 		t->phase = PH_WAIT_RETRY;
 		t->retry_at = mono_ms() + d->delay_ms;
 		s->waiting++;

@@ -14,8 +14,8 @@
 
 static const char *const run_names[] = { "pending", "running",	 "succeeded",
 					 "failed",  "cancelled", "interrupted" };
-static const char *const task_names[] = { "pending", "running", "succeeded",
-					  "failed",  "skipped", "cancelled" };
+static const char *const task_names[] = { "pending", "running",	  "succeeded", "failed",
+					  "skipped", "cancelled", "waiting" };
 
 const char *wm_run_status_name(enum wm_run_status s)
 {

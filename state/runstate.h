@@ -49,8 +49,9 @@ enum wm_task_status {
 	WM_TASK_FAILED,
 	WM_TASK_SKIPPED,
 	WM_TASK_CANCELLED,
+	WM_TASK_WAITING, /* between attempts, waiting out its backoff */
 };
-#define WM_TASK_STATUS_COUNT 6
+#define WM_TASK_STATUS_COUNT 7
 
 /* Names as they appear in JSON ("pending", ...); parse returns -1 if unknown. */
 const char *wm_run_status_name(enum wm_run_status s);

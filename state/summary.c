@@ -83,6 +83,11 @@ static int get_counts(json_t *c, size_t counts[WM_TASK_STATUS_COUNT], size_t *su
 	for (int i = 0; i < WM_TASK_STATUS_COUNT; i++) {
 		json_t *v = json_object_get(c, wm_task_status_name((enum wm_task_status)i));
 
+		/* Summaries written before "waiting" existed lack it. */
+		if (!v && i == WM_TASK_WAITING) {
+			counts[i] = 0;
+			continue;
+		}
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return -1;
 		counts[i] = (size_t)json_integer_value(v);

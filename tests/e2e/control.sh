@@ -69,3 +69,44 @@ if command -v script >/dev/null; then
 else
 	skip "interactive" "script(1) is not installed"
 fi
+
+# ---- a task waiting out its backoff shows as waiting, not running ----
+cat >"$W/wait.md" <<'MD'
+## flaky
+- retries: 1
+- backoff: 3s
+
+```sh
+[ -e "$WM_WORKSPACE/wait.ok" ] || { touch "$WM_WORKSPACE/wait.ok"; exit 1; }
+```
+MD
+rm -f "$W/wait.ok"
+"$WM" run --detach "$W/wait.md" >"$T/wait.id"
+for _ in $(seq 50); do [[ -e $W/wait.ok ]] && break; sleep 0.1; done
+sleep 0.5
+OUT=$("$WM" status "$(cat "$T/wait.id")")
+expect_in "status shows the task waiting to retry" "1 waiting" "$OUT"
+expect_not_in "and not running" "1 running" "$OUT"
+for _ in $(seq 100); do "$WM" status "$(cat "$T/wait.id")" | grep -q '^state *succeeded' && break; sleep 0.1; done
+expect_in "the retry then succeeds" "succeeded" "$("$WM" status "$(cat "$T/wait.id")")"
+
+# ---- SIGINT: a task that ignores SIGTERM gets the grace period ----
+cat >"$W/stubborn.md" <<'MD'
+## stubborn
+
+```sh
+trap 'echo "got TERM" >> "$WM_WORKSPACE/stubborn.log"' TERM
+echo started >> "$WM_WORKSPACE/stubborn.log"
+while :; do sleep 0.1; done
+```
+MD
+rm -f "$W/stubborn.log"
+"$WM" run "$W/stubborn.md" >"$T/stubborn.out" 2>&1 &
+wmpid=$!
+for _ in $(seq 50); do [[ -s $W/stubborn.log ]] && break; sleep 0.1; done
+kill -INT "$wmpid"
+wait "$wmpid"
+rc=$?
+check "one SIGINT stops the run (status $rc)" test "$rc" = 130
+check "the task got SIGTERM first and lived on through it" grep -q "got TERM" "$W/stubborn.log"
+check "the task was then killed: nothing left" no_process "$WM_STATE_DIR/runs/.*/scripts/stubborn.body"
