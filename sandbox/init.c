@@ -78,13 +78,36 @@ static __attribute__((noreturn)) void die_setup(int sock, int status, const stru
 
 /* ---- leaving nothing of wm's behind ----------------------------------------- */
 
+/* From the text of /proc/PID/stat: where argv and the environment lie
+ * (fields 48-51: arg_start, arg_end, env_start, env_end). */
+int sb_stat_args_env(const char *stat, unsigned long v[4])
+{
+	const char *p = strrchr(stat, ')');
+
+	/* Each space after ')' starts the next field: the 46th starts field 48. */
+	for (int field = 3; p && field <= 48; field++)
+		p = strchr(p + 1, ' ');
+	for (int i = 0; i < 4; i++) {
+		char *end;
+
+		if (!p)
+			return -1;
+		errno = 0;
+		v[i] = strtoul(p, &end, 10);
+		if (errno || end == p)
+			return -1;
+		p = end;
+	}
+	return 0;
+}
+
 /* Zeroes wm's argv and environment strings in this copy of its memory, so
  * /proc/1/cmdline and environ show nothing of the caller's (-e secrets,
- * tokens in the environment). Their places come from /proc/self/stat
- * (fields 48-51); the child works only with copies made before the clone. */
+ * tokens in the environment). The child works only with copies made before
+ * the clone. */
 static void scrub_args_and_env(void)
 {
-	char buf[2048], *p;
+	char buf[2048];
 	unsigned long v[4];
 	ssize_t n;
 	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
@@ -96,11 +119,7 @@ static void scrub_args_and_env(void)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* Each space after ')' starts the next field: the 46th starts field 48. */
-	for (int field = 3; p && field <= 48; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) != 4)
+	if (sb_stat_args_env(buf, v) < 0)
 		return;
 	if (v[1] > v[0])
 		memset((void *)v[0], 0, v[1] - v[0]);

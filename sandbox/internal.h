@@ -220,6 +220,10 @@ struct sb_child {
  * child's birth, since a pid namespace's init drops unhandled signals. */
 void sb_forwarded_set(sigset_t *set);
 
+/* init.c: where argv and the environment lie, from /proc/PID/stat's text;
+ * -1 when it cannot tell. */
+int sb_stat_args_env(const char *stat, unsigned long v[4]);
+
 /* init.c: runs in the first child; never returns. */
 void sb_init_main(struct sb_child *c) __attribute__((noreturn));
 

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -30,12 +31,13 @@
 #define MFD_EXEC 0x0010U
 #endif
 
+/* The image and its size, laid down by the assembler (pid1/pid1.mk). */
 extern const unsigned char wm_pid1_image[];
-extern const unsigned char wm_pid1_image_end[];
+extern const uint64_t wm_pid1_image_size;
 
 static int make_image(void)
 {
-	size_t len = (size_t)(wm_pid1_image_end - wm_pid1_image), off = 0;
+	size_t len = (size_t)wm_pid1_image_size, off = 0;
 	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
 	int fd = memfd_create("wm-pid1", flags | MFD_EXEC);
 

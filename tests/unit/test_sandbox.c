@@ -349,6 +349,36 @@ static void test_env(void **state)
 	wm_strv_free(env);
 }
 
+/* Where argv and the environment lie, as init reads them to wipe them:
+ * its own /proc/self/stat must give this process's real strings. */
+static void test_stat_args_env(void **state)
+{
+	extern char **environ;
+	char buf[2048];
+	unsigned long v[4];
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	assert_int_equal(sb_stat_args_env(buf, v), 0);
+	assert_true(v[0] < v[1] && v[2] < v[3]);
+	assert_true((unsigned long)environ[0] >= v[2] && (unsigned long)environ[0] < v[3]);
+	/* A comm with spaces and parentheses does not shift the fields. */
+	assert_int_equal(
+		sb_stat_args_env("1 (a) b) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 "
+				 "20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 "
+				 "39 40 41 42 43 44 100 200 300 400",
+				 v),
+		0);
+	assert_int_equal(v[0], 100);
+	assert_int_equal(v[3], 400);
+	assert_int_equal(sb_stat_args_env("1 (short) S 1 2", v), -1);
+}
+
 static void test_status(void **state)
 {
 	(void)state;
@@ -542,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_mount_plan),
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_stat_args_env),
 		cmocka_unit_test(test_cgroup_self),
 		cmocka_unit_test(test_spawn_true),
 		cmocka_unit_test(test_spawn_denied),
