@@ -101,6 +101,11 @@ int sb_mounts_apply(const struct sb_mount_plan *plan, struct sb_fail *f);
 
 /* ---- seccomp (seccomp.c) ------------------------------------------------- */
 
+/* A condition on the first argument, every field named (libseccomp's
+ * SCMP_A0 leaves datum_b to the compiler's good will). */
+#define ARG0(cmp, a, b) \
+	((struct scmp_arg_cmp){ .arg = 0, .op = (cmp), .datum_a = (a), .datum_b = (b) })
+
 struct sb_notify_rule {
 	int nr;
 	int err;   /* errno answered */

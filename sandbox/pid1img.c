@@ -102,8 +102,8 @@ static const char *const allowed[] = {
 static int compile(struct sb_filter *f, struct wm_error **err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	struct scmp_arg_cmp sock = SCMP_A0(SCMP_CMP_EQ, WM_PID1_SOCK_FD);
-	struct scmp_arg_cmp exe = SCMP_A0(SCMP_CMP_EQ, WM_PID1_EXE_FD);
+	struct scmp_arg_cmp sock = ARG0(SCMP_CMP_EQ, WM_PID1_SOCK_FD, 0);
+	struct scmp_arg_cmp exe = ARG0(SCMP_CMP_EQ, WM_PID1_EXE_FD, 0);
 	int rc = -1;
 
 	if (!ctx)

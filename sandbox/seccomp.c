@@ -254,8 +254,8 @@ static bool namespaced(int family)
 static int allow_families(struct builder *b, struct wm_error **err)
 {
 	for (size_t i = 0; i < sizeof(namespaced_families) / sizeof(int); i++) {
-		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu,
-						(scmp_datum_t)namespaced_families[i]);
+		struct scmp_arg_cmp c =
+			ARG0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)namespaced_families[i]);
 
 		if (add(b, SCMP_ACT_ALLOW, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
 			return -1;
@@ -269,12 +269,12 @@ static int deny_families(struct builder *b, struct wm_error **err)
 {
 	struct sb_notify_rule nr;
 	uint32_t act = action_of(b, WM_SC_ERRNO, EAFNOSUPPORT, false, &nr);
-	struct scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GT, LAST_NAMESPACED);
+	struct scmp_arg_cmp above = ARG0(SCMP_CMP_GT, LAST_NAMESPACED, 0);
 
 	if (act == SCMP_ACT_NOTIFY)
 		note(b, SCMP_SYS(socket), &nr);
 	for (int f = 0; f < LAST_NAMESPACED; f++) {
-		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)f);
+		struct scmp_arg_cmp c = ARG0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)f);
 
 		if (!namespaced(f) && add(b, act, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
 			return -1;
