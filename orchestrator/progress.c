@@ -63,23 +63,61 @@ static const char *paint(const struct wm_progress *p, const char *event)
 	return "";
 }
 
-/* The fields a reader wants on one line, in a fixed order. */
-static void describe(struct wm_buf *b, json_t *fields)
+/* What a reader wants of an event on one line, from the event itself. */
+static void describe(struct wm_buf *b, const struct wm_progress *p, const struct wm_event *ev)
 {
-	static const char *const keys[] = { "attempt",	"policy", "exit",  "signal", "duration_ms",
-					    "limit",	"what",	  "why",   "reason", "syscall",
-					    "delay_ms", "sla_ms", "status" };
+	const struct wm_sandbox_result *r = ev->result;
 
-	for (size_t i = 0; fields && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		json_t *v = json_object_get(fields, keys[i]); /* borrowed */
-		if (!v || json_is_null(v))
-			continue;
-		if (json_is_string(v))
-			wm_buf_addf(b, " %s=%s", keys[i], json_string_value(v));
-		else if (json_is_integer(v))
-			wm_buf_addf(b, " %s=%lld", keys[i], (long long)json_integer_value(v));
-		else if (json_is_boolean(v))
-			wm_buf_addf(b, " %s=%s", keys[i], json_is_true(v) ? "true" : "false");
+	if (ev->task >= 0 && ev->type != WM_EV_TASK_SKIP)
+		wm_buf_addf(b, " attempt=%u", ev->attempt);
+	switch (ev->type) {
+	case WM_EV_TASK_START:
+		wm_buf_addf(b, " policy=%s",
+			    p->rs->tasks[ev->task].policy ? p->rs->tasks[ev->task].policy : "-");
+		break;
+	case WM_EV_TASK_END:
+	case WM_EV_ROLLBACK_END:
+		if (r->exit_code >= 0)
+			wm_buf_addf(b, " exit=%d", r->exit_code);
+		wm_buf_addf(b, " signal=%d duration_ms=%llu", r->signal,
+			    (unsigned long long)r->duration_ms);
+		if (r->limit != WM_LIMIT_NONE)
+			wm_buf_addf(b, " limit=%s", wm_limit_name(r->limit));
+		wm_buf_addf(b, " status=%d", r->status);
+		break;
+	case WM_EV_DECISION:
+		wm_buf_addf(b, " what=%s why=%s", ev->action->what, ev->action->why);
+		break;
+	case WM_EV_TASK_RETRY:
+		wm_buf_addf(b, " why=%s delay_ms=%llu", ev->detail, (unsigned long long)ev->ms);
+		break;
+	case WM_EV_SECCOMP_DENIED:
+		wm_buf_addf(b, " syscall=%s", ev->detail);
+		break;
+	case WM_EV_SECCOMP_SUPPRESSED:
+		wm_buf_addf(b, " count=%llu", (unsigned long long)ev->count);
+		break;
+	case WM_EV_LIMIT_HIT:
+		wm_buf_addf(b, " limit=%s", ev->detail);
+		break;
+	case WM_EV_SLA_BREACH:
+		wm_buf_addf(b, " sla_ms=%llu", (unsigned long long)ev->ms);
+		break;
+	case WM_EV_TASK_SKIP:
+	case WM_EV_BREAKER:
+	case WM_EV_INTERRUPT:
+		wm_buf_addf(b, " reason=%s", ev->detail ? ev->detail : "");
+		break;
+	case WM_EV_RUN_END:
+		wm_buf_addf(b, " duration_ms=%llu", (unsigned long long)ev->ms);
+		break;
+	case WM_EV_RUN_START:
+	case WM_EV_RUN_RESUME:
+	case WM_EV_ROLLBACK_MANUAL:
+	case WM_EV_ROLLBACK_START:
+	case WM_EV_TICK:
+	case WM_EV_COUNT:
+		break;
 	}
 }
 
@@ -91,8 +129,10 @@ static void clear_status(struct wm_progress *p)
 	}
 }
 
-void wm_progress_event(struct wm_progress *p, const char *event, const char *task, json_t *fields)
+void wm_progress_event(struct wm_progress *p, const struct wm_event *ev, json_t *fields)
 {
+	const char *event = wm_event_name(ev->type);
+	const char *task = ev->task >= 0 ? p->wf->tasks[ev->task].id : NULL;
 	struct wm_buf b = WM_BUF_INIT;
 	char stamp[16];
 	time_t t = time(NULL);
@@ -116,7 +156,7 @@ void wm_progress_event(struct wm_progress *p, const char *event, const char *tas
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 	wm_buf_addf(&b, "%s %s%-15s%s %s", stamp, paint(p, event), event, p->color ? "\033[0m" : "",
 		    task ? task : "-");
-	describe(&b, fields);
+	describe(&b, p, ev);
 	clear_status(p);
 	fprintf(p->out, "%s\n", b.data);
 	wm_buf_release(&b);

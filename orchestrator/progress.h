@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "orchestrator/scheduler.h"
+#include "orchestrator/event.h"
 #include "orchestrator/workflow.h"
 #include "state/runstate.h"
 
@@ -30,8 +30,9 @@ struct wm_progress;
 
 struct wm_progress *wm_progress_new(enum wm_progress_mode mode, FILE *out, bool color,
 				    const struct wm_workflow *wf, const struct wm_run_state *rs);
-/* One event; `fields` are its recorded fields (borrowed, may be NULL). */
-void wm_progress_event(struct wm_progress *p, const char *event, const char *task, json_t *fields);
+/* One event, as the scheduler reported it; `fields` are what the audit log
+ * records of it, printed as they are with --json (borrowed, may be NULL). */
+void wm_progress_event(struct wm_progress *p, const struct wm_event *ev, json_t *fields);
 /* Redraws the live status line (LIVE mode only). */
 void wm_progress_tick(struct wm_progress *p);
 /* The closing table: task, state, attempts, duration. */

@@ -198,6 +198,7 @@ struct exec {
 	struct wm_store *store;
 	struct wm_progress *progress;
 	struct wm_sched *sched;
+	struct wm_executor *executor;
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
 };
@@ -241,12 +242,10 @@ static void result_fields(json_t *f, const struct wm_sandbox_result *r)
 /* How long a starting task waited in the ready queue. */
 static json_int_t queue_wait_ms(const struct exec *x, long task)
 {
-	const struct wm_sched_task_info *info = wm_sched_task(x->sched, (size_t)task);
+	long long queued = (long long)wm_sched_queued_ms(x->sched, (size_t)task);
 	long long now = wm_state_now_ms();
 
-	return info->queued_ms && now > (long long)info->queued_ms
-		       ? now - (long long)info->queued_ms
-		       : 0;
+	return queued && now > queued ? now - queued : 0;
 }
 
 /* The fields an event records in the audit log and shows with --json. New ref. */
@@ -306,45 +305,13 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		break;
 	case WM_EV_ROLLBACK_START:
 	case WM_EV_TICK:
+	case WM_EV_RUN_START: /* run-level: their fields are built where they happen */
+	case WM_EV_RUN_RESUME:
+	case WM_EV_RUN_END:
+	case WM_EV_COUNT:
 		break;
 	}
 	return f;
-}
-
-/* Mirrors the scheduler's view of a task into the recorded run state. */
-static void sync_task(struct exec *x, const struct wm_event *ev)
-{
-	const struct wm_sched_task_info *info = wm_sched_task(x->sched, (size_t)ev->task);
-	struct wm_task_state *ts = &x->rs->tasks[ev->task];
-	long long now = wm_state_now_ms();
-
-	ts->state = info->state;
-	ts->attempts = info->attempts;
-	ts->exit_code = info->exit_code;
-	ts->signal = info->signal;
-	ts->started_ms = (long long)info->started_ms;
-	ts->ended_ms = (long long)info->ended_ms;
-	switch (ev->type) {
-	case WM_EV_DECISION:
-		wm_task_add_decision(ts, now, ev->attempt, ev->action->what, ev->action->why);
-		break;
-	case WM_EV_TASK_SKIP:
-		wm_task_add_decision(ts, now, ev->attempt, "skip", ev->detail);
-		break;
-	case WM_EV_SECCOMP_DENIED:
-		wm_task_add_denied(ts, ev->detail);
-		break;
-	case WM_EV_LIMIT_HIT:
-		free(ts->limit);
-		ts->limit = wm_xstrdup(ev->detail);
-		break;
-	case WM_EV_TASK_START:
-		free(ts->limit);
-		ts->limit = NULL;
-		break;
-	default:
-		break;
-	}
 }
 
 static void fail_recording(struct exec *x, struct wm_error *e)
@@ -399,12 +366,6 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 	return 0;
 }
 
-static bool is_boundary(enum wm_event_type t)
-{
-	return t == WM_EV_TASK_START || t == WM_EV_DECISION || t == WM_EV_TASK_SKIP ||
-	       t == WM_EV_ROLLBACK_END || t == WM_EV_INTERRUPT || t == WM_EV_BREAKER;
-}
-
 static void on_event(void *ctx, const struct wm_event *ev)
 {
 	struct exec *x = ctx;
@@ -417,13 +378,13 @@ static void on_event(void *ctx, const struct wm_event *ev)
 		wm_progress_tick(x->progress);
 		return;
 	}
-	if (ev->task >= 0)
-		sync_task(x, ev);
+	/* The scheduler has updated the task's record: make it durable, then
+	 * show it. */
 	fields = event_fields(x, ev);
 	audit_event(x, task, name, fields);
-	wm_progress_event(x->progress, name, task, fields);
+	wm_progress_event(x->progress, ev, fields);
 	json_decref(fields);
-	if (!is_boundary(ev->type) || x->err)
+	if (!wm_event_is_boundary(ev->type) || x->err)
 		return;
 	/* A task boundary: the record is on disk before anything else starts. */
 	if (wm_audit_flush(x->audit, &e) < 0 || wm_store_record(x->store, ev->task, name, &e) < 0)
@@ -467,7 +428,11 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));
 	}
 	audit_event(x, NULL, x->t->resumed ? "run.resume" : "run.start", f);
-	wm_progress_event(x->progress, x->t->resumed ? "run.resume" : "run.start", NULL, f);
+	wm_progress_event(
+		x->progress,
+		&(struct wm_event){ .type = x->t->resumed ? WM_EV_RUN_RESUME : WM_EV_RUN_START,
+				    .task = -1 },
+		f);
 	json_decref(f);
 }
 
@@ -542,7 +507,12 @@ static void audit_run_end(struct exec *x)
 	json_object_set_new(f, "tasks", by);
 	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
 	audit_event(x, NULL, "run.end", f);
-	wm_progress_event(x->progress, "run.end", NULL, f);
+	wm_progress_event(
+		x->progress,
+		&(struct wm_event){ .type = WM_EV_RUN_END,
+				    .task = -1,
+				    .ms = (uint64_t)(x->rs->ended_ms - x->rs->started_ms) },
+		f);
 	json_decref(f);
 }
 
@@ -645,24 +615,33 @@ static void close_recording(struct exec *x)
 	wm_audit_key_free(x->key);
 	wm_progress_free(x->progress);
 	wm_sched_free(x->sched);
+	if (x->executor)
+		x->executor->ops->free(x->executor);
 	wm_error_free(x->err);
 }
 
 static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned jobs,
-			char *const *mask, struct wm_sched_config *cfg)
+			char *const *mask, struct wm_exec_local_config *local,
+			struct wm_sched_config *cfg)
 {
 	const struct wm_prepared *p = x->p;
 
 	memset(cfg, 0, sizeof(*cfg));
+	memset(local, 0, sizeof(*local));
+	local->wf = p->wf;
+	local->dag = p->dag;
+	local->profiles = p->profile;
+	local->paths.run_id = x->t->run_id;
+	local->paths.run_dir = x->t->run_dir;
+	local->paths.workspace = p->workspace;
+	local->paths.cli_env = o->cli_env;
+	local->paths.mask = mask;
+	x->executor = wm_exec_local_new(local);
 	cfg->wf = p->wf;
 	cfg->dag = p->dag;
-	cfg->profiles = p->profile;
+	cfg->rs = x->rs;
+	cfg->exec = x->executor;
 	cfg->policies = p->policy;
-	cfg->paths.run_id = x->t->run_id;
-	cfg->paths.run_dir = x->t->run_dir;
-	cfg->paths.workspace = p->workspace;
-	cfg->paths.cli_env = o->cli_env;
-	cfg->paths.mask = mask;
 	cfg->max_parallel = jobs;
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
 	cfg->interactive = o->interactive;
@@ -690,6 +669,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 {
 	struct exec x = { .p = p, .t = t, .rs = t->rs };
 	unsigned jobs = parallelism(p, o);
+	struct wm_exec_local_config local;
 	struct wm_sched_config cfg;
 	enum wm_run_status outcome = WM_RUN_FAILED;
 	struct wm_error *e = NULL;
@@ -700,7 +680,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	if (t->on_ready)
 		t->on_ready(t->ready_ctx);
-	fill_config(&x, o, jobs, cli->private_dirs, &cfg);
+	fill_config(&x, o, jobs, cli->private_dirs, &local, &cfg);
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
 	audit_weak(&x, o);

@@ -1,77 +1,63 @@
 /*
- * scheduler.h - runs a planned workflow's tasks in their sandboxes.
+ * scheduler.h - runs a planned workflow's tasks through an executor.
  *
- * One thread, one event loop: poll() over a signalfd (SIGINT, SIGTERM,
- * SIGHUP), a timerfd (timeouts, kill grace periods, retry backoff, SLAs)
- * and, per running task, the fds its sandbox asks to be watched (pidfd,
- * status socket, seccomp notify fd, output pipe). A task's output reaches
- * its log through wm, never through a file the task holds. Ready
- * tasks start up to `max_parallel`, highest priority first, then longest
- * remaining path first, so the critical path starts early.
+ * One thread, one event loop: each turn polls the descriptors every
+ * running attempt's executor names, and a signalfd (SIGINT, SIGTERM,
+ * SIGHUP) when it handles signals; it wakes by the earliest timer
+ * (timeouts, kill grace periods, retry backoff, SLAs, ticks). Ready tasks
+ * start up to `max_parallel`, highest priority first, then longest
+ * remaining path first, so the critical path starts early. Rollbacks run
+ * through the same loop, one at a time, so signals and timeouts are served
+ * while they run too.
  *
- * The scheduler knows tasks by index (workflow order). It decides nothing by
- * itself after an attempt: decide.c does. It reports everything through
- * `on_event`, which the caller turns into progress output, journal records,
- * audit lines and checkpoints; a hook never blocks the loop for long.
+ * The scheduler works on the one task record, the run state's
+ * (state/runstate.h): it updates a task's record, then reports the event
+ * (event.h) to `on_event`, which makes it durable and shows it. It decides
+ * nothing by itself after an attempt: decide.c does. A join node (a task
+ * without a body) succeeds as soon as its dependencies allow, with no
+ * attempt.
+ *
+ * Time and waiting come from a clock the caller may replace: tests drive
+ * the scheduler in virtual time with a fake executor.
  *
  * Lifecycle: fill a struct wm_sched_config, wm_sched_new(), optionally mark
  * tasks already done (resume) with wm_sched_keep(), wm_sched_run() once,
- * read states with wm_sched_task(), wm_sched_free().
+ * wm_sched_free().
  */
 #ifndef WM_ORCHESTRATOR_SCHEDULER_H
 #define WM_ORCHESTRATOR_SCHEDULER_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
-#include "orchestrator/attempt.h"
 #include "orchestrator/dag.h"
-#include "orchestrator/decide.h"
+#include "orchestrator/event.h"
+#include "orchestrator/executor.h"
 #include "orchestrator/workflow.h"
-#include "sandbox/sandbox.h"
+#include "policies/policy.h"
 #include "state/runstate.h"
 
-enum wm_event_type {
-	WM_EV_TASK_START,
-	WM_EV_TASK_END,
-	WM_EV_DECISION,
-	WM_EV_TASK_RETRY,
-	WM_EV_TASK_SKIP,
-	WM_EV_SECCOMP_DENIED,
-	WM_EV_SECCOMP_SUPPRESSED, /* denials past the per-task cap: counted, not named */
-	WM_EV_LIMIT_HIT,
-	WM_EV_SLA_BREACH,
-	WM_EV_BREAKER,
-	WM_EV_ROLLBACK_START,
-	WM_EV_ROLLBACK_END,
-	WM_EV_ROLLBACK_MANUAL,
-	WM_EV_INTERRUPT,
-	WM_EV_TICK, /* every tick_ms while tasks run: for live progress, never recorded */
-};
-
-/* The audit name of an event type, e.g. "task.start". */
-const char *wm_event_name(enum wm_event_type t);
-
-struct wm_event {
-	enum wm_event_type type;
-	long task; /* index, -1 for run-level events */
-	unsigned attempt;
-	enum wm_task_status state;		/* the task's state after the event */
-	const struct wm_sandbox_result *result; /* TASK_END, ROLLBACK_END */
-	const struct wm_action *action;		/* DECISION */
-	const char *detail;			/* skip reason, syscall, limit, rollback text ... */
-	uint64_t ms;				/* duration, delay or SLA as the type says */
-	uint64_t count;				/* SECCOMP_*: how many calls */
+/* Time, waiting and chance; NULL in the config: the real ones. */
+struct wm_sched_clock {
+	uint64_t (*mono_ms)(void *ctx); /* for timers */
+	uint64_t (*wall_ms)(void *ctx); /* for the record */
+	/* Waits until a descriptor in pfd is ready or the monotonic time
+	 * `until` (0: no limit) has come; fills revents. -1 with errno. */
+	int (*wait)(void *ctx, struct pollfd *pfd, size_t n, uint64_t until);
+	double (*draw)(void *ctx); /* in [0, 1): the backoff's jitter */
+	void *ctx;
 };
 
 struct wm_sched_config {
 	const struct wm_workflow *wf;
 	const struct wm_dag *dag;
-	const struct wm_sandbox_profile *const *profiles; /* per task */
-	const struct wm_policy *const *policies;	  /* per task */
-	struct wm_run_paths paths;
+	struct wm_run_state *rs;		 /* the task records, in workflow order */
+	struct wm_executor *exec;		 /* borrowed */
+	const struct wm_policy *const *policies; /* per task: its default timeout */
+	const struct wm_sched_clock *clock;	 /* NULL: real time, and signals handled */
 	unsigned max_parallel;
 	bool keep_going;
 	bool interactive;	/* ask run/skip/abort on the terminal before each task */
@@ -81,22 +67,14 @@ struct wm_sched_config {
 	void *ctx;
 };
 
-struct wm_sched_task_info {
-	enum wm_task_status state;
-	unsigned attempts;
-	int exit_code;
-	int signal;
-	uint64_t started_ms, ended_ms; /* wall clock, ms since the epoch; 0 if never */
-	uint64_t queued_ms;	       /* when it became ready */
-};
-
 struct wm_sched;
 
 struct wm_sched *wm_sched_new(const struct wm_sched_config *cfg);
 /* Marks a task as already succeeded (kept by resume): it will not run. */
 void wm_sched_keep(struct wm_sched *s, size_t task);
 int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_error **err);
-const struct wm_sched_task_info *wm_sched_task(const struct wm_sched *s, size_t task);
+/* When a task last became ready (wall ms), for the wait it had in the queue. */
+uint64_t wm_sched_queued_ms(const struct wm_sched *s, size_t task);
 /* Asks a running loop to stop as on SIGTERM (e.g. from a hook). */
 void wm_sched_interrupt(struct wm_sched *s);
 void wm_sched_free(struct wm_sched *s);

@@ -302,3 +302,34 @@ if is_root; then
 		skip "diamond as nobody" "unprivileged user namespaces are disabled on this host"
 	fi
 fi
+
+# ---- a join node succeeds when its dependencies allow, with no sandbox ----
+cat >"$W/join.md" <<'MD'
+## a
+```sh
+echo a > "$WM_OUT/a"
+```
+## b
+```sh
+true
+```
+## all done
+- depends: a, b
+
+## after
+- depends: all-done
+```sh
+echo after
+```
+MD
+expect_exit "a workflow with a join node succeeds" 0 "$WM" run "$W/join.md"
+run=$(run_dir_of "$OUT")
+check "the join node succeeded" test "$(task_field "$run" all-done state)" = succeeded
+check "it made no attempt" test "$(task_field "$run" all-done attempts)" = 0
+check "its dependent ran" test "$(task_field "$run" after state)" = succeeded
+check "no log was opened for it" test ! -e "$run/logs/all-done.log"
+printf '## a\n```sh\nfalse\n```\n## j\n- depends: a\n\n## z\n- depends: j\n```sh\ntrue\n```\n' >"$W/join-fail.md"
+expect_exit "a join after a failure" 1 "$WM" run "$W/join-fail.md"
+run=$(run_dir_of "$OUT")
+check "is skipped, and so is what follows it" \
+	test "$(task_field "$run" j state) $(task_field "$run" z state)" = "skipped skipped"

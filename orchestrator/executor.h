@@ -1,0 +1,88 @@
+/*
+ * executor.h - where a task's attempts run, behind one small interface.
+ *
+ * The scheduler decides what runs when; an executor runs one attempt of a
+ * task (its body, its only_if check or its rollback) and says how it
+ * ended. The local executor (exec_local.c) runs it in a sandbox on this
+ * machine; a test double (tests/unit/support/fake_exec.c) runs nothing and
+ * ends attempts when the test says, in virtual time; a cluster executor
+ * would submit jobs.
+ *
+ * A job's life, driven from the scheduler's one event loop:
+ *   start()      starts the attempt and returns at once (-1 with *err when
+ *                it could not: the scheduler treats that as a setup failure)
+ *   fds()        the descriptors to poll for it (at most WM_EXEC_MAX_FDS);
+ *                asked again every turn, they may change
+ *   serve()      handles what poll() reported for them, with bounded work;
+ *                true once the attempt has ended and reap() will not block
+ *   terminate()  asks the attempt to stop (a signal for local jobs), noting
+ *                which limit it hit, if any
+ *   reap()       how it ended (status, exit code, signal, limit, denials...)
+ *   release()    frees the job; kills what may be left of it
+ * Executors whose jobs outlive wm (a cluster's) would also adopt jobs on
+ * resume; the local one cannot: its sandboxes die with wm.
+ *
+ * The executor owns its jobs; the scheduler owns the executor's lifetime
+ * only through free().
+ */
+#ifndef WM_ORCHESTRATOR_EXECUTOR_H
+#define WM_ORCHESTRATOR_EXECUTOR_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "orchestrator/attempt.h"
+#include "sandbox/sandbox.h"
+
+#define WM_EXEC_MAX_FDS WM_SANDBOX_MAX_FDS
+
+struct wm_exec_request {
+	size_t task;		   /* index in the workflow */
+	enum wm_attempt_kind kind; /* body, only_if, rollback */
+	unsigned attempt;	   /* 1-based, for $WM_ATTEMPT and the log */
+};
+
+/* How an attempt ended: the sandbox's kind of result (every executor fills
+ * what it knows of it), and a declared output missing after exit 0. */
+struct wm_exec_result {
+	struct wm_sandbox_result r;
+	char *missing_output; /* owned; NULL when none is missing */
+};
+
+void wm_exec_result_release(struct wm_exec_result *res);
+
+struct wm_executor;
+struct wm_exec_job;
+
+struct wm_executor_ops {
+	int (*start)(struct wm_executor *ex, const struct wm_exec_request *rq,
+		     struct wm_exec_job **out, struct wm_error **err);
+	size_t (*fds)(const struct wm_exec_job *job, struct pollfd *pfd);
+	bool (*serve)(struct wm_exec_job *job, const struct pollfd *pfd, size_t n);
+	int (*terminate)(struct wm_exec_job *job, enum wm_limit why, int sig);
+	int (*reap)(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_error **err);
+	void (*release)(struct wm_exec_job *job);
+	void (*free)(struct wm_executor *ex);
+};
+
+/* Implementations embed this first. */
+struct wm_executor {
+	const struct wm_executor_ops *ops;
+};
+
+/* ---- the local executor: each attempt in a sandbox on this machine ---- */
+
+struct wm_exec_local_config {
+	const struct wm_workflow *wf;
+	const struct wm_dag *dag;
+	const struct wm_sandbox_profile *const *profiles; /* per task */
+	struct wm_run_paths paths;
+};
+
+/* Borrows everything in cfg: it must outlive the executor. */
+struct wm_executor *wm_exec_local_new(const struct wm_exec_local_config *cfg);
+
+#endif
