@@ -248,6 +248,15 @@ static json_int_t queue_wait_ms(const struct exec *x, long task)
 	return queued && now > queued ? now - queued : 0;
 }
 
+/* task.start: what the task runs under, and how long it waited. */
+static void start_fields(json_t *f, const struct exec *x, long task, const struct wm_policy *pol)
+{
+	json_object_set_new(f, "policy", json_string(pol->name));
+	json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[task]));
+	json_object_set_new(f, "namespaces", namespaces_json(pol));
+	json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, task)));
+}
+
 /* The fields an event records in the audit log and shows with --json. New ref. */
 static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 {
@@ -258,12 +267,8 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		json_object_set_new(f, "attempt", json_integer(ev->attempt));
 	switch (ev->type) {
 	case WM_EV_TASK_START:
-		if (!pol) /* task events always name a task */
-			break;
-		json_object_set_new(f, "policy", json_string(pol->name));
-		json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[ev->task]));
-		json_object_set_new(f, "namespaces", namespaces_json(pol));
-		json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, ev->task)));
+		if (pol) /* task events always name a task */
+			start_fields(f, x, ev->task, pol);
 		break;
 	case WM_EV_TASK_END:
 	case WM_EV_ROLLBACK_END:
