@@ -5,7 +5,11 @@
  */
 #include "orchestrator/executor.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "common/xalloc.h"
 #include "orchestrator/dag.h"
@@ -107,4 +111,61 @@ struct wm_executor *wm_exec_local_new(const struct wm_exec_local_config *cfg)
 	l->base.ops = &local_ops;
 	l->cfg = *cfg;
 	return &l->base;
+}
+
+/* ---- one attempt, to its end (`wm exec` on a cluster node) ---- */
+
+static void forward(struct wm_exec_job *job, int sfd, unsigned *signals)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		wm_sandbox_terminate(job->sb, WM_LIMIT_NONE,
+				     (*signals)++ ? SIGKILL : (int)si.ssi_signo);
+}
+
+int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
+		      enum wm_attempt_kind kind, unsigned attempt, struct wm_exec_result *res,
+		      struct wm_error **err)
+{
+	struct wm_executor *ex = wm_exec_local_new(cfg);
+	struct wm_exec_request rq = { .task = task, .kind = kind, .attempt = attempt };
+	struct wm_exec_job *job = NULL;
+	sigset_t mask, old;
+	unsigned signals = 0;
+	int sfd, rc = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0 || start(ex, &rq, &job, err) < 0) {
+		if (sfd < 0)
+			wm_error_set(err, errno, "signalfd");
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pfd[WM_EXEC_MAX_FDS + 1];
+		size_t n = fds(job, pfd);
+
+		pfd[n] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		if (poll(pfd, n + 1, -1) < 0 && errno != EINTR) {
+			wm_error_set(err, errno, "poll");
+			goto out;
+		}
+		if (pfd[n].revents)
+			forward(job, sfd, &signals);
+		if (serve(job, pfd, n))
+			break;
+	}
+	rc = reap(job, res, err);
+out:
+	release(job);
+	ex->ops->free(ex);
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }

@@ -84,5 +84,10 @@ struct wm_exec_local_config {
 
 /* Borrows everything in cfg: it must outlive the executor. */
 struct wm_executor *wm_exec_local_new(const struct wm_exec_local_config *cfg);
+/* One attempt to its end, blocking, SIGINT/SIGTERM/SIGHUP passed on to it
+ * (a second one kills it): what `wm exec` runs on a cluster node. */
+int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
+		      enum wm_attempt_kind kind, unsigned attempt, struct wm_exec_result *res,
+		      struct wm_error **err);
 
 #endif

@@ -49,6 +49,9 @@ const struct wm_command wm_commands[] = {
 	  "bundle a run directory for review" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",
 	  "show which kernel features this host offers" },
+	{ "exec", wm_cmd_exec,
+	  "exec RUN_ID TASK --attempt N --kind body|only_if|rollback --policy-hash H",
+	  "internal: one attempt of a run's task in its sandbox (cluster executors run it)" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -35,13 +35,6 @@ bool wm_event_is_boundary(enum wm_event_type t)
 	return (unsigned)t < WM_EV_COUNT && boundary[t];
 }
 
-void wm_exec_result_release(struct wm_exec_result *res)
-{
-	wm_sandbox_result_release(&res->r);
-	free(res->missing_output);
-	res->missing_output = NULL;
-}
-
 uint64_t sch_now(const struct wm_sched *s)
 {
 	return s->clock.mono_ms(s->clock.ctx);
