@@ -50,6 +50,9 @@ struct wm_exec_request {
 struct wm_exec_result {
 	struct wm_sandbox_result r;
 	char *missing_output; /* owned; NULL when none is missing */
+	char *reason;	      /* owned: why it ended, as the executor saw it, or NULL */
+	bool free_retry;      /* lost to the infrastructure (a node failed): retried without
+				 counting against the task's retries, up to a cap */
 };
 
 void wm_exec_result_release(struct wm_exec_result *res);
@@ -66,6 +69,16 @@ struct wm_executor_ops {
 	int (*reap)(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_error **err);
 	void (*release)(struct wm_exec_job *job);
 	void (*free)(struct wm_executor *ex);
+	/* Executors that watch their jobs by asking rather than through fds
+	 * (a cluster's): when they next want to look (the scheduler's
+	 * monotonic ms, 0: no need), and the look. NULL: fds say it all. */
+	uint64_t (*wakeup)(struct wm_executor *ex);
+	void (*poll)(struct wm_executor *ex, uint64_t now);
+	/* Resume: takes back this attempt's job where it outlived wm (still
+	 * queued or running, or ended with its result kept): 1 adopted, 0 no
+	 * such job (start it again), -1 with *err. NULL: jobs die with wm. */
+	int (*adopt)(struct wm_executor *ex, const struct wm_exec_request *rq,
+		     struct wm_exec_job **out, struct wm_error **err);
 };
 
 /* Implementations embed this first. */

@@ -1,0 +1,354 @@
+#include "orchestrator/slurmcli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/subproc.h"
+#include "state/rundir.h"
+
+#define CALL_TIMEOUT_MS 30000
+/* The batch script's status when the node cannot see the shared files. */
+#define NODE_BLIND 86
+
+static const char *kind_name(enum wm_attempt_kind k)
+{
+	return k == WM_ATTEMPT_ONLY_IF ? "only_if" : k == WM_ATTEMPT_ROLLBACK ? "rollback" : "body";
+}
+
+/* A shell word in single quotes. */
+static void quote(struct wm_buf *b, const char *s)
+{
+	wm_buf_addch(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			wm_buf_addstr(b, "'\\''");
+		else
+			wm_buf_addch(b, *s);
+	}
+	wm_buf_addch(b, '\'');
+}
+
+/* ---- submitting ---- */
+
+static char *script_text(const struct wm_exec_slurm_config *cfg, const struct wm_exec_request *rq)
+{
+	const char *task = cfg->wf->tasks[rq->task].id;
+	struct wm_buf b = WM_BUF_INIT;
+	const char *dirs[2][2] = { { cfg->run_dir, "the run directory" },
+				   { cfg->workspace, "the workspace" } };
+
+	wm_buf_addf(&b, "#!/bin/sh\n# wm: run %s, task %s, %s attempt %u\n", cfg->run_id, task,
+		    kind_name(rq->kind), rq->attempt);
+	for (int i = 0; i < 2; i++) {
+		wm_buf_addstr(&b, "[ -d ");
+		quote(&b, dirs[i][0]);
+		wm_buf_addf(&b, " ] || { echo \"wm: node $(hostname) cannot see %s ", dirs[i][1]);
+		wm_buf_addstr(&b, dirs[i][0]);
+		wm_buf_addf(&b, ": it must be on a filesystem every node shares\" >&2; exit %d; }\n",
+			    NODE_BLIND);
+	}
+	wm_buf_addstr(&b, "exec ");
+	quote(&b, cfg->wm_path);
+	wm_buf_addstr(&b, " --state-dir ");
+	quote(&b, cfg->state_dir);
+	wm_buf_addf(&b, " exec %s %s --attempt %u --kind %s --policy-hash %s\n", cfg->run_id, task,
+		    rq->attempt, kind_name(rq->kind), cfg->policy_hash[rq->task]);
+	return wm_buf_detach(&b, NULL);
+}
+
+static void push_resources(char ***v, size_t *n, const struct wm_exec_slurm_config *cfg,
+			   size_t task)
+{
+	const struct wm_slurm_resources *r = cfg->res ? &cfg->res[task] : NULL;
+
+	if (cfg->partition)
+		wm_strv_push_owned(v, n, wm_xasprintf("--partition=%s", cfg->partition));
+	if (cfg->account)
+		wm_strv_push_owned(v, n, wm_xasprintf("--account=%s", cfg->account));
+	if (cfg->qos)
+		wm_strv_push_owned(v, n, wm_xasprintf("--qos=%s", cfg->qos));
+	if (r && r->cpus)
+		wm_strv_push_owned(v, n, wm_xasprintf("--cpus-per-task=%u", r->cpus));
+	if (r && r->memory)
+		wm_strv_push_owned(v, n, wm_xasprintf("--mem=%lluM",
+						      (unsigned long long)((r->memory + (1 << 20) - 1) >> 20)));
+	if (r && r->gpus)
+		wm_strv_push_owned(v, n, wm_xasprintf("--gres=gpu:%u", r->gpus));
+	if (r && r->time_ms)
+		wm_strv_push_owned(v, n, wm_xasprintf("--time=%llu",
+						      (unsigned long long)((r->time_ms + 59999) / 60000)));
+	for (size_t i = 0; cfg->extra && cfg->extra[i]; i++)
+		wm_strv_push(v, n, cfg->extra[i]);
+}
+
+int wm_slurm_submit(const struct wm_exec_slurm_config *cfg, const struct wm_exec_request *rq,
+		    const char *name, unsigned long *id, struct wm_error **err)
+{
+	const char *task = cfg->wf->tasks[rq->task].id;
+	wm_autofree char *text = script_text(cfg, rq);
+	wm_autofree char *rel =
+		wm_xasprintf("logs/%s.%s.%u.sbatch", task, kind_name(rq->kind), rq->attempt);
+	wm_autofree char *script = wm_xasprintf("%s/%s", cfg->run_dir, rel);
+	struct wm_buf out = WM_BUF_INIT;
+	char **argv = NULL;
+	size_t n = 0;
+	int status, rc;
+	char *end;
+
+	if (wm_rundir_write_file(cfg->run_dir, rel, text, strlen(text), err) < 0)
+		return -1;
+	wm_strv_push(&argv, &n, "sbatch");
+	wm_strv_push(&argv, &n, "--parsable");
+	wm_strv_push_owned(&argv, &n, wm_xasprintf("--job-name=%s", name));
+	wm_strv_push_owned(&argv, &n, wm_xasprintf("--output=%s/logs/%s.%s.%u.slurm.out",
+						   cfg->run_dir, task, kind_name(rq->kind),
+						   rq->attempt));
+	wm_strv_push_owned(&argv, &n, wm_xasprintf("--chdir=%s", cfg->workspace));
+	push_resources(&argv, &n, cfg, rq->task);
+	wm_strv_push(&argv, &n, script);
+	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+	wm_strv_free(argv);
+	if (rc == 0) {
+		errno = 0;
+		*id = strtoul(out.data ? out.data : "", &end, 10);
+		if (errno || *id == 0 || (*end && *end != ';' && *end != '\n'))
+			rc = wm_error_setx(err, WM_EXIT_FAILED, "sbatch printed no job id: %s",
+					   out.data ? out.data : "");
+	}
+	wm_buf_release(&out);
+	return rc < 0 ? wm_error_wrap(err, "submit task '%s' to Slurm", task) : 0;
+}
+
+/* ---- the queue ---- */
+
+static bool unknown_job(const struct wm_error *e)
+{
+	return e && strstr(e->msg, "Invalid job id");
+}
+
+int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q,
+		    struct wm_error **err)
+{
+	struct wm_buf list = WM_BUF_INIT, out = WM_BUF_INIT;
+	struct wm_error *e = NULL;
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i", (char *)"-j",
+			 NULL, NULL };
+	int status, rc;
+
+	memset(q, 0, sizeof(*q));
+	for (size_t i = 0; i < n; i++)
+		wm_buf_addf(&list, "%s%lu", i ? "," : "", ids[i]);
+	argv[5] = list.data;
+	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, &e);
+	wm_buf_release(&list);
+	if (rc < 0 && !unknown_job(e)) {
+		wm_buf_release(&out);
+		*err = e;
+		return -1;
+	}
+	wm_error_free(e);
+	q->ids = wm_xcalloc(n + 1, sizeof(*q->ids));
+	for (char *l = out.data; l && *l && q->n < n; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		q->ids[q->n++] = strtoul(l, NULL, 10);
+	wm_buf_release(&out);
+	return 0;
+}
+
+bool wm_slurm_queue_has(const struct wm_slurm_queue *q, unsigned long id)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->ids[i] == id)
+			return true;
+	return false;
+}
+
+void wm_slurm_queue_release(struct wm_slurm_queue *q)
+{
+	free(q->ids);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---- ends ---- */
+
+static void parse_exit(const char *s, struct wm_slurm_end *end)
+{
+	end->exit_code = (int)strtol(s, NULL, 10);
+	s = strchr(s, ':');
+	end->signal = s ? (int)strtol(s + 1, NULL, 10) : 0;
+}
+
+/* "JobState=FAILED ... ExitCode=7:0" from scontrol -o. */
+static int from_scontrol(unsigned long id, struct wm_slurm_end *end, struct wm_error **err)
+{
+	char num[32], *st, *ex;
+	char *argv[] = { (char *)"scontrol", (char *)"-o", (char *)"show", (char *)"job", num, NULL };
+	struct wm_buf out = WM_BUF_INIT;
+	int status, rc;
+
+	snprintf(num, sizeof(num), "%lu", id);
+	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+	if (rc == 0) {
+		st = strstr(out.data ? out.data : "", " JobState=");
+		ex = strstr(out.data ? out.data : "", " ExitCode=");
+		if (!st || !ex)
+			rc = wm_error_setx(err, WM_EXIT_FAILED, "scontrol: no state for job %lu", id);
+		else {
+			snprintf(end->state, sizeof(end->state), "%.*s", (int)strcspn(st + 10, " \n"),
+				 st + 10);
+			parse_exit(ex + 10, end);
+		}
+	}
+	wm_buf_release(&out);
+	return rc;
+}
+
+/* The last "STATE|A:B" line sacct -c prints for the job (or name). */
+static int from_sacct(const char *flag, const char *what, unsigned long *id,
+		      struct wm_slurm_end *end, struct wm_error **err)
+{
+	char *argv[] = { (char *)"sacct", (char *)"-c", (char *)flag, (char *)what, (char *)"-o",
+			 (char *)"jobid,state,exitcode", (char *)"-P", (char *)"-n", NULL };
+	struct wm_buf out = WM_BUF_INIT;
+	char *last = NULL, *f1, *f2;
+	int status, rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+
+	for (char *l = out.data; rc == 0 && l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		last = l;
+	if (rc == 0 && (!last || !(f1 = strchr(last, '|')) || !(f2 = strchr(f1 + 1, '|'))))
+		rc = 1; /* not in the completion log (yet) */
+	else if (rc == 0) {
+		if (id)
+			*id = strtoul(last, NULL, 10);
+		snprintf(end->state, sizeof(end->state), "%.*s", (int)(f2 - f1 - 1), f1 + 1);
+		/* "CANCELLED by 0": the first word */
+		end->state[strcspn(end->state, " ")] = '\0';
+		parse_exit(f2 + 1, end);
+	}
+	wm_buf_release(&out);
+	return rc;
+}
+
+int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error **err)
+{
+	struct wm_error *e = NULL;
+	char num[32];
+	int rc;
+
+	memset(end, 0, sizeof(*end));
+	if (from_scontrol(id, end, &e) == 0)
+		return 0;
+	wm_error_free(e);
+	snprintf(num, sizeof(num), "%lu", id);
+	rc = from_sacct("-j", num, NULL, end, err);
+	if (rc > 0)
+		return wm_error_setx(err, WM_EXIT_FAILED, "Slurm has no record of job %lu yet", id);
+	return rc;
+}
+
+int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
+		  struct wm_error **err)
+{
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i", (char *)"--name",
+			 (char *)name, NULL };
+	struct wm_buf out = WM_BUF_INIT;
+	int status, rc;
+
+	memset(end, 0, sizeof(*end));
+	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+	if (rc == 0 && out.data && *out.data) {
+		*id = strtoul(out.data, NULL, 10);
+		wm_buf_release(&out);
+		return 1;
+	}
+	wm_buf_release(&out);
+	if (rc < 0)
+		return -1;
+	rc = from_sacct("--name", name, id, end, err);
+	if (rc < 0)
+		return -1;
+	return rc == 0 ? 2 : 0;
+}
+
+int wm_slurm_cancel(unsigned long id, int sig, struct wm_error **err)
+{
+	char num[32];
+	char *term[] = { (char *)"scancel", (char *)"--full", (char *)"--signal=TERM", num, NULL };
+	char *kill9[] = { (char *)"scancel", num, NULL };
+	struct wm_buf out = WM_BUF_INIT;
+	int status, rc;
+
+	snprintf(num, sizeof(num), "%lu", id);
+	rc = wm_subproc_run(sig == SIGKILL ? kill9 : term, CALL_TIMEOUT_MS, &out, &status, err);
+	wm_buf_release(&out);
+	return rc;
+}
+
+/* ---- what an ending means ---- */
+
+void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit why,
+		      struct wm_exec_result *res)
+{
+	struct wm_sandbox_result *r = &res->r;
+	const char *s = end->state;
+
+	r->denied = wm_xcalloc(1, sizeof(*r->denied));
+	r->exit_code = end->exit_code;
+	r->status = end->exit_code;
+	if (strcmp(s, "TIMEOUT") == 0 || strcmp(s, "DEADLINE") == 0) {
+		r->limit = WM_LIMIT_TIMEOUT;
+		r->exit_code = -1, r->signal = SIGKILL, r->status = 128 + SIGKILL;
+		res->reason = wm_xasprintf("Slurm ended it: %s (the job's time limit)", s);
+	} else if (strcmp(s, "OUT_OF_MEMORY") == 0) {
+		r->limit = WM_LIMIT_MEMORY;
+		r->exit_code = -1, r->signal = SIGKILL, r->status = 128 + SIGKILL;
+		res->reason = wm_xstrdup("Slurm ended it: OUT_OF_MEMORY (the job's memory)");
+	} else if (strcmp(s, "NODE_FAIL") == 0 || strcmp(s, "BOOT_FAIL") == 0 ||
+		   strcmp(s, "PREEMPTED") == 0) {
+		res->free_retry = true;
+		r->exit_code = -1, r->signal = SIGKILL, r->status = 128 + SIGKILL;
+		res->reason = wm_xasprintf("Slurm lost it: %s", s);
+	} else if (strcmp(s, "CANCELLED") == 0) {
+		r->exit_code = -1, r->signal = ours ? SIGTERM : SIGKILL;
+		r->status = 128 + r->signal;
+		r->limit = ours ? why : WM_LIMIT_NONE;
+		if (!ours)
+			res->reason = wm_xstrdup("cancelled in Slurm, not by wm");
+	} else if (end->exit_code == NODE_BLIND) {
+		r->status = WM_SANDBOX_SETUP_FAILED;
+		r->exit_code = -1;
+		r->setup_error = wm_xstrdup("the node cannot see the run directory or the "
+					    "workspace: both must be on a filesystem every node "
+					    "shares (the job's .slurm.out log says which)");
+	} else if (strcmp(s, "COMPLETED") != 0 && strcmp(s, "FAILED") != 0) {
+		r->exit_code = -1, r->status = WM_SANDBOX_SETUP_FAILED;
+		res->reason = wm_xasprintf("Slurm ended it: %s", s);
+	} else if (end->signal) {
+		r->exit_code = -1, r->signal = end->signal, r->status = 128 + end->signal;
+	}
+}
+
+/* ---- slurm.extra ---- */
+
+static const char *const extra_allowed[] = {
+	"--constraint", "--exclusive", "--nodelist", "--exclude", "--reservation", "--licenses",
+	"--mem-per-cpu", "--ntasks",   "--nodes",    "--tmp",	  "--gpus-per-task", "--comment",
+	"--wckey",	 "--nice",     "--hint",     "--cores-per-socket", "--threads-per-core",
+	NULL,
+};
+
+bool wm_slurm_extra_allowed(const char *option)
+{
+	size_t len = strcspn(option, "=");
+
+	for (size_t i = 0; extra_allowed[i]; i++)
+		if (strlen(extra_allowed[i]) == len && strncmp(option, extra_allowed[i], len) == 0)
+			return true;
+	return false;
+}
