@@ -59,6 +59,10 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 	case WM_LIMIT_NONE:
 		break;
 	}
+	if (o->ended_by) {
+		snprintf(buf, len, "%s", o->ended_by);
+		return false;
+	}
 	if (o->out_error) {
 		snprintf(buf, len, "its outputs could not be kept: %s", o->out_error);
 		return false;
@@ -78,6 +82,7 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 {
 	char cause[200];
+	unsigned counted = o->attempt > o->lost_before ? o->attempt - o->lost_before : 1;
 
 	memset(d, 0, sizeof(*d));
 	if (o->cancelled) {
@@ -93,14 +98,27 @@ void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 		snprintf(d->why, sizeof(d->why), "exited 0 on attempt %u", o->attempt);
 		return;
 	}
-	if (!describe(o, cause, sizeof(cause))) {
+	if (o->lost && o->lost_before < WM_LOST_RETRY_CAP) {
+		verdict(d, WM_VERDICT_RETRY);
+		d->lost = true;
+		d->delay_ms = wm_backoff_delay(o->backoff_ms ? o->backoff_ms : 1000,
+					       o->lost_before + 1, o->jitter);
+		snprintf(d->why, sizeof(d->why),
+			 "%s; retried after %llums, not counted against retries (%u of %u)",
+			 o->lost, (unsigned long long)d->delay_ms, o->lost_before + 1,
+			 WM_LOST_RETRY_CAP);
+		return;
+	}
+	if (o->lost) {
+		snprintf(cause, sizeof(cause), "%s, %u times", o->lost, o->lost_before + 1);
+	} else if (!describe(o, cause, sizeof(cause))) {
 		verdict(d, WM_VERDICT_FAIL);
 		snprintf(d->why, sizeof(d->why), "%s; not retried", cause);
 		return;
 	}
-	if (o->attempt <= o->retries) {
+	if (counted <= o->retries) {
 		verdict(d, WM_VERDICT_RETRY);
-		d->delay_ms = wm_backoff_delay(o->backoff_ms, o->attempt, o->jitter);
+		d->delay_ms = wm_backoff_delay(o->backoff_ms, counted, o->jitter);
 		snprintf(d->why, sizeof(d->why), "%s; attempt %u follows after %llums", cause,
 			 o->attempt + 1, (unsigned long long)d->delay_ms);
 		return;

@@ -19,6 +19,8 @@
 
 #define WM_BACKOFF_CAP_MS (5ULL * 60 * 1000)
 #define WM_BREAKER_THRESHOLD 5
+/* Lost attempts retried without counting against the task's retries. */
+#define WM_LOST_RETRY_CAP 3
 
 struct wm_outcome {
 	int exit_code;		    /* -1 when killed by a signal or never started */
@@ -30,7 +32,12 @@ struct wm_outcome {
 	const char *out_error;	    /* $WM_OUT (limits.out) could not be copied out, or NULL */
 	const char *missing_output; /* a declared output absent after exit 0, or NULL */
 	bool cancelled;		    /* stopped by the user (SIGINT/SIGTERM, wm cancel) */
+	const char *lost;	    /* the infrastructure lost the attempt (a node failed,
+				     * the job was preempted): why, or NULL */
+	const char *ended_by;	    /* something outside wm ended it (a cluster's
+				     * scheduler, an administrator): why, or NULL */
 	unsigned attempt;	    /* 1-based number of the attempt that just ended */
+	unsigned lost_before;	    /* earlier attempts that were lost */
 	unsigned retries;	    /* extra attempts allowed in total */
 	uint64_t backoff_ms;	    /* first retry delay */
 	double jitter;		    /* a draw in [0, 1): spreads the delay by +-20% */
@@ -46,6 +53,7 @@ enum wm_verdict {
 struct wm_action {
 	enum wm_verdict verdict;
 	uint64_t delay_ms; /* before the retry */
+	bool lost;	   /* a retry that does not count against retries */
 	const char *what;  /* "succeed", "retry", "fail", "cancel" */
 	char why[256];
 };

@@ -52,7 +52,7 @@ struct wm_exec_job {
 	char name[256];
 	unsigned long id; /* 0 until submitted */
 	enum jstate st;
-	bool done, ours;  /* ended; cancelled by wm */
+	bool done, ours; /* ended; cancelled by wm */
 	enum wm_limit why;
 	struct wm_exec_result res;
 };
@@ -216,9 +216,11 @@ static void poll_jobs(struct wm_executor *ex, uint64_t now)
 	struct slurm *sl = (struct slurm *)ex;
 	bool changed;
 
+	if (sl->next_look && now < sl->next_look)
+		return; /* woken for another task's sake */
 	submit_waiting(sl);
 	changed = look(sl);
-	sl->interval = changed || !sl->interval ? POLL_MIN_MS
+	sl->interval = changed || !sl->interval		? POLL_MIN_MS
 		       : sl->interval * 2 > POLL_MAX_MS ? POLL_MAX_MS
 							: sl->interval * 2;
 	sl->next_look = now + sl->interval;
@@ -249,8 +251,8 @@ static struct wm_exec_job *new_job(struct slurm *sl, const struct wm_exec_reques
 	return job;
 }
 
-static int start(struct wm_executor *ex, const struct wm_exec_request *rq,
-		 struct wm_exec_job **out, struct wm_error **err)
+static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
+		 struct wm_error **err)
 {
 	struct slurm *sl = (struct slurm *)ex;
 	struct wm_exec_job *job = new_job(sl, rq);
@@ -264,8 +266,8 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq,
 	return 0;
 }
 
-static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq,
-		 struct wm_exec_job **out, struct wm_error **err)
+static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
+		 struct wm_error **err)
 {
 	struct slurm *sl = (struct slurm *)ex;
 	struct wm_exec_job *job = new_job(sl, rq);

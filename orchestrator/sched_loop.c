@@ -105,7 +105,15 @@ static void on_timers(struct wm_sched *s)
 
 static uint64_t next_timer(const struct wm_sched *s)
 {
+	const struct wm_executor *ex = s->cfg.exec;
 	uint64_t next = s->running && s->cfg.tick_ms ? s->next_tick : 0;
+
+	if (s->running && ex->ops->wakeup) {
+		uint64_t w = ex->ops->wakeup(s->cfg.exec);
+
+		if (w && (!next || w < next))
+			next = w;
+	}
 
 	for (size_t k = 0; k < s->active_n; k++) {
 		const struct trt *t = &s->t[s->active[k]];
@@ -262,6 +270,8 @@ static int poll_once(struct wm_sched *s, struct pollset *ps, struct wm_error **e
 		return wm_error_set(err, errno, "poll");
 	if (s->sfd >= 0 && ps->pfd[0].revents)
 		on_signal(s);
+	if (s->running && s->cfg.exec->ops->poll)
+		s->cfg.exec->ops->poll(s->cfg.exec, sch_now(s));
 	for (size_t g = 0; g < ps->groups; g++) {
 		struct trt *t = &s->t[ps->task[g]];
 

@@ -187,6 +187,8 @@ static bool apply_decision(struct wm_sched *s, size_t task, const struct wm_acti
 		sch_finish(s, task, WM_TASK_SUCCEEDED);
 		break;
 	case WM_VERDICT_RETRY:
+		if (d->lost)
+			t->rec->lost++;
 		t->rec->state = WM_TASK_WAITING;
 		t->phase = PH_WAIT_RETRY;
 		t->retry_at = sch_now(s) + d->delay_ms;
@@ -361,6 +363,11 @@ static void end_body(struct wm_sched *s, size_t task, const struct wm_exec_resul
 	o.setup_error = res->setup_error;
 	o.out_error = res->out_error;
 	o.missing_output = er->missing_output;
+	if (er->free_retry)
+		o.lost = er->reason ? er->reason : "lost by the executor";
+	else
+		o.ended_by = er->reason;
+	o.lost_before = s->t[task].rec->lost;
 	end_attempt(s, task, &o);
 }
 

@@ -216,6 +216,8 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 
 	json_object_set_new(o, "state", json_string(wm_task_status_name(t->state)));
 	json_object_set_new(o, "attempts", json_integer(t->attempts));
+	if (t->lost)
+		json_object_set_new(o, "lost_attempts", json_integer(t->lost));
 	json_object_set_new(o, "exit_code",
 			    t->exit_code >= 0 ? json_integer(t->exit_code) : json_null());
 	json_object_set_new(o, "signal", t->signal ? json_integer(t->signal) : json_null());
@@ -423,6 +425,9 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
 	if (get_int(obj, "attempts", &v, 0, 0, what, err) < 0)
 		return -1;
 	t->attempts = (unsigned)v;
+	if (get_int(obj, "lost_attempts", &v, 0, 0, what, err) < 0)
+		return -1;
+	t->lost = v > t->attempts ? t->attempts : (unsigned)v;
 	if (get_int(obj, "exit_code", &v, -1, 0, what, err) < 0)
 		return -1;
 	t->exit_code = (int)v;

@@ -70,6 +70,8 @@ struct wm_task_state {
 	char *id;
 	enum wm_task_status state;
 	unsigned attempts;     /* attempts started so far */
+	unsigned lost;	       /* of those, lost to the infrastructure (a cluster node
+				* failed): they do not count against retries */
 	int exit_code;	       /* -1: none */
 	int signal;	       /* 0: none */
 	long long started_ms;  /* last attempt's start */

@@ -53,6 +53,73 @@ static void test_nonzero_retries_then_fails(void **state)
 	assert_non_null(strstr(d.why, "all 3 attempts used"));
 }
 
+/* A node that failed under the job costs the task nothing, up to a cap. */
+static void test_lost_attempts_are_free_up_to_a_cap(void **state)
+{
+	struct wm_outcome o = base();
+	struct wm_action d;
+
+	(void)state;
+	o.exit_code = -1;
+	o.signal = SIGKILL;
+	o.lost = "Slurm lost it: NODE_FAIL";
+	for (unsigned i = 0; i < WM_LOST_RETRY_CAP; i++) {
+		o.attempt = i + 1;
+		o.lost_before = i;
+		wm_decide(&o, &d);
+		assert_int_equal(d.verdict, WM_VERDICT_RETRY);
+		assert_true(d.lost);
+		assert_non_null(strstr(d.why, "NODE_FAIL"));
+		assert_non_null(strstr(d.why, "not counted against retries"));
+	}
+	/* Past the cap it counts like any failure: no retries configured. */
+	o.attempt = WM_LOST_RETRY_CAP + 1;
+	o.lost_before = WM_LOST_RETRY_CAP;
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_FAIL);
+	assert_false(d.lost);
+	assert_non_null(strstr(d.why, "NODE_FAIL, 4 times"));
+	/* With retries left, the counted attempt is 1 and a counted retry follows. */
+	o.retries = 1;
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_RETRY);
+	assert_false(d.lost);
+	/* A real failure after free ones is judged on counted attempts only. */
+	o.lost = NULL;
+	o.signal = 0;
+	o.exit_code = 1;
+	o.attempt = 3;
+	o.lost_before = 2;
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_RETRY);
+	o.attempt = 4;
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_FAIL);
+	assert_non_null(strstr(d.why, "all 2 attempts used"));
+}
+
+/* Someone else cancelled the job: that is final, and said so. */
+static void test_ended_by_others_is_not_retried(void **state)
+{
+	struct wm_outcome o = base();
+	struct wm_action d;
+
+	(void)state;
+	o.exit_code = -1;
+	o.signal = SIGKILL;
+	o.retries = 3;
+	o.ended_by = "cancelled in Slurm, not by wm";
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_FAIL);
+	assert_non_null(strstr(d.why, "cancelled in Slurm, not by wm; not retried"));
+	/* A limit it hit still speaks first (Slurm's TIMEOUT is a timeout). */
+	o.limit = WM_LIMIT_TIMEOUT;
+	o.ended_by = "Slurm ended it: TIMEOUT";
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_RETRY);
+	assert_non_null(strstr(d.why, "timed out"));
+}
+
 static void test_no_retries_configured(void **state)
 {
 	struct wm_outcome o = base();
@@ -181,6 +248,8 @@ int main(void)
 		cmocka_unit_test(test_success),
 		cmocka_unit_test(test_nonzero_retries_then_fails),
 		cmocka_unit_test(test_no_retries_configured),
+		cmocka_unit_test(test_lost_attempts_are_free_up_to_a_cap),
+		cmocka_unit_test(test_ended_by_others_is_not_retried),
 		cmocka_unit_test(test_timeout_and_signal_are_retried),
 		cmocka_unit_test(test_denial_survived_is_success),
 		cmocka_unit_test(test_denial_and_limits_not_retried),

@@ -133,7 +133,8 @@ static void test_priority_and_critical_path(void **state)
 			"true") "## c\n" BODY("true") "## d\n- depends: c\n" BODY("true") "## e\n- "
 											  "depends:"
 											  " d"
-											  "\n" BODY("true") "## f\n" BODY("true"),
+											  "\n" BODY("true") "## f\n" BODY(
+												  "true"),
 		1, false);
 	go(&r);
 	start_order(&r, order, sizeof(order));
@@ -189,6 +190,50 @@ static void test_retries_and_backoff(void **state)
 	teardown_run(&r);
 }
 
+/* A cluster-like executor: ends are seen at the next look, never sooner,
+ * and a lost attempt is retried without using the task's retries. */
+static void test_polling_executor_and_lost_attempts(void **state)
+{
+	struct run r;
+	const struct fake_attempt lost[] = {
+		{ .ms = 250, .exit_code = -1, .lost = "Slurm lost it: NODE_FAIL" },
+		{ .ms = 250, .exit_code = 0 },
+	};
+	const struct fake_attempt cancelled = { .ms = 50,
+						.exit_code = -1,
+						.ended_by = "cancelled in Slurm, not by wm" };
+	const struct fake_log *a_end, *b_start;
+
+	(void)state;
+	setup_run(&r,
+		  "## a\n" BODY("true") "## b\n- depends: a\n" BODY(
+			  "true") "## c\n- retries: 2\n" BODY("true"),
+		  4, true);
+	fake_exec_polling(r.fx, 1000);
+	script(&r, "a", WM_ATTEMPT_BODY, lost, 2);
+	script(&r, "c", WM_ATTEMPT_BODY, &cancelled, 1);
+	go(&r);
+	/* a's first attempt was lost; the retry does not count (retries: 0). */
+	assert_int_equal(state_of(&r, "a"), WM_TASK_SUCCEEDED);
+	assert_int_equal(r.rs->tasks[idx(&r, "a")].attempts, 2);
+	assert_int_equal(r.rs->tasks[idx(&r, "a")].lost, 1);
+	assert_non_null(strstr(r.rs->tasks[idx(&r, "a")].decisions[0].why, "NODE_FAIL"));
+	/* b started only once a look saw a's end: on the next look's tick. */
+	a_end = fake_exec_find(r.fx, FAKE_END, idx(&r, "a"), WM_ATTEMPT_BODY, 1);
+	b_start = fake_exec_find(r.fx, FAKE_START, idx(&r, "b"), WM_ATTEMPT_BODY, 0);
+	assert_non_null(b_start);
+	assert_true(b_start->at > a_end->at);
+	assert_int_equal(b_start->at % 1000, 0);
+	/* Someone else's cancel is final, even with retries left. */
+	assert_int_equal(state_of(&r, "c"), WM_TASK_FAILED);
+	assert_int_equal(r.rs->tasks[idx(&r, "c")].attempts, 1);
+	assert_non_null(strstr(r.rs->tasks[idx(&r, "c")].decisions[0].why, "not by wm"));
+	/* Looks are a handful, not one per loop round or per job. */
+	assert_true(fake_exec_looks(r.fx) >= 3);
+	assert_true(fake_exec_looks(r.fx) <= 8);
+	teardown_run(&r);
+}
+
 static void test_timeout(void **state)
 {
 	struct run r;
@@ -226,20 +271,25 @@ static void test_conditions(void **state)
 	(void)state;
 	setup_run(
 		&r,
-		"## a\n" BODY("false") "## ok\n- depends: a\n" BODY("true") "## onfail\n- depends: "
-									    "a\n- condition: "
-									    "failure\n" BODY("true") "## always\n- depends: a\n- condition: always\n" BODY(
-										    "true") "## "
-											    "nofail"
-											    "\n- "
-											    "depend"
-											    "s: "
-											    "x\n- "
-											    "condit"
-											    "ion: "
-											    "failur"
-											    "e"
-											    "\n" BODY("true") "## x\n" BODY("true"),
+		"## a\n" BODY("false") "## ok\n- depends: a\n" BODY(
+			"true") "## onfail\n- depends: "
+				"a\n- condition: "
+				"failure\n" BODY(
+					"true") "## always\n- depends: a\n- condition: "
+						"always\n" BODY("true") "## "
+									"nofail"
+									"\n- "
+									"depend"
+									"s: "
+									"x\n- "
+									"condit"
+									"ion: "
+									"failur"
+									"e"
+									"\n" BODY("true") "## "
+											  "x"
+											  "\n" BODY(
+												  "true"),
 		1, true);
 	script(&r, "a", WM_ATTEMPT_BODY, &fail, 1);
 	go(&r);
@@ -358,12 +408,12 @@ static void test_cancellation(void **state)
 
 	(void)state;
 	setup_run(&r,
-		  "## a\n" BODY(
-			  "sleep 9") "## b\n" BODY("sleep 9") "## c\n- retries: 3\n- backoff: "
-							      "10s\n" BODY("false") "## d\n- "
-										    "depends: "
-										    "a\n" BODY("tru"
-											       "e"),
+		  "## a\n" BODY("sleep 9") "## b\n" BODY(
+			  "sleep 9") "## c\n- retries: 3\n- backoff: "
+				     "10s\n" BODY("false") "## d\n- "
+							   "depends: "
+							   "a\n" BODY("tru"
+								      "e"),
 		  3, true);
 	script(&r, "a", WM_ATTEMPT_BODY, &hang, 1);
 	script(&r, "b", WM_ATTEMPT_BODY, &stubborn, 1);
@@ -411,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_priority_and_critical_path),
 		cmocka_unit_test(test_parallel_limit),
 		cmocka_unit_test(test_retries_and_backoff),
+		cmocka_unit_test(test_polling_executor_and_lost_attempts),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_only_if),

@@ -106,6 +106,7 @@ static void test_checkpoint_round_trip(void **state)
 	(void)state;
 	tk->state = WM_TASK_FAILED;
 	tk->attempts = 3;
+	tk->lost = 1;
 	tk->signal = 9;
 	tk->started_ms = 5000;
 	tk->ended_ms = 6000;
@@ -125,6 +126,8 @@ static void test_checkpoint_round_trip(void **state)
 	a = to_text(rs, 42);
 	b = to_text(back, 42);
 	assert_string_equal(a, b);
+	assert_int_equal(back->tasks[1].lost, 1);
+	assert_int_equal(back->tasks[0].lost, 0);
 	assert_int_equal(back->tasks[1].n_denied, 1);
 	assert_int_equal(back->tasks[1].n_decisions, 2);
 	assert_string_equal(back->tasks[1].decisions[1].why, "memory limit: retrying cannot help");

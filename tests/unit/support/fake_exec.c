@@ -25,6 +25,7 @@ struct wm_exec_job {
 	uint64_t started, ends_at; /* ends_at 0: not before a signal */
 	int fd;
 	bool done;
+	bool seen;	     /* polling mode: a look found it done */
 	int killed_by;	     /* signal that ended it, or 0 */
 	enum wm_limit limit; /* what terminate() said */
 };
@@ -43,6 +44,9 @@ struct fake_exec {
 	size_t n_log, alloc_log;
 	struct wm_sched *interrupt_sched;
 	uint64_t interrupt_at;
+	uint64_t poll_every; /* 0: fds mode */
+	uint64_t next_look;
+	size_t looks;
 };
 
 static void note(struct fake_exec *fx, enum fake_what what, const struct wm_exec_job *job, int sig)
@@ -87,6 +91,8 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 
 static size_t fds(const struct wm_exec_job *job, struct pollfd *pfd)
 {
+	if (job->fx->poll_every)
+		return 0;
 	pfd[0] = (struct pollfd){ .fd = job->fd, .events = POLLIN };
 	return 1;
 }
@@ -95,7 +101,26 @@ static bool serve(struct wm_exec_job *job, const struct pollfd *pfd, size_t n)
 {
 	(void)pfd;
 	(void)n;
-	return job->done;
+	return job->fx->poll_every ? job->seen : job->done;
+}
+
+static uint64_t wakeup(struct wm_executor *ex)
+{
+	struct fake_exec *fx = (struct fake_exec *)ex;
+
+	return fx->poll_every && fx->n_live ? fx->next_look : 0;
+}
+
+static void poll_jobs(struct wm_executor *ex, uint64_t now)
+{
+	struct fake_exec *fx = (struct fake_exec *)ex;
+
+	if (!fx->poll_every || now < fx->next_look)
+		return;
+	fx->looks++;
+	fx->next_look = now + fx->poll_every;
+	for (size_t i = 0; i < fx->n_live; i++)
+		fx->live[i]->seen = fx->live[i]->done;
 }
 
 static void end_job(struct wm_exec_job *job, int sig)
@@ -134,6 +159,9 @@ static int reap(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_e
 		res->r.status = job->how.exit_code;
 	}
 	res->r.denied = wm_xcalloc(1, sizeof(*res->r.denied));
+	if (job->how.lost || job->how.ended_by)
+		res->reason = wm_xstrdup(job->how.lost ? job->how.lost : job->how.ended_by);
+	res->free_retry = job->how.lost != NULL;
 	return 0;
 }
 
@@ -162,6 +190,8 @@ static const struct wm_executor_ops fake_ops = {
 	.reap = reap,
 	.release = release,
 	.free = free_exec,
+	.wakeup = wakeup,
+	.poll = poll_jobs,
 };
 
 /* ---- the virtual clock ---- */
@@ -192,9 +222,9 @@ static int wait_virtual(void *ctx, struct pollfd *pfd, size_t n, uint64_t until)
 	for (size_t i = 0; i < fx->n_live; i++) {
 		const struct wm_exec_job *job = fx->live[i];
 
-		if (job->done)
+		if (job->done && !fx->poll_every)
 			next = fx->now, any = true;
-		else if (job->ends_at && (!next || job->ends_at < next))
+		else if (!job->done && job->ends_at && (!next || job->ends_at < next))
 			next = job->ends_at;
 	}
 	if (fx->interrupt_sched && (!next || fx->interrupt_at < next))
@@ -269,6 +299,17 @@ void fake_exec_script(struct fake_exec *fx, size_t task, enum wm_attempt_kind ki
 	sc->v = wm_xcalloc(n, sizeof(*v));
 	memcpy(sc->v, v, n * sizeof(*v));
 	sc->n = n;
+}
+
+void fake_exec_polling(struct fake_exec *fx, uint64_t interval_ms)
+{
+	fx->poll_every = interval_ms;
+	fx->next_look = interval_ms;
+}
+
+size_t fake_exec_looks(const struct fake_exec *fx)
+{
+	return fx->looks;
 }
 
 void fake_exec_interrupt_at(struct fake_exec *fx, struct wm_sched *s, uint64_t at)

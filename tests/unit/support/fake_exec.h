@@ -26,6 +26,8 @@ struct fake_attempt {
 	bool hang;	  /* runs until terminated */
 	bool ignore_term; /* SIGTERM does nothing: only SIGKILL ends it */
 	enum wm_limit limit;
+	const char *lost;     /* the executor lost it (free retry), with this reason */
+	const char *ended_by; /* someone else ended it, with this reason */
 };
 
 enum fake_what { FAKE_START, FAKE_END, FAKE_SIGNAL };
@@ -49,6 +51,12 @@ const struct wm_sched_clock *fake_exec_clock(struct fake_exec *fx);
  * repeat the last. Copied. */
 void fake_exec_script(struct fake_exec *fx, size_t task, enum wm_attempt_kind kind,
 		      const struct fake_attempt *v, size_t n);
+/* Makes it an executor that is asked rather than polled on fds, as a
+ * cluster's is: an attempt's end is seen at the first look after it,
+ * looks every `interval_ms`. */
+void fake_exec_polling(struct fake_exec *fx, uint64_t interval_ms);
+/* Looks taken so far (polling mode). */
+size_t fake_exec_looks(const struct fake_exec *fx);
 /* wm_sched_interrupt(s) once virtual time reaches `at`. */
 void fake_exec_interrupt_at(struct fake_exec *fx, struct wm_sched *s, uint64_t at);
 
