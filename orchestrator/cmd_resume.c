@@ -125,6 +125,10 @@ static void print_changes(const struct wm_prepared *p, const struct wm_run_state
 /* Carries an old task's record into the new run state. A kept task takes the
  * old record whole (moved, not copied: the old state is discarded after);
  * a task that runs again keeps only the history of what was decided. */
+/* A kept task's whole record; of one that runs again, its history: its
+ * decisions, and its attempts (numbering goes on). A task whose attempt
+ * was running under an unchanged definition stays `running`: the
+ * scheduler takes its job back where the executor can. */
 static void carry_task(struct wm_task_state *dst, struct wm_task_state *src, bool whole)
 {
 	if (whole) {
@@ -134,6 +138,11 @@ static void carry_task(struct wm_task_state *dst, struct wm_task_state *src, boo
 		*src = tmp;
 		return;
 	}
+	dst->attempts = src->attempts;
+	dst->lost = src->lost;
+	if (src->state == WM_TASK_RUNNING && src->definition_hash && dst->definition_hash &&
+	    strcmp(src->definition_hash, dst->definition_hash) == 0)
+		dst->state = WM_TASK_RUNNING;
 	for (size_t i = 0; i < src->n_decisions; i++)
 		wm_task_add_decision(dst, src->decisions[i].at_ms, src->decisions[i].attempt,
 				     src->decisions[i].what, src->decisions[i].why);

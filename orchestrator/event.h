@@ -28,6 +28,8 @@
 	X(RUN_END, "run.end", false)                                           \
 	X(TASK_START, "task.start", true)                                      \
 	X(TASK_END, "task.end", false)                                         \
+	X(TASK_ADOPTED, "task.adopted", true)                                  \
+	X(ADOPT_FAILED, "task.adopt.failed", false)                            \
 	X(DECISION, "decision", true)                                          \
 	X(TASK_RETRY, "task.retry", false)                                     \
 	X(TASK_SKIP, "task.skip", true)                                        \

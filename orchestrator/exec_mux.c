@@ -30,8 +30,8 @@ static struct wm_exec_job *wrap(struct wm_executor *ex, struct wm_exec_job *inne
 	return job;
 }
 
-static int start(struct wm_executor *ex, const struct wm_exec_request *rq,
-		 struct wm_exec_job **out, struct wm_error **err)
+static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
+		 struct wm_error **err)
 {
 	struct wm_executor *to = ((struct mux *)ex)->by_task[rq->task];
 	struct wm_exec_job *inner = NULL;
@@ -42,8 +42,8 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq,
 	return 0;
 }
 
-static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq,
-		 struct wm_exec_job **out, struct wm_error **err)
+static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
+		 char **what, struct wm_error **err)
 {
 	struct wm_executor *to = ((struct mux *)ex)->by_task[rq->task];
 	struct wm_exec_job *inner = NULL;
@@ -51,7 +51,7 @@ static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq,
 
 	if (!to->ops->adopt)
 		return 0;
-	rc = to->ops->adopt(to, rq, &inner, err);
+	rc = to->ops->adopt(to, rq, &inner, what, err);
 	if (rc > 0)
 		*out = wrap(to, inner);
 	return rc;

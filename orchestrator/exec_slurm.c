@@ -267,7 +267,7 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 }
 
 static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
-		 struct wm_error **err)
+		 char **what, struct wm_error **err)
 {
 	struct slurm *sl = (struct slurm *)ex;
 	struct wm_exec_job *job = new_job(sl, rq);
@@ -281,10 +281,14 @@ static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 		free(job);
 		return rc;
 	}
-	if (rc == 1)
+	if (rc == 1) {
 		job->st = J_QUEUED; /* pending or running: watched to its end */
-	else
+		*what = wm_xasprintf("Slurm job %lu (%s), still in the queue", job->id, job->name);
+	} else {
 		collect(job, &end); /* ended while wm was away */
+		*what = wm_xasprintf("Slurm job %lu (%s), ended %s while wm was away", job->id,
+				     job->name, end.state);
+	}
 	*out = job;
 	return 1;
 }

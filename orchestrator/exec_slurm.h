@@ -18,14 +18,14 @@ struct wm_slurm_resources {
 
 struct wm_exec_slurm_config {
 	const struct wm_workflow *wf;
-	const char *wm_path;	   /* the wm the nodes run (absolute; on the shared filesystem) */
-	const char *state_dir;	   /* absolute */
+	const char *wm_path;   /* the wm the nodes run (absolute; on the shared filesystem) */
+	const char *state_dir; /* absolute */
 	const char *run_id, *run_dir, *workspace;
-	char *const *policy_hash;  /* per task: pinned on the node */
-	const struct wm_slurm_resources *res; /* per task, or NULL */
+	char *const *policy_hash;	       /* per task: pinned on the node */
+	const struct wm_slurm_resources *res;  /* per task, or NULL */
 	const char *partition, *account, *qos; /* NULL: the cluster's default */
-	char *const *extra;	   /* further sbatch options (checked against an allowlist) */
-	unsigned max_queued;	   /* jobs of this run in the queue at once; 0: 500 */
+	char *const *extra;  /* further sbatch options (checked against an allowlist) */
+	unsigned max_queued; /* jobs of this run in the queue at once; 0: 500 */
 };
 
 /* Borrows everything in cfg: it must outlive the executor. */

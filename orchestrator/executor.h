@@ -75,10 +75,11 @@ struct wm_executor_ops {
 	uint64_t (*wakeup)(struct wm_executor *ex);
 	void (*poll)(struct wm_executor *ex, uint64_t now);
 	/* Resume: takes back this attempt's job where it outlived wm (still
-	 * queued or running, or ended with its result kept): 1 adopted, 0 no
-	 * such job (start it again), -1 with *err. NULL: jobs die with wm. */
+	 * queued or running, or ended with its result kept): 1 adopted, with
+	 * *what saying which job and how it was found (owned), 0 no such job
+	 * (start it again), -1 with *err. NULL: jobs die with wm. */
 	int (*adopt)(struct wm_executor *ex, const struct wm_exec_request *rq,
-		     struct wm_exec_job **out, struct wm_error **err);
+		     struct wm_exec_job **out, char **what, struct wm_error **err);
 };
 
 /* Implementations embed this first. */

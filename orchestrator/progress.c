@@ -103,9 +103,13 @@ static void describe(struct wm_buf *b, const struct wm_progress *p, const struct
 	case WM_EV_SLA_BREACH:
 		wm_buf_addf(b, " sla_ms=%llu", (unsigned long long)ev->ms);
 		break;
+	case WM_EV_TASK_ADOPTED:
+		wm_buf_addf(b, " job=%s", ev->detail ? ev->detail : "");
+		break;
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
 	case WM_EV_INTERRUPT:
+	case WM_EV_ADOPT_FAILED:
 		wm_buf_addf(b, " reason=%s", ev->detail ? ev->detail : "");
 		break;
 	case WM_EV_RUN_END:

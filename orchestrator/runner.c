@@ -303,9 +303,13 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 	case WM_EV_ROLLBACK_MANUAL:
 		json_object_set_new(f, "script", json_string(ev->detail));
 		break;
+	case WM_EV_TASK_ADOPTED:
+		json_object_set_new(f, "job", json_string(ev->detail ? ev->detail : ""));
+		break;
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
 	case WM_EV_INTERRUPT:
+	case WM_EV_ADOPT_FAILED:
 		json_object_set_new(f, "reason", json_string(ev->detail ? ev->detail : ""));
 		break;
 	case WM_EV_ROLLBACK_START:
@@ -650,6 +654,7 @@ static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned
 	cfg->max_parallel = jobs;
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
 	cfg->interactive = o->interactive;
+	cfg->adopt = x->t->keep != NULL; /* resume */
 	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE ? TICK_MS : 0;
 	cfg->on_event = on_event;
 	cfg->ctx = x;

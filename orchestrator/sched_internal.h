@@ -32,8 +32,10 @@ struct trt {
 	bool timed_out;
 	bool sla_reported;
 	struct wm_exec_job *job;
-	uint64_t deadline; /* monotonic ms; 0: none */
-	uint64_t kill_at;  /* SIGKILL after the grace period */
+	unsigned base_attempts; /* attempts of earlier runs (resume): numbering */
+	unsigned base_lost;	/* goes on, but the retry budget is this run's own */
+	uint64_t deadline;	/* monotonic ms; 0: none */
+	uint64_t kill_at;	/* SIGKILL after the grace period */
 	uint64_t sla_at;
 	uint64_t retry_at;
 	uint64_t queued_ms; /* wall ms it last became ready */

@@ -150,13 +150,14 @@ static char ask(const struct wm_sched *s, size_t task)
 static bool may_start(struct wm_sched *s, size_t task)
 {
 	const struct wm_task *wt = &s->cfg.wf->tasks[task];
+	bool started = s->t[task].rec->attempts != s->t[task].base_attempts;
 	char c;
 
-	if (s->stopping && wt->condition == WM_COND_SUCCESS && s->t[task].rec->attempts == 0) {
+	if (s->stopping && wt->condition == WM_COND_SUCCESS && !started) {
 		sch_skip(s, task, "not started: a task failed and keep_going is off");
 		return true;
 	}
-	if (!s->cfg.interactive || s->t[task].rec->attempts != 0 || !wt->body.lang) {
+	if (!s->cfg.interactive || started || !wt->body.lang) {
 		sch_start_step(s, task);
 		return true;
 	}
@@ -323,7 +324,8 @@ static void rollback(struct wm_sched *s, struct pollset *ps, struct wm_error **e
 
 int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_error **err)
 {
-	size_t groups = (size_t)s->cfg.max_parallel;
+	/* Jobs adopted on resume come on top of -j: at most one per task. */
+	size_t groups = s->cfg.dag->n > s->cfg.max_parallel ? s->cfg.dag->n : s->cfg.max_parallel;
 	wm_autofree struct pollfd *pfd = wm_xcalloc(1 + WM_EXEC_MAX_FDS * groups, sizeof(*pfd));
 	wm_autofree size_t *first = wm_xcalloc(groups, sizeof(size_t));
 	wm_autofree size_t *count = wm_xcalloc(groups, sizeof(size_t));

@@ -220,6 +220,8 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 	bool tripped;
 
 	full.cancelled = full.cancelled || t->cancelling;
+	full.attempt = o->attempt - t->base_attempts;
+	full.lost_before = t->rec->lost - t->base_lost;
 	full.retries = s->cfg.wf->tasks[task].retries;
 	full.backoff_ms = s->cfg.wf->tasks[task].backoff_ms;
 	full.jitter = s->clock.draw(s->clock.ctx);
@@ -367,7 +369,6 @@ static void end_body(struct wm_sched *s, size_t task, const struct wm_exec_resul
 		o.lost = er->reason ? er->reason : "lost by the executor";
 	else
 		o.ended_by = er->reason;
-	o.lost_before = s->t[task].rec->lost;
 	end_attempt(s, task, &o);
 }
 
@@ -463,8 +464,51 @@ int sch_setup_signals(struct wm_sched *s, struct wm_error **err)
 	return 0;
 }
 
+/* Resume: takes back the job of the attempt an earlier orchestrator left
+ * running, when the executor can (a cluster's jobs outlive wm). */
+static bool adopt(struct wm_sched *s, size_t task)
+{
+	struct trt *t = &s->t[task];
+	const struct wm_task *wt = &s->cfg.wf->tasks[task];
+	struct wm_exec_request rq = { .task = task, .kind = WM_ATTEMPT_BODY };
+	struct wm_error *err = NULL;
+	struct wm_event ev = { .type = WM_EV_TASK_ADOPTED, .task = (long)task };
+	wm_autofree char *what = NULL;
+	uint64_t timeout;
+	int rc;
+
+	if (!s->cfg.adopt || !s->cfg.exec->ops->adopt || t->rec->state != WM_TASK_RUNNING)
+		return false;
+	/* No attempt of the body yet: its only_if check was running. */
+	if (t->rec->attempts == 0 && !wt->only_if)
+		return false;
+	rq.kind = t->rec->attempts ? WM_ATTEMPT_BODY : WM_ATTEMPT_ONLY_IF;
+	rq.attempt = t->rec->attempts ? t->rec->attempts : 1;
+	rc = s->cfg.exec->ops->adopt(s->cfg.exec, &rq, &t->job, &what, &err);
+	if (rc < 0) {
+		/* Not fatal: the attempt runs again, and the log says why. */
+		what = wm_error_text(err);
+		wm_error_free(err);
+		sch_emit(s, WM_EV_ADOPT_FAILED, (long)task, what, 0);
+		return false;
+	}
+	if (rc == 0)
+		return false;
+	if (rq.kind == WM_ATTEMPT_BODY)
+		t->base_attempts = rq.attempt - 1;
+	t->phase = rq.kind == WM_ATTEMPT_BODY ? PH_BODY : PH_ONLY_IF;
+	s->running++;
+	sch_retrack(s, task);
+	timeout = sch_task_timeout(s, task);
+	t->deadline = timeout ? sch_now(s) + timeout : 0;
+	ev.detail = what;
+	sch_emit_ev(s, &ev);
+	return true;
+}
+
 /* Every task that runs starts from a clean record (resume reruns some);
- * their decisions and denials stay as history. */
+ * their decisions and denials stay as history, and attempts are numbered
+ * on from the earlier run's. */
 void sch_seed(struct wm_sched *s)
 {
 	const struct wm_dag *g = s->cfg.dag;
@@ -474,20 +518,23 @@ void sch_seed(struct wm_sched *s)
 
 		if (s->t[i].kept)
 			continue;
+		s->t[i].base_attempts = rec->attempts;
+		s->t[i].base_lost = rec->lost;
+		s->t[i].deps_left = 0;
+		for (size_t k = 0; k < wm_dag_n_deps(g, i); k++)
+			if (!s->t[wm_dag_deps(g, i)[k]].kept)
+				s->t[i].deps_left++;
+		if (s->t[i].deps_left == 0 && adopt(s, i))
+			continue;
 		rec->state = WM_TASK_PENDING;
-		rec->attempts = 0;
 		rec->exit_code = -1;
 		rec->signal = 0;
 		rec->started_ms = rec->ended_ms = 0;
 		free(rec->limit);
 		rec->limit = NULL;
-		s->t[i].deps_left = 0;
-		for (size_t k = 0; k < wm_dag_n_deps(g, i); k++)
-			if (!s->t[wm_dag_deps(g, i)[k]].kept)
-				s->t[i].deps_left++;
 	}
 	for (size_t i = 0; i < g->n; i++)
-		if (!s->t[i].kept && s->t[i].deps_left == 0)
+		if (!s->t[i].kept && !s->t[i].job && s->t[i].deps_left == 0)
 			became_ready(s, i);
 	sch_settle(s);
 }

@@ -61,6 +61,8 @@ struct wm_sched_config {
 	unsigned max_parallel;
 	bool keep_going;
 	bool interactive;	/* ask run/skip/abort on the terminal before each task */
+	bool adopt;		/* resume: take back jobs left running, where the
+				 * executor can (records in state running) */
 	uint64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 2000 */
 	uint64_t tick_ms;	/* 0: no WM_EV_TICK */
 	void (*on_event)(void *ctx, const struct wm_event *ev);

@@ -51,7 +51,8 @@ static char *script_text(const struct wm_exec_slurm_config *cfg, const struct wm
 		quote(&b, dirs[i][0]);
 		wm_buf_addf(&b, " ] || { echo \"wm: node $(hostname) cannot see %s ", dirs[i][1]);
 		wm_buf_addstr(&b, dirs[i][0]);
-		wm_buf_addf(&b, ": it must be on a filesystem every node shares\" >&2; exit %d; }\n",
+		wm_buf_addf(&b,
+			    ": it must be on a filesystem every node shares\" >&2; exit %d; }\n",
 			    NODE_BLIND);
 	}
 	wm_buf_addstr(&b, "exec ");
@@ -77,13 +78,17 @@ static void push_resources(char ***v, size_t *n, const struct wm_exec_slurm_conf
 	if (r && r->cpus)
 		wm_strv_push_owned(v, n, wm_xasprintf("--cpus-per-task=%u", r->cpus));
 	if (r && r->memory)
-		wm_strv_push_owned(v, n, wm_xasprintf("--mem=%lluM",
-						      (unsigned long long)((r->memory + (1 << 20) - 1) >> 20)));
+		wm_strv_push_owned(
+			v, n,
+			wm_xasprintf("--mem=%lluM",
+				     (unsigned long long)((r->memory + (1 << 20) - 1) >> 20)));
 	if (r && r->gpus)
 		wm_strv_push_owned(v, n, wm_xasprintf("--gres=gpu:%u", r->gpus));
 	if (r && r->time_ms)
-		wm_strv_push_owned(v, n, wm_xasprintf("--time=%llu",
-						      (unsigned long long)((r->time_ms + 59999) / 60000)));
+		wm_strv_push_owned(
+			v, n,
+			wm_xasprintf("--time=%llu",
+				     (unsigned long long)((r->time_ms + 59999) / 60000)));
 	for (size_t i = 0; cfg->extra && cfg->extra[i]; i++)
 		wm_strv_push(v, n, cfg->extra[i]);
 }
@@ -107,9 +112,9 @@ int wm_slurm_submit(const struct wm_exec_slurm_config *cfg, const struct wm_exec
 	wm_strv_push(&argv, &n, "sbatch");
 	wm_strv_push(&argv, &n, "--parsable");
 	wm_strv_push_owned(&argv, &n, wm_xasprintf("--job-name=%s", name));
-	wm_strv_push_owned(&argv, &n, wm_xasprintf("--output=%s/logs/%s.%s.%u.slurm.out",
-						   cfg->run_dir, task, kind_name(rq->kind),
-						   rq->attempt));
+	wm_strv_push_owned(&argv, &n,
+			   wm_xasprintf("--output=%s/logs/%s.%s.%u.slurm.out", cfg->run_dir, task,
+					kind_name(rq->kind), rq->attempt));
 	wm_strv_push_owned(&argv, &n, wm_xasprintf("--chdir=%s", cfg->workspace));
 	push_resources(&argv, &n, cfg, rq->task);
 	wm_strv_push(&argv, &n, script);
@@ -138,8 +143,8 @@ int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q
 {
 	struct wm_buf list = WM_BUF_INIT, out = WM_BUF_INIT;
 	struct wm_error *e = NULL;
-	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i", (char *)"-j",
-			 NULL, NULL };
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i",
+			 (char *)"-j",	   NULL,	 NULL };
 	int status, rc;
 
 	memset(q, 0, sizeof(*q));
@@ -155,7 +160,8 @@ int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q
 	}
 	wm_error_free(e);
 	q->ids = wm_xcalloc(n + 1, sizeof(*q->ids));
-	for (char *l = out.data; l && *l && q->n < n; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+	for (char *l = out.data; l && *l && q->n < n;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		q->ids[q->n++] = strtoul(l, NULL, 10);
 	wm_buf_release(&out);
 	return 0;
@@ -188,7 +194,9 @@ static void parse_exit(const char *s, struct wm_slurm_end *end)
 static int from_scontrol(unsigned long id, struct wm_slurm_end *end, struct wm_error **err)
 {
 	char num[32], *st, *ex;
-	char *argv[] = { (char *)"scontrol", (char *)"-o", (char *)"show", (char *)"job", num, NULL };
+	char *argv[] = {
+		(char *)"scontrol", (char *)"-o", (char *)"show", (char *)"job", num, NULL
+	};
 	struct wm_buf out = WM_BUF_INIT;
 	int status, rc;
 
@@ -198,10 +206,11 @@ static int from_scontrol(unsigned long id, struct wm_slurm_end *end, struct wm_e
 		st = strstr(out.data ? out.data : "", " JobState=");
 		ex = strstr(out.data ? out.data : "", " ExitCode=");
 		if (!st || !ex)
-			rc = wm_error_setx(err, WM_EXIT_FAILED, "scontrol: no state for job %lu", id);
+			rc = wm_error_setx(err, WM_EXIT_FAILED, "scontrol: no state for job %lu",
+					   id);
 		else {
-			snprintf(end->state, sizeof(end->state), "%.*s", (int)strcspn(st + 10, " \n"),
-				 st + 10);
+			snprintf(end->state, sizeof(end->state), "%.*s",
+				 (int)strcspn(st + 10, " \n"), st + 10);
 			parse_exit(ex + 10, end);
 		}
 	}
@@ -213,13 +222,15 @@ static int from_scontrol(unsigned long id, struct wm_slurm_end *end, struct wm_e
 static int from_sacct(const char *flag, const char *what, unsigned long *id,
 		      struct wm_slurm_end *end, struct wm_error **err)
 {
-	char *argv[] = { (char *)"sacct", (char *)"-c", (char *)flag, (char *)what, (char *)"-o",
-			 (char *)"jobid,state,exitcode", (char *)"-P", (char *)"-n", NULL };
+	char *argv[] = { (char *)"sacct", (char *)"-c", (char *)flag,
+			 (char *)what,	  (char *)"-o", (char *)"jobid,state,exitcode",
+			 (char *)"-P",	  (char *)"-n", NULL };
 	struct wm_buf out = WM_BUF_INIT;
 	char *last = NULL, *f1, *f2;
 	int status, rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
 
-	for (char *l = out.data; rc == 0 && l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+	for (char *l = out.data; rc == 0 && l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		last = l;
 	if (rc == 0 && (!last || !(f1 = strchr(last, '|')) || !(f2 = strchr(f1 + 1, '|'))))
 		rc = 1; /* not in the completion log (yet) */
@@ -252,20 +263,42 @@ int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error *
 	return rc;
 }
 
+/* States of a job that has not ended (squeue's long names). */
+static bool live_state(const char *s)
+{
+	static const char *const live[] = { "PENDING",	  "RUNNING",	 "SUSPENDED",
+					    "COMPLETING", "CONFIGURING", "REQUEUED",
+					    "RESIZING",	  "SIGNALING",	 "STAGE_OUT" };
+
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (strcmp(s, live[i]) == 0)
+			return true;
+	return false;
+}
+
 int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
 		  struct wm_error **err)
 {
-	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i", (char *)"--name",
-			 (char *)name, NULL };
+	/* Every state: a job that ended moments ago is still in the
+	 * controller's memory before it reaches the completion log. */
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-t",
+			 (char *)"all",	   (char *)"-o", (char *)"%i %T",
+			 (char *)"--name", (char *)name, NULL };
 	struct wm_buf out = WM_BUF_INIT;
+	char state[32] = "";
+	char *last = NULL;
 	int status, rc;
 
 	memset(end, 0, sizeof(*end));
 	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
-	if (rc == 0 && out.data && *out.data) {
-		*id = strtoul(out.data, NULL, 10);
+	for (char *l = out.data; rc == 0 && l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		last = l; /* the newest job of that name */
+	if (last && sscanf(last, "%lu %31s", id, state) == 2) {
 		wm_buf_release(&out);
-		return 1;
+		if (live_state(state))
+			return 1;
+		return wm_slurm_ended(*id, end, err) < 0 ? -1 : 2;
 	}
 	wm_buf_release(&out);
 	if (rc < 0)
@@ -337,10 +370,10 @@ void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit w
 /* ---- slurm.extra ---- */
 
 static const char *const extra_allowed[] = {
-	"--constraint", "--exclusive", "--nodelist", "--exclude", "--reservation", "--licenses",
-	"--mem-per-cpu", "--ntasks",   "--nodes",    "--tmp",	  "--gpus-per-task", "--comment",
-	"--wckey",	 "--nice",     "--hint",     "--cores-per-socket", "--threads-per-core",
-	NULL,
+	"--constraint",	      "--exclusive",	    "--nodelist", "--exclude", "--reservation",
+	"--licenses",	      "--mem-per-cpu",	    "--ntasks",	  "--nodes",   "--tmp",
+	"--gpus-per-task",    "--comment",	    "--wckey",	  "--nice",    "--hint",
+	"--cores-per-socket", "--threads-per-core", NULL,
 };
 
 bool wm_slurm_extra_allowed(const char *option)

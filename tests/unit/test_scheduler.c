@@ -234,6 +234,50 @@ static void test_polling_executor_and_lost_attempts(void **state)
 	teardown_run(&r);
 }
 
+/* Resume: the job an earlier orchestrator left running is watched to its
+ * end, not started again; attempts are numbered on, retries are anew. */
+static void test_adopt_on_resume(void **state)
+{
+	struct run r;
+	struct wm_sched_config cfg = { 0 };
+	const struct fake_attempt left = { .ms = 300, .exit_code = 0 };
+	const struct fake_attempt fails = { .ms = 10, .exit_code = 1 };
+	size_t a, b, c;
+
+	(void)state;
+	setup_run(&r,
+		  "## a\n" BODY("true") "## b\n- retries: 1\n" BODY(
+			  "true") "## c\n- depends: a\n" BODY("true"),
+		  1, true);
+	a = idx(&r, "a"), b = idx(&r, "b"), c = idx(&r, "c");
+	/* As the checkpoint left them: a and b running their 2nd attempt. */
+	r.rs->tasks[a].state = r.rs->tasks[b].state = WM_TASK_RUNNING;
+	r.rs->tasks[a].attempts = r.rs->tasks[b].attempts = 2;
+	fake_exec_leftover(r.fx, a, 2, &left); /* b's job is gone */
+	script(&r, "b", WM_ATTEMPT_BODY, &fails, 1);
+	wm_sched_free(r.s);
+	cfg.wf = r.wf, cfg.dag = r.dag, cfg.rs = r.rs;
+	cfg.exec = fake_exec_executor(r.fx), cfg.clock = fake_exec_clock(r.fx);
+	cfg.max_parallel = 1, cfg.keep_going = true, cfg.adopt = true;
+	cfg.on_event = on_event, cfg.ctx = &r;
+	r.s = wm_sched_new(&cfg);
+	go(&r);
+	/* a: adopted (no new start of it), ended as its job did. */
+	assert_non_null(fake_exec_find(r.fx, FAKE_ADOPT, a, WM_ATTEMPT_BODY, 0));
+	assert_null(fake_exec_find(r.fx, FAKE_START, a, WM_ATTEMPT_BODY, 0));
+	assert_int_equal(state_of(&r, "a"), WM_TASK_SUCCEEDED);
+	assert_int_equal(r.rs->tasks[a].attempts, 2);
+	assert_non_null(strstr(r.events, "task.adopted:a"));
+	/* b: started again as attempt 3, and its one retry is still there. */
+	assert_int_equal(fake_exec_find(r.fx, FAKE_START, b, WM_ATTEMPT_BODY, 0)->attempt, 3);
+	assert_int_equal(fake_exec_find(r.fx, FAKE_START, b, WM_ATTEMPT_BODY, 1)->attempt, 4);
+	assert_int_equal(state_of(&r, "b"), WM_TASK_FAILED);
+	/* c waited for the adopted a; -j 1 was not exceeded by new starts. */
+	assert_true(fake_exec_find(r.fx, FAKE_START, c, WM_ATTEMPT_BODY, 0)->at >= 300);
+	assert_int_equal(state_of(&r, "c"), WM_TASK_SUCCEEDED);
+	teardown_run(&r);
+}
+
 static void test_timeout(void **state)
 {
 	struct run r;
@@ -276,20 +320,20 @@ static void test_conditions(void **state)
 				"a\n- condition: "
 				"failure\n" BODY(
 					"true") "## always\n- depends: a\n- condition: "
-						"always\n" BODY("true") "## "
-									"nofail"
-									"\n- "
-									"depend"
-									"s: "
-									"x\n- "
-									"condit"
-									"ion: "
-									"failur"
-									"e"
-									"\n" BODY("true") "## "
-											  "x"
-											  "\n" BODY(
-												  "true"),
+						"always\n" BODY(
+							"true") "## "
+								"nofail"
+								"\n- "
+								"depend"
+								"s: "
+								"x\n- "
+								"condit"
+								"ion: "
+								"failur"
+								"e"
+								"\n" BODY("true") "## "
+										  "x"
+										  "\n" BODY("true"),
 		1, true);
 	script(&r, "a", WM_ATTEMPT_BODY, &fail, 1);
 	go(&r);
@@ -462,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_parallel_limit),
 		cmocka_unit_test(test_retries_and_backoff),
 		cmocka_unit_test(test_polling_executor_and_lost_attempts),
+		cmocka_unit_test(test_adopt_on_resume),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_only_if),

@@ -44,6 +44,12 @@ struct fake_exec {
 	size_t n_log, alloc_log;
 	struct wm_sched *interrupt_sched;
 	uint64_t interrupt_at;
+	struct {
+		size_t task;
+		unsigned attempt;
+		struct fake_attempt how;
+	} leftover[8];
+	size_t n_leftover;
 	uint64_t poll_every; /* 0: fds mode */
 	uint64_t next_look;
 	size_t looks;
@@ -86,6 +92,35 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 		fx->max_running = fx->n_live;
 	note(fx, FAKE_START, job, 0);
 	*out = job;
+	return 0;
+}
+
+static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
+		 char **what, struct wm_error **err)
+{
+	struct fake_exec *fx = (struct fake_exec *)ex;
+	struct wm_exec_job *job;
+
+	(void)err;
+	for (size_t i = 0; i < fx->n_leftover; i++) {
+		if (fx->leftover[i].task != rq->task || fx->leftover[i].attempt != rq->attempt ||
+		    rq->kind != WM_ATTEMPT_BODY)
+			continue;
+		job = wm_xcalloc(1, sizeof(*job));
+		job->fx = fx;
+		job->task = rq->task;
+		job->kind = rq->kind;
+		job->attempt = rq->attempt;
+		job->how = fx->leftover[i].how;
+		job->started = fx->now;
+		job->ends_at = job->how.hang ? 0 : fx->now + job->how.ms;
+		job->fd = fx->next_fd++;
+		fx->live[fx->n_live++] = job;
+		note(fx, FAKE_ADOPT, job, 0);
+		*what = wm_xstrdup("fake job");
+		*out = job;
+		return 1;
+	}
 	return 0;
 }
 
@@ -192,6 +227,7 @@ static const struct wm_executor_ops fake_ops = {
 	.free = free_exec,
 	.wakeup = wakeup,
 	.poll = poll_jobs,
+	.adopt = adopt,
 };
 
 /* ---- the virtual clock ---- */
@@ -305,6 +341,14 @@ void fake_exec_polling(struct fake_exec *fx, uint64_t interval_ms)
 {
 	fx->poll_every = interval_ms;
 	fx->next_look = interval_ms;
+}
+
+void fake_exec_leftover(struct fake_exec *fx, size_t task, unsigned attempt,
+			const struct fake_attempt *how)
+{
+	fx->leftover[fx->n_leftover].task = task;
+	fx->leftover[fx->n_leftover].attempt = attempt;
+	fx->leftover[fx->n_leftover++].how = *how;
 }
 
 size_t fake_exec_looks(const struct fake_exec *fx)

@@ -30,7 +30,7 @@ struct fake_attempt {
 	const char *ended_by; /* someone else ended it, with this reason */
 };
 
-enum fake_what { FAKE_START, FAKE_END, FAKE_SIGNAL };
+enum fake_what { FAKE_START, FAKE_END, FAKE_SIGNAL, FAKE_ADOPT };
 
 struct fake_log {
 	enum fake_what what;
@@ -55,6 +55,10 @@ void fake_exec_script(struct fake_exec *fx, size_t task, enum wm_attempt_kind ki
  * cluster's is: an attempt's end is seen at the first look after it,
  * looks every `interval_ms`. */
 void fake_exec_polling(struct fake_exec *fx, uint64_t interval_ms);
+/* A job of an earlier orchestrator, still there for adopt() to take:
+ * the body's attempt `attempt` of the task, ending as `how` says. */
+void fake_exec_leftover(struct fake_exec *fx, size_t task, unsigned attempt,
+			const struct fake_attempt *how);
 /* Looks taken so far (polling mode). */
 size_t fake_exec_looks(const struct fake_exec *fx);
 /* wm_sched_interrupt(s) once virtual time reaches `at`. */
