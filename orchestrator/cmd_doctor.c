@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "orchestrator/cli.h"
+#include "orchestrator/slurm_doctor.h"
 #include "sandbox/doctor.h"
 #include "sandbox/sandbox.h"
 
@@ -61,6 +62,7 @@ int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 			n == 1 ? "" : "s");
 	}
 	wm_sandbox_doctor(&d);
+	wm_slurm_doctor(&d);
 	for (size_t i = 0; i < d.n; i++)
 		missing += d.items[i].required && !d.items[i].ok;
 	if (json) {

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -32,6 +34,39 @@ static int environ_has(pid_t pid, const char *needle, size_t len)
 	return found;
 }
 
+/* The parent of pid from /proc/<pid>/stat ("pid (comm) S ppid ..."; comm
+ * may hold spaces and parentheses: the last ')' ends it); 0 unknown. */
+static pid_t parent_of(pid_t pid, char *comm, size_t len)
+{
+	wm_autofree char *path = wm_xasprintf("/proc/%d/stat", (int)pid);
+	struct wm_buf b = WM_BUF_INIT;
+	char *open, *close;
+	long ppid = 0;
+
+	if (wm_buf_read_file(&b, path) == 0 && (open = strchr(b.data, '(')) &&
+	    (close = strrchr(b.data, ')')) && close > open) {
+		snprintf(comm, len, "%.*s", (int)(close - open - 1), open + 1);
+		if (sscanf(close + 1, " %*c %ld", &ppid) != 1)
+			ppid = 0;
+	}
+	wm_buf_release(&b);
+	return (pid_t)ppid;
+}
+
+/* A process of a cluster job (slurmstepd runs it): the cluster owns its
+ * life, and resume adopts the job rather than killing it. */
+static bool under_cluster_job(pid_t pid)
+{
+	char comm[64] = "";
+
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		pid = parent_of(pid, comm, sizeof(comm));
+		if (strcmp(comm, "slurmstepd") == 0)
+			return true;
+	}
+	return false;
+}
+
 size_t wm_kill_leftovers(const char *run_id)
 {
 	wm_autofree char *needle = wm_xasprintf("WM_RUN_ID=%s", run_id);
@@ -50,7 +85,8 @@ size_t wm_kill_leftovers(const char *run_id)
 		pid = strtol(de->d_name, &end, 10);
 		if (*end || pid <= 0 || pid > INT_MAX)
 			continue;
-		if ((pid_t)pid == getpid() || !environ_has((pid_t)pid, needle, len))
+		if ((pid_t)pid == getpid() || !environ_has((pid_t)pid, needle, len) ||
+		    under_cluster_job((pid_t)pid))
 			continue;
 		if (kill((pid_t)pid, SIGKILL) == 0)
 			killed++;

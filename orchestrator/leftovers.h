@@ -13,7 +13,8 @@
 #include <stddef.h>
 
 /* SIGKILLs every process whose environment holds WM_RUN_ID=<run_id>, and
- * returns how many there were. */
+ * returns how many there were. Processes of cluster jobs (a slurmstepd
+ * among their ancestors) are the cluster's: resume adopts those jobs. */
 size_t wm_kill_leftovers(const char *run_id);
 
 #endif

@@ -19,7 +19,7 @@ struct wm_doctor_item {
 	const char *cost; /* what is lost when it is missing */
 };
 
-enum { WM_DOCTOR_MAX = 16 };
+enum { WM_DOCTOR_MAX = 24 };
 
 struct wm_doctor {
 	struct wm_doctor_item items[WM_DOCTOR_MAX];
