@@ -110,13 +110,15 @@ static int run_attempt(const struct wm_cli *cli, const struct exec_args *a, cons
 			   .mask = cli->private_dirs },
 	};
 	struct wm_exec_result res = { 0 };
+	const struct wm_task *wt = &p->wf->tasks[task];
+	uint64_t timeout = wt->timeout_ms ? wt->timeout_ms : p->policy[task]->limits.timeout_ms;
 	int rc;
 
 	wm_use_filter_cache(cli->state_dir);
 	if (wm_prepare_profiles(p, err) < 0)
 		return -1;
 	cfg.profiles = p->profile; /* made just now */
-	if (wm_exec_local_run(&cfg, task, kind, a->attempt, &res, err) < 0)
+	if (wm_exec_local_run(&cfg, task, kind, a->attempt, timeout, &res, err) < 0)
 		return -1;
 	rc = wm_exec_result_save(run_dir, a->task, a->kind, a->attempt, &res, err) < 0
 		     ? -1

@@ -36,6 +36,8 @@ static json_t *run_json(const struct wm_runview *v)
 	}
 	if (v->load_error)
 		json_object_set_new(o, "error", json_string(v->load_error));
+	if (v->orphan)
+		json_object_set_new(o, "cluster_jobs", json_integer(wm_runview_cluster_jobs(v)));
 	return o;
 }
 
@@ -45,13 +47,17 @@ static void print_row(const struct wm_runview *v)
 	long long ms = wm_runview_started_ms(v);
 	wm_autofree char *started = NULL;
 	wm_autofree char *prog = NULL;
+	long jobs = v->orphan ? wm_runview_cluster_jobs(v) : -1;
 	size_t done, total;
 
 	wm_runview_progress(v, &done, &total);
 	prog = wm_xasprintf("%zu/%zu", done, total);
 	started = ms ? wm_state_format_time(ms) : wm_xstrdup("-");
-	printf("%-20s  %-11s  %-20s  %9s  %s\n", v->id, wm_runview_state(v), name ? name : "-",
-	       prog, started);
+	printf("%-20s  %-11s  %-20s  %9s  %s", v->id, wm_runview_state(v), name ? name : "-", prog,
+	       started);
+	if (jobs > 0)
+		printf("  (%ld cluster job%s still running)", jobs, jobs == 1 ? "" : "s");
+	putchar('\n');
 }
 
 static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli *cli,

@@ -141,8 +141,10 @@ static void carry_task(struct wm_task_state *dst, struct wm_task_state *src, boo
 	dst->attempts = src->attempts;
 	dst->lost = src->lost;
 	if (src->state == WM_TASK_RUNNING && src->definition_hash && dst->definition_hash &&
-	    strcmp(src->definition_hash, dst->definition_hash) == 0)
+	    strcmp(src->definition_hash, dst->definition_hash) == 0) {
 		dst->state = WM_TASK_RUNNING;
+		dst->started_ms = src->started_ms;
+	}
 	for (size_t i = 0; i < src->n_decisions; i++)
 		wm_task_add_decision(dst, src->decisions[i].at_ms, src->decisions[i].attempt,
 				     src->decisions[i].what, src->decisions[i].why);

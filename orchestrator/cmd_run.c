@@ -21,6 +21,56 @@
 
 WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
+/* One option of `wm run`: 0, or the usage exit code. */
+static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
+{
+	switch (opt) {
+	case 'j':
+		return wm_parse_jobs("run", optarg, &o->jobs) != 0 ? WM_EXIT_USAGE : 0;
+	case 'p':
+		o->policy = optarg;
+		break;
+	case 'P':
+		o->policies_file = optarg;
+		break;
+	case 'e':
+		if (!strchr(optarg, '=') || optarg[0] == '=')
+			return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
+		wm_strv_push(&o->cli_env, n_env, optarg);
+		break;
+	case 'x':
+		if (strcmp(optarg, "local") != 0 && strcmp(optarg, "slurm") != 0)
+			return wm_usage_error("run", "--executor is local or slurm, not '%s'",
+					      optarg);
+		o->executor = optarg;
+		break;
+	case 'k':
+		o->keep_going = true;
+		break;
+	case 'n':
+		o->dry_run = true;
+		break;
+	case 'i':
+		o->interactive = true;
+		break;
+	case 'd':
+		o->detach = true;
+		break;
+	case 'w':
+		o->workspace = optarg;
+		break;
+	case 'J':
+		o->json = true;
+		break;
+	case 'y':
+		o->yes = true;
+		break;
+	default:
+		return wm_usage_error("run", "bad option");
+	}
+	return 0;
+}
+
 /* Parses the options `wm run` shares with nothing else; returns 0, or the
  * usage exit code. */
 static int parse_options(int argc, char **argv, struct wm_run_options *o, const char **file)
@@ -30,6 +80,7 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "policy", required_argument, NULL, 'p' },
 		{ "policies", required_argument, NULL, 'P' },
 		{ "env", required_argument, NULL, 'e' },
+		{ "executor", required_argument, NULL, 'x' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "interactive", no_argument, NULL, 'i' },
@@ -40,51 +91,11 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t n_env = 0;
-	int opt;
+	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "j:e:ky", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			if (wm_parse_jobs("run", optarg, &o->jobs) != 0)
-				return WM_EXIT_USAGE;
-			break;
-		case 'p':
-			o->policy = optarg;
-			break;
-		case 'P':
-			o->policies_file = optarg;
-			break;
-		case 'e':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'",
-						      optarg);
-			wm_strv_push(&o->cli_env, &n_env, optarg);
-			break;
-		case 'k':
-			o->keep_going = true;
-			break;
-		case 'n':
-			o->dry_run = true;
-			break;
-		case 'i':
-			o->interactive = true;
-			break;
-		case 'd':
-			o->detach = true;
-			break;
-		case 'w':
-			o->workspace = optarg;
-			break;
-		case 'J':
-			o->json = true;
-			break;
-		case 'y':
-			o->yes = true;
-			break;
-		default:
-			return wm_usage_error("run", "bad option");
-		}
-	}
+	while ((opt = getopt_long(argc, argv, "j:e:ky", opts, NULL)) != -1)
+		if ((rc = one_option(opt, o, &n_env)) != 0)
+			return rc;
 	if (optind != argc - 1)
 		return wm_usage_error("run", optind >= argc ? "missing workflow FILE"
 							    : "only one workflow FILE");

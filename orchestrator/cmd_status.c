@@ -29,6 +29,7 @@ static void explain_orphan(const struct wm_runview *v)
 	const struct wm_run_state *rs = v->st.rs;
 	const struct wm_holder *h = &rs->orchestrator;
 	wm_autofree char *last = wm_state_format_time(wm_run_state_last_event_ms(rs));
+	long jobs = wm_runview_cluster_jobs(v);
 
 	if (v->live)
 		printf("\nThe lock is held by pid %d from another boot.\n", (int)v->holder.pid);
@@ -38,9 +39,15 @@ static void explain_orphan(const struct wm_runview *v)
 	if (v->other_boot)
 		printf("It ran during an earlier boot (boot id %s): the machine restarted.\n",
 		       h->boot_id);
-	printf("Tasks that were running are stopped (sandboxes die with their orchestrator).\n"
-	       "Resume with `wm resume %s`.\n",
-	       v->id);
+	if (jobs > 0)
+		printf("%ld cluster job%s of this run %s still queued or running: `wm resume %s` "
+		       "adopts %s instead of running %s again.\n",
+		       jobs, jobs == 1 ? "" : "s", jobs == 1 ? "is" : "are", v->id,
+		       jobs == 1 ? "it" : "them", jobs == 1 ? "it" : "them");
+	else
+		printf("Tasks that were running are stopped (sandboxes die with their "
+		       "orchestrator).\nResume with `wm resume %s`.\n",
+		       v->id);
 }
 
 static void print_task(const struct wm_task_state *t)
@@ -128,6 +135,9 @@ int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 
 		json_object_set_new(j, "orphaned", json_boolean(v.orphan)); /* steals */
 		json_object_set_new(j, "live", json_boolean(v.live));
+		if (v.orphan)
+			json_object_set_new(j, "cluster_jobs",
+					    json_integer(wm_runview_cluster_jobs(&v)));
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/xalloc.h"
@@ -124,10 +125,45 @@ static void forward(struct wm_exec_job *job, int sfd, unsigned *signals)
 				     (*signals)++ ? SIGKILL : (int)si.ssi_signo);
 }
 
-int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
-		      enum wm_attempt_kind kind, unsigned attempt, struct wm_exec_result *res,
-		      struct wm_error **err)
+static uint64_t mono_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* How long poll may sleep before the next timer (-1: none). */
+static int until(uint64_t at)
+{
+	uint64_t now = mono_ms();
+
+	if (!at)
+		return -1;
+	return at > now ? (int)(at - now) : 0;
+}
+
+/* The timeout, as the scheduler enforces it locally: SIGTERM, then SIGKILL
+ * after the grace period. */
+static void on_timer(struct wm_exec_job *job, uint64_t *deadline, uint64_t *kill_at)
+{
+	uint64_t now = mono_ms();
+
+	if (*deadline && now >= *deadline) {
+		wm_sandbox_terminate(job->sb, WM_LIMIT_TIMEOUT, SIGTERM);
+		*deadline = 0;
+		*kill_at = now + WM_EXEC_KILL_GRACE_MS;
+	} else if (*kill_at && now >= *kill_at) {
+		wm_sandbox_terminate(job->sb, WM_LIMIT_TIMEOUT, SIGKILL);
+		*kill_at = 0;
+	}
+}
+
+int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
+		      enum wm_attempt_kind kind, unsigned attempt, uint64_t timeout_ms,
+		      struct wm_exec_result *res, struct wm_error **err)
+{
+	uint64_t deadline = timeout_ms ? mono_ms() + timeout_ms : 0, kill_at = 0;
 	struct wm_executor *ex = wm_exec_local_new(cfg);
 	struct wm_exec_request rq = { .task = task, .kind = kind, .attempt = attempt };
 	struct wm_exec_job *job = NULL;
@@ -151,12 +187,13 @@ int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
 		size_t n = fds(job, pfd);
 
 		pfd[n] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (poll(pfd, n + 1, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, n + 1, until(deadline ? deadline : kill_at)) < 0 && errno != EINTR) {
 			wm_error_set(err, errno, "poll");
 			goto out;
 		}
 		if (pfd[n].revents)
 			forward(job, sfd, &signals);
+		on_timer(job, &deadline, &kill_at);
 		if (serve(job, pfd, n))
 			break;
 	}

@@ -110,6 +110,13 @@ static void poll_all(struct wm_executor *ex, uint64_t now)
 			m->owned[i]->ops->poll(m->owned[i], now);
 }
 
+static bool times_out(const struct wm_executor *ex, size_t task)
+{
+	const struct wm_executor *to = ((const struct mux *)ex)->by_task[task];
+
+	return to->ops->times_out && to->ops->times_out(to, task);
+}
+
 static void free_mux(struct wm_executor *ex)
 {
 	struct mux *m = (struct mux *)ex;
@@ -132,6 +139,7 @@ static const struct wm_executor_ops mux_ops = {
 	.wakeup = wakeup,
 	.poll = poll_all,
 	.adopt = adopt,
+	.times_out = times_out,
 };
 
 struct wm_executor *wm_exec_mux_new(struct wm_executor *const *by_task, size_t n_tasks)

@@ -33,7 +33,11 @@
 
 #define POLL_MIN_MS 100
 #define POLL_MAX_MS 2000
-#define SUBMITS_PER_LOOK 50
+/* Submissions: a burst of 50, then 20 a second (a token bucket), so a
+ * thousand ready tasks do not flood the controller. */
+#define SUBMIT_BURST 50
+#define SUBMIT_RATE 20
+#define SUBMIT_TRIES 5
 
 struct slurm {
 	struct wm_executor base;
@@ -41,6 +45,8 @@ struct slurm {
 	struct wm_exec_job **jobs; /* every job not yet released */
 	size_t n, alloc;
 	uint64_t next_look, interval;
+	double tokens; /* submissions allowed now */
+	uint64_t refilled;
 	unsigned long calls; /* controller calls, for the benchmark */
 };
 
@@ -51,6 +57,7 @@ struct wm_exec_job {
 	struct wm_exec_request rq;
 	char name[256];
 	unsigned long id; /* 0 until submitted */
+	unsigned submit_tries;
 	enum jstate st;
 	bool done, ours; /* ended; cancelled by wm */
 	enum wm_limit why;
@@ -137,6 +144,19 @@ static size_t queued(const struct slurm *sl)
 	return n;
 }
 
+/* A controller that is busy or briefly away, not a job it refuses. */
+static bool transient(const struct wm_error *e)
+{
+	static const char *const signs[] = { "did not answer within", "Socket timed out",
+					     "Unable to contact", "temporarily unavailable",
+					     "Slurm temporarily" };
+
+	for (size_t i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
+		if (strstr(e->msg, signs[i]))
+			return true;
+	return false;
+}
+
 static void submit(struct wm_exec_job *job)
 {
 	struct slurm *sl = job->sl;
@@ -144,23 +164,41 @@ static void submit(struct wm_exec_job *job)
 
 	sl->calls++;
 	if (wm_slurm_submit(&sl->cfg, &job->rq, job->name, &job->id, &e) < 0) {
+		/* Tried again at the next looks, a few times, before failing. */
+		if (transient(e) && ++job->submit_tries < SUBMIT_TRIES) {
+			wm_error_free(e);
+			return;
+		}
 		setup_failed(job, e);
 		return;
 	}
 	job->st = J_QUEUED;
 }
 
-static void submit_waiting(struct slurm *sl)
+static void submit_waiting(struct slurm *sl, uint64_t now)
 {
-	size_t budget = SUBMITS_PER_LOOK, limit = sl->cfg.max_queued ? sl->cfg.max_queued : 500;
+	size_t limit = sl->cfg.max_queued ? sl->cfg.max_queued : 500;
 	size_t q = queued(sl);
 
-	for (size_t i = 0; i < sl->n && budget && q < limit; i++)
+	sl->tokens += (double)(now - sl->refilled) * SUBMIT_RATE / 1000.0;
+	if (sl->tokens > SUBMIT_BURST || !sl->refilled)
+		sl->tokens = SUBMIT_BURST;
+	sl->refilled = now;
+	for (size_t i = 0; i < sl->n && sl->tokens >= 1 && q < limit; i++)
 		if (sl->jobs[i]->st == J_WAITING && !sl->jobs[i]->done) {
 			submit(sl->jobs[i]);
-			budget--;
+			sl->tokens -= 1;
 			q += sl->jobs[i]->st == J_QUEUED;
 		}
+}
+
+/* Jobs still waiting to be submitted (the cap or the rate held them). */
+static bool any_waiting(const struct slurm *sl)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->jobs[i]->st == J_WAITING && !sl->jobs[i]->done)
+			return true;
+	return false;
 }
 
 /* ---- looking ---- */
@@ -218,11 +256,11 @@ static void poll_jobs(struct wm_executor *ex, uint64_t now)
 
 	if (sl->next_look && now < sl->next_look)
 		return; /* woken for another task's sake */
-	submit_waiting(sl);
+	submit_waiting(sl, now);
 	changed = look(sl);
-	sl->interval = changed || !sl->interval		? POLL_MIN_MS
-		       : sl->interval * 2 > POLL_MAX_MS ? POLL_MAX_MS
-							: sl->interval * 2;
+	sl->interval = changed || !sl->interval || any_waiting(sl) ? POLL_MIN_MS
+		       : sl->interval * 2 > POLL_MAX_MS		   ? POLL_MAX_MS
+								   : sl->interval * 2;
 	sl->next_look = now + sl->interval;
 }
 
@@ -244,8 +282,10 @@ static struct wm_exec_job *new_job(struct slurm *sl, const struct wm_exec_reques
 
 	job->sl = sl;
 	job->rq = *rq;
-	snprintf(job->name, sizeof(job->name), "wm-%s-%s-%s-%u", sl->cfg.run_id,
-		 task_id(sl, rq->task), kind_name(rq->kind), rq->attempt);
+	/* wm-RUN-TASK-ATTEMPT for the body; its checks and rollback say so. */
+	snprintf(job->name, sizeof(job->name), "wm-%s-%s-%u%s%s", sl->cfg.run_id,
+		 task_id(sl, rq->task), rq->attempt, rq->kind == WM_ATTEMPT_BODY ? "" : "-",
+		 rq->kind == WM_ATTEMPT_BODY ? "" : kind_name(rq->kind));
 	WM_GROW(sl->jobs, sl->alloc, sl->n + 1);
 	sl->jobs[sl->n++] = job;
 	return job;
@@ -258,8 +298,7 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 	struct wm_exec_job *job = new_job(sl, rq);
 
 	(void)err;
-	if (queued(sl) < (sl->cfg.max_queued ? sl->cfg.max_queued : 500))
-		submit(job);
+	/* Submitted at the next look (at once: next_look 0), within the rate. */
 	sl->interval = POLL_MIN_MS; /* something new: look soon */
 	sl->next_look = 0;
 	*out = job;
@@ -283,7 +322,8 @@ static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 	}
 	if (rc == 1) {
 		job->st = J_QUEUED; /* pending or running: watched to its end */
-		*what = wm_xasprintf("Slurm job %lu (%s), still in the queue", job->id, job->name);
+		*what = wm_xasprintf("Slurm job %lu (%s), still queued or running", job->id,
+				     job->name);
 	} else {
 		collect(job, &end); /* ended while wm was away */
 		*what = wm_xasprintf("Slurm job %lu (%s), ended %s while wm was away", job->id,
@@ -291,6 +331,13 @@ static int adopt(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 	}
 	*out = job;
 	return 1;
+}
+
+static bool times_out(const struct wm_executor *ex, size_t task)
+{
+	(void)ex;
+	(void)task;
+	return true; /* `wm exec` on the node, and Slurm's --time behind it */
 }
 
 static size_t fds(const struct wm_exec_job *job, struct pollfd *pfd)
@@ -368,6 +415,7 @@ static const struct wm_executor_ops slurm_ops = {
 	.wakeup = wakeup,
 	.poll = poll_jobs,
 	.adopt = adopt,
+	.times_out = times_out,
 };
 
 struct wm_executor *wm_exec_slurm_new(const struct wm_exec_slurm_config *cfg)

@@ -74,6 +74,10 @@ struct wm_executor_ops {
 	 * monotonic ms, 0: no need), and the look. NULL: fds say it all. */
 	uint64_t (*wakeup)(struct wm_executor *ex);
 	void (*poll)(struct wm_executor *ex, uint64_t now);
+	/* Does the executor time the task's attempts out itself (a cluster
+	 * node does: the time an attempt waits in a queue is not its run
+	 * time)? NULL: no, the scheduler does. */
+	bool (*times_out)(const struct wm_executor *ex, size_t task);
 	/* Resume: takes back this attempt's job where it outlived wm (still
 	 * queued or running, or ended with its result kept): 1 adopted, with
 	 * *what saying which job and how it was found (owned), 0 no such job
@@ -98,10 +102,14 @@ struct wm_exec_local_config {
 
 /* Borrows everything in cfg: it must outlive the executor. */
 struct wm_executor *wm_exec_local_new(const struct wm_exec_local_config *cfg);
+/* SIGTERM -> SIGKILL when an attempt times out. */
+#define WM_EXEC_KILL_GRACE_MS 2000
+
 /* One attempt to its end, blocking, SIGINT/SIGTERM/SIGHUP passed on to it
- * (a second one kills it): what `wm exec` runs on a cluster node. */
+ * (a second one kills it), timed out after timeout_ms (0: never) as the
+ * scheduler would: what `wm exec` runs on a cluster node. */
 int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
-		      enum wm_attempt_kind kind, unsigned attempt, struct wm_exec_result *res,
-		      struct wm_error **err);
+		      enum wm_attempt_kind kind, unsigned attempt, uint64_t timeout_ms,
+		      struct wm_exec_result *res, struct wm_error **err);
 
 #endif

@@ -12,6 +12,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "orchestrator/runexec.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "state/audit.h"
@@ -198,7 +199,7 @@ struct exec {
 	struct wm_store *store;
 	struct wm_progress *progress;
 	struct wm_sched *sched;
-	struct wm_executor *executor;
+	struct wm_runexec re; /* the executor(s) tasks go to */
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
 };
@@ -624,32 +625,22 @@ static void close_recording(struct exec *x)
 	wm_audit_key_free(x->key);
 	wm_progress_free(x->progress);
 	wm_sched_free(x->sched);
-	if (x->executor)
-		x->executor->ops->free(x->executor);
+	wm_runexec_release(&x->re);
 	wm_error_free(x->err);
 }
 
-static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned jobs,
-			char *const *mask, struct wm_exec_local_config *local,
-			struct wm_sched_config *cfg)
+static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned jobs,
+		       char *const *mask, struct wm_sched_config *cfg, struct wm_error **err)
 {
 	const struct wm_prepared *p = x->p;
 
 	memset(cfg, 0, sizeof(*cfg));
-	memset(local, 0, sizeof(*local));
-	local->wf = p->wf;
-	local->dag = p->dag;
-	local->profiles = p->profile;
-	local->paths.run_id = x->t->run_id;
-	local->paths.run_dir = x->t->run_dir;
-	local->paths.workspace = p->workspace;
-	local->paths.cli_env = o->cli_env;
-	local->paths.mask = mask;
-	x->executor = wm_exec_local_new(local);
+	if (wm_runexec_build(&x->re, p, o, x->t, mask, err) < 0)
+		return -1;
 	cfg->wf = p->wf;
 	cfg->dag = p->dag;
 	cfg->rs = x->rs;
-	cfg->exec = x->executor;
+	cfg->exec = x->re.exec;
 	cfg->policies = p->policy;
 	cfg->max_parallel = jobs;
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
@@ -658,6 +649,7 @@ static void fill_config(struct exec *x, const struct wm_run_options *o, unsigned
 	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE ? TICK_MS : 0;
 	cfg->on_event = on_event;
 	cfg->ctx = x;
+	return 0;
 }
 
 static int exit_code_for(enum wm_run_status s)
@@ -679,7 +671,6 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 {
 	struct exec x = { .p = p, .t = t, .rs = t->rs };
 	unsigned jobs = parallelism(p, o);
-	struct wm_exec_local_config local;
 	struct wm_sched_config cfg;
 	enum wm_run_status outcome = WM_RUN_FAILED;
 	struct wm_error *e = NULL;
@@ -690,7 +681,8 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	if (t->on_ready)
 		t->on_ready(t->ready_ctx);
-	fill_config(&x, o, jobs, cli->private_dirs, &local, &cfg);
+	if (fill_config(&x, o, jobs, cli->private_dirs, &cfg, err) < 0)
+		goto out;
 	x.sched = wm_sched_new(&cfg);
 	audit_run_start(&x, o, jobs);
 	audit_weak(&x, o);

@@ -35,6 +35,8 @@ struct wm_run_options {
 	const char *policies_file; /* --policies */
 	char **cli_env;		   /* -e KEY=VALUE (strv) */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
+	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
+				    * as the workflow says */
 	bool keep_going;
 	bool dry_run;
 	bool interactive;

@@ -37,10 +37,10 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 	/* json_pack's "o" steals env. */
 	if (realpath(workflow, wabs))
 		workflow = wabs;
-	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b}", "workflow", workflow, "workspace",
-			workspace, "policy", str_or_null(o->policy), "policies",
+	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b, s:o}", "workflow", workflow,
+			"workspace", workspace, "policy", str_or_null(o->policy), "policies",
 			str_or_null(policies), "env", env, "jobs", (int)o->jobs, "keep_going",
-			(int)o->keep_going);
+			(int)o->keep_going, "executor", str_or_null(o->executor));
 	if (!obj)
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -84,6 +84,12 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	o->policies_file = dup_string(obj, "policies");
 	o->jobs = (unsigned)json_integer_value(json_object_get(obj, "jobs"));
 	o->keep_going = json_is_true(json_object_get(obj, "keep_going"));
+	o->executor = dup_string(obj, "executor");
+	if (o->executor && strcmp(o->executor, "local") != 0 && strcmp(o->executor, "slurm") != 0) {
+		json_decref(obj);
+		wm_run_options_release(o);
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s: unknown executor", path);
+	}
 	env = json_object_get(obj, "env");
 	json_array_foreach(env, i, v) if (json_is_string(v))
 		wm_strv_push(&o->cli_env, &n, json_string_value(v));
@@ -97,6 +103,7 @@ void wm_run_options_release(struct wm_run_options *o)
 	free((char *)o->workspace);
 	free((char *)o->policy);
 	free((char *)o->policies_file);
+	free((char *)o->executor);
 	wm_strv_free(o->cli_env);
 	memset(o, 0, sizeof(*o));
 }

@@ -3,12 +3,14 @@
  */
 #include "orchestrator/runview.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/cleanup.h"
 #include "common/xalloc.h"
+#include "orchestrator/slurmcli.h"
 #include "state/rundir.h"
 
 int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
@@ -141,4 +143,36 @@ void wm_runview_print_warnings(const struct wm_runview *v)
 {
 	for (size_t i = 0; i < v->st.n_warnings; i++)
 		fprintf(stderr, "wm: warning: run %s: %s\n", v->id, v->st.warnings[i]);
+}
+
+/* The run wrote a batch script (logs/<task>.<kind>.<n>.sbatch). */
+static bool sent_to_cluster(const char *run_dir)
+{
+	wm_autofree char *logs = wm_xasprintf("%s/logs", run_dir);
+	DIR *d = opendir(logs);
+	struct dirent *de;
+	bool found = false;
+
+	while (d && !found && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		found = len > 7 && strcmp(de->d_name + len - 7, ".sbatch") == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+long wm_runview_cluster_jobs(const struct wm_runview *v)
+{
+	struct wm_error *e = NULL;
+	size_t live = 0;
+
+	if (!v->dir || !sent_to_cluster(v->dir))
+		return -1;
+	if (wm_slurm_run_jobs(v->id, &live, &e) < 0) {
+		wm_error_free(e);
+		return -1;
+	}
+	return (long)live;
 }

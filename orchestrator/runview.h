@@ -46,6 +46,10 @@ long long wm_runview_started_ms(const struct wm_runview *v);
 const char *wm_runview_state(const struct wm_runview *v);
 /* Tasks in a final state (succeeded, failed, skipped, cancelled) / all. */
 void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total);
+/* A run that sent tasks to a cluster: how many of its jobs are still
+ * queued or running there (they outlive a dead orchestrator, and resume
+ * adopts them); -1 when it sent none or the cluster does not answer. */
+long wm_runview_cluster_jobs(const struct wm_runview *v);
 /* Prints the load warnings as "wm: warning: ..." to stderr. */
 void wm_runview_print_warnings(const struct wm_runview *v);
 

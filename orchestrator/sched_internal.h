@@ -81,6 +81,7 @@ void sch_settle(struct wm_sched *s);
 void sch_finish(struct wm_sched *s, size_t task, enum wm_task_status st);
 void sch_skip(struct wm_sched *s, size_t task, const char *why);
 uint64_t sch_task_timeout(const struct wm_sched *s, size_t task);
+bool sch_times_out(const struct wm_sched *s, size_t task);
 void sch_start_step(struct wm_sched *s, size_t task);
 void sch_reap(struct wm_sched *s, size_t task);
 int sch_setup_signals(struct wm_sched *s, struct wm_error **err);

@@ -175,6 +175,14 @@ uint64_t sch_task_timeout(const struct wm_sched *s, size_t task)
 							: 0;
 }
 
+/* The executor times the task out itself (a cluster node does). */
+bool sch_times_out(const struct wm_sched *s, size_t task)
+{
+	const struct wm_executor *ex = s->cfg.exec;
+
+	return ex->ops->times_out && ex->ops->times_out(ex, task);
+}
+
 /* Moves the task to its next state; returns true when this trips the breaker. */
 static bool apply_decision(struct wm_sched *s, size_t task, const struct wm_action *d)
 {
@@ -299,7 +307,7 @@ void sch_start_step(struct wm_sched *s, size_t task)
 	sch_retrack(s, task);
 	t->timed_out = false;
 	t->kill_at = 0;
-	t->deadline = timeout ? sch_now(s) + timeout : 0;
+	t->deadline = timeout && !sch_times_out(s, task) ? sch_now(s) + timeout : 0;
 	if (wt->sla_ms && !t->sla_at && rq.kind == WM_ATTEMPT_BODY)
 		t->sla_at = sch_now(s) + wt->sla_ms;
 }
@@ -500,7 +508,7 @@ static bool adopt(struct wm_sched *s, size_t task)
 	s->running++;
 	sch_retrack(s, task);
 	timeout = sch_task_timeout(s, task);
-	t->deadline = timeout ? sch_now(s) + timeout : 0;
+	t->deadline = timeout && !sch_times_out(s, task) ? sch_now(s) + timeout : 0;
 	ev.detail = what;
 	sch_emit_ev(s, &ev);
 	return true;

@@ -309,6 +309,22 @@ int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
 	return rc == 0 ? 2 : 0;
 }
 
+int wm_slurm_run_jobs(const char *run_id, size_t *live, struct wm_error **err)
+{
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"--me",
+			 (char *)"-o",	   (char *)"%j", NULL };
+	wm_autofree char *prefix = wm_xasprintf("wm-%s-", run_id);
+	struct wm_buf out = WM_BUF_INIT;
+	int status, rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+
+	*live = 0;
+	for (char *l = out.data; rc == 0 && l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		*live += strncmp(l, prefix, strlen(prefix)) == 0;
+	wm_buf_release(&out);
+	return rc;
+}
+
 int wm_slurm_cancel(unsigned long id, int sig, struct wm_error **err)
 {
 	char num[32];

@@ -43,6 +43,10 @@ int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error *
 int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
 		  struct wm_error **err);
 
+/* How many of the run's jobs (named wm-RUN-...) this user has queued or
+ * running: one squeue call. */
+int wm_slurm_run_jobs(const char *run_id, size_t *live, struct wm_error **err);
+
 /* scancel, with SIGTERM as --signal=TERM (the job's processes get it) or
  * the whole job for SIGKILL. */
 int wm_slurm_cancel(unsigned long id, int sig, struct wm_error **err);

@@ -32,6 +32,24 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The last non-empty line of what a tool complained (Slurm's tools end
+ * with the one that matters: "fatal: ...", "error: Batch job submission
+ * failed: ..."), at most 240 bytes; "" when it said nothing. */
+static const char *last_line(struct wm_buf *b)
+{
+	char *s = b->data, *line = NULL;
+
+	if (!s)
+		return "";
+	while (b->len && (s[b->len - 1] == '\n' || s[b->len - 1] == ' '))
+		s[--b->len] = '\0';
+	line = strrchr(s, '\n');
+	line = line ? line + 1 : s;
+	if (strlen(line) > 240)
+		line[240] = '\0';
+	return line;
+}
+
 /* Reads both pipes until they close or the deadline passes. */
 static bool drain(int out, int errfd, struct wm_buf *o, struct wm_buf *e, uint64_t deadline)
 {
@@ -103,9 +121,8 @@ int wm_subproc_run(char *const *argv, unsigned timeout_ms, struct wm_buf *out, i
 		rc = wm_error_setx(err, WM_EXIT_FAILED, "%s did not answer within %u ms", argv[0],
 				   timeout_ms);
 	else if (*status != 0)
-		rc = wm_error_setx(err, WM_EXIT_FAILED, "%s exited %d: %.*s", argv[0], *status,
-				   (int)(errbuf.len > 300 ? 300 : errbuf.len),
-				   errbuf.data ? errbuf.data : "");
+		rc = wm_error_setx(err, WM_EXIT_FAILED, "%s exited %d: %s", argv[0], *status,
+				   last_line(&errbuf));
 	else
 		rc = 0;
 	wm_buf_release(&errbuf);
