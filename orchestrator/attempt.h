@@ -18,8 +18,8 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "orchestrator/workflow.h"
 #include "sandbox/sandbox.h"
+#include "workflow/workflow.h"
 
 enum wm_attempt_kind {
 	WM_ATTEMPT_BODY,

@@ -17,10 +17,10 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/floor.h"
-#include "orchestrator/workflow.h"
 #include "policies/policies.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 

@@ -21,13 +21,13 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/runview.h"
 #include "orchestrator/stats.h"
-#include "orchestrator/workflow.h"
 #include "state/audit.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 struct task_numbers {
 	uint64_t duration_ms;

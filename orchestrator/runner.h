@@ -22,12 +22,12 @@
 #include "common/diag.h"
 #include "common/error.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/floor.h"
-#include "orchestrator/workflow.h"
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 #include "state/runstate.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 struct wm_run_options {
 	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */

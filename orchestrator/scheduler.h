@@ -27,11 +27,11 @@
 
 #include "common/error.h"
 #include "orchestrator/attempt.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/decide.h"
-#include "orchestrator/workflow.h"
 #include "sandbox/sandbox.h"
 #include "state/runstate.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 enum wm_event_type {
 	WM_EV_TASK_START,

@@ -2,7 +2,7 @@
  * fuzz_workflow.c - libFuzzer harness for the workflow parser and planner.
  * Build (clang): clang -g -fsanitize=fuzzer,address,undefined -I. \
  *     tests/fuzz/fuzz_workflow.c common/[a-z]*.c
- * orchestrator/{workflow,frontmatter,attrs,dag,idmap,taskhash}.c \
+ * workflow/*.c \
  *     $(pkg-config --cflags --libs libcmark yaml-0.1 libsodium) -o fuzz_workflow
  * Seeds: the .md files of tests/data/valid, tests/data/invalid and
  * ../shared/fixtures/workflows.
@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "common/diag.h"
-#include "orchestrator/dag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

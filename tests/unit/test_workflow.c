@@ -1,4 +1,4 @@
-/* Unit tests for the workflow parser (orchestrator/workflow.h, SPEC.md section 1). */
+/* Unit tests for the workflow parser (workflow/workflow.h, SPEC.md section 1). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,7 +17,7 @@
 #include "common/error.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 /* Shared with nothing else: compiled into this program only. */
 #include "fixture/wf_fixture.c"

@@ -15,10 +15,10 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/dag.h"
-#include "orchestrator/idmap.h"
-#include "orchestrator/wf_internal.h"
-#include "orchestrator/workflow.h"
+#include "workflow/dag.h"
+#include "workflow/idmap.h"
+#include "workflow/internal.h"
+#include "workflow/workflow.h"
 
 struct builtin_lang {
 	const char *lang;

@@ -16,7 +16,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "common/yamlguard.h"
-#include "orchestrator/wf_internal.h"
+#include "workflow/internal.h"
 
 static const char *const fm_keys[] = {
 	"name",	      "policy",	  "policies", "max_parallel",

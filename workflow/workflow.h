@@ -14,8 +14,8 @@
  * NULL. Dependency ids are checked against task ids by dag.c, not here:
  * wm_workflow_load() runs both steps so that every error is reported.
  */
-#ifndef WM_ORCHESTRATOR_WORKFLOW_H
-#define WM_ORCHESTRATOR_WORKFLOW_H
+#ifndef WM_WORKFLOW_WORKFLOW_H
+#define WM_WORKFLOW_WORKFLOW_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
 
 #include "common/buf.h"
 #include "common/xalloc.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 static void put_str(struct wm_buf *b, char tag, const char *s)
 {

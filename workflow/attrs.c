@@ -16,7 +16,7 @@
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
-#include "orchestrator/wf_internal.h"
+#include "workflow/internal.h"
 
 enum attr {
 	A_ID,

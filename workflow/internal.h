@@ -6,14 +6,14 @@
  * split line table and the workflow under construction, and adds every
  * problem to `d` with positions in the original file.
  */
-#ifndef WM_ORCHESTRATOR_WF_INTERNAL_H
-#define WM_ORCHESTRATOR_WF_INTERNAL_H
+#ifndef WM_WORKFLOW_INTERNAL_H
+#define WM_WORKFLOW_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/diag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 struct wf_line {
 	const char *s; /* into the source text, not NUL-terminated */

@@ -12,13 +12,13 @@
  * Tasks are named by their index in wf->tasks. The graph borrows nothing:
  * it may outlive the workflow. wm_dag_free() accepts NULL.
  */
-#ifndef WM_ORCHESTRATOR_DAG_H
-#define WM_ORCHESTRATOR_DAG_H
+#ifndef WM_WORKFLOW_DAG_H
+#define WM_WORKFLOW_DAG_H
 
 #include <stddef.h>
 
 #include "common/diag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 struct wm_dag {
 	size_t n; /* number of tasks */
