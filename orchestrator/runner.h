@@ -52,8 +52,7 @@ struct wm_run_options {
 };
 
 struct wm_prepared {
-	struct wm_workflow *wf;
-	struct wm_dag *dag;
+	struct wm_workflow *wf; /* with its DAG, wf->dag */
 	struct wm_policy_set *set;
 	char *workspace;			   /* absolute */
 	struct wm_task_policies tp;		   /* each task's policy, floors, weak list */

@@ -511,12 +511,11 @@ int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
 {
 	size_t before = diags->n_errors;
 	struct wm_workflow *wf;
-	struct wm_dag *g = NULL;
 
 	*out = NULL;
 	wf = parse(path, text, len, diags);
-	if (wf->n_tasks > 0 && wm_dag_build(wf, &g, diags) == 0)
-		wm_dag_free(g);
+	if (wf->n_tasks > 0)
+		wm_dag_build(wf, &wf->dag, diags);
 	return finish(wf, out, diags, before);
 }
 
@@ -587,6 +586,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 		wm_strv_free(wf->interpreters[i].argv);
 	}
 	free(wf->interpreters);
+	wm_dag_free(wf->dag);
 	wm_idmap_free(wf->index);
 	free(wf->path);
 	free(wf->name);

@@ -24,6 +24,7 @@
 #include "common/diag.h"
 #include "common/error.h"
 
+struct wm_dag;
 struct wm_idmap;
 
 struct wm_loc {
@@ -102,6 +103,11 @@ struct wm_workflow {
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
+
+	/* The task graph (dag.h), built once by wm_workflow_load() and
+	 * wm_workflow_parse_checked(); owned. NULL after wm_workflow_parse()
+	 * and in a workflow built by hand. */
+	struct wm_dag *dag;
 
 	/* id -> task index for wm_workflow_find(); owned, private to workflow.c.
 	 * NULL in a workflow built by hand (find then scans the tasks). */

@@ -37,6 +37,11 @@ done
 "$WM" plan "$FIXTURES/workflows/errors.md" >/dev/null 2>"$T/err"
 expect_in "cycle path printed" "dependency cycle: one -> three -> two -> one" "$(cat "$T/err")"
 
+# The DAG is built once: a warning it gives is printed once.
+printf '## a\n```sh\ntrue\n```\n## b\n- depends: a, a\n' >"$T/dup.md"
+"$WM" plan "$T/dup.md" >/dev/null 2>"$T/err"
+check "a DAG warning is printed once" test "$(grep -c 'listed twice' "$T/err")" = 1
+
 # Text output of the example: every task, in an order that respects dependencies.
 expect_exit "plan demo" 0 "$WM" plan "$REPO_DIR/examples/demo.md"
 expect_in "text names the workflow" "workflow demo" "$OUT"

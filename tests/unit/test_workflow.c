@@ -17,6 +17,7 @@
 #include "common/error.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "workflow/dag.h"
 #include "workflow/workflow.h"
 
 /* Shared with nothing else: compiled into this program only. */
@@ -556,6 +557,36 @@ static void test_parse_leaves_dependencies_to_dag(void **state)
 	wm_diags_release(&d);
 }
 
+/* Loading builds the DAG once and hands it on with the workflow: no caller
+ * rebuilds it, so its warnings are reported once. */
+static void test_checked_workflow_carries_its_dag(void **state)
+{
+	const char *text = "## a\n```sh\ntrue\n```\n## b\n- depends: a, a\n\n```sh\ntrue\n```\n"
+			   "## c\n- depends: b, a\n";
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	const struct wm_dag *g;
+
+	(void)state;
+	assert_int_equal(wm_workflow_parse("t.md", text, strlen(text), &wf, &d), 0);
+	assert_null(wf->dag);
+	wm_workflow_free(wf);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(wm_workflow_parse_checked("t.md", text, strlen(text), &wf, &d), 0);
+	g = wf->dag;
+	assert_non_null(g);
+	assert_int_equal(g->n, 3);
+	assert_int_equal(g->order[0], 0);
+	assert_int_equal(g->order[2], 2);
+	assert_int_equal(wm_dag_n_deps(g, 1), 1); /* the duplicate is dropped */
+	assert_int_equal(wm_dag_n_deps(g, 2), 2);
+	assert_int_equal(g->chain[0], 3);
+	assert_int_equal(d.n, 1);
+	assert_true(has_diag(&d, WM_DIAG_WARNING, 6, 15, "listed twice"));
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+}
+
 static void test_load_missing_file(void **state)
 {
 	struct wm_diags d = WM_DIAGS_INIT;
@@ -700,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_join_node),
 		cmocka_unit_test(test_interpreter_overrides_builtin),
 		cmocka_unit_test(test_parse_leaves_dependencies_to_dag),
+		cmocka_unit_test(test_checked_workflow_carries_its_dag),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_long_chain_parses),
 		cmocka_unit_test(test_definition_hash),
