@@ -7,6 +7,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,49 +18,123 @@
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
+#include "workflow/attrs.h"
 #include "workflow/internal.h"
 
-enum attr {
-	A_ID,
-	A_DEPENDS,
-	A_POLICY,
-	A_TIMEOUT,
-	A_RETRIES,
-	A_BACKOFF,
-	A_PRIORITY,
-	A_CONDITION,
-	A_ONLY_IF,
-	A_ENV,
-	A_WORKDIR,
-	A_SLA,
-	A_OUTPUTS,
-	N_ATTRS,
+const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
+#define ATTR_INFO(E, key_, tag_, kind_, field_, repeat_, example_, what_) \
+	[WM_ATTR_##E] = { .key = key_,                                    \
+			  .tag = tag_,                                    \
+			  .kind = WM_AK_##kind_,                          \
+			  .offset = offsetof(struct wm_task, field_),     \
+			  .repeat = repeat_,                              \
+			  .example = example_,                            \
+			  .what = what_ },
+	WM_TASK_ATTRS(ATTR_INFO)
+#undef ATTR_INFO
 };
 
-static const char *const attr_names[N_ATTRS] = {
-	"id",	     "depends", "policy", "timeout", "retries", "backoff", "priority",
-	"condition", "only_if", "env",	  "workdir", "sla",	"outputs",
-};
+/* The C type of each kind's field (attrs.h); a field of another type is a
+ * compile error, so the code below may store and read through `offset`. */
+#define CTYPE_ID char *
+#define CTYPE_IDS char **
+#define CTYPE_POLICY char *
+#define CTYPE_DURATION uint64_t
+#define CTYPE_COUNT unsigned
+#define CTYPE_PRIORITY enum wm_priority
+#define CTYPE_CONDITION enum wm_condition
+#define CTYPE_COMMAND char *
+#define CTYPE_ENV char **
+#define CTYPE_DIR char *
+#define CTYPE_PATHS char **
+#define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
+	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
+		       "struct wm_task's field for `" key "` is not of its kind's type");
+WM_TASK_ATTRS(CHECK_TYPE)
+#undef CHECK_TYPE
 
-/* Attributes that may be given more than once (their values add up). */
-#define REPEATABLE ((1u << A_DEPENDS) | (1u << A_ENV) | (1u << A_OUTPUTS))
+/* wf_attr_apply()'s `seen` is a bit set of attributes. */
+_Static_assert(WM_ATTR_COUNT <= 32, "more attributes than bits in `seen`");
 
-static int attr_index(const char *key)
+/* Choices as written, in enum order (workflow.h). */
+#define CHOICE_NAME(E, name) name,
+static const char *const priority_names[] = { WM_PRIORITIES(CHOICE_NAME) };
+static const char *const condition_names[] = { WM_CONDITIONS(CHOICE_NAME) };
+static const char *const rollback_names[] = { WM_ROLLBACK_MODES(CHOICE_NAME) };
+#undef CHOICE_NAME
+#define N_NAMES(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct wf_choice wf_priorities = { priority_names, N_NAMES(priority_names) };
+const struct wf_choice wf_conditions = { condition_names, N_NAMES(condition_names) };
+const struct wf_choice wf_rollback_modes = { rollback_names, N_NAMES(rollback_names) };
+
+static const char *choice_name(const struct wf_choice *ch, unsigned v)
 {
-	for (int i = 0; i < N_ATTRS; i++)
-		if (strcmp(key, attr_names[i]) == 0)
+	return v < ch->n ? ch->names[v] : "?";
+}
+
+const char *wm_priority_name(enum wm_priority p)
+{
+	return choice_name(&wf_priorities, (unsigned)p);
+}
+
+const char *wm_condition_name(enum wm_condition c)
+{
+	return choice_name(&wf_conditions, (unsigned)c);
+}
+
+const char *wm_rollback_name(enum wm_rollback_mode m)
+{
+	return choice_name(&wf_rollback_modes, (unsigned)m);
+}
+
+int wf_choice_find(const struct wf_choice *ch, const char *s)
+{
+	for (size_t i = 0; i < ch->n; i++)
+		if (strcmp(s, ch->names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+char *wf_choice_list(const struct wf_choice *ch)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (size_t i = 0; i < ch->n; i++)
+		wm_buf_addf(&b, "%s%s", i == 0 ? "" : i + 1 < ch->n ? ", " : " or ", ch->names[i]);
+	return wm_buf_detach(&b, NULL);
+}
+
+int wm_attr_find(const char *key)
+{
+	for (int i = 0; i < WM_ATTR_COUNT; i++)
+		if (strcmp(key, wm_attrs[i].key) == 0)
 			return i;
 	return -1;
 }
 
-bool wf_attr_known(const char *key)
+/* With a "did you mean" and what that attribute does, else the list. */
+static void report_unknown(struct wf_ctx *c, const struct wf_kv *kv)
 {
-	return attr_index(key) >= 0;
-}
+	const char *keys[WM_ATTR_COUNT];
+	const char *hint;
+	int h;
+	struct wm_buf b = WM_BUF_INIT;
 
-const char *wf_attr_suggest(const char *key)
-{
-	return wm_suggest(key, attr_names, N_ATTRS);
+	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
+		keys[i] = wm_attrs[i].key;
+	hint = wm_suggest(kv->key, keys, WM_ATTR_COUNT);
+	h = hint ? wm_attr_find(hint) : -1;
+	if (h >= 0) {
+		wf_err(c, kv->line, kv->key_col, "unknown attribute `%s` (did you mean `%s`, %s?)",
+		       kv->key, hint, wm_attrs[h].what);
+		return;
+	}
+	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
+		wm_buf_addf(&b, "%s%s", i ? ", " : "", keys[i]);
+	wf_err(c, kv->line, kv->key_col, "unknown attribute `%s` (the attributes are %s)", kv->key,
+	       b.data);
+	wm_buf_release(&b);
 }
 
 bool wf_is_env_name(const char *s, size_t len)
@@ -162,9 +238,10 @@ static bool is_id(const char *s)
 
 /* Each comma-separated entry of kv->val, trimmed, with its column. */
 typedef void (*entry_fn)(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
-			 const char *entry, unsigned col);
+			 const char *entry, unsigned col, void *field);
 
-static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, entry_fn fn)
+static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, entry_fn fn,
+			   void *field)
 {
 	const char *p = kv->val;
 
@@ -181,7 +258,7 @@ static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_
 			       kv->key);
 		} else {
 			wm_autofree char *e = wm_xstrndup(p + lead, len);
-			fn(c, t, kv, e, col);
+			fn(c, t, kv, e, col, field);
 		}
 		if (!p[n])
 			break;
@@ -189,32 +266,36 @@ static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_
 	}
 }
 
+/* The places go to depends_loc: the DAG reports unknown ids at them. */
 static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
-		       unsigned col)
+		       unsigned col, void *field)
 {
-	size_t n = wm_strv_len(t->depends);
+	char ***ids = field;
+	size_t n = wm_strv_len(*ids);
 
 	if (!is_id(e)) {
-		wf_err(c, kv->line, col, "depends: `%s` is not a task id", e);
+		wf_err(c, kv->line, col, "%s: `%s` is not a task id", kv->key, e);
 		return;
 	}
-	wm_strv_push(&t->depends, &n, e);
+	wm_strv_push(ids, &n, e);
 	t->depends_loc = wm_xrealloc(t->depends_loc, n * sizeof(*t->depends_loc));
 	t->depends_loc[n - 1] = (struct wm_loc){ kv->line, col };
 }
 
-static void add_output(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
-		       unsigned col)
+static void add_path(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
+		     unsigned col, void *field)
 {
-	size_t n = wm_strv_len(t->outputs);
+	char ***paths = field;
+	size_t n = wm_strv_len(*paths);
 
+	(void)t;
 	if (!wf_path_is_contained(e)) {
 		wf_err(c, kv->line, col,
-		       "outputs: `%s` must be a relative path inside $WM_OUT (no leading / or ..)",
-		       e);
+		       "%s: `%s` must be a relative path inside $WM_OUT (no leading / or ..)",
+		       kv->key, e);
 		return;
 	}
-	wm_strv_push(&t->outputs, &n, e);
+	wm_strv_push(paths, &n, e);
 }
 
 static void set_duration(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst)
@@ -227,7 +308,7 @@ static void set_duration(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst
 	}
 }
 
-static void set_retries(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv)
+static void set_count(struct wf_ctx *c, const struct wf_kv *kv, unsigned *dst)
 {
 	const char *s = kv->val;
 	unsigned long n = 0;
@@ -239,148 +320,142 @@ static void set_retries(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 	}
 	if (!end || *end || errno || n > 1000) {
 		wf_err(c, kv->line, kv->val_col,
-		       "retries: expected a whole number from 0 to 1000, not `%s`", s);
+		       "%s: expected a whole number from 0 to 1000, not `%s`", kv->key, s);
 		return;
 	}
-	t->retries = (unsigned)n;
+	*dst = (unsigned)n;
 }
 
-static void set_choice(struct wf_ctx *c, const struct wf_kv *kv, const char *const *names,
-		       const int *values, size_t n, int *dst)
+/* The index of the value among the choice's names, or -1 after an error. */
+static int choose(struct wf_ctx *c, const struct wf_kv *kv, const struct wf_choice *ch)
 {
+	int v = wf_choice_find(ch, kv->val);
 	const char *hint;
+	wm_autofree char *all = NULL;
 
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(kv->val, names[i]) == 0) {
-			*dst = values[i];
-			return;
-		}
-	}
-	hint = wm_suggest(kv->val, names, n);
-	wf_err(c, kv->line, kv->val_col, "%s: expected %s, %s or %s, not `%s`%s%s%s", kv->key,
-	       names[0], names[1], names[2], kv->val, hint ? " (did you mean `" : "",
-	       hint ? hint : "", hint ? "`?)" : "");
+	if (v >= 0)
+		return v;
+	hint = wm_suggest(kv->val, ch->names, ch->n);
+	all = wf_choice_list(ch);
+	wf_err(c, kv->line, kv->val_col, "%s: expected %s, not `%s`%s%s%s", kv->key, all, kv->val,
+	       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+	return -1;
 }
 
-static void set_env(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv)
+static void set_env(struct wf_ctx *c, const struct wf_kv *kv, char ***env)
 {
 	const char *eq = strchr(kv->val, '=');
-	size_t n = wm_strv_len(t->env);
+	size_t n = wm_strv_len(*env);
 
 	if (!eq || !wf_is_env_name(kv->val, (size_t)(eq - kv->val))) {
-		wf_err(c, kv->line, kv->val_col, "env: expected NAME=VALUE, not `%s`", kv->val);
+		wf_err(c, kv->line, kv->val_col, "%s: expected NAME=VALUE, not `%s`", kv->key,
+		       kv->val);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strncmp(t->env[i], kv->val, (size_t)(eq - kv->val) + 1) == 0) {
-			wf_err(c, kv->line, kv->val_col, "env: `%.*s` is set twice",
+		if (strncmp((*env)[i], kv->val, (size_t)(eq - kv->val) + 1) == 0) {
+			wf_err(c, kv->line, kv->val_col, "%s: `%.*s` is set twice", kv->key,
 			       (int)(eq - kv->val), kv->val);
 			return;
 		}
 	}
-	wm_strv_push(&t->env, &n, kv->val);
+	wm_strv_push(env, &n, kv->val);
 }
 
-static void set_text(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
+static void set_text(const struct wf_kv *kv, char **dst)
 {
-	(void)c;
 	free(*dst);
 	*dst = wm_xstrdup(kv->val);
 }
 
-static void apply_choice(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, int which)
+static void set_id(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 {
-	static const char *const prio[] = { "high", "medium", "low" };
-	static const int prio_v[] = { WM_PRIO_HIGH, WM_PRIO_MEDIUM, WM_PRIO_LOW };
-	static const char *const cond[] = { "success", "failure", "always" };
-	static const int cond_v[] = { WM_COND_SUCCESS, WM_COND_FAILURE, WM_COND_ALWAYS };
+	if (!is_id(kv->val))
+		wf_err(c, kv->line, kv->val_col,
+		       "%s: `%s` is not a valid id (letters, digits, '.', '_', '-'; "
+		       "starting with a letter or digit)",
+		       kv->key, kv->val);
+	else
+		set_text(kv, dst);
+}
+
+static void set_dir(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
+{
+	if (!wf_path_is_contained(kv->val))
+		wf_err(c, kv->line, kv->val_col,
+		       "%s: `%s` must be a relative path inside the workspace "
+		       "(no leading / or ..)",
+		       kv->key, kv->val);
+	else
+		set_text(kv, dst);
+}
+
+/* Reads the value as its kind says into the field at a->offset. */
+static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
+			const struct wm_attr_info *a)
+{
+	void *field = (char *)t + a->offset;
 	int v;
 
-	if (which == A_PRIORITY) {
-		v = (int)t->priority;
-		set_choice(c, kv, prio, prio_v, 3, &v);
-		t->priority = (enum wm_priority)v;
-	} else {
-		v = (int)t->condition;
-		set_choice(c, kv, cond, cond_v, 3, &v);
-		t->condition = (enum wm_condition)v;
-	}
-}
-
-static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, int a,
-			bool *id_given)
-{
-	switch (a) {
-	case A_ID:
-		if (!is_id(kv->val))
-			wf_err(c, kv->line, kv->val_col,
-			       "id: `%s` is not a valid id (letters, digits, '.', '_', '-'; "
-			       "starting with a letter or digit)",
-			       kv->val);
-		else {
-			set_text(c, kv, &t->id);
-			*id_given = true;
-		}
+	switch (a->kind) {
+	case WM_AK_ID:
+		set_id(c, kv, field);
 		break;
-	case A_DEPENDS:
-		for_each_entry(c, t, kv, add_depend);
+	case WM_AK_IDS:
+		for_each_entry(c, t, kv, add_depend, field);
 		break;
-	case A_POLICY:
-		set_text(c, kv, &t->policy);
+	case WM_AK_POLICY:
+		set_text(kv, field);
 		t->policy_loc = (struct wm_loc){ kv->line, kv->val_col };
 		break;
-	case A_TIMEOUT:
-		set_duration(c, kv, &t->timeout_ms);
+	case WM_AK_DURATION:
+		set_duration(c, kv, field);
 		break;
-	case A_RETRIES:
-		set_retries(c, t, kv);
+	case WM_AK_COUNT:
+		set_count(c, kv, field);
 		break;
-	case A_BACKOFF:
-		set_duration(c, kv, &t->backoff_ms);
+	case WM_AK_PRIORITY:
+		if ((v = choose(c, kv, &wf_priorities)) >= 0)
+			*(enum wm_priority *)field = (enum wm_priority)v;
 		break;
-	case A_PRIORITY:
-	case A_CONDITION:
-		apply_choice(c, t, kv, a);
+	case WM_AK_CONDITION:
+		if ((v = choose(c, kv, &wf_conditions)) >= 0)
+			*(enum wm_condition *)field = (enum wm_condition)v;
 		break;
-	case A_ONLY_IF:
-		set_text(c, kv, &t->only_if);
+	case WM_AK_COMMAND:
+		set_text(kv, field);
 		break;
-	case A_ENV:
-		set_env(c, t, kv);
+	case WM_AK_ENV:
+		set_env(c, kv, field);
 		break;
-	case A_WORKDIR:
-		if (!wf_path_is_contained(kv->val))
-			wf_err(c, kv->line, kv->val_col,
-			       "workdir: `%s` must be a relative path inside the workspace "
-			       "(no leading / or ..)",
-			       kv->val);
-		else
-			set_text(c, kv, &t->workdir);
+	case WM_AK_DIR:
+		set_dir(c, kv, field);
 		break;
-	case A_SLA:
-		set_duration(c, kv, &t->sla_ms);
-		break;
-	default:
-		for_each_entry(c, t, kv, add_output);
+	case WM_AK_PATHS:
+		for_each_entry(c, t, kv, add_path, field);
 		break;
 	}
 }
 
-void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen,
-		   bool *id_given)
+void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen)
 {
-	int a = attr_index(kv->key);
+	int i = wm_attr_find(kv->key);
+	const struct wm_attr_info *a;
 
-	if (a < 0)
+	if (i < 0) {
+		report_unknown(c, kv);
 		return;
-	if ((*seen & (1u << a)) && !(REPEATABLE & (1u << a))) {
+	}
+	a = &wm_attrs[i];
+	if ((*seen & (1u << i)) && !a->repeat) {
 		wf_err(c, kv->line, kv->key_col, "attribute `%s` is given twice", kv->key);
 		return;
 	}
-	*seen |= 1u << a;
+	*seen |= 1u << i;
 	if (!*kv->val) {
-		wf_err(c, kv->line, kv->val_col, "attribute `%s` has no value", kv->key);
+		wf_err(c, kv->line, kv->val_col, "attribute `%s` has no value (e.g. `- %s: %s`)",
+		       kv->key, kv->key, a->example);
 		return;
 	}
-	apply_value(c, t, kv, a, id_given);
+	apply_value(c, t, kv, a);
 }

@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "workflow/attrs.h"
 #include "workflow/dag.h"
 #include "workflow/idmap.h"
 #include "workflow/internal.h"
@@ -240,7 +241,7 @@ static bool is_attr_list(struct wf_ctx *c, const struct section *s)
 		bool ok = item_kv(c, it, &kv, &line, &col);
 
 		if (first)
-			first_known = ok && wf_attr_known(kv.key);
+			first_known = ok && wm_attr_find(kv.key) >= 0;
 		all = all && ok;
 		first = false;
 		wf_kv_release(&kv);
@@ -248,7 +249,7 @@ static bool is_attr_list(struct wf_ctx *c, const struct section *s)
 	return first_known || (s->body && all);
 }
 
-static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list, bool *id_given)
+static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list)
 {
 	unsigned seen = 0;
 
@@ -256,17 +257,12 @@ static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list, b
 		struct wf_kv kv;
 		unsigned line, col;
 
-		if (!item_kv(c, it, &kv, &line, &col)) {
+		if (!item_kv(c, it, &kv, &line, &col))
 			wf_err(c, line, col,
 			       "this item of the attribute list is not a `key: value` attribute "
 			       "(write prose after the list, separated by a blank line and text)");
-		} else if (!wf_attr_known(kv.key)) {
-			const char *hint = wf_attr_suggest(kv.key);
-			wf_err(c, kv.line, kv.key_col, "unknown attribute `%s`%s%s%s", kv.key,
-			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
-		} else {
-			wf_attr_apply(c, t, &kv, &seen, id_given);
-		}
+		else
+			wf_attr_apply(c, t, &kv, &seen);
 		wf_kv_release(&kv);
 	}
 }
@@ -302,7 +298,7 @@ static struct wm_task *new_task(struct wf_ctx *c)
 static void handle_section(struct wf_ctx *c, struct section *s)
 {
 	unsigned hline = nline(c, s->heading), hcol = ncol(s->heading);
-	bool attrs, id_given = false;
+	bool attrs;
 	struct wm_task *t;
 
 	scan_code(c, s);
@@ -318,8 +314,8 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 	t->loc = (struct wm_loc){ hline, hcol };
 	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
 	if (attrs)
-		apply_attrs(c, t, s->list, &id_given);
-	if (!id_given) {
+		apply_attrs(c, t, s->list);
+	if (!t->id) { /* no valid `- id:` */
 		t->id = wm_workflow_slug(t->title);
 		if (!*t->id)
 			wf_err(c, hline, hcol,
@@ -611,21 +607,6 @@ const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t
 	if (t && t->policy)
 		return t->policy;
 	return wf->policy ? wf->policy : "standard";
-}
-
-const char *wm_priority_name(enum wm_priority p)
-{
-	return p == WM_PRIO_HIGH ? "high" : p == WM_PRIO_LOW ? "low" : "medium";
-}
-
-const char *wm_condition_name(enum wm_condition c)
-{
-	return c == WM_COND_FAILURE ? "failure" : c == WM_COND_ALWAYS ? "always" : "success";
-}
-
-const char *wm_rollback_name(enum wm_rollback_mode m)
-{
-	return m == WM_ROLLBACK_AUTO ? "auto" : m == WM_ROLLBACK_MANUAL ? "manual" : "off";
 }
 
 void wm_workflow_check_policies(const struct wm_workflow *wf,

@@ -31,22 +31,30 @@ struct wm_loc {
 	unsigned line, col;
 };
 
+/* Choices, each listed once as X(ENUM, name as written): the enums, their
+ * names and their parsing come from these lists. The order is the enum's,
+ * whose numbers the definition hash records: append only. */
+#define WM_PRIORITIES(X) X(LOW, "low") X(MEDIUM, "medium") X(HIGH, "high")
+#define WM_CONDITIONS(X) X(SUCCESS, "success") X(FAILURE, "failure") X(ALWAYS, "always")
+#define WM_ROLLBACK_MODES(X) X(OFF, "off") X(AUTO, "auto") X(MANUAL, "manual")
+
 enum wm_priority {
-	WM_PRIO_LOW,
-	WM_PRIO_MEDIUM, /* default */
-	WM_PRIO_HIGH,
+#define WM_PRIO_ENUM(E, name) WM_PRIO_##E,
+	WM_PRIORITIES(WM_PRIO_ENUM) /* default: MEDIUM */
+#undef WM_PRIO_ENUM
 };
 
 enum wm_condition {
-	WM_COND_SUCCESS, /* default: every dependency succeeded */
-	WM_COND_FAILURE, /* at least one dependency failed */
-	WM_COND_ALWAYS,
+#define WM_COND_ENUM(E, name) WM_COND_##E,
+	/* default SUCCESS: every dependency succeeded; FAILURE: one failed at least */
+	WM_CONDITIONS(WM_COND_ENUM)
+#undef WM_COND_ENUM
 };
 
 enum wm_rollback_mode {
-	WM_ROLLBACK_OFF,
-	WM_ROLLBACK_AUTO,
-	WM_ROLLBACK_MANUAL,
+#define WM_ROLLBACK_ENUM(E, name) WM_ROLLBACK_##E,
+	WM_ROLLBACK_MODES(WM_ROLLBACK_ENUM) /* default: OFF */
+#undef WM_ROLLBACK_ENUM
 };
 
 /* A runnable code block: its language, the interpreter argv it runs with
