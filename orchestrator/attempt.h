@@ -54,7 +54,4 @@ void wm_attempt_release(struct wm_attempt *a);
 /* The first declared output of `task` missing under `out_dir`, or NULL. Borrowed. */
 const char *wm_attempt_missing_output(const struct wm_task *t, const char *out_dir);
 
-/* Resolves a language's interpreter argv: the front matter's, else built-in. NULL if none. */
-const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
-
 #endif

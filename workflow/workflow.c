@@ -21,54 +21,6 @@
 #include "workflow/internal.h"
 #include "workflow/workflow.h"
 
-struct builtin_lang {
-	const char *lang;
-	const char *const *argv;
-};
-
-static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
-static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
-static const char *const py_argv[] = { "python3", NULL };
-
-static const struct builtin_lang builtin_langs[] = {
-	{ "sh", sh_argv },
-	{ "bash", bash_argv },
-	{ "python", py_argv },
-	{ "python3", py_argv },
-};
-
-/* Languages that are data or transcripts, never programs: no hint for them. */
-/* clang-format off */
-static const char *const not_programs[] = {
-	/* plain text and transcripts */
-	"text", "txt", "plain", "plaintext", "console", "output", "shell-session", "sh-session",
-	"shellsession", "pycon", "terminal", "log", "none",
-	/* data and documents */
-	"json", "jsonc", "jsonl", "ndjson", "yaml", "yml", "toml", "ini", "xml", "html", "svg",
-	"csv", "tsv", "diff", "patch", "markdown", "md", "rst", "mermaid", "dot",
-};
-/* clang-format on */
-
-/* The argv a language runs with, or NULL when it is not runnable. */
-static const char *const *lang_argv(const struct wm_workflow *wf, const char *lang)
-{
-	for (size_t i = 0; i < wf->n_interpreters; i++)
-		if (strcmp(wf->interpreters[i].lang, lang) == 0)
-			return (const char *const *)wf->interpreters[i].argv;
-	for (size_t i = 0; i < sizeof(builtin_langs) / sizeof(builtin_langs[0]); i++)
-		if (strcmp(builtin_langs[i].lang, lang) == 0)
-			return builtin_langs[i].argv;
-	return NULL;
-}
-
-static bool looks_like_program(const char *lang)
-{
-	for (size_t i = 0; i < sizeof(not_programs) / sizeof(not_programs[0]); i++)
-		if (strcasecmp(lang, not_programs[i]) == 0)
-			return false;
-	return true;
-}
-
 char *wm_workflow_slug(const char *title)
 {
 	struct wm_buf b = WM_BUF_INIT;
@@ -164,12 +116,9 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		lang = fence_lang(n, &rb);
 		if (!lang)
 			continue;
-		if (!lang_argv(c->wf, lang)) {
-			if (!s->body && looks_like_program(lang))
-				wf_warn(c, nline(c, n), ncol(n),
-					"`%s` blocks are not run, so this is prose; to run it, "
-					"declare `%s` under `interpreters` in the front matter",
-					lang, lang);
+		if (!wm_interpreter_argv(c->wf, lang)) {
+			if (!s->body)
+				wf_lang_hint(c, lang, nline(c, n), ncol(n));
 			continue;
 		}
 		if (rb && !s->rollback)
@@ -274,7 +223,7 @@ static void set_code(struct wf_ctx *c, struct wm_code *code, cmark_node *n)
 	size_t k = 0;
 
 	code->lang = fence_lang(n, &rb);
-	argv = lang_argv(c->wf, code->lang);
+	argv = wm_interpreter_argv(c->wf, code->lang);
 	for (size_t i = 0; argv[i]; i++)
 		wm_strv_push(&code->argv, &k, argv[i]);
 	code->text = wm_xstrdup(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");

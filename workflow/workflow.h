@@ -154,6 +154,13 @@ char *wm_workflow_slug(const char *title);
  * "standard" (t may be NULL: the workflow's default). Borrowed. */
 const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t);
 
+/* The argv a block in `lang` runs with (the script's path is appended):
+ * the front matter's `interpreters` entry, else a built-in: sh
+ * (/bin/sh -e), bash (--noprofile --norc -eo pipefail), python and python3
+ * (python3). wf may be NULL: built-ins only (only_if always runs with sh).
+ * NULL when the language does not run. Borrowed. */
+const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
+
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */
 const char *wm_priority_name(enum wm_priority p);
 const char *wm_condition_name(enum wm_condition c);
