@@ -65,7 +65,8 @@ int wf_choice_find(const struct wf_choice *ch, const char *s);
 char *wf_choice_list(const struct wf_choice *ch);
 
 /* Warns about a block in a language that does not run (lang.c): a hint
- * towards `interpreters`; nothing for data and transcripts. */
+ * towards sh or bash for shell names and near misses, towards
+ * `interpreters` for other programs; nothing for data and transcripts. */
 void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned col);
 
 /* True when `s` is a relative path that stays inside its base. */

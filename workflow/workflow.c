@@ -97,6 +97,26 @@ static char *fence_lang(cmark_node *n, bool *rollback)
 	return wm_xstrndup(info, w);
 }
 
+/* A fenced code block, not an indented one (cmark 0.30 has no
+ * cmark_node_get_fenced()): a fence starts at its block's first column,
+ * after at most three spaces; indented code starts after four or a tab. */
+static bool is_fenced(const struct wf_ctx *c, cmark_node *n)
+{
+	unsigned line = nline(c, n), col = ncol(n);
+	const struct wf_line *l;
+
+	if (cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK || line == 0 || line > c->n_lines ||
+	    col == 0)
+		return false;
+	l = &c->lines[line - 1];
+	if (col > l->len || col > 4)
+		return false;
+	for (unsigned i = 0; i + 1 < col; i++)
+		if (l->s[i] != ' ')
+			return false;
+	return l->s[col - 1] == '`' || l->s[col - 1] == '~';
+}
+
 /* ---- sections ---- */
 
 struct section {
@@ -111,11 +131,19 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		bool rb;
 		wm_autofree char *lang = NULL;
 
-		if (cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK)
-			continue;
+		if (!is_fenced(c, n))
+			continue; /* indented code is prose */
 		lang = fence_lang(n, &rb);
-		if (!lang)
+		/* Before the body, a block is most likely the body whose language
+		 * was left out or misspelt: an unlabelled one would silently make
+		 * the task a join node, or the heading prose. */
+		if (!lang) {
+			if (!s->body)
+				wf_err(c, nline(c, n), ncol(n),
+				       "code block without a language: write ```sh or ```bash "
+				       "(or ```text if it is not a program)");
 			continue;
+		}
 		if (!wm_interpreter_argv(c->wf, lang)) {
 			if (!s->body)
 				wf_lang_hint(c, lang, nline(c, n), ncol(n));

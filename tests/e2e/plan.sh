@@ -42,6 +42,23 @@ printf '## a\n```sh\ntrue\n```\n## b\n- depends: a, a\n' >"$T/dup.md"
 "$WM" plan "$T/dup.md" >/dev/null 2>"$T/err"
 check "a DAG warning is printed once" test "$(grep -c 'listed twice' "$T/err")" = 1
 
+# A fence without a language before the body is an error at its place, for
+# plan and for run alike (it was a join node that failed at run time).
+nolang=$REPO_DIR/tests/data/invalid/fence-without-language.md
+expect_exit "fence without a language exits 2" 2 "$WM" plan "$nolang"
+expect_in "fence without a language located" \
+	"$nolang:10:1: error: code block without a language: write \`\`\`sh or \`\`\`bash" "$OUT"
+printf '## build\n- timeout: 5m\n\n```\ntouch %s/ran\n```\n' "$T" >"$T/nolang.md"
+expect_exit "run refuses a fence without a language" 2 "$WM" run "$T/nolang.md"
+expect_in "run names its place" "nolang.md:4:1: error: code block without a language" "$OUT"
+check "run started nothing" test ! -e "$T/ran"
+# Shell names and near misses point at sh or bash, not at `interpreters`.
+"$WM" plan "$REPO_DIR/tests/data/valid/near-languages.md" >/dev/null 2>"$T/err"
+expect_in "zsh gets sh or bash" "near-languages.md:17:1: warning: \`zsh\` blocks are not run, so this is prose; to run it, write \`\`\`sh or \`\`\`bash" "$(cat "$T/err")"
+expect_in "Bash gets bash" "near-languages.md:26:1: warning: \`Bash\` blocks are not run, so this is prose; language names are case-sensitive: write \`\`\`bash" "$(cat "$T/err")"
+check "only real other languages get the interpreters hint" \
+	test "$(grep -c 'interpreters' "$T/err")" = 2
+
 # Text output of the example: every task, in an order that respects dependencies.
 expect_exit "plan demo" 0 "$WM" plan "$REPO_DIR/examples/demo.md"
 expect_in "text names the workflow" "workflow demo" "$OUT"

@@ -501,7 +501,7 @@ static void test_program_language_warning(void **state)
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
 	const char *text = "## a\n```ruby\nputs 1\n```\n```json\n{}\n```\n```text\nx\n```\n"
-			   "```console\n$ x\n```\n```\nno info\n```\n```sh\ntrue\n```\n"
+			   "```console\n$ x\n```\n```sh\ntrue\n```\n"
 			   "```perl\nafter the body\n```\n";
 
 	(void)state;
