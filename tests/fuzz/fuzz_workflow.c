@@ -4,8 +4,8 @@
  *     tests/fuzz/fuzz_workflow.c common/[a-z]*.c
  * workflow/*.c \
  *     $(pkg-config --cflags --libs libcmark yaml-0.1 libsodium) -o fuzz_workflow
- * Seeds: the .md files of tests/data/valid, tests/data/invalid and
- * ../shared/fixtures/workflows.
+ * Seeds: the .md files of tests/data/valid and tests/data/invalid (and of
+ * ../shared/fixtures/workflows when it sits beside the checkout).
  *
  * Limits: inputs larger than WM_WORKFLOW_MAX_BYTES are skipped, as
  * wm_workflow_load() refuses them before parsing; the front matter's limits
