@@ -1,8 +1,7 @@
 /*
  * fuzz_workflow.c - libFuzzer harness for the workflow parser and planner.
- * Build (clang): clang -g -fsanitize=fuzzer,address,undefined -I. \
- *     tests/fuzz/fuzz_workflow.c common/[a-z]*.c
- * workflow/*.c \
+ * Build (clang): clang -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -I. \
+ *     tests/fuzz/fuzz_workflow.c common/[a-z]*.c workflow/[a-z]*.c \
  *     $(pkg-config --cflags --libs libcmark yaml-0.1 libsodium) -o fuzz_workflow
  * Seeds: the .md files of tests/data/valid and tests/data/invalid (and of
  * ../shared/fixtures/workflows when it sits beside the checkout).
