@@ -1,6 +1,6 @@
 /*
- * wf_internal.h - what the pieces of the workflow parser share (workflow.c,
- * frontmatter.c, attrs.c). Not for use outside the parser.
+ * internal.h - what the pieces of the workflow parser share (workflow.c,
+ * frontmatter.c, attrs.c, lang.c). Not for use outside workflow/.
  *
  * A struct wf_ctx lives for one parse: it borrows the source text, owns the
  * split line table and the workflow under construction, and adds every
