@@ -23,13 +23,13 @@
 
 const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define ATTR_INFO(E, key_, tag_, kind_, field_, repeat_, example_, what_) \
-	[WM_ATTR_##E] = { .key = key_,                                    \
-			  .tag = tag_,                                    \
+	[WM_ATTR_##E] = { .key = (key_),                                  \
+			  .tag = (tag_),                                  \
 			  .kind = WM_AK_##kind_,                          \
 			  .offset = offsetof(struct wm_task, field_),     \
-			  .repeat = repeat_,                              \
-			  .example = example_,                            \
-			  .what = what_ },
+			  .repeat = (repeat_),                            \
+			  .example = (example_),                          \
+			  .what = (what_) },
 	WM_TASK_ATTRS(ATTR_INFO)
 #undef ATTR_INFO
 };
