@@ -14,24 +14,6 @@
 #include "common/xalloc.h"
 #include "state/rundir.h"
 
-static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
-static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
-static const char *const python_argv[] = { "python3", NULL };
-
-const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang)
-{
-	for (size_t i = 0; i < wf->n_interpreters; i++)
-		if (strcmp(wf->interpreters[i].lang, lang) == 0)
-			return (const char *const *)wf->interpreters[i].argv;
-	if (strcmp(lang, "sh") == 0)
-		return sh_argv;
-	if (strcmp(lang, "bash") == 0)
-		return bash_argv;
-	if (strcmp(lang, "python") == 0 || strcmp(lang, "python3") == 0)
-		return python_argv;
-	return NULL;
-}
-
 static const char *kind_name(enum wm_attempt_kind kind)
 {
 	switch (kind) {
@@ -190,7 +172,8 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 {
 	const struct wm_task *t = &wf->tasks[task];
 	const char *lang = kind == WM_ATTEMPT_ROLLBACK ? t->rollback.lang : t->body.lang;
-	const char *const *interp = kind == WM_ATTEMPT_ONLY_IF ? sh_argv : NULL;
+	const char *const *interp =
+		kind == WM_ATTEMPT_ONLY_IF ? wm_interpreter_argv(NULL, "sh") : NULL;
 	wm_autofree char *script = NULL;
 	wm_autofree char *in_dir = NULL;
 	size_t n = 0;

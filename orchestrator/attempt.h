@@ -18,8 +18,8 @@
 #include <stddef.h>
 
 #include "common/error.h"
-#include "orchestrator/workflow.h"
 #include "sandbox/sandbox.h"
+#include "workflow/workflow.h"
 
 enum wm_attempt_kind {
 	WM_ATTEMPT_BODY,
@@ -53,8 +53,5 @@ void wm_attempt_release(struct wm_attempt *a);
 
 /* The first declared output of `task` missing under `out_dir`, or NULL. Borrowed. */
 const char *wm_attempt_missing_output(const struct wm_task *t, const char *out_dir);
-
-/* Resolves a language's interpreter argv: the front matter's, else built-in. NULL if none. */
-const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
 
 #endif

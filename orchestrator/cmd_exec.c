@@ -102,7 +102,7 @@ static int run_attempt(const struct wm_cli *cli, const struct exec_args *a, cons
 {
 	struct wm_exec_local_config cfg = {
 		.wf = p->wf,
-		.dag = p->dag,
+		.dag = p->wf->dag,
 		.paths = { .run_id = a->run,
 			   .run_dir = run_dir,
 			   .workspace = p->workspace,

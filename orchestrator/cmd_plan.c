@@ -17,10 +17,10 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/floor.h"
-#include "orchestrator/workflow.h"
 #include "policies/policies.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 
@@ -266,7 +266,6 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	struct wm_policy_set *set = NULL;
 	struct wm_task_policies tp = { 0 };
 	const char *cli_policy = NULL;
-	struct wm_dag *g = NULL;
 	int opt, rc = WM_EXIT_OK;
 
 	(void)cli;
@@ -291,7 +290,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		rc = -1;
 		goto out;
 	}
-	if (!wf || !tp.policy || d.n_errors || wm_dag_build(wf, &g, &d) < 0) {
+	if (!wf || !tp.policy || d.n_errors) {
 		rc = WM_EXIT_USAGE;
 		wm_diags_sort(&d);
 		wm_diags_print(&d, stderr);
@@ -301,15 +300,14 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	wm_diags_print(&d, stderr);
 	wm_floor_print_weak(wf, &tp, stderr);
 	if (fmt == FMT_TEXT)
-		print_text(wf, g, &tp, stdout);
+		print_text(wf, wf->dag, &tp, stdout);
 	else if (fmt == FMT_DOT)
-		print_dot(wf, g, &tp, stdout);
-	else if (print_json(wf, g, &tp, stdout) < 0)
+		print_dot(wf, wf->dag, &tp, stdout);
+	else if (print_json(wf, wf->dag, &tp, stdout) < 0)
 		rc = wm_error_set(err, 0, "cannot write the plan");
 out:
 	wm_task_policies_release(&tp);
 	wm_policy_set_free(set);
-	wm_dag_free(g);
 	wm_workflow_free(wf);
 	wm_diags_release(&d);
 	return rc;

@@ -154,15 +154,16 @@ static void carry_task(struct wm_task_state *dst, struct wm_task_state *src, boo
 static bool *decide_keep(const struct wm_prepared *p, const struct wm_run_state *old, bool force)
 {
 	bool *keep = wm_xcalloc(p->wf->n_tasks + 1, sizeof(*keep));
+	const struct wm_dag *g = p->wf->dag;
 
-	for (size_t k = 0; k < p->dag->n && !force; k++) {
-		size_t i = p->dag->order[k];
+	for (size_t k = 0; k < g->n && !force; k++) {
+		size_t i = g->order[k];
 		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
 
 		keep[i] = ot && ot->state == WM_TASK_SUCCEEDED && ot->definition_hash &&
 			  strcmp(ot->definition_hash, p->def_hash[i]) == 0;
-		for (size_t d = 0; keep[i] && d < wm_dag_n_deps(p->dag, i); d++)
-			keep[i] = keep[wm_dag_deps(p->dag, i)[d]];
+		for (size_t d = 0; keep[i] && d < wm_dag_n_deps(g, i); d++)
+			keep[i] = keep[wm_dag_deps(g, i)[d]];
 	}
 	return keep;
 }

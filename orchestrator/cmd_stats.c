@@ -21,13 +21,13 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/runview.h"
 #include "orchestrator/stats.h"
-#include "orchestrator/workflow.h"
 #include "state/audit.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 struct task_numbers {
 	uint64_t duration_ms;
@@ -81,28 +81,26 @@ static json_t *critical_path(const char *run_dir, const struct wm_run_state *rs,
 	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
-	struct wm_dag *g = NULL;
 	struct wm_error *err = NULL;
 	json_t *ids = json_array(); /* new ref */
 	uint64_t *dur;
 	size_t *p = NULL, n = 0;
 
 	*total = 0;
-	if (wm_workflow_load(path, &wf, &d, &err) < 0 || wm_dag_build(wf, &g, &d) < 0)
+	if (wm_workflow_load(path, &wf, &d, &err) < 0)
 		goto out;
 	dur = wm_xcalloc(wf->n_tasks + 1, sizeof(*dur));
 	for (size_t i = 0; i < wf->n_tasks; i++) {
 		long k = wm_run_state_index(rs, wf->tasks[i].id);
 		dur[i] = k >= 0 ? num[k].duration_ms : 0;
 	}
-	*total = wm_critical_path(g, dur, &p, &n);
+	*total = wm_critical_path(wf->dag, dur, &p, &n);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(ids, json_string(wf->tasks[p[i]].id));
 	free(p);
 	free(dur);
 out:
 	wm_error_free(err);
-	wm_dag_free(g);
 	wm_workflow_free(wf);
 	wm_diags_release(&d);
 	return ids;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
-#include "orchestrator/dag.h"
+#include "workflow/dag.h"
 
 struct local {
 	struct wm_executor base;

@@ -105,9 +105,20 @@ static void setup_failed(struct wm_exec_job *job, struct wm_error *e)
 }
 
 /* Slurm's word on a job that left the queue, and the node's result file. */
+static bool slurm_oom(const struct wm_exec_job *job)
+{
+	const struct slurm *sl = job->sl;
+	wm_autofree char *log =
+		wm_xasprintf("%s/logs/%s.%s.%u.slurm.out", sl->cfg.run_dir, task_id(sl, job->rq.task),
+			     kind_name(job->rq.kind), job->rq.attempt);
+
+	return wm_slurm_log_says_oom(log);
+}
+
 static void collect(struct wm_exec_job *job, const struct wm_slurm_end *end)
 {
 	struct slurm *sl = job->sl;
+	struct wm_slurm_end mapped = *end;
 	struct wm_error *e = NULL;
 	int rc = wm_exec_result_load(sl->cfg.run_dir, task_id(sl, job->rq.task),
 				     kind_name(job->rq.kind), job->rq.attempt, &job->res, &e);
@@ -128,7 +139,9 @@ static void collect(struct wm_exec_job *job, const struct wm_slurm_end *end)
 	}
 	wm_exec_result_release(&job->res);
 	memset(&job->res, 0, sizeof(job->res));
-	wm_slurm_map_end(end, job->ours, job->why, &job->res);
+	if (!job->ours && strcmp(end->state, "COMPLETED") != 0 && slurm_oom(job))
+		snprintf(mapped.state, sizeof(mapped.state), "OUT_OF_MEMORY");
+	wm_slurm_map_end(&mapped, job->ours, job->why, &job->res);
 	job->st = J_ENDED;
 	job->done = true;
 }

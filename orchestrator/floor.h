@@ -27,8 +27,8 @@
 
 #include "common/diag.h"
 #include "common/error.h"
-#include "orchestrator/workflow.h"
 #include "policies/policies.h"
+#include "workflow/workflow.h"
 
 #define WM_MAX_FLOORS 3
 

@@ -17,8 +17,8 @@
 #include <stdio.h>
 
 #include "orchestrator/event.h"
-#include "orchestrator/workflow.h"
 #include "state/runstate.h"
+#include "workflow/workflow.h"
 
 enum wm_progress_mode {
 	WM_PROGRESS_PLAIN,

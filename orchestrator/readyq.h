@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "orchestrator/dag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 struct wm_readyq {
 	const struct wm_workflow *wf;

@@ -80,7 +80,7 @@ int wm_runexec_build(struct wm_runexec *re, const struct wm_prepared *p,
 
 	memset(re, 0, sizeof(*re));
 	re->local.wf = p->wf;
-	re->local.dag = p->dag;
+	re->local.dag = p->wf->dag;
 	re->local.profiles = p->profile;
 	re->local.paths.run_id = t->run_id;
 	re->local.paths.run_dir = t->run_dir;

@@ -96,8 +96,6 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
-	if (wm_dag_build(p->wf, &p->dag, diags) < 0)
-		goto fail;
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)
 		goto fail;
@@ -164,7 +162,6 @@ void wm_prepared_release(struct wm_prepared *p)
 	wm_strv_free(p->def_hash);
 	wm_task_policies_release(&p->tp);
 	wm_policy_set_free(p->set);
-	wm_dag_free(p->dag);
 	wm_workflow_free(p->wf);
 	free(p->workspace);
 	memset(p, 0, sizeof(*p));
@@ -172,7 +169,7 @@ void wm_prepared_release(struct wm_prepared *p)
 
 void wm_print_dry_run(const struct wm_prepared *p, FILE *out)
 {
-	const size_t *order = p->dag->order;
+	const size_t *order = p->wf->dag->order;
 
 	fprintf(out, "dry run of '%s': %zu tasks, nothing is executed\n", p->wf->name,
 		p->wf->n_tasks);
@@ -638,7 +635,7 @@ static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned 
 	if (wm_runexec_build(&x->re, p, o, x->t, mask, err) < 0)
 		return -1;
 	cfg->wf = p->wf;
-	cfg->dag = p->dag;
+	cfg->dag = p->wf->dag;
 	cfg->rs = x->rs;
 	cfg->exec = x->re.exec;
 	cfg->policies = p->policy;

@@ -22,12 +22,12 @@
 #include "common/diag.h"
 #include "common/error.h"
 #include "orchestrator/cli.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/floor.h"
-#include "orchestrator/workflow.h"
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 #include "state/runstate.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 struct wm_run_options {
 	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */
@@ -54,8 +54,7 @@ struct wm_run_options {
 };
 
 struct wm_prepared {
-	struct wm_workflow *wf;
-	struct wm_dag *dag;
+	struct wm_workflow *wf; /* with its DAG, wf->dag */
 	struct wm_policy_set *set;
 	char *workspace;			   /* absolute */
 	struct wm_task_policies tp;		   /* each task's policy, floors, weak list */

@@ -33,12 +33,12 @@
 #include <stdint.h>
 
 #include "common/error.h"
-#include "orchestrator/dag.h"
 #include "orchestrator/event.h"
 #include "orchestrator/executor.h"
-#include "orchestrator/workflow.h"
 #include "policies/policy.h"
 #include "state/runstate.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 /* Time, waiting and chance; NULL in the config: the real ones. */
 struct wm_sched_clock {

@@ -1,10 +1,12 @@
 #include "orchestrator/slurmcli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/cleanup.h"
@@ -340,6 +342,31 @@ int wm_slurm_cancel(unsigned long id, int sig, struct wm_error **err)
 }
 
 /* ---- what an ending means ---- */
+
+bool wm_slurm_log_says_oom(const char *log_path)
+{
+	char buf[65536 + 1];
+	int fd = open(log_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	off_t size;
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 65536)
+		lseek(fd, size - 65536, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	return strstr(buf, "Exceeded job memory limit") || strstr(buf, "oom-kill event");
+}
 
 void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit why,
 		      struct wm_exec_result *res)

@@ -57,6 +57,12 @@ int wm_slurm_cancel(unsigned long id, int sig, struct wm_error **err);
 void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit why,
 		      struct wm_exec_result *res);
 
+/* Did Slurm kill the job for its memory? Where the cgroup plugin is not
+ * used, Slurm's job accounting kills the job and records it as FAILED or
+ * CANCELLED; only its line in the job's log ("Exceeded job memory
+ * limit") tells. Reads the log's last 64 KiB. */
+bool wm_slurm_log_says_oom(const char *log_path);
+
 /* Is this an sbatch option users may pass through `slurm.extra`? */
 bool wm_slurm_extra_allowed(const char *option);
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orchestrator/dag.h"
+#include "workflow/dag.h"
 
 /* The nearest-rank percentile (pct in 1..100) of n values; sorts v in
  * place. 0 when n is 0. */

@@ -9,6 +9,8 @@ set -u
 : "${WM:?set WM to the wm binary}"
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
+# Fixtures shared between projects, when a checkout has them beside it; the
+# tests use their own copies in tests/data and skip these when absent.
 FIXTURES=$(cd "$REPO_DIR/../shared/fixtures" 2>/dev/null && pwd || echo "$REPO_DIR/../shared/fixtures")
 T=$(mktemp -d /tmp/wm-test.XXXXXX)
 chmod 1777 "$T" # like /tmp: unprivileged runs create their own state there

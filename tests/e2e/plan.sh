@@ -22,20 +22,45 @@ plan_fixture() {
 	done <"$exp"
 }
 
+# The project's own fixtures (tests/data/README.md), then the shared ones
+# when a checkout has them beside it.
+for md in "$REPO_DIR"/tests/data/invalid/*.md "$REPO_DIR"/tests/data/valid/*.md; do
+	plan_fixture "$md"
+done
 if [[ -d $FIXTURES/workflows ]]; then
 	for md in "$FIXTURES"/workflows/*.md; do
 		[[ $(basename "$md") == README.md ]] || plan_fixture "$md"
 	done
 else
-	fail "shared fixtures" "$FIXTURES/workflows is missing"
+	skip "shared fixtures" "no $FIXTURES/workflows beside this checkout"
 fi
-for md in "$REPO_DIR"/tests/data/invalid/*.md "$REPO_DIR"/tests/data/valid/*.md; do
-	plan_fixture "$md"
-done
+DATA=$REPO_DIR/tests/data
 
 # The cycle in errors.md is printed with its path.
-"$WM" plan "$FIXTURES/workflows/errors.md" >/dev/null 2>"$T/err"
+"$WM" plan "$DATA/invalid/errors.md" >/dev/null 2>"$T/err"
 expect_in "cycle path printed" "dependency cycle: one -> three -> two -> one" "$(cat "$T/err")"
+
+# The DAG is built once: a warning it gives is printed once.
+printf '## a\n```sh\ntrue\n```\n## b\n- depends: a, a\n' >"$T/dup.md"
+"$WM" plan "$T/dup.md" >/dev/null 2>"$T/err"
+check "a DAG warning is printed once" test "$(grep -c 'listed twice' "$T/err")" = 1
+
+# A fence without a language before the body is an error at its place, for
+# plan and for run alike (it was a join node that failed at run time).
+nolang=$REPO_DIR/tests/data/invalid/fence-without-language.md
+expect_exit "fence without a language exits 2" 2 "$WM" plan "$nolang"
+expect_in "fence without a language located" \
+	"$nolang:10:1: error: code block without a language: write \`\`\`sh or \`\`\`bash" "$OUT"
+printf '## build\n- timeout: 5m\n\n```\ntouch %s/ran\n```\n' "$T" >"$T/nolang.md"
+expect_exit "run refuses a fence without a language" 2 "$WM" run "$T/nolang.md"
+expect_in "run names its place" "nolang.md:4:1: error: code block without a language" "$OUT"
+check "run started nothing" test ! -e "$T/ran"
+# Shell names and near misses point at sh or bash, not at `interpreters`.
+"$WM" plan "$REPO_DIR/tests/data/valid/near-languages.md" >/dev/null 2>"$T/err"
+expect_in "zsh gets sh or bash" "near-languages.md:17:1: warning: \`zsh\` blocks are not run, so this is prose; to run it, write \`\`\`sh or \`\`\`bash" "$(cat "$T/err")"
+expect_in "Bash gets bash" "near-languages.md:26:1: warning: \`Bash\` blocks are not run, so this is prose; language names are case-sensitive: write \`\`\`bash" "$(cat "$T/err")"
+check "only real other languages get the interpreters hint" \
+	test "$(grep -c 'interpreters' "$T/err")" = 2
 
 # Text output of the example: every task, in an order that respects dependencies.
 expect_exit "plan demo" 0 "$WM" plan "$REPO_DIR/examples/demo.md"
@@ -52,7 +77,7 @@ else
 fi
 
 # Warnings go to stderr; the plan to stdout.
-"$WM" plan "$FIXTURES/workflows/interpreters.md" >"$T/out" 2>"$T/err"
+"$WM" plan "$DATA/valid/interpreters.md" >"$T/out" 2>"$T/err"
 expect_in "warning on stderr" "interpreters.md:14:1: warning:" "$(cat "$T/err")"
 expect_not_in "no warning on stdout" "warning" "$(cat "$T/out")"
 
@@ -69,7 +94,7 @@ check "json order" jq -e '.order | length == 3 and .[2] == "combine"' "$T/demo.j
 check "json workflow" jq -e '.workflow.name == "demo" and .workflow.max_parallel == 2 and .workflow.env.GREETING == "hello"' "$T/demo.json"
 check "json task fields" jq -e '.tasks[1] | .retries == 2 and .backoff_ms == 200 and .policy == "standard" and .lang == "sh"' "$T/demo.json"
 check "json depends and outputs" jq -e '.tasks[2] | .depends == ["generate-words","count-to-three"] and .outputs == ["report.txt"]' "$T/demo.json"
-"$WM" plan --format=json "$FIXTURES/workflows/prose.md" >"$T/prose.json"
+"$WM" plan --format=json "$DATA/valid/prose.md" >"$T/prose.json"
 check "json attributes of prose.md" jq -e '.tasks[0] | .id == "build" and .timeout_ms == 120000 and .priority == "high" and .env.CC == "gcc" and .has_rollback' "$T/prose.json"
 check "json join node" jq -e '.tasks[2] | .id == "all" and .lang == null and .depends == ["build","ship"]' "$T/prose.json"
 check "json condition and sla" jq -e '.tasks[1] | .condition == "always" and .sla_ms == 30000' "$T/prose.json"

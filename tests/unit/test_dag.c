@@ -1,4 +1,4 @@
-/* Unit tests for the DAG planner (orchestrator/dag.h). */
+/* Unit tests for the DAG planner (workflow/dag.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,8 +14,8 @@
 #include "common/diag.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/dag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 /* A workflow built by hand: task i is "t<i>", deps given as index lists. */
 static struct wm_workflow *make_wf(size_t n)

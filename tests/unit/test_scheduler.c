@@ -15,15 +15,15 @@
 #include <string.h>
 
 #include "common/diag.h"
-#include "orchestrator/dag.h"
+#include "workflow/dag.h"
 #include "orchestrator/scheduler.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 #include "state/runstate.h"
 #include "tests/unit/support/fake_exec.h"
 
 struct run {
 	struct wm_workflow *wf;
-	struct wm_dag *dag;
+	const struct wm_dag *dag; /* the workflow's */
 	struct wm_run_state *rs;
 	struct fake_exec *fx;
 	struct wm_sched *s;
@@ -52,7 +52,7 @@ static void setup_run(struct run *r, const char *md, unsigned jobs, bool keep_go
 
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(wm_workflow_parse_checked("w.md", md, strlen(md), &r->wf, &d), 0);
-	assert_int_equal(wm_dag_build(r->wf, &r->dag, &d), 0);
+	r->dag = r->wf->dag; /* parse_checked built it */
 	wm_diags_release(&d);
 	r->rs = wm_run_state_new("20260101-000000-0000");
 	for (size_t i = 0; i < r->wf->n_tasks; i++)
@@ -83,7 +83,6 @@ static void teardown_run(struct run *r)
 	wm_sched_free(r->s);
 	fake_exec_free(r->fx);
 	wm_run_state_free(r->rs);
-	wm_dag_free(r->dag);
 	wm_workflow_free(r->wf);
 }
 

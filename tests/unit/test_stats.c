@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orchestrator/dag.h"
 #include "orchestrator/stats.h"
-#include "orchestrator/workflow.h"
+#include "workflow/dag.h"
+#include "workflow/workflow.h"
 
 static void test_percentile(void **state)
 {

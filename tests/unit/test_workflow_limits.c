@@ -16,7 +16,7 @@
 
 #include "common/buf.h"
 #include "common/diag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 static void expect_error(const char *text, size_t len, unsigned line, unsigned col,
 			 const char *needle)

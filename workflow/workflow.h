@@ -1,21 +1,41 @@
 /*
- * workflow.h - a Markdown workflow (SPEC.md section 1) as data.
+ * workflow.h - what a workflow is (SPEC.md section 1): a Markdown file ->
+ * tasks, their DAG and their definition hashes. The workflow module uses
+ * only common/ and makes no system call but reading the file; everything
+ * that runs, sandboxes or records a task lives above it.
  *
- * wm_workflow_load() reads FILE, splits the YAML front matter off (keeping
- * the line offset), parses the rest with cmark and builds tasks from
- * headings. Every problem is added to `diags` with its FILE:LINE:COL (1-based,
- * in the original file); the function returns -1 when any is an error (the
- * workflow is then freed and *out stays NULL), 0 otherwise (warnings may be
- * present). A NUL byte anywhere is an error at its place; the front matter's
- * YAML is checked against limits (size, nesting, values; no aliases) while
- * libyaml parses it. *err is only set when the file cannot be read at all.
+ * Lifecycle: wm_workflow_load(FILE) -> read-only use -> wm_workflow_free().
+ * Loading splits the YAML front matter off (libyaml, checked against limits
+ * while it parses: size, nesting, values, no aliases), parses the rest with
+ * cmark, builds tasks from headings (attrs.h lists their attributes), then
+ * the DAG (dag.h), once; every consumer (plan, run, resume, stats) uses
+ * wf->dag rather than building its own.
  *
- * The workflow owns everything reachable from it; wm_workflow_free() accepts
- * NULL. Dependency ids are checked against task ids by dag.c, not here:
- * wm_workflow_load() runs both steps so that every error is reported.
+ * Errors: every problem goes to `diags` with its FILE:LINE:COL (1-based, in
+ * the original file), all of them, not only the first. The loaders return
+ * -1 when any is an error (*out is then NULL and nothing is leaked), 0
+ * otherwise (warnings may be present). The input is hostile: a NUL byte
+ * is an error at its place, a file larger than WM_WORKFLOW_MAX_BYTES is an
+ * error and is read no further, and nothing recurses on its depth. *err is
+ * set only when the file cannot be read at all (exit code WM_EXIT_USAGE).
+ *
+ * Ownership: the workflow owns everything reachable from it (strings,
+ * vectors, tasks, DAG); callers borrow. wm_workflow_free() accepts NULL.
+ *
+ * Invariants of a workflow returned by a loader (or by
+ * wm_workflow_parse_checked()):
+ *   - n_tasks >= 1; task ids are non-empty, unique, and every `depends`
+ *     entry names another task; the graph has no cycle; dag->n == n_tasks.
+ *   - a task is a join node exactly when wm_task_is_join(): no body, so no
+ *     argv, no text and no rollback; it runs nothing and needs no sandbox.
+ *   - any other task's body has a language and a non-empty argv (front
+ *     matter `interpreters` first, then the built-ins of
+ *     wm_interpreter_argv()).
+ * wm_workflow_parse() stops before the dependency checks: dag is NULL and
+ * `depends` entries may name nothing.
  */
-#ifndef WM_ORCHESTRATOR_WORKFLOW_H
-#define WM_ORCHESTRATOR_WORKFLOW_H
+#ifndef WM_WORKFLOW_WORKFLOW_H
+#define WM_WORKFLOW_WORKFLOW_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,34 +44,43 @@
 #include "common/diag.h"
 #include "common/error.h"
 
+struct wm_dag;
 struct wm_idmap;
 
 struct wm_loc {
 	unsigned line, col;
 };
 
+/* Choices, each listed once as X(ENUM, name as written): the enums, their
+ * names and their parsing come from these lists. The order is the enum's,
+ * whose numbers the definition hash records: append only. */
+#define WM_PRIORITIES(X) X(LOW, "low") X(MEDIUM, "medium") X(HIGH, "high")
+#define WM_CONDITIONS(X) X(SUCCESS, "success") X(FAILURE, "failure") X(ALWAYS, "always")
+#define WM_ROLLBACK_MODES(X) X(OFF, "off") X(AUTO, "auto") X(MANUAL, "manual")
+
 enum wm_priority {
-	WM_PRIO_LOW,
-	WM_PRIO_MEDIUM, /* default */
-	WM_PRIO_HIGH,
+#define WM_PRIO_ENUM(E, name) WM_PRIO_##E,
+	WM_PRIORITIES(WM_PRIO_ENUM) /* default: MEDIUM */
+#undef WM_PRIO_ENUM
 };
 
 enum wm_condition {
-	WM_COND_SUCCESS, /* default: every dependency succeeded */
-	WM_COND_FAILURE, /* at least one dependency failed */
-	WM_COND_ALWAYS,
+#define WM_COND_ENUM(E, name) WM_COND_##E,
+	/* default SUCCESS: every dependency succeeded; FAILURE: one failed at least */
+	WM_CONDITIONS(WM_COND_ENUM)
+#undef WM_COND_ENUM
 };
 
 enum wm_rollback_mode {
-	WM_ROLLBACK_OFF,
-	WM_ROLLBACK_AUTO,
-	WM_ROLLBACK_MANUAL,
+#define WM_ROLLBACK_ENUM(E, name) WM_ROLLBACK_##E,
+	WM_ROLLBACK_MODES(WM_ROLLBACK_ENUM) /* default: OFF */
+#undef WM_ROLLBACK_ENUM
 };
 
 /* A runnable code block: its language, the interpreter argv it runs with
  * (the script is passed as the last argument, a file path), and its text. */
 struct wm_code {
-	char *lang;  /* NULL: none (join node / no rollback) */
+	char *lang;  /* NULL: no block (join node / no rollback); then all NULL */
 	char **argv; /* NULL-terminated, e.g. {"/bin/sh", "-e", NULL} */
 	char *text;
 	struct wm_loc loc; /* the fence's line */
@@ -82,6 +111,13 @@ struct wm_task {
 	struct wm_code rollback; /* rollback.lang == NULL: none */
 };
 
+/* A join node: a heading with an attribute list and no runnable block. It
+ * succeeds when its condition allows, without starting anything. */
+static inline bool wm_task_is_join(const struct wm_task *t)
+{
+	return t->body.lang == NULL;
+}
+
 struct wm_interpreter {
 	char *lang;
 	char **argv; /* NULL-terminated */
@@ -102,6 +138,11 @@ struct wm_workflow {
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
+
+	/* The task graph (dag.h), built once by wm_workflow_load() and
+	 * wm_workflow_parse_checked(); owned. NULL after wm_workflow_parse()
+	 * and in a workflow built by hand. */
+	struct wm_dag *dag;
 
 	/* id -> task index for wm_workflow_find(); owned, private to workflow.c.
 	 * NULL in a workflow built by hand (find then scans the tasks). */
@@ -139,6 +180,13 @@ char *wm_workflow_slug(const char *title);
 /* The policy a task runs under by name: its own, else the workflow's, else
  * "standard" (t may be NULL: the workflow's default). Borrowed. */
 const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t);
+
+/* The argv a block in `lang` runs with (the script's path is appended):
+ * the front matter's `interpreters` entry, else a built-in: sh
+ * (/bin/sh -e), bash (--noprofile --norc -eo pipefail), python and python3
+ * (python3). wf may be NULL: built-ins only (only_if always runs with sh).
+ * NULL when the language does not run. Borrowed. */
+const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
 
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */
 const char *wm_priority_name(enum wm_priority p);

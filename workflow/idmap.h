@@ -6,8 +6,8 @@
  * workflow's task ids do). Lookups and inserts are O(1) on average, so
  * planning 10,000 tasks stays linear.
  */
-#ifndef WM_ORCHESTRATOR_IDMAP_H
-#define WM_ORCHESTRATOR_IDMAP_H
+#ifndef WM_WORKFLOW_IDMAP_H
+#define WM_WORKFLOW_IDMAP_H
 
 #include <stddef.h>
 

@@ -3,7 +3,7 @@
  * critical-path lengths. Everything is iterative (Kahn's algorithm with a
  * min-heap, explicit walks), so chain depth costs no stack.
  */
-#include "orchestrator/dag.h"
+#include "workflow/dag.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "common/buf.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/idmap.h"
+#include "workflow/idmap.h"
 
 void wm_dag_free(struct wm_dag *g)
 {

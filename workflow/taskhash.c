@@ -4,15 +4,20 @@
  * The serialization is unambiguous: every field is written as its tag, its
  * byte length and its bytes; lists carry their item count. So no two
  * different definitions share a byte stream, whatever their text holds.
+ * The attributes come from attrs.h's list, in its order and with its tags:
+ * the bytes are those of the hand-written list this replaced, so hashes
+ * recorded by earlier versions still match.
  */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
 #include "common/xalloc.h"
-#include "orchestrator/workflow.h"
+#include "workflow/attrs.h"
+#include "workflow/workflow.h"
 
 static void put_str(struct wm_buf *b, char tag, const char *s)
 {
@@ -49,6 +54,38 @@ static void put_code(struct wm_buf *b, char tag, const struct wm_code *c)
 	put_str(b, 't', c->lang ? c->text : NULL);
 }
 
+/* One attribute, read as its kind says (attrs.h) from its field. */
+static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_attr_info *a)
+{
+	const void *field = (const char *)t + a->offset;
+
+	switch (a->kind) {
+	case WM_AK_ID:
+	case WM_AK_POLICY:
+	case WM_AK_COMMAND:
+	case WM_AK_DIR:
+		put_str(b, a->tag, *(char *const *)field);
+		break;
+	case WM_AK_IDS:
+	case WM_AK_ENV:
+	case WM_AK_PATHS:
+		put_strv(b, a->tag, *(char **const *)field);
+		break;
+	case WM_AK_DURATION:
+		put_num(b, a->tag, *(const uint64_t *)field);
+		break;
+	case WM_AK_COUNT:
+		put_num(b, a->tag, *(const unsigned *)field);
+		break;
+	case WM_AK_PRIORITY:
+		put_num(b, a->tag, (unsigned long long)*(const enum wm_priority *)field);
+		break;
+	case WM_AK_CONDITION:
+		put_num(b, a->tag, (unsigned long long)*(const enum wm_condition *)field);
+		break;
+	}
+}
+
 char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 {
 	unsigned char digest[crypto_hash_sha256_BYTES];
@@ -58,19 +95,8 @@ char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 	if (sodium_init() < 0)
 		abort(); /* libsodium cannot work at all: nothing sensible to do */
 	wm_buf_addstr(&b, "wm-task-v1;");
-	put_str(&b, 'i', t->id);
-	put_strv(&b, 'd', t->depends);
-	put_str(&b, 'p', t->policy);
-	put_num(&b, 'T', t->timeout_ms);
-	put_num(&b, 'r', t->retries);
-	put_num(&b, 'b', t->backoff_ms);
-	put_num(&b, 'P', (unsigned long long)t->priority);
-	put_num(&b, 'c', (unsigned long long)t->condition);
-	put_str(&b, 'o', t->only_if);
-	put_strv(&b, 'e', t->env);
-	put_str(&b, 'w', t->workdir);
-	put_num(&b, 'S', t->sla_ms);
-	put_strv(&b, 'O', t->outputs);
+	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
+		put_attr(&b, t, &wm_attrs[i]);
 	put_code(&b, 'B', &t->body);
 	put_code(&b, 'R', &t->rollback);
 	put_str(&b, 'H', policy_hash ? policy_hash : "");

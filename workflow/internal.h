@@ -1,19 +1,19 @@
 /*
- * wf_internal.h - what the pieces of the workflow parser share (workflow.c,
- * frontmatter.c, attrs.c). Not for use outside the parser.
+ * internal.h - what the pieces of the workflow parser share (workflow.c,
+ * frontmatter.c, attrs.c, lang.c). Not for use outside workflow/.
  *
  * A struct wf_ctx lives for one parse: it borrows the source text, owns the
  * split line table and the workflow under construction, and adds every
  * problem to `d` with positions in the original file.
  */
-#ifndef WM_ORCHESTRATOR_WF_INTERNAL_H
-#define WM_ORCHESTRATOR_WF_INTERNAL_H
+#ifndef WM_WORKFLOW_INTERNAL_H
+#define WM_WORKFLOW_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "common/diag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 struct wf_line {
 	const char *s; /* into the source text, not NUL-terminated */
@@ -48,12 +48,26 @@ struct wf_kv {
 /* Splits `identifier: value`; false when the item has another shape. */
 bool wf_kv_split(const char *text, unsigned line, unsigned col, struct wf_kv *kv);
 void wf_kv_release(struct wf_kv *kv);
-bool wf_attr_known(const char *key);
-const char *wf_attr_suggest(const char *key);
-/* Applies one known attribute; `seen` is a bit set of single-valued keys
- * already given. Adds errors to c. */
-void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen,
-		   bool *id_given);
+/* Applies one attribute (an unknown key is an error with a hint); `seen`
+ * is the bit set of attributes already given, 0 for a new list. Adds
+ * errors to c. */
+void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen);
+
+/* The names of a choice (workflow.h's lists), in enum order. */
+struct wf_choice {
+	const char *const *names;
+	size_t n;
+};
+extern const struct wf_choice wf_priorities, wf_conditions, wf_rollback_modes;
+/* The index of `s` among the names, or -1. */
+int wf_choice_find(const struct wf_choice *ch, const char *s);
+/* "a, b or c"; caller frees. */
+char *wf_choice_list(const struct wf_choice *ch);
+
+/* Warns about a block in a language that does not run (lang.c): a hint
+ * towards sh or bash for shell names and near misses, towards
+ * `interpreters` for other programs; nothing for data and transcripts. */
+void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned col);
 
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);

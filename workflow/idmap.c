@@ -1,4 +1,4 @@
-#include "orchestrator/idmap.h"
+#include "workflow/idmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>

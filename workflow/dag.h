@@ -9,16 +9,19 @@
  * It returns 0 and a new graph, or -1 (NULL *out) when any of these errors
  * exist. Nothing here recurses: 10,000-deep chains plan in linear time.
  *
- * Tasks are named by their index in wf->tasks. The graph borrows nothing:
- * it may outlive the workflow. wm_dag_free() accepts NULL.
+ * Loading a workflow builds its graph once (wf->dag, owned by the workflow):
+ * callers use that one. wm_dag_build() is public for workflows built by
+ * hand and for tests. Tasks are named by their index in wf->tasks. The
+ * graph borrows nothing: it may outlive the workflow. wm_dag_free() accepts
+ * NULL.
  */
-#ifndef WM_ORCHESTRATOR_DAG_H
-#define WM_ORCHESTRATOR_DAG_H
+#ifndef WM_WORKFLOW_DAG_H
+#define WM_WORKFLOW_DAG_H
 
 #include <stddef.h>
 
 #include "common/diag.h"
-#include "orchestrator/workflow.h"
+#include "workflow/workflow.h"
 
 struct wm_dag {
 	size_t n; /* number of tasks */

@@ -16,7 +16,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "common/yamlguard.h"
-#include "orchestrator/wf_internal.h"
+#include "workflow/internal.h"
 
 static const char *const fm_keys[] = {
 	"name",	      "policy",	  "policies", "max_parallel",
@@ -127,17 +127,16 @@ static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
 {
 	const char *s = scalar(v);
+	int m = s ? wf_choice_find(&wf_rollback_modes, s) : -1;
+	wm_autofree char *all = NULL;
 
-	if (s && strcmp(s, "auto") == 0)
-		c->wf->rollback = WM_ROLLBACK_AUTO;
-	else if (s && strcmp(s, "manual") == 0)
-		c->wf->rollback = WM_ROLLBACK_MANUAL;
-	else if (s && strcmp(s, "off") == 0)
-		c->wf->rollback = WM_ROLLBACK_OFF;
-	else
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
-		       "front matter `rollback` must be auto, manual or off, not `%s`",
-		       s ? s : node_kind(v));
+	if (m >= 0) {
+		c->wf->rollback = (enum wm_rollback_mode)m;
+		return;
+	}
+	all = wf_choice_list(&wf_rollback_modes);
+	wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+	       "front matter `rollback` must be %s, not `%s`", all, s ? s : node_kind(v));
 }
 
 static void set_policies(struct wf_ctx *c, yaml_node_t *v)

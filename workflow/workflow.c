@@ -15,58 +15,11 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
-#include "orchestrator/dag.h"
-#include "orchestrator/idmap.h"
-#include "orchestrator/wf_internal.h"
-#include "orchestrator/workflow.h"
-
-struct builtin_lang {
-	const char *lang;
-	const char *const *argv;
-};
-
-static const char *const sh_argv[] = { "/bin/sh", "-e", NULL };
-static const char *const bash_argv[] = { "bash", "--noprofile", "--norc", "-eo", "pipefail", NULL };
-static const char *const py_argv[] = { "python3", NULL };
-
-static const struct builtin_lang builtin_langs[] = {
-	{ "sh", sh_argv },
-	{ "bash", bash_argv },
-	{ "python", py_argv },
-	{ "python3", py_argv },
-};
-
-/* Languages that are data or transcripts, never programs: no hint for them. */
-/* clang-format off */
-static const char *const not_programs[] = {
-	/* plain text and transcripts */
-	"text", "txt", "plain", "plaintext", "console", "output", "shell-session", "sh-session",
-	"shellsession", "pycon", "terminal", "log", "none",
-	/* data and documents */
-	"json", "jsonc", "jsonl", "ndjson", "yaml", "yml", "toml", "ini", "xml", "html", "svg",
-	"csv", "tsv", "diff", "patch", "markdown", "md", "rst", "mermaid", "dot",
-};
-/* clang-format on */
-
-/* The argv a language runs with, or NULL when it is not runnable. */
-static const char *const *lang_argv(const struct wm_workflow *wf, const char *lang)
-{
-	for (size_t i = 0; i < wf->n_interpreters; i++)
-		if (strcmp(wf->interpreters[i].lang, lang) == 0)
-			return (const char *const *)wf->interpreters[i].argv;
-	for (size_t i = 0; i < sizeof(builtin_langs) / sizeof(builtin_langs[0]); i++)
-		if (strcmp(builtin_langs[i].lang, lang) == 0)
-			return builtin_langs[i].argv;
-	return NULL;
-}
-
-static bool looks_like_program(const char *lang)
-{
-	for (size_t i = 0; i < sizeof(not_programs) / sizeof(not_programs[0]); i++)
-		if (strcasecmp(lang, not_programs[i]) == 0)
-			return false;
-	return true;
-}
+#include "workflow/attrs.h"
+#include "workflow/dag.h"
+#include "workflow/idmap.h"
+#include "workflow/internal.h"
+#include "workflow/workflow.h"
 
 char *wm_workflow_slug(const char *title)
 {
@@ -144,6 +97,26 @@ static char *fence_lang(cmark_node *n, bool *rollback)
 	return wm_xstrndup(info, w);
 }
 
+/* A fenced code block, not an indented one (cmark 0.30 has no
+ * cmark_node_get_fenced()): a fence starts at its block's first column,
+ * after at most three spaces; indented code starts after four or a tab. */
+static bool is_fenced(const struct wf_ctx *c, cmark_node *n)
+{
+	unsigned line = nline(c, n), col = ncol(n);
+	const struct wf_line *l;
+
+	if (cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK || line == 0 || line > c->n_lines ||
+	    col == 0)
+		return false;
+	l = &c->lines[line - 1];
+	if (col > l->len || col > 4)
+		return false;
+	for (unsigned i = 0; i + 1 < col; i++)
+		if (l->s[i] != ' ')
+			return false;
+	return l->s[col - 1] == '`' || l->s[col - 1] == '~';
+}
+
 /* ---- sections ---- */
 
 struct section {
@@ -158,17 +131,22 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		bool rb;
 		wm_autofree char *lang = NULL;
 
-		if (cmark_node_get_type(n) != CMARK_NODE_CODE_BLOCK)
-			continue;
+		if (!is_fenced(c, n))
+			continue; /* indented code is prose */
 		lang = fence_lang(n, &rb);
-		if (!lang)
+		/* Before the body, a block is most likely the body whose language
+		 * was left out or misspelt: an unlabelled one would silently make
+		 * the task a join node, or the heading prose. */
+		if (!lang) {
+			if (!s->body)
+				wf_err(c, nline(c, n), ncol(n),
+				       "code block without a language: write ```sh or ```bash "
+				       "(or ```text if it is not a program)");
 			continue;
-		if (!lang_argv(c->wf, lang)) {
-			if (!s->body && looks_like_program(lang))
-				wf_warn(c, nline(c, n), ncol(n),
-					"`%s` blocks are not run, so this is prose; to run it, "
-					"declare `%s` under `interpreters` in the front matter",
-					lang, lang);
+		}
+		if (!wm_interpreter_argv(c->wf, lang)) {
+			if (!s->body)
+				wf_lang_hint(c, lang, nline(c, n), ncol(n));
 			continue;
 		}
 		if (rb && !s->rollback)
@@ -240,7 +218,7 @@ static bool is_attr_list(struct wf_ctx *c, const struct section *s)
 		bool ok = item_kv(c, it, &kv, &line, &col);
 
 		if (first)
-			first_known = ok && wf_attr_known(kv.key);
+			first_known = ok && wm_attr_find(kv.key) >= 0;
 		all = all && ok;
 		first = false;
 		wf_kv_release(&kv);
@@ -248,7 +226,7 @@ static bool is_attr_list(struct wf_ctx *c, const struct section *s)
 	return first_known || (s->body && all);
 }
 
-static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list, bool *id_given)
+static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list)
 {
 	unsigned seen = 0;
 
@@ -256,17 +234,12 @@ static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list, b
 		struct wf_kv kv;
 		unsigned line, col;
 
-		if (!item_kv(c, it, &kv, &line, &col)) {
+		if (!item_kv(c, it, &kv, &line, &col))
 			wf_err(c, line, col,
 			       "this item of the attribute list is not a `key: value` attribute "
 			       "(write prose after the list, separated by a blank line and text)");
-		} else if (!wf_attr_known(kv.key)) {
-			const char *hint = wf_attr_suggest(kv.key);
-			wf_err(c, kv.line, kv.key_col, "unknown attribute `%s`%s%s%s", kv.key,
-			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
-		} else {
-			wf_attr_apply(c, t, &kv, &seen, id_given);
-		}
+		else
+			wf_attr_apply(c, t, &kv, &seen);
 		wf_kv_release(&kv);
 	}
 }
@@ -278,7 +251,7 @@ static void set_code(struct wf_ctx *c, struct wm_code *code, cmark_node *n)
 	size_t k = 0;
 
 	code->lang = fence_lang(n, &rb);
-	argv = lang_argv(c->wf, code->lang);
+	argv = wm_interpreter_argv(c->wf, code->lang);
 	for (size_t i = 0; argv[i]; i++)
 		wm_strv_push(&code->argv, &k, argv[i]);
 	code->text = wm_xstrdup(cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
@@ -302,7 +275,7 @@ static struct wm_task *new_task(struct wf_ctx *c)
 static void handle_section(struct wf_ctx *c, struct section *s)
 {
 	unsigned hline = nline(c, s->heading), hcol = ncol(s->heading);
-	bool attrs, id_given = false;
+	bool attrs;
 	struct wm_task *t;
 
 	scan_code(c, s);
@@ -318,8 +291,8 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 	t->loc = (struct wm_loc){ hline, hcol };
 	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
 	if (attrs)
-		apply_attrs(c, t, s->list, &id_given);
-	if (!id_given) {
+		apply_attrs(c, t, s->list);
+	if (!t->id) { /* no valid `- id:` */
 		t->id = wm_workflow_slug(t->title);
 		if (!*t->id)
 			wf_err(c, hline, hcol,
@@ -511,12 +484,11 @@ int wm_workflow_parse_checked(const char *path, const char *text, size_t len,
 {
 	size_t before = diags->n_errors;
 	struct wm_workflow *wf;
-	struct wm_dag *g = NULL;
 
 	*out = NULL;
 	wf = parse(path, text, len, diags);
-	if (wf->n_tasks > 0 && wm_dag_build(wf, &g, diags) == 0)
-		wm_dag_free(g);
+	if (wf->n_tasks > 0)
+		wm_dag_build(wf, &wf->dag, diags);
 	return finish(wf, out, diags, before);
 }
 
@@ -587,6 +559,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 		wm_strv_free(wf->interpreters[i].argv);
 	}
 	free(wf->interpreters);
+	wm_dag_free(wf->dag);
 	wm_idmap_free(wf->index);
 	free(wf->path);
 	free(wf->name);
@@ -611,21 +584,6 @@ const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t
 	if (t && t->policy)
 		return t->policy;
 	return wf->policy ? wf->policy : "standard";
-}
-
-const char *wm_priority_name(enum wm_priority p)
-{
-	return p == WM_PRIO_HIGH ? "high" : p == WM_PRIO_LOW ? "low" : "medium";
-}
-
-const char *wm_condition_name(enum wm_condition c)
-{
-	return c == WM_COND_FAILURE ? "failure" : c == WM_COND_ALWAYS ? "always" : "success";
-}
-
-const char *wm_rollback_name(enum wm_rollback_mode m)
-{
-	return m == WM_ROLLBACK_AUTO ? "auto" : m == WM_ROLLBACK_MANUAL ? "manual" : "off";
 }
 
 void wm_workflow_check_policies(const struct wm_workflow *wf,
