@@ -140,12 +140,16 @@ enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const
 char *wm_policy_import_oci(const char *profile_path, const char *name, struct wm_diags *diags,
 			   struct wm_error **err);
 
-/* Names for the YAML forms, e.g. "loopback", "host-ro", "errno". */
+/* Names for the YAML forms, e.g. "loopback", "host-ro", "errno" (policy.h
+ * lists them); "?" for a value outside the list. */
 const char *wm_net_mode_name(enum wm_net_mode m);
 const char *wm_fs_view_name(enum wm_fs_view v);
 const char *wm_ws_mode_name(enum wm_ws_mode m);
 const char *wm_seccomp_action_name(enum wm_seccomp_action a);
 const char *wm_seccomp_op_name(enum wm_seccomp_op op);
+/* Whether a call the action applies to is carried out (allow, log) rather
+ * than denied (errno, kill, trap). */
+bool wm_seccomp_action_passes(enum wm_seccomp_action a);
 
 /* Appends to `out` the calls every program needs to start and end
  * (execve, exit_group, brk, mmap, read, write, ...) that the policy denies
