@@ -9,13 +9,14 @@
  *             X(WM_RED, "red", "warm")           \
  *             X(WM_BLUE, "blue", "cold")
  *     enum wm_colour { WM_COLOURS(WM_XLIST_ENUM) };
- *     enum { WM_COLOUR_COUNT = 0 WM_COLOURS(WM_XLIST_COUNT) };
+ *     #define WM_COLOUR_COUNT (0 WM_COLOURS(WM_XLIST_COUNT))
  *     static const char *const names[] = { WM_COLOURS(WM_XLIST_NAME) };
  *
  * The enum, its count, the names and every other table come from the same
- * lines, so adding a value is one line and a table cannot miss one. Lists
- * never carry a count enumerator of their own: switches over the enum stay
- * checked by -Wswitch. wm_xlist_index() is the one parser of such names.
+ * lines, so adding a value is one line and a table cannot miss one. The
+ * count is a plain int constant, not an enumerator: switches over the enum
+ * stay checked by -Wswitch, and the count converts to any enum without
+ * -Wenum-conversion. wm_xlist_index() is the one parser of such names.
  */
 #ifndef WM_COMMON_XLIST_H
 #define WM_COMMON_XLIST_H
