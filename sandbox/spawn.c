@@ -37,19 +37,9 @@ uint64_t sb_now_ms(void)
 
 const char *wm_limit_name(enum wm_limit limit)
 {
-	switch (limit) {
-	case WM_LIMIT_OUT:
-		return "out";
-	case WM_LIMIT_NONE:
-		return "none";
-	case WM_LIMIT_TIMEOUT:
-		return "timeout";
-	case WM_LIMIT_MEMORY:
-		return "memory";
-	case WM_LIMIT_PIDS:
-		return "pids";
-	}
-	return "none";
+	static const char *const names[WM_LIMIT_COUNT] = { WM_LIMITS(WM_XLIST_NAME) };
+
+	return (unsigned)limit < WM_LIMIT_COUNT ? names[limit] : names[WM_LIMIT_NONE];
 }
 
 int sb_status_of(int wstatus)

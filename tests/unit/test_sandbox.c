@@ -389,6 +389,13 @@ static void test_status(void **state)
 	assert_string_equal(wm_limit_name(WM_LIMIT_MEMORY), "memory");
 	assert_string_equal(wm_limit_name(WM_LIMIT_TIMEOUT), "timeout");
 	assert_string_equal(wm_limit_name(WM_LIMIT_PIDS), "pids");
+	assert_string_equal(wm_limit_name(WM_LIMIT_OUT), "out");
+	assert_string_equal(wm_limit_name(WM_LIMIT_NONE), "none");
+	assert_string_equal(wm_limit_name(WM_LIMIT_COUNT), "none");
+	/* Every limit named, no two alike: journals and events carry the names. */
+	for (int i = 0; i < WM_LIMIT_COUNT; i++)
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(wm_limit_name(i), wm_limit_name(j));
 }
 
 static void test_cgroup_self(void **state)
