@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "sandbox/internal.h"
@@ -26,14 +26,6 @@
 extern char **environ;
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-uint64_t sb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 const char *wm_limit_name(enum wm_limit limit)
 {
@@ -439,7 +431,7 @@ int wm_sandbox_spawn(const struct wm_sandbox_profile *prof, const struct wm_sand
 	sb->prof = prof;
 	sb->pidfd = sb->sock = sb->notify_fd = sb->out_fd = sb->lifeline = -1;
 	sb->out_tree = sb->out_dest = -1;
-	sb->start_ms = sb_now_ms();
+	sb->start_ms = wm_mono_ms();
 	if (child_prepare(prof, spec, &c, err) < 0) {
 		free(sb);
 		return -1;

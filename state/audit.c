@@ -13,6 +13,7 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
@@ -154,7 +155,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 		    struct wm_error **err)
 {
 	json_t *o = json_object();
-	wm_autofree char *ts = wm_state_format_time(wm_state_now_ms());
+	wm_autofree char *ts = wm_state_format_time(wm_wall_ms());
 	char mac[WM_AUDIT_MAC_HEX + 1];
 	struct wm_buf line = WM_BUF_INIT;
 	const char *k;
@@ -266,7 +267,7 @@ static char *keep_damaged(struct wm_audit *a, off_t from, uint64_t seq, struct w
 	wm_autofree char *dir =
 		slash ? wm_xstrndup(a->path, (size_t)(slash - a->path)) : wm_xstrdup(".");
 	wm_autofree char *name = wm_xasprintf("%s.damaged-%llu-%lld", slash ? slash + 1 : a->path,
-					      (unsigned long long)seq, wm_state_now_ms());
+					      (unsigned long long)seq, wm_wall_ms());
 	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
 	wm_autoclose int out = -1;
 	char buf[65536];

@@ -370,14 +370,6 @@ char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error
 	return hex;
 }
 
-long long wm_state_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 char *wm_state_format_time(long long ms)
 {
 	time_t secs = (time_t)(ms / 1000);

@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/error.h"
 
 #define WM_RUN_ID_LEN 20 /* strlen("20261122-081503-a1b2") */
@@ -121,8 +122,12 @@ char *wm_state_hash_file(const char *path, struct wm_error **err);
 /* The same for <run_dir>/<name>, read safely (at most WM_RUN_WORKFLOW_MAX). */
 char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err);
 
-/* Milliseconds since the epoch (CLOCK_REALTIME). */
-long long wm_state_now_ms(void);
+/* Milliseconds since the epoch: kept until orchestrator/runner.c calls
+ * wm_wall_ms() (common/clock.h) itself; new code calls that. */
+static inline long long wm_state_now_ms(void)
+{
+	return wm_wall_ms();
+}
 /* RFC 3339 UTC with milliseconds: "2026-11-22T08:15:03.120Z" (caller frees). */
 char *wm_state_format_time(long long ms);
 /* Parses that form (also without ms or with a bare date "2026-11-22");

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "state/audit.h"
@@ -119,7 +120,7 @@ static int make(struct opts *o, struct wm_error **err)
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
-	long long now = wm_state_now_ms();
+	long long now = wm_wall_ms();
 	FILE *f;
 	int rc = -1;
 

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/error.h"
 #include "common/fsutil.h"
@@ -305,6 +307,19 @@ static void test_cleanup_steal(void **state)
 	}
 }
 
+static void test_clocks(void **state)
+{
+	uint64_t m1 = wm_mono_ms(), m2;
+	long long w = wm_wall_ms();
+	long long now = (long long)time(NULL) * 1000;
+
+	(void)state;
+	m2 = wm_mono_ms();
+	assert_true(m2 >= m1);
+	/* The wall clock is the epoch's, to the millisecond. */
+	assert_true(w >= now - 2000 && w <= now + 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_strutil),
 		cmocka_unit_test(test_mkdir_p_and_remove_tree),
 		cmocka_unit_test(test_cleanup_steal),
+		cmocka_unit_test(test_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
