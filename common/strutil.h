@@ -18,6 +18,9 @@ char *wm_str_trim(const char *s);
 
 void wm_strv_push(char ***v, size_t *n, const char *s);
 void wm_strv_push_owned(char ***v, size_t *n, char *s);
+/* Environment strv: sets a copy of kv ("KEY=VALUE") in place of an earlier
+ * KEY's entry, else at the end; a kv without '=' is ignored. */
+void wm_env_set(char ***v, size_t *n, const char *kv);
 size_t wm_strv_len(char *const *v);
 /* A copy of v (NULL gives an empty vector). */
 char **wm_strv_dup(char *const *v);

@@ -45,21 +45,6 @@ int sb_status_of(int wstatus)
 
 /* ---- environment ------------------------------------------------------------ */
 
-static void env_set(char ***v, size_t *n, const char *kv)
-{
-	size_t klen = strcspn(kv, "=");
-
-	if (!kv[klen])
-		return; /* not KEY=VALUE */
-	for (size_t i = 0; i < *n; i++)
-		if (strncmp((*v)[i], kv, klen + 1) == 0) {
-			free((*v)[i]);
-			(*v)[i] = wm_xstrdup(kv);
-			return;
-		}
-	wm_strv_push(v, n, kv);
-}
-
 char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *extra)
 {
 	char **v = wm_xcalloc(1, sizeof(*v));
@@ -71,14 +56,14 @@ char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const 
 		for (size_t j = 0; caller && caller[j]; j++)
 			if (strncmp(caller[j], p->env.keep[i], klen) == 0 &&
 			    caller[j][klen] == '=') {
-				env_set(&v, &n, caller[j]);
+				wm_env_set(&v, &n, caller[j]);
 				break;
 			}
 	}
 	for (size_t i = 0; p->env.set && p->env.set[i]; i++)
-		env_set(&v, &n, p->env.set[i]);
+		wm_env_set(&v, &n, p->env.set[i]);
 	for (size_t i = 0; extra && extra[i]; i++)
-		env_set(&v, &n, extra[i]);
+		wm_env_set(&v, &n, extra[i]);
 	return v;
 }
 

@@ -250,6 +250,15 @@ static void test_strutil(void **state)
 	assert_null(v[2]);
 	assert_true(wm_strv_contains(v, "B=2"));
 	assert_false(wm_strv_contains(v, "C=3"));
+	/* KEY=VALUE replaces KEY's entry in place; AB is another key than A. */
+	wm_env_set(&v, &n, "A=one");
+	wm_env_set(&v, &n, "AB=3");
+	wm_env_set(&v, &n, "not-a-setting");
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "A=one");
+	assert_string_equal(v[1], "B=2");
+	assert_string_equal(v[2], "AB=3");
+	assert_null(v[3]);
 	wm_strv_free(v);
 	assert_int_equal(wm_edit_distance("kitten", "sitting", 5), 3);
 	assert_int_equal(wm_edit_distance("abc", "abcdefgh", 2), 3);
