@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
+#include "common/xlist.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
 
@@ -141,14 +142,11 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 	return a;
 }
 
-static bool reserved(const char *k)
+bool wm_audit_is_envelope_key(const char *key)
 {
 	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(k, names[i]) == 0)
-			return true;
-	return false;
+	return wm_xlist_index(names, WM_ARRAY_LEN(names), key) >= 0;
 }
 
 int wm_audit_append(struct wm_audit *a, const char *task, const char *event, json_t *fields,
@@ -167,7 +165,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	if (fields && json_is_object(fields)) {
 		json_object_foreach(fields, k, v)
 		{
-			if (!reserved(k))
+			if (!wm_audit_is_envelope_key(k))
 				json_object_set(o, k, v); /* does not steal: fields is borrowed */
 		}
 	}

@@ -10,7 +10,8 @@
  * HMAC-SHA-256 (libsodium crypto_auth_hmacsha256) under the key in
  * $STATE/audit.key over the line's object WITHOUT "mac", serialized by
  * json_dumps(JSON_COMPACT | JSON_SORT_KEYS). Event fields may not use the
- * reserved names seq, ts, run, task, event, prev, mac.
+ * envelope's names seq, ts, run, task, event, prev, mac
+ * (wm_audit_is_envelope_key).
  *
  * Key: 32 random bytes in $STATE/audit.key, mode 0600, created with O_EXCL
  * on first use (two racing creators: one writes, the other reads its key).
@@ -140,8 +141,13 @@ struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
 				       char **warning, struct wm_error **err);
 
+/* True for a key of the envelope every line has (seq, ts, run, task, event,
+ * prev, mac), false for an event's own field. */
+bool wm_audit_is_envelope_key(const char *key);
+
 /* Appends one line. task may be NULL; fields (borrowed, may be NULL) is an
- * object of event fields. Not flushed to disk until wm_audit_flush. */
+ * object of event fields, whose envelope keys are dropped. Not flushed to
+ * disk until wm_audit_flush. */
 int wm_audit_append(struct wm_audit *a, const char *task, const char *event, json_t *fields,
 		    struct wm_error **err);
 /* fdatasync; fails when the log was deleted under the writer (its last

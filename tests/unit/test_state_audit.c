@@ -549,6 +549,12 @@ static void test_problem_names(void **state)
 	for (int i = 0; i < WM_AUDIT_PROBLEM_COUNT; i++)
 		assert_string_equal(wm_audit_problem_name((enum wm_audit_problem)i), names[i]);
 	assert_string_equal(wm_audit_problem_name(WM_AUDIT_PROBLEM_COUNT), "unknown");
+	/* The envelope `wm audit show` leaves out of an event's fields. */
+	assert_true(wm_audit_is_envelope_key("seq"));
+	assert_true(wm_audit_is_envelope_key("mac"));
+	assert_true(wm_audit_is_envelope_key("task"));
+	assert_false(wm_audit_is_envelope_key("exit"));
+	assert_false(wm_audit_is_envelope_key("sequence"));
 }
 
 int main(void)
