@@ -18,8 +18,6 @@
 #include "orchestrator/cli.h"
 #include "policies/policies.h"
 
-WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
-
 struct popts {
 	const char *policies;
 	const char *name;

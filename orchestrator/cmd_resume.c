@@ -26,8 +26,6 @@
 #include "state/rundir.h"
 #include "state/store.h"
 
-WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
-
 struct resume_args {
 	const char *run;
 	unsigned jobs;

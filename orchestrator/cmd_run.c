@@ -19,8 +19,6 @@
 #include "state/rundir.h"
 #include "state/safeio.h"
 
-WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
-
 /* Parses the options `wm run` shares with nothing else; returns 0, or the
  * usage exit code. */
 static int parse_options(int argc, char **argv, struct wm_run_options *o, const char **file)

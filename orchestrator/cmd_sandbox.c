@@ -25,8 +25,6 @@
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 
-WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
-
 static void report(const struct wm_sandbox_result *res)
 {
 	for (size_t i = 0; i < res->n_denied; i++) {

@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "common/buf.h"
+#include "common/cleanup.h"
 #include "common/diag.h"
 #include "common/error.h"
 #include "policies/policy.h"
@@ -48,6 +49,7 @@ struct wm_policy_set;
 
 struct wm_policy_set *wm_policy_set_new(void);
 void wm_policy_set_free(struct wm_policy_set *set);
+WM_DEFINE_CLEANUP(struct wm_policy_set, wm_policy_set_free)
 int wm_policy_set_load_file(struct wm_policy_set *set, const char *path, struct wm_diags *diags,
 			    struct wm_error **err);
 const struct wm_policy *wm_policy_set_get(const struct wm_policy_set *set, const char *name);

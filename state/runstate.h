@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
 #include "common/xlist.h"
 #include "state/lock.h"
@@ -114,6 +115,7 @@ struct wm_run_state {
 
 struct wm_run_state *wm_run_state_new(const char *run_id);
 void wm_run_state_free(struct wm_run_state *rs);
+WM_DEFINE_CLEANUP(struct wm_run_state, wm_run_state_free)
 
 /* Appends a pending task (copying id); returns its index, or -1 with *err
  * for a duplicate id. */
