@@ -191,7 +191,7 @@ static int rekey(const struct wm_cli *cli, struct wm_error **err)
 {
 	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
 	struct wm_audit_key *key = NULL;
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0, done = 0, live = 0;
 	int rc = -1;
 
@@ -223,7 +223,6 @@ static int rekey(const struct wm_cli *cli, struct wm_error **err)
 	rc = WM_EXIT_OK;
 out:
 	wm_audit_key_free(key);
-	wm_strv_free(ids);
 	return rc;
 }
 

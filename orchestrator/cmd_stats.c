@@ -432,7 +432,7 @@ static void print_history(json_t *s)
 static int all_runs(const struct wm_cli *cli, bool as_json, struct wm_error **err)
 {
 	struct history h = { .index = json_object(), .workflows = json_object() };
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0;
 	json_t *s;
 
@@ -466,7 +466,6 @@ fail:
 	free(h.g);
 	json_decref(h.index);
 	json_decref(h.workflows);
-	wm_strv_free(ids);
 	return *err ? -1 : WM_EXIT_OK;
 }
 

@@ -43,7 +43,8 @@ static void only_in(struct wm_buf *b, const char *what, char *const *x, char *co
 
 static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
-	char **ab = NULL, **cb = NULL;
+	wm_autostrv char **ab = NULL;
+	wm_autostrv char **cb = NULL;
 	size_t na = 0, nc = 0;
 
 	if (a->fs.view != c->fs.view)
@@ -86,8 +87,6 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 						c->fs.binds[i].rw ? "rw" : "ro"));
 	only_in(b, "mounts B binds that A does not: ", cb, ab);
 	only_in(b, "mounts A binds that B does not: ", ab, cb);
-	wm_strv_free(ab);
-	wm_strv_free(cb);
 	only_in(b, "devices B offers that A does not: ", c->fs.devices, a->fs.devices);
 	only_in(b, "devices A offers that B does not: ", a->fs.devices, c->fs.devices);
 }
@@ -161,7 +160,7 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 	};
 	char **lists[3][3] = { { 0 } };
 	size_t counts[3][3] = { { 0 } };
-	char **names = NULL;
+	wm_autostrv char **names = NULL;
 	size_t n = 0;
 
 	if (a->seccomp.enabled != c->seccomp.enabled)
@@ -196,7 +195,6 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 			wm_strv_free(lists[x][y]);
 		}
 	}
-	wm_strv_free(names);
 }
 
 /* One limit; 0 is "none" (unlimited). */

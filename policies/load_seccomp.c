@@ -99,7 +99,7 @@ static int parse_args(struct ld *l, const yaml_node_t *v, struct wm_seccomp_rule
 static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "names", "action", "errno", "args" };
-	char **names = NULL;
+	wm_autostrv char **names = NULL;
 	struct wm_seccomp_rule r = { 0 };
 	bool ok = true, has_action = false;
 	int e;
@@ -153,7 +153,6 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		r.name = names[i];
 		pol_rules_push(&s->rules, &s->n_rules, &r);
 	}
-	wm_strv_free(names);
 }
 
 static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *v,

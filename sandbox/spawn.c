@@ -171,7 +171,7 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 			   struct wm_error **err)
 {
 	struct wm_sandbox_spec masked = *spec;
-	char **mask = wm_strv_dup(spec->mask);
+	wm_autostrv char **mask = wm_strv_dup(spec->mask);
 	size_t n = wm_strv_len(mask);
 	int rc;
 
@@ -181,7 +181,6 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 	c->plan.userns = c->userns;
 	if (rc == 0 && geteuid() == 0)
 		rc = sb_plan_open_trees(&c->plan, c->map_root, err);
-	wm_strv_free(mask);
 	return rc;
 }
 

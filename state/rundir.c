@@ -288,7 +288,7 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
 
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err)
 {
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0, hits = 0, first = 0;
 	struct wm_buf cand = WM_BUF_INIT;
 	char *res = NULL;
@@ -329,7 +329,6 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 			      cand.data, hits > 10 ? ", ..." : "");
 out:
 	wm_buf_release(&cand);
-	wm_strv_free(ids);
 	return res;
 }
 

@@ -309,6 +309,25 @@ static void test_cleanup_steal(void **state)
 	assert_string_equal(out, "owned");
 	free(out);
 	{
+		/* Freed on leaving the scope (valgrind and ASan check it). */
+		wm_autostrv char **v = NULL;
+		size_t n = 0;
+
+		wm_strv_push(&v, &n, "a");
+		wm_strv_push(&v, &n, "b");
+	}
+	{
+		wm_autostrv char **v = NULL;
+		char **kept;
+		size_t n = 0;
+
+		wm_strv_push(&v, &n, "kept");
+		kept = wm_steal(&v);
+		assert_null(v);
+		assert_string_equal(kept[0], "kept");
+		wm_strv_free(kept);
+	}
+	{
 		wm_autoclose int fd = dup(0);
 		int kept = wm_steal_fd(&fd);
 		assert_int_equal(fd, -1);
