@@ -249,9 +249,8 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 			  &as_run, p, &diags, err) < 0) {
 		wm_diags_sort(&diags);
 		wm_diags_print(&diags, stderr);
-		if (!*err)
-			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
-				      file, run_id);
+		wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s", file,
+			      run_id);
 		wm_diags_release(&diags);
 		free(file);
 		return NULL;

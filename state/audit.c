@@ -245,13 +245,16 @@ int wm_audit_open_read(const char *path, struct wm_error **err)
 	int fd = open_log(path, O_RDONLY, err);
 	struct stat st;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
-		close(fd);
-		fd = wm_error_set(err, EFBIG, "audit log `%s` is %lld bytes, over the limit of %lu",
-				  path, (long long)st.st_size, WM_AUDIT_FILE_MAX);
-	}
+	/* Readers are commands about a run the user named: a log they cannot
+	 * read makes that run a bad argument. */
 	if (fd < 0)
-		wm_err_exit(err, WM_EXIT_USAGE);
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL);
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
+		close(fd);
+		return wm_error_make(err, WM_EXIT_USAGE, EFBIG,
+				     "audit log `%s` is %lld bytes, over the limit of %lu", path,
+				     (long long)st.st_size, WM_AUDIT_FILE_MAX);
+	}
 	return fd;
 }
 

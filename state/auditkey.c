@@ -83,11 +83,8 @@ static int read_key(int sfd, const char *state_dir, unsigned char key[WM_AUDIT_K
 	struct stat st;
 	ssize_t n;
 
-	if (fd < 0) {
-		if (wm_err_errnum(err) != ENOENT)
-			wm_err_exit(err, WM_EXIT_USAGE);
-		return -1;
-	}
+	if (fd < 0)
+		return wm_err_errnum(err) == ENOENT ? -1 : wm_error_wrapx(err, WM_EXIT_USAGE, NULL);
 	if (fstat(fd, &st) < 0)
 		return wm_error_set(err, errno, "stat audit key `%s`", path);
 	if (st.st_mode & 077)

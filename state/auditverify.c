@@ -317,8 +317,7 @@ int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDI
 	wm_buf_release(&w.notes);
 	if (rc < 0) {
 		wm_audit_result_release(res);
-		wm_err_exit(err, WM_EXIT_USAGE);
-		return -1;
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL); /* a log that cannot be read */
 	}
 	return 0;
 }

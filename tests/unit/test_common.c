@@ -41,6 +41,26 @@ static void test_error_set_wrap_text(void **state)
 	assert_string_equal(text, "load policy 2: open `/nope`: No such file or directory");
 	free(text);
 	wm_error_free(err);
+	/* Made with both its exit code and errno. */
+	err = NULL;
+	assert_int_equal(wm_error_make(&err, WM_EXIT_USAGE, EACCES, "read `%s`", "f"), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	assert_int_equal(err->errnum, EACCES);
+	assert_string_equal(err->msg, "read `f`");
+	/* Taken on as one's own: the code it means here, with or without context. */
+	assert_int_equal(wm_error_wrapx(&err, WM_EXIT_CANNOT, NULL), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
+	assert_string_equal(err->msg, "read `f`");
+	assert_int_equal(wm_error_wrapx(&err, 125, "sandbox %s", "x"), -1);
+	assert_int_equal(err->exit_code, 125);
+	assert_int_equal(err->errnum, EACCES);
+	assert_string_equal(err->msg, "sandbox x: read `f`");
+	wm_error_free(err);
+	/* Nothing to take on: nothing happens. */
+	err = NULL;
+	assert_int_equal(wm_error_wrapx(&err, WM_EXIT_USAGE, NULL), -1);
+	assert_null(err);
+	assert_int_equal(wm_error_wrapx(NULL, WM_EXIT_USAGE, "x"), -1);
 }
 
 static void test_error_first_wins_and_null_ok(void **state)
