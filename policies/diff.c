@@ -17,7 +17,7 @@
 #include "policies/internal.h"
 
 /* What a policy with a network mode or a filesystem view allows (policy.h). */
-#define SAYS(e, name, rank, says) [e] = says,
+#define SAYS(e, name, rank, says) [e] = (says),
 static const char *const net_says[WM_NET_MODE_COUNT] = { WM_NET_MODES(SAYS) };
 static const char *const view_says[WM_FS_VIEW_COUNT] = { WM_FS_VIEWS(SAYS) };
 #undef SAYS

@@ -149,7 +149,7 @@ const char *wm_seccomp_op_name(enum wm_seccomp_op op)
 
 bool wm_seccomp_action_passes(enum wm_seccomp_action a)
 {
-#define PASSES(e, name, oci, rank, passes) [e] = passes,
+#define PASSES(e, name, oci, rank, passes) [e] = (passes),
 	static const bool passes[WM_SECCOMP_ACTION_COUNT] = { WM_SECCOMP_ACTIONS(PASSES) };
 #undef PASSES
 
@@ -196,20 +196,6 @@ void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_secco
 		*v = wm_xrealloc(*v, (*n < 8 ? 8 : *n * 2) * sizeof(**v));
 	pol_rule_copy(&(*v)[*n], r);
 	(*n)++;
-}
-
-void pol_rules_drop_name(struct wm_seccomp_rule *v, size_t *n, const char *name)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(v[i].name, name) == 0) {
-			free(v[i].name);
-			continue;
-		}
-		v[j++] = v[i];
-	}
-	*n = j;
 }
 
 void pol_rules_free(struct wm_seccomp_rule *v, size_t n)

@@ -136,7 +136,7 @@ static bool is_native_arch(const char *s)
 static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a, const char *where)
 {
 	/* The other names of a kill, then each action's own (policy.h). */
-#define OCI_NAME(e, name, oci, rank, passes) { oci, e },
+#define OCI_NAME(e, name, oci, rank, passes) { (oci), (e) },
 	static const struct {
 		const char *name;
 		enum wm_seccomp_action a;

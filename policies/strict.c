@@ -49,8 +49,8 @@ static char *size_text(uint64_t v)
 
 /* Permissiveness, from the lists in policy.h. A value outside its list
  * counts as the most permissive one: it never passes for stricter. */
-#define RANK(e, name, rank, says) [e] = rank,
-#define WS_RANK(e, name, rank) [e] = rank,
+#define RANK(e, name, rank, says) [e] = (rank),
+#define WS_RANK(e, name, rank) [e] = (rank),
 static const int net_ranks[WM_NET_MODE_COUNT] = { WM_NET_MODES(RANK) };
 static const int view_ranks[WM_FS_VIEW_COUNT] = { WM_FS_VIEWS(RANK) };
 static const int ws_ranks[WM_WS_MODE_COUNT] = { WM_WS_MODES(WS_RANK) };

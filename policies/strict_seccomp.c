@@ -44,7 +44,7 @@ struct argset {
  * counts as allow, the most permissive. */
 static int default_rank(enum wm_seccomp_action a)
 {
-#define RANK(e, name, oci, rank, passes) [e] = rank,
+#define RANK(e, name, oci, rank, passes) [e] = (rank),
 	static const int ranks[WM_SECCOMP_ACTION_COUNT] = { WM_SECCOMP_ACTIONS(RANK) };
 #undef RANK
 

@@ -87,7 +87,7 @@ static uint32_t action_of(const struct builder *b, enum wm_seccomp_action a, int
 
 static struct scmp_arg_cmp cmp_of(const struct wm_seccomp_arg *a)
 {
-#define LSC(e, name, lsc) [e] = lsc,
+#define LSC(e, name, lsc) [e] = (lsc),
 	static const enum scmp_compare ops[WM_SECCOMP_OP_COUNT] = { WM_SECCOMP_OPS(LSC) };
 #undef LSC
 	return (struct scmp_arg_cmp){ a->index, ops[a->op], a->value, a->value_two };
