@@ -60,20 +60,6 @@ int wm_error_make(struct wm_error **err, int exit_code, int errnum, const char *
 	return set(err, errnum, exit_code, msg);
 }
 
-int wm_error_set_at(struct wm_error **err, const char *file, unsigned line, unsigned col,
-		    const char *fmt, ...)
-{
-	va_list ap;
-	char *what, *msg;
-
-	va_start(ap, fmt);
-	what = wm_xvasprintf(fmt, ap);
-	va_end(ap);
-	msg = wm_xasprintf("%s:%u:%u: %s", file, line, col, what);
-	free(what);
-	return set(err, 0, WM_EXIT_USAGE, msg);
-}
-
 __attribute__((format(printf, 2, 0))) static void prefix(struct wm_error *e, const char *fmt,
 							 va_list ap)
 {

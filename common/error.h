@@ -31,8 +31,9 @@
  *
  * Exit codes: every error carries the enum wm_exit (or, for `wm sandbox`,
  * the WM_SANDBOX_* status) its command ends with, chosen where the error is
- * made: wm_error_set gives WM_EXIT_FAILED, wm_error_set_at (a located input
- * error) WM_EXIT_USAGE, wm_error_setx and wm_error_make the one they name.
+ * made: wm_error_set gives WM_EXIT_FAILED, wm_error_setx and wm_error_make
+ * the one they name (a problem located in an input is a diagnostic, not an
+ * error).
  * A function that takes a callee's error as its own, because the failure
  * means something else at its level (a run's file that cannot be read is
  * a bad run: exit 2; whatever stops `wm sandbox` before the command runs
@@ -74,9 +75,6 @@ int wm_error_setx(struct wm_error **err, int exit_code, const char *fmt, ...)
 /* Both: wm_error_make(err, WM_EXIT_USAGE, errno, "read `%s`", path). */
 int wm_error_make(struct wm_error **err, int exit_code, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* A located input error: "FILE:LINE:COL: message", exit code WM_EXIT_USAGE. */
-int wm_error_set_at(struct wm_error **err, const char *file, unsigned line, unsigned col,
-		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Prefixes context to an existing error: "context: old message". Returns -1. */
 int wm_error_wrap(struct wm_error **err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

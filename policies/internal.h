@@ -115,7 +115,6 @@ int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_po
 void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src);
 int pol_rule_cmp(const struct wm_seccomp_rule *a, const struct wm_seccomp_rule *b);
 void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_seccomp_rule *r);
-void pol_rules_drop_name(struct wm_seccomp_rule *v, size_t *n, const char *name);
 void pol_rules_free(struct wm_seccomp_rule *v, size_t n);
 void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n);
 

@@ -104,8 +104,6 @@ const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, co
  * wm_policy_set_load_search), which is as untrusted as the workflow: such a
  * policy may not serve as a floor. */
 bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *name);
-/* True for the six built-in names (minimal ... paranoid). */
-int wm_policy_is_builtin_name(const char *name);
 
 /* The resolved policy as YAML (`version: 1`, one policy) that
  * wm_policy_set_load_file() accepts and that resolves to an equal policy

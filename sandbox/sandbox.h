@@ -128,7 +128,6 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *profile);
 
 int wm_sandbox_spawn(const struct wm_sandbox_profile *profile, const struct wm_sandbox_spec *spec,
 		     struct wm_sandbox **out, struct wm_error **err);
-pid_t wm_sandbox_pid(const struct wm_sandbox *sb);
 /* Fills pfd (room for WM_SANDBOX_MAX_FDS) with what to poll; returns how many. */
 size_t wm_sandbox_fds(const struct wm_sandbox *sb, struct pollfd *pfd);
 /* Serves the revents of the fds wm_sandbox_fds() gave (same order, same n);

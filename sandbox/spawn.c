@@ -439,11 +439,6 @@ fail:
 	return -1;
 }
 
-pid_t wm_sandbox_pid(const struct wm_sandbox *sb)
-{
-	return sb->pid;
-}
-
 int wm_sandbox_terminate(struct wm_sandbox *sb, enum wm_limit why, int sig)
 {
 	if (sb->reaped || sb->exited)

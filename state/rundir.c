@@ -76,25 +76,9 @@ char *wm_rundir_file(const char *run_dir, const char *name)
 	return wm_xasprintf("%s/%s", run_dir, name);
 }
 
-char *wm_rundir_log_path(const char *run_dir, const char *task_id)
-{
-	return wm_xasprintf("%s/" WM_RUN_LOGS "/%s.log", run_dir, task_id);
-}
-
 char *wm_rundir_out_path(const char *run_dir, const char *task_id)
 {
 	return wm_xasprintf("%s/" WM_RUN_OUT "/%s", run_dir, task_id);
-}
-
-int wm_state_fsync_dir(const char *dir, struct wm_error **err)
-{
-	wm_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return wm_error_set(err, errno, "open directory `%s`", dir);
-	if (fsync(fd) < 0 && errno != EINVAL)
-		return wm_error_set(err, errno, "fsync directory `%s`", dir);
-	return 0;
 }
 
 /* The state directory is the user's choice (it may itself be a link, to
@@ -340,21 +324,6 @@ static char *sha256_hex(const struct wm_buf *b)
 	crypto_hash_sha256(h, (const unsigned char *)b->data, b->len);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	return wm_xstrdup(hex);
-}
-
-char *wm_state_hash_file(const char *path, struct wm_error **err)
-{
-	struct wm_buf b = WM_BUF_INIT;
-	char *hex;
-
-	if (wm_buf_read_file(&b, path) < 0) {
-		wm_error_set(err, errno, "read `%s`", path);
-		wm_buf_release(&b);
-		return NULL;
-	}
-	hex = sha256_hex(&b);
-	wm_buf_release(&b);
-	return hex;
 }
 
 char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err)

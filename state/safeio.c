@@ -575,7 +575,7 @@ int wm_safe_last_line(int fd, const char *path, size_t max_line, struct wm_buf *
 	} else {
 		char *s = prev ? prev + 1 : buf;
 
-		wm_buf_reset(out);
+		wm_buf_setlen(out, 0);
 		wm_buf_add(out, s, (size_t)(nl - s));
 		*start = from + (s - buf);
 		rc = 1;

@@ -16,7 +16,6 @@
 #include "common/clock.h"
 #include "common/diag.h"
 #include "common/error.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
@@ -76,17 +75,6 @@ static void test_error_first_wins_and_null_ok(void **state)
 	/* A caller that does not want details may pass NULL. */
 	assert_int_equal(wm_error_set(NULL, EIO, "ignored"), -1);
 	wm_error_free(NULL);
-}
-
-static void test_error_located(void **state)
-{
-	struct wm_error *err = NULL;
-
-	(void)state;
-	wm_error_set_at(&err, "flow.md", 12, 3, "unknown key '%s'", "prority");
-	assert_string_equal(err->msg, "flow.md:12:3: unknown key 'prority'");
-	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
-	wm_error_free(err);
 }
 
 static void test_buf(void **state)
@@ -287,35 +275,6 @@ static void test_strutil(void **state)
 	assert_null(wm_suggest("zebra", keys, 4));
 }
 
-static void test_mkdir_p_and_remove_tree(void **state)
-{
-	char tmpl[] = "/tmp/wm-unit-fs.XXXXXX";
-	struct wm_error *err = NULL;
-	char *deep, *file;
-	struct stat st;
-
-	(void)state;
-	assert_non_null(mkdtemp(tmpl));
-	deep = wm_xasprintf("%s/a/b/c", tmpl);
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0);
-	assert_int_equal(stat(deep, &st), 0);
-	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0); /* exists: fine */
-	file = wm_xasprintf("%s/a/f", tmpl);
-	assert_int_equal(wm_write_file(file, "x", 1, 0644, WM_WRITE_DURABLE, &err), 0);
-	free(deep);
-	deep = wm_xasprintf("%s/a/f/sub", tmpl); /* under a file: an error */
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), -1);
-	assert_non_null(err);
-	wm_error_free(err);
-	err = NULL;
-	assert_int_equal(wm_remove_tree(tmpl, &err), 0);
-	assert_int_equal(stat(tmpl, &st), -1);
-	assert_int_equal(wm_remove_tree(tmpl, &err), 0); /* missing: fine */
-	free(deep);
-	free(file);
-}
-
 static void test_cleanup_steal(void **state)
 {
 	char *out;
@@ -373,7 +332,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_set_wrap_text),
 		cmocka_unit_test(test_error_first_wins_and_null_ok),
-		cmocka_unit_test(test_error_located),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_buf_read_file),
 		cmocka_unit_test(test_diags_sorted_and_formatted),
@@ -382,7 +340,6 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),
 		cmocka_unit_test(test_strutil),
-		cmocka_unit_test(test_mkdir_p_and_remove_tree),
 		cmocka_unit_test(test_cleanup_steal),
 		cmocka_unit_test(test_clocks),
 	};
