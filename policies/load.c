@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/yamlguard.h"
@@ -265,18 +266,13 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 	}
 }
 
+/* A later KEY replaces an earlier one (key is a checked variable name). */
 static void env_set_put(char ***set, const char *key, const char *val)
 {
-	size_t n = wm_strv_len(*set), klen = strlen(key);
+	wm_autofree char *kv = wm_xasprintf("%s=%s", key, val);
+	size_t n = wm_strv_len(*set);
 
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp((*set)[i], key, klen) == 0 && (*set)[i][klen] == '=') {
-			free((*set)[i]);
-			(*set)[i] = wm_xasprintf("%s=%s", key, val);
-			return;
-		}
-	}
-	wm_strv_push_owned(set, &n, wm_xasprintf("%s=%s", key, val));
+	wm_env_set(set, &n, kv);
 }
 
 static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
