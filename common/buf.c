@@ -82,11 +82,6 @@ void wm_buf_addf(struct wm_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-void wm_buf_reset(struct wm_buf *b)
-{
-	wm_buf_setlen(b, 0);
-}
-
 void wm_buf_setlen(struct wm_buf *b, size_t len)
 {
 	if (!b->alloc)

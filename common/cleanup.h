@@ -5,6 +5,15 @@
  * scope; always initialise it. To hand ownership out, return wm_steal(&p)
  * (or wm_steal_fd(&fd)), which yields the value and leaves NULL (or -1)
  * behind so the cleanup does nothing.
+ *
+ * A type with a `T_free(T *)` function gets its cleanup once, in the header
+ * of the module that owns the type, right after the free function:
+ *     void wm_policy_set_free(struct wm_policy_set *set);
+ *     WM_DEFINE_CLEANUP(struct wm_policy_set, wm_policy_set_free)
+ * and every user writes
+ *     wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+ * A header never includes one from a module above it, so each type's
+ * cleanup sits where the type is declared, not where it is used.
  */
 #ifndef WM_COMMON_CLEANUP_H
 #define WM_COMMON_CLEANUP_H
@@ -38,10 +47,7 @@ static inline void wm_fclosep(FILE **f)
 #define wm_autoclose __attribute__((cleanup(wm_closep)))
 #define wm_autofclose __attribute__((cleanup(wm_fclosep)))
 
-/* Declares a cleanup for a type with a `_free(T *)` function:
- * WM_DEFINE_AUTO(struct wm_policy, wm_policy_free) gives
- * `wm_auto(struct wm_policy) *p = NULL;`. */
-#define WM_DEFINE_AUTO(type, freefn)           \
+#define WM_DEFINE_CLEANUP(type, freefn)        \
 	static inline void freefn##p(type **p) \
 	{                                      \
 		if (*p)                        \
@@ -49,14 +55,14 @@ static inline void wm_fclosep(FILE **f)
 	}
 #define wm_auto(freefn) __attribute__((cleanup(freefn##p)))
 
-static inline void *wm_steal_ptr(void *pp)
-{
-	void **p = pp;
-	void *v = *p;
-	*p = NULL;
-	return v;
-}
-#define wm_steal(pp) wm_steal_ptr(pp)
+/* Yields *pp with its own type and leaves NULL behind. Anything but the
+ * address of a pointer is a compile error (no void * in between). */
+#define wm_steal(pp)                                   \
+	__extension__({                                \
+		__typeof__(*(pp)) wm_steal_v_ = *(pp); \
+		*(pp) = NULL;                          \
+		wm_steal_v_;                           \
+	})
 
 static inline int wm_steal_fd(int *fd)
 {

@@ -49,34 +49,52 @@ int wm_error_setx(struct wm_error **err, int exit_code, const char *fmt, ...)
 	return set(err, 0, exit_code, msg);
 }
 
-int wm_error_set_at(struct wm_error **err, const char *file, unsigned line, unsigned col,
-		    const char *fmt, ...)
+int wm_error_make(struct wm_error **err, int exit_code, int errnum, const char *fmt, ...)
 {
 	va_list ap;
-	char *what, *msg;
+	char *msg;
 
 	va_start(ap, fmt);
-	what = wm_xvasprintf(fmt, ap);
+	msg = wm_xvasprintf(fmt, ap);
 	va_end(ap);
-	msg = wm_xasprintf("%s:%u:%u: %s", file, line, col, what);
-	free(what);
-	return set(err, 0, WM_EXIT_USAGE, msg);
+	return set(err, errnum, exit_code, msg);
+}
+
+__attribute__((format(printf, 2, 0))) static void prefix(struct wm_error *e, const char *fmt,
+							 va_list ap)
+{
+	char *ctx = wm_xvasprintf(fmt, ap);
+	char *msg = wm_xasprintf("%s: %s", ctx, e->msg);
+
+	free(ctx);
+	free(e->msg);
+	e->msg = msg;
 }
 
 int wm_error_wrap(struct wm_error **err, const char *fmt, ...)
 {
 	va_list ap;
-	char *ctx, *msg;
 
 	if (!err || !*err)
 		return -1;
 	va_start(ap, fmt);
-	ctx = wm_xvasprintf(fmt, ap);
+	prefix(*err, fmt, ap);
 	va_end(ap);
-	msg = wm_xasprintf("%s: %s", ctx, (*err)->msg);
-	free(ctx);
-	free((*err)->msg);
-	(*err)->msg = msg;
+	return -1;
+}
+
+int wm_error_wrapx(struct wm_error **err, int exit_code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !*err)
+		return -1;
+	if (fmt) {
+		va_start(ap, fmt);
+		prefix(*err, fmt, ap);
+		va_end(ap);
+	}
+	(*err)->exit_code = exit_code;
 	return -1;
 }
 

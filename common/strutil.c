@@ -41,6 +41,22 @@ void wm_strv_push(char ***v, size_t *n, const char *s)
 	wm_strv_push_owned(v, n, wm_xstrdup(s));
 }
 
+void wm_env_set(char ***v, size_t *n, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	if (!kv[klen])
+		return; /* not KEY=VALUE */
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*v)[i], kv, klen + 1) == 0) {
+			free((*v)[i]);
+			(*v)[i] = wm_xstrdup(kv);
+			return;
+		}
+	}
+	wm_strv_push(v, n, kv);
+}
+
 size_t wm_strv_len(char *const *v)
 {
 	size_t n = 0;

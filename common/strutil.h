@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/cleanup.h"
+
 bool wm_str_has_prefix(const char *s, const char *prefix);
 bool wm_str_has_suffix(const char *s, const char *suffix);
 /* Returns a copy of s without leading and trailing whitespace. */
@@ -18,10 +20,16 @@ char *wm_str_trim(const char *s);
 
 void wm_strv_push(char ***v, size_t *n, const char *s);
 void wm_strv_push_owned(char ***v, size_t *n, char *s);
+/* Environment strv: sets a copy of kv ("KEY=VALUE") in place of an earlier
+ * KEY's entry, else at the end; a kv without '=' is ignored. */
+void wm_env_set(char ***v, size_t *n, const char *kv);
 size_t wm_strv_len(char *const *v);
 /* A copy of v (NULL gives an empty vector). */
 char **wm_strv_dup(char *const *v);
 void wm_strv_free(char **v);
+WM_DEFINE_CLEANUP(char *, wm_strv_free)
+/* A strv freed when it leaves scope: `wm_autostrv char **v = NULL;`. */
+#define wm_autostrv wm_auto(wm_strv_free)
 bool wm_strv_contains(char *const *v, const char *s);
 
 /* Edit distance (Levenshtein), capped at `limit`+1 to stay cheap. */

@@ -27,32 +27,16 @@ static const char *kind_name(enum wm_attempt_kind kind)
 	return "body";
 }
 
-/* Sets KEY=VALUE in env, replacing an earlier value of KEY. */
-static void env_set(char ***env, size_t *n, const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
-
-	for (size_t i = 0; i < *n; i++) {
-		if (strncmp((*env)[i], kv, klen) == 0 && (*env)[i][klen] == '=') {
-			free((*env)[i]);
-			(*env)[i] = wm_xstrdup(kv);
-			return;
-		}
-	}
-	wm_strv_push(env, n, kv);
-}
-
 static void env_addv(char ***env, size_t *n, char *const *kvs)
 {
 	for (size_t i = 0; kvs && kvs[i]; i++)
-		env_set(env, n, kvs[i]);
+		wm_env_set(env, n, kvs[i]);
 }
 
 static void env_addf(char ***env, size_t *n, const char *key, const char *value)
 {
 	wm_autofree char *kv = wm_xasprintf("%s=%s", key, value);
-	env_set(env, n, kv);
+	wm_env_set(env, n, kv);
 }
 
 static void add_bind(struct wm_attempt *a, const char *src, const char *dst, bool rw)

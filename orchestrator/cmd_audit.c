@@ -24,16 +24,6 @@ struct show_opts {
 	bool json;
 };
 
-static bool is_envelope(const char *k)
-{
-	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(k, names[i]) == 0)
-			return true;
-	return false;
-}
-
 static bool wanted(json_t *o, const struct show_opts *so)
 {
 	const char *task = json_string_value(json_object_get(o, "task"));
@@ -58,7 +48,7 @@ static void details(json_t *o, struct wm_buf *b)
 
 	json_object_foreach(o, k, v)
 	{
-		if (is_envelope(k))
+		if (wm_audit_is_envelope_key(k))
 			continue;
 		if (b->len)
 			wm_buf_addch(b, ' ');
@@ -201,7 +191,7 @@ static int rekey(const struct wm_cli *cli, struct wm_error **err)
 {
 	char old_id[WM_AUDIT_KEY_ID_LEN + 1], new_id[WM_AUDIT_KEY_ID_LEN + 1];
 	struct wm_audit_key *key = NULL;
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0, done = 0, live = 0;
 	int rc = -1;
 
@@ -233,7 +223,6 @@ static int rekey(const struct wm_cli *cli, struct wm_error **err)
 	rc = WM_EXIT_OK;
 out:
 	wm_audit_key_free(key);
-	wm_strv_free(ids);
 	return rc;
 }
 

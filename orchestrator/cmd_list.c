@@ -68,7 +68,7 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0, shown = 0;
 	json_t *arr = NULL;
 	int opt;
@@ -101,7 +101,6 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 		}
 		wm_runview_release(&v);
 	}
-	wm_strv_free(ids);
 	if (json) {
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');

@@ -18,8 +18,6 @@
 #include "orchestrator/cli.h"
 #include "policies/policies.h"
 
-WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
-
 struct popts {
 	const char *policies;
 	const char *name;
@@ -72,7 +70,7 @@ static struct wm_policy_set *load_set(const char *flag_path, struct wm_error **e
 		set = NULL;
 	}
 	wm_diags_print(&d, stderr);
-	if (!set && !*err)
+	if (!set) /* kept only when the loader said nothing itself (error.h) */
 		wm_error_setx(err, WM_EXIT_USAGE, "policy file has errors");
 	wm_diags_release(&d);
 	return set;
@@ -137,6 +135,7 @@ static int do_check(const struct popts *o, struct wm_error **err)
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
 	struct wm_diags d = WM_DIAGS_INIT;
 	wm_autofree char *abs = NULL;
+	size_t n;
 	int rc;
 
 	if (o->n_args != 1)
@@ -145,15 +144,11 @@ static int do_check(const struct popts *o, struct wm_error **err)
 	abs = realpath(o->args[0], NULL);
 	rc = wm_policy_set_load_file_as(set, abs ? abs : o->args[0], o->args[0], &d, err);
 	wm_diags_print(&d, stderr);
-	if (rc < 0 && !*err) {
-		size_t n = d.n_errors;
-		wm_diags_release(&d);
-		return wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", o->args[0], n,
-				     n == 1 ? "" : "s");
-	}
+	n = d.n_errors;
 	wm_diags_release(&d);
 	if (rc < 0)
-		return -1;
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", o->args[0], n,
+				     n == 1 ? "" : "s");
 	printf("%s: ok", o->args[0]);
 	for (size_t i = 0; i < wm_policy_set_count(set); i++) {
 		const struct wm_policy *p = wm_policy_set_at(set, i);
@@ -202,9 +197,8 @@ static int do_import(const struct popts *o, struct wm_error **err)
 	wm_diags_print(&d, stderr);
 	wm_diags_release(&d);
 	if (!text)
-		return *err ? -1
-			    : wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
-					    o->args[0]);
+		return wm_error_setx(err, WM_EXIT_USAGE, "%s: not a usable seccomp profile",
+				     o->args[0]);
 	fputs(text, stdout);
 	return WM_EXIT_OK;
 }

@@ -26,8 +26,6 @@
 #include "state/rundir.h"
 #include "state/store.h"
 
-WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
-
 struct resume_args {
 	const char *run;
 	unsigned jobs;
@@ -263,9 +261,8 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 			  &as_run, p, &diags, err) < 0) {
 		wm_diags_sort(&diags);
 		wm_diags_print(&diags, stderr);
-		if (!*err)
-			wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s",
-				      file, run_id);
+		wm_error_setx(err, WM_EXIT_USAGE, "%s no longer plans: not resuming run %s", file,
+			      run_id);
 		wm_diags_release(&diags);
 		free(file);
 		return NULL;

@@ -19,8 +19,6 @@
 #include "state/rundir.h"
 #include "state/safeio.h"
 
-WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
-
 /* One option of `wm run`: 0, or the usage exit code. */
 static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
 {
@@ -298,9 +296,9 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	wm_diags_sort(&diags);
 	wm_diags_print(&diags, stderr);
 	if (rc < 0) {
-		if (!*err)
-			wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", file, diags.n_errors,
-				      diags.n_errors == 1 ? "" : "s");
+		/* Kept only when wm_prepare said nothing itself (error.h). */
+		wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", file, diags.n_errors,
+			      diags.n_errors == 1 ? "" : "s");
 		goto out;
 	}
 	wm_floor_print_weak(p.wf, &p.tp, stderr);

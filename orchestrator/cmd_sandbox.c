@@ -25,8 +25,6 @@
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 
-WM_DEFINE_AUTO(struct wm_policy_set, wm_policy_set_free)
-
 static void report(const struct wm_sandbox_result *res)
 {
 	for (size_t i = 0; i < res->n_denied; i++) {
@@ -65,12 +63,10 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 	};
 	int status;
 
-	if (wm_sandbox_profile_new(policy, &prof, err) < 0) {
-		/* A host that cannot enforce a strict policy: 125 like any setup
-		 * failure, the reason said. */
-		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
-		return wm_error_wrap(err, "sandbox");
-	}
+	/* Whatever stops the command before it runs, a host that cannot
+	 * enforce a strict policy included, is 125 here, the reason said. */
+	if (wm_sandbox_profile_new(policy, &prof, err) < 0)
+		return wm_error_wrapx(err, WM_SANDBOX_SETUP_FAILED, "sandbox");
 	if (wm_sandbox_profile_note(prof))
 		fprintf(stderr, "wm: warning: %s\n", wm_sandbox_profile_note(prof));
 	if (wm_sandbox_profile_unenforced(prof))
@@ -79,8 +75,7 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 	fflush(stdout);
 	if (wm_sandbox_run(prof, &spec, &res, err) < 0) {
 		wm_sandbox_profile_free(prof);
-		(*err)->exit_code = WM_SANDBOX_SETUP_FAILED;
-		return wm_error_wrap(err, "sandbox");
+		return wm_error_wrapx(err, WM_SANDBOX_SETUP_FAILED, "sandbox");
 	}
 	report(&res);
 	status = res.status;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/units.h"
@@ -111,7 +112,7 @@ static json_t *run_stats(const struct wm_runview *v)
 	const struct wm_run_state *rs = v->st.rs;
 	struct task_numbers *num = wm_xcalloc(rs->n_tasks + 1, sizeof(*num));
 	json_t *out = json_object(), *tasks = json_array(), *cp;
-	long long end = rs->ended_ms ? rs->ended_ms : wm_state_now_ms();
+	long long end = rs->ended_ms ? rs->ended_ms : wm_wall_ms();
 	uint64_t wall = end > rs->started_ms ? (uint64_t)(end - rs->started_ms) : 0, busy = 0;
 	uint64_t cp_ms;
 	json_int_t jobs = 0;
@@ -429,7 +430,7 @@ static void print_history(json_t *s)
 static int all_runs(const struct wm_cli *cli, bool as_json, struct wm_error **err)
 {
 	struct history h = { .index = json_object(), .workflows = json_object() };
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0;
 	json_t *s;
 
@@ -463,7 +464,6 @@ fail:
 	free(h.g);
 	json_decref(h.index);
 	json_decref(h.workflows);
-	wm_strv_free(ids);
 	return *err ? -1 : WM_EXIT_OK;
 }
 

@@ -115,8 +115,7 @@ int wm_config_load(struct wm_config *cfg, struct wm_diags *diags, struct wm_erro
 			free(path);
 			return 0;
 		}
-		wm_error_set(err, e, "read `%s`", path);
-		(*err)->exit_code = WM_EXIT_USAGE;
+		wm_error_make(err, WM_EXIT_USAGE, e, "read `%s`", path);
 		free(path);
 		return -1;
 	}

@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "workflow/dag.h"
 
@@ -125,18 +125,10 @@ static void forward(struct wm_exec_job *job, int sfd, unsigned *signals)
 				     (*signals)++ ? SIGKILL : (int)si.ssi_signo);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* How long poll may sleep before the next timer (-1: none). */
 static int until(uint64_t at)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = wm_mono_ms();
 
 	if (!at)
 		return -1;
@@ -147,7 +139,7 @@ static int until(uint64_t at)
  * after the grace period. */
 static void on_timer(struct wm_exec_job *job, uint64_t *deadline, uint64_t *kill_at)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = wm_mono_ms();
 
 	if (*deadline && now >= *deadline) {
 		wm_sandbox_terminate(job->sb, WM_LIMIT_TIMEOUT, SIGTERM);
@@ -163,7 +155,7 @@ int wm_exec_local_run(const struct wm_exec_local_config *cfg, size_t task,
 		      enum wm_attempt_kind kind, unsigned attempt, uint64_t timeout_ms,
 		      struct wm_exec_result *res, struct wm_error **err)
 {
-	uint64_t deadline = timeout_ms ? mono_ms() + timeout_ms : 0, kill_at = 0;
+	uint64_t deadline = timeout_ms ? wm_mono_ms() + timeout_ms : 0, kill_at = 0;
 	struct wm_executor *ex = wm_exec_local_new(cfg);
 	struct wm_exec_request rq = { .task = task, .kind = kind, .attempt = attempt };
 	struct wm_exec_job *job = NULL;

@@ -109,8 +109,8 @@ static bool slurm_oom(const struct wm_exec_job *job)
 {
 	const struct slurm *sl = job->sl;
 	wm_autofree char *log =
-		wm_xasprintf("%s/logs/%s.%s.%u.slurm.out", sl->cfg.run_dir, task_id(sl, job->rq.task),
-			     kind_name(job->rq.kind), job->rq.attempt);
+		wm_xasprintf("%s/logs/%s.%s.%u.slurm.out", sl->cfg.run_dir,
+			     task_id(sl, job->rq.task), kind_name(job->rq.kind), job->rq.attempt);
 
 	return wm_slurm_log_says_oom(log);
 }

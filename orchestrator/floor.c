@@ -201,7 +201,7 @@ static void weak_summary(struct ctx *c, const struct wm_policy *p, char **out)
 		wm_buf_addf(&b, "%shost filesystem writable", b.len ? ", " : "");
 	if (!p->seccomp.enabled)
 		wm_buf_addf(&b, "%sno seccomp filter", b.len ? ", " : "");
-	else if (p->seccomp.default_action == WM_SC_ALLOW || p->seccomp.default_action == WM_SC_LOG)
+	else if (wm_seccomp_action_passes(p->seccomp.default_action))
 		wm_buf_addf(&b, "%sseccomp allows unlisted calls", b.len ? ", " : "");
 	if (!b.len)
 		wm_buf_addstr(&b, why);

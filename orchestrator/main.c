@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	wm_autofree char *state_dir = NULL;
-	char **private = NULL;
+	wm_autostrv char **private = NULL;
 	struct wm_error *err = NULL;
 	const struct wm_command *c;
 	struct wm_cli cli = { 0 };
@@ -234,6 +234,5 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = WM_EXIT_FAILED;
-	wm_strv_free(private);
 	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/units.h"
 #include "common/xalloc.h"
 
@@ -22,13 +23,6 @@ struct wm_progress {
 	long long started_ms;
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct wm_progress *wm_progress_new(enum wm_progress_mode mode, FILE *out, bool color,
 				    const struct wm_workflow *wf, const struct wm_run_state *rs)
 {
@@ -39,7 +33,7 @@ struct wm_progress *wm_progress_new(enum wm_progress_mode mode, FILE *out, bool 
 	p->color = color && mode == WM_PROGRESS_LIVE;
 	p->wf = wf;
 	p->rs = rs;
-	p->started_ms = now_ms();
+	p->started_ms = wm_wall_ms();
 	return p;
 }
 
@@ -148,7 +142,7 @@ void wm_progress_event(struct wm_progress *p, const struct wm_event *ev, json_t 
 
 		json_object_set_new(o, "event", json_string(event));
 		json_object_set_new(o, "task", task ? json_string(task) : json_null());
-		json_object_set_new(o, "ts_ms", json_integer(now_ms()));
+		json_object_set_new(o, "ts_ms", json_integer(wm_wall_ms()));
 		line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 		fprintf(p->out, "%s\n", line);
 		free(line);
@@ -183,7 +177,7 @@ void wm_progress_tick(struct wm_progress *p)
 	size_t counts[WM_TASK_STATUS_COUNT] = { 0 };
 	size_t total = p->rs->n_tasks, done, filled;
 	struct wm_buf b = WM_BUF_INIT;
-	long long now = now_ms();
+	long long now = wm_wall_ms();
 	unsigned width;
 
 	if (p->mode != WM_PROGRESS_LIVE)

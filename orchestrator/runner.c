@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/runexec.h"
@@ -19,8 +20,6 @@
 #include "state/lock.h"
 #include "state/rundir.h"
 #include "state/store.h"
-
-WM_DEFINE_AUTO(struct wm_run_state, wm_run_state_free)
 
 #define TICK_MS 500
 
@@ -241,7 +240,7 @@ static void result_fields(json_t *f, const struct wm_sandbox_result *r)
 static json_int_t queue_wait_ms(const struct exec *x, long task)
 {
 	long long queued = (long long)wm_sched_queued_ms(x->sched, (size_t)task);
-	long long now = wm_state_now_ms();
+	long long now = wm_wall_ms();
 
 	return queued && now > queued ? now - queued : 0;
 }
@@ -602,7 +601,7 @@ static int open_recording(struct exec *x, struct wm_error **err)
 			       "the run's orchestrator died while it was running");
 	x->rs->state = WM_RUN_RUNNING;
 	if (!x->rs->started_ms)
-		x->rs->started_ms = wm_state_now_ms();
+		x->rs->started_ms = wm_wall_ms();
 	x->rs->ended_ms = 0;
 	wm_holder_release(&x->rs->orchestrator);
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
@@ -691,7 +690,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	x.loop_done = true;
 	t->rs->state = outcome;
-	t->rs->ended_ms = wm_state_now_ms();
+	t->rs->ended_ms = wm_wall_ms();
 	audit_run_end(&x);
 	if (wm_audit_flush(x.audit, &e) < 0 || wm_store_checkpoint(x.store, &e) < 0)
 		fail_recording(&x, e);
@@ -729,7 +728,7 @@ struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char
 	if (!rs->workflow_hash)
 		return NULL;
 	rs->name = wm_xstrdup(p->wf->name);
-	rs->created_ms = wm_state_now_ms();
+	rs->created_ms = wm_wall_ms();
 	for (size_t i = 0; i < p->wf->n_tasks; i++) {
 		long k = wm_run_state_add_task(rs, p->wf->tasks[i].id, err);
 		struct wm_task_state *ts;

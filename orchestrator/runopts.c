@@ -68,8 +68,7 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	memset(o, 0, sizeof(*o));
 	if (wm_rundir_read_file(run_dir, WM_RUN_OPTIONS, WM_RUN_OPTIONS_MAX, &text, err) < 0) {
 		wm_buf_release(&text);
-		wm_err_exit(err, WM_EXIT_USAGE);
-		return -1;
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL); /* the run is unusable */
 	}
 	obj = json_loadb(text.data, text.len, 0, &jerr); /* new ref */
 	wm_buf_release(&text);

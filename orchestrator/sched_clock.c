@@ -8,26 +8,19 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/random.h>
-#include <time.h>
 
-static uint64_t ms_of(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "common/clock.h"
 
 static uint64_t mono_ms(void *ctx)
 {
 	(void)ctx;
-	return ms_of(CLOCK_MONOTONIC);
+	return wm_mono_ms();
 }
 
 static uint64_t wall_ms(void *ctx)
 {
 	(void)ctx;
-	return ms_of(CLOCK_REALTIME);
+	return (uint64_t)wm_wall_ms();
 }
 
 /* poll(2) until `until`: its timeout rounds up, so a timer is never served
@@ -39,7 +32,7 @@ static int wait_real(void *ctx, struct pollfd *pfd, size_t n, uint64_t until)
 
 	(void)ctx;
 	if (until) {
-		uint64_t now = ms_of(CLOCK_MONOTONIC);
+		uint64_t now = wm_mono_ms();
 
 		timeout = until <= now ? 0 : until - now > 60000 ? 60000 : (int)(until - now);
 	}
@@ -55,7 +48,7 @@ static double draw(void *ctx)
 
 	(void)ctx;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint32_t)ms_of(CLOCK_MONOTONIC) * 2654435761u;
+		r = (uint32_t)wm_mono_ms() * 2654435761u;
 	return (double)r / 4294967296.0;
 }
 

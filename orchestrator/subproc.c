@@ -15,22 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/xalloc.h"
 
 extern char **environ;
 
 #define OUT_MAX (4u << 20)
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The last non-empty line of what a tool complained (Slurm's tools end
  * with the one that matters: "fatal: ...", "error: Batch job submission
@@ -57,7 +49,7 @@ static bool drain(int out, int errfd, struct wm_buf *o, struct wm_buf *e, uint64
 	char buf[8192];
 
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		uint64_t now = mono_ms();
+		uint64_t now = wm_mono_ms();
 
 		if (now >= deadline)
 			return false;
@@ -109,7 +101,7 @@ int wm_subproc_run(char *const *argv, unsigned timeout_ms, struct wm_buf *out, i
 		close(pe[0]);
 		return wm_error_set(err, rc, "run %s", argv[0]);
 	}
-	in_time = drain(po[0], pe[0], out, &errbuf, mono_ms() + timeout_ms);
+	in_time = drain(po[0], pe[0], out, &errbuf, wm_mono_ms() + timeout_ms);
 	close(po[0]);
 	close(pe[0]);
 	if (!in_time)

@@ -16,6 +16,17 @@
 #include "common/xalloc.h"
 #include "policies/internal.h"
 
+/* What a policy with a network mode or a filesystem view allows (policy.h). */
+#define SAYS(e, name, rank, says) [e] = (says),
+static const char *const net_says[WM_NET_MODE_COUNT] = { WM_NET_MODES(SAYS) };
+static const char *const view_says[WM_FS_VIEW_COUNT] = { WM_FS_VIEWS(SAYS) };
+#undef SAYS
+
+static const char *says(const char *const *v, size_t n, unsigned value)
+{
+	return value < n ? v[value] : "?";
+}
+
 static void only_in(struct wm_buf *b, const char *what, char *const *x, char *const *y)
 {
 	bool any = false;
@@ -32,18 +43,14 @@ static void only_in(struct wm_buf *b, const char *what, char *const *x, char *co
 
 static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm_policy *c)
 {
-	static const char *const view_says[] = {
-		[WM_VIEW_HOST_RW] = "can write the host's files",
-		[WM_VIEW_HOST_RO] = "sees the host's files read-only",
-		[WM_VIEW_SYSTEM] = "sees only system directories",
-		[WM_VIEW_MINIMAL] = "sees a minimal system",
-	};
-	char **ab = NULL, **cb = NULL;
+	wm_autostrv char **ab = NULL;
+	wm_autostrv char **cb = NULL;
 	size_t na = 0, nc = 0;
 
 	if (a->fs.view != c->fs.view)
 		wm_buf_addf(b, "filesystem view: A %s, B %s (B %s)\n", wm_fs_view_name(a->fs.view),
-			    wm_fs_view_name(c->fs.view), view_says[c->fs.view]);
+			    wm_fs_view_name(c->fs.view),
+			    says(view_says, WM_FS_VIEW_COUNT, c->fs.view));
 	if (a->fs.workspace != c->fs.workspace)
 		wm_buf_addf(b, "workspace: A %s, B %s\n", wm_ws_mode_name(a->fs.workspace),
 			    wm_ws_mode_name(c->fs.workspace));
@@ -80,8 +87,6 @@ static void diff_fs(struct wm_buf *b, const struct wm_policy *a, const struct wm
 						c->fs.binds[i].rw ? "rw" : "ro"));
 	only_in(b, "mounts B binds that A does not: ", cb, ab);
 	only_in(b, "mounts A binds that B does not: ", ab, cb);
-	wm_strv_free(ab);
-	wm_strv_free(cb);
 	only_in(b, "devices B offers that A does not: ", c->fs.devices, a->fs.devices);
 	only_in(b, "devices A offers that B does not: ", a->fs.devices, c->fs.devices);
 }
@@ -93,7 +98,7 @@ static enum sc_state state_of(const struct wm_policy *p, const char *name)
 	int cond;
 	enum wm_seccomp_action a = wm_policy_syscall_action(p, name, NULL, &cond);
 
-	if (a == WM_SC_ALLOW || a == WM_SC_LOG)
+	if (wm_seccomp_action_passes(a))
 		return cond ? SC_PARTIAL : SC_ALLOW;
 	return cond ? SC_PARTIAL : SC_DENY;
 }
@@ -155,7 +160,7 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 	};
 	char **lists[3][3] = { { 0 } };
 	size_t counts[3][3] = { { 0 } };
-	char **names = NULL;
+	wm_autostrv char **names = NULL;
 	size_t n = 0;
 
 	if (a->seccomp.enabled != c->seccomp.enabled)
@@ -190,7 +195,6 @@ static void diff_seccomp(struct wm_buf *b, const struct wm_policy *a, const stru
 			wm_strv_free(lists[x][y]);
 		}
 	}
-	wm_strv_free(names);
 }
 
 /* One limit; 0 is "none" (unlimited). */
@@ -211,16 +215,12 @@ static void diff_limit(struct wm_buf *b, const char *what, uint64_t x, uint64_t 
 
 char *wm_policy_diff(const struct wm_policy *a, const struct wm_policy *c)
 {
-	static const char *const net_says[] = {
-		[WM_NET_NONE] = "has no network",
-		[WM_NET_LOOPBACK] = "can reach loopback services",
-		[WM_NET_HOST] = "can reach the host's network",
-	};
 	struct wm_buf b = WM_BUF_INIT;
 
 	if (a->network != c->network)
 		wm_buf_addf(&b, "network: A %s, B %s (B %s)\n", wm_net_mode_name(a->network),
-			    wm_net_mode_name(c->network), net_says[c->network]);
+			    wm_net_mode_name(c->network),
+			    says(net_says, WM_NET_MODE_COUNT, c->network));
 	diff_fs(&b, a, c);
 	only_in(&b, "capabilities B keeps that A drops: ", c->capabilities, a->capabilities);
 	only_in(&b, "capabilities A keeps that B drops: ", a->capabilities, c->capabilities);

@@ -196,7 +196,7 @@ static bool lone_rule(const struct wm_policy *p, size_t i, enum wm_seccomp_actio
 static void add_names(struct wm_buf *b, const struct wm_policy *p, const char *ind, const char *key,
 		      enum wm_seccomp_action action)
 {
-	char **v = NULL;
+	wm_autostrv char **v = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->seccomp.n_rules; i++)
@@ -204,14 +204,13 @@ static void add_names(struct wm_buf *b, const struct wm_policy *p, const char *i
 			wm_strv_push(&v, &n, p->seccomp.rules[i].name);
 	wm_buf_addf(b, "%s%s: ", ind, key);
 	add_flow_list(b, v, n, ind);
-	wm_strv_free(v);
 }
 
 static void add_rule(struct wm_buf *b, const struct wm_policy *p, size_t i, bool *done,
 		     const char *ind)
 {
 	const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
-	char **names = NULL;
+	wm_autostrv char **names = NULL;
 	size_t n = 0;
 
 	for (size_t j = i; j < p->seccomp.n_rules; j++) {
@@ -244,7 +243,6 @@ static void add_rule(struct wm_buf *b, const struct wm_policy *p, size_t i, bool
 		wm_buf_addch(b, ']');
 	}
 	wm_buf_addstr(b, "}\n");
-	wm_strv_free(names);
 }
 
 static void add_seccomp(struct wm_buf *b, const struct wm_policy *p, const char *ind)

@@ -94,8 +94,13 @@ char *pol_cap_canonical(const char *name);
 int pol_errno_parse(const char *s);
 /* 1 -> "EPERM"; numbers without a name print as digits. Caller frees. */
 char *pol_errno_name(int e);
-int pol_action_parse(const char *s, enum wm_seccomp_action *a);
-int pol_op_parse(const char *s, enum wm_seccomp_op *op);
+/* The names of the lists in policy.h, indexed by value: what the loader
+ * parses (pol_ld_enum) and what policies are written with. */
+extern const char *const pol_net_names[WM_NET_MODE_COUNT];
+extern const char *const pol_view_names[WM_FS_VIEW_COUNT];
+extern const char *const pol_ws_names[WM_WS_MODE_COUNT];
+extern const char *const pol_action_names[WM_SECCOMP_ACTION_COUNT];
+extern const char *const pol_op_names[WM_SECCOMP_OP_COUNT];
 /* Candidates for "did you mean" on syscall names. */
 const char *pol_syscall_suggest(const char *name);
 /* Every system call name of the native architecture (libseccomp's table),
@@ -110,7 +115,6 @@ int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_po
 void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src);
 int pol_rule_cmp(const struct wm_seccomp_rule *a, const struct wm_seccomp_rule *b);
 void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_seccomp_rule *r);
-void pol_rules_drop_name(struct wm_seccomp_rule *v, size_t *n, const char *name);
 void pol_rules_free(struct wm_seccomp_rule *v, size_t n);
 void pol_rules_canonical(struct wm_seccomp_rule *v, size_t *n);
 

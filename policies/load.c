@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/yamlguard.h"
@@ -25,8 +26,7 @@
 
 static void parse_network(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
-	static const char *const names[] = { "none", "loopback", "host" };
-	int v = pol_ld_enum(l, n, "network", names, 3);
+	int v = pol_ld_enum(l, n, "network", pol_net_names, WM_NET_MODE_COUNT);
 
 	if (v >= 0) {
 		s->p.network = (enum wm_net_mode)v;
@@ -123,8 +123,6 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 {
 	static const char *const keys[] = { "view", "rootfs", "workspace", "tmp",
 					    "hide", "bind",   "devices",   "shm" };
-	static const char *const views[] = { "host-rw", "host-ro", "system", "minimal" };
-	static const char *const ws[] = { "rw", "ro", "none" };
 
 	if (!pol_ld_want_map(l, n, "filesystem"))
 		return;
@@ -138,12 +136,14 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 			continue;
 		key = (const char *)k->data.scalar.value;
 		if (strcmp(key, "view") == 0) {
-			if ((e = pol_ld_enum(l, v, "filesystem.view", views, 4)) >= 0) {
+			if ((e = pol_ld_enum(l, v, "filesystem.view", pol_view_names,
+					     WM_FS_VIEW_COUNT)) >= 0) {
 				s->p.fs.view = (enum wm_fs_view)e;
 				s->given |= PF_VIEW;
 			}
 		} else if (strcmp(key, "workspace") == 0) {
-			if ((e = pol_ld_enum(l, v, "filesystem.workspace", ws, 3)) >= 0) {
+			if ((e = pol_ld_enum(l, v, "filesystem.workspace", pol_ws_names,
+					     WM_WS_MODE_COUNT)) >= 0) {
 				s->p.fs.workspace = (enum wm_ws_mode)e;
 				s->given |= PF_WORKSPACE;
 			}
@@ -266,18 +266,13 @@ static void parse_limits(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 	}
 }
 
+/* A later KEY replaces an earlier one (key is a checked variable name). */
 static void env_set_put(char ***set, const char *key, const char *val)
 {
-	size_t n = wm_strv_len(*set), klen = strlen(key);
+	wm_autofree char *kv = wm_xasprintf("%s=%s", key, val);
+	size_t n = wm_strv_len(*set);
 
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp((*set)[i], key, klen) == 0 && (*set)[i][klen] == '=') {
-			free((*set)[i]);
-			(*set)[i] = wm_xasprintf("%s=%s", key, val);
-			return;
-		}
-	}
-	wm_strv_push_owned(set, &n, wm_xasprintf("%s=%s", key, val));
+	wm_env_set(set, &n, kv);
 }
 
 static void parse_env(struct ld *l, const yaml_node_t *n, struct pol_spec *s)

@@ -45,6 +45,8 @@ bool pol_ld_known_key(struct ld *l, const yaml_node_t *k, const char *const *kno
 		      const char *where);
 #define KNOWN(l, k, arr, where) \
 	pol_ld_known_key((l), (k), (arr), sizeof(arr) / sizeof((arr)[0]), (where))
+/* "a, b or c": the names a value may take, for messages. */
+void pol_names_join(struct wm_buf *b, const char *const *names, size_t n);
 /* Index of the node's value in names, or -1 after "KEY must be a, b or c". */
 int pol_ld_enum(struct ld *l, const yaml_node_t *n, const char *key, const char *const *names,
 		size_t count);

@@ -29,7 +29,6 @@ static int parse_errno_node(struct ld *l, const yaml_node_t *n, const char *key)
 static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *a)
 {
 	static const char *const keys[] = { "index", "op", "value", "value_two" };
-	static const char *const ops[] = { "eq", "ne", "lt", "le", "gt", "ge", "masked_eq" };
 	bool has_index = false, has_op = false;
 	int rc = 0, e;
 	uint64_t idx = 0;
@@ -56,7 +55,7 @@ static int parse_arg(struct ld *l, const yaml_node_t *n, struct wm_seccomp_arg *
 			a->index = (unsigned)idx;
 			has_index = true;
 		} else if (strcmp(key, "op") == 0) {
-			if ((e = pol_ld_enum(l, v, "op", ops, 7)) < 0)
+			if ((e = pol_ld_enum(l, v, "op", pol_op_names, WM_SECCOMP_OP_COUNT)) < 0)
 				rc = -1;
 			else
 				a->op = (enum wm_seccomp_op)e;
@@ -100,8 +99,7 @@ static int parse_args(struct ld *l, const yaml_node_t *v, struct wm_seccomp_rule
 static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "names", "action", "errno", "args" };
-	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
-	char **names = NULL;
+	wm_autostrv char **names = NULL;
 	struct wm_seccomp_rule r = { 0 };
 	bool ok = true, has_action = false;
 	int e;
@@ -122,7 +120,8 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 			ok = pol_ld_list(l, v, "names", pol_ld_check_syscall, &names, NULL) == 0 &&
 			     ok;
 		} else if (strcmp(key, "action") == 0) {
-			if ((e = pol_ld_enum(l, v, "action", acts, 5)) < 0)
+			if ((e = pol_ld_enum(l, v, "action", pol_action_names,
+					     WM_SECCOMP_ACTION_COUNT)) < 0)
 				ok = false;
 			else
 				r.action = (enum wm_seccomp_action)e;
@@ -141,8 +140,11 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		ok = false;
 	}
 	if (ok && !has_action) {
-		pol_ld_bad(l, n,
-			   "seccomp rule needs an 'action' (allow, errno, kill, trap or log)");
+		struct wm_buf all = WM_BUF_INIT;
+
+		pol_names_join(&all, pol_action_names, WM_SECCOMP_ACTION_COUNT);
+		pol_ld_bad(l, n, "seccomp rule needs an 'action' (%s)", all.data);
+		wm_buf_release(&all);
 		ok = false;
 	}
 	for (size_t i = 0; ok && names[i]; i++) {
@@ -151,18 +153,17 @@ static void parse_rule(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 		r.name = names[i];
 		pol_rules_push(&s->rules, &s->n_rules, &r);
 	}
-	wm_strv_free(names);
 }
 
 static void parse_seccomp_key(struct ld *l, const char *key, const yaml_node_t *v,
 			      struct pol_spec *s)
 {
-	static const char *const acts[] = { "allow", "errno", "kill", "trap", "log" };
 	const char *val;
 	int e;
 
 	if (strcmp(key, "default_action") == 0) {
-		if ((e = pol_ld_enum(l, v, "seccomp.default_action", acts, 5)) >= 0) {
+		if ((e = pol_ld_enum(l, v, "seccomp.default_action", pol_action_names,
+				     WM_SECCOMP_ACTION_COUNT)) >= 0) {
 			s->p.seccomp.default_action = (enum wm_seccomp_action)e;
 			s->given |= PF_SC_DEFAULT;
 		}

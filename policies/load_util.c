@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
+#include "common/xlist.h"
 
 yaml_node_t *pol_ld_node(struct ld *l, int id)
 {
@@ -80,6 +81,12 @@ bool pol_ld_known_key(struct ld *l, const yaml_node_t *k, const char *const *kno
 	return false;
 }
 
+void pol_names_join(struct wm_buf *b, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		wm_buf_addf(b, "%s%s", i ? (i + 1 == n ? " or " : ", ") : "", names[i]);
+}
+
 int pol_ld_enum(struct ld *l, const yaml_node_t *n, const char *key, const char *const *names,
 		size_t count)
 {
@@ -87,13 +94,14 @@ int pol_ld_enum(struct ld *l, const yaml_node_t *n, const char *key, const char 
 	struct wm_buf all = WM_BUF_INIT;
 	const char *hint;
 
+	int i;
+
 	if (!v)
 		return -1;
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(v, names[i]) == 0)
-			return (int)i;
-	for (size_t i = 0; i < count; i++)
-		wm_buf_addf(&all, "%s%s", i ? (i + 1 == count ? " or " : ", ") : "", names[i]);
+	i = wm_xlist_index(names, count, v);
+	if (i >= 0)
+		return i;
+	pol_names_join(&all, names, count);
 	hint = wm_suggest(v, names, count);
 	if (hint)
 		pol_ld_bad(l, n, "%s must be %s, not '%s' (did you mean '%s'?)", key, all.data, v,

@@ -109,92 +109,51 @@ char *pol_errno_name(int e)
 	return n ? wm_xstrdup(n) : wm_xasprintf("%d", e);
 }
 
-static const char *const action_names[] = {
-	[WM_SC_ALLOW] = "allow", [WM_SC_ERRNO] = "errno", [WM_SC_KILL] = "kill",
-	[WM_SC_TRAP] = "trap",	 [WM_SC_LOG] = "log",
-};
+/* ---- the enums' names, from the lists in policy.h ---- */
 
-static const char *const op_names[] = {
-	[WM_SC_OP_EQ] = "eq",
-	[WM_SC_OP_NE] = "ne",
-	[WM_SC_OP_LT] = "lt",
-	[WM_SC_OP_LE] = "le",
-	[WM_SC_OP_GT] = "gt",
-	[WM_SC_OP_GE] = "ge",
-	[WM_SC_OP_MASKED_EQ] = "masked_eq",
-};
+const char *const pol_net_names[WM_NET_MODE_COUNT] = { WM_NET_MODES(WM_XLIST_NAME) };
+const char *const pol_view_names[WM_FS_VIEW_COUNT] = { WM_FS_VIEWS(WM_XLIST_NAME) };
+const char *const pol_ws_names[WM_WS_MODE_COUNT] = { WM_WS_MODES(WM_XLIST_NAME) };
+const char *const pol_action_names[WM_SECCOMP_ACTION_COUNT] = { WM_SECCOMP_ACTIONS(WM_XLIST_NAME) };
+const char *const pol_op_names[WM_SECCOMP_OP_COUNT] = { WM_SECCOMP_OPS(WM_XLIST_NAME) };
 
-const char *wm_seccomp_action_name(enum wm_seccomp_action a)
+static const char *name_of(const char *const *names, size_t n, unsigned v)
 {
-	return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
-}
-
-const char *wm_seccomp_op_name(enum wm_seccomp_op op)
-{
-	return (unsigned)op < sizeof(op_names) / sizeof(op_names[0]) ? op_names[op] : "?";
-}
-
-int pol_action_parse(const char *s, enum wm_seccomp_action *a)
-{
-	for (size_t i = 0; i < sizeof(action_names) / sizeof(action_names[0]); i++) {
-		if (strcmp(s, action_names[i]) == 0) {
-			*a = (enum wm_seccomp_action)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int pol_op_parse(const char *s, enum wm_seccomp_op *op)
-{
-	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++) {
-		if (strcmp(s, op_names[i]) == 0) {
-			*op = (enum wm_seccomp_op)i;
-			return 0;
-		}
-	}
-	return -1;
+	return v < n ? names[v] : "?";
 }
 
 const char *wm_net_mode_name(enum wm_net_mode m)
 {
-	switch (m) {
-	case WM_NET_NONE:
-		return "none";
-	case WM_NET_LOOPBACK:
-		return "loopback";
-	case WM_NET_HOST:
-		return "host";
-	}
-	return "?";
+	return name_of(pol_net_names, WM_NET_MODE_COUNT, m);
 }
 
 const char *wm_fs_view_name(enum wm_fs_view v)
 {
-	switch (v) {
-	case WM_VIEW_HOST_RW:
-		return "host-rw";
-	case WM_VIEW_HOST_RO:
-		return "host-ro";
-	case WM_VIEW_SYSTEM:
-		return "system";
-	case WM_VIEW_MINIMAL:
-		return "minimal";
-	}
-	return "?";
+	return name_of(pol_view_names, WM_FS_VIEW_COUNT, v);
 }
 
 const char *wm_ws_mode_name(enum wm_ws_mode m)
 {
-	switch (m) {
-	case WM_WS_RW:
-		return "rw";
-	case WM_WS_RO:
-		return "ro";
-	case WM_WS_NONE:
-		return "none";
-	}
-	return "?";
+	return name_of(pol_ws_names, WM_WS_MODE_COUNT, m);
+}
+
+const char *wm_seccomp_action_name(enum wm_seccomp_action a)
+{
+	return name_of(pol_action_names, WM_SECCOMP_ACTION_COUNT, a);
+}
+
+const char *wm_seccomp_op_name(enum wm_seccomp_op op)
+{
+	return name_of(pol_op_names, WM_SECCOMP_OP_COUNT, op);
+}
+
+bool wm_seccomp_action_passes(enum wm_seccomp_action a)
+{
+#define PASSES(e, name, oci, rank, passes) [e] = (passes),
+	static const bool passes[WM_SECCOMP_ACTION_COUNT] = { WM_SECCOMP_ACTIONS(PASSES) };
+#undef PASSES
+
+	return (unsigned)a < WM_SECCOMP_ACTION_COUNT && passes[a];
 }
 
 void pol_rule_copy(struct wm_seccomp_rule *dst, const struct wm_seccomp_rule *src)
@@ -237,20 +196,6 @@ void pol_rules_push(struct wm_seccomp_rule **v, size_t *n, const struct wm_secco
 		*v = wm_xrealloc(*v, (*n < 8 ? 8 : *n * 2) * sizeof(**v));
 	pol_rule_copy(&(*v)[*n], r);
 	(*n)++;
-}
-
-void pol_rules_drop_name(struct wm_seccomp_rule *v, size_t *n, const char *name)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(v[i].name, name) == 0) {
-			free(v[i].name);
-			continue;
-		}
-		v[j++] = v[i];
-	}
-	*n = j;
 }
 
 void pol_rules_free(struct wm_seccomp_rule *v, size_t n)

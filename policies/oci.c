@@ -135,15 +135,15 @@ static bool is_native_arch(const char *s)
 
 static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a, const char *where)
 {
+	/* The other names of a kill, then each action's own (policy.h). */
+#define OCI_NAME(e, name, oci, rank, passes) { (oci), (e) },
 	static const struct {
 		const char *name;
 		enum wm_seccomp_action a;
-	} acts[] = {
-		{ "SCMP_ACT_ALLOW", WM_SC_ALLOW },	 { "SCMP_ACT_ERRNO", WM_SC_ERRNO },
-		{ "SCMP_ACT_KILL", WM_SC_KILL },	 { "SCMP_ACT_KILL_THREAD", WM_SC_KILL },
-		{ "SCMP_ACT_KILL_PROCESS", WM_SC_KILL }, { "SCMP_ACT_TRAP", WM_SC_TRAP },
-		{ "SCMP_ACT_LOG", WM_SC_LOG },
-	};
+	} acts[] = { { "SCMP_ACT_KILL_THREAD", WM_SC_KILL },
+		     { "SCMP_ACT_KILL_PROCESS", WM_SC_KILL },
+		     WM_SECCOMP_ACTIONS(OCI_NAME) };
+#undef OCI_NAME
 
 	for (size_t i = 0; s && i < sizeof(acts) / sizeof(acts[0]); i++) {
 		if (strcmp(s, acts[i].name) == 0) {
@@ -161,24 +161,15 @@ static int parse_action(struct oci *o, const char *s, enum wm_seccomp_action *a,
 
 static int parse_op(struct oci *o, const char *s, enum wm_seccomp_op *op, const char *where)
 {
-	static const struct {
-		const char *name;
-		enum wm_seccomp_op op;
-	} ops[] = {
-		{ "SCMP_CMP_EQ", WM_SC_OP_EQ },
-		{ "SCMP_CMP_NE", WM_SC_OP_NE },
-		{ "SCMP_CMP_LT", WM_SC_OP_LT },
-		{ "SCMP_CMP_LE", WM_SC_OP_LE },
-		{ "SCMP_CMP_GT", WM_SC_OP_GT },
-		{ "SCMP_CMP_GE", WM_SC_OP_GE },
-		{ "SCMP_CMP_MASKED_EQ", WM_SC_OP_MASKED_EQ },
-	};
+	/* OCI profiles name the operators as libseccomp does (policy.h). */
+#define OCI_NAME(e, name, lsc) [e] = #lsc,
+	static const char *const ops[WM_SECCOMP_OP_COUNT] = { WM_SECCOMP_OPS(OCI_NAME) };
+#undef OCI_NAME
+	int i = wm_xlist_index(ops, WM_SECCOMP_OP_COUNT, s);
 
-	for (size_t i = 0; s && i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (strcmp(s, ops[i].name) == 0) {
-			*op = ops[i].op;
-			return 0;
-		}
+	if (i >= 0) {
+		*op = (enum wm_seccomp_op)i;
+		return 0;
 	}
 	report(o, WM_DIAG_ERROR, "%s: unknown operator '%s'", where, s ? s : "(missing)");
 	return -1;

@@ -40,6 +40,7 @@
 #include <stddef.h>
 
 #include "common/buf.h"
+#include "common/cleanup.h"
 #include "common/diag.h"
 #include "common/error.h"
 #include "policies/policy.h"
@@ -48,6 +49,7 @@ struct wm_policy_set;
 
 struct wm_policy_set *wm_policy_set_new(void);
 void wm_policy_set_free(struct wm_policy_set *set);
+WM_DEFINE_CLEANUP(struct wm_policy_set, wm_policy_set_free)
 int wm_policy_set_load_file(struct wm_policy_set *set, const char *path, struct wm_diags *diags,
 			    struct wm_error **err);
 const struct wm_policy *wm_policy_set_get(const struct wm_policy_set *set, const char *name);
@@ -102,8 +104,6 @@ const struct wm_policy *wm_policy_set_lookup(const struct wm_policy_set *set, co
  * wm_policy_set_load_search), which is as untrusted as the workflow: such a
  * policy may not serve as a floor. */
 bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *name);
-/* True for the six built-in names (minimal ... paranoid). */
-int wm_policy_is_builtin_name(const char *name);
 
 /* The resolved policy as YAML (`version: 1`, one policy) that
  * wm_policy_set_load_file() accepts and that resolves to an equal policy
@@ -140,12 +140,16 @@ enum wm_seccomp_action wm_policy_syscall_action(const struct wm_policy *p, const
 char *wm_policy_import_oci(const char *profile_path, const char *name, struct wm_diags *diags,
 			   struct wm_error **err);
 
-/* Names for the YAML forms, e.g. "loopback", "host-ro", "errno". */
+/* Names for the YAML forms, e.g. "loopback", "host-ro", "errno" (policy.h
+ * lists them); "?" for a value outside the list. */
 const char *wm_net_mode_name(enum wm_net_mode m);
 const char *wm_fs_view_name(enum wm_fs_view v);
 const char *wm_ws_mode_name(enum wm_ws_mode m);
 const char *wm_seccomp_action_name(enum wm_seccomp_action a);
 const char *wm_seccomp_op_name(enum wm_seccomp_op op);
+/* Whether a call the action applies to is carried out (allow, log) rather
+ * than denied (errno, kill, trap). */
+bool wm_seccomp_action_passes(enum wm_seccomp_action a);
 
 /* Appends to `out` the calls every program needs to start and end
  * (execve, exit_group, brk, mmap, read, write, ...) that the policy denies

@@ -15,43 +15,70 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum wm_net_mode {
-	WM_NET_NONE,	 /* new net namespace, lo down */
-	WM_NET_LOOPBACK, /* new net namespace, lo up */
-	WM_NET_HOST,	 /* the host's network */
-};
+#include "common/xlist.h"
 
-/* What of the host's filesystem the task sees, before binds and hides. */
-enum wm_fs_view {
-	WM_VIEW_HOST_RW, /* the host's root as it is (minimal) */
-	WM_VIEW_HOST_RO, /* the host's root, read-only */
-	WM_VIEW_SYSTEM,	 /* system dirs only (/usr /bin /sbin /lib* /etc /opt), read-only */
-	WM_VIEW_MINIMAL, /* /usr /bin /lib* and a few /etc files, read-only */
-};
+/*
+ * One list per enum (common/xlist.h): each value once, with its name in
+ * policy files (which emit.c writes back, so the hash follows the names),
+ * and the columns the loader, `wm policy diff` and the strictness order
+ * use. `rank` orders values from the strictest (0) up: a policy is no
+ * stricter than another when one of its ranks is higher.
+ */
 
-enum wm_ws_mode {
-	WM_WS_RW,
-	WM_WS_RO,
-	WM_WS_NONE,
-};
+/* X(enumerator, name, rank, what a policy with it allows, for diff) */
+#define WM_NET_MODES(X)                                                              \
+	X(WM_NET_NONE, "none", 0, "has no network") /* new net namespace, lo down */ \
+	X(WM_NET_LOOPBACK, "loopback", 1, "can reach loopback services") /* lo up */ \
+	X(WM_NET_HOST, "host", 2, "can reach the host's network")
 
-enum wm_seccomp_action {
-	WM_SC_ALLOW,
-	WM_SC_ERRNO, /* fail with errno_ret (EPERM by default); reported as a denial */
-	WM_SC_KILL,  /* kill the process; reported as a denial */
-	WM_SC_TRAP,
-	WM_SC_LOG,
-};
+/* What of the host's filesystem the task sees, before binds and hides.
+ * X(enumerator, name, rank, what a policy with it allows, for diff) */
+#define WM_FS_VIEWS(X)                                                                \
+	X(WM_VIEW_HOST_RW, "host-rw", 3, "can write the host's files") /* as it is */ \
+	X(WM_VIEW_HOST_RO, "host-ro", 2, "sees the host's files read-only")           \
+	/* system dirs only (/usr /bin /sbin /lib* /etc /opt), read-only */           \
+	X(WM_VIEW_SYSTEM, "system", 1, "sees only system directories")                \
+	/* /usr /bin /lib* and a few /etc files, read-only */                         \
+	X(WM_VIEW_MINIMAL, "minimal", 0, "sees a minimal system")
 
-enum wm_seccomp_op {
-	WM_SC_OP_EQ,
-	WM_SC_OP_NE,
-	WM_SC_OP_LT,
-	WM_SC_OP_LE,
-	WM_SC_OP_GT,
-	WM_SC_OP_GE,
-	WM_SC_OP_MASKED_EQ, /* (arg & value) == value_two */
-};
+/* X(enumerator, name, rank) */
+#define WM_WS_MODES(X)       \
+	X(WM_WS_RW, "rw", 2) \
+	X(WM_WS_RO, "ro", 1) \
+	X(WM_WS_NONE, "none", 0)
+
+/* X(enumerator, name, OCI profile name, rank as a default action, passes:
+ * the call is carried out). ERRNO fails with errno_ret (EPERM by default)
+ * and KILL kills the process: both are reported as denials. */
+#define WM_SECCOMP_ACTIONS(X)                               \
+	X(WM_SC_ALLOW, "allow", "SCMP_ACT_ALLOW", 3, true)  \
+	X(WM_SC_ERRNO, "errno", "SCMP_ACT_ERRNO", 1, false) \
+	X(WM_SC_KILL, "kill", "SCMP_ACT_KILL", 0, false)    \
+	X(WM_SC_TRAP, "trap", "SCMP_ACT_TRAP", 1, false)    \
+	X(WM_SC_LOG, "log", "SCMP_ACT_LOG", 2, true)
+
+/* X(enumerator, name, libseccomp's comparison, whose name is also the one
+ * OCI profiles use). MASKED_EQ: (arg & value) == value_two. */
+#define WM_SECCOMP_OPS(X)                 \
+	X(WM_SC_OP_EQ, "eq", SCMP_CMP_EQ) \
+	X(WM_SC_OP_NE, "ne", SCMP_CMP_NE) \
+	X(WM_SC_OP_LT, "lt", SCMP_CMP_LT) \
+	X(WM_SC_OP_LE, "le", SCMP_CMP_LE) \
+	X(WM_SC_OP_GT, "gt", SCMP_CMP_GT) \
+	X(WM_SC_OP_GE, "ge", SCMP_CMP_GE) \
+	X(WM_SC_OP_MASKED_EQ, "masked_eq", SCMP_CMP_MASKED_EQ)
+
+enum wm_net_mode { WM_NET_MODES(WM_XLIST_ENUM) };
+enum wm_fs_view { WM_FS_VIEWS(WM_XLIST_ENUM) };
+enum wm_ws_mode { WM_WS_MODES(WM_XLIST_ENUM) };
+enum wm_seccomp_action { WM_SECCOMP_ACTIONS(WM_XLIST_ENUM) };
+enum wm_seccomp_op { WM_SECCOMP_OPS(WM_XLIST_ENUM) };
+
+#define WM_NET_MODE_COUNT (0 WM_NET_MODES(WM_XLIST_COUNT))
+#define WM_FS_VIEW_COUNT (0 WM_FS_VIEWS(WM_XLIST_COUNT))
+#define WM_WS_MODE_COUNT (0 WM_WS_MODES(WM_XLIST_COUNT))
+#define WM_SECCOMP_ACTION_COUNT (0 WM_SECCOMP_ACTIONS(WM_XLIST_COUNT))
+#define WM_SECCOMP_OP_COUNT (0 WM_SECCOMP_OPS(WM_XLIST_COUNT))
 
 struct wm_seccomp_arg {
 	unsigned index; /* 0..5 */

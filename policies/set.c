@@ -135,14 +135,6 @@ bool wm_policy_set_from_workflow(const struct wm_policy_set *set, const char *na
 	return e && e->merged->from_workflow;
 }
 
-int wm_policy_is_builtin_name(const char *name)
-{
-	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++)
-		if (strcmp(b->name, name) == 0)
-			return 1;
-	return 0;
-}
-
 /* One file's specs while they are resolved: merged[i] is NULL until done,
  * or when spec i (or its parent) had an error. */
 struct pending {

@@ -19,7 +19,7 @@ static const char *const startup_calls[] = { "execve",	     "exit", "exit_group"
 
 static bool refuses(enum wm_seccomp_action a)
 {
-	return a == WM_SC_ERRNO || a == WM_SC_KILL || a == WM_SC_TRAP;
+	return !wm_seccomp_action_passes(a);
 }
 
 static bool denied_outright(const struct wm_policy *p, const char *name)

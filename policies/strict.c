@@ -47,25 +47,38 @@ static char *size_text(uint64_t v)
 
 /* ---- network and filesystem ---- */
 
-/* Permissiveness of a view: the host as it is > read-only > system > minimal. */
+/* Permissiveness, from the lists in policy.h. A value outside its list
+ * counts as the most permissive one: it never passes for stricter. */
+#define RANK(e, name, rank, says) [e] = (rank),
+#define WS_RANK(e, name, rank) [e] = (rank),
+static const int net_ranks[WM_NET_MODE_COUNT] = { WM_NET_MODES(RANK) };
+static const int view_ranks[WM_FS_VIEW_COUNT] = { WM_FS_VIEWS(RANK) };
+static const int ws_ranks[WM_WS_MODE_COUNT] = { WM_WS_MODES(WS_RANK) };
+#undef RANK
+#undef WS_RANK
+
+static int rank_of(const int *ranks, size_t n, unsigned v)
+{
+	int max = 0;
+
+	for (size_t i = 0; i < n; i++)
+		max = ranks[i] > max ? ranks[i] : max;
+	return v < n ? ranks[v] : max;
+}
+
+static int net_rank(enum wm_net_mode m)
+{
+	return rank_of(net_ranks, WM_NET_MODE_COUNT, m);
+}
+
 static int view_rank(enum wm_fs_view v)
 {
-	switch (v) {
-	case WM_VIEW_HOST_RW:
-		return 3;
-	case WM_VIEW_HOST_RO:
-		return 2;
-	case WM_VIEW_SYSTEM:
-		return 1;
-	case WM_VIEW_MINIMAL:
-		return 0;
-	}
-	return 3;
+	return rank_of(view_ranks, WM_FS_VIEW_COUNT, v);
 }
 
 static int ws_rank(enum wm_ws_mode m)
 {
-	return m == WM_WS_RW ? 2 : m == WM_WS_RO ? 1 : 0;
+	return rank_of(ws_ranks, WM_WS_MODE_COUNT, m);
 }
 
 enum tmp_kind {
@@ -235,7 +248,7 @@ int wm_policy_at_least_as_strict(const struct wm_policy *p, const struct wm_poli
 {
 	if (p == f)
 		return 1;
-	if (p->network > f->network) /* none < loopback < host */
+	if (net_rank(p->network) > net_rank(f->network))
 		return why(b, "network %s is weaker than %s", wm_net_mode_name(p->network),
 			   wm_net_mode_name(f->network));
 	if (!fs_ok(p, f, b))

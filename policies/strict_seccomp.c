@@ -40,25 +40,15 @@ struct argset {
 	size_t n;
 };
 
-static bool succeeds(enum wm_seccomp_action a)
-{
-	return a == WM_SC_ALLOW || a == WM_SC_LOG;
-}
-
+/* Permissiveness of a default action (policy.h); a value outside the list
+ * counts as allow, the most permissive. */
 static int default_rank(enum wm_seccomp_action a)
 {
-	switch (a) {
-	case WM_SC_ALLOW:
-		return 3;
-	case WM_SC_LOG:
-		return 2;
-	case WM_SC_ERRNO:
-	case WM_SC_TRAP:
-		return 1;
-	case WM_SC_KILL:
-		return 0;
-	}
-	return 3;
+#define RANK(e, name, oci, rank, passes) [e] = (rank),
+	static const int ranks[WM_SECCOMP_ACTION_COUNT] = { WM_SECCOMP_ACTIONS(RANK) };
+#undef RANK
+
+	return (unsigned)a < WM_SECCOMP_ACTION_COUNT ? ranks[a] : ranks[WM_SC_ALLOW];
 }
 
 /* ---- conditions ---- */
@@ -200,21 +190,21 @@ static void argset_of(const struct wm_policy *p, const char *name, bool over, st
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < c.n; i++) {
 		if (!c.v[i].n_args && c.v[i].action != WM_SC_ALLOW) {
-			s->kind = succeeds(c.v[i].action) ? SET_ALL : SET_NONE;
+			s->kind = wm_seccomp_action_passes(c.v[i].action) ? SET_ALL : SET_NONE;
 			return; /* an unconditional non-allow rule takes the call whole */
 		}
 		allow_all = allow_all || !c.v[i].n_args;
 		if (c.v[i].n_args) {
-			any_ok = any_ok || succeeds(c.v[i].action);
-			any_bad = any_bad || !succeeds(c.v[i].action);
+			any_ok = any_ok || wm_seccomp_action_passes(c.v[i].action);
+			any_bad = any_bad || !wm_seccomp_action_passes(c.v[i].action);
 		}
 	}
-	if (allow_all || succeeds(p->seccomp.default_action)) {
+	if (allow_all || wm_seccomp_action_passes(p->seccomp.default_action)) {
 		/* Where a succeeding and a failing condition overlap the outcome is
 		 * not known: the over-approximation counts them as succeeding. */
 		s->kind = over && any_ok && !allow_all ? SET_ALL : SET_ALL_EXCEPT;
 		for (size_t i = 0; s->kind == SET_ALL_EXCEPT && i < c.n; i++)
-			if (c.v[i].n_args && !succeeds(c.v[i].action))
+			if (c.v[i].n_args && !wm_seccomp_action_passes(c.v[i].action))
 				push(s, &c.v[i]);
 		return;
 	}
@@ -222,10 +212,10 @@ static void argset_of(const struct wm_policy *p, const char *name, bool over, st
 	for (size_t i = 0; i < c.n; i++) {
 		bool clear = true;
 
-		if (!c.v[i].n_args || !succeeds(c.v[i].action))
+		if (!c.v[i].n_args || !wm_seccomp_action_passes(c.v[i].action))
 			continue;
 		for (size_t j = 0; !over && any_bad && j < c.n && clear; j++)
-			if (c.v[j].n_args && !succeeds(c.v[j].action))
+			if (c.v[j].n_args && !wm_seccomp_action_passes(c.v[j].action))
 				clear = disjoint(&c.v[i], &c.v[j]);
 		if (clear)
 			push(s, &c.v[i]);

@@ -280,7 +280,6 @@ struct wm_sandbox {
 	int cmd_wstatus;
 };
 
-uint64_t sb_now_ms(void);
 /* Reads what init reported, without blocking; the READY message brings the
  * seccomp listener. */
 void sb_read_msgs(struct wm_sandbox *sb);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "sandbox/internal.h"
@@ -99,7 +100,7 @@ int wm_sandbox_reap(struct wm_sandbox *sb, struct wm_sandbox_result *res, struct
 	if (res->limit == WM_LIMIT_NONE && res->status != 0 && !res->setup_error)
 		res->limit = hit != WM_LIMIT_NONE ? hit : sb->out_full ? WM_LIMIT_OUT : hit;
 	res->peak_memory = sb_cgroup_peak(&sb->cg);
-	res->duration_ms = sb_now_ms() - sb->start_ms;
+	res->duration_ms = wm_mono_ms() - sb->start_ms;
 	take_denials(sb, res);
 	return 0;
 }
@@ -166,7 +167,7 @@ static bool turn(struct run_loop *l)
 {
 	struct pollfd pfd[WM_SANDBOX_MAX_FDS + 1];
 	size_t n = wm_sandbox_fds(l->sb, pfd);
-	uint64_t now = sb_now_ms();
+	uint64_t now = wm_mono_ms();
 	int wait = -1;
 
 	if (l->deadline && now >= l->deadline) {

@@ -36,6 +36,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/xlist.h"
 #include "policies/policy.h"
 
 /* Exit statuses of `wm sandbox` (podman's convention). */
@@ -49,13 +50,16 @@ enum {
  * host id (nobody/nogroup), so the task is never host root. */
 #define WM_SANDBOX_ROOT_ID 65534
 
-enum wm_limit {
-	WM_LIMIT_NONE,
-	WM_LIMIT_TIMEOUT,
-	WM_LIMIT_MEMORY,
-	WM_LIMIT_PIDS,
-	WM_LIMIT_OUT, /* $WM_OUT full (limits.out) */
-};
+/* The limit that ended a tree, one list (common/xlist.h): X(enumerator,
+ * name as journals, audit events and `wm status` give it). */
+#define WM_LIMITS(X)                   \
+	X(WM_LIMIT_NONE, "none")       \
+	X(WM_LIMIT_TIMEOUT, "timeout") \
+	X(WM_LIMIT_MEMORY, "memory")   \
+	X(WM_LIMIT_PIDS, "pids")       \
+	X(WM_LIMIT_OUT, "out") /* $WM_OUT full (limits.out) */
+enum wm_limit { WM_LIMITS(WM_XLIST_ENUM) };
+#define WM_LIMIT_COUNT (0 WM_LIMITS(WM_XLIST_COUNT))
 
 struct wm_sandbox_profile;
 struct wm_sandbox;
@@ -124,7 +128,6 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *profile);
 
 int wm_sandbox_spawn(const struct wm_sandbox_profile *profile, const struct wm_sandbox_spec *spec,
 		     struct wm_sandbox **out, struct wm_error **err);
-pid_t wm_sandbox_pid(const struct wm_sandbox *sb);
 /* Fills pfd (room for WM_SANDBOX_MAX_FDS) with what to poll; returns how many. */
 size_t wm_sandbox_fds(const struct wm_sandbox *sb, struct pollfd *pfd);
 /* Serves the revents of the fds wm_sandbox_fds() gave (same order, same n);
@@ -138,6 +141,7 @@ int wm_sandbox_run(const struct wm_sandbox_profile *profile, const struct wm_san
 		   struct wm_sandbox_result *res, struct wm_error **err);
 void wm_sandbox_result_release(struct wm_sandbox_result *res);
 
+/* "timeout", "memory", ...; "none" for WM_LIMIT_NONE or a value outside the list. */
 const char *wm_limit_name(enum wm_limit limit);
 
 /* Removes the empty cgroups that orchestrators killed before they could

@@ -87,15 +87,9 @@ static uint32_t action_of(const struct builder *b, enum wm_seccomp_action a, int
 
 static struct scmp_arg_cmp cmp_of(const struct wm_seccomp_arg *a)
 {
-	static const enum scmp_compare ops[] = {
-		[WM_SC_OP_EQ] = SCMP_CMP_EQ,
-		[WM_SC_OP_NE] = SCMP_CMP_NE,
-		[WM_SC_OP_LT] = SCMP_CMP_LT,
-		[WM_SC_OP_LE] = SCMP_CMP_LE,
-		[WM_SC_OP_GT] = SCMP_CMP_GT,
-		[WM_SC_OP_GE] = SCMP_CMP_GE,
-		[WM_SC_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
-	};
+#define LSC(e, name, lsc) [e] = (lsc),
+	static const enum scmp_compare ops[WM_SECCOMP_OP_COUNT] = { WM_SECCOMP_OPS(LSC) };
+#undef LSC
 	return (struct scmp_arg_cmp){ a->index, ops[a->op], a->value, a->value_two };
 }
 

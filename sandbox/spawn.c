@@ -15,10 +15,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "sandbox/internal.h"
@@ -27,29 +27,11 @@ extern char **environ;
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-uint64_t sb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 const char *wm_limit_name(enum wm_limit limit)
 {
-	switch (limit) {
-	case WM_LIMIT_OUT:
-		return "out";
-	case WM_LIMIT_NONE:
-		return "none";
-	case WM_LIMIT_TIMEOUT:
-		return "timeout";
-	case WM_LIMIT_MEMORY:
-		return "memory";
-	case WM_LIMIT_PIDS:
-		return "pids";
-	}
-	return "none";
+	static const char *const names[WM_LIMIT_COUNT] = { WM_LIMITS(WM_XLIST_NAME) };
+
+	return (unsigned)limit < WM_LIMIT_COUNT ? names[limit] : names[WM_LIMIT_NONE];
 }
 
 int sb_status_of(int wstatus)
@@ -63,21 +45,6 @@ int sb_status_of(int wstatus)
 
 /* ---- environment ------------------------------------------------------------ */
 
-static void env_set(char ***v, size_t *n, const char *kv)
-{
-	size_t klen = strcspn(kv, "=");
-
-	if (!kv[klen])
-		return; /* not KEY=VALUE */
-	for (size_t i = 0; i < *n; i++)
-		if (strncmp((*v)[i], kv, klen + 1) == 0) {
-			free((*v)[i]);
-			(*v)[i] = wm_xstrdup(kv);
-			return;
-		}
-	wm_strv_push(v, n, kv);
-}
-
 char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *extra)
 {
 	char **v = wm_xcalloc(1, sizeof(*v));
@@ -89,14 +56,14 @@ char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const 
 		for (size_t j = 0; caller && caller[j]; j++)
 			if (strncmp(caller[j], p->env.keep[i], klen) == 0 &&
 			    caller[j][klen] == '=') {
-				env_set(&v, &n, caller[j]);
+				wm_env_set(&v, &n, caller[j]);
 				break;
 			}
 	}
 	for (size_t i = 0; p->env.set && p->env.set[i]; i++)
-		env_set(&v, &n, p->env.set[i]);
+		wm_env_set(&v, &n, p->env.set[i]);
 	for (size_t i = 0; extra && extra[i]; i++)
-		env_set(&v, &n, extra[i]);
+		wm_env_set(&v, &n, extra[i]);
 	return v;
 }
 
@@ -204,7 +171,7 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 			   struct wm_error **err)
 {
 	struct wm_sandbox_spec masked = *spec;
-	char **mask = wm_strv_dup(spec->mask);
+	wm_autostrv char **mask = wm_strv_dup(spec->mask);
 	size_t n = wm_strv_len(mask);
 	int rc;
 
@@ -214,7 +181,6 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 	c->plan.userns = c->userns;
 	if (rc == 0 && geteuid() == 0)
 		rc = sb_plan_open_trees(&c->plan, c->map_root, err);
-	wm_strv_free(mask);
 	return rc;
 }
 
@@ -449,7 +415,7 @@ int wm_sandbox_spawn(const struct wm_sandbox_profile *prof, const struct wm_sand
 	sb->prof = prof;
 	sb->pidfd = sb->sock = sb->notify_fd = sb->out_fd = sb->lifeline = -1;
 	sb->out_tree = sb->out_dest = -1;
-	sb->start_ms = sb_now_ms();
+	sb->start_ms = wm_mono_ms();
 	if (child_prepare(prof, spec, &c, err) < 0) {
 		free(sb);
 		return -1;
@@ -471,11 +437,6 @@ fail:
 	child_release(&c);
 	wm_sandbox_free(sb);
 	return -1;
-}
-
-pid_t wm_sandbox_pid(const struct wm_sandbox *sb)
-{
-	return sb->pid;
 }
 
 int wm_sandbox_terminate(struct wm_sandbox *sb, enum wm_limit why, int sig)

@@ -13,7 +13,9 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
+#include "common/xlist.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
 
@@ -140,21 +142,18 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 	return a;
 }
 
-static bool reserved(const char *k)
+bool wm_audit_is_envelope_key(const char *key)
 {
 	static const char *const names[] = { "seq", "ts", "run", "task", "event", "prev", "mac" };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(k, names[i]) == 0)
-			return true;
-	return false;
+	return wm_xlist_index(names, WM_ARRAY_LEN(names), key) >= 0;
 }
 
 int wm_audit_append(struct wm_audit *a, const char *task, const char *event, json_t *fields,
 		    struct wm_error **err)
 {
 	json_t *o = json_object();
-	wm_autofree char *ts = wm_state_format_time(wm_state_now_ms());
+	wm_autofree char *ts = wm_state_format_time(wm_wall_ms());
 	char mac[WM_AUDIT_MAC_HEX + 1];
 	struct wm_buf line = WM_BUF_INIT;
 	const char *k;
@@ -166,7 +165,7 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	if (fields && json_is_object(fields)) {
 		json_object_foreach(fields, k, v)
 		{
-			if (!reserved(k))
+			if (!wm_audit_is_envelope_key(k))
 				json_object_set(o, k, v); /* does not steal: fields is borrowed */
 		}
 	}
@@ -246,13 +245,16 @@ int wm_audit_open_read(const char *path, struct wm_error **err)
 	int fd = open_log(path, O_RDONLY, err);
 	struct stat st;
 
-	if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
-		close(fd);
-		fd = wm_error_set(err, EFBIG, "audit log `%s` is %lld bytes, over the limit of %lu",
-				  path, (long long)st.st_size, WM_AUDIT_FILE_MAX);
-	}
+	/* Readers are commands about a run the user named: a log they cannot
+	 * read makes that run a bad argument. */
 	if (fd < 0)
-		wm_err_exit(err, WM_EXIT_USAGE);
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL);
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > WM_AUDIT_FILE_MAX) {
+		close(fd);
+		return wm_error_make(err, WM_EXIT_USAGE, EFBIG,
+				     "audit log `%s` is %lld bytes, over the limit of %lu", path,
+				     (long long)st.st_size, WM_AUDIT_FILE_MAX);
+	}
 	return fd;
 }
 
@@ -266,7 +268,7 @@ static char *keep_damaged(struct wm_audit *a, off_t from, uint64_t seq, struct w
 	wm_autofree char *dir =
 		slash ? wm_xstrndup(a->path, (size_t)(slash - a->path)) : wm_xstrdup(".");
 	wm_autofree char *name = wm_xasprintf("%s.damaged-%llu-%lld", slash ? slash + 1 : a->path,
-					      (unsigned long long)seq, wm_state_now_ms());
+					      (unsigned long long)seq, wm_wall_ms());
 	wm_autoclose int dfd = wm_rundir_open_fd(*dir ? dir : "/", err);
 	wm_autoclose int out = -1;
 	char buf[65536];

@@ -10,7 +10,8 @@
  * HMAC-SHA-256 (libsodium crypto_auth_hmacsha256) under the key in
  * $STATE/audit.key over the line's object WITHOUT "mac", serialized by
  * json_dumps(JSON_COMPACT | JSON_SORT_KEYS). Event fields may not use the
- * reserved names seq, ts, run, task, event, prev, mac.
+ * envelope's names seq, ts, run, task, event, prev, mac
+ * (wm_audit_is_envelope_key).
  *
  * Key: 32 random bytes in $STATE/audit.key, mode 0600, created with O_EXCL
  * on first use (two racing creators: one writes, the other reads its key).
@@ -34,6 +35,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/xlist.h"
 
 #define WM_AUDIT_KEY_FILE "audit.key"
 #define WM_AUDIT_KEY_LEN 32
@@ -139,8 +141,13 @@ struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
 				       char **warning, struct wm_error **err);
 
+/* True for a key of the envelope every line has (seq, ts, run, task, event,
+ * prev, mac), false for an event's own field. */
+bool wm_audit_is_envelope_key(const char *key);
+
 /* Appends one line. task may be NULL; fields (borrowed, may be NULL) is an
- * object of event fields. Not flushed to disk until wm_audit_flush. */
+ * object of event fields, whose envelope keys are dropped. Not flushed to
+ * disk until wm_audit_flush. */
 int wm_audit_append(struct wm_audit *a, const char *task, const char *event, json_t *fields,
 		    struct wm_error **err);
 /* fdatasync; fails when the log was deleted under the writer (its last
@@ -175,19 +182,24 @@ int wm_audit_task_ends_after(const char *path, uint64_t after_seq, struct wm_buf
  * at most WM_AUDIT_LINE_MAX. Errors have exit code 2. */
 int wm_audit_open_read(const char *path, struct wm_error **err);
 
-enum wm_audit_problem {
-	WM_AUDIT_OK,
-	WM_AUDIT_EDITED,    /* a line's MAC does not match its content */
-	WM_AUDIT_INSERTED,  /* a line that does not belong (bad MAC with the next line fitting,
-			       duplicate seq, foreign chain) */
-	WM_AUDIT_REMOVED,   /* a seq is missing in the middle */
-	WM_AUDIT_REORDERED, /* a seq appears later than it should */
-	WM_AUDIT_TRUNCATED, /* the tail the checkpoint knows of is gone */
-	WM_AUDIT_TORN,	    /* the last line is incomplete (crash mid-write) */
-	WM_AUDIT_BAD_JSON,  /* a line that is not a JSON object */
-	WM_AUDIT_MISSING,   /* no log at all, though the checkpoint names lines */
-};
-const char *wm_audit_problem_name(enum wm_audit_problem p); /* "edited", ... */
+/* What verification found, one list (common/xlist.h): X(enumerator, name
+ * as `wm audit verify` prints it). */
+#define WM_AUDIT_PROBLEMS(X)                                                                   \
+	X(WM_AUDIT_OK, "ok")                                                                   \
+	X(WM_AUDIT_EDITED, "edited") /* a line's MAC does not match its content */             \
+	/* a line that does not belong (bad MAC with the next line fitting, duplicate seq,     \
+	   foreign chain) */                                                                   \
+	X(WM_AUDIT_INSERTED, "inserted")                                                       \
+	X(WM_AUDIT_REMOVED, "removed")	   /* a seq is missing in the middle */                \
+	X(WM_AUDIT_REORDERED, "reordered") /* a seq appears later than it should */            \
+	X(WM_AUDIT_TRUNCATED, "truncated") /* the tail the checkpoint knows of is gone */      \
+	X(WM_AUDIT_TORN, "torn-last-line") /* the last line is incomplete (crash mid-write) */ \
+	X(WM_AUDIT_BAD_JSON, "bad-json")   /* a line that is not a JSON object */              \
+	X(WM_AUDIT_MISSING, "missing")	   /* no log at all, though the checkpoint names lines */
+enum wm_audit_problem { WM_AUDIT_PROBLEMS(WM_XLIST_ENUM) };
+#define WM_AUDIT_PROBLEM_COUNT (0 WM_AUDIT_PROBLEMS(WM_XLIST_COUNT))
+/* "edited", ...; "unknown" for a value outside the list. */
+const char *wm_audit_problem_name(enum wm_audit_problem p);
 
 struct wm_audit_result {
 	enum wm_audit_problem problem;

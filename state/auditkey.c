@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "state/audit.h"
 #include "state/rundir.h"
@@ -82,11 +83,8 @@ static int read_key(int sfd, const char *state_dir, unsigned char key[WM_AUDIT_K
 	struct stat st;
 	ssize_t n;
 
-	if (fd < 0) {
-		if (wm_err_errnum(err) != ENOENT)
-			wm_err_exit(err, WM_EXIT_USAGE);
-		return -1;
-	}
+	if (fd < 0)
+		return wm_err_errnum(err) == ENOENT ? -1 : wm_error_wrapx(err, WM_EXIT_USAGE, NULL);
 	if (fstat(fd, &st) < 0)
 		return wm_error_set(err, errno, "stat audit key `%s`", path);
 	if (st.st_mode & 077)
@@ -298,9 +296,9 @@ int wm_audit_key_replace(const char *state_dir, char old_id[WM_AUDIT_KEY_ID_LEN 
 	/* Whatever holds the name goes aside, kept, never followed: the old
 	 * key can still check the lines made before the change. */
 	if (fstatat(sfd, WM_AUDIT_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		wm_autofree char *aside = wm_xasprintf(WM_AUDIT_KEY_FILE ".retired-%s-%lld",
-						       old_id[0] ? old_id : "unreadable",
-						       (long long)wm_state_now_ms());
+		wm_autofree char *aside =
+			wm_xasprintf(WM_AUDIT_KEY_FILE ".retired-%s-%lld",
+				     old_id[0] ? old_id : "unreadable", (long long)wm_wall_ms());
 
 		if (renameat(sfd, WM_AUDIT_KEY_FILE, sfd, aside) < 0) {
 			wm_error_set(err, errno, "move the old audit key aside");

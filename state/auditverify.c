@@ -317,8 +317,7 @@ int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDI
 	wm_buf_release(&w.notes);
 	if (rc < 0) {
 		wm_audit_result_release(res);
-		wm_err_exit(err, WM_EXIT_USAGE);
-		return -1;
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL); /* a log that cannot be read */
 	}
 	return 0;
 }
@@ -335,14 +334,12 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 	return wm_audit_verify_fd(fd, path, key, expected_seq, expected_mac, res, err);
 }
 
-static const char *const problem_names[] = { "ok",	  "edited",    "inserted",	 "removed",
-					     "reordered", "truncated", "torn-last-line", "bad-json",
-					     "missing" };
-
 const char *wm_audit_problem_name(enum wm_audit_problem p)
 {
-	return (unsigned)p < sizeof(problem_names) / sizeof(problem_names[0]) ? problem_names[p]
-									      : "unknown";
+	static const char *const names[WM_AUDIT_PROBLEM_COUNT] = { WM_AUDIT_PROBLEMS(
+		WM_XLIST_NAME) };
+
+	return (unsigned)p < WM_AUDIT_PROBLEM_COUNT ? names[p] : "unknown";
 }
 
 void wm_audit_result_release(struct wm_audit_result *r)

@@ -33,7 +33,6 @@ struct wm_journal {
 	char *run_dir;
 	char *path;
 	uint64_t seq;
-	size_t last_size;
 };
 
 static int open_append(int dfd, const char *run_dir, struct wm_error **err)
@@ -97,11 +96,6 @@ void wm_journal_close(struct wm_journal *j)
 uint64_t wm_journal_seq(const struct wm_journal *j)
 {
 	return j->seq;
-}
-
-size_t wm_journal_last_size(const struct wm_journal *j)
-{
-	return j->last_size;
 }
 
 /* BLAKE2b (libsodium) of a record's JSON text, 16 bytes as hex. */
@@ -205,7 +199,6 @@ int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long 
 		goto out;
 	}
 	j->seq++;
-	j->last_size = line.len;
 	rc = 0;
 out:
 	wm_buf_release(&line);

@@ -71,8 +71,6 @@ int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long 
 		      const char *event, struct wm_error **err);
 /* Seq of the last record appended (or the one given to open). */
 uint64_t wm_journal_seq(const struct wm_journal *j);
-/* Bytes written by the last append (for the cost test). */
-size_t wm_journal_last_size(const struct wm_journal *j);
 
 /* After a checkpoint covering every record so far: journal.jsonl becomes
  * journal.jsonl.prev and a fresh journal.jsonl is started. */

@@ -76,25 +76,9 @@ char *wm_rundir_file(const char *run_dir, const char *name)
 	return wm_xasprintf("%s/%s", run_dir, name);
 }
 
-char *wm_rundir_log_path(const char *run_dir, const char *task_id)
-{
-	return wm_xasprintf("%s/" WM_RUN_LOGS "/%s.log", run_dir, task_id);
-}
-
 char *wm_rundir_out_path(const char *run_dir, const char *task_id)
 {
 	return wm_xasprintf("%s/" WM_RUN_OUT "/%s", run_dir, task_id);
-}
-
-int wm_state_fsync_dir(const char *dir, struct wm_error **err)
-{
-	wm_autoclose int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return wm_error_set(err, errno, "open directory `%s`", dir);
-	if (fsync(fd) < 0 && errno != EINVAL)
-		return wm_error_set(err, errno, "fsync directory `%s`", dir);
-	return 0;
 }
 
 /* The state directory is the user's choice (it may itself be a link, to
@@ -288,7 +272,7 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
 
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err)
 {
-	char **ids = NULL;
+	wm_autostrv char **ids = NULL;
 	size_t n = 0, hits = 0, first = 0;
 	struct wm_buf cand = WM_BUF_INIT;
 	char *res = NULL;
@@ -329,7 +313,6 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 			      cand.data, hits > 10 ? ", ..." : "");
 out:
 	wm_buf_release(&cand);
-	wm_strv_free(ids);
 	return res;
 }
 
@@ -343,21 +326,6 @@ static char *sha256_hex(const struct wm_buf *b)
 	return wm_xstrdup(hex);
 }
 
-char *wm_state_hash_file(const char *path, struct wm_error **err)
-{
-	struct wm_buf b = WM_BUF_INIT;
-	char *hex;
-
-	if (wm_buf_read_file(&b, path) < 0) {
-		wm_error_set(err, errno, "read `%s`", path);
-		wm_buf_release(&b);
-		return NULL;
-	}
-	hex = sha256_hex(&b);
-	wm_buf_release(&b);
-	return hex;
-}
-
 char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err)
 {
 	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
@@ -368,14 +336,6 @@ char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error
 		hex = sha256_hex(&b);
 	wm_buf_release(&b);
 	return hex;
-}
-
-long long wm_state_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 char *wm_state_format_time(long long ms)

@@ -63,8 +63,7 @@ char *wm_rundir_runs_dir(const char *state_dir);
 char *wm_rundir_path(const char *state_dir, const char *run_id);
 /* "<run_dir>/<name>". */
 char *wm_rundir_file(const char *run_dir, const char *name);
-/* "<run_dir>/logs/<task>.log" and "<run_dir>/out/<task>". */
-char *wm_rundir_log_path(const char *run_dir, const char *task_id);
+/* "<run_dir>/out/<task>". */
 char *wm_rundir_out_path(const char *run_dir, const char *task_id);
 
 /*
@@ -116,21 +115,15 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
  */
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err);
 
-/* SHA-256 of a file's bytes (libsodium) as 64 lower-case hex digits. */
-char *wm_state_hash_file(const char *path, struct wm_error **err);
-/* The same for <run_dir>/<name>, read safely (at most WM_RUN_WORKFLOW_MAX). */
+/* SHA-256 (libsodium) of <run_dir>/<name>'s bytes, read safely (at most
+ * WM_RUN_WORKFLOW_MAX), as 64 lower-case hex digits. */
 char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err);
 
-/* Milliseconds since the epoch (CLOCK_REALTIME). */
-long long wm_state_now_ms(void);
 /* RFC 3339 UTC with milliseconds: "2026-11-22T08:15:03.120Z" (caller frees). */
 char *wm_state_format_time(long long ms);
 /* Parses that form (also without ms or with a bare date "2026-11-22");
  * returns 0 and *ms, or -1 (exit code 2) on bad input. */
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err);
-
-/* fsync a directory (after a rename or create inside it). */
-int wm_state_fsync_dir(const char *dir, struct wm_error **err);
 
 /* mkdir -p of the state directory itself (0700 for what it creates): its
  * parents, e.g. ~/.local/state, may not exist yet on a new machine. */

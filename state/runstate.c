@@ -12,10 +12,17 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 
-static const char *const run_names[] = { "pending", "running",	 "succeeded",
-					 "failed",  "cancelled", "interrupted" };
-static const char *const task_names[] = { "pending", "running",	  "succeeded", "failed",
-					  "skipped", "cancelled", "waiting" };
+static const char *const run_names[WM_RUN_STATUS_COUNT] = { WM_RUN_STATUSES(WM_XLIST_NAME) };
+static const char *const task_names[WM_TASK_STATUS_COUNT] = { WM_TASK_STATUSES(WM_XLIST_NAME) };
+
+/* The numbers of states written before "waiting" existed stay what they were. */
+_Static_assert(WM_RUN_PENDING == 0 && WM_RUN_RUNNING == 1 && WM_RUN_SUCCEEDED == 2 &&
+		       WM_RUN_FAILED == 3 && WM_RUN_CANCELLED == 4 && WM_RUN_INTERRUPTED == 5,
+	       "run states keep their numbers");
+_Static_assert(WM_TASK_PENDING == 0 && WM_TASK_RUNNING == 1 && WM_TASK_SUCCEEDED == 2 &&
+		       WM_TASK_FAILED == 3 && WM_TASK_SKIPPED == 4 && WM_TASK_CANCELLED == 5 &&
+		       WM_TASK_WAITING == 6,
+	       "task states keep their numbers");
 
 const char *wm_run_status_name(enum wm_run_status s)
 {
@@ -24,10 +31,7 @@ const char *wm_run_status_name(enum wm_run_status s)
 
 int wm_run_status_parse(const char *name)
 {
-	for (int i = 0; name && i < WM_RUN_STATUS_COUNT; i++)
-		if (strcmp(name, run_names[i]) == 0)
-			return i;
-	return -1;
+	return wm_xlist_index(run_names, WM_RUN_STATUS_COUNT, name);
 }
 
 const char *wm_task_status_name(enum wm_task_status s)
@@ -37,10 +41,7 @@ const char *wm_task_status_name(enum wm_task_status s)
 
 int wm_task_status_parse(const char *name)
 {
-	for (int i = 0; name && i < WM_TASK_STATUS_COUNT; i++)
-		if (strcmp(name, task_names[i]) == 0)
-			return i;
-	return -1;
+	return wm_xlist_index(task_names, WM_TASK_STATUS_COUNT, name);
 }
 
 struct wm_run_state *wm_run_state_new(const char *run_id)

@@ -29,31 +29,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cleanup.h"
 #include "common/error.h"
+#include "common/xlist.h"
 #include "state/lock.h"
 
-enum wm_run_status {
-	WM_RUN_PENDING,
-	WM_RUN_RUNNING,
-	WM_RUN_SUCCEEDED,
-	WM_RUN_FAILED,
-	WM_RUN_CANCELLED,
-	WM_RUN_INTERRUPTED,
-};
-#define WM_RUN_STATUS_COUNT 6
+/*
+ * One list per enum (common/xlist.h): X(enumerator, name in JSON). Journals,
+ * checkpoints, summaries and --json output carry the names; the numbers
+ * are kept stable anyway (runstate.c checks them): add at the end.
+ */
+#define WM_RUN_STATUSES(X)               \
+	X(WM_RUN_PENDING, "pending")     \
+	X(WM_RUN_RUNNING, "running")     \
+	X(WM_RUN_SUCCEEDED, "succeeded") \
+	X(WM_RUN_FAILED, "failed")       \
+	X(WM_RUN_CANCELLED, "cancelled") \
+	X(WM_RUN_INTERRUPTED, "interrupted")
 
-enum wm_task_status {
-	WM_TASK_PENDING,
-	WM_TASK_RUNNING,
-	WM_TASK_SUCCEEDED,
-	WM_TASK_FAILED,
-	WM_TASK_SKIPPED,
-	WM_TASK_CANCELLED,
-	WM_TASK_WAITING, /* between attempts, waiting out its backoff */
-};
-#define WM_TASK_STATUS_COUNT 7
+#define WM_TASK_STATUSES(X)                             \
+	X(WM_TASK_PENDING, "pending")                   \
+	X(WM_TASK_RUNNING, "running")                   \
+	X(WM_TASK_SUCCEEDED, "succeeded")               \
+	X(WM_TASK_FAILED, "failed")                     \
+	X(WM_TASK_SKIPPED, "skipped")                   \
+	X(WM_TASK_CANCELLED, "cancelled")               \
+	/* between attempts, waiting out its backoff */ \
+	X(WM_TASK_WAITING, "waiting")
 
-/* Names as they appear in JSON ("pending", ...); parse returns -1 if unknown. */
+enum wm_run_status { WM_RUN_STATUSES(WM_XLIST_ENUM) };
+enum wm_task_status { WM_TASK_STATUSES(WM_XLIST_ENUM) };
+#define WM_RUN_STATUS_COUNT (0 WM_RUN_STATUSES(WM_XLIST_COUNT))
+#define WM_TASK_STATUS_COUNT (0 WM_TASK_STATUSES(WM_XLIST_COUNT))
+
+/* Names as they appear in JSON ("pending", ...); "unknown" for a value
+ * outside the list; parse returns -1 if unknown. */
 const char *wm_run_status_name(enum wm_run_status s);
 int wm_run_status_parse(const char *name);
 const char *wm_task_status_name(enum wm_task_status s);
@@ -107,6 +117,7 @@ struct wm_run_state {
 
 struct wm_run_state *wm_run_state_new(const char *run_id);
 void wm_run_state_free(struct wm_run_state *rs);
+WM_DEFINE_CLEANUP(struct wm_run_state, wm_run_state_free)
 
 /* Appends a pending task (copying id); returns its index, or -1 with *err
  * for a duplicate id. */

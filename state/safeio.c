@@ -394,7 +394,7 @@ static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
 {
 	wm_autoclose int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	wm_autofree char *sub = NULL;
-	char **names;
+	wm_autostrv char **names = NULL;
 	int rc = 0;
 
 	if (dfd < 0)
@@ -408,7 +408,6 @@ static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
 	sub = wm_xasprintf("%s/%s", shown, name);
 	for (size_t i = 0; names[i] && rc == 0; i++)
 		rc = remove_at(dfd, sub, names[i], depth + 1, err);
-	wm_strv_free(names);
 	return rc;
 }
 
@@ -576,7 +575,7 @@ int wm_safe_last_line(int fd, const char *path, size_t max_line, struct wm_buf *
 	} else {
 		char *s = prev ? prev + 1 : buf;
 
-		wm_buf_reset(out);
+		wm_buf_setlen(out, 0);
 		wm_buf_add(out, s, (size_t)(nl - s));
 		*start = from + (s - buf);
 		rc = 1;

@@ -109,16 +109,11 @@ void wm_lines_release(struct wm_lines *r);
 int wm_safe_last_line(int fd, const char *path, size_t max_line, struct wm_buf *out, off_t *start,
 		      off_t *tail, struct wm_error **err);
 
-/* *err's errno (0 when err or *err is NULL), and setting its exit code:
- * callers may pass err NULL to mean "do not tell me why". */
+/* *err's errno (0 when err or *err is NULL): callers may pass err NULL to
+ * mean "do not tell me why". */
 static inline int wm_err_errnum(struct wm_error **err)
 {
 	return err && *err ? (*err)->errnum : 0;
-}
-static inline void wm_err_exit(struct wm_error **err, int exit_code)
-{
-	if (err && *err)
-		(*err)->exit_code = exit_code;
 }
 
 /* Hands a local error up to err, or frees it when err is NULL. */

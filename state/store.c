@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "common/buf.h"
@@ -219,7 +220,7 @@ int wm_store_checkpoint(struct wm_store *s, struct wm_error **err)
 	if (wm_checkpoint_write(s->run_dir, s->rs, wm_journal_seq(s->journal), err) < 0)
 		return -1;
 	s->since_checkpoint = 0;
-	s->last_checkpoint_ms = wm_state_now_ms();
+	s->last_checkpoint_ms = wm_wall_ms();
 	return wm_journal_rotate(s->journal, err);
 }
 
@@ -239,7 +240,7 @@ int wm_store_record(struct wm_store *s, long task_index, const char *event, stru
 	if (wm_journal_append(s->journal, s->rs, task_index, event, err) < 0)
 		return -1;
 	if (++s->since_checkpoint >= s->every_events ||
-	    wm_state_now_ms() - s->last_checkpoint_ms >= (long long)s->every_ms)
+	    wm_wall_ms() - s->last_checkpoint_ms >= (long long)s->every_ms)
 		return wm_store_checkpoint(s, err);
 	return 0;
 }

@@ -508,10 +508,9 @@ int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow *
 	rc = wm_buf_read_file_max(&b, file, WM_WORKFLOW_MAX_BYTES);
 	if (rc < 0) {
 		int e = errno;
+
 		wm_buf_release(&b);
-		wm_error_set(err, e, "cannot read workflow `%s`", file);
-		(*err)->exit_code = WM_EXIT_USAGE;
-		return -1;
+		return wm_error_make(err, WM_EXIT_USAGE, e, "cannot read workflow `%s`", file);
 	}
 	if (rc > 0) { /* the rest is never read: a huge file costs what the limit does */
 		unsigned line, col;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/xalloc.h"
 #include "state/audit.h"
@@ -119,7 +120,7 @@ static int make(struct opts *o, struct wm_error **err)
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
-	long long now = wm_state_now_ms();
+	long long now = wm_wall_ms();
 	FILE *f;
 	int rc = -1;
 
@@ -144,11 +145,7 @@ static int make(struct opts *o, struct wm_error **err)
 	rs = wm_run_state_new(id);
 	rs->name = wm_xstrdup(o->name);
 	rs->workflow_path = wm_xstrdup("/tmp/workflow.md");
-	{
-		wm_autofree char *copied = wm_rundir_file(dir, WM_RUN_WORKFLOW);
-
-		rs->workflow_hash = wm_state_hash_file(copied, err);
-	}
+	rs->workflow_hash = wm_rundir_hash_file(dir, WM_RUN_WORKFLOW, err);
 	if (wm_holder_self(&rs->orchestrator, err) < 0)
 		goto out;
 	if (o->boot_id) {

@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/error.h"
-#include "common/fsutil.h"
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
@@ -39,6 +40,26 @@ static void test_error_set_wrap_text(void **state)
 	assert_string_equal(text, "load policy 2: open `/nope`: No such file or directory");
 	free(text);
 	wm_error_free(err);
+	/* Made with both its exit code and errno. */
+	err = NULL;
+	assert_int_equal(wm_error_make(&err, WM_EXIT_USAGE, EACCES, "read `%s`", "f"), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+	assert_int_equal(err->errnum, EACCES);
+	assert_string_equal(err->msg, "read `f`");
+	/* Taken on as one's own: the code it means here, with or without context. */
+	assert_int_equal(wm_error_wrapx(&err, WM_EXIT_CANNOT, NULL), -1);
+	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
+	assert_string_equal(err->msg, "read `f`");
+	assert_int_equal(wm_error_wrapx(&err, 125, "sandbox %s", "x"), -1);
+	assert_int_equal(err->exit_code, 125);
+	assert_int_equal(err->errnum, EACCES);
+	assert_string_equal(err->msg, "sandbox x: read `f`");
+	wm_error_free(err);
+	/* Nothing to take on: nothing happens. */
+	err = NULL;
+	assert_int_equal(wm_error_wrapx(&err, WM_EXIT_USAGE, NULL), -1);
+	assert_null(err);
+	assert_int_equal(wm_error_wrapx(NULL, WM_EXIT_USAGE, "x"), -1);
 }
 
 static void test_error_first_wins_and_null_ok(void **state)
@@ -54,17 +75,6 @@ static void test_error_first_wins_and_null_ok(void **state)
 	/* A caller that does not want details may pass NULL. */
 	assert_int_equal(wm_error_set(NULL, EIO, "ignored"), -1);
 	wm_error_free(NULL);
-}
-
-static void test_error_located(void **state)
-{
-	struct wm_error *err = NULL;
-
-	(void)state;
-	wm_error_set_at(&err, "flow.md", 12, 3, "unknown key '%s'", "prority");
-	assert_string_equal(err->msg, "flow.md:12:3: unknown key 'prority'");
-	assert_int_equal(err->exit_code, WM_EXIT_USAGE);
-	wm_error_free(err);
 }
 
 static void test_buf(void **state)
@@ -248,41 +258,21 @@ static void test_strutil(void **state)
 	assert_null(v[2]);
 	assert_true(wm_strv_contains(v, "B=2"));
 	assert_false(wm_strv_contains(v, "C=3"));
+	/* KEY=VALUE replaces KEY's entry in place; AB is another key than A. */
+	wm_env_set(&v, &n, "A=one");
+	wm_env_set(&v, &n, "AB=3");
+	wm_env_set(&v, &n, "not-a-setting");
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "A=one");
+	assert_string_equal(v[1], "B=2");
+	assert_string_equal(v[2], "AB=3");
+	assert_null(v[3]);
 	wm_strv_free(v);
 	assert_int_equal(wm_edit_distance("kitten", "sitting", 5), 3);
 	assert_int_equal(wm_edit_distance("abc", "abcdefgh", 2), 3);
 	assert_string_equal(wm_suggest("prority", keys, 4), "priority");
 	assert_string_equal(wm_suggest("depend", keys, 4), "depends");
 	assert_null(wm_suggest("zebra", keys, 4));
-}
-
-static void test_mkdir_p_and_remove_tree(void **state)
-{
-	char tmpl[] = "/tmp/wm-unit-fs.XXXXXX";
-	struct wm_error *err = NULL;
-	char *deep, *file;
-	struct stat st;
-
-	(void)state;
-	assert_non_null(mkdtemp(tmpl));
-	deep = wm_xasprintf("%s/a/b/c", tmpl);
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0);
-	assert_int_equal(stat(deep, &st), 0);
-	assert_true(S_ISDIR(st.st_mode));
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), 0); /* exists: fine */
-	file = wm_xasprintf("%s/a/f", tmpl);
-	assert_int_equal(wm_write_file(file, "x", 1, 0644, WM_WRITE_DURABLE, &err), 0);
-	free(deep);
-	deep = wm_xasprintf("%s/a/f/sub", tmpl); /* under a file: an error */
-	assert_int_equal(wm_mkdir_p(deep, 0755, &err), -1);
-	assert_non_null(err);
-	wm_error_free(err);
-	err = NULL;
-	assert_int_equal(wm_remove_tree(tmpl, &err), 0);
-	assert_int_equal(stat(tmpl, &st), -1);
-	assert_int_equal(wm_remove_tree(tmpl, &err), 0); /* missing: fine */
-	free(deep);
-	free(file);
 }
 
 static void test_cleanup_steal(void **state)
@@ -298,6 +288,25 @@ static void test_cleanup_steal(void **state)
 	assert_string_equal(out, "owned");
 	free(out);
 	{
+		/* Freed on leaving the scope (valgrind and ASan check it). */
+		wm_autostrv char **v = NULL;
+		size_t n = 0;
+
+		wm_strv_push(&v, &n, "a");
+		wm_strv_push(&v, &n, "b");
+	}
+	{
+		wm_autostrv char **v = NULL;
+		char **kept;
+		size_t n = 0;
+
+		wm_strv_push(&v, &n, "kept");
+		kept = wm_steal(&v);
+		assert_null(v);
+		assert_string_equal(kept[0], "kept");
+		wm_strv_free(kept);
+	}
+	{
 		wm_autoclose int fd = dup(0);
 		int kept = wm_steal_fd(&fd);
 		assert_int_equal(fd, -1);
@@ -305,12 +314,24 @@ static void test_cleanup_steal(void **state)
 	}
 }
 
+static void test_clocks(void **state)
+{
+	uint64_t m1 = wm_mono_ms(), m2;
+	long long w = wm_wall_ms();
+	long long now = (long long)time(NULL) * 1000;
+
+	(void)state;
+	m2 = wm_mono_ms();
+	assert_true(m2 >= m1);
+	/* The wall clock is the epoch's, to the millisecond. */
+	assert_true(w >= now - 2000 && w <= now + 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_set_wrap_text),
 		cmocka_unit_test(test_error_first_wins_and_null_ok),
-		cmocka_unit_test(test_error_located),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_buf_read_file),
 		cmocka_unit_test(test_diags_sorted_and_formatted),
@@ -319,8 +340,8 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),
 		cmocka_unit_test(test_strutil),
-		cmocka_unit_test(test_mkdir_p_and_remove_tree),
 		cmocka_unit_test(test_cleanup_steal),
+		cmocka_unit_test(test_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

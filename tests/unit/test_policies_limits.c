@@ -152,18 +152,18 @@ static void test_yaml_limits(void **state)
 	expect_limit(y.data, y.len, 2, (1u << 20) - 11 + 1,
 		     "the policy file is larger than the limit of 1048576 bytes");
 	/* Nesting. */
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies: ");
 	for (int i = 0; i < 40000; i++)
 		wm_buf_addch(&y, '[');
 	expect_limit(y.data, y.len, 2, 11 + 31,
 		     "nesting deeper than the limit of 32 levels in the policy file");
 	/* Aliases: refused outright, wherever they are. */
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a: &x {network: none}\n  b: *x\n");
 	expect_limit(y.data, y.len, 4, 6, "aliases (*x) are not allowed in the policy file");
 	/* Values. */
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a:\n    seccomp:\n      allow: [");
 	for (int i = 0; i < 100001; i++)
 		wm_buf_addstr(&y, "a,");
@@ -171,14 +171,14 @@ static void test_yaml_limits(void **state)
 	expect_limit(y.data, y.len, 5, 199993,
 		     "more values than the limit of 100000 in the policy file");
 	/* Entries of one list. */
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  a:\n    env:\n      keep: [");
 	for (int i = 0; i < 4100; i++)
 		wm_buf_addf(&y, "V%d,", i);
 	wm_buf_addstr(&y, "V]\n");
 	expect_limit(y.data, y.len, 5, 23480, "'env.keep' has more than 4096 entries");
 	/* Policies in one file. */
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n");
 	for (int i = 0; i < 1025; i++)
 		wm_buf_addf(&y, "  p%d: {}\n", i);
@@ -205,7 +205,7 @@ static void test_bombs(void **state)
 	assert_int_equal(load(set, y.data, y.len, &d), -1);
 	assert_true(has_diag(&d, 5, 18, "aliases (*s) are not allowed"));
 	wm_diags_release(&d);
-	wm_buf_reset(&y);
+	wm_buf_setlen(&y, 0);
 	wm_buf_addstr(&y, "version: 1\npolicies:\n  p0: {inherits: standard}\n");
 	for (int i = 1; i < 8000; i++)
 		wm_buf_addf(&y, "  p%d: {inherits: p%d}\n", i, i - 1);

@@ -537,6 +537,26 @@ static void test_rekey_recorded(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* `wm audit verify` names each problem; no two alike. */
+static void test_problem_names(void **state)
+{
+	static const char *const names[] = { "ok",	  "edited",    "inserted",	 "removed",
+					     "reordered", "truncated", "torn-last-line", "bad-json",
+					     "missing" };
+
+	(void)state;
+	assert_int_equal(sizeof(names) / sizeof(names[0]), WM_AUDIT_PROBLEM_COUNT);
+	for (int i = 0; i < WM_AUDIT_PROBLEM_COUNT; i++)
+		assert_string_equal(wm_audit_problem_name((enum wm_audit_problem)i), names[i]);
+	assert_string_equal(wm_audit_problem_name(WM_AUDIT_PROBLEM_COUNT), "unknown");
+	/* The envelope `wm audit show` leaves out of an event's fields. */
+	assert_true(wm_audit_is_envelope_key("seq"));
+	assert_true(wm_audit_is_envelope_key("mac"));
+	assert_true(wm_audit_is_envelope_key("task"));
+	assert_false(wm_audit_is_envelope_key("exit"));
+	assert_false(wm_audit_is_envelope_key("sequence"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +574,7 @@ int main(void)
 		T(test_missing_file),
 		T(test_resume_continues_chain),
 		T(test_reserved_fields_not_overridden),
+		cmocka_unit_test(test_problem_names),
 		cmocka_unit_test(test_key_rules),
 		cmocka_unit_test(test_key_creation_race),
 		cmocka_unit_test(test_key_page_not_inherited),

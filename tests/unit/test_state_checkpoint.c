@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <zstd.h>
 
@@ -90,6 +91,47 @@ static void test_runstate_index_and_dupes(void **state)
 	assert_int_equal(wm_run_state_add_task(rs, "task-5", &err), -1);
 	assert_non_null(strstr(err->msg, "duplicate"));
 	wm_error_free(err);
+	wm_run_state_free(rs);
+}
+
+/* Every task and run state has its name on disk, parses back, and survives
+ * a checkpoint's JSON; the names are what journals and checkpoints hold. */
+static void test_states_named_and_parsed(void **state)
+{
+	static const char *const tasks[] = { "pending", "running",   "succeeded", "failed",
+					     "skipped", "cancelled", "waiting" };
+	static const char *const runs[] = { "pending", "running",   "succeeded",
+					    "failed",  "cancelled", "interrupted" };
+	struct wm_run_state *rs = sample(WM_TASK_STATUS_COUNT), *back;
+	json_t *j;
+	uint64_t seq = 0;
+
+	(void)state;
+	assert_int_equal(sizeof(tasks) / sizeof(tasks[0]), WM_TASK_STATUS_COUNT);
+	assert_int_equal(sizeof(runs) / sizeof(runs[0]), WM_RUN_STATUS_COUNT);
+	for (int i = 0; i < WM_TASK_STATUS_COUNT; i++) {
+		assert_string_equal(wm_task_status_name((enum wm_task_status)i), tasks[i]);
+		assert_int_equal(wm_task_status_parse(tasks[i]), i);
+		rs->tasks[i].state = (enum wm_task_status)i;
+	}
+	for (int i = 0; i < WM_RUN_STATUS_COUNT; i++) {
+		assert_string_equal(wm_run_status_name((enum wm_run_status)i), runs[i]);
+		assert_int_equal(wm_run_status_parse(runs[i]), i);
+	}
+	assert_string_equal(wm_task_status_name(WM_TASK_STATUS_COUNT), "unknown");
+	assert_string_equal(wm_run_status_name(WM_RUN_STATUS_COUNT), "unknown");
+	assert_int_equal(wm_task_status_parse("unknown"), -1);
+	assert_int_equal(wm_task_status_parse(NULL), -1);
+	assert_int_equal(wm_run_status_parse("waiting"), -1);
+	rs->state = WM_RUN_INTERRUPTED;
+	j = wm_run_state_to_json(rs, 3);
+	back = wm_run_state_from_json(j, &seq, NULL);
+	assert_non_null(back);
+	assert_int_equal(back->state, WM_RUN_INTERRUPTED);
+	for (int i = 0; i < WM_TASK_STATUS_COUNT; i++)
+		assert_int_equal(back->tasks[i].state, i);
+	json_decref(j);
+	wm_run_state_free(back);
 	wm_run_state_free(rs);
 }
 
@@ -520,11 +562,15 @@ static void test_record_cost_independent_of_task_count(void **state)
 		char *t = scratch_dir();
 		struct wm_run_state *rs = sample(counts[k]);
 		struct wm_journal *j = wm_journal_open(t, 0, NULL);
+		wm_autofree char *path = wm_rundir_file(t, WM_JOURNAL_FILE);
+		struct stat before, after;
 
 		rs->tasks[3].state = WM_TASK_SUCCEEDED;
 		rs->tasks[3].exit_code = 0;
+		assert_int_equal(stat(path, &before), 0);
 		assert_int_equal(wm_journal_append(j, rs, 3, "task.end", NULL), 0);
-		sizes[k] = wm_journal_last_size(j);
+		assert_int_equal(stat(path, &after), 0);
+		sizes[k] = (size_t)(after.st_size - before.st_size);
 		wm_journal_close(j);
 		wm_run_state_free(rs);
 		scratch_free(t);
@@ -647,6 +693,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runstate_index_and_dupes),
 		cmocka_unit_test(test_streamed_text_equals_tree),
+		cmocka_unit_test(test_states_named_and_parsed),
 		cmocka_unit_test(test_checkpoint_round_trip),
 		cmocka_unit_test(test_atomic_replace_keeps_prev),
 		cmocka_unit_test(test_fallback_truncated),

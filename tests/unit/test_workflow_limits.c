@@ -57,7 +57,7 @@ static void test_front_matter_limits(void **state)
 	wm_buf_addstr(&b, "---\nname: x\nenv: &e {A: b}\ninterpreters:\n  awk: *e\n---\n");
 	wm_buf_addstr(&b, body);
 	expect_error(b.data, b.len, 5, 8, "aliases (*e) are not allowed in the front matter");
-	wm_buf_reset(&b);
+	wm_buf_setlen(&b, 0);
 	wm_buf_addstr(&b, "---\nname: x\nenv: ");
 	for (int i = 0; i < 40000; i++)
 		wm_buf_addch(&b, '[');
@@ -65,7 +65,7 @@ static void test_front_matter_limits(void **state)
 	wm_buf_addstr(&b, body);
 	expect_error(b.data, b.len, 3, 6 + 15,
 		     "nesting deeper than the limit of 16 levels in the front matter");
-	wm_buf_reset(&b);
+	wm_buf_setlen(&b, 0);
 	wm_buf_addstr(&b, "---\nenv:\n");
 	for (int i = 0; i < 6000; i++)
 		wm_buf_addf(&b, "  V%d: x\n", i);
@@ -73,7 +73,7 @@ static void test_front_matter_limits(void **state)
 	wm_buf_addstr(&b, body);
 	expect_error(b.data, b.len, 5001, 10,
 		     "more values than the limit of 10000 in the front matter");
-	wm_buf_reset(&b);
+	wm_buf_setlen(&b, 0);
 	wm_buf_addstr(&b, "---\nname: x\n# ");
 	while (b.len < (1u << 20) + 10)
 		wm_buf_addch(&b, 'x');
