@@ -62,7 +62,7 @@ struct sb_mount {
 	char *src; /* host path (seen under the old root) or symlink target */
 	char *dst; /* path inside the sandbox */
 	bool rw;
-	bool optional; /* skip silently when src is missing */
+	bool optional; /* skip silently when src is missing (a bind: or dst) */
 	bool idmap;    /* the workspace or a bind: id-mapped when the task's ids are mapped */
 	uint64_t size;
 	int tree;	   /* SB_M_BIND opened by the parent (open_tree), or -1 */

@@ -103,15 +103,26 @@ static int do_bind(const char *src, const char *dst, bool rw, bool optional, str
 {
 	struct stat st;
 
+	struct stat dst_st;
+
 	if (stat(src, &st) != 0) {
 		if (optional)
 			return 0;
 		return sb_failf(f, errno, "bind %s", src + strlen(OLDROOT));
 	}
-	make_mountpoint(dst, S_ISDIR(st.st_mode));
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0)
+	/* An optional bind masks something found on the host (a socket): when
+	 * it is gone by now, there is nothing to mask, and no mount point may
+	 * be made in its place (that would write to the host's directory). */
+	if (optional && lstat(dst, &dst_st) != 0)
+		return 0;
+	if (!optional)
+		make_mountpoint(dst, S_ISDIR(st.st_mode));
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) != 0) {
+		if (optional && errno == ENOENT)
+			return 0; /* removed between the look and the mount */
 		return sb_failf(f, errno, "bind %s on %s", src + strlen(OLDROOT),
 				dst + strlen(NEWROOT));
+	}
 	if (!rw && set_ro(dst, true) != 0)
 		return sb_failf(f, errno, "make %s read-only", dst + strlen(NEWROOT));
 	return 0;
