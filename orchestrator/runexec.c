@@ -12,11 +12,13 @@
 const char *wm_task_executor(const struct wm_prepared *p, const struct wm_run_options *o,
 			     size_t task)
 {
-	(void)p;
-	(void)task;
-	if (o->executor)
+	enum wm_executor_kind k = p->wf->tasks[task].executor;
+
+	if (k == WM_EXECUTOR_INHERIT && o->executor)
 		return o->executor;
-	return "local";
+	if (k == WM_EXECUTOR_INHERIT)
+		k = p->wf->executor;
+	return k == WM_EXECUTOR_SLURM ? "slurm" : "local";
 }
 
 /* The wm binary the nodes run: this one, by its absolute path. */
@@ -43,7 +45,12 @@ static struct wm_slurm_resources *resources(const struct wm_prepared *p)
 		uint64_t timeout =
 			wt->timeout_ms ? wt->timeout_ms : p->policy[i]->limits.timeout_ms;
 
-		if (timeout)
+		res[i].cpus = wt->cpus;
+		res[i].gpus = wt->gpus;
+		res[i].memory = wt->memory;
+		if (wt->time_ms)
+			res[i].time_ms = wt->time_ms;
+		else if (timeout)
 			res[i].time_ms = timeout + WM_EXEC_KILL_GRACE_MS + 60000;
 	}
 	return res;
@@ -66,6 +73,11 @@ static int build_slurm(struct wm_runexec *re, const struct wm_prepared *p,
 	c->policy_hash = p->policy_hash;
 	re->res = resources(p);
 	c->res = re->res;
+	c->partition = p->wf->slurm.partition;
+	c->account = p->wf->slurm.account;
+	c->qos = p->wf->slurm.qos;
+	c->extra = p->wf->slurm.extra;
+	c->max_queued = p->wf->slurm.max_queued;
 	re->slurm_exec = wm_exec_slurm_new(c);
 	return 0;
 }

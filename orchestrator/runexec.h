@@ -19,8 +19,8 @@ struct wm_runexec {
 	struct wm_executor *slurm_exec; /* within exec, or NULL: none */
 };
 
-/* Which executor runs task i: --executor, else the task's `executor:`,
- * else the front matter's, else local. */
+/* Which executor runs task i ("local" or "slurm"): its own `executor:`,
+ * else --executor, else the front matter's, else local. */
 const char *wm_task_executor(const struct wm_prepared *p, const struct wm_run_options *o,
 			     size_t task);
 

@@ -409,22 +409,3 @@ void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit w
 		r->exit_code = -1, r->signal = end->signal, r->status = 128 + end->signal;
 	}
 }
-
-/* ---- slurm.extra ---- */
-
-static const char *const extra_allowed[] = {
-	"--constraint",	      "--exclusive",	    "--nodelist", "--exclude", "--reservation",
-	"--licenses",	      "--mem-per-cpu",	    "--ntasks",	  "--nodes",   "--tmp",
-	"--gpus-per-task",    "--comment",	    "--wckey",	  "--nice",    "--hint",
-	"--cores-per-socket", "--threads-per-core", NULL,
-};
-
-bool wm_slurm_extra_allowed(const char *option)
-{
-	size_t len = strcspn(option, "=");
-
-	for (size_t i = 0; extra_allowed[i]; i++)
-		if (strlen(extra_allowed[i]) == len && strncmp(option, extra_allowed[i], len) == 0)
-			return true;
-	return false;
-}

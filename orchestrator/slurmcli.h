@@ -63,7 +63,5 @@ void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit w
  * limit") tells. Reads the log's last 64 KiB. */
 bool wm_slurm_log_says_oom(const char *log_path);
 
-/* Is this an sbatch option users may pass through `slurm.extra`? */
-bool wm_slurm_extra_allowed(const char *option);
 
 #endif

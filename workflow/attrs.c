@@ -47,6 +47,8 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_ENV char **
 #define CTYPE_DIR char *
 #define CTYPE_PATHS char **
+#define CTYPE_EXECUTOR enum wm_executor_kind
+#define CTYPE_SIZE uint64_t
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -61,12 +63,15 @@ _Static_assert(WM_ATTR_COUNT <= 32, "more attributes than bits in `seen`");
 static const char *const priority_names[] = { WM_PRIORITIES(CHOICE_NAME) };
 static const char *const condition_names[] = { WM_CONDITIONS(CHOICE_NAME) };
 static const char *const rollback_names[] = { WM_ROLLBACK_MODES(CHOICE_NAME) };
+/* Written in a workflow: local or slurm ("inherit" is what not saying means). */
+static const char *const executor_names[] = { WM_EXECUTORS(CHOICE_NAME) };
 #undef CHOICE_NAME
 #define N_NAMES(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct wf_choice wf_priorities = { priority_names, N_NAMES(priority_names) };
 const struct wf_choice wf_conditions = { condition_names, N_NAMES(condition_names) };
 const struct wf_choice wf_rollback_modes = { rollback_names, N_NAMES(rollback_names) };
+const struct wf_choice wf_executors = { executor_names + 1, N_NAMES(executor_names) - 1 };
 
 static const char *choice_name(const struct wf_choice *ch, unsigned v)
 {
@@ -86,6 +91,11 @@ const char *wm_condition_name(enum wm_condition c)
 const char *wm_rollback_name(enum wm_rollback_mode m)
 {
 	return choice_name(&wf_rollback_modes, (unsigned)m);
+}
+
+const char *wm_executor_name(enum wm_executor_kind k)
+{
+	return (unsigned)k < N_NAMES(executor_names) ? executor_names[k] : "?";
 }
 
 int wf_choice_find(const struct wf_choice *ch, const char *s)
@@ -308,6 +318,16 @@ static void set_duration(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst
 	}
 }
 
+static void set_size(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_parse_size(kv->val, dst, &e) < 0) {
+		wf_err(c, kv->line, kv->val_col, "%s: %s", kv->key, e->msg);
+		wm_error_free(e);
+	}
+}
+
 static void set_count(struct wf_ctx *c, const struct wf_kv *kv, unsigned *dst)
 {
 	const char *s = kv->val;
@@ -433,6 +453,13 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_PATHS:
 		for_each_entry(c, t, kv, add_path, field);
+		break;
+	case WM_AK_EXECUTOR:
+		if ((v = choose(c, kv, &wf_executors)) >= 0)
+			*(enum wm_executor_kind *)field = (enum wm_executor_kind)(v + 1);
+		break;
+	case WM_AK_SIZE:
+		set_size(c, kv, field);
 		break;
 	}
 }

@@ -19,7 +19,9 @@
  * and switch over the kind without a default, so a kind nobody handles is a
  * compile error; tests/unit/test_workflow_attrs.c checks every entry
  * (example parses, changes the definition hash, tags unique). The order is
- * the hash's: appending is fine, reordering changes every task's hash.
+ * the hash's: reordering changes every task's hash. Attributes from
+ * WM_ATTR_FIRST_OPTIONAL on are hashed only when set, so appending one
+ * leaves the hashes of tasks that do not use it as they were.
  */
 #ifndef WM_WORKFLOW_ATTRS_H
 #define WM_WORKFLOW_ATTRS_H
@@ -54,7 +56,17 @@
 	X(SLA, "sla", 'S', DURATION, sla_ms, false, "10m", \
 	  "the duration past which a breach is recorded") \
 	X(OUTPUTS, "outputs", 'O', PATHS, outputs, true, "report.txt", \
-	  "files under $WM_OUT that must exist after success")
+	  "files under $WM_OUT that must exist after success") \
+	X(EXECUTOR, "executor", 'x', EXECUTOR, executor, false, "slurm", \
+	  "where it runs: local or slurm (default: the workflow's)") \
+	X(CPUS, "cpus", 'C', COUNT, cpus, false, "4", \
+	  "CPUs a cluster job asks for (--cpus-per-task)") \
+	X(MEMORY, "memory", 'M', SIZE, memory, false, "8G", \
+	  "memory a cluster job asks for (--mem)") \
+	X(GPUS, "gpus", 'G', COUNT, gpus, false, "1", \
+	  "GPUs a cluster job asks for (--gres=gpu:N)") \
+	X(TIME, "time", 'L', DURATION, time_ms, false, "2h", \
+	  "a cluster job's wall time (--time; default: from the timeout)")
 /* clang-format on */
 
 /* clang-format off */
@@ -65,6 +77,9 @@ enum wm_attr {
 	WM_ATTR_COUNT
 };
 /* clang-format on */
+
+/* The first attribute added after definition hashes were first recorded. */
+#define WM_ATTR_FIRST_OPTIONAL WM_ATTR_EXECUTOR
 
 /* Value kinds; the C type of the field follows each. */
 enum wm_attr_kind {
@@ -81,6 +96,8 @@ enum wm_attr_kind {
 	WM_AK_ENV,	 /* char **: NAME=VALUE, each name once */
 	WM_AK_DIR,	 /* char *: a relative path that stays in the workspace */
 	WM_AK_PATHS,	 /* char **: relative paths inside $WM_OUT, comma-separated */
+	WM_AK_EXECUTOR,	 /* enum wm_executor_kind */
+	WM_AK_SIZE,	 /* uint64_t: bytes, from `512M`, `8G` */
 };
 
 struct wm_attr_info {

@@ -16,23 +16,23 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "common/yamlguard.h"
-#include "workflow/internal.h"
+#include "workflow/fm_internal.h"
 
 static const char *const fm_keys[] = {
-	"name",	      "policy",	  "policies", "max_parallel",
-	"keep_going", "rollback", "env",      "interpreters",
+	"name",	    "policy", "policies",     "max_parallel", "keep_going",
+	"rollback", "env",    "interpreters", "executor",     "slurm",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
 /* The YAML text starts on line 2 of the file. */
 #define FM_FIRST_LINE 2u
 
-static unsigned mline(const yaml_mark_t *m)
+unsigned wf_fm_line(const yaml_mark_t *m)
 {
 	return (unsigned)m->line + FM_FIRST_LINE;
 }
 
-static unsigned mcol(const yaml_mark_t *m)
+unsigned wf_fm_col(const yaml_mark_t *m)
 {
 	return (unsigned)m->column + 1;
 }
@@ -46,14 +46,14 @@ static bool is_delim(const struct wf_line *l)
 	return n == 3 && memcmp(l->s, "---", 3) == 0;
 }
 
-static const char *scalar(yaml_node_t *n)
+const char *wf_fm_scalar(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static bool is_null_scalar(yaml_node_t *n)
+bool wf_fm_is_null(yaml_node_t *n)
 {
-	const char *s = scalar(n);
+	const char *s = wf_fm_scalar(n);
 
 	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
@@ -61,7 +61,7 @@ static bool is_null_scalar(yaml_node_t *n)
 	       strcmp(s, "NULL") == 0;
 }
 
-static const char *node_kind(yaml_node_t *n)
+const char *wf_fm_kind(yaml_node_t *n)
 {
 	if (n->type == YAML_MAPPING_NODE)
 		return "a mapping";
@@ -71,14 +71,14 @@ static const char *node_kind(yaml_node_t *n)
 }
 
 /* A non-empty string value, or NULL after an error at the value. */
-static const char *want_string(struct wf_ctx *c, const char *key, yaml_node_t *v)
+const char *wf_fm_string(struct wf_ctx *c, const char *key, yaml_node_t *v)
 {
-	const char *s = scalar(v);
+	const char *s = wf_fm_scalar(v);
 
-	if (!s || !*s || is_null_scalar(v)) {
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+	if (!s || !*s || wf_fm_is_null(v)) {
+		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 		       "front matter `%s` must be a non-empty string, not %s", key,
-		       s ? "empty" : node_kind(v));
+		       s ? "empty" : wf_fm_kind(v));
 		return NULL;
 	}
 	return s;
@@ -86,7 +86,7 @@ static const char *want_string(struct wf_ctx *c, const char *key, yaml_node_t *v
 
 static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 {
-	const char *s = scalar(v);
+	const char *s = wf_fm_scalar(v);
 	unsigned long n = 0;
 	char *end = NULL;
 
@@ -95,10 +95,10 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 		n = strtoul(s, &end, 10);
 	}
 	if (!s || !end || *end || errno || n < 1 || n > 65536) {
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 		       "front matter `max_parallel` must be a whole number from 1 to 65536, not "
 		       "`%s`",
-		       s ? s : node_kind(v));
+		       s ? s : wf_fm_kind(v));
 		return;
 	}
 	c->wf->max_parallel = (unsigned)n;
@@ -108,7 +108,7 @@ static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 {
 	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no",
 										  "off" };
-	const char *s = scalar(v);
+	const char *s = wf_fm_scalar(v);
 
 	for (size_t i = 0; s && i < 3; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
@@ -120,13 +120,13 @@ static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 			return;
 		}
 	}
-	wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
-	       "front matter `keep_going` must be true or false, not `%s`", s ? s : node_kind(v));
+	wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
+	       "front matter `keep_going` must be true or false, not `%s`", s ? s : wf_fm_kind(v));
 }
 
 static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
 {
-	const char *s = scalar(v);
+	const char *s = wf_fm_scalar(v);
 	int m = s ? wf_choice_find(&wf_rollback_modes, s) : -1;
 	wm_autofree char *all = NULL;
 
@@ -135,13 +135,13 @@ static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
 		return;
 	}
 	all = wf_choice_list(&wf_rollback_modes);
-	wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
-	       "front matter `rollback` must be %s, not `%s`", all, s ? s : node_kind(v));
+	wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
+	       "front matter `rollback` must be %s, not `%s`", all, s ? s : wf_fm_kind(v));
 }
 
 static void set_policies(struct wf_ctx *c, yaml_node_t *v)
 {
-	const char *s = want_string(c, "policies", v);
+	const char *s = wf_fm_string(c, "policies", v);
 	const char *slash;
 
 	if (!s)
@@ -159,7 +159,7 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 	size_t n = 0;
 
 	if (v->type != YAML_MAPPING_NODE) {
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 		       "front matter `env` must be a mapping of NAME: value");
 		return;
 	}
@@ -167,22 +167,22 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(doc, p->value);
-		const char *ks = scalar(k), *vs = scalar(val);
+		const char *ks = wf_fm_scalar(k), *vs = wf_fm_scalar(val);
 
 		if (!ks || !wf_is_env_name(ks, strlen(ks))) {
-			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
 			       "env: `%s` is not a variable name (letters, digits, _)",
-			       ks ? ks : node_kind(k));
+			       ks ? ks : wf_fm_kind(k));
 			continue;
 		}
 		if (!vs) {
-			wf_err(c, mline(&val->start_mark), mcol(&val->start_mark),
+			wf_err(c, wf_fm_line(&val->start_mark), wf_fm_col(&val->start_mark),
 			       "env: the value of `%s` must be a string, not %s", ks,
-			       node_kind(val));
+			       wf_fm_kind(val));
 			continue;
 		}
 		wm_strv_push_owned(&c->wf->env, &n,
-				   wm_xasprintf("%s=%s", ks, is_null_scalar(val) ? "" : vs));
+				   wm_xasprintf("%s=%s", ks, wf_fm_is_null(val) ? "" : vs));
 	}
 }
 
@@ -199,19 +199,19 @@ static bool is_lang_name(const char *s)
 /* One `lang: [argv...]` entry; 0 or -1 after an error. */
 static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *k, yaml_node_t *v)
 {
-	const char *lang = scalar(k);
+	const char *lang = wf_fm_scalar(k);
 	char **argv = NULL;
 	size_t n = 0;
 	struct wm_interpreter *it;
 
 	if (!lang || !is_lang_name(lang))
-		return wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+		return wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
 			      "interpreters: `%s` is not a language name",
-			      lang ? lang : node_kind(k)),
+			      lang ? lang : wf_fm_kind(k)),
 		       -1;
 	if (v->type != YAML_SEQUENCE_NODE ||
 	    v->data.sequence.items.top == v->data.sequence.items.start)
-		return wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		return wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 			      "interpreters: `%s` must be a non-empty list of strings (its argv), "
 			      "e.g. [awk, -f]",
 			      lang),
@@ -219,10 +219,10 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
 	     i++) {
 		yaml_node_t *a = yaml_document_get_node(doc, *i);
-		const char *s = scalar(a);
+		const char *s = wf_fm_scalar(a);
 
 		if (!s || !*s) {
-			wf_err(c, mline(&a->start_mark), mcol(&a->start_mark),
+			wf_err(c, wf_fm_line(&a->start_mark), wf_fm_col(&a->start_mark),
 			       "interpreters: every argument of `%s` must be a non-empty string",
 			       lang);
 			wm_strv_free(argv);
@@ -232,7 +232,7 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 	}
 	for (size_t i = 0; i < c->wf->n_interpreters; i++) {
 		if (strcmp(c->wf->interpreters[i].lang, lang) == 0) {
-			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
 			       "interpreters: `%s` is declared twice", lang);
 			wm_strv_free(argv);
 			return -1;
@@ -249,7 +249,7 @@ static int add_interpreter(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 static void set_interpreters(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 {
 	if (v->type != YAML_MAPPING_NODE) {
-		wf_err(c, mline(&v->start_mark), mcol(&v->start_mark),
+		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 		       "front matter `interpreters` must be a mapping of language: [argv...]");
 		return;
 	}
@@ -261,14 +261,14 @@ static void set_interpreters(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t
 static void set_string(struct wf_ctx *c, const char *key, yaml_node_t *v, char **dst,
 		       struct wm_loc *loc)
 {
-	const char *s = want_string(c, key, v);
+	const char *s = wf_fm_string(c, key, v);
 
 	if (!s)
 		return;
 	free(*dst);
 	*dst = wm_xstrdup(s);
 	if (loc)
-		*loc = (struct wm_loc){ mline(&v->start_mark), mcol(&v->start_mark) };
+		*loc = (struct wm_loc){ wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark) };
 }
 
 static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
@@ -287,6 +287,10 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		set_rollback(c, v);
 	else if (strcmp(key, "env") == 0)
 		set_env(c, doc, v);
+	else if (strcmp(key, "executor") == 0)
+		wf_fm_executor(c, v);
+	else if (strcmp(key, "slurm") == 0)
+		wf_fm_slurm(c, doc, v);
 	else
 		set_interpreters(c, doc, v);
 }
@@ -296,10 +300,10 @@ static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
 	yaml_node_t *root = yaml_document_get_root_node(doc);
 	unsigned seen = 0;
 
-	if (!root || is_null_scalar(root))
+	if (!root || wf_fm_is_null(root))
 		return; /* empty front matter */
 	if (root->type != YAML_MAPPING_NODE) {
-		wf_err(c, mline(&root->start_mark), mcol(&root->start_mark),
+		wf_err(c, wf_fm_line(&root->start_mark), wf_fm_col(&root->start_mark),
 		       "the front matter must be a mapping of key: value");
 		return;
 	}
@@ -307,7 +311,7 @@ static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(doc, p->value);
-		const char *key = scalar(k);
+		const char *key = wf_fm_scalar(k);
 		size_t i;
 
 		for (i = 0; key && i < N_FM_KEYS; i++)
@@ -315,13 +319,13 @@ static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
 				break;
 		if (!key || i == N_FM_KEYS) {
 			const char *hint = key ? wm_suggest(key, fm_keys, N_FM_KEYS) : NULL;
-			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
-			       "unknown front matter key `%s`%s%s%s", key ? key : node_kind(k),
+			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
+			       "unknown front matter key `%s`%s%s%s", key ? key : wf_fm_kind(k),
 			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
 			continue;
 		}
 		if (seen & (1u << i)) {
-			wf_err(c, mline(&k->start_mark), mcol(&k->start_mark),
+			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
 			       "front matter key `%s` is given twice", key);
 			continue;
 		}
@@ -359,7 +363,7 @@ static void parse_yaml(struct wf_ctx *c, const char *text, size_t len)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		const yaml_mark_t *m = &parser.problem_mark;
-		wf_err(c, mline(m), mcol(m), "front matter is not valid YAML: %s%s%s",
+		wf_err(c, wf_fm_line(m), wf_fm_col(m), "front matter is not valid YAML: %s%s%s",
 		       parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
 		       parser.context ? parser.context : "");
 		yaml_parser_delete(&parser);

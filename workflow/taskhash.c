@@ -9,6 +9,7 @@
  * recorded by earlier versions still match.
  */
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,43 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_CONDITION:
 		put_num(b, a->tag, (unsigned long long)*(const enum wm_condition *)field);
 		break;
+	case WM_AK_EXECUTOR:
+		put_num(b, a->tag, (unsigned long long)*(const enum wm_executor_kind *)field);
+		break;
+	case WM_AK_SIZE:
+		put_num(b, a->tag, *(const uint64_t *)field);
+		break;
 	}
+}
+
+/* Is the attribute unset (zero, NULL)? */
+static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
+{
+	const void *field = (const char *)t + a->offset;
+
+	switch (a->kind) {
+	case WM_AK_ID:
+	case WM_AK_POLICY:
+	case WM_AK_COMMAND:
+	case WM_AK_DIR:
+		return *(char *const *)field == NULL;
+	case WM_AK_IDS:
+	case WM_AK_ENV:
+	case WM_AK_PATHS:
+		return *(char **const *)field == NULL;
+	case WM_AK_DURATION:
+	case WM_AK_SIZE:
+		return *(const uint64_t *)field == 0;
+	case WM_AK_COUNT:
+		return *(const unsigned *)field == 0;
+	case WM_AK_PRIORITY:
+		return *(const enum wm_priority *)field == 0;
+	case WM_AK_CONDITION:
+		return *(const enum wm_condition *)field == 0;
+	case WM_AK_EXECUTOR:
+		return *(const enum wm_executor_kind *)field == WM_EXECUTOR_INHERIT;
+	}
+	return false;
 }
 
 char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
@@ -96,7 +133,8 @@ char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 		abort(); /* libsodium cannot work at all: nothing sensible to do */
 	wm_buf_addstr(&b, "wm-task-v1;");
 	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
-		put_attr(&b, t, &wm_attrs[i]);
+		if (i < WM_ATTR_FIRST_OPTIONAL || !unset(t, &wm_attrs[i]))
+			put_attr(&b, t, &wm_attrs[i]);
 	put_code(&b, 'B', &t->body);
 	put_code(&b, 'R', &t->rollback);
 	put_str(&b, 'H', policy_hash ? policy_hash : "");

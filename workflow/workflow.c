@@ -565,6 +565,10 @@ void wm_workflow_free(struct wm_workflow *wf)
 	free(wf->policy);
 	free(wf->policies_file);
 	wm_strv_free(wf->env);
+	free(wf->slurm.partition);
+	free(wf->slurm.account);
+	free(wf->slurm.qos);
+	wm_strv_free(wf->slurm.extra);
 	free(wf);
 }
 

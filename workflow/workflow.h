@@ -57,6 +57,9 @@ struct wm_loc {
 #define WM_PRIORITIES(X) X(LOW, "low") X(MEDIUM, "medium") X(HIGH, "high")
 #define WM_CONDITIONS(X) X(SUCCESS, "success") X(FAILURE, "failure") X(ALWAYS, "always")
 #define WM_ROLLBACK_MODES(X) X(OFF, "off") X(AUTO, "auto") X(MANUAL, "manual")
+/* Where tasks run; INHERIT (a task that does not say) takes the workflow's,
+ * and a workflow that does not say runs locally. */
+#define WM_EXECUTORS(X) X(INHERIT, "inherit") X(LOCAL, "local") X(SLURM, "slurm")
 
 enum wm_priority {
 #define WM_PRIO_ENUM(E, name) WM_PRIO_##E,
@@ -69,6 +72,12 @@ enum wm_condition {
 	/* default SUCCESS: every dependency succeeded; FAILURE: one failed at least */
 	WM_CONDITIONS(WM_COND_ENUM)
 #undef WM_COND_ENUM
+};
+
+enum wm_executor_kind {
+#define WM_EXECUTOR_ENUM(E, name) WM_EXECUTOR_##E,
+	WM_EXECUTORS(WM_EXECUTOR_ENUM)
+#undef WM_EXECUTOR_ENUM
 };
 
 enum wm_rollback_mode {
@@ -106,6 +115,10 @@ struct wm_task {
 	char *workdir;	 /* relative to the workspace, or NULL */
 	uint64_t sla_ms; /* 0: none */
 	char **outputs;	 /* NULL-terminated paths relative to $WM_OUT */
+	enum wm_executor_kind executor;
+	unsigned cpus, gpus; /* what a cluster job asks for; 0: the cluster's default */
+	uint64_t memory;     /* bytes; 0: the cluster's default */
+	uint64_t time_ms;    /* a cluster job's wall time; 0: from the timeout */
 
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
@@ -135,6 +148,12 @@ struct wm_workflow {
 	char **env; /* NULL-terminated KEY=VALUE from the front matter */
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
+	enum wm_executor_kind executor; /* front matter `executor`; INHERIT: local */
+	struct wm_slurm_options {
+		char *partition, *account, *qos; /* NULL: the cluster's default */
+		char **extra;			 /* further sbatch options, allowlisted */
+		unsigned max_queued;		 /* 0: 500 */
+	} slurm;
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
@@ -192,6 +211,11 @@ const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char 
 const char *wm_priority_name(enum wm_priority p);
 const char *wm_condition_name(enum wm_condition c);
 const char *wm_rollback_name(enum wm_rollback_mode m);
+const char *wm_executor_name(enum wm_executor_kind k);
+/* Is this an sbatch option a workflow may pass through `slurm.extra`
+ * ("--constraint=gpu", "--exclusive")? Options that would change how wm
+ * runs and watches the job (--output, --job-name, --wrap ...) are not. */
+bool wm_slurm_extra_allowed(const char *option);
 
 /* Hex SHA-256 of a task's definition: id, dependencies, every attribute,
  * body and rollback (language, interpreter argv, text) and `policy_hash`
