@@ -280,11 +280,16 @@ static void poll_jobs(struct wm_executor *ex, uint64_t now)
 static uint64_t wakeup(struct wm_executor *ex)
 {
 	struct slurm *sl = (struct slurm *)ex;
+	uint64_t next = 0;
 
-	for (size_t i = 0; i < sl->n; i++)
-		if (!sl->jobs[i]->done)
-			return sl->next_look ? sl->next_look : 1;
-	return 0;
+	/* A job already ended (adopted after its end, cancelled before it was
+	 * submitted) wants its reaping now: 1 is long past. */
+	for (size_t i = 0; i < sl->n; i++) {
+		if (sl->jobs[i]->done)
+			return 1;
+		next = sl->next_look ? sl->next_look : 1;
+	}
+	return next;
 }
 
 /* ---- the job's life ---- */

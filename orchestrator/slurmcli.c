@@ -220,29 +220,55 @@ static int from_scontrol(unsigned long id, struct wm_slurm_end *end, struct wm_e
 	return rc;
 }
 
-/* The last "STATE|A:B" line sacct -c prints for the job (or name). */
-static int from_sacct(const char *flag, const char *what, unsigned long *id,
+/* One "ID|NAME|STATE|A:B" line of sacct -c -P: does it name the job? */
+static bool sacct_line_is(const char *l, unsigned long id, const char *name)
+{
+	const char *f1 = strchr(l, '|');
+
+	if (!f1)
+		return false;
+	if (id)
+		return strtoul(l, NULL, 10) == id;
+	return strncmp(f1 + 1, name, strlen(name)) == 0 && f1[1 + strlen(name)] == '|';
+}
+
+/* The job's line in the job completion log (the last, if it ran twice),
+ * by id, or else by name: sacct -c filters by id but not by name (with
+ * jobcomp/filetxt it prints every job whatever --name says), so the lines
+ * are matched here. 0 found, 1 not (yet) there, -1 with *err. */
+static int from_sacct(unsigned long want_id, const char *name, unsigned long *id,
 		      struct wm_slurm_end *end, struct wm_error **err)
 {
-	char *argv[] = { (char *)"sacct", (char *)"-c", (char *)flag,
-			 (char *)what,	  (char *)"-o", (char *)"jobid,state,exitcode",
-			 (char *)"-P",	  (char *)"-n", NULL };
+	char num[32];
+	char *argv[] = { (char *)"sacct",
+			 (char *)"-c",
+			 (char *)"-n",
+			 (char *)"-P",
+			 (char *)"-o",
+			 (char *)"jobid,jobname,state,exitcode",
+			 want_id ? (char *)"-j" : NULL,
+			 num,
+			 NULL };
 	struct wm_buf out = WM_BUF_INIT;
-	char *last = NULL, *f1, *f2;
-	int status, rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
+	const char *last = NULL, *f2, *f3;
+	int status, rc;
 
+	snprintf(num, sizeof(num), "%lu", want_id);
+	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, err);
 	for (char *l = out.data; rc == 0 && l && *l;
 	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		last = l;
-	if (rc == 0 && (!last || !(f1 = strchr(last, '|')) || !(f2 = strchr(f1 + 1, '|'))))
+		if (sacct_line_is(l, want_id, name))
+			last = l;
+	if (rc == 0 &&
+	    (!last || !(f2 = strchr(strchr(last, '|') + 1, '|')) || !(f3 = strchr(f2 + 1, '|'))))
 		rc = 1; /* not in the completion log (yet) */
 	else if (rc == 0) {
 		if (id)
 			*id = strtoul(last, NULL, 10);
-		snprintf(end->state, sizeof(end->state), "%.*s", (int)(f2 - f1 - 1), f1 + 1);
+		snprintf(end->state, sizeof(end->state), "%.*s", (int)(f3 - f2 - 1), f2 + 1);
 		/* "CANCELLED by 0": the first word */
 		end->state[strcspn(end->state, " ")] = '\0';
-		parse_exit(f2 + 1, end);
+		parse_exit(f3 + 1, end);
 	}
 	wm_buf_release(&out);
 	return rc;
@@ -251,15 +277,13 @@ static int from_sacct(const char *flag, const char *what, unsigned long *id,
 int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error **err)
 {
 	struct wm_error *e = NULL;
-	char num[32];
 	int rc;
 
 	memset(end, 0, sizeof(*end));
 	if (from_scontrol(id, end, &e) == 0)
 		return 0;
 	wm_error_free(e);
-	snprintf(num, sizeof(num), "%lu", id);
-	rc = from_sacct("-j", num, NULL, end, err);
+	rc = from_sacct(id, NULL, NULL, end, err);
 	if (rc > 0)
 		return wm_error_setx(err, WM_EXIT_FAILED, "Slurm has no record of job %lu yet", id);
 	return rc;
@@ -305,7 +329,7 @@ int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
 	wm_buf_release(&out);
 	if (rc < 0)
 		return -1;
-	rc = from_sacct("--name", name, id, end, err);
+	rc = from_sacct(0, name, id, end, err);
 	if (rc < 0)
 		return -1;
 	return rc == 0 ? 2 : 0;
