@@ -51,11 +51,15 @@ static int parse(int argc, char **argv, struct exec_args *a)
 			a->kind = optarg;
 		else if (opt == 'p')
 			a->policy_hash = optarg;
-		else
-			return wm_usage_error("exec", "bad option");
+		else {
+			wm_usage_error("exec", "bad option");
+			return WM_EXIT_USAGE;
+		}
 	}
-	if (argc - optind != 2 || !a->attempt || !a->policy_hash)
-		return wm_usage_error("exec", "takes RUN_ID TASK, --attempt and --policy-hash");
+	if (argc - optind != 2 || !a->attempt || !a->policy_hash) {
+		wm_usage_error("exec", "takes RUN_ID TASK, --attempt and --policy-hash");
+		return WM_EXIT_USAGE;
+	}
 	a->run = argv[optind];
 	a->task = argv[optind + 1];
 	return 0;

@@ -20,7 +20,7 @@
 #define WM_BACKOFF_CAP_MS (5ULL * 60 * 1000)
 #define WM_BREAKER_THRESHOLD 5
 /* Lost attempts retried without counting against the task's retries. */
-#define WM_LOST_RETRY_CAP 3
+#define WM_LOST_RETRY_CAP 3u
 
 struct wm_outcome {
 	int exit_code;		    /* -1 when killed by a signal or never started */

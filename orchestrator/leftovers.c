@@ -46,8 +46,17 @@ static pid_t parent_of(pid_t pid, char *comm, size_t len)
 	if (wm_buf_read_file(&b, path) == 0 && (open = strchr(b.data, '(')) &&
 	    (close = strrchr(b.data, ')')) && close > open) {
 		snprintf(comm, len, "%.*s", (int)(close - open - 1), open + 1);
-		if (sscanf(close + 1, " %*c %ld", &ppid) != 1)
-			ppid = 0;
+		/* ") S PPID ...": the state letter, then the parent. */
+		const char *p = close + 1;
+		char *end;
+
+		while (*p == ' ')
+			p++;
+		if (*p && p[1] == ' ') {
+			ppid = strtol(p + 2, &end, 10);
+			if (end == p + 2)
+				ppid = 0;
+		}
 	}
 	wm_buf_release(&b);
 	return (pid_t)ppid;

@@ -434,7 +434,8 @@ static void test_rollback_order(void **state)
 	log = fake_exec_log(r.fx, &n);
 	for (size_t i = 0; i < n; i++)
 		if (log[i].what == FAKE_START && log[i].kind == WM_ATTEMPT_ROLLBACK)
-			strcat(order, r.wf->tasks[log[i].task].id);
+			snprintf(order + strlen(order), sizeof(order) - strlen(order), "%s",
+				 r.wf->tasks[log[i].task].id);
 	/* Newest completion first, one at a time. */
 	assert_string_equal(order, "cba");
 	assert_non_null(strstr(r.events, "rollback.start:c rollback.end:c rollback.start:b"));
