@@ -224,7 +224,9 @@ static struct wm_exec_job *by_id(const struct slurm *sl, unsigned long id)
 	return NULL;
 }
 
-/* Jobs squeue no longer lists have ended: ask once how. */
+/* One squeue call for all the run's queued jobs: those it shows ended are
+ * collected from what it says; one it no longer lists is looked up in the
+ * completion log. */
 static bool look(struct slurm *sl)
 {
 	wm_autofree unsigned long *ids = wm_xcalloc(sl->n + 1, sizeof(*ids));
@@ -245,16 +247,24 @@ static bool look(struct slurm *sl)
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct wm_exec_job *job = by_id(sl, ids[k]);
+		const struct wm_slurm_job *listed = wm_slurm_queue_find(&q, ids[k]);
 		struct wm_slurm_end end;
 
-		if (wm_slurm_queue_has(&q, ids[k]))
+		if (listed && listed->live)
 			continue;
+		if (listed) {
+			collect(job, &listed->end); /* ended, still in the controller's memory */
+			changed = true;
+			continue;
+		}
 		sl->calls++;
 		if (wm_slurm_ended(ids[k], &end, &e) < 0) {
 			wm_error_free(e);
 			e = NULL;
 			continue; /* neither scontrol nor sacct know it yet */
 		}
+		if (wm_slurm_state_live(end.state))
+			continue; /* submitted just now: squeue did not show it yet */
 		collect(job, &end);
 		changed = true;
 	}

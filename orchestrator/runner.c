@@ -512,6 +512,10 @@ static void audit_run_end(struct exec *x)
 	json_object_set_new(f, "state", json_string(wm_run_status_name(x->rs->state)));
 	json_object_set_new(f, "tasks", by);
 	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
+	if (x->re.slurm_exec) /* what the run cost the cluster's controller */
+		json_object_set_new(
+			f, "slurm_calls",
+			json_integer((json_int_t)wm_exec_slurm_calls(x->re.slurm_exec)));
 	audit_event(x, NULL, "run.end", f);
 	wm_progress_event(
 		x->progress,

@@ -140,46 +140,74 @@ static bool unknown_job(const struct wm_error *e)
 	return e && strstr(e->msg, "Invalid job id");
 }
 
+/* One "ID|STATE|RAW|" line of squeue -O; RAW is the wait status. */
+static bool parse_queue_line(const char *l, struct wm_slurm_job *j)
+{
+	char state[32];
+	const char *bar, *bar2;
+	char *end;
+	long raw = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->id = strtoul(l, &end, 10);
+	if (end == l || *end != '|')
+		return false;
+	bar = end + 1;
+	bar2 = strchr(bar, '|');
+	if (!bar2 || bar2 == bar || (size_t)(bar2 - bar) >= sizeof(state))
+		return false;
+	snprintf(state, sizeof(state), "%.*s", (int)(bar2 - bar), bar);
+	raw = strtol(bar2 + 1, NULL, 10);
+	j->live = wm_slurm_state_live(state);
+	snprintf(j->end.state, sizeof(j->end.state), "%s", state);
+	j->end.exit_code = (raw >> 8) & 0xff;
+	j->end.signal = raw & 0x7f;
+	return true;
+}
+
 int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q,
 		    struct wm_error **err)
 {
 	struct wm_buf list = WM_BUF_INIT, out = WM_BUF_INIT;
 	struct wm_error *e = NULL;
-	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-o", (char *)"%i",
+	char *argv[] = { (char *)"squeue", (char *)"-h", (char *)"-t",
+			 (char *)"all",	   (char *)"-O", (char *)"JobID:|,State:|,exit_code:|",
 			 (char *)"-j",	   NULL,	 NULL };
 	int status, rc;
 
 	memset(q, 0, sizeof(*q));
 	for (size_t i = 0; i < n; i++)
 		wm_buf_addf(&list, "%s%lu", i ? "," : "", ids[i]);
-	argv[5] = list.data;
+	argv[7] = list.data;
 	rc = wm_subproc_run(argv, CALL_TIMEOUT_MS, &out, &status, &e);
 	wm_buf_release(&list);
+	/* Every one of the ids unknown: squeue says so and fails. */
 	if (rc < 0 && !unknown_job(e)) {
 		wm_buf_release(&out);
 		*err = e;
 		return -1;
 	}
 	wm_error_free(e);
-	q->ids = wm_xcalloc(n + 1, sizeof(*q->ids));
+	q->jobs = wm_xcalloc(n + 1, sizeof(*q->jobs));
 	for (char *l = out.data; l && *l && q->n < n;
 	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		q->ids[q->n++] = strtoul(l, NULL, 10);
+		if (parse_queue_line(l, &q->jobs[q->n]))
+			q->n++;
 	wm_buf_release(&out);
 	return 0;
 }
 
-bool wm_slurm_queue_has(const struct wm_slurm_queue *q, unsigned long id)
+const struct wm_slurm_job *wm_slurm_queue_find(const struct wm_slurm_queue *q, unsigned long id)
 {
 	for (size_t i = 0; i < q->n; i++)
-		if (q->ids[i] == id)
-			return true;
-	return false;
+		if (q->jobs[i].id == id)
+			return &q->jobs[i];
+	return NULL;
 }
 
 void wm_slurm_queue_release(struct wm_slurm_queue *q)
 {
-	free(q->ids);
+	free(q->jobs);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -229,6 +257,8 @@ static bool sacct_line_is(const char *l, unsigned long id, const char *name)
 		return false;
 	if (id)
 		return strtoul(l, NULL, 10) == id;
+	if (!name)
+		return false;
 	return strncmp(f1 + 1, name, strlen(name)) == 0 && f1[1 + strlen(name)] == '|';
 }
 
@@ -290,7 +320,7 @@ int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error *
 }
 
 /* States of a job that has not ended (squeue's long names). */
-static bool live_state(const char *s)
+bool wm_slurm_state_live(const char *s)
 {
 	static const char *const live[] = { "PENDING",	  "RUNNING",	 "SUSPENDED",
 					    "COMPLETING", "CONFIGURING", "REQUEUED",
@@ -300,6 +330,22 @@ static bool live_state(const char *s)
 		if (strcmp(s, live[i]) == 0)
 			return true;
 	return false;
+}
+
+/* One "ID STATE" line of squeue -o "%i %T". */
+static bool parse_id_state(const char *l, unsigned long *id, char *state, size_t len)
+{
+	char *end;
+	size_t n;
+
+	*id = strtoul(l, &end, 10);
+	if (end == l || *end != ' ')
+		return false;
+	n = strcspn(end + 1, " \n");
+	if (n == 0 || n >= len)
+		return false;
+	snprintf(state, len, "%.*s", (int)n, end + 1);
+	return true;
 }
 
 int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
@@ -320,9 +366,9 @@ int wm_slurm_find(const char *name, unsigned long *id, struct wm_slurm_end *end,
 	for (char *l = out.data; rc == 0 && l && *l;
 	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
 		last = l; /* the newest job of that name */
-	if (last && sscanf(last, "%lu %31s", id, state) == 2) {
+	if (last && parse_id_state(last, id, state, sizeof(state))) {
 		wm_buf_release(&out);
-		if (live_state(state))
+		if (wm_slurm_state_live(state))
 			return 1;
 		return wm_slurm_ended(*id, end, err) < 0 ? -1 : 2;
 	}

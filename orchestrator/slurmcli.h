@@ -17,17 +17,6 @@
 int wm_slurm_submit(const struct wm_exec_slurm_config *cfg, const struct wm_exec_request *rq,
 		    const char *name, unsigned long *id, struct wm_error **err);
 
-/* The jobs squeue still lists (pending, running, completing...). */
-struct wm_slurm_queue {
-	unsigned long *ids;
-	size_t n;
-};
-
-int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q,
-		    struct wm_error **err);
-bool wm_slurm_queue_has(const struct wm_slurm_queue *q, unsigned long id);
-void wm_slurm_queue_release(struct wm_slurm_queue *q);
-
 /* How a job that left the queue ended: scontrol while Slurm remembers it,
  * the job completion log (sacct -c) after. */
 struct wm_slurm_end {
@@ -35,6 +24,30 @@ struct wm_slurm_end {
 	int exit_code;	/* ExitCode's first half */
 	int signal;	/* ExitCode's second half */
 };
+
+/* The run's jobs as the controller knows them, in one squeue call: each
+ * listed job with its state, and for an ended one (still in the
+ * controller's memory) how it ended. A job not listed has left that
+ * memory: wm_slurm_ended() asks the completion log. */
+struct wm_slurm_job {
+	unsigned long id;
+	bool live;		 /* pending, running, completing ... */
+	struct wm_slurm_end end; /* when not live */
+};
+
+struct wm_slurm_queue {
+	struct wm_slurm_job *jobs;
+	size_t n;
+};
+
+int wm_slurm_squeue(const unsigned long *ids, size_t n, struct wm_slurm_queue *q,
+		    struct wm_error **err);
+/* The job's entry, or NULL when squeue no longer lists it. */
+const struct wm_slurm_job *wm_slurm_queue_find(const struct wm_slurm_queue *q, unsigned long id);
+void wm_slurm_queue_release(struct wm_slurm_queue *q);
+
+/* A state of a job that has not ended (PENDING, RUNNING, COMPLETING ...). */
+bool wm_slurm_state_live(const char *state);
 
 int wm_slurm_ended(unsigned long id, struct wm_slurm_end *end, struct wm_error **err);
 
@@ -62,6 +75,5 @@ void wm_slurm_map_end(const struct wm_slurm_end *end, bool ours, enum wm_limit w
  * CANCELLED; only its line in the job's log ("Exceeded job memory
  * limit") tells. Reads the log's last 64 KiB. */
 bool wm_slurm_log_says_oom(const char *log_path);
-
 
 #endif

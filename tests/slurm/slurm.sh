@@ -130,6 +130,30 @@ check "only_if: its check ran as a job" test -e "$rd/logs/check.only_if.1.sbatch
 expect_in "local: the local task ran" "here" "$(cat "$WS/here.ran" 2>&1)"
 check "local: no batch job for it" test ! -e "$rd/logs/here.body.1.sbatch"
 
+# ---- rollback blocks run through the same executor ----
+cat >"$WS/rollback.md" <<'EOF'
+---
+executor: slurm
+rollback: auto
+---
+## first
+```sh
+echo first >> rb.log
+```
+```sh rollback
+echo undo-first >> rb.log
+```
+## second
+- depends: first
+```sh
+exit 3
+```
+EOF
+expect_exit "rollback: the run fails" 1 "$WM" run --workspace "$WS" "$WS/rollback.md"
+rid=$(run_id "$OUT")
+expect_in "rollback: the rollback block ran" "first undo-first" "$(tr '\n' ' ' <"$WS/rb.log")"
+expect_in "rollback: as a Slurm job of its own" "COMPLETED" "$(job_state "wm-$rid-first-1-rollback")"
+
 # ---- a node lost under a job: retried, not counted against retries ----
 cat >"$WS/lost.md" <<'EOF'
 ---
