@@ -2,8 +2,6 @@
  * fm_cluster.c - the front matter's `executor` (where tasks run by
  * default) and `slurm` map (how they are submitted there).
  */
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,21 +61,10 @@ static void set_text(struct wf_ctx *c, const char *key, yaml_node_t *v, char **d
 
 static void set_max_queued(struct wf_ctx *c, yaml_node_t *v)
 {
-	const char *s = wf_fm_scalar(v);
-	unsigned long n = 0;
-	char *end = NULL;
+	unsigned long n = wf_fm_whole(c, "slurm.max_queued", v, 100000);
 
-	if (s && isdigit((unsigned char)*s)) {
-		errno = 0;
-		n = strtoul(s, &end, 10);
-	}
-	if (!s || !end || *end || errno || n < 1 || n > 100000) {
-		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
-		       "slurm.max_queued must be a whole number from 1 to 100000, not `%s`",
-		       s ? s : wf_fm_kind(v));
-		return;
-	}
-	c->wf->slurm.max_queued = (unsigned)n;
+	if (n)
+		c->wf->slurm.max_queued = (unsigned)n;
 }
 
 /* `extra: [--constraint=gpu, --exclusive]`: each option on the allowlist. */

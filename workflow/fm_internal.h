@@ -22,6 +22,8 @@ bool wf_fm_is_null(yaml_node_t *n);
 const char *wf_fm_kind(yaml_node_t *n);
 /* A non-empty string value, or NULL after an error at the value. */
 const char *wf_fm_string(struct wf_ctx *c, const char *key, yaml_node_t *v);
+/* A whole number from 1 to max, or 0 after an error at the value. */
+unsigned long wf_fm_whole(struct wf_ctx *c, const char *key, yaml_node_t *v, unsigned long max);
 
 /* fm_cluster.c */
 void wf_fm_executor(struct wf_ctx *c, yaml_node_t *v);

@@ -84,7 +84,7 @@ const char *wf_fm_string(struct wf_ctx *c, const char *key, yaml_node_t *v)
 	return s;
 }
 
-static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
+unsigned long wf_fm_whole(struct wf_ctx *c, const char *key, yaml_node_t *v, unsigned long max)
 {
 	const char *s = wf_fm_scalar(v);
 	unsigned long n = 0;
@@ -94,14 +94,21 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 		errno = 0;
 		n = strtoul(s, &end, 10);
 	}
-	if (!s || !end || *end || errno || n < 1 || n > 65536) {
+	if (!s || !end || *end || errno || n < 1 || n > max) {
 		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
-		       "front matter `max_parallel` must be a whole number from 1 to 65536, not "
-		       "`%s`",
+		       "front matter `%s` must be a whole number from 1 to %lu, not `%s`", key, max,
 		       s ? s : wf_fm_kind(v));
-		return;
+		return 0;
 	}
-	c->wf->max_parallel = (unsigned)n;
+	return n;
+}
+
+static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
+{
+	unsigned long n = wf_fm_whole(c, "max_parallel", v, 65536);
+
+	if (n)
+		c->wf->max_parallel = (unsigned)n;
 }
 
 static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
