@@ -82,6 +82,16 @@ void wm_strv_free(char **v)
 	free(v);
 }
 
+bool wm_env_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
 bool wm_strv_contains(char *const *v, const char *s)
 {
 	for (size_t i = 0; v && v[i]; i++)

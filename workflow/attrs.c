@@ -147,16 +147,6 @@ static void report_unknown(struct wf_ctx *c, const struct wf_kv *kv)
 	wm_buf_release(&b);
 }
 
-bool wf_is_env_name(const char *s, size_t len)
-{
-	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
-
 bool wf_path_is_contained(const char *s)
 {
 	long depth = 0;
@@ -367,7 +357,7 @@ static void set_env(struct wf_ctx *c, const struct wf_kv *kv, char ***env)
 	const char *eq = strchr(kv->val, '=');
 	size_t n = wm_strv_len(*env);
 
-	if (!eq || !wf_is_env_name(kv->val, (size_t)(eq - kv->val))) {
+	if (!eq || !wm_env_name_ok(kv->val, (size_t)(eq - kv->val))) {
 		wf_err(c, kv->line, kv->val_col, "%s: expected NAME=VALUE, not `%s`", kv->key,
 		       kv->val);
 		return;

@@ -19,8 +19,8 @@
 #include "workflow/fm_internal.h"
 
 static const char *const fm_keys[] = {
-	"name",	    "policy", "policies",     "max_parallel", "keep_going",
-	"rollback", "env",    "interpreters", "executor",     "slurm",
+	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
+	"env",	"interpreters", "executor", "slurm",	    "secrets",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
@@ -176,7 +176,7 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		yaml_node_t *val = yaml_document_get_node(doc, p->value);
 		const char *ks = wf_fm_scalar(k), *vs = wf_fm_scalar(val);
 
-		if (!ks || !wf_is_env_name(ks, strlen(ks))) {
+		if (!ks || !wm_env_name_ok(ks, strlen(ks))) {
 			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
 			       "env: `%s` is not a variable name (letters, digits, _)",
 			       ks ? ks : wf_fm_kind(k));
@@ -190,6 +190,38 @@ static void set_env(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		}
 		wm_strv_push_owned(&c->wf->env, &n,
 				   wm_xasprintf("%s=%s", ks, wf_fm_is_null(val) ? "" : vs));
+	}
+}
+
+/* `secrets: [API_TOKEN, ...]`: names only. The values come from the
+ * caller (wm run --secret), never from the file. */
+static void set_secrets(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
+		       "front matter `secrets` must be a list of variable names, e.g. "
+		       "[API_TOKEN]");
+		return;
+	}
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *item = yaml_document_get_node(doc, *i);
+		const char *s = wf_fm_scalar(item);
+		unsigned line = wf_fm_line(&item->start_mark), col = wf_fm_col(&item->start_mark);
+
+		if (!s || !wm_env_name_ok(s, strlen(s)))
+			wf_err(c, line, col,
+			       "secrets: `%s` is not a variable name (letters, digits, _)",
+			       s ? s : wf_fm_kind(item));
+		else if (wm_str_has_prefix(s, "WM_"))
+			wf_err(c, line, col, "secrets: `%s`: names starting with WM_ are wm's own",
+			       s);
+		else if (wm_strv_contains(c->wf->secrets, s))
+			wf_err(c, line, col, "secrets: `%s` is listed twice", s);
+		else
+			wm_strv_push(&c->wf->secrets, &n, s);
 	}
 }
 
@@ -298,6 +330,8 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		wf_fm_executor(c, v);
 	else if (strcmp(key, "slurm") == 0)
 		wf_fm_slurm(c, doc, v);
+	else if (strcmp(key, "secrets") == 0)
+		set_secrets(c, doc, v);
 	else
 		set_interpreters(c, doc, v);
 }

@@ -72,7 +72,5 @@ void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned co
 
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);
-/* [A-Za-z_][A-Za-z0-9_]* */
-bool wf_is_env_name(const char *s, size_t len);
 
 #endif

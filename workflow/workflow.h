@@ -146,6 +146,9 @@ struct wm_workflow {
 	bool keep_going;
 	enum wm_rollback_mode rollback;
 	char **env; /* NULL-terminated KEY=VALUE from the front matter */
+	/* Front matter `secrets`: names of variables whose values the caller
+	 * gives (wm run --secret), NULL-terminated; NULL: none. */
+	char **secrets;
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
 	enum wm_executor_kind executor; /* front matter `executor`; INHERIT: local */
