@@ -152,7 +152,7 @@ static int detach(const char *run_dir, int *ready_fd, struct wm_error **err)
 
 		fd = dfd < 0 ? -1
 			     : wm_safe_open(dfd, run_dir, "orchestrator.log",
-					    O_WRONLY | O_CREAT | O_APPEND, 0644, NULL);
+					    O_WRONLY | O_CREAT | O_APPEND, 0600, NULL);
 	}
 	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || null < 0)

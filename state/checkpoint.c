@@ -96,7 +96,7 @@ static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len,
 	/* O_TRUNC only after the checks: a link planted under the temporary
 	 * name is an error naming it, never followed or emptied. */
 	wm_autoclose int fd =
-		wm_safe_open(dfd, run_dir, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC, 0644, err);
+		wm_safe_open(dfd, run_dir, TMP_NAME, O_WRONLY | O_CREAT | O_TRUNC, 0600, err);
 
 	if (fd < 0)
 		return wm_error_wrap(err, "cannot write checkpoint");

@@ -180,11 +180,13 @@ int wm_export_run(const char *run_dir, const char *run_id, const char *out_path,
 {
 	wm_autofree char *tmp = wm_xasprintf("%s.tmp.%d", out_path, (int)getpid());
 	struct exporter x = { .run_id = run_id, .out_path = out_path };
-	wm_autoclose int probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	wm_autoclose int probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	struct stat st;
 	int rc;
 
-	if (probe < 0 || fstat(probe, &st) < 0)
+	/* The bundle holds what the run directory does: its owner's alone
+	 * (0600 whatever the umask) until they choose to share it. */
+	if (probe < 0 || fchmod(probe, 0600) < 0 || fstat(probe, &st) < 0)
 		return wm_error_set(err, errno, "export: create `%s`", tmp);
 	x.out_dev = st.st_dev;
 	x.out_ino = st.st_ino;

@@ -6,7 +6,8 @@
  * audit.jsonl, lock, logs/ and out/ recursively. Symbolic links are stored
  * as links, never followed, so nothing outside the run dir is read; other
  * special files are skipped. The output is written to a temporary file and
- * renamed, so a failed export leaves no partial archive.
+ * renamed, so a failed export leaves no partial archive; it is 0600, as
+ * private as the run directory it holds.
  */
 #ifndef WM_STATE_EXPORT_H
 #define WM_STATE_EXPORT_H

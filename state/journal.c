@@ -38,7 +38,7 @@ struct wm_journal {
 static int open_append(int dfd, const char *run_dir, struct wm_error **err)
 {
 	int fd =
-		wm_safe_open(dfd, run_dir, WM_JOURNAL_FILE, O_RDWR | O_APPEND | O_CREAT, 0644, err);
+		wm_safe_open(dfd, run_dir, WM_JOURNAL_FILE, O_RDWR | O_APPEND | O_CREAT, 0600, err);
 
 	return fd < 0 ? wm_error_wrap(err, "cannot open journal") : fd;
 }

@@ -151,7 +151,7 @@ static int open_lock(const char *run_dir, int flags, struct wm_error **err)
 
 	if (dfd < 0)
 		return -1;
-	fd = wm_safe_open(dfd, run_dir, WM_RUN_LOCK, flags, 0644, &e);
+	fd = wm_safe_open(dfd, run_dir, WM_RUN_LOCK, flags, 0600, &e);
 	if (fd < 0 && e->errnum == ENOENT && !(flags & O_CREAT)) {
 		wm_error_free(e);
 		return -2;

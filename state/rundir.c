@@ -136,7 +136,7 @@ static int copy_file(const char *src, int dfd, const char *dir, struct wm_error 
 		wm_error_set(err, errno, "read workflow `%s`", src);
 		goto out;
 	}
-	fd = wm_safe_open(dfd, dir, WM_RUN_WORKFLOW, O_WRONLY | O_CREAT | O_EXCL, 0644, err);
+	fd = wm_safe_open(dfd, dir, WM_RUN_WORKFLOW, O_WRONLY | O_CREAT | O_EXCL, 0600, err);
 	if (fd < 0)
 		goto out;
 	if (wm_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
@@ -151,15 +151,34 @@ out:
 
 static int populate(int dfd, const char *dir, const char *workflow_file, struct wm_error **err)
 {
-	if (mkdirat(dfd, WM_RUN_LOGS, 0755) < 0)
-		return wm_error_set(err, errno, "create `%s/" WM_RUN_LOGS "`", dir);
-	if (mkdirat(dfd, WM_RUN_OUT, 0755) < 0)
-		return wm_error_set(err, errno, "create `%s/" WM_RUN_OUT "`", dir);
+	static const char *const subdirs[] = { WM_RUN_LOGS, WM_RUN_OUT };
+
+	for (size_t i = 0; i < 2; i++) {
+		int fd = wm_safe_opendir(dfd, dir, subdirs[i], true, 0700, err);
+
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
 	if (copy_file(workflow_file, dfd, dir, err) < 0)
 		return -1;
 	if (fsync(dfd) < 0 && errno != EINVAL)
 		return wm_error_set(err, errno, "fsync directory `%s`", dir);
 	return 0;
+}
+
+/* The run directory just made, 0700 whatever the umask: the run is its
+ * owner's alone. */
+static int open_new_run(int runsfd, const char *runs, const char *id, struct wm_error **err)
+{
+	int dfd = wm_safe_opendir(runsfd, runs, id, false, 0, err);
+
+	if (dfd >= 0 && fchmod(dfd, 0700) < 0) {
+		wm_error_set(err, errno, "chmod `%s/%s`", runs, id);
+		close(dfd);
+		return -1;
+	}
+	return dfd;
 }
 
 /* One attempt at a fresh id: 1 made, 0 the id was taken, -1 error. */
@@ -174,7 +193,7 @@ static int create_one(int runsfd, const char *runs, const char *id, const char *
 			return 0;
 		return wm_error_set(err, errno, "cannot create run directory `%s`", dir);
 	}
-	dfd = wm_safe_opendir(runsfd, runs, id, false, 0, err);
+	dfd = open_new_run(runsfd, runs, id, err);
 	if (dfd < 0 || populate(dfd, dir, workflow_file, err) < 0) {
 		wm_safe_remove_tree(runsfd, runs, id, NULL);
 		return -1;

@@ -15,6 +15,11 @@
  *         out/<task>/                a task's $WM_OUT
  *         in/<task>/<dep>/           mount points of the dependencies' outputs
  *
+ * Every file wm makes in a run directory is 0600 and every directory
+ * 0700, whatever the umask (safeio.h): logs, options and outputs are for
+ * the run's owner only. What a task itself writes in its $WM_OUT keeps
+ * the modes the task gave it.
+ *
  * Tasks may be able to write here, so every file is opened relative to the
  * run directory's fd and never through a symbolic link (safeio.h): a link,
  * FIFO or device planted in place of anything above is an error naming it.
@@ -83,13 +88,13 @@ int wm_rundir_open_fd(const char *run_dir, struct wm_error **err);
  * path (the sandbox binds it read-only). */
 char *wm_rundir_write_script(const char *run_dir, const char *task_id, const char *kind,
 			     const char *text, struct wm_error **err);
-/* Opens logs/<task>.log for appending (created 0644). */
+/* Opens logs/<task>.log for appending (created 0600). */
 int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error **err);
-/* Creates out/<task> (0755), first removing what it held when `empty`
+/* Creates out/<task> (0700), first removing what it held when `empty`
  * (links inside are removed, never followed), and returns its path. */
 char *wm_rundir_make_out(const char *run_dir, const char *task_id, bool empty,
 			 struct wm_error **err);
-/* Creates in/<task>/<dep> (0755), the mount point of out/<dep> (created
+/* Creates in/<task>/<dep> (0700), the mount point of out/<dep> (created
  * too, empty, if the dependency left none), and returns its path; dep
  * NULL: in/<task> itself ($WM_IN). */
 char *wm_rundir_make_in(const char *run_dir, const char *task_id, const char *dep,

@@ -37,8 +37,8 @@ char *wm_rundir_write_script(const char *run_dir, const char *task_id, const cha
 		return NULL;
 	name = wm_xasprintf("%s.%s", task_id, kind);
 	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0 ||
-	    (sdir = wm_safe_opendir(dfd, run_dir, WM_RUN_SCRIPTS, true, 0755, err)) < 0 ||
-	    (fd = wm_safe_open(sdir, shown, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, err)) < 0)
+	    (sdir = wm_safe_opendir(dfd, run_dir, WM_RUN_SCRIPTS, true, 0700, err)) < 0 ||
+	    (fd = wm_safe_open(sdir, shown, name, O_WRONLY | O_CREAT | O_TRUNC, 0600, err)) < 0)
 		return NULL;
 	if (wm_write_all(fd, text ? text : "", len) < 0) {
 		wm_error_set(err, errno, "write `%s/%s`", shown, name);
@@ -58,9 +58,9 @@ int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error
 		return -1;
 	name = wm_xasprintf("%s.log", task_id);
 	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0 ||
-	    (ldir = wm_safe_opendir(dfd, run_dir, WM_RUN_LOGS, true, 0755, err)) < 0)
+	    (ldir = wm_safe_opendir(dfd, run_dir, WM_RUN_LOGS, true, 0700, err)) < 0)
 		return -1;
-	return wm_safe_open(ldir, shown, name, O_WRONLY | O_CREAT | O_APPEND, 0644, err);
+	return wm_safe_open(ldir, shown, name, O_WRONLY | O_CREAT | O_APPEND, 0600, err);
 }
 
 /* <run_dir>/<sub>/<name> as a directory that is no link; empty first. */
@@ -75,7 +75,7 @@ static char *make_dir(const char *run_dir, const char *sub, const char *name, bo
 		return NULL;
 	if (empty && wm_safe_remove_tree(dfd, run_dir, rel, err) < 0)
 		return NULL;
-	fd = wm_safe_opendir(dfd, run_dir, rel, true, 0755, err);
+	fd = wm_safe_opendir(dfd, run_dir, rel, true, 0700, err);
 	if (fd < 0)
 		return NULL;
 	return wm_xasprintf("%s/%s", run_dir, rel);
@@ -113,7 +113,7 @@ int wm_rundir_write_file(const char *run_dir, const char *name, const void *data
 
 	if (dfd < 0)
 		return -1;
-	return wm_safe_write_atomic(dfd, run_dir, name, data, len, 0644, err);
+	return wm_safe_write_atomic(dfd, run_dir, name, data, len, 0600, err);
 }
 
 int wm_rundir_read_file(const char *run_dir, const char *name, size_t limit, struct wm_buf *out,

@@ -180,6 +180,23 @@ static int check_fd(int fd, const char *shown, const char *rel, bool writing, st
 	return 0;
 }
 
+/* A file or directory wm makes has exactly `mode`, whatever the umask
+ * (which may only take bits away): its own files that already exist are
+ * brought to it too, those of other users are left alone. */
+static int exact_mode(int fd, const char *shown, const char *rel, mode_t mode,
+		      struct wm_error **err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return wm_error_set(err, errno, "stat `%s/%s`", shown, rel);
+	if ((st.st_mode & 07777) == mode || st.st_uid != geteuid())
+		return 0;
+	if (fchmod(fd, mode) < 0)
+		return wm_error_set(err, errno, "chmod `%s/%s`", shown, rel);
+	return 0;
+}
+
 int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode_t mode,
 		 struct wm_error **err)
 {
@@ -201,7 +218,8 @@ int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode
 			return wm_error_set(err, e, "open `%s/%s`", shown, rel);
 		return explain(dirfd, shown, rel, e, false, err);
 	}
-	if (check_fd(fd, shown, rel, writing, err) < 0) {
+	if (check_fd(fd, shown, rel, writing, err) < 0 ||
+	    ((oflags & O_CREAT) && exact_mode(fd, shown, rel, mode, err) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -232,17 +250,23 @@ int wm_safe_opendir(int dirfd, const char *shown, const char *rel, bool create, 
 	copy = wm_xstrdup(rel);
 	wm_buf_addstr(&at, shown);
 	for (name = copy;; name = slash + 1) {
+		bool made;
 		int next;
 
 		slash = strchr(name, '/');
 		if (slash)
 			*slash = '\0';
-		if (create && mkdirat(dfd, name, mode) < 0 && errno != EEXIST) {
+		made = create && mkdirat(dfd, name, mode) == 0;
+		if (create && !made && errno != EEXIST) {
 			next = wm_error_set(err, errno, "create directory `%s/%s`", at.data, name);
 		} else {
 			next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (next < 0)
 				explain(dfd, at.data, name, errno, true, err);
+			else if (made && exact_mode(next, at.data, name, mode, err) < 0) {
+				close(next);
+				next = -1;
+			}
 		}
 		if (dfd != dirfd)
 			close(dfd);

@@ -70,7 +70,7 @@ int wm_summary_write(int dfd, const char *run_dir, const struct wm_run_state *rs
 	json_decref(o);
 	if (!text)
 		return wm_error_set(err, ENOMEM, "build summary of `%s`", run_dir);
-	rc = wm_safe_write_atomic(dfd, run_dir, WM_SUMMARY_FILE, text, strlen(text), 0644, err);
+	rc = wm_safe_write_atomic(dfd, run_dir, WM_SUMMARY_FILE, text, strlen(text), 0600, err);
 	free(text);
 	return rc;
 }

@@ -347,6 +347,72 @@ static void test_task_files_refuse_links(void **state)
 	victim_intact(f);
 }
 
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* What wm makes in a run directory has the mode it asks for, whatever the
+ * umask: 022 would leave others read access, 0277 would take the owner's
+ * write access away. */
+static void test_modes_whatever_the_umask(void **state)
+{
+	static const mode_t umasks[] = { 022, 0277, 0 };
+	struct fx *f = *state;
+	wm_autofree char *log = at(f, "logs/t.log");
+	wm_autofree char *script = at(f, "scripts/t.body");
+	wm_autofree char *opts = at(f, "options.json");
+	wm_autofree char *outt = at(f, "out/t");
+	wm_autofree char *in = at(f, "in/t/dep");
+	wm_autofree char *old = at(f, "old.log");
+
+	for (size_t i = 0; i < sizeof(umasks) / sizeof(umasks[0]); i++) {
+		mode_t was = umask(umasks[i]);
+		wm_autofree char *s = wm_rundir_write_script(f->run, "t", "body", "true", NULL);
+		wm_autofree char *o = wm_rundir_make_out(f->run, "t", true, NULL);
+		wm_autofree char *d = wm_rundir_make_in(f->run, "t", "dep", NULL);
+		int fd = wm_rundir_open_log(f->run, "t", NULL);
+
+		umask(was);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_non_null(s);
+		assert_non_null(o);
+		assert_non_null(d);
+		assert_int_equal(wm_rundir_write_file(f->run, "options.json", "{}", 2, NULL), 0);
+		assert_int_equal(mode_of(log), 0600);
+		assert_int_equal(mode_of(script), 0600);
+		assert_int_equal(mode_of(opts), 0600);
+		assert_int_equal(mode_of(outt), 0700);
+		assert_int_equal(mode_of(in), 0700);
+		assert_int_equal(mode_of(f->run), 0700);
+		{
+			wm_autofree char *logs = at(f, "logs");
+			assert_int_equal(mode_of(logs), 0700);
+		}
+		/* Made afresh for the next umask. */
+		assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "logs", NULL), 0);
+		assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "scripts", NULL), 0);
+		assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "in", NULL), 0);
+		assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "out", NULL), 0);
+		unlink(opts);
+	}
+	/* A file of ours that an older wm made 0644 is brought to 0600. */
+	write_text(old, "x\n");
+	assert_int_equal(chmod(old, 0644), 0);
+	{
+		int fd = wm_safe_open(f->dfd, f->run, "old.log", O_WRONLY | O_CREAT | O_APPEND,
+				      0600, NULL);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(mode_of(old), 0600);
+}
+
 #define T(fn)                                                  \
 	cmocka_unit_test_setup_teardown(fn, setup2, teardown), \
 		cmocka_unit_test_setup_teardown(fn, setup_fallback, teardown)
@@ -366,6 +432,7 @@ int main(void)
 		T(test_lines_bounded),
 		T(test_last_line),
 		T(test_task_files_refuse_links),
+		T(test_modes_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
