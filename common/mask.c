@@ -174,8 +174,10 @@ void wm_mask_writer_flush(struct wm_mask_writer *w)
 
 void wm_mask_writer_release(struct wm_mask_writer *w)
 {
-	explicit_bzero(w->held.data, w->held.alloc);
-	explicit_bzero(w->ready.data, w->ready.alloc);
+	if (w->held.alloc)
+		explicit_bzero(w->held.data, w->held.alloc);
+	if (w->ready.alloc)
+		explicit_bzero(w->ready.data, w->ready.alloc);
 	wm_buf_release(&w->held);
 	wm_buf_release(&w->ready);
 }

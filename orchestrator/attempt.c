@@ -123,6 +123,7 @@ static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *w
 	env_addv(&a->env, &n, wf->env);
 	env_addv(&a->env, &n, t->env);
 	env_addv(&a->env, &n, rp->cli_env);
+	env_addv(&a->env, &n, wm_secrets_env(rp->secrets));
 	snprintf(num, sizeof(num), "%u", attempt);
 	env_addf(&a->env, &n, "WM_RUN_ID", rp->run_id);
 	env_addf(&a->env, &n, "WM_TASK_ID", t->id);
@@ -132,9 +133,9 @@ static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *w
 	env_addf(&a->env, &n, "WM_IN", in_dir);
 }
 
-/* Appends what the task wrote to its log. A failing write (disk full)
- * loses that output, not the run: the task's status still counts. */
-static void to_log(void *ctx, const char *data, size_t len)
+/* Appends what the task wrote, masked, to its log. A failing write (disk
+ * full) loses that output, not the run: the task's status still counts. */
+static void write_log(void *ctx, const char *data, size_t len)
 {
 	const struct wm_attempt *a = ctx;
 
@@ -148,6 +149,13 @@ static void to_log(void *ctx, const char *data, size_t len)
 		data += n;
 		len -= (size_t)n;
 	}
+}
+
+static void to_log(void *ctx, const char *data, size_t len)
+{
+	struct wm_attempt *a = ctx;
+
+	wm_mask_writer_write(&a->log_writer, data, len);
 }
 
 int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
@@ -164,6 +172,7 @@ int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *
 
 	memset(a, 0, sizeof(*a));
 	a->log_fd = -1;
+	wm_mask_writer_init(&a->log_writer, wm_secrets_mask(rp->secrets), write_log, a);
 	if (!interp && lang)
 		interp = wm_interpreter_argv(wf, lang);
 	if (!interp)
@@ -209,6 +218,9 @@ fail:
 void wm_attempt_release(struct wm_attempt *a)
 {
 	wm_strv_free(a->argv);
+	/* The environment holds the secrets' values. */
+	for (size_t i = 0; a->env && a->env[i]; i++)
+		explicit_bzero(a->env[i], strlen(a->env[i]));
 	wm_strv_free(a->env);
 	for (size_t i = 0; i < a->n_binds; i++) {
 		free(a->binds[i].src);
@@ -217,6 +229,10 @@ void wm_attempt_release(struct wm_attempt *a)
 	free(a->binds);
 	free(a->cwd);
 	free(a->out_dir);
+	/* What was held back as the possible start of a secret: the output has
+	 * ended, so it goes out as it is. */
+	wm_mask_writer_flush(&a->log_writer);
+	wm_mask_writer_release(&a->log_writer);
 	if (a->log_fd >= 0)
 		close(a->log_fd);
 	memset(a, 0, sizeof(*a));

@@ -7,7 +7,9 @@
  * before the body's every attempt), binds each dependency's outputs read-only
  * at $WM_IN/<dep> (<run>/in/<task>/<dep>), opens logs/<task>.log for append
  * with a header line for the attempt, and builds the environment: front
- * matter env, task env, -e values, then the WM_* variables (later wins).
+ * matter env, task env, -e values, secrets, then the WM_* variables (later
+ * wins). The task's output reaches the log through a masking writer: every
+ * secret value (mask.h) is written as ***.
  *
  * The attempt owns everything it holds; wm_attempt_release() frees it and
  * closes the log. `a->spec` borrows from the attempt.
@@ -18,6 +20,8 @@
 #include <stddef.h>
 
 #include "common/error.h"
+#include "common/mask.h"
+#include "orchestrator/secrets.h"
 #include "sandbox/sandbox.h"
 #include "workflow/workflow.h"
 
@@ -29,10 +33,11 @@ enum wm_attempt_kind {
 
 struct wm_run_paths {
 	const char *run_id;
-	const char *run_dir;   /* $STATE/runs/<id> */
-	const char *workspace; /* absolute */
-	char *const *cli_env;  /* -e KEY=VALUE, NULL-terminated or NULL */
-	char *const *mask;     /* wm's own directories, hidden from the task */
+	const char *run_dir;		  /* $STATE/runs/<id> */
+	const char *workspace;		  /* absolute */
+	char *const *cli_env;		  /* -e KEY=VALUE, NULL-terminated or NULL */
+	const struct wm_secrets *secrets; /* fetched; NULL: none */
+	char *const *mask;		  /* wm's own directories, hidden from the task */
 };
 
 struct wm_attempt {
@@ -43,6 +48,7 @@ struct wm_attempt {
 	char *cwd;
 	char *out_dir;
 	int log_fd;
+	struct wm_mask_writer log_writer; /* the task's output, secrets masked, to log_fd */
 	struct wm_sandbox_spec spec;
 };
 

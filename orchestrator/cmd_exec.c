@@ -97,6 +97,10 @@ static int prepare_run(const char *run_dir, struct wm_run_options *o, struct wm_
 	wm_diags_release(&diags);
 	if (rc < 0 && !*err)
 		wm_error_setx(err, WM_EXIT_USAGE, "run's workflow does not plan any more");
+	/* The values, from this node's environment (sbatch passes wm's on)
+	 * or the files, as resume fetches them. */
+	if (rc == 0)
+		rc = wm_secrets_fetch(o->secrets, p->wf, o->cli_env, true, err);
 	return rc;
 }
 
@@ -111,6 +115,7 @@ static int run_attempt(const struct wm_cli *cli, const struct exec_args *a, cons
 			   .run_dir = run_dir,
 			   .workspace = p->workspace,
 			   .cli_env = o->cli_env,
+			   .secrets = o->secrets,
 			   .mask = cli->private_dirs },
 	};
 	struct wm_exec_result res = { 0 };

@@ -211,6 +211,7 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(w, "keep_going", json_boolean(wf->keep_going));
 	json_object_set_new(w, "rollback", json_string(wm_rollback_name(wf->rollback)));
 	json_object_set_new(w, "env", json_env(wf->env));
+	json_object_set_new(w, "secrets", json_strv(wf->secrets)); /* names: values never */
 	for (size_t i = 0; i < wf->n_tasks; i++)
 		json_array_append_new(tasks, json_task(wf, g, tp, i));
 	for (size_t k = 0; k < g->n; k++)

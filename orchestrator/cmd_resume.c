@@ -307,6 +307,9 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		rc = WM_EXIT_OK;
 		goto out;
 	}
+	/* Secrets were never written down: their values are asked for again. */
+	if (wm_secrets_fetch(o.secrets, p.wf, o.cli_env, true, err) < 0)
+		goto out;
 	/* The dead orchestrator could not remove its sandboxes' cgroups. */
 	wm_sandbox_clean_leftovers();
 	wm_use_filter_cache(cli->state_dir);

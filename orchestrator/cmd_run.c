@@ -36,6 +36,16 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
 			return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
 		wm_strv_push(&o->cli_env, n_env, optarg);
 		break;
+	case 'S': {
+		struct wm_error *e = NULL;
+		wm_autofree char *why = NULL;
+
+		if (wm_secrets_add_arg(&o->secrets, optarg, &e) == 0)
+			break;
+		why = wm_error_text(e);
+		wm_error_free(e);
+		return wm_usage_error("run", "%s", why);
+	}
 	case 'x':
 		if (strcmp(optarg, "local") != 0 && strcmp(optarg, "slurm") != 0)
 			return wm_usage_error("run", "--executor is local or slurm, not '%s'",
@@ -78,6 +88,7 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "policy", required_argument, NULL, 'p' },
 		{ "policies", required_argument, NULL, 'P' },
 		{ "env", required_argument, NULL, 'e' },
+		{ "secret", required_argument, NULL, 'S' },
 		{ "executor", required_argument, NULL, 'x' },
 		{ "keep-going", no_argument, NULL, 'k' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -290,6 +301,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	rc = parse_options(argc, argv, &o, &file);
 	if (rc) {
 		wm_strv_free(o.cli_env);
+		wm_secrets_free(o.secrets);
 		return rc;
 	}
 	rc = wm_prepare(file, &o, &p, &diags, err);
@@ -302,7 +314,9 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 		goto out;
 	}
 	wm_floor_print_weak(p.wf, &p.tp, stderr);
-	if (o.dry_run) {
+	if (wm_secrets_fetch(o.secrets, p.wf, o.cli_env, false, err) < 0) {
+		rc = -1;
+	} else if (o.dry_run) {
 		wm_print_dry_run(&p, stdout);
 		rc = WM_EXIT_OK;
 	} else if (consent(&p, file, &o, err) < 0) {
@@ -315,6 +329,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 out:
 	wm_diags_release(&diags);
 	wm_strv_free(o.cli_env);
+	wm_secrets_free(o.secrets);
 	free(o.untrusted);
 	return rc;
 }

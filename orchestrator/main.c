@@ -18,8 +18,8 @@
 const struct wm_command wm_commands[] = {
 	{ "run", wm_cmd_run,
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
-	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]\n"
-	  "       [--executor local|slurm]",
+	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
+	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm]",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
 	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap]",

@@ -98,6 +98,7 @@ int wm_runexec_build(struct wm_runexec *re, const struct wm_prepared *p,
 	re->local.paths.run_dir = t->run_dir;
 	re->local.paths.workspace = p->workspace;
 	re->local.paths.cli_env = o->cli_env;
+	re->local.paths.secrets = o->secrets;
 	re->local.paths.mask = mask;
 	for (size_t i = 0; i < n; i++)
 		n_slurm += strcmp(wm_task_executor(p, o, i), "slurm") == 0;

@@ -198,6 +198,8 @@ struct exec {
 	struct wm_runexec re; /* the executor(s) tasks go to */
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
+	/* Masked in every event's fields. */
+	const struct wm_secrets *secrets;
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -364,6 +366,8 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 	struct wm_error *e = NULL;
 
 	follow_rekey(x);
+	/* In place: the observers (--json) get the same fields after this. */
+	wm_secrets_mask_json(x->secrets, fields);
 	if (wm_audit_append(x->audit, task, event, fields, &e) < 0) {
 		fail_recording(x, e);
 		return -1;
@@ -429,6 +433,7 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_object_set_new(f, "max_parallel", json_integer(jobs));
 	json_object_set_new(f, "keep_going", json_boolean(o->keep_going || x->p->wf->keep_going));
 	json_object_set_new(f, "pid", json_integer(getpid()));
+	json_object_set_new(f, "secrets", wm_secrets_to_json(o->secrets)); /* names, files */
 	if (x->t->resumed) {
 		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));
@@ -669,7 +674,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		      const struct wm_run_options *o, struct wm_run_target *t,
 		      struct wm_error **err)
 {
-	struct exec x = { .p = p, .t = t, .rs = t->rs };
+	struct exec x = { .p = p, .t = t, .rs = t->rs, .secrets = o->secrets };
 	unsigned jobs = parallelism(p, o);
 	struct wm_sched_config cfg;
 	enum wm_run_status outcome = WM_RUN_FAILED;

@@ -23,6 +23,7 @@
 #include "common/error.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/floor.h"
+#include "orchestrator/secrets.h"
 #include "policies/policies.h"
 #include "sandbox/sandbox.h"
 #include "state/runstate.h"
@@ -51,6 +52,9 @@ struct wm_run_options {
 	/* resume: the copy of the workflow's own `policies:` file taken when
 	 * the run started, read instead of the file a task may have changed. */
 	const char *workflow_policies;
+	/* --secret (resume: names and files from options.json); owned
+	 * (wm_secrets_free); NULL: none. */
+	struct wm_secrets *secrets;
 };
 
 struct wm_prepared {

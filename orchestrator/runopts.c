@@ -37,10 +37,12 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 	/* json_pack's "o" steals env. */
 	if (realpath(workflow, wabs))
 		workflow = wabs;
-	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b, s:o}", "workflow", workflow,
+	/* Secrets: their names and files only, never a value. */
+	obj = json_pack("{s:s, s:s, s:o, s:o, s:o, s:i, s:b, s:o, s:o}", "workflow", workflow,
 			"workspace", workspace, "policy", str_or_null(o->policy), "policies",
 			str_or_null(policies), "env", env, "jobs", (int)o->jobs, "keep_going",
-			(int)o->keep_going, "executor", str_or_null(o->executor));
+			(int)o->keep_going, "executor", str_or_null(o->executor), "secrets",
+			wm_secrets_to_json(o->secrets));
 	if (!obj)
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -89,6 +91,11 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 		wm_run_options_release(o);
 		return wm_error_setx(err, WM_EXIT_USAGE, "%s: unknown executor", path);
 	}
+	if (wm_secrets_from_json(json_object_get(obj, "secrets"), path, &o->secrets, err) < 0) {
+		json_decref(obj);
+		wm_run_options_release(o);
+		return -1;
+	}
 	env = json_object_get(obj, "env");
 	json_array_foreach(env, i, v) if (json_is_string(v))
 		wm_strv_push(&o->cli_env, &n, json_string_value(v));
@@ -104,5 +111,6 @@ void wm_run_options_release(struct wm_run_options *o)
 	free((char *)o->policies_file);
 	free((char *)o->executor);
 	wm_strv_free(o->cli_env);
+	wm_secrets_free(o->secrets);
 	memset(o, 0, sizeof(*o));
 }
