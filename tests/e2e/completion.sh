@@ -37,10 +37,18 @@ complete_line "$WM" re
 	fail "prefix 're' gives resume only" "$REPLY_TEXT"
 
 complete_line "$WM" run -
-for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
-	--workspace --json; do
+for o in --jobs --policy --policies --env --secret --keep-going --dry-run --interactive \
+	--detach --workspace --json; do
 	expect_in "run option $o" " $o " "$REPLY_TEXT"
 done
+# --secret NAME: the names of the environment's variables.
+WM_TEST_SECRET_NAME=x complete_line "$WM" run --secret WM_TEST_SECRET_
+[[ $REPLY_TEXT == " WM_TEST_SECRET_NAME " ]] && pass "run --secret completes variable names" ||
+	fail "run --secret completes variable names" "$REPLY_TEXT"
+# ... and takes that one word: the workflow FILE still follows.
+mkdir -p "$T/compl" && touch "$T/compl/deploy.md"
+(cd "$T/compl" && complete_line "$WM" run --secret API_TOKEN "" &&
+	expect_in "after --secret NAME, the workflow file" " deploy.md " "$REPLY_TEXT")
 expect_not_in "run has no --force" "--force" "$REPLY_TEXT"
 complete_line "$WM" resume --f
 [[ $REPLY_TEXT == " --force " ]] && pass "resume --f gives --force" ||

@@ -5,7 +5,8 @@
 # workflow files (*.md), policy files (*.yaml), OCI profiles (*.json), run ids
 # (directory names under STATE/runs, STATE from --state-dir on the line, else
 # $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm), task ids of a run
-# (its logs/TASK.log files) and policy names (`wm policy list`).
+# (its logs/TASK.log files), policy names (`wm policy list`) and, after
+# --secret, the names of the environment's variables.
 
 _wm_state_dir()
 {
@@ -105,8 +106,8 @@ _wm()
 		case $w in
 		--) dashdash=1 ;;
 		--*=*) ;;
-		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
-			--task | --event | --since | --name | -o | --output | --timeout)
+		-j | --jobs | --policy | --policies | -e | --env | --secret | --workspace | -f | \
+			--format | --task | --event | --since | --name | -o | --output | --timeout)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -171,14 +172,19 @@ _wm()
 			seccomp.denied.suppressed" -- "$cur"))
 		return
 		;;
+	--secret)
+		# NAME: the variables of this environment (NAME=@FILE is typed).
+		COMPREPLY=($(compgen -e -- "$cur"))
+		return
+		;;
 	-j | --jobs | -e | --env | --since | --name | --timeout)
 		return
 		;;
 	esac
 
 	case $cmd in
-	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
-		--detach --workspace --json -y --yes" ;;
+	run) opts="-j --jobs --policy --policies -e --env --secret -k --keep-going --dry-run
+		--interactive --detach --workspace --json -y --yes" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
