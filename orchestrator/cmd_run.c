@@ -314,9 +314,12 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 		goto out;
 	}
 	wm_floor_print_weak(p.wf, &p.tp, stderr);
+	/* Every secret given and readable, before anything runs. */
 	if (wm_secrets_fetch(o.secrets, p.wf, o.cli_env, false, err) < 0) {
 		rc = -1;
-	} else if (o.dry_run) {
+		goto release;
+	}
+	if (o.dry_run) {
 		wm_print_dry_run(&p, stdout);
 		rc = WM_EXIT_OK;
 	} else if (consent(&p, file, &o, err) < 0) {
@@ -325,6 +328,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 		wm_use_filter_cache(cli->state_dir);
 		rc = wm_prepare_profiles(&p, err) < 0 ? -1 : run_prepared(cli, file, &p, &o, err);
 	}
+release:
 	wm_prepared_release(&p);
 out:
 	wm_diags_release(&diags);

@@ -23,17 +23,15 @@
 static char dir[] = "/tmp/wm-test-secrets.XXXXXX";
 static char wf_path[] = "w.md";
 
-/* A strv of the names given, up to a NULL. */
-static char **strv(const char *first, ...)
+/* A strv of the space-separated words of `words`. */
+static char **strv(const char *words)
 {
-	char **v = NULL;
+	wm_autofree char *copy = wm_xstrdup(words);
+	char **v = NULL, *save = NULL;
 	size_t n = 0;
-	va_list ap;
 
-	va_start(ap, first);
-	for (const char *s = first; s; s = va_arg(ap, const char *))
-		wm_strv_push(&v, &n, s);
-	va_end(ap);
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		wm_strv_push(&v, &n, w);
 	return v;
 }
 
@@ -168,7 +166,7 @@ static void test_fetch(void **state)
 	wm_autofree char *two = write_file("two", "kept\n\n", 6, 0600);
 	wm_autofree char *arg1 = wm_xasprintf("F=@%s", crlf);
 	wm_autofree char *arg2 = wm_xasprintf("G=@%s", two);
-	wm_autostrv char **declared = strv("E_TOKEN", "F", NULL);
+	wm_autostrv char **declared = strv("E_TOKEN F");
 	struct wm_workflow wf = { .path = wf_path, .secrets = declared };
 	struct wm_secrets *s = NULL;
 	struct wm_error *e = NULL;
@@ -192,8 +190,8 @@ static void test_fetch(void **state)
 
 static void test_fetch_names_what_is_missing(void **state)
 {
-	wm_autostrv char **declared = strv("A", "B", "C", NULL);
-	wm_autostrv char **cli_env = strv("X=1", "B=2", NULL);
+	wm_autostrv char **declared = strv("A B C");
+	wm_autostrv char **cli_env = strv("X=1 B=2");
 	struct wm_workflow wf = { .path = wf_path, .secrets = declared };
 	struct wm_secrets *s = NULL;
 	struct wm_error *e = NULL;
