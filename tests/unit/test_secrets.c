@@ -114,9 +114,19 @@ static void test_arguments(void **state)
 
 static void test_json_keeps_names_and_files(void **state)
 {
+	static const struct {
+		const char *json, *error;
+	} bad[] = {
+		{ "[{\"name\": \"X\", \"file\": \"rel/path\"}]",
+		  "o.json: secret 1 (X): its file is not an absolute path" },
+		{ "[{\"name\": \"X\"}, {\"name\": \"X\"}]", "secret 2 (X): listed twice" },
+		{ "[{\"name\": \"a-b\"}]", "not a variable name" },
+		{ "[{\"file\": \"/x\"}]", "secret 1 (?): no name" },
+		{ "{}", "`secrets` is not a list" },
+	};
 	struct wm_secrets *s = NULL, *back = NULL;
 	struct wm_error *e = NULL;
-	json_t *j, *bad;
+	json_t *j;
 
 	(void)state;
 	wm_secrets_add_arg(&s, "A_TOKEN", NULL);
@@ -139,25 +149,15 @@ static void test_json_keeps_names_and_files(void **state)
 	assert_int_equal(wm_secrets_from_json(NULL, "o.json", &back, &e), 0);
 	assert_null(back);
 	/* options.json is not trusted: a bad entry is an error naming it. */
-	bad = json_loads("[{\"name\": \"X\", \"file\": \"rel/path\"}]", 0, NULL);
-	assert_int_equal(wm_secrets_from_json(bad, "o.json", &back, &e), -1);
-	expect_error(e, "o.json: secret 1 (X): its file is not an absolute path");
-	json_decref(bad);
-	e = NULL;
-	bad = json_loads("[{\"name\": \"X\"}, {\"name\": \"X\"}]", 0, NULL);
-	assert_int_equal(wm_secrets_from_json(bad, "o.json", &back, &e), -1);
-	expect_error(e, "secret 2 (X): listed twice");
-	json_decref(bad);
-	e = NULL;
-	bad = json_loads("[{\"name\": \"a-b\"}]", 0, NULL);
-	assert_int_equal(wm_secrets_from_json(bad, "o.json", &back, &e), -1);
-	expect_error(e, "not a variable name");
-	json_decref(bad);
-	e = NULL;
-	bad = json_loads("{}", 0, NULL);
-	assert_int_equal(wm_secrets_from_json(bad, "o.json", &back, &e), -1);
-	expect_error(e, "`secrets` is not a list");
-	json_decref(bad);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *doc = json_loads(bad[i].json, 0, NULL);
+
+		assert_non_null(doc);
+		assert_int_equal(wm_secrets_from_json(doc, "o.json", &back, &e), -1);
+		expect_error(e, bad[i].error);
+		e = NULL;
+		json_decref(doc);
+	}
 }
 
 static void test_fetch(void **state)
