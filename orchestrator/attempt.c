@@ -215,6 +215,13 @@ fail:
 	return -1;
 }
 
+void wm_attempt_output_ended(struct wm_attempt *a)
+{
+	/* What was held back as the possible start of a secret goes out as
+	 * it is: no more output can complete it. */
+	wm_mask_writer_flush(&a->log_writer);
+}
+
 void wm_attempt_release(struct wm_attempt *a)
 {
 	wm_strv_free(a->argv);
@@ -229,9 +236,7 @@ void wm_attempt_release(struct wm_attempt *a)
 	free(a->binds);
 	free(a->cwd);
 	free(a->out_dir);
-	/* What was held back as the possible start of a secret: the output has
-	 * ended, so it goes out as it is. */
-	wm_mask_writer_flush(&a->log_writer);
+	wm_attempt_output_ended(a);
 	wm_mask_writer_release(&a->log_writer);
 	if (a->log_fd >= 0)
 		close(a->log_fd);

@@ -55,6 +55,9 @@ struct wm_attempt {
 int wm_attempt_prepare(const struct wm_run_paths *rp, const struct wm_workflow *wf, size_t task,
 		       const size_t *deps, size_t n_deps, unsigned attempt,
 		       enum wm_attempt_kind kind, struct wm_attempt *a, struct wm_error **err);
+/* The task's output has ended (the sandbox was reaped): what the masking
+ * writer held back goes to the log now. wm_attempt_release does it too. */
+void wm_attempt_output_ended(struct wm_attempt *a);
 void wm_attempt_release(struct wm_attempt *a);
 
 /* The first declared output of `task` missing under `out_dir`, or NULL. Borrowed. */

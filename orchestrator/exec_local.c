@@ -75,6 +75,8 @@ static int reap(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_e
 	res->missing_output = NULL;
 	if (wm_sandbox_reap(job->sb, &res->r, err) < 0)
 		return -1;
+	/* The log is whole before the attempt's end is shown or recorded. */
+	wm_attempt_output_ended(&job->at);
 	if (res->r.status == 0 && job->kind == WM_ATTEMPT_BODY && job->at.out_dir &&
 	    (missing = wm_attempt_missing_output(job->task, job->at.out_dir)))
 		res->missing_output = wm_xstrdup(missing);
