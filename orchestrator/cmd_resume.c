@@ -47,7 +47,7 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "j:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:f", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
@@ -66,7 +66,7 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 			a->accept_audit_gap = true;
 			break;
 		default:
-			return wm_usage_error("resume", "bad option");
+			return wm_bad_option("resume", argv, opt, opts);
 		}
 	}
 	if (optind != argc - 1)

@@ -64,7 +64,7 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
 		o->yes = true;
 		break;
 	default:
-		return wm_usage_error("run", "bad option");
+		return -1; /* the caller says what was wrong */
 	}
 	return 0;
 }
@@ -91,9 +91,9 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 	size_t n_env = 0;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "j:e:ky", opts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, ":j:e:ky", opts, NULL)) != -1)
 		if ((rc = one_option(opt, o, &n_env)) != 0)
-			return rc;
+			return rc < 0 ? wm_bad_option("run", argv, opt, opts) : rc;
 	if (optind != argc - 1)
 		return wm_usage_error("run", optind >= argc ? "missing workflow FILE"
 							    : "only one workflow FILE");

@@ -114,9 +114,9 @@ int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 'j')
-			return wm_usage_error("status", "bad option");
+			return wm_bad_option("status", argv, opt, opts);
 		json = true;
 	}
 	if (argc - optind > 1)

@@ -31,7 +31,8 @@ static char *resolve_workspace(const char *path, const char *given, struct wm_er
 
 	if (given) {
 		if (!realpath(given, buf))
-			return wm_error_set(err, errno, "workspace `%s`", given), NULL;
+			return wm_error_make(err, WM_EXIT_USAGE, errno, "workspace `%s`", given),
+			       NULL;
 		return wm_xstrdup(buf);
 	}
 	if (!realpath(path, buf))
