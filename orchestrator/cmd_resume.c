@@ -33,6 +33,7 @@ struct resume_args {
 	bool json;
 	bool reload; /* re-read the workflow from where the run started */
 	bool accept_audit_gap;
+	struct wm_display display;
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -43,11 +44,12 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "json", no_argument, NULL, 'J' },
 		{ "reload", no_argument, NULL, 'r' },
 		{ "accept-audit-gap", no_argument, NULL, 'G' },
+		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, ":j:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:fv", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
@@ -66,7 +68,11 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 			a->accept_audit_gap = true;
 			break;
 		default:
-			return wm_bad_option("resume", argv, opt, opts);
+			rc = wm_display_option("resume", opt, optarg, &a->display);
+			if (rc == 0)
+				return wm_bad_option("resume", argv, opt, opts);
+			if (rc != 1)
+				return rc;
 		}
 	}
 	if (optind != argc - 1)
@@ -298,6 +304,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
 	o.jobs = a->jobs ? a->jobs : o.jobs;
 	o.json = a->json;
+	o.display = a->display;
 	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
 	if (!file)
 		goto out;

@@ -64,7 +64,14 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
 		o->yes = true;
 		break;
 	default:
-		return -1; /* the caller says what was wrong */
+		switch (wm_display_option("run", opt, optarg, &o->display)) {
+		case 1:
+			return 0;
+		case 0:
+			return -1; /* the caller says what was wrong */
+		default:
+			return WM_EXIT_USAGE;
+		}
 	}
 	return 0;
 }
@@ -86,12 +93,13 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "workspace", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "yes", no_argument, NULL, 'y' },
+		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t n_env = 0;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, ":j:e:ky", opts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, ":j:e:kyv", opts, NULL)) != -1)
 		if ((rc = one_option(opt, o, &n_env)) != 0)
 			return rc < 0 ? wm_bad_option("run", argv, opt, opts) : rc;
 	if (optind != argc - 1)
@@ -99,6 +107,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 							    : "only one workflow FILE");
 	if (o->detach && o->interactive)
 		return wm_usage_error("run", "--detach and --interactive exclude each other");
+	if (o->detach) /* its output is orchestrator.log: every event belongs there */
+		o->display.verbose = true;
 	*file = argv[optind];
 	return 0;
 }

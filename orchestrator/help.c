@@ -32,14 +32,19 @@ static const struct command_help helps[] = {
 	  "  --workspace DIR       the tasks' working tree (default: FILE's directory)\n"
 	  "  --json                one JSON object per event on stdout\n"
 	  "  -y, --yes             run a file you do not own that asks for a weak policy\n"
-	  "  --executor local|slurm  where tasks run (default: the front matter's)\n" },
+	  "  --executor local|slurm  where tasks run (default: the front matter's)\n"
+	  "  -v, --verbose         show every event, with its time and fields\n"
+	  "  --output MODE         compact (default) or stream: every task's output, live,\n"
+	  "                        each line headed by [task]\n"
+	  "  --tail N              lines of a failed task's log shown (default 20)\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
 	  "  --reload              run the workflow file as it is now, after showing what\n"
 	  "                        changed\n"
 	  "  --json                one JSON object per event on stdout\n"
-	  "  --accept-audit-gap    go on although the audit log is damaged, recording the gap\n" },
+	  "  --accept-audit-gap    go on although the audit log is damaged, recording the gap\n"
+	  "  -v, --verbose, --output MODE, --tail N  as for run\n" },
 	{ "plan",
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
 	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n" },

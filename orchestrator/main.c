@@ -19,10 +19,11 @@ const struct wm_command wm_commands[] = {
 	{ "run", wm_cmd_run,
 	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]\n"
-	  "       [--executor local|slurm]",
+	  "       [--executor local|slurm] [-v] [--output compact|stream] [--tail N]",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
-	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap]",
+	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
+	  "       [--output compact|stream] [--tail N]",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
@@ -299,7 +300,8 @@ int main(int argc, char **argv)
 		rc = err ? err->exit_code : WM_EXIT_FAILED;
 		wm_error_free(err);
 	}
-	if (fflush(stdout) != 0 && rc == 0)
+	/* Output lost is a failure, unless its reader left on purpose. */
+	if (fflush(stdout) != 0 && rc == 0 && errno != EPIPE)
 		rc = WM_EXIT_FAILED;
 	return rc;
 }

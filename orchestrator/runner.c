@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -567,9 +568,33 @@ static void write_metrics(struct exec *x)
 
 static enum wm_progress_mode progress_mode(const struct wm_run_options *o)
 {
+	const char *term = getenv("TERM");
+
 	if (o->json)
 		return WM_PROGRESS_JSON;
-	return isatty(STDOUT_FILENO) ? WM_PROGRESS_LIVE : WM_PROGRESS_PLAIN;
+	if (!isatty(STDOUT_FILENO) || (term && strcmp(term, "dumb") == 0))
+		return WM_PROGRESS_PLAIN; /* no escape codes */
+	return WM_PROGRESS_LIVE;
+}
+
+static struct wm_progress *new_progress(const struct wm_cli *cli, const struct wm_prepared *p,
+					const struct wm_run_options *o,
+					const struct wm_run_target *t)
+{
+	struct wm_progress_config c = {
+		.mode = progress_mode(o),
+		.out = stdout,
+		.color = cli->color,
+		.verbose = o->display.verbose,
+		.stream = o->display.stream,
+		.tail = o->display.tail_set ? o->display.tail : WM_DEFAULT_TAIL,
+		.run_dir = t->run_dir,
+		.wf = p->wf,
+		.rs = t->rs,
+		.kept = t->keep,
+	};
+
+	return wm_progress_new(&c);
 }
 
 /* A problem found on the way in: told to the user and kept in the audit log. */
@@ -647,7 +672,7 @@ static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned 
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
 	cfg->interactive = o->interactive;
 	cfg->adopt = x->t->keep != NULL; /* resume */
-	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE ? TICK_MS : 0;
+	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE || o->display.stream ? TICK_MS : 0;
 	cfg->on_event = on_event;
 	cfg->ctx = x;
 	return 0;
@@ -677,7 +702,11 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	struct wm_error *e = NULL;
 	int rc = -1;
 
-	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
+	/* A reader of our output that goes away must not take the run with
+	 * it: writes fail with EPIPE instead (tasks get SIGPIPE back: the
+	 * sandbox resets every signal). */
+	signal(SIGPIPE, SIG_IGN);
+	x.progress = new_progress(cli, p, o, t);
 	if (open_recording(&x, err) < 0)
 		goto out;
 	if (t->on_ready)

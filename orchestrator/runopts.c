@@ -1,6 +1,7 @@
 /*
  * runopts.c - <run>/options.json: how a run was started, for `wm resume`.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
@@ -105,4 +107,34 @@ void wm_run_options_release(struct wm_run_options *o)
 	free((char *)o->executor);
 	wm_strv_free(o->cli_env);
 	memset(o, 0, sizeof(*o));
+}
+
+int wm_display_option(const char *cmd, int opt, const char *arg, struct wm_display *d)
+{
+	char *end;
+	unsigned long n;
+
+	switch (opt) {
+	case 'v':
+		d->verbose = true;
+		return 1;
+	case 'O':
+		if (strcmp(arg, "stream") != 0 && strcmp(arg, "compact") != 0)
+			return wm_usage_error(cmd, "--output is compact or stream, not '%s'", arg);
+		d->stream = strcmp(arg, "stream") == 0;
+		return 1;
+	case 'T':
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (!isdigit((unsigned char)*arg) || *end || errno || n > 100000)
+			return wm_usage_error(cmd,
+					      "--tail wants a number of lines (0 to 100000), "
+					      "not '%s'",
+					      arg);
+		d->tail = (unsigned)n;
+		d->tail_set = true;
+		return 1;
+	default:
+		return 0;
+	}
 }
