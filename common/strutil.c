@@ -136,12 +136,20 @@ const char *wm_suggest(const char *word, const char *const *candidates, size_t n
 	const char *best = NULL;
 	size_t best_d = limit + 1;
 
+	size_t len = strlen(word), prefixed = 0;
+	const char *longer = NULL;
+
 	for (size_t i = 0; i < n; i++) {
 		size_t d = wm_edit_distance(word, candidates[i], limit);
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];
 		}
+		if (len >= 3 && strncmp(candidates[i], word, len) == 0 && candidates[i][len]) {
+			longer = candidates[i];
+			prefixed++;
+		}
 	}
-	return best;
+	/* `lint` for `lint-code`: the one candidate that begins with it. */
+	return best ? best : prefixed == 1 ? longer : NULL;
 }

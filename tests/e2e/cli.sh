@@ -72,3 +72,18 @@ expect_exit "policy diff: 1 when the policies differ" 1 "$WM" policy diff standa
 expect_exit "policy diff: 0 when they do not" 0 "$WM" policy diff standard standard
 expect_exit "cancel of a run that ended: exit 0" 0 "$WM" --state-dir "$T/g/state" cancel "$rid"
 expect_in "cancel says it ended" "already ended (succeeded)" "$OUT"
+
+# ---- did you mean: dependency ids, run ids, task names, capabilities ----
+printf '## lint-code\n```sh\ntrue\n```\n## b\n- depends: lint\n```sh\ntrue\n```\n' >"$T/dep.md"
+expect_exit "unknown dependency" 2 "$WM" plan "$T/dep.md"
+expect_in "lint suggests lint-code" "unknown dependency \`lint\` (did you mean \`lint-code\`?)" "$OUT"
+bad=$(sed 's/^\(.*\)-\(.\)\(.\)/\1-\3\2/' <<<"$rid") # two characters of the tail swapped
+expect_exit "a mistyped run id" 2 "$WM" --state-dir "$T/g/state" status "$bad"
+expect_in "suggests the run id" "did you mean $rid?" "$OUT"
+expect_exit "logs of an unknown task" 2 "$WM" --state-dir "$T/g/state" logs "$rid" b
+expect_exit "logs of a misspelt task" 2 "$WM" --state-dir "$T/g/state" logs "$rid" aa
+expect_in "suggests the task" "has no task 'aa' (did you mean 'a'?)" "$OUT"
+printf 'version: 1\npolicies:\n  p1:\n    inherits: standard\n    capabilities: [net_admn, cap_sys_chrot]\n' >"$T/caps.yaml"
+expect_exit "misspelt capabilities" 2 "$WM" policy check "$T/caps.yaml"
+expect_in "capability without cap_ and misspelt" "'net_admn' (did you mean 'cap_net_admin'?)" "$OUT"
+expect_in "capability misspelt" "'cap_sys_chrot' (did you mean 'cap_sys_chroot'?)" "$OUT"

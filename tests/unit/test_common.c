@@ -281,6 +281,12 @@ static void test_strutil(void **state)
 		const char *const cmds[] = { "run", "resume", "plan" };
 
 		assert_string_equal(wm_suggest("rnu", cmds, 3), "run");
+		/* The one candidate a word begins, when no typo is near. */
+		const char *const ids[] = { "lint-code", "build", "build-docs" };
+
+		assert_string_equal(wm_suggest("lint", ids, 3), "lint-code");
+		assert_string_equal(wm_suggest("buld", ids, 3), "build");
+		assert_null(wm_suggest("li", ids, 3)); /* too short to tell */
 	}
 }
 
