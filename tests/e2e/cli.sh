@@ -87,3 +87,9 @@ printf 'version: 1\npolicies:\n  p1:\n    inherits: standard\n    capabilities: 
 expect_exit "misspelt capabilities" 2 "$WM" policy check "$T/caps.yaml"
 expect_in "capability without cap_ and misspelt" "'net_admn' (did you mean 'cap_net_admin'?)" "$OUT"
 expect_in "capability misspelt" "'cap_sys_chrot' (did you mean 'cap_sys_chroot'?)" "$OUT"
+
+# ---- attribute lists that almost parse: a warning at the place ----
+printf '## a\n- timeout 5m\n- Retries: 2\n\n```sh\ntrue\n```\n' >"$T/near.md"
+expect_exit "a near attribute list still plans" 0 "$WM" plan "$T/near.md"
+expect_in "a key without its colon" "near.md:2:3: warning: \`timeout 5m\` looks like an attribute without its colon" "$OUT"
+expect_in "a key in another case" "near.md:3:3: warning: \`Retries:\` looks like the attribute \`retries\`" "$OUT"
