@@ -17,7 +17,8 @@
 
 const struct wm_command wm_commands[] = {
 	{ "run", wm_cmd_run,
-	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
+	  "run FILE [TASK]... [--from TASK] [-j N] [--policy NAME] [--policies FILE] [-e "
+	  "KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]\n"
 	  "       [--executor local|slurm] [-v] [--output compact|stream] [--tail N]",
 	  "run a workflow, each task in its sandbox" },

@@ -404,7 +404,7 @@ static const char *summary_state(const struct wm_progress *p, size_t i, const ch
 
 	*why = t->n_decisions ? t->decisions[t->n_decisions - 1].why : "";
 	if (p->c.kept && p->c.kept[i] && t->state == WM_TASK_SUCCEEDED) {
-		*why = "unchanged since the run before the resume";
+		*why = "not run: its result is kept from an earlier run";
 		return "kept";
 	}
 	if (t->state == WM_TASK_SUCCEEDED) {

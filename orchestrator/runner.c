@@ -15,6 +15,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/runexec.h"
+#include "orchestrator/fromrun.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "state/audit.h"
@@ -25,6 +26,37 @@
 #define TICK_MS 500
 
 /* ---- preparing ---- */
+
+/* wm run FILE TASK...: those tasks and everything they depend on. */
+static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diags *diags,
+			struct wm_error **err)
+{
+	size_t n = 0;
+	wm_autofree size_t *roots = NULL;
+	wm_autofree bool *keep = NULL;
+
+	while (ids[n])
+		n++;
+	roots = wm_xcalloc(n + 1, sizeof(*roots));
+	for (size_t i = 0; i < n; i++) {
+		long t = wm_workflow_find(wf, ids[i]);
+
+		if (t < 0) {
+			wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
+			const char *hint;
+
+			for (size_t k = 0; k < wf->n_tasks; k++)
+				all[k] = wf->tasks[k].id;
+			hint = wm_suggest(ids[i], all, wf->n_tasks);
+			return wm_error_setx(err, WM_EXIT_USAGE, "%s has no task '%s'%s%s%s",
+					     wf->path, ids[i], hint ? " (did you mean '" : "",
+					     hint ? hint : "", hint ? "'?)" : "");
+		}
+		roots[i] = (size_t)t;
+	}
+	keep = wm_workflow_closure(wf, roots, n, false);
+	return wm_workflow_keep_only(wf, keep, diags);
+}
 
 static char *resolve_workspace(const char *path, const char *given, struct wm_error **err)
 {
@@ -97,6 +129,10 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
+	if (o->only && select_tasks(p->wf, o->only, diags, err) < 0)
+		goto fail;
+	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)
 		goto fail;
@@ -155,6 +191,7 @@ int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err)
 
 void wm_prepared_release(struct wm_prepared *p)
 {
+	free(p->reused);
 	for (size_t i = 0; i < p->n_profiles; i++)
 		wm_sandbox_profile_free(p->profiles[i]);
 	free(p->profiles);

@@ -53,6 +53,8 @@ struct wm_run_options {
 	const char *policy;	   /* --policy: a floor, and the default of tasks naming none */
 	const char *policies_file; /* --policies */
 	char **cli_env;		   /* -e KEY=VALUE (strv) */
+	char **only;		   /* wm run FILE TASK...: these and what they need; NULL: all */
+	const char *from;	   /* --from TASK: it and what follows; what it needs is reused */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
 	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
 				    * as the workflow says */
@@ -84,6 +86,7 @@ struct wm_prepared {
 	struct wm_sandbox_profile **profiles;	   /* per distinct policy, owned */
 	const struct wm_sandbox_profile **profile; /* per task, borrowed from profiles */
 	size_t n_profiles;
+	bool *reused; /* --from: per task, taken from an earlier run; NULL: none */
 };
 
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,

@@ -45,6 +45,15 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 			(int)o->keep_going, "executor", str_or_null(o->executor));
 	if (!obj)
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
+	if (o->from)
+		json_object_set_new(obj, "from", json_string(o->from));
+	if (o->only) { /* wm run FILE TASK...: resume runs the same part */
+		json_t *only = json_array();
+
+		for (size_t i = 0; o->only[i]; i++)
+			json_array_append_new(only, json_string(o->only[i]));
+		json_object_set_new(obj, "tasks", only);
+	}
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
 	rc = wm_rundir_write_file(run_dir, WM_RUN_OPTIONS, text, strlen(text), err);
@@ -94,12 +103,18 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	env = json_object_get(obj, "env");
 	json_array_foreach(env, i, v) if (json_is_string(v))
 		wm_strv_push(&o->cli_env, &n, json_string_value(v));
+	o->from = dup_string(obj, "from");
+	n = 0;
+	json_array_foreach(json_object_get(obj, "tasks"), i, v) if (json_is_string(v))
+		wm_strv_push(&o->only, &n, json_string_value(v));
 	json_decref(obj);
 	return 0;
 }
 
 void wm_run_options_release(struct wm_run_options *o)
 {
+	wm_strv_free(o->only);
+	free((char *)o->from);
 	free((char *)o->workflow);
 	free((char *)o->workspace);
 	free((char *)o->policy);

@@ -581,24 +581,27 @@ static void code_release(struct wm_code *code)
 	free(code->text);
 }
 
+void wf_task_release(struct wm_task *t)
+{
+	free(t->id);
+	free(t->title);
+	wm_strv_free(t->depends);
+	free(t->depends_loc);
+	free(t->policy);
+	free(t->only_if);
+	wm_strv_free(t->env);
+	free(t->workdir);
+	wm_strv_free(t->outputs);
+	code_release(&t->body);
+	code_release(&t->rollback);
+}
+
 void wm_workflow_free(struct wm_workflow *wf)
 {
 	if (!wf)
 		return;
-	for (size_t i = 0; i < wf->n_tasks; i++) {
-		struct wm_task *t = &wf->tasks[i];
-		free(t->id);
-		free(t->title);
-		wm_strv_free(t->depends);
-		free(t->depends_loc);
-		free(t->policy);
-		free(t->only_if);
-		wm_strv_free(t->env);
-		free(t->workdir);
-		wm_strv_free(t->outputs);
-		code_release(&t->body);
-		code_release(&t->rollback);
-	}
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		wf_task_release(&wf->tasks[i]);
 	free(wf->tasks);
 	for (size_t i = 0; i < wf->n_interpreters; i++) {
 		free(wf->interpreters[i].lang);

@@ -178,7 +178,7 @@ _wm()
 
 	case $cmd in
 	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
-		--detach --workspace --json -y --yes --executor -v --verbose --output --tail" ;;
+		--detach --workspace --json -y --yes --executor -v --verbose --output --tail --from" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail" ;;
 	cancel) opts="--timeout" ;;
