@@ -23,7 +23,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--executor local|slurm] [-v] [--output compact|stream] [--tail N]",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
-	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
+	  "resume [RUN_ID] [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
 	  "       [--output compact|stream] [--tail N]",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",

@@ -129,7 +129,8 @@ static void describe(struct wm_buf *b, const struct wm_progress *p, const struct
 		wm_buf_addf(b, " reason=%s", ev->detail ? ev->detail : "");
 		break;
 	case WM_EV_RUN_END:
-		wm_buf_addf(b, " duration_ms=%llu", (unsigned long long)ev->ms);
+		wm_buf_addf(b, " duration_ms=%llu total_ms=%llu", (unsigned long long)ev->ms,
+			    (unsigned long long)ev->count);
 		break;
 	case WM_EV_RUN_START:
 	case WM_EV_RUN_RESUME:
@@ -403,7 +404,7 @@ static const char *summary_state(const struct wm_progress *p, size_t i, const ch
 	const struct wm_task_state *t = &p->c.rs->tasks[i];
 
 	*why = t->n_decisions ? t->decisions[t->n_decisions - 1].why : "";
-	if (p->c.kept && p->c.kept[i] && t->state == WM_TASK_SUCCEEDED) {
+	if (t->kept && t->state == WM_TASK_SUCCEEDED) {
 		*why = "not run: its result is kept from an earlier run";
 		return "kept";
 	}
@@ -414,6 +415,20 @@ static const char *summary_state(const struct wm_progress *p, size_t i, const ch
 	if (t->state == WM_TASK_PENDING)
 		*why = "not started";
 	return wm_task_status_name(t->state);
+}
+
+/* "run ID succeeded in 3s", and for a resumed run its whole time too. */
+static void print_ending(struct wm_progress *p, enum wm_run_status outcome)
+{
+	long long now = wm_wall_ms(), first = p->c.rs->started_ms;
+	wm_autofree char *here = wm_format_duration((uint64_t)(now - p->started_ms));
+	wm_autofree char *total = NULL;
+
+	if (first && first < p->started_ms - 1000)
+		total = wm_format_duration((uint64_t)(now - first));
+	fprintf(p->c.out, "\nrun %s %s in %s%s%s%s\n", p->c.rs->run_id, wm_run_status_name(outcome),
+		here, total ? " (" : "", total ? total : "",
+		total ? " since it first started)" : "");
 }
 
 void wm_progress_summary(struct wm_progress *p, enum wm_run_status outcome)
@@ -438,6 +453,6 @@ void wm_progress_summary(struct wm_progress *p, enum wm_run_status outcome)
 		fprintf(p->c.out, "%-*s  %-11s  %8u  %-8s  %s\n", (int)w, t->id, state, t->attempts,
 			dur ? dur : "-", why);
 	}
-	fprintf(p->c.out, "\nrun %s %s\n", p->c.rs->run_id, wm_run_status_name(outcome));
+	print_ending(p, outcome);
 	flush(p);
 }

@@ -43,7 +43,6 @@ struct wm_progress_config {
 	const char *run_dir; /* where the tasks' logs are */
 	const struct wm_workflow *wf;
 	const struct wm_run_state *rs;
-	const bool *kept; /* per task: kept from before a resume; NULL: none */
 };
 
 struct wm_progress *wm_progress_new(const struct wm_progress_config *cfg);

@@ -237,6 +237,7 @@ struct exec {
 	struct wm_runexec re; /* the executor(s) tasks go to */
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
+	long long began_ms;   /* when this orchestrator took the run (run or resume) */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -550,7 +551,9 @@ static void audit_run_end(struct exec *x)
 				    json_integer((json_int_t)counts[s]));
 	json_object_set_new(f, "state", json_string(wm_run_status_name(x->rs->state)));
 	json_object_set_new(f, "tasks", by);
-	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
+	/* This orchestrator's part (since the resume), and the run's whole. */
+	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->began_ms));
+	json_object_set_new(f, "total_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
 	if (x->re.slurm_exec) /* what the run cost the cluster's controller */
 		json_object_set_new(
 			f, "slurm_calls",
@@ -560,7 +563,8 @@ static void audit_run_end(struct exec *x)
 		x->progress,
 		&(struct wm_event){ .type = WM_EV_RUN_END,
 				    .task = -1,
-				    .ms = (uint64_t)(x->rs->ended_ms - x->rs->started_ms) },
+				    .ms = (uint64_t)(x->rs->ended_ms - x->began_ms),
+				    .count = (uint64_t)(x->rs->ended_ms - x->rs->started_ms) },
 		f);
 	json_decref(f);
 }
@@ -628,7 +632,6 @@ static struct wm_progress *new_progress(const struct wm_cli *cli, const struct w
 		.run_dir = t->run_dir,
 		.wf = p->wf,
 		.rs = t->rs,
-		.kept = t->keep,
 	};
 
 	return wm_progress_new(&c);
@@ -667,8 +670,9 @@ static int open_recording(struct exec *x, struct wm_error **err)
 		record_problem(x, "orphan.detected",
 			       "the run's orchestrator died while it was running");
 	x->rs->state = WM_RUN_RUNNING;
+	x->began_ms = wm_wall_ms();
 	if (!x->rs->started_ms)
-		x->rs->started_ms = wm_wall_ms();
+		x->rs->started_ms = x->began_ms;
 	x->rs->ended_ms = 0;
 	wm_holder_release(&x->rs->orchestrator);
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
