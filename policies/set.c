@@ -395,7 +395,9 @@ static int load_file(struct wm_policy_set *set, const char *path, const char *di
 		wm_buf_release(&b);
 		if (missing_ok && e == ENOENT)
 			return 0;
-		return wm_error_set(err, e, "read policy file `%s`", display ? display : path);
+		/* A file the user named that is not there is bad input. */
+		return wm_error_make(err, WM_EXIT_USAGE, e, "read policy file `%s`",
+				     display ? display : path);
 	}
 	rc = load_text(set, path, display, b.data, b.len, origin, diags);
 	wm_buf_release(&b);

@@ -73,4 +73,7 @@ void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned co
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);
 
+/* Frees what a task owns (not the task itself). */
+void wf_task_release(struct wm_task *t);
+
 #endif

@@ -184,8 +184,10 @@ _wm()
 
 	case $cmd in
 	run) opts="-j --jobs --policy --policies -e --env --secret -k --keep-going --dry-run
-		--interactive --detach --workspace --json -y --yes" ;;
-	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
+		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
+		--tail --from" ;;
+	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
+		--tail" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status | list | orphans | stats) opts="--json" ;;
