@@ -376,6 +376,7 @@ static void end_body(struct wm_sched *s, size_t task, const struct wm_exec_resul
 	o.setup_error = res->setup_error;
 	o.out_error = res->out_error;
 	o.missing_output = er->missing_output;
+	o.note = er->note;
 	if (er->free_retry)
 		o.lost = er->reason ? er->reason : "lost by the executor";
 	else
