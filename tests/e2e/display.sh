@@ -148,3 +148,33 @@ for u in root nobody; do
 done
 expect_exit "with the host's network" 1 run --policy minimal "$W/net.md"
 expect_not_in "a refused connection is not blamed on the policy" "tried to use the network" "$OUT"
+
+# ---- an error in a body points at its line in the workflow ----
+cat >"$W/tb.md" <<'MD'
+# Errors at their place
+
+## crunch
+```python
+x = 1
+y = 0
+print(x / y)
+```
+
+## shx
+```sh
+echo ok
+nosuchcommand-wm
+```
+
+## bashx
+```bash
+echo ok
+nosuchcommand-wm
+```
+MD
+expect_exit "failing bodies" 1 run -k "$W/tb.md"
+expect_in "python: the traceback's line, in the file" "error at $W/tb.md:7 (line 3 of the body" "$OUT"
+expect_in "sh: the shell's line, in the file" "error at $W/tb.md:13 (line 2 of the body" "$OUT"
+expect_in "bash: the shell's line, in the file" "error at $W/tb.md:19 (line 2 of the body" "$OUT"
+[[ $(sed -n 7p "$W/tb.md") == "print(x / y)" && $(sed -n 13p "$W/tb.md") == nosuchcommand-wm ]] &&
+	pass "those are the failing lines" || fail "those are the failing lines"
