@@ -36,6 +36,7 @@ LIB_SRC := $(filter-out orchestrator/main.c,$(foreach m,$(MODULES),$(wildcard $(
 GEN_SRC :=
 GEN_OBJ :=
 include policies/builtin.mk
+include templates/templates.mk
 include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
@@ -209,7 +210,8 @@ fuzz-seeds:
 	@for n in $(FUZZ_NAMES); do mkdir -p $(FUZZ_BUILD)/seeds/$$n $(FUZZ_BUILD)/corpus/$$n; done
 	@seed() { d=$(FUZZ_BUILD)/seeds/$$1; shift; for f in "$$@"; do \
 		[ ! -f "$$f" ] || cp "$$f" "$$d/$$(echo "$${f#../}" | tr / _)"; done; }; \
-	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md ../shared/fixtures/workflows/*.md; \
+	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md templates/*.md \
+		../shared/fixtures/workflows/*.md; \
 	seed fuzz_policy policies/builtin/*.yaml tests/data/policies/*.yaml; \
 	seed fuzz_oci tests/data/policies/*.json
 
