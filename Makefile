@@ -138,11 +138,15 @@ format-check:
 
 # The units name /usr/local/bin/wm; installed copies name $(PREFIX)/bin/wm.
 UNITS := tools/systemd/wm-run@.service tools/systemd/wm-run@.timer
+# JSON Schemas of the front matter and of policy files, for editors.
+SCHEMAS := share/wm/schema/workflow-frontmatter.schema.json share/wm/schema/policy.schema.json
 install: all
 	install -Dm755 $(BUILD)/wm $(DESTDIR)$(PREFIX)/bin/wm
 	install -Dm644 $(BUILD)/wm.1 $(DESTDIR)$(PREFIX)/share/man/man1/wm.1
 	install -Dm644 tools/completion/wm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm
 	install -Dm644 policies.example.yaml $(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml
+	install -d $(DESTDIR)$(PREFIX)/share/wm/schema
+	install -m644 $(SCHEMAS) $(DESTDIR)$(PREFIX)/share/wm/schema/
 	install -d $(DESTDIR)$(PREFIX)/share/wm/systemd
 	for u in $(UNITS); do \
 		sed 's|/usr/local/bin/wm|$(PREFIX)/bin/wm|g' "$$u" >"$(DESTDIR)$(PREFIX)/share/wm/systemd/$${u##*/}" && \
@@ -153,8 +157,10 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/wm $(DESTDIR)$(PREFIX)/share/man/man1/wm.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm \
 		$(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS)))
-	-rmdir $(DESTDIR)$(PREFIX)/share/wm/systemd $(DESTDIR)$(PREFIX)/share/wm 2>/dev/null
+		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS))) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/schema/,$(notdir $(SCHEMAS)))
+	-rmdir $(DESTDIR)$(PREFIX)/share/wm/systemd $(DESTDIR)$(PREFIX)/share/wm/schema \
+		$(DESTDIR)$(PREFIX)/share/wm 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz
