@@ -144,6 +144,8 @@ install: all
 	install -Dm755 $(BUILD)/wm $(DESTDIR)$(PREFIX)/bin/wm
 	install -Dm644 $(BUILD)/wm.1 $(DESTDIR)$(PREFIX)/share/man/man1/wm.1
 	install -Dm644 tools/completion/wm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm
+	install -Dm644 tools/completion/_wm $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_wm
+	install -Dm644 tools/completion/wm.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/wm.fish
 	install -Dm644 policies.example.yaml $(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml
 	install -d $(DESTDIR)$(PREFIX)/share/wm/schema
 	install -m644 $(SCHEMAS) $(DESTDIR)$(PREFIX)/share/wm/schema/
@@ -156,6 +158,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/wm $(DESTDIR)$(PREFIX)/share/man/man1/wm.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_wm \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/wm.fish \
 		$(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS))) \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/schema/,$(notdir $(SCHEMAS)))

@@ -40,6 +40,8 @@ want_file() {
 want_file /usr/bin/wm 755
 want_file /usr/share/man/man1/wm.1 644
 want_file /usr/share/bash-completion/completions/wm 644
+want_file /usr/share/zsh/site-functions/_wm 644
+want_file /usr/share/fish/vendor_completions.d/wm.fish 644
 want_file /usr/share/wm/policies.example.yaml 644
 want_file /usr/share/wm/systemd/wm-run@.service 644
 want_file /usr/share/wm/systemd/wm-run@.timer 644
