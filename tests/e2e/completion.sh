@@ -167,42 +167,53 @@ ln -s "$(readlink -f "$WM")" "$T/bin/wm"
 export PATH="$T/bin:$PATH"
 COMPLETION_DIR=$REPO_DIR/tools/completion
 
-# zsh: an interactive zsh with compinit, in a pseudo-terminal.
-if command -v zsh >/dev/null; then
-	zsh_line() { REPLY_TEXT=" $(timeout 30 zsh -f "$REPO_DIR/tests/tools/zsh_complete.zsh" "$COMPLETION_DIR" "$1" | tr '\n' ' ')"; }
-	zsh_line "wm "
+# shell_checks SHELL: what zsh and fish must both complete, through
+# SHELL_line LINE, which sets $REPLY_TEXT to " match match ... ".
+shell_checks() {
+	local sh=$1 o c
+	"${sh}_line" "wm "
 	for c in $help_commands; do
-		expect_in "zsh completes '$c'" " $c " "$REPLY_TEXT"
+		expect_in "$sh completes '$c'" " $c " "$REPLY_TEXT"
 	done
-	expect_not_in "zsh: no internal exec" " exec " "$REPLY_TEXT"
-	zsh_line "wm ru"
-	[[ $REPLY_TEXT == " run " ]] && pass "zsh: ru gives run" || fail "zsh: ru gives run" "$REPLY_TEXT"
-	zsh_line "wm run --"
+	expect_not_in "$sh: no internal exec" " exec " "$REPLY_TEXT"
+	for c in ru:run ini:init; do
+		"${sh}_line" "wm ${c%%:*}"
+		[[ $REPLY_TEXT == " ${c#*:} " ]] && pass "$sh: ${c%%:*} gives ${c#*:}" ||
+			fail "$sh: ${c%%:*} gives ${c#*:}" "$REPLY_TEXT"
+	done
+	"${sh}_line" "wm run --"
 	for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
 		--workspace --json --yes --executor; do
-		expect_in "zsh: run option $o" " $o " "$REPLY_TEXT"
+		expect_in "$sh: run option $o" " $o " "$REPLY_TEXT"
 	done
-	zsh_line "wm init -"
-	expect_in "zsh: init options" " --force --list --template " "$REPLY_TEXT"
-	zsh_line "wm init --template "
-	expect_in "zsh: template names" " basic ci data incident nightly release rollout security-scan " "$REPLY_TEXT"
-	zsh_line "wm plan --format "
-	expect_in "zsh: plan formats" " dot json text " "$REPLY_TEXT"
-	zsh_line "wm run --policy "
-	expect_in "zsh: policy names" " paranoid " "$REPLY_TEXT"
-	zsh_line "wm resume "
-	expect_in "zsh: run ids" " 20261121-070000-ffff 20261122-081503-a1b2 " "$REPLY_TEXT"
-	zsh_line "wm --state-dir $other cancel "
-	[[ $REPLY_TEXT == " 20260101-000000-beef " ]] && pass "zsh: --state-dir on the line" ||
-		fail "zsh: --state-dir on the line" "$REPLY_TEXT"
-	zsh_line "wm logs 20261122-08 "
-	expect_in "zsh: task ids" " build fetch-sources " "$REPLY_TEXT"
-	zsh_line "wm audit "
-	expect_in "zsh: audit subcommands" " rekey show verify " "$REPLY_TEXT"
-	zsh_line "wm sandbox --t"
-	expect_in "zsh: sandbox --timeout" " --timeout " "$REPLY_TEXT"
-	zsh_line "wm ini"
-	[[ $REPLY_TEXT == " init " ]] && pass "zsh: ini gives init" || fail "zsh: ini gives init" "$REPLY_TEXT"
+	"${sh}_line" "wm init --"
+	expect_in "$sh: init options" " --force --list --template " "$REPLY_TEXT"
+	"${sh}_line" "wm init --template "
+	expect_in "$sh: template names" " basic ci data incident nightly release rollout security-scan " "$REPLY_TEXT"
+	"${sh}_line" "wm run --policy "
+	expect_in "$sh: policy names" " paranoid " "$REPLY_TEXT"
+	"${sh}_line" "wm resume "
+	expect_in "$sh: run ids" " 20261121-070000-ffff 20261122-081503-a1b2 " "$REPLY_TEXT"
+	"${sh}_line" "wm --state-dir $other cancel "
+	[[ $REPLY_TEXT == " 20260101-000000-beef " ]] && pass "$sh: --state-dir on the line" ||
+		fail "$sh: --state-dir on the line" "$REPLY_TEXT"
+	"${sh}_line" "wm logs 20261122-08 "
+	expect_in "$sh: task ids of a run given by prefix" " build fetch-sources " "$REPLY_TEXT"
+	"${sh}_line" "wm audit "
+	expect_in "$sh: audit subcommands" " rekey show verify " "$REPLY_TEXT"
+	"${sh}_line" "wm sandbox --t"
+	expect_in "$sh: sandbox --timeout" " --timeout " "$REPLY_TEXT"
+	"${sh}_line" "wm plan --format "
+	expect_in "$sh: plan formats" " dot json text " "$REPLY_TEXT"
+}
+
+# zsh: an interactive zsh with compinit, in a pseudo-terminal.
+if command -v zsh >/dev/null; then
+	zsh_line() {
+		REPLY_TEXT=" $(timeout 30 zsh -f "$REPO_DIR/tests/tools/zsh_complete.zsh" "$COMPLETION_DIR" "$1" |
+			tr '\n' ' ')"
+	}
+	shell_checks zsh
 else
 	skip "zsh completion" "zsh is not installed (tools/install-deps installs it)"
 fi
@@ -213,37 +224,7 @@ if command -v fish >/dev/null; then
 		REPLY_TEXT=" $(timeout 30 fish -c "set -p fish_complete_path '$COMPLETION_DIR'; complete -C '$1'" 2>&1 |
 			cut -f1 | sort | tr '\n' ' ')"
 	}
-	fish_line "wm "
-	for c in $help_commands; do
-		expect_in "fish completes '$c'" " $c " "$REPLY_TEXT"
-	done
-	expect_not_in "fish: no internal exec" " exec " "$REPLY_TEXT"
-	fish_line "wm ru"
-	[[ $REPLY_TEXT == " run " ]] && pass "fish: ru gives run" || fail "fish: ru gives run" "$REPLY_TEXT"
-	fish_line "wm run --"
-	for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
-		--workspace --json --yes --executor; do
-		expect_in "fish: run option $o" " $o " "$REPLY_TEXT"
-	done
-	fish_line "wm init --"
-	expect_in "fish: init options" " --force --list --template " "$REPLY_TEXT"
-	fish_line "wm init --template "
-	expect_in "fish: template names" " basic ci data incident nightly release rollout security-scan " "$REPLY_TEXT"
-	fish_line "wm run --policy "
-	expect_in "fish: policy names" " paranoid " "$REPLY_TEXT"
-	fish_line "wm resume "
-	expect_in "fish: run ids" " 20261121-070000-ffff 20261122-081503-a1b2 " "$REPLY_TEXT"
-	fish_line "wm --state-dir $other cancel "
-	[[ $REPLY_TEXT == " 20260101-000000-beef " ]] && pass "fish: --state-dir on the line" ||
-		fail "fish: --state-dir on the line" "$REPLY_TEXT"
-	fish_line "wm logs 20261122-081503-a1b2 "
-	expect_in "fish: task ids" " build fetch-sources " "$REPLY_TEXT"
-	fish_line "wm audit "
-	expect_in "fish: audit subcommands" " rekey show verify " "$REPLY_TEXT"
-	fish_line "wm sandbox --t"
-	expect_in "fish: sandbox --timeout" " --timeout " "$REPLY_TEXT"
-	fish_line "wm ini"
-	[[ $REPLY_TEXT == " init " ]] && pass "fish: ini gives init" || fail "fish: ini gives init" "$REPLY_TEXT"
+	shell_checks fish
 else
 	skip "fish completion" "fish is not installed (tools/install-deps installs it)"
 fi

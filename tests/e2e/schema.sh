@@ -20,28 +20,22 @@ for s in "$POLICY" "$FM"; do
 	check "${s##*/} is JSON" jq -e '."$schema" == "https://json-schema.org/draft/2020-12/schema"' "$s"
 done
 
-# valid KIND FILE...: the schema accepts each file.
-valid() {
-	local kind=$1 schema=$POLICY out f
+# schema_says WANT KIND FILE...: the schema of KIND accepts (WANT ok) or
+# rejects (WANT bad) each file.
+schema_says() {
+	local want=$1 kind=$2 schema=$POLICY out rc f verb=accepts
 	[[ $kind == frontmatter ]] && schema=$FM
-	shift
+	[[ $want == bad ]] && verb=rejects
+	shift 2
 	for f in "$@"; do
 		out=$("$PY" "$CHECK" "$schema" "$kind" "$f" 2>&1)
-		[[ $? == 0 ]] && pass "schema accepts ${f#"$REPO_DIR"/}" ||
-			fail "schema accepts ${f#"$REPO_DIR"/}" "$out"
+		rc=$?
+		[[ ($want == ok && $rc == 0) || ($want == bad && $rc == 1) ]] &&
+			pass "schema $verb ${f#"$REPO_DIR"/}" || fail "schema $verb ${f#"$REPO_DIR"/}" "$out"
 	done
 }
-# invalid KIND FILE...: the schema rejects each file.
-invalid() {
-	local kind=$1 schema=$POLICY out f
-	[[ $kind == frontmatter ]] && schema=$FM
-	shift
-	for f in "$@"; do
-		out=$("$PY" "$CHECK" "$schema" "$kind" "$f" 2>&1)
-		[[ $? == 1 ]] && pass "schema rejects ${f#"$REPO_DIR"/}" ||
-			fail "schema rejects ${f#"$REPO_DIR"/}" "$out"
-	done
-}
+valid() { schema_says ok "$@"; }
+invalid() { schema_says bad "$@"; }
 
 # ---- policies ----
 valid policy "$REPO_DIR"/policies/builtin/*.yaml "$REPO_DIR/policies.example.yaml"
