@@ -32,10 +32,13 @@ WM_DEFINE_CLEANUP(char *, wm_strv_free)
 #define wm_autostrv wm_auto(wm_strv_free)
 bool wm_strv_contains(char *const *v, const char *s);
 
-/* Edit distance (Levenshtein), capped at `limit`+1 to stay cheap. */
+/* Edit distance (Levenshtein, a swap of neighbours counting as one edit),
+ * capped at `limit`+1 to stay cheap. */
 size_t wm_edit_distance(const char *a, const char *b, size_t limit);
 /* The candidate closest to `word` when close enough to be a typo
- * (distance <= 2, or <= 1 for short words); NULL otherwise. Borrowed. */
+ * (distance <= 2, or <= 1 for short words), else the only candidate that
+ * begins with a word of 3 or more letters (`lint` -> `lint-code`); NULL
+ * otherwise. Borrowed. */
 const char *wm_suggest(const char *word, const char *const *candidates, size_t n);
 
 #endif

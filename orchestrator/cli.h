@@ -12,6 +12,7 @@
 #define WM_ORCHESTRATOR_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 
@@ -39,6 +40,15 @@ extern const struct wm_command wm_commands[];
 const struct wm_command *wm_command_find(const char *name);
 /* Prints "usage: wm ..." for a command to stderr; returns WM_EXIT_USAGE. */
 int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* `wm help CMD`, `wm CMD --help`: usage, summary and every option. */
+void wm_command_help(const struct wm_command *c, FILE *f);
+/* After getopt_long (with a ':' leading its optstring) returned '?' or
+ * ':' (opt): prints what was wrong with the option just read, once, with
+ * the usage line; returns WM_EXIT_USAGE. opts (may be NULL) give "did you
+ * mean" for a misspelt long option. */
+struct option;
+int wm_bad_option(const char *cmd, char **argv, int opt, const struct option *opts);
 
 /* Parses -j's argument (1..4096) for `cmd`; 0, or prints usage and returns
  * WM_EXIT_USAGE. */

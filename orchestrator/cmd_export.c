@@ -51,9 +51,9 @@ int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	const char *out = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		if (opt != 'o')
-			return wm_usage_error("export", "bad option");
+			return wm_bad_option("export", argv, opt, opts);
 		out = optarg;
 	}
 	if (argc - optind != 1)

@@ -119,7 +119,7 @@ int wm_cmd_init(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	int opt;
 
 	(void)cli;
-	while ((opt = getopt_long(argc, argv, "t:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:f", opts, NULL)) != -1) {
 		if (opt == 't')
 			name = optarg;
 		else if (opt == 'f')
@@ -127,7 +127,7 @@ int wm_cmd_init(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		else if (opt == 'l')
 			list = true;
 		else
-			return wm_usage_error("init", "bad option");
+			return wm_bad_option("init", argv, opt, opts);
 	}
 	if (list)
 		return optind < argc || name || force

@@ -73,9 +73,9 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 	json_t *arr = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 'j')
-			return wm_usage_error(cmd, "bad option");
+			return wm_bad_option(cmd, argv, opt, opts);
 		json = true;
 	}
 	if (optind < argc)

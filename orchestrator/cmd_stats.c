@@ -476,9 +476,9 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 	bool as_json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 'J')
-			return wm_usage_error("stats", "bad option");
+			return wm_bad_option("stats", argv, opt, opts);
 		as_json = true;
 	}
 	if (argc - optind > 1)

@@ -404,6 +404,7 @@ static int load_file(struct wm_policy_set *set, const char *path, const char *di
 				      strerror(e));
 			return 0;
 		}
+		/* A file the user named that cannot be read is bad input. */
 		return wm_error_make(err, WM_EXIT_USAGE, e, "read policy file `%s`",
 				     display ? display : path);
 	}

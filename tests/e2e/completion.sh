@@ -150,6 +150,10 @@ complete_line "$WM" run --executor ""
 expect_in "bash: run --executor values" " local slurm " "$REPLY_TEXT"
 complete_line "$WM" sandbox --t
 expect_in "bash: sandbox --timeout" " --timeout " "$REPLY_TEXT"
+complete_line "$WM" run w.md --output ""
+expect_in "bash: run --output modes" " compact stream " "$REPLY_TEXT"
+complete_line "$WM" export 20261122-081503-a1b2 -o ""
+expect_not_in "bash: export -o is a file, not a mode" "compact" "$REPLY_TEXT"
 
 # Every command of `wm help` but the internal exec is completed, in each shell.
 help_commands=$("$WM" help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }' |
@@ -183,9 +187,11 @@ shell_checks() {
 	done
 	"${sh}_line" "wm run --"
 	for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
-		--workspace --json --yes --executor; do
+		--workspace --json --yes --executor --from --verbose --output --tail; do
 		expect_in "$sh: run option $o" " $o " "$REPLY_TEXT"
 	done
+	"${sh}_line" "wm resume --output "
+	expect_in "$sh: --output modes" " compact stream " "$REPLY_TEXT"
 	"${sh}_line" "wm init --"
 	expect_in "$sh: init options" " --force --list --template " "$REPLY_TEXT"
 	"${sh}_line" "wm init --template "

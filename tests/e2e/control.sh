@@ -57,7 +57,8 @@ expect_exit "cancel stops a live run" 0 "$WM" cancel "$CID"
 check "the task's processes are gone" no_process "sleep $marker"
 check "the run is recorded interrupted" test "$(checkpoint "$WM_STATE_DIR/runs/$CID" | jq -r .state)" = interrupted
 check "the task is cancelled" test "$(task_field "$WM_STATE_DIR/runs/$CID" sleeper state)" = cancelled
-expect_exit "cancelling a finished run is exit 2" 2 "$WM" cancel "$CID"
+expect_exit "cancelling a finished run is exit 0" 0 "$WM" cancel "$CID"
+expect_in "and says it already ended" "already ended" "$OUT"
 
 # ---- --interactive: answers come from the terminal ----
 if command -v script >/dev/null; then

@@ -295,6 +295,21 @@ static void test_strutil(void **state)
 	assert_string_equal(wm_suggest("prority", keys, 4), "priority");
 	assert_string_equal(wm_suggest("depend", keys, 4), "depends");
 	assert_null(wm_suggest("zebra", keys, 4));
+	/* A swap of neighbours is one edit, not two. */
+	assert_int_equal(wm_edit_distance("rnu", "run", 3), 1);
+	assert_int_equal(wm_edit_distance("jsno", "json", 3), 1);
+	assert_int_equal(wm_edit_distance("ca", "abc", 3), 3);
+	{
+		const char *const cmds[] = { "run", "resume", "plan" };
+
+		assert_string_equal(wm_suggest("rnu", cmds, 3), "run");
+		/* The one candidate a word begins, when no typo is near. */
+		const char *const ids[] = { "lint-code", "build", "build-docs" };
+
+		assert_string_equal(wm_suggest("lint", ids, 3), "lint-code");
+		assert_string_equal(wm_suggest("buld", ids, 3), "build");
+		assert_null(wm_suggest("li", ids, 3)); /* too short to tell */
+	}
 }
 
 static void test_cleanup_steal(void **state)

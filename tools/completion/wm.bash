@@ -117,7 +117,7 @@ _wm()
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
 			--task | --event | --since | --name | -o | --output | --timeout | --executor | \
-			-t | --template)
+			-t | --template | --tail | --from)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -158,7 +158,12 @@ _wm()
 		return
 		;;
 	-o | --output)
-		_wm_files '*.tar.zst'
+		# run and resume: how a run is shown; export: the bundle.
+		if [[ $cmd == run || $cmd == resume ]]; then
+			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		else
+			_wm_files '*.tar.zst'
+		fi
 		return
 		;;
 	--format)
@@ -190,7 +195,7 @@ _wm()
 			seccomp.denied.suppressed" -- "$cur"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout)
+	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from)
 		return
 		;;
 	esac
@@ -198,8 +203,9 @@ _wm()
 	case $cmd in
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
-		--detach --workspace --json -y --yes --executor" ;;
-	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
+		--detach --workspace --json -y --yes --executor -v --verbose --output --tail --from" ;;
+	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
+		--tail" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status | list | orphans | stats) opts="--json" ;;

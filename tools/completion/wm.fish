@@ -12,7 +12,7 @@
 
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env --workspace --format \
-    --task --event --since --name -o --output --timeout --executor -t --template
+    --task --event --since --name -o --output --timeout --executor -t --template --tail --from
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -148,6 +148,10 @@ complete -c wm -n '__wm_using run' -l workspace -x -a '(__fish_complete_director
 complete -c wm -n '__wm_using run' -l json -d 'One JSON object per event'
 complete -c wm -n '__wm_using run' -s y -l yes -d 'Run a file not yours that asks for a weak policy'
 complete -c wm -n '__wm_using run' -l executor -x -a 'local slurm' -d 'Where tasks run'
+complete -c wm -n '__wm_using run' -l from -x -d 'Run this task and what follows it'
+complete -c wm -n '__wm_using run; or __wm_using resume' -s v -l verbose -d 'Show every event, with its time and fields'
+complete -c wm -n '__wm_using run; or __wm_using resume' -l output -x -a 'compact stream' -d 'What is shown'
+complete -c wm -n '__wm_using run; or __wm_using resume' -l tail -x -d "Lines of a failed task's log shown"
 complete -c wm -n '__wm_using plan' -s f -l format -x -a 'text dot json' -d 'Output format'
 complete -c wm -n '__wm_using run 0; or __wm_using plan 0' -k -a '(__fish_complete_suffix .md)'
 
