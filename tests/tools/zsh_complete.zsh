@@ -3,7 +3,9 @@
 # end of LINE (say "wm ru"), one match per line, as an interactive zsh with
 # compinit and FPATH_DIR first in $fpath computes it. The shell runs in a
 # pseudo-terminal (zsh/zpty); compadd is wrapped to print each match it is
-# given, after filtering by what was typed.
+# given, after filtering by what was typed. The terminal echoes what is
+# typed: markers are written split ("<<""end>>") so that only the output
+# has them whole.
 zmodload zsh/zpty || exit 2
 dir=$1 line=$2
 zpty wmz zsh -f -i || exit 2
@@ -15,12 +17,12 @@ zpty -w wmz 'compadd() {
 	if (( ${@[(I)-[OAD]*]} )); then builtin compadd "$@"; return; fi
 	builtin compadd -A wm_hits "$@"
 	local h
-	for h in $wm_hits; do print -r -- "<<hit>>$h"; done
+	for h in $wm_hits; do print -r -- "<<""hit>>$h"; done
 	builtin compadd "$@"
 }'
-zpty -w wmz '_wm_test_tab() { zle complete-word; print -r -- "<<end>>"; }'
+zpty -w wmz '_wm_test_tab() { zle complete-word; print -r -- "<<""end>>"; }'
 zpty -w wmz 'zle -N _wm_test_tab; bindkey "^I" _wm_test_tab'
-zpty -w wmz 'print -r -- "<<ready>>"'
+zpty -w wmz 'print -r -- "<<""ready>>"'
 zpty -r -m wmz out '*<<ready>>*' || exit 2
 zpty -n -w wmz "$line"$'\t'
 zpty -r -m wmz out '*<<end>>*' || exit 2
