@@ -76,12 +76,17 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "killed by signal %d (%s)", o->signal, strsignal(o->signal));
 	else
 		snprintf(buf, len, "exited with status %d", o->exit_code);
+	if (o->note) { /* what the executor saw that explains it */
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, len - used, " (%s)", o->note);
+	}
 	return true;
 }
 
 void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 {
-	char cause[200];
+	char cause[224];
 	unsigned counted = o->attempt > o->lost_before ? o->attempt - o->lost_before : 1;
 
 	memset(d, 0, sizeof(*d));

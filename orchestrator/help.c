@@ -17,6 +17,10 @@ struct command_help {
 };
 
 static const struct command_help helps[] = {
+	{ "init", "  FILE                  the workflow to write (default: workflow.md)\n"
+		  "  -t, --template NAME   the template (default: basic); see --list\n"
+		  "  -f, --force           replace FILE if it exists\n"
+		  "  --list                each template's name and what it is\n" },
 	{ "run",
 	  "  -j, --jobs N          run at most N tasks at once (default: max_parallel, else\n"
 	  "                        the number of CPUs)\n"

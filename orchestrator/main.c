@@ -16,6 +16,10 @@
 #include "orchestrator/cli.h"
 
 const struct wm_command wm_commands[] = {
+	{ "init", wm_cmd_init,
+	  "init [--template NAME] [--force] [FILE]\n"
+	  "       init --list",
+	  "write a starting workflow from a template" },
 	{ "run", wm_cmd_run,
 	  "run FILE [TASK]... [--from TASK] [-j N] [--policy NAME] [--policies FILE] [-e "
 	  "KEY=VALUE]... [--keep-going]\n"

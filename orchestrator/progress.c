@@ -243,6 +243,63 @@ static void print_tail(struct wm_progress *p, long i)
 	fprintf(p->c.out, "%9s see all: wm logs %s %s\n", "", p->c.rs->run_id, id);
 }
 
+/* The body line an error names in the failed attempt's last lines: a
+ * Python traceback's `TASK.body", line N`, bash's `TASK.body: line N:`,
+ * dash's `TASK.body: N:`. The last one wins (the innermost frame). */
+static unsigned error_line(const char *tail, const char *task)
+{
+	wm_autofree char *mark = wm_xasprintf("/%s.body", task);
+	unsigned found = 0;
+
+	for (const char *p = tail; tail && (p = strstr(p, mark)) != NULL; p++) {
+		const char *q = p + strlen(mark);
+		unsigned long n;
+		char *end;
+
+		if (strncmp(q, "\", line ", 8) == 0)
+			q += 8;
+		else if (strncmp(q, ": line ", 7) == 0)
+			q += 7;
+		else if (strncmp(q, ": ", 2) == 0)
+			q += 2;
+		else
+			continue;
+		n = strtoul(q, &end, 10);
+		if (end != q && n > 0 && n < 1000000)
+			found = (unsigned)n;
+	}
+	return found;
+}
+
+/* Where the body is in the workflow, and the file line of the error the
+ * output names (a traceback's, a shell's), counted from the body's start. */
+static void print_body_place(struct wm_progress *p, long i, const char *tail)
+{
+	const struct wm_task *t = &p->c.wf->tasks[i];
+	unsigned at = error_line(tail, t->id);
+
+	if (!t->body.lang)
+		return;
+	if (at)
+		fprintf(p->c.out,
+			"%9s error at %s:%u (line %u of the body, which starts at line %u)\n", "",
+			p->c.wf->path, t->body.loc.line + at, at, t->body.loc.line + 1);
+	else
+		fprintf(p->c.out, "%9s body at %s:%u\n", "", p->c.wf->path, t->body.loc.line + 1);
+}
+
+/* A failed task: where its error is in the workflow, its last lines. */
+static void print_failure(struct wm_progress *p, long i)
+{
+	wm_autofree char *probe = NULL;
+	bool cut;
+
+	if (p->c.run_dir)
+		probe = wm_tasklog_tail(p->c.run_dir, p->c.wf->tasks[i].id, 50, &cut);
+	print_body_place(p, i, probe);
+	print_tail(p, i);
+}
+
 static void print_finished(struct wm_progress *p, const struct wm_event *ev, const char *task)
 {
 	const struct wm_task_state *t = &p->c.rs->tasks[ev->task];
@@ -256,7 +313,7 @@ static void print_finished(struct wm_progress *p, const struct wm_event *ev, con
 		break;
 	case WM_TASK_FAILED:
 		line(p, RED, "FAILED", task, "%s", ev->action->why);
-		print_tail(p, ev->task);
+		print_failure(p, ev->task);
 		break;
 	case WM_TASK_CANCELLED:
 		line(p, YELLOW, "cancelled", task, "%s", ev->action->why);

@@ -376,6 +376,7 @@ static void end_body(struct wm_sched *s, size_t task, const struct wm_exec_resul
 	o.setup_error = res->setup_error;
 	o.out_error = res->out_error;
 	o.missing_output = er->missing_output;
+	o.note = er->note;
 	if (er->free_retry)
 		o.lost = er->reason ? er->reason : "lost by the executor";
 	else
@@ -424,6 +425,7 @@ struct wm_sched *wm_sched_new(const struct wm_sched_config *cfg)
 	size_t n = cfg->dag->n ? cfg->dag->n : 1;
 
 	s->cfg = *cfg;
+	s->asking = -1;
 	s->clock = cfg->clock ? *cfg->clock : wm_sched_real_clock;
 	if (!s->cfg.max_parallel)
 		s->cfg.max_parallel = 1;
@@ -562,6 +564,7 @@ void wm_sched_free(struct wm_sched *s)
 		close(s->sfd);
 	if (s->mask_set)
 		sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+	wm_prompt_close(s->prompt);
 	free(s->t);
 	wm_readyq_release(&s->ready);
 	free(s->settle);

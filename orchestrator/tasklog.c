@@ -145,3 +145,29 @@ void wm_tasklog_follow(struct wm_tasklog_follow *f, const char *run_dir, size_t 
 	if (final)
 		emit_lines(&f->partial[i], true, emit, ctx);
 }
+
+/* What programs print when the network is not there: resolvers, connect()
+ * and the tools users call (curl, wget, pip, git, apt). */
+static const char *const no_network[] = {
+	"Network is unreachable",
+	"Temporary failure in name resolution",
+	"Could not resolve host",
+	"Name or service not known",
+	"No address associated with hostname",
+	"Failed to establish a new connection",
+	"unable to resolve host",
+	"Could not resolve hostname",
+	"getaddrinfo",
+	"Cannot assign requested address",
+};
+
+bool wm_tasklog_says_network(const char *run_dir, const char *task)
+{
+	bool cut;
+	wm_autofree char *tail = wm_tasklog_tail(run_dir, task, 50, &cut);
+
+	for (size_t i = 0; tail && i < sizeof(no_network) / sizeof(no_network[0]); i++)
+		if (strcasestr(tail, no_network[i]))
+			return true;
+	return false;
+}

@@ -16,6 +16,10 @@
  * tells whether earlier lines were left out. Caller frees. */
 char *wm_tasklog_tail(const char *run_dir, const char *task, unsigned n, bool *cut);
 
+/* Does the newest attempt's end (50 lines) show a failed attempt to use
+ * the network (unreachable, a name that does not resolve)? */
+bool wm_tasklog_says_network(const char *run_dir, const char *task);
+
 /* Where each task's log was read up to, and the line not yet ended. */
 struct wm_tasklog_follow {
 	off_t *off;

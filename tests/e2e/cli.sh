@@ -77,7 +77,10 @@ expect_in "cancel says it ended" "already ended (succeeded)" "$OUT"
 printf '## lint-code\n```sh\ntrue\n```\n## b\n- depends: lint\n```sh\ntrue\n```\n' >"$T/dep.md"
 expect_exit "unknown dependency" 2 "$WM" plan "$T/dep.md"
 expect_in "lint suggests lint-code" "unknown dependency \`lint\` (did you mean \`lint-code\`?)" "$OUT"
-bad=$(sed 's/^\(.*\)-\(.\)\(.\)/\1-\3\2/' <<<"$rid") # two characters of the tail swapped
+# one character of the tail changed (to one it is not)
+last=${rid: -1}
+[[ $last == 0 ]] && repl=1 || repl=0
+bad=${rid%?}$repl
 expect_exit "a mistyped run id" 2 "$WM" --state-dir "$T/g/state" status "$bad"
 expect_in "suggests the run id" "did you mean $rid?" "$OUT"
 expect_exit "logs of an unknown task" 2 "$WM" --state-dir "$T/g/state" logs "$rid" b

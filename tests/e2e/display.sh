@@ -124,3 +124,57 @@ expect_in "a closed stdout: the run still finishes" "succeeded" \
 	"$(zstdcat "$WM_STATE_DIR/runs/$rid/checkpoint.json.zst" | jq -r .state)"
 expect_exit "and is not an orphan" 0 "$WM" orphans
 expect_not_in "no orphan listed" "$rid" "$OUT"
+
+# ---- a failure under a policy without network says it tried ----
+# Probes go to loopback only: where the sandbox gives no network, lo is
+# down and connect() says "unreachable"; with the host's network (or a
+# sandbox that failed to isolate) it is refused, which names nothing.
+cat >"$W/net.md" <<'MD'
+## fetch
+```sh
+python3 -c 'import socket; socket.create_connection(("127.0.0.1", 9), timeout=2)'
+```
+MD
+for u in root nobody; do
+	as=()
+	if [[ $u == nobody ]]; then
+		userns_ok || { skip "network reason as nobody" "no user namespaces"; continue; }
+		as=(as_user)
+	fi
+	expect_exit "no network: the task fails ($u)" 1 "${as[@]}" "$WM" run --workspace "$W" "$W/net.md"
+	expect_in "the reason names the policy's network ($u)" \
+		"(it tried to use the network, and policy standard has network: none)" "$OUT"
+	expect_in "the log line shows why ($u)" "Network is unreachable" "$OUT"
+done
+expect_exit "with the host's network" 1 run --policy minimal "$W/net.md"
+expect_not_in "a refused connection is not blamed on the policy" "tried to use the network" "$OUT"
+
+# ---- an error in a body points at its line in the workflow ----
+cat >"$W/tb.md" <<'MD'
+# Errors at their place
+
+## crunch
+```python
+x = 1
+y = 0
+print(x / y)
+```
+
+## shx
+```sh
+echo ok
+nosuchcommand-wm
+```
+
+## bashx
+```bash
+echo ok
+nosuchcommand-wm
+```
+MD
+expect_exit "failing bodies" 1 run -k "$W/tb.md"
+expect_in "python: the traceback's line, in the file" "error at $W/tb.md:7 (line 3 of the body" "$OUT"
+expect_in "sh: the shell's line, in the file" "error at $W/tb.md:13 (line 2 of the body" "$OUT"
+expect_in "bash: the shell's line, in the file" "error at $W/tb.md:19 (line 2 of the body" "$OUT"
+[[ $(sed -n 7p "$W/tb.md") == "print(x / y)" && $(sed -n 13p "$W/tb.md") == nosuchcommand-wm ]] &&
+	pass "those are the failing lines" || fail "those are the failing lines"

@@ -35,7 +35,8 @@ expect_in "unknown capability is named" "unknown capability 'cap_frobnicate'" "$
 expect_in "error count" "14 errors" "$OUT"
 OUT=$(cd "$D" && "$WM" policy check errors.yaml 2>&1)
 expect_in "errors name the file as written" $'\nerrors.yaml:5:5: error:' $'\n'"$OUT"
-expect_exit "check a missing file is bad input" 2 "$WM" policy check "$T/nope.yaml"
+expect_exit "check a missing file is bad input: exit 2" 2 "$WM" policy check "$T/nope.yaml"
+expect_in "check a missing file: named" "nope.yaml\`: No such file or directory" "$OUT"
 
 expect_exit "diff exits 1 when they differ, as diff(1)" 1 "$WM" policy diff development testing
 expect_in "diff explains network" "network: A host, B loopback (B can reach loopback services)" "$OUT"

@@ -50,7 +50,7 @@ static void remove_dir(const struct dir *d)
 
 static void test_tail_newest_attempt(void **state)
 {
-	struct dir d;
+	struct dir d = { { 0 } };
 	bool cut;
 	char *t;
 
@@ -78,7 +78,7 @@ static void test_tail_newest_attempt(void **state)
 
 static void test_tail_does_not_follow_links(void **state)
 {
-	struct dir d;
+	struct dir d = { { 0 } };
 	bool cut;
 	char *link;
 
@@ -100,7 +100,7 @@ static void test_follow(void **state)
 {
 	struct wm_tasklog_follow f;
 	struct wm_buf got = WM_BUF_INIT;
-	struct dir d;
+	struct dir d = { { 0 } };
 
 	(void)state;
 	make_dir(&d);

@@ -5,8 +5,9 @@
 # workflow files (*.md), policy files (*.yaml), OCI profiles (*.json), run ids
 # (directory names under STATE/runs, STATE from --state-dir on the line, else
 # $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm), task ids of a run
-# (its logs/TASK.log files), policy names (`wm policy list`) and, after
-# --secret, the names of the environment's variables.
+# (its logs/TASK.log files), policy names (`wm policy list`), template
+# names (`wm init --list`) and, after --secret, the names of the
+# environment's variables.
 
 _wm_state_dir()
 {
@@ -60,6 +61,14 @@ _wm_task_ids()
 	done
 }
 
+_wm_templates()
+{
+	local names
+	names=$("${COMP_WORDS[0]}" init --list 2>/dev/null | awk '{print $1}')
+	[[ -n $names ]] || names="basic release ci data nightly incident security-scan rollout"
+	printf '%s\n' "$names"
+}
+
 _wm_policies()
 {
 	local names
@@ -82,7 +91,8 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox export doctor help"
+	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox export
+		doctor help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -107,7 +117,8 @@ _wm()
 		--) dashdash=1 ;;
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --secret | --workspace | -f | \
-			--format | --task | --event | --since | --name | -o | --output | --timeout)
+			--format | --task | --event | --since | --name | -o | --output | --timeout | \
+			--executor | -t | --template | --tail | --from)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -148,11 +159,24 @@ _wm()
 		return
 		;;
 	-o | --output)
-		_wm_files '*.tar.zst'
+		# run and resume: how a run is shown; export: the bundle.
+		if [[ $cmd == run || $cmd == resume ]]; then
+			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		else
+			_wm_files '*.tar.zst'
+		fi
 		return
 		;;
 	--format)
 		COMPREPLY=($(compgen -W "text dot json" -- "$cur"))
+		return
+		;;
+	--executor)
+		COMPREPLY=($(compgen -W "local slurm" -- "$cur"))
+		return
+		;;
+	-t | --template)
+		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
 		;;
 	-f)
@@ -177,12 +201,13 @@ _wm()
 		COMPREPLY=($(compgen -e -- "$cur"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout)
+	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from)
 		return
 		;;
 	esac
 
 	case $cmd in
+	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
 		--tail --from" ;;
@@ -198,7 +223,7 @@ _wm()
 		opts="--policies"
 		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
 		;;
-	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --" ;;
+	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
@@ -208,7 +233,7 @@ _wm()
 
 	# Positional arguments.
 	case $cmd in
-	run | plan)
+	run | plan | init)
 		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
 		;;
 	resume | status | cancel | stats | export)
