@@ -180,19 +180,26 @@ static int check_fd(int fd, const char *shown, const char *rel, bool writing, st
 	return 0;
 }
 
-/* A file or directory wm makes has exactly `mode`, whatever the umask
- * (which may only take bits away): its own files that already exist are
- * brought to it too, those of other users are left alone. */
-static int exact_mode(int fd, const char *shown, const char *rel, mode_t mode,
-		      struct wm_error **err)
+/* A private mode (no group or other bits: what wm asks for its state)
+ * is exact whatever the umask, which may only take bits away and, when
+ * odd, the owner's too: what was just made gets it, and an existing file
+ * of ours loses what it has beyond it (logs an older wm made 0644). Any
+ * other mode (a file for the user, `wm init`) goes through the umask as
+ * open(2) has it. Files of other users are left alone. */
+static int private_mode(int fd, const char *shown, const char *rel, mode_t mode, bool made,
+			struct wm_error **err)
 {
 	struct stat st;
+	mode_t want;
 
+	if (mode & 077)
+		return 0;
 	if (fstat(fd, &st) < 0)
 		return wm_error_set(err, errno, "stat `%s/%s`", shown, rel);
-	if ((st.st_mode & 07777) == mode || st.st_uid != geteuid())
+	want = made ? mode : st.st_mode & mode & 07777;
+	if ((st.st_mode & 07777) == want || st.st_uid != geteuid())
 		return 0;
-	if (fchmod(fd, mode) < 0)
+	if (fchmod(fd, want) < 0)
 		return wm_error_set(err, errno, "chmod `%s/%s`", shown, rel);
 	return 0;
 }
@@ -202,14 +209,20 @@ int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode
 {
 	bool writing = (oflags & O_ACCMODE) != O_RDONLY;
 	bool trunc = oflags & O_TRUNC;
+	bool made; /* no file was there: the open below makes it */
 	struct stat st;
 	int fd;
 
 	if (!wm_safe_rel_ok(rel))
 		return wm_error_set(err, EINVAL, "bad name `%s` in `%s`", rel, shown);
 	/* Refuse a device or FIFO before opening it at all where we can. */
-	if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
-		return explain(dirfd, shown, rel, EINVAL, false, err);
+	if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return explain(dirfd, shown, rel, EINVAL, false, err);
+		made = false;
+	} else {
+		made = (oflags & O_CREAT) && errno == ENOENT;
+	}
 	fd = raw_open(dirfd, rel, (oflags & ~O_TRUNC) | ALWAYS, mode);
 	if (fd < 0) {
 		int e = errno;
@@ -219,7 +232,7 @@ int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode
 		return explain(dirfd, shown, rel, e, false, err);
 	}
 	if (check_fd(fd, shown, rel, writing, err) < 0 ||
-	    ((oflags & O_CREAT) && exact_mode(fd, shown, rel, mode, err) < 0)) {
+	    ((oflags & O_CREAT) && private_mode(fd, shown, rel, mode, made, err) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -263,7 +276,7 @@ int wm_safe_opendir(int dirfd, const char *shown, const char *rel, bool create, 
 			next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (next < 0)
 				explain(dfd, at.data, name, errno, true, err);
-			else if (made && exact_mode(next, at.data, name, mode, err) < 0) {
+			else if (made && private_mode(next, at.data, name, mode, true, err) < 0) {
 				close(next);
 				next = -1;
 			}

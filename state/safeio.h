@@ -39,14 +39,15 @@ bool wm_safe_rel_ok(const char *rel);
 /* Opens rel under dirfd. oflags: O_RDONLY, O_WRONLY or O_RDWR, with any of
  * O_CREAT, O_EXCL, O_TRUNC, O_APPEND; O_NOFOLLOW, O_CLOEXEC, O_NOCTTY and
  * O_NONBLOCK are always added. Returns the fd of a regular file. With
- * O_CREAT the file has exactly `mode` whatever the umask (one of ours that
- * existed with another mode is changed to it). */
+ * O_CREAT and a private mode (no group or other bits) a file made has
+ * exactly `mode` whatever the umask, and one of ours that existed loses
+ * any bit beyond it; other modes go through the umask as in open(2). */
 int wm_safe_open(int dirfd, const char *shown, const char *rel, int oflags, mode_t mode,
 		 struct wm_error **err);
 
 /* Opens directory rel under dirfd (O_DIRECTORY), creating each missing
- * component with exactly `mode` (whatever the umask) when `create`. rel
- * "." opens dirfd itself again. */
+ * component with `mode` when `create` (exactly, whatever the umask, when
+ * it is private, as wm_safe_open). rel "." opens dirfd itself again. */
 int wm_safe_opendir(int dirfd, const char *shown, const char *rel, bool create, mode_t mode,
 		    struct wm_error **err);
 

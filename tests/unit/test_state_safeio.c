@@ -411,6 +411,19 @@ static void test_modes_whatever_the_umask(void **state)
 		close(fd);
 	}
 	assert_int_equal(mode_of(old), 0600);
+	/* A mode that is not private (a file for the user, `wm init`) goes
+	 * through the umask as open(2) has it. */
+	{
+		wm_autofree char *user = at(f, "user.md");
+		mode_t was = umask(022);
+		int fd = wm_safe_open(f->dfd, f->run, "user.md", O_WRONLY | O_CREAT | O_EXCL, 0666,
+				      NULL);
+
+		umask(was);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(mode_of(user), 0644);
+	}
 }
 
 #define T(fn)                                                  \
