@@ -144,6 +144,7 @@ keep_going: yes
 rollback: off
 env: {PORT: 8080, EMPTY: , LANG: C.UTF-8}
 interpreters: {awk: [awk, -f]}
+secrets: [API_TOKEN, _db_pass2]
 executor: local
 slurm: {partition: batch, account: lab, qos: normal, extra: [--exclusive, --constraint=avx2], max_queued: 100000}'
 sample frontmatter "quoted number, On" ok 'max_parallel: "8"
@@ -162,5 +163,11 @@ sample frontmatter "slurm extra" bad 'slurm: {extra: [--uid=0]}'
 sample frontmatter "slurm max_queued" bad 'slurm: {max_queued: 0}'
 sample frontmatter "slurm key" bad 'slurm: {partitoin: batch}'
 sample frontmatter "empty interpreter" bad 'interpreters: {awk: []}'
+sample frontmatter "empty secrets" ok 'secrets: []'
+sample frontmatter "secret name" bad 'secrets: [API-TOKEN]'
+sample frontmatter "secret WM_" bad 'secrets: [WM_RUN_ID]'
+sample frontmatter "secret twice" bad 'secrets: [A, A]'
+sample frontmatter "secrets map" bad 'secrets: {A: b}'
+sample frontmatter "secrets empty value" bad 'secrets:'
 sample frontmatter "empty name" bad 'name: ""'
 sample frontmatter "unknown key" bad 'polcy: standard'
