@@ -38,7 +38,11 @@ char *wm_rundir_write_script(const char *run_dir, const char *task_id, const cha
 	name = wm_xasprintf("%s.%s", task_id, kind);
 	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0 ||
 	    (sdir = wm_safe_opendir(dfd, run_dir, WM_RUN_SCRIPTS, true, 0700, err)) < 0 ||
-	    (fd = wm_safe_open(sdir, shown, name, O_WRONLY | O_CREAT | O_TRUNC, 0600, err)) < 0)
+	    /* 0644 inside the 0700 run directory: no other user of the host
+	     * reaches it, and a task whose uid is not the file's reads it
+	     * through its bind mount even where id-mapped mounts are missing
+	     * (the body is the workflow's text, no secret). */
+	    (fd = wm_safe_open(sdir, shown, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, err)) < 0)
 		return NULL;
 	if (wm_write_all(fd, text ? text : "", len) < 0) {
 		wm_error_set(err, errno, "write `%s/%s`", shown, name);

@@ -4,7 +4,8 @@
 # directory (options.json, checkpoints, journal, audit log, logs), not in
 # an export bundle, not in --json events. Task output shows *** instead,
 # also when a value reaches wm in two pieces. `wm resume` asks for the
-# values again. Every file of a run is 0600, every directory 0700.
+# values again. Every file of a run is 0600 (its scripts 0644, inside the
+# 0700 run directory), every directory 0700.
 . "$(dirname "$0")/../lib.sh"
 
 S=$WM_STATE_DIR
@@ -101,8 +102,10 @@ expect_in "a value split across two reads is masked" "x=***." "$OUT"
 expect_not_in "no piece of it is left" "${TOKEN:6}" "$OUT"
 
 # Modes: with umask 022, still private.
-check "no file of the run is other than 0600" test -z "$(find "$RUN" ! -type d ! -perm 600)"
+check "no file of the run is other than 0600" test -z "$(find "$RUN" ! -type d ! -perm 600 ! -path "*/scripts/*")"
 check "no directory of the run is other than 0700" test -z "$(find "$RUN" -type d ! -perm 700)"
+check "scripts are 0644 inside the 0700 run directory" \
+	test -z "$(find "$RUN/scripts" -type f ! -perm 644)" -a -n "$(ls "$RUN/scripts")"
 check "there were files to check" test "$(find "$RUN" -type f | wc -l)" -gt 10
 
 # ---- export ----
@@ -129,7 +132,7 @@ check "show and split were kept" grep -q '"event":"run.resume".*"kept":\["show",
 expect_exit "wm logs gate" 0 "$WM" logs "$ID" gate
 expect_in "the new value is masked too" "gate sees ***" "$OUT"
 found_nowhere "no value in the state directory after resume" "$S"
-check "still no file other than 0600" test -z "$(find "$RUN" ! -type d ! -perm 600)"
+check "still no file other than 0600" test -z "$(find "$RUN" ! -type d ! -perm 600 ! -path "*/scripts/*")"
 
 # ---- values too short to mask, -e next to --secret ----
 cat >"$W/short.md" <<'MD'
@@ -188,7 +191,7 @@ else
 	check "as nobody: the log masks it" grep -q "token is \*\*\*" "$NRUN/logs/show.log"
 	check "as nobody: the split value is masked" grep -q "x=\*\*\*\." "$NRUN/logs/split.log"
 	check "as nobody: the run belongs to nobody" test "$(stat -c %U "$NRUN/options.json")" = nobody
-	check "as nobody: files 0600" test -z "$(find "$NRUN" ! -type d ! -perm 600)"
+	check "as nobody: files 0600" test -z "$(find "$NRUN" ! -type d ! -perm 600 ! -path "*/scripts/*")"
 	check "as nobody: directories 0700" test -z "$(find "$NRUN" -type d ! -perm 700)"
 	as_user touch "$NW/open"
 	expect_exit "as nobody: resume without the variable: exit 2" 2 as_user "$WM" resume "${NRUN##*/}"
