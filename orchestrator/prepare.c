@@ -1,0 +1,217 @@
+/*
+ * prepare.c - a workflow made ready to run: parsed (and cut to the part
+ * asked for), its workspace resolved, each task's policy resolved and
+ * hashed and its definition hashed, then the sandbox profiles built. `wm
+ * run`, `wm resume` and `wm exec` all start here.
+ */
+#include "orchestrator/runner.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/strutil.h"
+#include "common/xalloc.h"
+#include "orchestrator/fromrun.h"
+#include "state/audit.h"
+
+/* wm run FILE TASK...: those tasks and everything they depend on. */
+static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diags *diags,
+			struct wm_error **err)
+{
+	size_t n = 0;
+	wm_autofree size_t *roots = NULL;
+	wm_autofree bool *keep = NULL;
+
+	while (ids[n])
+		n++;
+	roots = wm_xcalloc(n + 1, sizeof(*roots));
+	for (size_t i = 0; i < n; i++) {
+		long t = wm_workflow_find(wf, ids[i]);
+
+		if (t < 0) {
+			wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
+			const char *hint;
+
+			for (size_t k = 0; k < wf->n_tasks; k++)
+				all[k] = wf->tasks[k].id;
+			hint = wm_suggest(ids[i], all, wf->n_tasks);
+			return wm_error_setx(err, WM_EXIT_USAGE, "%s has no task '%s'%s%s%s",
+					     wf->path, ids[i], hint ? " (did you mean '" : "",
+					     hint ? hint : "", hint ? "'?)" : "");
+		}
+		roots[i] = (size_t)t;
+	}
+	keep = wm_workflow_closure(wf, roots, n, false);
+	return wm_workflow_keep_only(wf, keep, diags);
+}
+
+static char *resolve_workspace(const char *path, const char *given, struct wm_error **err)
+{
+	char buf[PATH_MAX];
+
+	if (given) {
+		if (!realpath(given, buf))
+			return wm_error_make(err, WM_EXIT_USAGE, errno, "workspace `%s`", given),
+			       NULL;
+		return wm_xstrdup(buf);
+	}
+	if (!realpath(path, buf))
+		return wm_error_set(err, errno, "workflow `%s`", path), NULL;
+	return wm_xstrdup(dirname(buf));
+}
+
+/* Each distinct policy's hash, computed once: workflows have thousands of
+ * tasks and a handful of policies. */
+struct policy_hashes {
+	const struct wm_policy **pol;
+	char **hash;
+	size_t n, alloc_pol, alloc_hash;
+};
+
+static const char *policy_hash_of(struct policy_hashes *h, const struct wm_policy *pol)
+{
+	for (size_t k = 0; k < h->n; k++)
+		if (h->pol[k] == pol)
+			return h->hash[k];
+	WM_GROW(h->pol, h->alloc_pol, h->n + 1);
+	WM_GROW(h->hash, h->alloc_hash, h->n + 1);
+	h->pol[h->n] = pol;
+	h->hash[h->n] = wm_policy_hash(pol);
+	return h->hash[h->n++];
+}
+
+static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
+			    struct wm_diags *diags, struct wm_error **err)
+{
+	struct policy_hashes seen = { 0 };
+	const struct wm_workflow *wf = p->wf;
+	size_t n = wf->n_tasks;
+
+	/* Each task's policy, at least as strict as every floor. */
+	if (wm_floor_resolve(wf, p->set, o->policy, &p->tp, diags, err) < 0)
+		return -1;
+	p->policy = p->tp.policy;
+	p->policy_hash = wm_xcalloc(n + 1, sizeof(*p->policy_hash));
+	p->def_hash = wm_xcalloc(n + 1, sizeof(*p->def_hash));
+	for (size_t i = 0; i < n; i++) {
+		p->policy_hash[i] = wm_xstrdup(policy_hash_of(&seen, p->policy[i]));
+		p->def_hash[i] = wm_task_definition_hash(&wf->tasks[i], p->policy_hash[i]);
+	}
+	for (size_t k = 0; k < seen.n; k++)
+		free(seen.hash[k]);
+	free(seen.hash);
+	free(seen.pol);
+	return 0;
+}
+
+int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
+	       struct wm_diags *diags, struct wm_error **err)
+{
+	return wm_prepare_as(path, path, o, p, diags, err);
+}
+
+int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
+		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err)
+{
+	memset(p, 0, sizeof(*p));
+	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
+		return -1;
+	if (o->only && select_tasks(p->wf, o->only, diags, err) < 0)
+		goto fail;
+	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
+	p->workspace = resolve_workspace(path, o->workspace, err);
+	if (!p->workspace)
+		goto fail;
+	if (p->wf->policies_file && o->workflow_policies) {
+		free(p->wf->policies_file);
+		p->wf->policies_file = wm_xstrdup(o->workflow_policies);
+	}
+	p->set = wm_policy_set_load_search(o->policies_file, p->wf->policies_file, diags, err);
+	if (!p->set)
+		goto fail;
+	if (resolve_policies(p, o, diags, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	wm_prepared_release(p);
+	return -1;
+}
+
+void wm_use_filter_cache(const char *state_dir)
+{
+	unsigned char key[WM_AUDIT_SUBKEY_LEN];
+	struct wm_error *e = NULL;
+
+	if (wm_audit_key_derive(state_dir, "seccache", key, &e) == 0)
+		wm_sandbox_set_cache_key(key);
+	sodium_memzero(key, sizeof(key));
+	wm_error_free(e);
+}
+
+int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err)
+{
+	size_t n = p->wf->n_tasks;
+	const struct wm_policy **seen = wm_xcalloc(n ? n : 1, sizeof(*seen));
+
+	p->profiles = wm_xcalloc(n ? n : 1, sizeof(*p->profiles));
+	p->profile = wm_xcalloc(n ? n : 1, sizeof(*p->profile));
+	/* One profile (one compiled seccomp filter) per distinct policy. */
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < p->n_profiles && seen[k] != p->policy[i]; k++)
+			;
+		if (k == p->n_profiles) {
+			if (wm_sandbox_profile_new(p->policy[i], &p->profiles[k], err) < 0) {
+				free(seen);
+				return wm_error_wrap(err, "policy '%s'", p->policy[i]->name);
+			}
+			seen[k] = p->policy[i];
+			p->n_profiles++;
+		}
+		p->profile[i] = p->profiles[k];
+	}
+	free(seen);
+	return 0;
+}
+
+void wm_prepared_release(struct wm_prepared *p)
+{
+	free(p->reused);
+	for (size_t i = 0; i < p->n_profiles; i++)
+		wm_sandbox_profile_free(p->profiles[i]);
+	free(p->profiles);
+	free(p->profile);
+	wm_strv_free(p->policy_hash);
+	wm_strv_free(p->def_hash);
+	wm_task_policies_release(&p->tp);
+	wm_policy_set_free(p->set);
+	wm_workflow_free(p->wf);
+	free(p->workspace);
+	memset(p, 0, sizeof(*p));
+}
+
+void wm_print_dry_run(const struct wm_prepared *p, FILE *out)
+{
+	const size_t *order = p->wf->dag->order;
+
+	fprintf(out, "dry run of '%s': %zu tasks, nothing is executed\n", p->wf->name,
+		p->wf->n_tasks);
+	for (size_t k = 0; k < p->wf->n_tasks; k++) {
+		size_t i = order[k];
+		const struct wm_task *t = &p->wf->tasks[i];
+
+		fprintf(out, "%4zu. %-24s policy=%s%s", k + 1, t->id, p->policy[i]->name,
+			t->body.lang ? "" : " (join)");
+		for (size_t d = 0; t->depends && t->depends[d]; d++)
+			fprintf(out, "%s%s", d ? "," : " after ", t->depends[d]);
+		fputc('\n', out);
+	}
+}
