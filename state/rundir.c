@@ -3,7 +3,6 @@
  */
 #include "state/rundir.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/strutil.h"
+#include "common/when.h"
 #include "common/xalloc.h"
 #include "state/safeio.h"
 
@@ -39,6 +39,15 @@ bool wm_run_id_valid(const char *id)
 			return false;
 	}
 	return true;
+}
+
+long long wm_run_id_time_ms(const char *id)
+{
+	struct tm tm = { 0 };
+
+	if (!wm_run_id_valid(id) || !strptime(id, "%Y%m%d-%H%M%S", &tm))
+		return 0;
+	return (long long)timegm(&tm) * 1000;
 }
 
 int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err)
@@ -352,27 +361,5 @@ char *wm_state_format_time(long long ms)
 
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err)
 {
-	struct tm tm = { 0 };
-	const char *p;
-	long long frac = 0;
-
-	p = strptime(s, "%Y-%m-%d", &tm);
-	if (p && *p == 'T')
-		p = strptime(p + 1, "%H:%M:%S", &tm);
-	if (p && *p == '.') {
-		int digits = 0;
-
-		for (p++; isdigit((unsigned char)*p); p++, digits++)
-			if (digits < 3)
-				frac = frac * 10 + (*p - '0');
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	if (p && *p == 'Z')
-		p++;
-	if (!p || *p)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "bad time '%s' (want 2026-11-22T08:15:03Z or 2026-11-22)", s);
-	*ms = (long long)timegm(&tm) * 1000 + frac;
-	return 0;
+	return wm_parse_utc_time(s, ms, err);
 }

@@ -55,6 +55,9 @@
 
 /* True when id has the exact shape YYYYMMDD-HHMMSS-xxxx (lower-case hex). */
 bool wm_run_id_valid(const char *id);
+/* When the run was created, from its id (YYYYMMDD-HHMMSS, UTC), in ms
+ * since the epoch; 0 for an invalid id. */
+long long wm_run_id_time_ms(const char *id);
 /* Writes a fresh id (now, UTC, plus 4 random hex digits) into out. */
 int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err);
 
@@ -121,8 +124,8 @@ char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error
 
 /* RFC 3339 UTC with milliseconds: "2026-11-22T08:15:03.120Z" (caller frees). */
 char *wm_state_format_time(long long ms);
-/* Parses that form (also without ms or with a bare date "2026-11-22");
- * returns 0 and *ms, or -1 (exit code 2) on bad input. */
+/* Parses that form, or any absolute form of common/when.h (a bare date
+ * "2026-11-22", no ms, ...); returns 0 and *ms, or -1 (exit code 2). */
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err);
 
 /* mkdir -p of the state directory itself (0700 for what it creates): its

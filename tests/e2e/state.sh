@@ -74,6 +74,14 @@ check "audit show --event --json" test "$lines" = task.end
 lines=$("$WM" audit show "$done_id" --since 2999-01-01 --json | wc -l)
 check "audit show --since filters" test "$lines" = 0
 expect_exit "audit show --since bad time is exit 2" 2 "$WM" audit show "$done_id" --since soon
+expect_in "a bad time names the forms" "30m, 2h, 3d, 1w, today or yesterday" "$OUT"
+all=$("$WM" audit show "$done_id" --json | wc -l)
+lines=$("$WM" audit show "$done_id" --since 1h --json | wc -l)
+check "audit show --since 1h: the run is from the last hour" test "$lines" -gt 0 -a "$lines" = "$all"
+lines=$("$WM" audit show "$done_id" --since yesterday --json | wc -l)
+check "audit show --since yesterday" test "$lines" = "$all"
+lines=$("$WM" audit show "$done_id" --since now --json | wc -l)
+check "audit show --since now: nothing yet" test "$lines" = 0
 expect_exit "audit verify intact" 0 "$WM" audit verify "$done_id"
 expect_in "audit verify says intact" "intact" "$OUT"
 
