@@ -131,3 +131,19 @@ complete_line "$WM" audit re
 expect_in "audit: rekey" " rekey " "$REPLY_TEXT"
 complete_line "$WM" audit rekey ""
 [[ -z ${COMPREPLY[*]-} ]] && pass "audit rekey takes no run id" || fail "audit rekey takes no run id" "$REPLY_TEXT"
+
+# wm list: filters, and --state values (the last of a comma list).
+complete_line "$WM" list --
+for o in --json --quiet --state --name --since; do
+	expect_in "list option $o" " $o " "$REPLY_TEXT"
+done
+complete_line "$WM" list --state int
+[[ $REPLY_TEXT == " interrupted " ]] && pass "list --state int gives interrupted" ||
+	fail "list --state int gives interrupted" "$REPLY_TEXT"
+complete_line "$WM" list --state failed,orph
+[[ $REPLY_TEXT == " failed,orphaned " ]] && pass "list --state completes a comma list" ||
+	fail "list --state completes a comma list" "$REPLY_TEXT"
+complete_line "$WM" list --state failed ""
+[[ $REPLY_TEXT == "  " ]] && pass "list takes no positional" || fail "list takes no positional" "$REPLY_TEXT"
+complete_line "$WM" orphans --
+expect_not_in "orphans has no --state" "--state" "$REPLY_TEXT"

@@ -11,6 +11,8 @@
  *                   checkpoint instead of in it (default 1)
  *   --hold SECS     keep holding the run lock for SECS seconds (live run)
  *   --boot-id ID    record ID as the orchestrator's boot id
+ *   --ago SECS      date the run (its times, its tasks' times) SECS seconds
+ *                   back (the run id keeps today's time)
  * Prints the run id on stdout (flushed before any --hold sleep). The audit
  * log gets run.start, a task.start/task.end pair per task, and a
  * checkpoint that records its last seq and mac.
@@ -37,7 +39,7 @@
 struct opts {
 	const char *state_dir, *states, *name, *boot_id;
 	int run_state;
-	long tasks, journal, hold;
+	long tasks, journal, hold, ago;
 };
 
 static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
@@ -120,7 +122,7 @@ static int make(struct opts *o, struct wm_error **err)
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
-	long long now = wm_wall_ms();
+	long long now = wm_wall_ms() - o->ago * 1000;
 	FILE *f;
 	int rc = -1;
 
@@ -211,6 +213,7 @@ int main(int argc, char **argv)
 		{ "journal", required_argument, NULL, 'j' },
 		{ "hold", required_argument, NULL, 'h' },
 		{ "boot-id", required_argument, NULL, 'b' },
+		{ "ago", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .state_dir = getenv("WM_STATE_DIR"),
@@ -248,11 +251,14 @@ int main(int argc, char **argv)
 		case 'b':
 			o.boot_id = optarg;
 			break;
+		case 'a':
+			o.ago = strtol(optarg, NULL, 10);
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0) {
+	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0 || o.ago < 0) {
 		fprintf(stderr, "mkrun: need --state-dir (or WM_STATE_DIR) and valid values\n");
 		return 2;
 	}

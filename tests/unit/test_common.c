@@ -389,6 +389,36 @@ static void test_strutil(void **state)
 	assert_null(wm_suggest("zebra", keys, 4));
 }
 
+static void test_str_ellipsize(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t width;
+		const char *out;
+	} cases[] = {
+		{ "release", 10, "release" },
+		{ "release", 7, "release" },
+		{ "release", 6, "relea\xe2\x80\xa6" },
+		{ "release", 1, "\xe2\x80\xa6" },
+		{ "release", 0, "" },
+		/* "déjà-vu": 7 characters in 9 bytes, never cut inside one. */
+		{ "d\xc3\xa9j\xc3\xa0-vu", 7, "d\xc3\xa9j\xc3\xa0-vu" },
+		{ "d\xc3\xa9j\xc3\xa0-vu", 4, "d\xc3\xa9j\xe2\x80\xa6" },
+		{ "d\xc3\xa9j\xc3\xa0-vu", 2, "d\xe2\x80\xa6" },
+	};
+
+	(void)state;
+	assert_int_equal(wm_str_columns("d\xc3\xa9j\xc3\xa0-vu"), 7);
+	assert_int_equal(wm_str_columns(""), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = wm_str_ellipsize(cases[i].in, cases[i].width);
+
+		assert_string_equal(s, cases[i].out);
+		assert_true(wm_str_columns(s) <= cases[i].width);
+		free(s);
+	}
+}
+
 static void test_cleanup_steal(void **state)
 {
 	char *out;
@@ -456,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_parse_age),
 		cmocka_unit_test(test_parse_since),
 		cmocka_unit_test(test_strutil),
+		cmocka_unit_test(test_str_ellipsize),
 		cmocka_unit_test(test_cleanup_steal),
 		cmocka_unit_test(test_clocks),
 	};

@@ -106,7 +106,7 @@ _wm()
 		--) dashdash=1 ;;
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
-			--task | --event | --since | --name | -o | --output | --timeout)
+			--task | --event | --since | --name | -o | --output | --timeout | --state)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -171,6 +171,14 @@ _wm()
 			seccomp.denied.suppressed" -- "$cur"))
 		return
 		;;
+	--state)
+		# A comma-separated list: complete its last name.
+		local pre=""
+		[[ $cur == *,* ]] && pre=${cur%,*},
+		COMPREPLY=($(compgen -P "$pre" -W "pending running succeeded failed cancelled
+			interrupted orphaned broken" -- "${cur##*,}"))
+		return
+		;;
 	-j | --jobs | -e | --env | --since | --name | --timeout)
 		return
 		;;
@@ -182,7 +190,10 @@ _wm()
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
-	status | list | orphans | stats) opts="--json" ;;
+	status) opts="--json" ;;
+	stats) opts="--json --since" ;;
+	list) opts="--json -q --quiet --state --name --since" ;;
+	orphans) opts="--json -q --quiet --name --since" ;;
 	doctor) opts="--json --clean" ;;
 	logs) opts="-f --follow" ;;
 	audit) [[ ${pos[0]-} == show ]] && opts="--task --event --since --json" ;;
