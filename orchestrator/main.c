@@ -49,6 +49,10 @@ const struct wm_command wm_commands[] = {
 	  "sandbox [--policy NAME] [--policies FILE] [--workspace DIR] [--timeout D] -- CMD "
 	  "[ARG]...",
 	  "run one command in a sandbox" },
+	{ "outputs", wm_cmd_outputs, "outputs RUN_ID [TASK] [--json]",
+	  "show where a run's task outputs are, file by file" },
+	{ "cp", wm_cmd_cp, "cp RUN_ID:TASK[/PATH] DEST",
+	  "copy a task's output file or directory out" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",

@@ -369,7 +369,12 @@ int wm_safe_write_atomic(int dirfd, const char *shown, const char *rel, const vo
 static int remove_at(int dirfd, const char *shown, const char *name, int depth,
 		     struct wm_error **err);
 
-static char **list_names(int dfd)
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **wm_safe_list_dir(int dfd, const char *shown, struct wm_error **err)
 {
 	int fd2 = dup(dfd);
 	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
@@ -380,13 +385,30 @@ static char **list_names(int dfd)
 	if (!d) {
 		if (fd2 >= 0)
 			close(fd2);
+		wm_error_set(err, errno, "read directory `%s`", shown);
 		return NULL;
 	}
-	while ((de = readdir(d)))
+	/* fdopendir shares the offset with dfd's description: start over. */
+	rewinddir(d);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			wm_strv_push(&names, &n, de->d_name);
+	}
+	if (errno) {
+		wm_error_set(err, errno, "read directory `%s`", shown);
+		closedir(d);
+		wm_strv_free(names);
+		return NULL;
+	}
 	closedir(d);
-	return names ? names : wm_xcalloc(1, sizeof(char *));
+	if (!names)
+		return wm_xcalloc(1, sizeof(char *));
+	qsort(names, n, sizeof(*names), cmp_names);
+	return names;
 }
 
 static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
@@ -402,10 +424,10 @@ static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
 	if (depth >= MAX_TREE_DEPTH)
 		return wm_error_set(err, ELOOP, "`%s/%s` nests deeper than %d directories", shown,
 				    name, MAX_TREE_DEPTH);
-	names = list_names(dfd);
-	if (!names)
-		return wm_error_set(err, errno, "read directory `%s/%s`", shown, name);
 	sub = wm_xasprintf("%s/%s", shown, name);
+	names = wm_safe_list_dir(dfd, sub, err);
+	if (!names)
+		return -1;
 	for (size_t i = 0; names[i] && rc == 0; i++)
 		rc = remove_at(dfd, sub, names[i], depth + 1, err);
 	return rc;

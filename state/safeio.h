@@ -72,6 +72,11 @@ int wm_write_all(int fd, const void *data, size_t len);
  * a symbolic link (a link is removed, not its target). Missing: 0. */
 int wm_safe_remove_tree(int dirfd, const char *shown, const char *rel, struct wm_error **err);
 
+/* The names in open directory dfd but "." and "..", sorted (a strv the
+ * caller frees with wm_strv_free), read from the start whatever dfd's
+ * offset. NULL with *err when it cannot be read. */
+char **wm_safe_list_dir(int dfd, const char *shown, struct wm_error **err);
+
 /* The file type as a noun for messages: "FIFO", "socket", ... */
 const char *wm_file_type_name(mode_t mode);
 

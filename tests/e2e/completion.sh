@@ -147,3 +147,45 @@ complete_line "$WM" list --state failed ""
 [[ $REPLY_TEXT == "  " ]] && pass "list takes no positional" || fail "list takes no positional" "$REPLY_TEXT"
 complete_line "$WM" orphans --
 expect_not_in "orphans has no --state" "--state" "$REPLY_TEXT"
+
+# wm outputs RUN TASK; wm cp RUN:TASK[/PATH] DEST.
+R1=$WM_STATE_DIR/runs/20261122-081503-a1b2
+mkdir -p "$R1/out/build/dist"
+touch "$R1/out/build/report.txt" "$R1/out/build/dist/app.tar"
+ln -s / "$R1/out/build/root"
+complete_line "$WM" outputs 20261122-081503-a1b2 ""
+expect_in "outputs: task ids" " build fetch-sources " "$REPLY_TEXT"
+complete_line "$WM" outputs -
+expect_in "outputs: --json" " --json " "$REPLY_TEXT"
+complete_line "$WM" cp 20261122
+[[ $REPLY_TEXT == " 20261122-081503-a1b2: " ]] && pass "cp: run id with ':'" ||
+	fail "cp: run id with ':'" "$REPLY_TEXT"
+# Where ':' does not break words, the whole RUN:task is the word.
+COMP_WORDBREAKS=$' \t\n"\'><=;|&(' complete_line "$WM" cp 20261122-081503-a1b2:bu
+[[ $REPLY_TEXT == " 20261122-081503-a1b2:build " ]] && pass "cp: RUN:task" ||
+	fail "cp: RUN:task" "$REPLY_TEXT"
+# As readline calls it: COMP_WORDS split at ':', COMP_LINE whole.
+complete_split() {
+	COMP_LINE=$1 COMP_POINT=${#1}
+	COMP_WORDBREAKS=$' \t\n"\'><=;|&(:'
+	read -ra COMP_WORDS <<<"${1//:/ : }"
+	[[ $1 == *" " ]] && COMP_WORDS+=("")
+	[[ $1 == *: ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_wm
+	REPLY_TEXT=" ${COMPREPLY[*]-} "
+	unset COMP_LINE COMP_POINT COMP_WORDBREAKS
+}
+complete_split "$WM cp 20261122-081503-a1b2:bu"
+[[ $REPLY_TEXT == " build " ]] && pass "cp: the task after ':' as readline splits it" ||
+	fail "cp: the task after ':' as readline splits it" "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:"
+expect_in "cp: every task after ':'" " build fetch-sources " "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/"
+[[ $REPLY_TEXT == " build/dist/ build/report.txt build/root " ]] && pass "cp: the task's outputs, links not entered" ||
+	fail "cp: the task's outputs, links not entered" "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/fi"
+expect_in "cp: DEST is a file name" " $T/files " "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/files "
+[[ $REPLY_TEXT == "  " ]] && pass "cp: nothing after DEST" || fail "cp: nothing after DEST" "$REPLY_TEXT"

@@ -59,6 +59,53 @@ _wm_task_ids()
 	done
 }
 
+# wm cp's RUN:TASK[/PATH] in $1: run ids with ':', then RUN:task, then the
+# task's outputs (by name only: nothing in them is followed).
+_wm_run_task_spec()
+{
+	local word=$1 run rest dir f out=()
+	compopt -o nospace 2>/dev/null
+	if [[ $word != *:* ]]; then
+		out=($(compgen -S : -W "$(_wm_run_ids)" -- "$word"))
+	else
+		run=${word%%:*} rest=${word#*:}
+		if [[ $rest != */* ]]; then
+			out=($(compgen -P "$run:" -W "$(_wm_task_ids "$run")" -- "$rest"))
+		else
+			dir=("$(_wm_state_dir)/runs/$run"*/)
+			[[ ${#dir[@]} -eq 1 ]] || return
+			for f in "${dir[0]}out/${rest%/*}/"*; do
+				[[ -e $f || -L $f ]] || continue
+				f=${rest%/*}/${f##*/}
+				[[ -d ${dir[0]}out/$f && ! -L ${dir[0]}out/$f ]] && f+=/
+				[[ $f == "$rest"* ]] && out+=("$run:$f")
+			done
+		fi
+	fi
+	# Readline replaces only what follows the last ':' when ':' breaks
+	# words (COMP_WORDBREAKS): give it just that part.
+	if [[ $word == *:* && ${COMP_WORDBREAKS-} == *:* ]]; then
+		out=("${out[@]#"${word%"${word##*:}"}"}")
+	fi
+	COMPREPLY=("${out[@]}")
+}
+
+# The shell word being completed and how many arguments precede it after
+# the command, from COMP_LINE: COMP_WORDS splits RUN:TASK at ':'.
+_wm_shell_word()
+{
+	local line=${COMP_LINE:0:COMP_POINT} w n=0 seen=""
+	word=${line##*[[:space:]]}
+	for w in ${line%"$word"}; do
+		if [[ -n $seen && $w != -* ]]; then
+			((n++))
+		elif [[ $w == "$cmd" ]]; then
+			seen=1
+		fi
+	done
+	nth=$n
+}
+
 _wm_policies()
 {
 	local names
@@ -81,7 +128,7 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox export doctor help"
+	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp export doctor help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -203,6 +250,7 @@ _wm()
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --" ;;
 	export) opts="-o --output" ;;
+	outputs) opts="--json" ;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -217,7 +265,17 @@ _wm()
 	resume | status | cancel | stats | export)
 		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		;;
-	logs)
+	cp)
+		local word=$cur nth=${#pos[@]}
+		[[ -n ${COMP_LINE-} ]] && _wm_shell_word
+		if ((nth == 0)); then
+			_wm_run_task_spec "$word"
+		elif ((nth == 1)); then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		;;
+	logs | outputs)
 		if [[ ${#pos[@]} -eq 0 ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then
