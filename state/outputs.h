@@ -23,8 +23,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
-
-#define WM_TREE_MAX_DEPTH 256
+#include "state/safeio.h" /* WM_TREE_MAX_DEPTH */
 
 struct wm_tree_entry {
 	const char *path; /* below the walked directory: "dist/app.tar" */
