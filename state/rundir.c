@@ -20,6 +20,7 @@
 #include "common/strutil.h"
 #include "common/when.h"
 #include "common/xalloc.h"
+#include "state/outputs.h"
 #include "state/safeio.h"
 
 bool wm_run_id_valid(const char *id)
@@ -323,6 +324,73 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 out:
 	wm_buf_release(&cand);
 	return res;
+}
+
+#define REMOVING ".removing-"
+
+/* The runs directory, opened without following a link; missing: error. */
+static int runs_fd(const char *state_dir, struct wm_error **err)
+{
+	bool missing;
+	int fd = open_runs(state_dir, &missing, err);
+
+	if (fd < 0 && missing)
+		return wm_error_set(err, ENOENT, "no runs in `%s/runs`", state_dir);
+	return fd;
+}
+
+int wm_rundir_remove(const char *state_dir, const char *run_id, struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autofree char *hidden = wm_xasprintf(REMOVING "%s", run_id);
+	wm_autoclose int fd = -1;
+
+	if (!wm_run_id_valid(run_id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", run_id);
+	if ((fd = runs_fd(state_dir, err)) < 0)
+		return -1;
+	if (renameat(fd, run_id, fd, hidden) < 0)
+		return wm_error_set(err, errno, "move `%s/%s` out of the way", runs, run_id);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", runs);
+	return wm_safe_remove_tree(fd, runs, hidden, err);
+}
+
+int wm_rundir_remove_leftovers(const char *state_dir, size_t *n, struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autostrv char **names = NULL;
+	wm_autoclose int fd = -1;
+	bool missing;
+
+	*n = 0;
+	fd = open_runs(state_dir, &missing, err);
+	if (fd < 0)
+		return missing ? 0 : -1;
+	if (!(names = wm_safe_list_dir(fd, runs, err)))
+		return -1;
+	for (size_t i = 0; names[i]; i++) {
+		if (!wm_str_has_prefix(names[i], REMOVING) ||
+		    !wm_run_id_valid(names[i] + strlen(REMOVING)))
+			continue;
+		if (wm_safe_remove_tree(fd, runs, names[i], err) < 0)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+int wm_rundir_usage(const char *state_dir, const char *run_id, uint64_t *bytes,
+		    struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autoclose int fd = -1;
+
+	if (!wm_run_id_valid(run_id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", run_id);
+	if ((fd = runs_fd(state_dir, err)) < 0)
+		return -1;
+	return wm_tree_usage(fd, runs, run_id, bytes, err);
 }
 
 static char *sha256_hex(const struct wm_buf *b)

@@ -14,6 +14,7 @@
  *         scripts/<task>.<kind>      the code block an attempt runs
  *         out/<task>/                a task's $WM_OUT
  *         in/<task>/<dep>/           mount points of the dependencies' outputs
+ *     $STATE/runs/.removing-<run-id>/ a run being removed (wm_rundir_remove)
  *
  * Tasks may be able to write here, so every file is opened relative to the
  * run directory's fd and never through a symbolic link (safeio.h): a link,
@@ -31,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -117,6 +119,21 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
  * candidates) or no runs at all: error with exit code WM_EXIT_USAGE (2).
  */
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err);
+
+/*
+ * Removes runs/<run_id> for good (the caller holds its lock, lock.h):
+ * renamed first to runs/.removing-<run_id>, so that no command finds a
+ * half-removed run under its id, then deleted fd-relative without
+ * following a link (safeio.h: a link a task planted is removed, never
+ * its target). A removal cut short leaves only the hidden name, which
+ * wm_rundir_remove_leftovers finishes.
+ */
+int wm_rundir_remove(const char *state_dir, const char *run_id, struct wm_error **err);
+/* Deletes every runs/.removing-* left by a removal cut short; *n: how many. */
+int wm_rundir_remove_leftovers(const char *state_dir, size_t *n, struct wm_error **err);
+/* The disk space removing runs/<run_id> would free (outputs.h). */
+int wm_rundir_usage(const char *state_dir, const char *run_id, uint64_t *bytes,
+		    struct wm_error **err);
 
 /* SHA-256 (libsodium) of <run_dir>/<name>'s bytes, read safely (at most
  * WM_RUN_WORKFLOW_MAX), as 64 lower-case hex digits. */

@@ -189,3 +189,13 @@ complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/fi"
 expect_in "cp: DEST is a file name" " $T/files " "$REPLY_TEXT"
 complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/files "
 [[ $REPLY_TEXT == "  " ]] && pass "cp: nothing after DEST" || fail "cp: nothing after DEST" "$REPLY_TEXT"
+
+# wm prune: options, and no completion for their values.
+complete_line "$WM" prune --
+for o in --keep --older-than --dry-run --force --json; do
+	expect_in "prune option $o" " $o " "$REPLY_TEXT"
+done
+complete_line "$WM" prune --older-than ""
+[[ $REPLY_TEXT == "  " ]] && pass "prune --older-than takes an age" || fail "prune --older-than takes an age" "$REPLY_TEXT"
+complete_line "$WM" prune --keep 3 --d
+[[ $REPLY_TEXT == " --dry-run " ]] && pass "prune: --keep's value is skipped" || fail "prune: --keep's value is skipped" "$REPLY_TEXT"

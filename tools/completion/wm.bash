@@ -128,7 +128,7 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp export doctor help"
+	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -153,7 +153,8 @@ _wm()
 		--) dashdash=1 ;;
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
-			--task | --event | --since | --name | -o | --output | --timeout | --state)
+			--task | --event | --since | --name | -o | --output | --timeout | --state | \
+			--keep | --older-than)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -226,7 +227,7 @@ _wm()
 			interrupted orphaned broken" -- "${cur##*,}"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout)
+	-j | --jobs | -e | --env | --since | --name | --timeout | --keep | --older-than)
 		return
 		;;
 	esac
@@ -251,6 +252,7 @@ _wm()
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --" ;;
 	export) opts="-o --output" ;;
 	outputs) opts="--json" ;;
+	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
