@@ -10,8 +10,10 @@
  * neither its orchestrator nor a `wm resume` starting meanwhile can be
  * running. Without --force only runs that succeeded go: a failed,
  * interrupted, cancelled, orphaned or broken run may still be resumed or
- * looked into. The directory goes as state/rundir.h says: renamed out of
- * the way, then deleted without following a link a task planted.
+ * looked into. Even with --force a run created less than a minute ago
+ * that has no state yet stays: it may be starting. The directory goes as
+ * state/rundir.h says: renamed out of the way, then deleted without
+ * following a link a task planted.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -52,9 +54,18 @@ static const char *recorded_state(const struct wm_runview *v)
 	return s == WM_RUN_RUNNING ? "orphaned" : wm_run_status_name(s);
 }
 
+/* `wm run` makes the run directory a moment before it takes the lock and
+ * writes a first checkpoint: a run this young that has no state yet may be
+ * starting, and stays whatever --force says. */
+#define STARTING_MS (60 * 1000)
+
 /* Why a run whose state is `state` stays (caller frees), or NULL: it goes. */
 static char *keep_reason(const char *id, const char *state, bool force)
 {
+	bool no_state = strcmp(state, "broken") == 0 || strcmp(state, "pending") == 0;
+
+	if (no_state && wm_wall_ms() - wm_run_id_time_ms(id) < STARTING_MS)
+		return wm_xstrdup("created less than a minute ago: it may be starting");
 	if (force || strcmp(state, "succeeded") == 0)
 		return NULL;
 	if (strcmp(state, "orphaned") == 0)

@@ -83,12 +83,21 @@ expect_not_in "the new run is not old enough" "$new2" "$OUT"
 expect_in "the old failed run is" "would remove $failed" "$OUT"
 
 # ---- a broken run stays without --force ----
-broken=$("$MKRUN" --tasks 1 --run-state failed --name broken)
+made=$("$MKRUN" --tasks 1 --run-state failed --name broken)
+broken=20200101-000000-beef # from long ago, as its id says
+mv "$S/runs/$made" "$S/runs/$broken"
 rm -f "$S/runs/$broken/summary.json" "$S/runs/$broken/checkpoint.json.zst.prev"
 echo garbage >"$S/runs/$broken/checkpoint.json.zst"
 expect_exit "a broken run" 0 "$WM" prune --keep 0
 expect_in "is kept" "kept $broken (-, broken): broken: its state cannot be read; --force removes it" "$OUT"
 check "and there" there "$broken"
+# A run directory made a moment ago without a state yet: a `wm run` starting.
+starting=$(date -u +%Y%m%d-%H%M%S)-abcd
+mkdir -p "$S/runs/$starting/logs"
+touch "$S/runs/$starting/workflow.md"
+expect_exit "a run being created" 0 "$WM" prune --keep 0 --force --dry-run
+expect_in "is kept even with --force" "kept $starting (-, broken): created less than a minute ago: it may be starting" "$OUT"
+rm -rf "${S:?}/runs/$starting"
 
 # ---- a live run is never removed, not even with --force ----
 marker=$((700000 + RANDOM))
