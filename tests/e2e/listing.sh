@@ -130,11 +130,7 @@ c=$("$WM" list --json | jq -c ".[] | select(.id == \"$cut\") | .counts | [.succe
 check "list --json counts each state" test "$c" = "[2,1,2,0]"
 
 # ---- filters ----
-MKRUN=$(dirname "$WM")/tests/mkrun
-if [[ ! -x $MKRUN ]]; then
-	skip "filters" "build/tests/mkrun not built (make e2e builds it)"
-	exit 0
-fi
+need_mkrun "filters"
 # ids: the run ids in $1, sorted (runs made in the same second sort by
 # their random suffix, so the tests compare sets).
 ids() { tr -s ' \n' '\n' <<<"$1" | sed '/^$/d' | sort | xargs; }

@@ -6,11 +6,7 @@
 # test, stopped by its own pid; nothing else is signalled.
 . "$(dirname "$0")/../lib.sh"
 
-MKRUN=$(dirname "$WM")/tests/mkrun
-if [[ ! -x $MKRUN ]]; then
-	skip "prune" "build/tests/mkrun not built (make e2e builds it)"
-	exit 0
-fi
+need_mkrun "prune"
 S=$WM_STATE_DIR
 W=$T/ws
 mkdir -p "$W"

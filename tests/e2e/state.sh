@@ -3,11 +3,7 @@
 # export, exit codes, over runs made by the test-only tests/tools/mkrun.
 . "$(dirname "$0")/../lib.sh"
 
-MKRUN=$(dirname "$WM")/tests/mkrun
-if [[ ! -x $MKRUN ]]; then
-	skip "state e2e" "build/tests/mkrun not built (make unit or make e2e builds it)"
-	exit 0
-fi
+need_mkrun "state e2e"
 S=$WM_STATE_DIR
 
 expect_exit "list with no runs exits 0" 0 "$WM" list
