@@ -36,6 +36,7 @@ LIB_SRC := $(filter-out orchestrator/main.c,$(foreach m,$(MODULES),$(wildcard $(
 GEN_SRC :=
 GEN_OBJ :=
 include policies/builtin.mk
+include templates/templates.mk
 include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
@@ -137,11 +138,17 @@ format-check:
 
 # The units name /usr/local/bin/wm; installed copies name $(PREFIX)/bin/wm.
 UNITS := tools/systemd/wm-run@.service tools/systemd/wm-run@.timer
+# JSON Schemas of the front matter and of policy files, for editors.
+SCHEMAS := share/wm/schema/workflow-frontmatter.schema.json share/wm/schema/policy.schema.json
 install: all
 	install -Dm755 $(BUILD)/wm $(DESTDIR)$(PREFIX)/bin/wm
 	install -Dm644 $(BUILD)/wm.1 $(DESTDIR)$(PREFIX)/share/man/man1/wm.1
 	install -Dm644 tools/completion/wm.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm
+	install -Dm644 tools/completion/_wm $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_wm
+	install -Dm644 tools/completion/wm.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/wm.fish
 	install -Dm644 policies.example.yaml $(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml
+	install -d $(DESTDIR)$(PREFIX)/share/wm/schema
+	install -m644 $(SCHEMAS) $(DESTDIR)$(PREFIX)/share/wm/schema/
 	install -d $(DESTDIR)$(PREFIX)/share/wm/systemd
 	for u in $(UNITS); do \
 		sed 's|/usr/local/bin/wm|$(PREFIX)/bin/wm|g' "$$u" >"$(DESTDIR)$(PREFIX)/share/wm/systemd/$${u##*/}" && \
@@ -151,9 +158,13 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/wm $(DESTDIR)$(PREFIX)/share/man/man1/wm.1 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/wm \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_wm \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/wm.fish \
 		$(DESTDIR)$(PREFIX)/share/wm/policies.example.yaml \
-		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS)))
-	-rmdir $(DESTDIR)$(PREFIX)/share/wm/systemd $(DESTDIR)$(PREFIX)/share/wm 2>/dev/null
+		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/systemd/,$(notdir $(UNITS))) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/wm/schema/,$(notdir $(SCHEMAS)))
+	-rmdir $(DESTDIR)$(PREFIX)/share/wm/systemd $(DESTDIR)$(PREFIX)/share/wm/schema \
+		$(DESTDIR)$(PREFIX)/share/wm 2>/dev/null
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -209,7 +220,8 @@ fuzz-seeds:
 	@for n in $(FUZZ_NAMES); do mkdir -p $(FUZZ_BUILD)/seeds/$$n $(FUZZ_BUILD)/corpus/$$n; done
 	@seed() { d=$(FUZZ_BUILD)/seeds/$$1; shift; for f in "$$@"; do \
 		[ ! -f "$$f" ] || cp "$$f" "$$d/$$(echo "$${f#../}" | tr / _)"; done; }; \
-	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md ../shared/fixtures/workflows/*.md; \
+	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md templates/*.md \
+		../shared/fixtures/workflows/*.md; \
 	seed fuzz_policy policies/builtin/*.yaml tests/data/policies/*.yaml; \
 	seed fuzz_oci tests/data/policies/*.json
 

@@ -1,6 +1,7 @@
 #include "common/diag.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file
 	WM_GROW(d->v, d->alloc, d->n + 1);
 	dg = &d->v[d->n++];
 	dg->level = level;
-	dg->file = wm_xstrdup(file ? file : "-");
+	dg->file = file ? wm_xstrdup(file) : NULL;
 	dg->line = line;
 	dg->col = col;
 	va_start(ap, fmt);
@@ -35,14 +36,22 @@ void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file
 		d->n_errors++;
 }
 
+static bool same_file(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 /* Files keep the order in which they were first reported (a policy file
- * read before the workflow stays before it); places sort within a file. */
+ * read before the workflow stays before it); places sort within a file.
+ * Problems without a place come first: they concern whole files. */
 static size_t file_rank(const struct wm_diags *d, const char *file)
 {
+	if (!file)
+		return 0;
 	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].file, file) == 0)
-			return i;
-	return d->n;
+		if (same_file(d->v[i].file, file))
+			return i + 1;
+	return d->n + 1;
 }
 
 static int before(const struct wm_diags *d, const struct wm_diag *a, const struct wm_diag *b)
@@ -81,9 +90,12 @@ void wm_diags_sort(struct wm_diags *d)
 
 char *wm_diag_format(const struct wm_diag *dg)
 {
+	const char *level = dg->level == WM_DIAG_ERROR ? "error" : "warning";
+
+	if (!dg->file)
+		return wm_xasprintf("wm: %s: %s", level, dg->msg);
 	return wm_xasprintf("%s:%u:%u: %s: %s", dg->file, dg->line ? dg->line : 1,
-			    dg->col ? dg->col : 1, dg->level == WM_DIAG_ERROR ? "error" : "warning",
-			    dg->msg);
+			    dg->col ? dg->col : 1, level, dg->msg);
 }
 
 void wm_diags_print(const struct wm_diags *d, FILE *f)

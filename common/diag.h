@@ -7,6 +7,11 @@
  *     FILE:LINE:COL: warning: message
  * in file order and exits 2 when any is an error. Lines and columns are
  * 1-based; 0 means "unknown" and is printed as 1. The list owns its strings.
+ *
+ * A problem with a file as a whole rather than a place in it (a default
+ * config file that cannot be read and is skipped) has file NULL and is
+ * printed as wm's own message, `wm: warning: message`, before the others;
+ * its message names the file.
  */
 #ifndef WM_COMMON_DIAG_H
 #define WM_COMMON_DIAG_H
@@ -21,7 +26,7 @@ enum wm_diag_level {
 
 struct wm_diag {
 	enum wm_diag_level level;
-	char *file;
+	char *file; /* NULL: not about a place in a file */
 	unsigned line, col;
 	char *msg;
 };
@@ -46,7 +51,8 @@ void wm_diags_add(struct wm_diags *d, enum wm_diag_level level, const char *file
 	wm_diags_add((d), WM_DIAG_WARNING, (file), (line), (col), __VA_ARGS__)
 /* Stable sort by file position, so output follows the file. */
 void wm_diags_sort(struct wm_diags *d);
-/* One diagnostic as "FILE:LINE:COL: error: msg" (caller frees). */
+/* One diagnostic as "FILE:LINE:COL: error: msg", or "wm: warning: msg"
+ * without a file (caller frees). */
 char *wm_diag_format(const struct wm_diag *dg);
 void wm_diags_print(const struct wm_diags *d, FILE *f);
 

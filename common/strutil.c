@@ -90,34 +90,43 @@ bool wm_strv_contains(char *const *v, const char *s)
 	return false;
 }
 
+static bool same_letter(char x, char y)
+{
+	return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
+
+/* Optimal string alignment: insertions, deletions, substitutions and
+ * swaps of two neighbours (`rnu` is one edit from `run`), three rows. */
 size_t wm_edit_distance(const char *a, const char *b, size_t limit)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	size_t *row, best;
+	size_t *rows, *two, *one, *cur, best;
 
 	if ((la > lb ? la - lb : lb - la) > limit)
 		return limit + 1;
-	row = wm_xcalloc(lb + 1, sizeof(*row));
+	rows = wm_xcalloc(3 * (lb + 1), sizeof(*rows));
+	two = rows, one = rows + lb + 1, cur = rows + 2 * (lb + 1);
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		one[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
+		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) !=
-				      tolower((unsigned char)b[j - 1]);
-			size_t v = diag + cost;
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			row[j] = v;
-			diag = up;
+			size_t v = one[j - 1] + !same_letter(a[i - 1], b[j - 1]);
+
+			if (one[j] + 1 < v)
+				v = one[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
+			    same_letter(a[i - 2], b[j - 1]) && two[j - 2] + 1 < v)
+				v = two[j - 2] + 1;
+			cur[j] = v;
 		}
+		size_t *t = two;
+		two = one, one = cur, cur = t;
 	}
-	best = row[lb];
-	free(row);
+	best = one[lb];
+	free(rows);
 	return best > limit ? limit + 1 : best;
 }
 
@@ -127,14 +136,22 @@ const char *wm_suggest(const char *word, const char *const *candidates, size_t n
 	const char *best = NULL;
 	size_t best_d = limit + 1;
 
+	size_t len = strlen(word), prefixed = 0;
+	const char *longer = NULL;
+
 	for (size_t i = 0; i < n; i++) {
 		size_t d = wm_edit_distance(word, candidates[i], limit);
 		if (d < best_d) {
 			best_d = d;
 			best = candidates[i];
 		}
+		if (len >= 3 && strncmp(candidates[i], word, len) == 0 && candidates[i][len]) {
+			longer = candidates[i];
+			prefixed++;
+		}
 	}
-	return best;
+	/* `lint` for `lint-code`: the one candidate that begins with it. */
+	return best ? best : prefixed == 1 ? longer : NULL;
 }
 
 static bool utf8_continuation(char c)

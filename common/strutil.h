@@ -39,10 +39,13 @@ size_t wm_str_columns(const char *s);
  * and ended with an ellipsis ("…") when longer. width 0: "". */
 char *wm_str_ellipsize(const char *s, size_t width);
 
-/* Edit distance (Levenshtein), capped at `limit`+1 to stay cheap. */
+/* Edit distance (Levenshtein, a swap of neighbours counting as one edit),
+ * capped at `limit`+1 to stay cheap. */
 size_t wm_edit_distance(const char *a, const char *b, size_t limit);
 /* The candidate closest to `word` when close enough to be a typo
- * (distance <= 2, or <= 1 for short words); NULL otherwise. Borrowed. */
+ * (distance <= 2, or <= 1 for short words), else the only candidate that
+ * begins with a word of 3 or more letters (`lint` -> `lint-code`); NULL
+ * otherwise. Borrowed. */
 const char *wm_suggest(const char *word, const char *const *candidates, size_t n);
 
 #endif

@@ -12,6 +12,7 @@
 #define WM_ORCHESTRATOR_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 
@@ -40,6 +41,15 @@ const struct wm_command *wm_command_find(const char *name);
 /* Prints "usage: wm ..." for a command to stderr; returns WM_EXIT_USAGE. */
 int wm_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* `wm help CMD`, `wm CMD --help`: usage, summary and every option. */
+void wm_command_help(const struct wm_command *c, FILE *f);
+/* After getopt_long (with a ':' leading its optstring) returned '?' or
+ * ':' (opt): prints what was wrong with the option just read, once, with
+ * the usage line; returns WM_EXIT_USAGE. opts (may be NULL) give "did you
+ * mean" for a misspelt long option. */
+struct option;
+int wm_bad_option(const char *cmd, char **argv, int opt, const struct option *opts);
+
 /* Parses -j's argument (1..4096) for `cmd`; 0, or prints usage and returns
  * WM_EXIT_USAGE. */
 int wm_parse_jobs(const char *cmd, const char *arg, unsigned *jobs);
@@ -59,6 +69,7 @@ int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_init(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_outputs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_prune(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cp(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -251,9 +251,11 @@ int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 	is_show = strcmp(argv[1], "show") == 0;
 	argc--;
 	argv++;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (!is_show || opt == '?')
-			return wm_usage_error("audit", "bad option");
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			return wm_bad_option("audit", argv, opt, opts);
+		if (!is_show)
+			return wm_usage_error("audit", "audit verify takes no options");
 		if (opt == 't')
 			so.task = optarg;
 		else if (opt == 'e')

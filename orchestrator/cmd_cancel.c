@@ -23,6 +23,7 @@
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
+#include "orchestrator/runview.h"
 #include "state/lock.h"
 #include "state/rundir.h"
 
@@ -86,6 +87,23 @@ static int timed_out(const char *id, int pid, uint64_t timeout_ms, struct wm_err
 			     id, waited, pid, st);
 }
 
+/* Nothing to stop: say where the run is, and succeed (the run is where a
+ * cancel would have left it, or beyond). */
+static int ended_already(const char *state_dir, const char *id, struct wm_error **err)
+{
+	struct wm_runview v;
+
+	if (wm_runview_load_brief(state_dir, id, &v, err) < 0)
+		return -1;
+	if (v.orphan)
+		printf("run %s is not running: its orchestrator died (wm resume %s finishes it)\n",
+		       id, id);
+	else
+		printf("run %s is not running: it already ended (%s)\n", id, wm_runview_state(&v));
+	wm_runview_release(&v);
+	return WM_EXIT_OK;
+}
+
 static int parse_args(int argc, char **argv, const char **run, uint64_t *timeout_ms,
 		      struct wm_error **err)
 {
@@ -95,9 +113,9 @@ static int parse_args(int argc, char **argv, const char **run, uint64_t *timeout
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 't')
-			return wm_usage_error("cancel", "bad option");
+			return wm_bad_option("cancel", argv, opt, opts);
 		if (wm_parse_duration(optarg, timeout_ms, err) < 0 || !*timeout_ms) {
 			wm_error_free(*err);
 			*err = NULL;
@@ -128,9 +146,10 @@ int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 		return -1;
 	dir = wm_rundir_path(cli->state_dir, id);
 	live = wm_lock_is_live(dir, err);
-	if (live <= 0)
-		return live < 0 ? -1
-				: wm_error_setx(err, WM_EXIT_USAGE, "run %s is not running", id);
+	if (live < 0)
+		return -1;
+	if (!live) /* already where cancel would take it */
+		return ended_already(cli->state_dir, id, err);
 	if (wm_lock_read_holder(dir, &h, err) < 0)
 		return -1;
 	pid = verified_pid(&h, err);

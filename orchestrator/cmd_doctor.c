@@ -44,13 +44,13 @@ int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 
 	(void)cli;
 	(void)err;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt == 'j')
 			json = 1;
 		else if (opt == 'c')
 			clean = 1;
 		else
-			return wm_usage_error("doctor", "bad option");
+			return wm_bad_option("doctor", argv, opt, opts);
 	}
 	if (optind < argc)
 		return wm_usage_error("doctor", "unexpected argument '%s'", argv[optind]);

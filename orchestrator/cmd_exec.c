@@ -44,7 +44,7 @@ static int parse(int argc, char **argv, struct exec_args *a)
 
 	a->kind = "body";
 	a->attempt = 1;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt == 'a')
 			a->attempt = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'k')
@@ -52,7 +52,7 @@ static int parse(int argc, char **argv, struct exec_args *a)
 		else if (opt == 'p')
 			a->policy_hash = optarg;
 		else {
-			wm_usage_error("exec", "bad option");
+			wm_bad_option("exec", argv, opt, opts);
 			return WM_EXIT_USAGE;
 		}
 	}

@@ -277,7 +277,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct list_opts *
 	};
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
 		if (opt == 'j') {
 			o->json = true;
 		} else if (opt == 'q') {
@@ -295,7 +295,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct list_opts *
 				return wm_error_wrap(err, "--since");
 			o->has_since = true;
 		} else {
-			return wm_usage_error(cmd, "bad option");
+			return wm_bad_option(cmd, argv, opt, opts);
 		}
 	}
 	if (optind < argc)

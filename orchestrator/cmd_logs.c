@@ -129,9 +129,9 @@ int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	size_t n = 0;
 	int opt, rc = -1;
 
-	while ((opt = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":f", opts, NULL)) != -1) {
 		if (opt != 'f')
-			return wm_usage_error("logs", "bad option");
+			return wm_bad_option("logs", argv, opt, opts);
 		follow = true;
 	}
 	if (optind >= argc || argc - optind > 2)
@@ -159,7 +159,7 @@ int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		n++;
 	}
 	if (!n) {
-		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s'", id, argv[optind + 1]);
+		wm_runview_task_index(&v, argv[optind + 1], err);
 		goto out;
 	}
 	rc = show(cur, n, follow, v.dir, err);

@@ -16,7 +16,6 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
-#include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
@@ -37,34 +36,6 @@ static int load_run(const struct wm_cli *cli, const char *prefix, struct wm_runv
 	if (!v->st.rs)
 		return wm_error_setx(err, WM_EXIT_USAGE, "run %s: %s", id, v->load_error);
 	return 0;
-}
-
-/* The index of `task` in the run, or -1 with a "did you mean" (exit 2). */
-static long find_task(const struct wm_runview *v, const char *task, struct wm_error **err)
-{
-	const struct wm_run_state *rs = v->st.rs;
-	long i = wm_run_state_index(rs, task);
-	wm_autofree const char **ids = NULL;
-	struct wm_buf all = WM_BUF_INIT;
-	const char *hint;
-
-	if (i >= 0)
-		return i;
-	ids = wm_xcalloc(rs->n_tasks + 1, sizeof(*ids));
-	for (size_t k = 0; k < rs->n_tasks; k++) {
-		ids[k] = rs->tasks[k].id;
-		if (k < 10)
-			wm_buf_addf(&all, "%s%s", k ? ", " : "", ids[k]);
-	}
-	hint = wm_suggest(task, ids, rs->n_tasks);
-	if (hint)
-		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (did you mean '%s'?)",
-			      v->id, task, hint);
-	else
-		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (its tasks: %s%s)",
-			      v->id, task, all.data, rs->n_tasks > 10 ? ", ..." : "");
-	wm_buf_release(&all);
-	return -1;
 }
 
 /* ---- wm outputs ---- */
@@ -184,10 +155,10 @@ int wm_cmd_outputs(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	long only = -1;
 	int opt, rc = -1;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 'j') {
 			json_decref(arr);
-			return wm_usage_error("outputs", "bad option");
+			return wm_bad_option("outputs", argv, opt, opts);
 		}
 		as_json = true;
 	}
@@ -196,7 +167,7 @@ int wm_cmd_outputs(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 		return wm_usage_error("outputs", "wants RUN and at most one TASK");
 	}
 	if (load_run(cli, argv[optind], &v, err) < 0 ||
-	    (optind + 1 < argc && (only = find_task(&v, argv[optind + 1], err)) < 0) ||
+	    (optind + 1 < argc && (only = wm_runview_task_index(&v, argv[optind + 1], err)) < 0) ||
 	    (dfd = wm_rundir_open_fd(v.dir, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < v.st.rs->n_tasks; i++) {
@@ -274,7 +245,7 @@ int wm_cmd_cp(int argc, char **argv, const struct wm_cli *cli, struct wm_error *
 	int rc = -1;
 
 	if (argc > 1 && argv[1][0] == '-' && argv[1][1])
-		return wm_usage_error("cp", "bad option '%s'", argv[1]);
+		return wm_usage_error("cp", "unknown option '%s'", argv[1]);
 	if (argc != 3)
 		return wm_usage_error("cp", "wants RUN:TASK[/PATH] and DEST");
 	colon = strchr(argv[1], ':');
@@ -282,7 +253,7 @@ int wm_cmd_cp(int argc, char **argv, const struct wm_cli *cli, struct wm_error *
 		return wm_usage_error("cp", "'%s' is not RUN:TASK[/PATH]", argv[1]);
 	run = wm_xstrndup(argv[1], (size_t)(colon - argv[1]));
 	if (source_path(colon + 1, &rel, &task, err) < 0 || load_run(cli, run, &v, err) < 0 ||
-	    find_task(&v, task, err) < 0 || (dfd = wm_rundir_open_fd(v.dir, err)) < 0)
+	    wm_runview_task_index(&v, task, err) < 0 || (dfd = wm_rundir_open_fd(v.dir, err)) < 0)
 		goto out;
 	if (wm_copy_out(dfd, v.dir, rel.data, argv[2], &rep, err) < 0)
 		goto out;

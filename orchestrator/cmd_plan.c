@@ -269,7 +269,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	int opt, rc = WM_EXIT_OK;
 
 	(void)cli;
-	while ((opt = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
 		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
 			continue;
 		if (opt == 'p') {
@@ -277,7 +277,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 			continue;
 		}
 		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
-				  : wm_usage_error("plan", "bad option");
+				  : wm_bad_option("plan", argv, opt, opts);
 	}
 	if (optind + 1 != argc)
 		return wm_usage_error("plan",

@@ -36,7 +36,7 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->policies = optarg;
@@ -47,7 +47,7 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 		case 'h':
 			return -2;
 		default:
-			return -1;
+			return wm_bad_option("policy", argv, c, opts);
 		}
 	}
 	o->args = argv + optind;
@@ -175,11 +175,12 @@ static int do_diff(const struct popts *o, struct wm_error **err)
 		return -1;
 	text = wm_policy_diff(a, b);
 	printf("A = %s, B = %s\n", a->name, b->name);
-	if (!*text)
+	if (!*text) {
 		printf("no difference in effect\n");
-	else
-		fputs(text, stdout);
-	return WM_EXIT_OK;
+		return WM_EXIT_OK;
+	}
+	fputs(text, stdout);
+	return 1; /* as diff(1): the policies differ */
 }
 
 static int do_import(const struct popts *o, struct wm_error **err)
@@ -215,12 +216,11 @@ int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	sub = argv[1];
 	rc = parse_opts(argc - 1, argv + 1, &o);
 	if (rc == -2) {
-		const struct wm_command *c = wm_command_find("policy");
-		printf("usage: wm %s\n", c->usage);
+		wm_command_help(wm_command_find("policy"), stdout);
 		return WM_EXIT_OK;
 	}
-	if (rc < 0)
-		return wm_usage_error("policy", "bad option");
+	if (rc > 0)
+		return rc;
 	if (strcmp(sub, "list") == 0)
 		return do_list(&o, err);
 	if (strcmp(sub, "show") == 0)

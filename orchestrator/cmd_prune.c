@@ -251,7 +251,7 @@ static int parse_opts(int argc, char **argv, struct prune_opts *o, struct wm_err
 	char *end;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt == 'k') {
 			o->keep = strtoul(optarg, &end, 10);
 			if (end == optarg || *end || optarg[0] == '-')
@@ -265,7 +265,7 @@ static int parse_opts(int argc, char **argv, struct prune_opts *o, struct wm_err
 		} else if (opt == 'n' || opt == 'f' || opt == 'j') {
 			*(opt == 'n' ? &o->dry_run : opt == 'f' ? &o->force : &o->json) = true;
 		} else {
-			return wm_usage_error("prune", "bad option");
+			return wm_bad_option("prune", argv, opt, opts);
 		}
 	}
 	if (optind < argc)

@@ -21,6 +21,7 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/leftovers.h"
 #include "orchestrator/runner.h"
+#include "orchestrator/runview.h"
 #include "state/checkpoint.h"
 #include "state/lock.h"
 #include "state/rundir.h"
@@ -33,6 +34,7 @@ struct resume_args {
 	bool json;
 	bool reload; /* re-read the workflow from where the run started */
 	bool accept_audit_gap;
+	struct wm_display display;
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -43,11 +45,12 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "json", no_argument, NULL, 'J' },
 		{ "reload", no_argument, NULL, 'r' },
 		{ "accept-audit-gap", no_argument, NULL, 'G' },
+		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
+	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "j:f", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:fv", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
@@ -66,12 +69,16 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 			a->accept_audit_gap = true;
 			break;
 		default:
-			return wm_usage_error("resume", "bad option");
+			rc = wm_display_option("resume", opt, optarg, &a->display);
+			if (rc == 0)
+				return wm_bad_option("resume", argv, opt, opts);
+			if (rc != 1)
+				return rc;
 		}
 	}
-	if (optind != argc - 1)
-		return wm_usage_error("resume", "wants exactly one RUN_ID");
-	a->run = argv[optind];
+	if (argc - optind > 1)
+		return wm_usage_error("resume", "wants at most one RUN_ID");
+	a->run = optind < argc ? argv[optind] : NULL; /* NULL: the newest resumable */
 	return 0;
 }
 
@@ -166,12 +173,54 @@ static bool *decide_keep(const struct wm_prepared *p, const struct wm_run_state 
 	return keep;
 }
 
-static bool all_kept(const bool *keep, size_t n)
+/* Nothing left to do: every task kept, or skipped in a run that
+ * succeeded (an only_if said no, a condition did not hold). */
+static bool all_done(const bool *keep, const struct wm_prepared *p, const struct wm_run_state *rs)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!keep[i])
+	if (rs->state != WM_RUN_SUCCEEDED)
+		return false;
+	for (size_t i = 0; i < p->wf->n_tasks; i++) {
+		const struct wm_task_state *t = wm_run_state_find(rs, p->wf->tasks[i].id);
+
+		if (!keep[i] && !(t && t->state == WM_TASK_SKIPPED))
 			return false;
+	}
 	return true;
+}
+
+/* `wm resume` without an id: the run that started last among those not
+ * finished (failed, cancelled, interrupted, orphaned) and not live. */
+static char *newest_resumable(const char *state_dir, struct wm_error **err)
+{
+	wm_autostrv char **ids = NULL;
+	long long best_ms = -1;
+	char *best = NULL;
+	size_t n = 0;
+
+	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct wm_runview v;
+		struct wm_error *e = NULL;
+		const char *state;
+
+		if (wm_runview_load_brief(state_dir, ids[i], &v, &e) < 0) {
+			wm_error_free(e);
+			continue;
+		}
+		state = wm_runview_state(&v);
+		if (!v.live && strcmp(state, "succeeded") != 0 && strcmp(state, "broken") != 0 &&
+		    wm_runview_started_ms(&v) > best_ms) {
+			best_ms = wm_runview_started_ms(&v);
+			free(best);
+			best = wm_xstrdup(ids[i]);
+		}
+		wm_runview_release(&v);
+	}
+	if (!best)
+		wm_error_setx(err, WM_EXIT_USAGE, "no run to resume in %s (see wm list)",
+			      state_dir);
+	return best;
 }
 
 /* The new run state: the current workflow's tasks, old records carried over. */
@@ -298,11 +347,12 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
 	o.jobs = a->jobs ? a->jobs : o.jobs;
 	o.json = a->json;
+	o.display = a->display;
 	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
 	if (!file)
 		goto out;
 	keep = decide_keep(&p, loaded.rs, a->force);
-	if (all_kept(keep, p.wf->n_tasks) && loaded.rs->state == WM_RUN_SUCCEEDED) {
+	if (all_done(keep, &p, loaded.rs)) {
 		printf("run %s already succeeded: nothing to do\n", run_id);
 		rc = WM_EXIT_OK;
 		goto out;
@@ -349,7 +399,8 @@ int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 
 	if (rc)
 		return rc;
-	run_id = wm_rundir_resolve(cli->state_dir, a.run, err);
+	run_id = a.run ? wm_rundir_resolve(cli->state_dir, a.run, err)
+		       : newest_resumable(cli->state_dir, err);
 	if (!run_id)
 		return -1;
 	run_dir = wm_rundir_path(cli->state_dir, run_id);

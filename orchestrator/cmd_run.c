@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
+#include "orchestrator/fromrun.h"
 #include "orchestrator/runner.h"
 #include "state/audit.h"
 #include "state/lock.h"
@@ -63,8 +64,18 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
 	case 'y':
 		o->yes = true;
 		break;
+	case 'F':
+		o->from = optarg;
+		break;
 	default:
-		return wm_usage_error("run", "bad option");
+		switch (wm_display_option("run", opt, optarg, &o->display)) {
+		case 1:
+			return 0;
+		case 0:
+			return -1; /* the caller says what was wrong */
+		default:
+			return WM_EXIT_USAGE;
+		}
 	}
 	return 0;
 }
@@ -86,19 +97,26 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "workspace", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "from", required_argument, NULL, 'F' },
+		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	size_t n_env = 0;
+	size_t n_env = 0, n_only = 0;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "j:e:ky", opts, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, ":j:e:kyv", opts, NULL)) != -1)
 		if ((rc = one_option(opt, o, &n_env)) != 0)
-			return rc;
-	if (optind != argc - 1)
-		return wm_usage_error("run", optind >= argc ? "missing workflow FILE"
-							    : "only one workflow FILE");
+			return rc < 0 ? wm_bad_option("run", argv, opt, opts) : rc;
+	if (optind >= argc)
+		return wm_usage_error("run", "missing workflow FILE");
+	for (int i = optind + 1; i < argc; i++) /* TASK...: those and what they need */
+		wm_strv_push(&o->only, &n_only, argv[i]);
+	if (o->only && o->from)
+		return wm_usage_error("run", "TASK... and --from exclude each other");
 	if (o->detach && o->interactive)
 		return wm_usage_error("run", "--detach and --interactive exclude each other");
+	if (o->detach) /* its output is orchestrator.log: every event belongs there */
+		o->display.verbose = true;
 	*file = argv[optind];
 	return 0;
 }
@@ -183,6 +201,23 @@ static int keep_policies(const char *run_dir, const char *policies_file, struct 
 	return rc;
 }
 
+/* --from: the outputs of what the tasks need, from an earlier run. */
+static int take_reused(const struct wm_cli *cli, const struct wm_prepared *p, const char *run_dir,
+		       bool json, struct wm_run_target *t, struct wm_error **err)
+{
+	wm_autofree char *source = NULL;
+	size_t n = 0;
+
+	if (wm_from_take(cli->state_dir, p->wf, p->reused, run_dir, &source, err) < 0)
+		return -1;
+	for (size_t i = 0; i < p->wf->n_tasks; i++)
+		if (p->reused[i] && !json)
+			printf("%s %s from run %s\n", n++ ? "  " : "reusing", p->wf->tasks[i].id,
+			       source);
+	t->keep = p->reused;
+	return 0;
+}
+
 static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_prepared *p,
 			struct wm_run_options *o, struct wm_error **err)
 {
@@ -228,6 +263,10 @@ static int run_prepared(const struct wm_cli *cli, const char *file, struct wm_pr
 	t.rs = rs;
 	t.on_ready = say_ready;
 	t.ready_ctx = &ready_fd;
+	if (p->reused && take_reused(cli, p, run_dir, o->json, &t, err) < 0) {
+		wm_lock_release(lock);
+		return -1;
+	}
 	rc = wm_runner_execute(cli, p, o, &t, err);
 	say_ready(&ready_fd);
 	wm_lock_release(lock);
@@ -290,6 +329,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	rc = parse_options(argc, argv, &o, &file);
 	if (rc) {
 		wm_strv_free(o.cli_env);
+		wm_strv_free(o.only);
 		return rc;
 	}
 	rc = wm_prepare(file, &o, &p, &diags, err);
@@ -315,6 +355,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 out:
 	wm_diags_release(&diags);
 	wm_strv_free(o.cli_env);
+	wm_strv_free(o.only);
 	free(o.untrusted);
 	return rc;
 }

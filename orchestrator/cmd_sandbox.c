@@ -78,7 +78,8 @@ static int run(const struct wm_policy *policy, const char *workspace, uint64_t t
 		return wm_error_wrapx(err, WM_SANDBOX_SETUP_FAILED, "sandbox");
 	}
 	report(&res);
-	status = res.status;
+	/* As timeout(1) does: 124 says the time ran out. */
+	status = res.limit == WM_LIMIT_TIMEOUT ? 124 : res.status;
 	wm_sandbox_result_release(&res);
 	wm_sandbox_profile_free(prof);
 	return status;
@@ -101,7 +102,7 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 	uint64_t timeout = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			name = optarg;
@@ -117,7 +118,7 @@ int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 				return -1;
 			break;
 		default:
-			return wm_usage_error("sandbox", "bad option");
+			return wm_bad_option("sandbox", argv, opt, opts);
 		}
 	}
 	if (optind >= argc)

@@ -483,7 +483,7 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 	long long since_ms = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt == 'J') {
 			as_json = true;
 		} else if (opt == 'S') {
@@ -491,7 +491,7 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 				return wm_error_wrap(err, "--since");
 			since = true;
 		} else {
-			return wm_usage_error("stats", "bad option");
+			return wm_bad_option("stats", argv, opt, opts);
 		}
 	}
 	if (argc - optind > 1)

@@ -61,7 +61,8 @@ static void print_task(const struct wm_task_state *t)
 		how = wm_xasprintf("signal %d", t->signal);
 	else if (t->exit_code >= 0)
 		how = wm_xasprintf("exit %d", t->exit_code);
-	printf("  %-24s %-10s attempts %-3u %-10s %-8s%s%s\n", t->id, wm_task_status_name(t->state),
+	printf("  %-24s %-10s attempts %-3u %-10s %-8s%s%s\n", t->id,
+	       t->kept && t->state == WM_TASK_SUCCEEDED ? "kept" : wm_task_status_name(t->state),
 	       t->attempts, how ? how : "", dur ? dur : "", t->limit ? " limit: " : "",
 	       t->limit ? t->limit : "");
 	for (size_t i = 0; i < t->n_denied; i++)
@@ -114,9 +115,9 @@ int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	bool json = false;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (opt != 'j')
-			return wm_usage_error("status", "bad option");
+			return wm_bad_option("status", argv, opt, opts);
 		json = true;
 	}
 	if (argc - optind > 1)

@@ -111,13 +111,19 @@ int wm_config_load(struct wm_config *cfg, struct wm_diags *diags, struct wm_erro
 		int e = errno;
 
 		wm_buf_release(&b);
-		if (e == ENOENT) {
+		/* Unreadable (HOME is not ours, as under sudo): skipped with a
+		 * warning, as git skips its config; the floors of the command
+		 * line and $WM_POLICY_FLOOR still apply. */
+		if (e == EACCES || e == EPERM) {
+			wm_diags_warn(diags, NULL, 0, 0, "cannot read `%s`: %s; ignored", path,
+				      strerror(e));
+		} else if (e != ENOENT && e != ENOTDIR) {
+			wm_error_make(err, WM_EXIT_USAGE, e, "read `%s`", path);
 			free(path);
-			return 0;
+			return -1;
 		}
-		wm_error_make(err, WM_EXIT_USAGE, e, "read `%s`", path);
 		free(path);
-		return -1;
+		return 0;
 	}
 	cfg->path = path;
 	parse(cfg, b.data, b.len, diags);

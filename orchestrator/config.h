@@ -4,9 +4,10 @@
  *
  *     policy_floor: standard   # every task runs under this or stricter
  *
- * A missing file is no settings. Unknown keys, wrong types and YAML beyond
- * the limits of common/yamlguard.h are errors at their FILE:LINE:COL in
- * `diags`. The file is the user's own: wm never reads a workflow's config.
+ * A missing file is no settings, and so is one that cannot be read (HOME
+ * is not the user's, as under sudo), with a warning in `diags`. Unknown keys, wrong types and YAML
+ * beyond the limits of common/yamlguard.h are errors at their FILE:LINE:COL in `diags`. The file is
+ * the user's own: wm never reads a workflow's config.
  */
 #ifndef WM_ORCHESTRATOR_CONFIG_H
 #define WM_ORCHESTRATOR_CONFIG_H
@@ -21,7 +22,8 @@ struct wm_config {
 };
 
 /* 0 (cfg filled, maybe empty), or -1 with errors in diags or *err (the file
- * exists but cannot be read). Release with wm_config_release. */
+ * exists but reading it failed other than for permission). Release with
+ * wm_config_release. */
 int wm_config_load(struct wm_config *cfg, struct wm_diags *diags, struct wm_error **err);
 void wm_config_release(struct wm_config *cfg);
 

@@ -76,12 +76,17 @@ static bool describe(const struct wm_outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "killed by signal %d (%s)", o->signal, strsignal(o->signal));
 	else
 		snprintf(buf, len, "exited with status %d", o->exit_code);
+	if (o->note) { /* what the executor saw that explains it */
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, len - used, " (%s)", o->note);
+	}
 	return true;
 }
 
 void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 {
-	char cause[200];
+	char cause[224];
 	unsigned counted = o->attempt > o->lost_before ? o->attempt - o->lost_before : 1;
 
 	memset(d, 0, sizeof(*d));
@@ -95,7 +100,7 @@ void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 	if (!o->setup_error && o->limit == WM_LIMIT_NONE && !o->signal && o->exit_code == 0 &&
 	    !o->missing_output && !o->out_error) {
 		verdict(d, WM_VERDICT_SUCCEED);
-		snprintf(d->why, sizeof(d->why), "exited 0 on attempt %u", o->attempt);
+		snprintf(d->why, sizeof(d->why), "exited 0 on attempt %u", o->base + o->attempt);
 		return;
 	}
 	if (o->lost && o->lost_before < WM_LOST_RETRY_CAP) {
@@ -120,7 +125,7 @@ void wm_decide(const struct wm_outcome *o, struct wm_action *d)
 		verdict(d, WM_VERDICT_RETRY);
 		d->delay_ms = wm_backoff_delay(o->backoff_ms, counted, o->jitter);
 		snprintf(d->why, sizeof(d->why), "%s; attempt %u follows after %llums", cause,
-			 o->attempt + 1, (unsigned long long)d->delay_ms);
+			 o->base + o->attempt + 1, (unsigned long long)d->delay_ms);
 		return;
 	}
 	verdict(d, WM_VERDICT_FAIL);

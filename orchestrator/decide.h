@@ -36,7 +36,11 @@ struct wm_outcome {
 				     * the job was preempted): why, or NULL */
 	const char *ended_by;	    /* something outside wm ended it (a cluster's
 				     * scheduler, an administrator): why, or NULL */
+	const char *note;	    /* seen by the executor, explaining a failure ("it tried
+				     * the network, and policy standard has network: none") */
 	unsigned attempt;	    /* 1-based number of the attempt that just ended */
+	unsigned base;		    /* attempts of the task before a resume: shown numbers
+				     * go on from there (attempt counts only for retries) */
 	unsigned lost_before;	    /* earlier attempts that were lost */
 	unsigned retries;	    /* extra attempts allowed in total */
 	uint64_t backoff_ms;	    /* first retry delay */

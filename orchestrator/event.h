@@ -66,7 +66,8 @@ struct wm_event {
 	const struct wm_action *action;		/* DECISION */
 	const char *detail;			/* skip reason, syscall, limit, rollback text ... */
 	uint64_t ms;				/* duration, delay or SLA as the type says */
-	uint64_t count;				/* SECCOMP_*: how many calls */
+	uint64_t count;				/* SECCOMP_*: how many calls; RUN_END: the
+						   run's whole duration (ms) */
 };
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "common/clock.h"
 #include "common/xalloc.h"
+#include "orchestrator/tasklog.h"
+#include "policies/policies.h"
 #include "workflow/dag.h"
 
 struct local {
@@ -25,6 +27,8 @@ struct wm_exec_job {
 	struct wm_sandbox *sb;
 	const struct wm_task *task;
 	enum wm_attempt_kind kind;
+	const struct wm_sandbox_profile *prof;
+	const char *run_dir;
 };
 
 static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struct wm_exec_job **out,
@@ -36,6 +40,8 @@ static int start(struct wm_executor *ex, const struct wm_exec_request *rq, struc
 
 	job->task = &l->cfg.wf->tasks[rq->task];
 	job->kind = rq->kind;
+	job->prof = l->cfg.profiles[rq->task];
+	job->run_dir = l->cfg.paths.run_dir;
 	if (wm_attempt_prepare(&l->cfg.paths, l->cfg.wf, rq->task, wm_dag_deps(g, rq->task),
 			       wm_dag_n_deps(g, rq->task), rq->attempt, rq->kind, &job->at,
 			       err) < 0) {
@@ -66,6 +72,19 @@ static int terminate(struct wm_exec_job *job, enum wm_limit why, int sig)
 	return wm_sandbox_terminate(job->sb, why, sig);
 }
 
+/* A failure under a policy without the network, whose log shows the task
+ * tried to reach it: say so, since "exit 6" alone does not. */
+static char *network_note(const struct wm_exec_job *job)
+{
+	const struct wm_policy *pol = wm_sandbox_profile_policy(job->prof);
+
+	if (!pol || pol->network == WM_NET_HOST || !job->run_dir ||
+	    !wm_tasklog_says_network(job->run_dir, job->task->id))
+		return NULL;
+	return wm_xasprintf("it tried to use the network, and policy %s has network: %s", pol->name,
+			    wm_net_mode_name(pol->network));
+}
+
 /* The sandbox's result, and the first declared output missing after a
  * clean exit (decide.c retries that). */
 static int reap(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_error **err)
@@ -78,6 +97,8 @@ static int reap(struct wm_exec_job *job, struct wm_exec_result *res, struct wm_e
 	if (res->r.status == 0 && job->kind == WM_ATTEMPT_BODY && job->at.out_dir &&
 	    (missing = wm_attempt_missing_output(job->task, job->at.out_dir)))
 		res->missing_output = wm_xstrdup(missing);
+	if (res->r.status != 0)
+		res->note = network_note(job);
 	return 0;
 }
 

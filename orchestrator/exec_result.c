@@ -17,8 +17,10 @@ void wm_exec_result_release(struct wm_exec_result *res)
 	wm_sandbox_result_release(&res->r);
 	free(res->missing_output);
 	free(res->reason);
+	free(res->note);
 	res->missing_output = NULL;
 	res->reason = NULL;
+	res->note = NULL;
 }
 
 static char *result_name(const char *task, const char *kind, unsigned attempt)

@@ -51,6 +51,7 @@ struct wm_exec_result {
 	struct wm_sandbox_result r;
 	char *missing_output; /* owned; NULL when none is missing */
 	char *reason;	      /* owned: why it ended, as the executor saw it, or NULL */
+	char *note;	      /* owned: what explains a failure (decide.h), or NULL */
 	bool free_retry;      /* lost to the infrastructure (a node failed): retried without
 				 counting against the task's retries, up to a cap */
 };

@@ -16,13 +16,19 @@
 #include "orchestrator/cli.h"
 
 const struct wm_command wm_commands[] = {
+	{ "init", wm_cmd_init,
+	  "init [--template NAME] [--force] [FILE]\n"
+	  "       init --list",
+	  "write a starting workflow from a template" },
 	{ "run", wm_cmd_run,
-	  "run FILE [-j N] [--policy NAME] [--policies FILE] [-e KEY=VALUE]... [--keep-going]\n"
+	  "run FILE [TASK]... [--from TASK] [-j N] [--policy NAME] [--policies FILE] [-e "
+	  "KEY=VALUE]... [--keep-going]\n"
 	  "       [--dry-run] [--interactive] [--detach] [--workspace DIR] [--json] [--yes]\n"
-	  "       [--executor local|slurm]",
+	  "       [--executor local|slurm] [-v] [--output compact|stream] [--tail N]",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
-	  "resume RUN_ID [-j N] [--force] [--reload] [--json] [--accept-audit-gap]",
+	  "resume [RUN_ID] [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
+	  "       [--output compact|stream] [--tail N]",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
@@ -120,6 +126,8 @@ static void print_overview(FILE *f)
 	      f);
 }
 
+static int unknown_command(const char *name);
+
 int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	const struct wm_command *c;
@@ -132,8 +140,8 @@ int wm_cmd_help(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	}
 	c = wm_command_find(argv[1]);
 	if (!c)
-		return wm_usage_error(NULL, "unknown command '%s'", argv[1]);
-	printf("usage: wm %s\n\n%s\n", c->usage, c->summary);
+		return unknown_command(argv[1]);
+	wm_command_help(c, stdout);
 	return WM_EXIT_OK;
 }
 
@@ -182,7 +190,56 @@ static char **private_dirs(const char *state_dir)
 	return v;
 }
 
-int main(int argc, char **argv)
+/* Global options after the command are taken out of its arguments, up to
+ * a `--` (and for `sandbox`, up to the command it runs): `wm logs RUN
+ * --state-dir D` means what `wm --state-dir D logs RUN` does. -h and
+ * --help there ask for the command's help. Returns the new argc. */
+static int take_globals(int argc, char **argv, bool stop_at_operand, char **state_dir, bool *help)
+{
+	int out = 1, i = 1;
+
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0 || (stop_at_operand && a[0] != '-'))
+			break;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			*help = true;
+		} else if (strncmp(a, "--state-dir=", 12) == 0) {
+			free(*state_dir);
+			*state_dir = wm_xstrdup(a + 12);
+		} else if (strcmp(a, "--state-dir") == 0 && i + 1 < argc) {
+			free(*state_dir);
+			*state_dir = wm_xstrdup(argv[++i]);
+		} else {
+			argv[out++] = argv[i];
+			/* sandbox: an option's value is not the command */
+			if (stop_at_operand && a[1] == '-' && !strchr(a, '=') && i + 1 < argc)
+				argv[out++] = argv[++i];
+		}
+	}
+	while (i < argc)
+		argv[out++] = argv[i++];
+	argv[out] = NULL;
+	return out;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[64], *hint;
+	size_t n = 0;
+
+	for (const struct wm_command *c = wm_commands; c->name && n < 64; c++)
+		names[n++] = c->name;
+	hint = wm_suggest(name, names, n);
+	if (hint)
+		return wm_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", name,
+				      hint);
+	return wm_usage_error(NULL, "unknown command '%s'", name);
+}
+
+/* Options before the command; returns -1 to go on, else the exit code. */
+static int global_options(int argc, char **argv, char **state_dir)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
@@ -190,19 +247,13 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	wm_autofree char *state_dir = NULL;
-	wm_autostrv char **private = NULL;
-	struct wm_error *err = NULL;
-	const struct wm_command *c;
-	struct wm_cli cli = { 0 };
-	const char *nc;
-	int opt, rc;
+	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
-			free(state_dir);
-			state_dir = wm_xstrdup(optarg);
+			free(*state_dir);
+			*state_dir = wm_xstrdup(optarg);
 			break;
 		case 'V':
 			printf("wm %s\n", WM_VERSION);
@@ -211,11 +262,44 @@ int main(int argc, char **argv)
 			print_overview(stdout);
 			return WM_EXIT_OK;
 		default:
-			return wm_usage_error(NULL, "bad option");
+			return wm_bad_option(NULL, argv, opt, opts);
 		}
 	}
 	if (optind >= argc) {
 		print_overview(stderr);
+		return WM_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	wm_autofree char *state_dir = NULL;
+	wm_autostrv char **private = NULL;
+	struct wm_error *err = NULL;
+	const struct wm_command *c;
+	struct wm_cli cli = { 0 };
+	const char *nc;
+	bool help = false;
+	int rc;
+
+	opterr = 0; /* every option error is said once, by wm_bad_option */
+	if ((rc = global_options(argc, argv, &state_dir)) >= 0)
+		return rc;
+	c = wm_command_find(argv[optind]);
+	if (!c)
+		return unknown_command(argv[optind]);
+	/* Commands parse their own options from a fresh getopt state. */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	argc = take_globals(argc, argv, strcmp(c->name, "sandbox") == 0, &state_dir, &help);
+	if (help) {
+		wm_command_help(c, stdout);
+		return WM_EXIT_OK;
+	}
+	if (!c->fn) {
+		fprintf(stderr, "wm: '%s' is not implemented yet\n", c->name);
 		return WM_EXIT_USAGE;
 	}
 	if (!state_dir)
@@ -225,25 +309,14 @@ int main(int argc, char **argv)
 	cli.color = isatty(STDOUT_FILENO) && !(nc && *nc);
 	private = private_dirs(state_dir);
 	cli.private_dirs = private;
-
-	c = wm_command_find(argv[optind]);
-	if (!c)
-		return wm_usage_error(NULL, "unknown command '%s'", argv[optind]);
-	if (!c->fn) {
-		fprintf(stderr, "wm: '%s' is not implemented yet\n", c->name);
-		return WM_EXIT_USAGE;
-	}
-	/* Commands parse their own options from a fresh getopt state. */
-	argc -= optind;
-	argv += optind;
-	optind = 0;
 	rc = c->fn(argc, argv, &cli, &err);
 	if (rc < 0) {
 		wm_error_print(err, stderr);
 		rc = err ? err->exit_code : WM_EXIT_FAILED;
 		wm_error_free(err);
 	}
-	if (fflush(stdout) != 0 && rc == 0)
+	/* Output lost is a failure, unless its reader left on purpose. */
+	if (fflush(stdout) != 0 && rc == 0 && errno != EPIPE)
 		rc = WM_EXIT_FAILED;
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/runexec.h"
+#include "orchestrator/fromrun.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "state/audit.h"
@@ -25,13 +27,45 @@
 
 /* ---- preparing ---- */
 
+/* wm run FILE TASK...: those tasks and everything they depend on. */
+static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diags *diags,
+			struct wm_error **err)
+{
+	size_t n = 0;
+	wm_autofree size_t *roots = NULL;
+	wm_autofree bool *keep = NULL;
+
+	while (ids[n])
+		n++;
+	roots = wm_xcalloc(n + 1, sizeof(*roots));
+	for (size_t i = 0; i < n; i++) {
+		long t = wm_workflow_find(wf, ids[i]);
+
+		if (t < 0) {
+			wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
+			const char *hint;
+
+			for (size_t k = 0; k < wf->n_tasks; k++)
+				all[k] = wf->tasks[k].id;
+			hint = wm_suggest(ids[i], all, wf->n_tasks);
+			return wm_error_setx(err, WM_EXIT_USAGE, "%s has no task '%s'%s%s%s",
+					     wf->path, ids[i], hint ? " (did you mean '" : "",
+					     hint ? hint : "", hint ? "'?)" : "");
+		}
+		roots[i] = (size_t)t;
+	}
+	keep = wm_workflow_closure(wf, roots, n, false);
+	return wm_workflow_keep_only(wf, keep, diags);
+}
+
 static char *resolve_workspace(const char *path, const char *given, struct wm_error **err)
 {
 	char buf[PATH_MAX];
 
 	if (given) {
 		if (!realpath(given, buf))
-			return wm_error_set(err, errno, "workspace `%s`", given), NULL;
+			return wm_error_make(err, WM_EXIT_USAGE, errno, "workspace `%s`", given),
+			       NULL;
 		return wm_xstrdup(buf);
 	}
 	if (!realpath(path, buf))
@@ -95,6 +129,10 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
+	if (o->only && select_tasks(p->wf, o->only, diags, err) < 0)
+		goto fail;
+	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)
 		goto fail;
@@ -153,6 +191,7 @@ int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err)
 
 void wm_prepared_release(struct wm_prepared *p)
 {
+	free(p->reused);
 	for (size_t i = 0; i < p->n_profiles; i++)
 		wm_sandbox_profile_free(p->profiles[i]);
 	free(p->profiles);
@@ -198,6 +237,7 @@ struct exec {
 	struct wm_runexec re; /* the executor(s) tasks go to */
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
+	long long began_ms;   /* when this orchestrator took the run (run or resume) */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -511,7 +551,9 @@ static void audit_run_end(struct exec *x)
 				    json_integer((json_int_t)counts[s]));
 	json_object_set_new(f, "state", json_string(wm_run_status_name(x->rs->state)));
 	json_object_set_new(f, "tasks", by);
-	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
+	/* This orchestrator's part (since the resume), and the run's whole. */
+	json_object_set_new(f, "duration_ms", json_integer(x->rs->ended_ms - x->began_ms));
+	json_object_set_new(f, "total_ms", json_integer(x->rs->ended_ms - x->rs->started_ms));
 	if (x->re.slurm_exec) /* what the run cost the cluster's controller */
 		json_object_set_new(
 			f, "slurm_calls",
@@ -521,7 +563,8 @@ static void audit_run_end(struct exec *x)
 		x->progress,
 		&(struct wm_event){ .type = WM_EV_RUN_END,
 				    .task = -1,
-				    .ms = (uint64_t)(x->rs->ended_ms - x->rs->started_ms) },
+				    .ms = (uint64_t)(x->rs->ended_ms - x->began_ms),
+				    .count = (uint64_t)(x->rs->ended_ms - x->rs->started_ms) },
 		f);
 	json_decref(f);
 }
@@ -566,9 +609,32 @@ static void write_metrics(struct exec *x)
 
 static enum wm_progress_mode progress_mode(const struct wm_run_options *o)
 {
+	const char *term = getenv("TERM");
+
 	if (o->json)
 		return WM_PROGRESS_JSON;
-	return isatty(STDOUT_FILENO) ? WM_PROGRESS_LIVE : WM_PROGRESS_PLAIN;
+	if (!isatty(STDOUT_FILENO) || (term && strcmp(term, "dumb") == 0))
+		return WM_PROGRESS_PLAIN; /* no escape codes */
+	return WM_PROGRESS_LIVE;
+}
+
+static struct wm_progress *new_progress(const struct wm_cli *cli, const struct wm_prepared *p,
+					const struct wm_run_options *o,
+					const struct wm_run_target *t)
+{
+	struct wm_progress_config c = {
+		.mode = progress_mode(o),
+		.out = stdout,
+		.color = cli->color,
+		.verbose = o->display.verbose,
+		.stream = o->display.stream,
+		.tail = o->display.tail_set ? o->display.tail : WM_DEFAULT_TAIL,
+		.run_dir = t->run_dir,
+		.wf = p->wf,
+		.rs = t->rs,
+	};
+
+	return wm_progress_new(&c);
 }
 
 /* A problem found on the way in: told to the user and kept in the audit log. */
@@ -604,8 +670,9 @@ static int open_recording(struct exec *x, struct wm_error **err)
 		record_problem(x, "orphan.detected",
 			       "the run's orchestrator died while it was running");
 	x->rs->state = WM_RUN_RUNNING;
+	x->began_ms = wm_wall_ms();
 	if (!x->rs->started_ms)
-		x->rs->started_ms = wm_wall_ms();
+		x->rs->started_ms = x->began_ms;
 	x->rs->ended_ms = 0;
 	wm_holder_release(&x->rs->orchestrator);
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
@@ -646,7 +713,7 @@ static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned 
 	cfg->keep_going = o->keep_going || p->wf->keep_going;
 	cfg->interactive = o->interactive;
 	cfg->adopt = x->t->keep != NULL; /* resume */
-	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE ? TICK_MS : 0;
+	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE || o->display.stream ? TICK_MS : 0;
 	cfg->on_event = on_event;
 	cfg->ctx = x;
 	return 0;
@@ -676,7 +743,11 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	struct wm_error *e = NULL;
 	int rc = -1;
 
-	x.progress = wm_progress_new(progress_mode(o), stdout, cli->color, p->wf, t->rs);
+	/* A reader of our output that goes away must not take the run with
+	 * it: writes fail with EPIPE instead (tasks get SIGPIPE back: the
+	 * sandbox resets every signal). */
+	signal(SIGPIPE, SIG_IGN);
+	x.progress = new_progress(cli, p, o, t);
 	if (open_recording(&x, err) < 0)
 		goto out;
 	if (t->on_ready)

@@ -29,15 +29,37 @@
 #include "workflow/dag.h"
 #include "workflow/workflow.h"
 
+#define WM_DEFAULT_TAIL 20
+
+/* How `wm run` and `wm resume` show a run (never saved with it). */
+struct wm_display {
+	bool verbose;  /* -v: every event */
+	bool stream;   /* --output stream: tasks' output, live, prefixed */
+	unsigned tail; /* --tail N: lines of a failed task's log shown */
+	bool tail_set; /* else WM_DEFAULT_TAIL */
+};
+
+/* Their entries in a getopt_long table, and the parser for them: 1 when
+ * opt was one of them, 0 when not, WM_EXIT_USAGE after a bad value. */
+#define WM_DISPLAY_OPTIONS                                                                 \
+	{ "verbose", no_argument, NULL, 'v' }, { "output", required_argument, NULL, 'O' }, \
+	{                                                                                  \
+		"tail", required_argument, NULL, 'T'                                       \
+	}
+int wm_display_option(const char *cmd, int opt, const char *arg, struct wm_display *d);
+
 struct wm_run_options {
 	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */
 	const char *policy;	   /* --policy: a floor, and the default of tasks naming none */
 	const char *policies_file; /* --policies */
 	char **cli_env;		   /* -e KEY=VALUE (strv) */
+	char **only;		   /* wm run FILE TASK...: these and what they need; NULL: all */
+	const char *from;	   /* --from TASK: it and what follows; what it needs is reused */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
 	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
 				    * as the workflow says */
 	bool keep_going;
+	struct wm_display display;
 	bool dry_run;
 	bool interactive;
 	bool detach;
@@ -64,6 +86,7 @@ struct wm_prepared {
 	struct wm_sandbox_profile **profiles;	   /* per distinct policy, owned */
 	const struct wm_sandbox_profile **profile; /* per task, borrowed from profiles */
 	size_t n_profiles;
+	bool *reused; /* --from: per task, taken from an earlier run; NULL: none */
 };
 
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,

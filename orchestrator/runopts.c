@@ -1,6 +1,7 @@
 /*
  * runopts.c - <run>/options.json: how a run was started, for `wm resume`.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
@@ -43,6 +45,15 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 			(int)o->keep_going, "executor", str_or_null(o->executor));
 	if (!obj)
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
+	if (o->from)
+		json_object_set_new(obj, "from", json_string(o->from));
+	if (o->only) { /* wm run FILE TASK...: resume runs the same part */
+		json_t *only = json_array();
+
+		for (size_t i = 0; o->only[i]; i++)
+			json_array_append_new(only, json_string(o->only[i]));
+		json_object_set_new(obj, "tasks", only);
+	}
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
 	rc = wm_rundir_write_file(run_dir, WM_RUN_OPTIONS, text, strlen(text), err);
@@ -92,12 +103,18 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	env = json_object_get(obj, "env");
 	json_array_foreach(env, i, v) if (json_is_string(v))
 		wm_strv_push(&o->cli_env, &n, json_string_value(v));
+	o->from = dup_string(obj, "from");
+	n = 0;
+	json_array_foreach(json_object_get(obj, "tasks"), i, v) if (json_is_string(v))
+		wm_strv_push(&o->only, &n, json_string_value(v));
 	json_decref(obj);
 	return 0;
 }
 
 void wm_run_options_release(struct wm_run_options *o)
 {
+	wm_strv_free(o->only);
+	free((char *)o->from);
 	free((char *)o->workflow);
 	free((char *)o->workspace);
 	free((char *)o->policy);
@@ -105,4 +122,34 @@ void wm_run_options_release(struct wm_run_options *o)
 	free((char *)o->executor);
 	wm_strv_free(o->cli_env);
 	memset(o, 0, sizeof(*o));
+}
+
+int wm_display_option(const char *cmd, int opt, const char *arg, struct wm_display *d)
+{
+	char *end;
+	unsigned long n;
+
+	switch (opt) {
+	case 'v':
+		d->verbose = true;
+		return 1;
+	case 'O':
+		if (strcmp(arg, "stream") != 0 && strcmp(arg, "compact") != 0)
+			return wm_usage_error(cmd, "--output is compact or stream, not '%s'", arg);
+		d->stream = strcmp(arg, "stream") == 0;
+		return 1;
+	case 'T':
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (!isdigit((unsigned char)*arg) || *end || errno || n > 100000)
+			return wm_usage_error(cmd,
+					      "--tail wants a number of lines (0 to 100000), "
+					      "not '%s'",
+					      arg);
+		d->tail = (unsigned)n;
+		d->tail_set = true;
+		return 1;
+	default:
+		return 0;
+	}
 }

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/slurmcli.h"
 #include "state/rundir.h"
@@ -164,6 +166,33 @@ long long wm_runview_ended_ms(const struct wm_runview *v)
 	if (v->from_summary)
 		return v->sum.ended_ms;
 	return v->st.rs ? v->st.rs->ended_ms : 0;
+}
+
+long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err)
+{
+	const struct wm_run_state *rs = v->st.rs;
+	long i = wm_run_state_index(rs, task);
+	wm_autofree const char **ids = NULL;
+	struct wm_buf all = WM_BUF_INIT;
+	const char *hint;
+
+	if (i >= 0)
+		return i;
+	ids = wm_xcalloc(rs->n_tasks + 1, sizeof(*ids));
+	for (size_t k = 0; k < rs->n_tasks; k++) {
+		ids[k] = rs->tasks[k].id;
+		if (k < 10)
+			wm_buf_addf(&all, "%s%s", k ? ", " : "", ids[k]);
+	}
+	hint = wm_suggest(task, ids, rs->n_tasks);
+	if (hint)
+		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (did you mean '%s'?)",
+			      v->id, task, hint);
+	else
+		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (its tasks: %s%s)",
+			      v->id, task, all.data, rs->n_tasks > 10 ? ", ..." : "");
+	wm_buf_release(&all);
+	return -1;
 }
 
 void wm_runview_print_warnings(const struct wm_runview *v)

@@ -60,6 +60,10 @@ void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total
  * queued or running there (they outlive a dead orchestrator, and resume
  * adopts them); -1 when it sent none or the cluster does not answer. */
 long wm_runview_cluster_jobs(const struct wm_runview *v);
+/* The index of `task` in a loaded run (v->st.rs set), or -1 with an error
+ * of exit code 2: "run ID has no task 'bild' (did you mean 'build'?)", or
+ * naming the run's tasks when none is close. */
+long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err);
 /* Prints the load warnings as "wm: warning: ..." to stderr. */
 void wm_runview_print_warnings(const struct wm_runview *v);
 

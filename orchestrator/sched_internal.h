@@ -8,6 +8,7 @@
 
 #include <signal.h>
 
+#include "orchestrator/prompt.h"
 #include "orchestrator/readyq.h"
 #include "orchestrator/scheduler.h"
 
@@ -69,6 +70,8 @@ struct wm_sched {
 	int sfd;
 	sigset_t oldmask;
 	bool mask_set;
+	struct wm_prompt *prompt; /* --interactive on a terminal, else NULL */
+	long asking;		  /* the task the prompt asks about, -1: none */
 };
 
 uint64_t sch_now(const struct wm_sched *s);

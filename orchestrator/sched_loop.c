@@ -131,52 +131,49 @@ static uint64_t next_timer(const struct wm_sched *s)
 
 /* ---- launching ---- */
 
-/* Asks on the terminal before a task starts: 'r'un, 's'kip or 'a'bort. */
-static char ask(const struct wm_sched *s, size_t task)
+/* The prompt's answer about s->asking: run it, skip it, or stop. */
+static void on_answer(struct wm_sched *s)
 {
-	wm_autofclose FILE *tty = fopen("/dev/tty", "r+e");
-	char line[32];
+	size_t task = (size_t)s->asking;
+	char c = wm_prompt_answer(s->prompt, s->cfg.wf->tasks[task].id);
 
-	if (!tty)
-		return 'r';
-	fprintf(tty, "wm: run task '%s'? [r]un, [s]kip, [a]bort: ", s->cfg.wf->tasks[task].id);
-	fflush(tty);
-	if (!fgets(line, sizeof(line), tty))
-		return 'a';
-	return line[0] == 's' || line[0] == 'a' ? line[0] : 'r';
-}
-
-/* false when the prompt said to stop launching. */
-static bool may_start(struct wm_sched *s, size_t task)
-{
-	const struct wm_task *wt = &s->cfg.wf->tasks[task];
-	bool started = s->t[task].rec->attempts != s->t[task].base_attempts;
-	char c;
-
-	if (s->stopping && wt->condition == WM_COND_SUCCESS && !started) {
-		sch_skip(s, task, "not started: a task failed and keep_going is off");
-		return true;
-	}
-	if (!s->cfg.interactive || started || !wt->body.lang) {
-		sch_start_step(s, task);
-		return true;
-	}
-	c = ask(s, task);
+	if (!c)
+		return; /* no key yet, or another: asked again */
+	s->asking = -1;
 	if (c == 's') {
 		sch_skip(s, task, "skipped at the prompt");
 	} else if (c == 'a') {
 		wm_readyq_push(&s->ready, task);
 		wm_sched_interrupt(s);
-		return false;
 	} else {
 		sch_start_step(s, task);
 	}
-	return true;
+	sch_settle(s);
+}
+
+/* false when launching must wait (a question is open). */
+static bool may_start(struct wm_sched *s, size_t task)
+{
+	const struct wm_task *wt = &s->cfg.wf->tasks[task];
+	bool started = s->t[task].rec->attempts != s->t[task].base_attempts;
+
+	if (s->stopping && wt->condition == WM_COND_SUCCESS && !started) {
+		sch_skip(s, task, "not started: a task failed and keep_going is off");
+		return true;
+	}
+	if (!s->cfg.interactive || !s->prompt || started || !wt->body.lang) {
+		sch_start_step(s, task);
+		return true;
+	}
+	/* Asked once at a time; running tasks and timers go on meanwhile. */
+	s->asking = (long)task;
+	wm_prompt_ask(s->prompt, wt->id);
+	return false;
 }
 
 static void launch_ready(struct wm_sched *s)
 {
-	while (s->ready.n && !s->halted && s->running < s->cfg.max_parallel) {
+	while (s->asking < 0 && s->ready.n && !s->halted && s->running < s->cfg.max_parallel) {
 		bool go_on = may_start(s, wm_readyq_pop(&s->ready));
 
 		sch_settle(s);
@@ -243,14 +240,21 @@ struct pollset {
 	size_t *count;
 	size_t *task;
 	size_t n, groups;
+	long prompt_at; /* index of the terminal's fd while a question is open, -1 */
 };
 
 static void pollset_fill(struct wm_sched *s, struct pollset *ps)
 {
 	ps->n = 0;
 	ps->groups = 0;
+	ps->prompt_at = -1;
 	if (s->sfd >= 0)
 		ps->pfd[ps->n++] = (struct pollfd){ .fd = s->sfd, .events = POLLIN };
+	if (s->asking >= 0) {
+		ps->prompt_at = (long)ps->n;
+		ps->pfd[ps->n++] =
+			(struct pollfd){ .fd = wm_prompt_fd(s->prompt), .events = POLLIN };
+	}
 	for (size_t k = 0; k < s->active_n; k++) {
 		size_t i = s->active[k];
 
@@ -271,6 +275,8 @@ static int poll_once(struct wm_sched *s, struct pollset *ps, struct wm_error **e
 		return wm_error_set(err, errno, "poll");
 	if (s->sfd >= 0 && ps->pfd[0].revents)
 		on_signal(s);
+	if (ps->prompt_at >= 0 && ps->pfd[ps->prompt_at].revents && s->asking >= 0)
+		on_answer(s);
 	if (s->running && s->cfg.exec->ops->poll)
 		s->cfg.exec->ops->poll(s->cfg.exec, sch_now(s));
 	for (size_t g = 0; g < ps->groups; g++) {
@@ -288,7 +294,8 @@ static bool busy(const struct wm_sched *s)
 {
 	if (s->rolling_back)
 		return s->running || (s->rollback_left && !s->interrupted);
-	return s->running || s->waiting || (s->ready.n && !s->halted);
+	return s->running || s->waiting || (s->ready.n && !s->halted) ||
+	       (s->asking >= 0 && !s->interrupted);
 }
 
 static int loop(struct wm_sched *s, struct pollset *ps, struct wm_error **err)
@@ -326,7 +333,7 @@ int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_erro
 {
 	/* Jobs adopted on resume come on top of -j: at most one per task. */
 	size_t groups = s->cfg.dag->n > s->cfg.max_parallel ? s->cfg.dag->n : s->cfg.max_parallel;
-	wm_autofree struct pollfd *pfd = wm_xcalloc(1 + WM_EXEC_MAX_FDS * groups, sizeof(*pfd));
+	wm_autofree struct pollfd *pfd = wm_xcalloc(2 + WM_EXEC_MAX_FDS * groups, sizeof(*pfd));
 	wm_autofree size_t *first = wm_xcalloc(groups, sizeof(size_t));
 	wm_autofree size_t *count = wm_xcalloc(groups, sizeof(size_t));
 	wm_autofree size_t *owner = wm_xcalloc(groups, sizeof(size_t));
@@ -335,6 +342,8 @@ int wm_sched_run(struct wm_sched *s, enum wm_run_status *outcome, struct wm_erro
 	if (!s->cfg.clock && sch_setup_signals(s, err) < 0)
 		return -1;
 	s->next_tick = sch_now(s);
+	if (s->cfg.interactive)
+		s->prompt = wm_prompt_open(); /* no terminal: every task runs */
 	sch_seed(s);
 	if (loop(s, &ps, err) < 0)
 		return -1;

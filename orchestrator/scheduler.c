@@ -229,6 +229,7 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 
 	full.cancelled = full.cancelled || t->cancelling;
 	full.attempt = o->attempt - t->base_attempts;
+	full.base = t->base_attempts;
 	full.lost_before = t->rec->lost - t->base_lost;
 	full.retries = s->cfg.wf->tasks[task].retries;
 	full.backoff_ms = s->cfg.wf->tasks[task].backoff_ms;
@@ -259,6 +260,7 @@ static void join(struct wm_sched *s, size_t task)
 	snprintf(d.why, sizeof(d.why), "join node: its dependencies allow it");
 	t->rec->started_ms = t->rec->ended_ms = sch_wall(s);
 	t->rec->exit_code = 0;
+	t->rec->kept = false;
 	apply_decision(s, task, &d);
 	wm_task_add_decision(t->rec, sch_wall(s), 0, d.what, d.why);
 	sch_emit_ev(s, &ev);
@@ -286,6 +288,7 @@ void sch_start_step(struct wm_sched *s, size_t task)
 		t->rec->limit = NULL;
 	}
 	t->rec->state = WM_TASK_RUNNING;
+	t->rec->kept = false;
 	t->phase = rq.kind == WM_ATTEMPT_BODY ? PH_BODY : PH_ONLY_IF;
 	if (!t->rec->started_ms)
 		t->rec->started_ms = sch_wall(s);
@@ -373,6 +376,7 @@ static void end_body(struct wm_sched *s, size_t task, const struct wm_exec_resul
 	o.setup_error = res->setup_error;
 	o.out_error = res->out_error;
 	o.missing_output = er->missing_output;
+	o.note = er->note;
 	if (er->free_retry)
 		o.lost = er->reason ? er->reason : "lost by the executor";
 	else
@@ -421,6 +425,7 @@ struct wm_sched *wm_sched_new(const struct wm_sched_config *cfg)
 	size_t n = cfg->dag->n ? cfg->dag->n : 1;
 
 	s->cfg = *cfg;
+	s->asking = -1;
 	s->clock = cfg->clock ? *cfg->clock : wm_sched_real_clock;
 	if (!s->cfg.max_parallel)
 		s->cfg.max_parallel = 1;
@@ -445,6 +450,7 @@ void wm_sched_keep(struct wm_sched *s, size_t task)
 	if (t->kept)
 		return;
 	t->kept = true;
+	t->rec->kept = true;
 	t->rec->state = WM_TASK_SUCCEEDED;
 	t->rec->exit_code = 0;
 	s->completed[s->completed_n++] = task;
@@ -558,6 +564,7 @@ void wm_sched_free(struct wm_sched *s)
 		close(s->sfd);
 	if (s->mask_set)
 		sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+	wm_prompt_close(s->prompt);
 	free(s->t);
 	wm_readyq_release(&s->ready);
 	free(s->settle);

@@ -90,6 +90,8 @@ bool pol_syscall_known(const char *name);
 bool pol_syscall_known_arch(const char *name, uint32_t arch);
 /* "cap_sys_admin" or "CAP_SYS_ADMIN" -> lower-case canonical (caller frees) or NULL. */
 char *pol_cap_canonical(const char *name);
+/* The capability name closest to a misspelt one, or NULL. Caller frees. */
+char *pol_cap_suggest(const char *name);
 /* "EPERM" or "1" -> 1; -1 when unknown. */
 int pol_errno_parse(const char *s);
 /* 1 -> "EPERM"; numbers without a name print as digits. Caller frees. */

@@ -245,8 +245,15 @@ char *pol_ld_check_cap(struct ld *l, const yaml_node_t *n, const char *v, const 
 	char *c = pol_cap_canonical(v);
 
 	(void)key;
-	if (!c)
-		pol_ld_bad(l, n, "unknown capability '%s' (write e.g. cap_net_bind_service)", v);
+	if (!c) {
+		wm_autofree char *hint = pol_cap_suggest(v);
+
+		if (hint)
+			pol_ld_bad(l, n, "unknown capability '%s' (did you mean '%s'?)", v, hint);
+		else
+			pol_ld_bad(l, n,
+				   "unknown capability '%s' (write e.g. cap_net_bind_service)", v);
+	}
 	return c;
 }
 

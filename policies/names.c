@@ -11,8 +11,10 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/capability.h>
 
+#include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "policies/policies.h"
@@ -75,6 +77,37 @@ char *pol_cap_canonical(const char *name)
 	cap_free(s);
 	for (char *p = out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
+char *pol_cap_suggest(const char *name)
+{
+	char *names[CAP_LAST_CAP + 1];
+	const char *hint;
+	char *out = NULL;
+	size_t n = 0;
+
+	for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++) {
+		char *s = cap_to_name(v);
+
+		if (!s)
+			continue;
+		names[n] = wm_xstrdup(s);
+		cap_free(s);
+		for (char *p = names[n]; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		n++;
+	}
+	hint = wm_suggest(name, (const char *const *)names, n);
+	if (!hint && strncasecmp(name, "cap_", 4) != 0) { /* `net_admin` */
+		wm_autofree char *with = wm_xasprintf("cap_%s", name);
+
+		hint = wm_suggest(with, (const char *const *)names, n);
+	}
+	if (hint)
+		out = wm_xstrdup(hint);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
 	return out;
 }
 

@@ -76,13 +76,14 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
 /* The search order of SPEC.md section 2, for `wm run`, `wm plan`, `wm sandbox`
  * and the planner: a new set holding, from lowest to highest precedence, the
  * built-ins, $XDG_CONFIG_HOME/wm/policies.yaml (else ~/.config/wm/policies.yaml)
- * when it exists, `frontmatter_path` (a workflow's `policies:`, already resolved
- * against the workflow's directory) and `flag_path` (--policies); either may be
+ * when it exists (skipped with a warning in diags when it cannot be read for
+ * lack of permission: HOME may not be the user's), `frontmatter_path` (a workflow's `policies:`,
+ * already resolved against the workflow's directory) and `flag_path` (--policies); either may be
  * NULL. A later file's policy replaces an earlier one of the same name and may
  * inherit anything loaded before it. Pass absolute paths: relative paths
  * inside a file (profile, rootfs, bind src) are joined to its directory and
  * kept as they come out. Returns the set, or NULL when a file
- * has errors (in diags) or cannot be read (*err). Caller frees the set. */
+ * has errors (in diags) or cannot be read (*err, exit 2). Caller frees the set. */
 struct wm_policy_set *wm_policy_set_load_search(const char *flag_path, const char *frontmatter_path,
 						struct wm_diags *diags, struct wm_error **err);
 

@@ -382,9 +382,13 @@ int wm_policy_set_load_text(struct wm_policy_set *set, const char *path, const c
 	return load_text(set, path, NULL, text, len, ORIGIN_USER, diags);
 }
 
-static int load_file(struct wm_policy_set *set, const char *path, const char *display,
-		     bool missing_ok, enum origin origin, struct wm_diags *diags,
-		     struct wm_error **err)
+/* `dflt`: the user's default file, which need not exist, and which is
+ * skipped with a warning when it cannot be read (git does the same with its
+ * config): HOME may well not be the user's, as under sudo or setpriv with
+ * HOME=/root. A file named on the command line or by the workflow must be
+ * read. */
+static int load_file(struct wm_policy_set *set, const char *path, const char *display, bool dflt,
+		     enum origin origin, struct wm_diags *diags, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
@@ -393,9 +397,16 @@ static int load_file(struct wm_policy_set *set, const char *path, const char *di
 	if (wm_buf_read_file_max(&b, path, POL_MAX_FILE_BYTES) < 0) {
 		int e = errno;
 		wm_buf_release(&b);
-		if (missing_ok && e == ENOENT)
+		if (dflt && (e == ENOENT || e == ENOTDIR))
 			return 0;
-		return wm_error_set(err, e, "read policy file `%s`", display ? display : path);
+		if (dflt && (e == EACCES || e == EPERM)) {
+			wm_diags_warn(diags, NULL, 0, 0, "cannot read `%s`: %s; ignored", path,
+				      strerror(e));
+			return 0;
+		}
+		/* A file the user named that cannot be read is bad input. */
+		return wm_error_make(err, WM_EXIT_USAGE, e, "read policy file `%s`",
+				     display ? display : path);
 	}
 	rc = load_text(set, path, display, b.data, b.len, origin, diags);
 	wm_buf_release(&b);

@@ -62,6 +62,19 @@ static const char *cg_name(enum sb_cg_mode m)
 			       : "none writable: rlimits only";
 }
 
+static const char *cpu_detail(enum sb_cg_mode m)
+{
+	bool ok = sb_cgroup_cpu_ok(m);
+
+	if (m == SB_CG_V2)
+		return ok ? "cpu.max in the delegated cgroup v2"
+			  : "the delegated cgroup v2 has no cpu controller";
+	if (m == SB_CG_V1)
+		return ok ? "cpu.cfs_quota_us in cgroup v1"
+			  : "the cgroup v1 cpu controller is not writable";
+	return "no writable cgroup: limits.cpu is not enforced";
+}
+
 void wm_sandbox_doctor(struct wm_doctor *d)
 {
 	uint32_t act = SECCOMP_RET_ERRNO;
@@ -101,6 +114,11 @@ void wm_sandbox_doctor(struct wm_doctor *d)
 	    "user): wm warns (limit.unenforced), limits.strict refuses; run wm in a delegated "
 	    "cgroup v2, e.g. systemd-run --user --scope -p Delegate=yes wm run ...",
 	    "%s", cg_name(cg));
+	add(d, "cpu_limit", sb_cgroup_cpu_ok(cg), false,
+	    "a policy's limits.cpu (hardened: 2 CPUs, paranoid: 1) is not enforced: wm warns "
+	    "when a run starts (limit.unenforced), limits.strict refuses; delegate the cpu "
+	    "controller to wm's cgroup (systemd: Delegate=cpu memory pids)",
+	    "%s", cpu_detail(cg));
 	e = sb_pid1_image_fd();
 	add(d, "pid1_image", e >= 0, false,
 	    "the sandbox's pid 1 stays a copy of wm (not dumpable, argv and environment "

@@ -176,6 +176,12 @@ enum sb_cg_mode sb_cgroup_detect(void);
 /* The delegated cgroup v2 directory (below `mount`, our cgroup `self`)
  * sandboxes are made in, or NULL; see limits.c. Caller frees. */
 char *sb_cgroup_v2_parent(const char *mount, const char *self);
+/* Does a cgroup controller list (cgroup.controllers, cgroup.subtree_control:
+ * names separated by blanks) name `controller`? "cpuset" is not "cpu". */
+bool sb_cgroup_lists(const char *list, const char *controller);
+/* Can a sandbox's cgroup here, in `mode`, get the cpu controller, so that
+ * limits.cpu holds? */
+bool sb_cgroup_cpu_ok(enum sb_cg_mode mode);
 /* Which of the policy's limits this host cannot enforce as written, in a
  * sentence, or NULL when all can. Caller frees. */
 char *sb_limits_unenforced(const struct wm_policy *p);

@@ -79,15 +79,33 @@ static int write_file(const char *dir, const char *file, const char *value, stru
 	return 0;
 }
 
+bool sb_cgroup_lists(const char *list, const char *controller)
+{
+	size_t n = strlen(controller);
+
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, " \t\n");
+
+		if (len == n && strncmp(s, controller, n) == 0)
+			return true;
+		s += len;
+		s += strspn(s, " \t\n");
+	}
+	return false;
+}
+
 /* Does `file` in `dir` (cgroup.controllers, cgroup.subtree_control) list
- * memory and pids? */
-static bool lists_controllers(const char *dir, const char *file)
+ * `controller`, or memory and pids when it is NULL? */
+static bool lists_controllers(const char *dir, const char *file, const char *controller)
 {
 	wm_autofree char *path = wm_xasprintf("%s/%s", dir, file);
 	struct wm_buf b = WM_BUF_INIT;
-	bool ok;
+	bool ok = wm_buf_read_file(&b, path) == 0;
 
-	ok = wm_buf_read_file(&b, path) == 0 && strstr(b.data, "memory") && strstr(b.data, "pids");
+	if (ok && controller)
+		ok = sb_cgroup_lists(b.data, controller);
+	else if (ok)
+		ok = sb_cgroup_lists(b.data, "memory") && sb_cgroup_lists(b.data, "pids");
 	wm_buf_release(&b);
 	return ok;
 }
@@ -112,14 +130,18 @@ static bool may_write(const char *dir, const char *file)
  */
 char *sb_cgroup_v2_parent(const char *mount, const char *self)
 {
+	static const char *const wanted[] = { "+memory", "+pids", "+cpu" };
 	wm_autofree char *dir = wm_xasprintf("%s%s", mount, self);
 
-	/* Best effort: a delegated cgroup of ours may only need them on. */
-	write_file(dir, "cgroup.subtree_control", "+memory +pids +cpu", NULL);
+	/* Best effort: a delegated cgroup of ours may only need them on. One
+	 * at a time: the kernel refuses a whole line naming one it does not
+	 * offer, and a subtree without cpu still limits memory and pids. */
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		write_file(dir, "cgroup.subtree_control", wanted[i], NULL);
 	for (;;) {
 		char *slash;
 
-		if (lists_controllers(dir, "cgroup.subtree_control") &&
+		if (lists_controllers(dir, "cgroup.subtree_control", NULL) &&
 		    may_write(dir, "cgroup.procs"))
 			return wm_steal(&dir);
 		slash = strrchr(dir, '/');
@@ -139,7 +161,8 @@ static char *v2_dir(void)
 	for (size_t i = 0; i < 2; i++) {
 		wm_autofree char *type = wm_xasprintf("%s/cgroup.controllers", mounts[i]);
 
-		if (access(type, F_OK) != 0 || !lists_controllers(mounts[i], "cgroup.controllers"))
+		if (access(type, F_OK) != 0 ||
+		    !lists_controllers(mounts[i], "cgroup.controllers", NULL))
 			continue;
 		return sb_cgroup_v2_parent(mounts[i], self);
 	}
@@ -256,23 +279,24 @@ static int create_v1(const struct wm_policy *p, struct sb_cgroup *cg, const char
 	return 0;
 }
 
-/* Does the v2 directory give its children the cpu controller too? */
-static bool v2_has_cpu(void)
-{
-	wm_autofree char *dir = v2_dir();
-	wm_autofree char *path = dir ? wm_xasprintf("%s/cgroup.subtree_control", dir) : NULL;
-	struct wm_buf b = WM_BUF_INIT;
-	bool ok = path && wm_buf_read_file(&b, path) == 0 && strstr(b.data, "cpu");
-
-	wm_buf_release(&b);
-	return ok;
-}
-
 static bool v1_has(const char *controller)
 {
 	wm_autofree char *dir = v1_dir(controller);
 
 	return dir != NULL;
+}
+
+bool sb_cgroup_cpu_ok(enum sb_cg_mode mode)
+{
+	wm_autofree char *dir = NULL;
+
+	if (mode == SB_CG_V1)
+		return v1_has("cpu");
+	if (mode != SB_CG_V2)
+		return false;
+	/* The children of the v2 directory get cpu too? */
+	dir = v2_dir();
+	return dir && lists_controllers(dir, "cgroup.subtree_control", "cpu");
 }
 
 char *sb_limits_unenforced(const struct wm_policy *p)
@@ -284,13 +308,10 @@ char *sb_limits_unenforced(const struct wm_policy *p)
 	if (!p->limits.memory && !p->limits.pids && p->limits.cpu <= 0)
 		return NULL;
 	mode = sb_cgroup_detect();
-	if (mode == SB_CG_V2) {
+	if (mode != SB_CG_NONE) {
+		/* v1 mode means both memory and pids are writable. */
 		mem = pids = true;
-		cpu = v2_has_cpu();
-	} else if (mode == SB_CG_V1) {
-		mem = v1_has("memory");
-		pids = v1_has("pids");
-		cpu = v1_has("cpu");
+		cpu = p->limits.cpu > 0 && sb_cgroup_cpu_ok(mode);
 	}
 	if (p->limits.memory && !mem)
 		wm_buf_addf(&b,
@@ -300,12 +321,16 @@ char *sb_limits_unenforced(const struct wm_policy *p)
 		wm_buf_addf(&b, "%spids are counted per user, not per task (RLIMIT_NPROC)",
 			    b.len ? ", " : "");
 	if (p->limits.cpu > 0 && !cpu)
-		wm_buf_addf(&b, "%scpu is not limited", b.len ? ", " : "");
+		wm_buf_addf(&b, "%slimits.cpu (%g) is not enforced, cpu time is not limited",
+			    b.len ? ", " : "", p->limits.cpu);
 	if (!b.len) {
 		wm_buf_release(&b);
 		return NULL;
 	}
-	wm_buf_addf(&b, ": no writable cgroup for them here (see wm doctor)");
+	wm_buf_addstr(&b,
+		      mode == SB_CG_NONE
+			      ? ": no writable cgroup for them here (see wm doctor)"
+			      : ": the cgroup wm may write has no cpu controller (see wm doctor)");
 	return wm_buf_detach(&b, NULL);
 }
 

@@ -145,6 +145,11 @@ static int copy_tree(int from, int to, int depth, char **why)
 	return rc;
 }
 
+int wm_copy_tree(int from, int to, char **why)
+{
+	return sb_copy_out(from, to, why);
+}
+
 int sb_copy_out(int from, int to, char **why)
 {
 	int dup_from = fcntl(from, F_DUPFD_CLOEXEC, 0);

@@ -141,6 +141,12 @@ int wm_sandbox_run(const struct wm_sandbox_profile *profile, const struct wm_san
 		   struct wm_sandbox_result *res, struct wm_error **err);
 void wm_sandbox_result_release(struct wm_sandbox_result *res);
 
+/* Copies the tree under directory fd `from` into directory fd `to` as
+ * outputs are copied out of a sandbox: links recreated, never followed;
+ * only directories and regular files; no setuid bits. -1 with *why
+ * (caller frees) on the first failure. */
+int wm_copy_tree(int from, int to, char **why);
+
 /* "timeout", "memory", ...; "none" for WM_LIMIT_NONE or a value outside the list. */
 const char *wm_limit_name(enum wm_limit limit);
 

@@ -280,6 +280,25 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
 	return 0;
 }
 
+/* The run id a mistyped one (a swapped or wrong character, a prefix with
+ * one) was meant to be: its index, or n. */
+static size_t suggest_run(char **ids, size_t n, const char *prefix)
+{
+	size_t len = strlen(prefix), best = n, best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		/* a prefix is compared with as much of the id */
+		wm_autofree char *head = wm_xstrndup(ids[i], len);
+		size_t d = wm_edit_distance(prefix, head, 2);
+
+		if (d < best_d) {
+			best_d = d;
+			best = i;
+		}
+	}
+	return len >= 8 ? best : n;
+}
+
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err)
 {
 	wm_autostrv char **ids = NULL;
@@ -316,6 +335,9 @@ char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_err
 	}
 	if (hits == 1)
 		res = wm_xstrdup(ids[first]);
+	else if (hits == 0 && (first = suggest_run(ids, n, prefix)) < n)
+		wm_error_setx(err, WM_EXIT_USAGE, "unknown run id '%s' (did you mean %s?)", prefix,
+			      ids[first]);
 	else if (hits == 0)
 		wm_error_setx(err, WM_EXIT_USAGE, "unknown run id '%s' (see 'wm list')", prefix);
 	else

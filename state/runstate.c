@@ -219,6 +219,8 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 	json_object_set_new(o, "attempts", json_integer(t->attempts));
 	if (t->lost)
 		json_object_set_new(o, "lost_attempts", json_integer(t->lost));
+	if (t->kept)
+		json_object_set_new(o, "kept", json_true());
 	json_object_set_new(o, "exit_code",
 			    t->exit_code >= 0 ? json_integer(t->exit_code) : json_null());
 	json_object_set_new(o, "signal", t->signal ? json_integer(t->signal) : json_null());
@@ -429,6 +431,7 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
 	if (get_int(obj, "lost_attempts", &v, 0, 0, what, err) < 0)
 		return -1;
 	t->lost = v > t->attempts ? t->attempts : (unsigned)v;
+	t->kept = json_is_true(json_object_get(obj, "kept"));
 	if (get_int(obj, "exit_code", &v, -1, 0, what, err) < 0)
 		return -1;
 	t->exit_code = (int)v;

@@ -82,6 +82,8 @@ struct wm_task_state {
 	unsigned attempts;     /* attempts started so far */
 	unsigned lost;	       /* of those, lost to the infrastructure (a cluster node
 				* failed): they do not count against retries */
+	bool kept;	       /* its success is from before this run was resumed (or
+				* from an earlier run: --from); it did not run here */
 	int exit_code;	       /* -1: none */
 	int signal;	       /* 0: none */
 	long long started_ms;  /* last attempt's start */

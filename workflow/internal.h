@@ -75,4 +75,7 @@ bool wf_path_is_contained(const char *s);
 /* [A-Za-z_][A-Za-z0-9_]* */
 bool wf_is_env_name(const char *s, size_t len);
 
+/* Frees what a task owns (not the task itself). */
+void wf_task_release(struct wm_task *t);
+
 #endif

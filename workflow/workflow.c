@@ -226,6 +226,51 @@ static bool is_attr_list(struct wf_ctx *c, const struct section *s)
 	return first_known || (s->body && all);
 }
 
+/* One item of a list read as prose that is nearly an attribute: `Retries:
+ * 2` (a key in another case) or, under a task's heading, `timeout 5m` (a
+ * key without its colon, before one word or a comma list). */
+static void warn_near_attr(struct wf_ctx *c, cmark_node *item, bool task)
+{
+	unsigned line, col;
+	wm_autofree char *text = item_text(c, item, &line, &col);
+	size_t n = 0;
+	const char *rest;
+	char key[32];
+
+	while (n + 1 < sizeof(key) && (isalpha((unsigned char)text[n]) || text[n] == '_')) {
+		key[n] = (char)tolower((unsigned char)text[n]);
+		n++;
+	}
+	key[n] = '\0';
+	if (!n || isalnum((unsigned char)text[n]) || wm_attr_find(key) < 0)
+		return;
+	rest = text + n;
+	if (*rest == ':' && strncmp(text, key, n) != 0) {
+		wf_warn(c, line, col,
+			"`%.*s:` looks like the attribute `%s`, but attribute names are lower "
+			"case; "
+			"as written this list is prose",
+			(int)n, text, key);
+	} else if (task && (*rest == ' ' || *rest == '\t') && strncmp(text, key, n) == 0) {
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		if (*rest && (!strpbrk(rest, " \t") || strchr(rest, ',')))
+			wf_warn(c, line, col,
+				"`%s %s` looks like an attribute without its colon: write `- %s: "
+				"%s` "
+				"(as written this list is prose)",
+				key, rest, key, rest);
+	}
+}
+
+static void warn_near_attrs(struct wf_ctx *c, const struct section *s)
+{
+	if (!s->list)
+		return;
+	for (cmark_node *it = cmark_node_first_child(s->list); it; it = cmark_node_next(it))
+		warn_near_attr(c, it, s->body != NULL);
+}
+
 static void apply_attrs(struct wf_ctx *c, struct wm_task *t, cmark_node *list)
 {
 	unsigned seen = 0;
@@ -280,6 +325,8 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 
 	scan_code(c, s);
 	attrs = is_attr_list(c, s);
+	if (!attrs)
+		warn_near_attrs(c, s);
 	if (!s->body && !attrs) {
 		if (s->rollback)
 			wf_err(c, nline(c, s->rollback), ncol(s->rollback),
@@ -534,24 +581,27 @@ static void code_release(struct wm_code *code)
 	free(code->text);
 }
 
+void wf_task_release(struct wm_task *t)
+{
+	free(t->id);
+	free(t->title);
+	wm_strv_free(t->depends);
+	free(t->depends_loc);
+	free(t->policy);
+	free(t->only_if);
+	wm_strv_free(t->env);
+	free(t->workdir);
+	wm_strv_free(t->outputs);
+	code_release(&t->body);
+	code_release(&t->rollback);
+}
+
 void wm_workflow_free(struct wm_workflow *wf)
 {
 	if (!wf)
 		return;
-	for (size_t i = 0; i < wf->n_tasks; i++) {
-		struct wm_task *t = &wf->tasks[i];
-		free(t->id);
-		free(t->title);
-		wm_strv_free(t->depends);
-		free(t->depends_loc);
-		free(t->policy);
-		free(t->only_if);
-		wm_strv_free(t->env);
-		free(t->workdir);
-		wm_strv_free(t->outputs);
-		code_release(&t->body);
-		code_release(&t->rollback);
-	}
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		wf_task_release(&wf->tasks[i]);
 	free(wf->tasks);
 	for (size_t i = 0; i < wf->n_interpreters; i++) {
 		free(wf->interpreters[i].lang);

@@ -187,6 +187,17 @@ void wm_workflow_free(struct wm_workflow *wf);
 /* Index of the task with this id, or -1. */
 long wm_workflow_find(const struct wm_workflow *wf, const char *id);
 
+/* select.c: the tasks reachable from `roots` through what they depend on
+ * (dependents false) or through what depends on them (true), roots
+ * included, as a per-task flag array; the workflow must have its DAG.
+ * Caller frees. */
+bool *wm_workflow_closure(const struct wm_workflow *wf, const size_t *roots, size_t n_roots,
+			  bool dependents);
+/* Drops every task whose keep flag is false; what a kept task depends on
+ * must be kept too. Rebuilds the index and the DAG; -1 if the DAG has
+ * errors (it cannot, given that rule). */
+int wm_workflow_keep_only(struct wm_workflow *wf, const bool *keep, struct wm_diags *diags);
+
 /* wm_workflow_parse() followed by the dependency checks of dag.c, as
  * wm_workflow_load() does for a file: every error of the text is reported. */
 int wm_workflow_parse_checked(const char *path, const char *text, size_t len,

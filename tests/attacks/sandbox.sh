@@ -39,7 +39,8 @@ run_as() {
 # ABI (SIGSYS, which only seccomp sends), or a limit wm names.
 killed_for() {
 	[[ $1 == 159 ]] ||
-		[[ $1 == 137 && ($2 == *"denied syscall "* || $2 == *"killed: "*" limit"*) ]]
+		[[ $1 == 137 && ($2 == *"denied syscall "* || $2 == *"killed: "*" limit"*) ]] ||
+		[[ $1 == 124 && $2 == *"killed: timeout limit"* ]]
 }
 
 # named_denial A|B|... OUTPUT: wm named one of these calls as denied.
@@ -186,7 +187,7 @@ c = socket.create_connection(s.getsockname()); c.close()'
 # Timeout kills the whole tree, grandchildren included.
 for u in "${users[@]}"; do
 	marker="wm-timeout-$RANDOM$RANDOM"
-	expect_exit "timeout kills the tree as $u (status 137)" 137 run_as "$u" "$WM" sandbox \
+	expect_exit "timeout kills the tree as $u (status 124)" 124 run_as "$u" "$WM" sandbox \
 		--timeout 1s --workspace "$WS" -- bash -c "(sleep 1000; : $marker) & (sleep 1000; : $marker); :"
 	expect_in "timeout reported as $u" "killed: timeout limit" "$OUT"
 	if pgrep -f "$marker" >/dev/null; then

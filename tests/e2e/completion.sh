@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bash completion (tools/completion/wm.bash): the completion function is
 # called the way readline calls it, with COMP_WORDS/COMP_CWORD set, and its
-# COMPREPLY is checked.
+# COMPREPLY is checked. Then zsh (tests/tools/zsh_complete.zsh) and fish
+# (complete -C) complete the same things with tools/completion/_wm and wm.fish.
 . "$(dirname "$0")/../lib.sh"
 
 # shellcheck source=../../tools/completion/wm.bash
@@ -199,3 +200,124 @@ complete_line "$WM" prune --older-than ""
 [[ $REPLY_TEXT == "  " ]] && pass "prune --older-than takes an age" || fail "prune --older-than takes an age" "$REPLY_TEXT"
 complete_line "$WM" prune --keep 3 --d
 [[ $REPLY_TEXT == " --dry-run " ]] && pass "prune: --keep's value is skipped" || fail "prune: --keep's value is skipped" "$REPLY_TEXT"
+
+# wm init, run --executor, sandbox --timeout.
+complete_line "$WM" in
+[[ $REPLY_TEXT == " init " ]] && pass "bash: in gives init" || fail "bash: in gives init" "$REPLY_TEXT"
+complete_line "$WM" init -
+expect_in "bash: init options" " -t --template -f --force --list " "$REPLY_TEXT"
+complete_line "$WM" init --template ""
+expect_in "bash: template names from wm init --list" " basic release ci data nightly incident security-scan rollout " \
+	"$REPLY_TEXT"
+complete_line "$WM" init -t sec
+[[ $REPLY_TEXT == " security-scan " ]] && pass "bash: -t sec gives security-scan" ||
+	fail "bash: -t sec gives security-scan" "$REPLY_TEXT"
+complete_line "$WM" init ""
+expect_in "bash: init FILE: workflows" " release.md " "$REPLY_TEXT"
+complete_line "$WM" run --executor ""
+expect_in "bash: run --executor values" " local slurm " "$REPLY_TEXT"
+complete_line "$WM" sandbox --t
+expect_in "bash: sandbox --timeout" " --timeout " "$REPLY_TEXT"
+complete_line "$WM" run w.md --output ""
+expect_in "bash: run --output modes" " compact stream " "$REPLY_TEXT"
+complete_line "$WM" export 20261122-081503-a1b2 -o ""
+expect_not_in "bash: export -o is a file, not a mode" "compact" "$REPLY_TEXT"
+
+# Every command of `wm help` but the internal exec is completed, in each shell.
+help_commands=$("$WM" help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } on && /^$/ { exit }' |
+	grep -vx exec)
+[[ $(wc -l <<<"$help_commands") -ge 15 ]] && pass "wm help lists the commands" ||
+	fail "wm help lists the commands" "$help_commands"
+complete_line "$WM" ""
+for c in $help_commands; do
+	expect_in "bash completes '$c'" " $c " "$REPLY_TEXT"
+done
+
+# zsh and fish run the wm they find on PATH for policy and template names.
+mkdir -p "$T/bin"
+ln -s "$(readlink -f "$WM")" "$T/bin/wm"
+export PATH="$T/bin:$PATH"
+COMPLETION_DIR=$REPO_DIR/tools/completion
+
+# shell_checks SHELL: what zsh and fish must both complete, through
+# SHELL_line LINE, which sets $REPLY_TEXT to " match match ... ".
+shell_checks() {
+	local sh=$1 o c
+	"${sh}_line" "wm "
+	for c in $help_commands; do
+		expect_in "$sh completes '$c'" " $c " "$REPLY_TEXT"
+	done
+	expect_not_in "$sh: no internal exec" " exec " "$REPLY_TEXT"
+	for c in ru:run ini:init; do
+		"${sh}_line" "wm ${c%%:*}"
+		[[ $REPLY_TEXT == " ${c#*:} " ]] && pass "$sh: ${c%%:*} gives ${c#*:}" ||
+			fail "$sh: ${c%%:*} gives ${c#*:}" "$REPLY_TEXT"
+	done
+	"${sh}_line" "wm run --"
+	for o in --jobs --policy --policies --env --keep-going --dry-run --interactive --detach \
+		--workspace --json --yes --executor --from --verbose --output --tail; do
+		expect_in "$sh: run option $o" " $o " "$REPLY_TEXT"
+	done
+	"${sh}_line" "wm resume --output "
+	expect_in "$sh: --output modes" " compact stream " "$REPLY_TEXT"
+	"${sh}_line" "wm init --"
+	expect_in "$sh: init options" " --force --list --template " "$REPLY_TEXT"
+	"${sh}_line" "wm init --template "
+	expect_in "$sh: template names" " basic ci data incident nightly release rollout security-scan " "$REPLY_TEXT"
+	"${sh}_line" "wm run --policy "
+	expect_in "$sh: policy names" " paranoid " "$REPLY_TEXT"
+	"${sh}_line" "wm resume "
+	expect_in "$sh: run ids" " 20261121-070000-ffff 20261122-081503-a1b2 " "$REPLY_TEXT"
+	"${sh}_line" "wm --state-dir $other cancel "
+	[[ $REPLY_TEXT == " 20260101-000000-beef " ]] && pass "$sh: --state-dir on the line" ||
+		fail "$sh: --state-dir on the line" "$REPLY_TEXT"
+	"${sh}_line" "wm logs 20261122-08 "
+	expect_in "$sh: task ids of a run given by prefix" " build fetch-sources " "$REPLY_TEXT"
+	"${sh}_line" "wm audit "
+	expect_in "$sh: audit subcommands" " rekey show verify " "$REPLY_TEXT"
+	"${sh}_line" "wm sandbox --t"
+	expect_in "$sh: sandbox --timeout" " --timeout " "$REPLY_TEXT"
+	"${sh}_line" "wm plan --format "
+	expect_in "$sh: plan formats" " dot json text " "$REPLY_TEXT"
+	"${sh}_line" "wm list --"
+	expect_in "$sh: list options" " --json --name --quiet --since --state " "$REPLY_TEXT"
+	"${sh}_line" "wm list --state int"
+	expect_in "$sh: list --state values" " interrupted " "$REPLY_TEXT"
+	"${sh}_line" "wm orphans --"
+	expect_not_in "$sh: orphans has no --state" "--state" "$REPLY_TEXT"
+	"${sh}_line" "wm stats --"
+	expect_in "$sh: stats --since" " --since " "$REPLY_TEXT"
+	"${sh}_line" "wm prune --"
+	expect_in "$sh: prune options" " --dry-run --force --json --keep --older-than " "$REPLY_TEXT"
+	"${sh}_line" "wm outputs 20261122-08 "
+	expect_in "$sh: outputs: task ids" " build fetch-sources " "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-08"
+	expect_in "$sh: cp: a run id, then ':'" "20261122-081503-a1b2" "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-081503-a1b2:bu"
+	expect_in "$sh: cp: the run's tasks" "build" "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-081503-a1b2:build/"
+	expect_in "$sh: cp: the task's outputs" "report.txt" "$REPLY_TEXT"
+	expect_in "$sh: cp: its directories" "dist" "$REPLY_TEXT"
+}
+
+# zsh: an interactive zsh with compinit, in a pseudo-terminal.
+if command -v zsh >/dev/null; then
+	zsh_line() {
+		REPLY_TEXT=" $(timeout 30 zsh -f "$REPO_DIR/tests/tools/zsh_complete.zsh" "$COMPLETION_DIR" "$1" |
+			tr '\n' ' ')"
+	}
+	shell_checks zsh
+else
+	skip "zsh completion" "zsh is not installed (tools/install-deps installs it)"
+fi
+
+# fish: complete -C prints what fish would offer.
+if command -v fish >/dev/null; then
+	fish_line() {
+		REPLY_TEXT=" $(timeout 30 fish -c "set -p fish_complete_path '$COMPLETION_DIR'; complete -C '$1'" 2>&1 |
+			cut -f1 | sort | tr '\n' ' ')"
+	}
+	shell_checks fish
+else
+	skip "fish completion" "fish is not installed (tools/install-deps installs it)"
+fi

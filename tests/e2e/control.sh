@@ -57,7 +57,8 @@ expect_exit "cancel stops a live run" 0 "$WM" cancel "$CID"
 check "the task's processes are gone" no_process "sleep $marker"
 check "the run is recorded interrupted" test "$(checkpoint "$WM_STATE_DIR/runs/$CID" | jq -r .state)" = interrupted
 check "the task is cancelled" test "$(task_field "$WM_STATE_DIR/runs/$CID" sleeper state)" = cancelled
-expect_exit "cancelling a finished run is exit 2" 2 "$WM" cancel "$CID"
+expect_exit "cancelling a finished run is exit 0" 0 "$WM" cancel "$CID"
+expect_in "and says it already ended" "already ended" "$OUT"
 
 # ---- --interactive: answers come from the terminal ----
 if command -v script >/dev/null; then
@@ -66,6 +67,40 @@ if command -v script >/dev/null; then
 	check "interactive: run answered r ran" test -e "$W/kept"
 	check "interactive: skip answered s did not run" test ! -e "$W/dropped"
 	check "interactive: the prompt names the task" grep -q "run task 'drop'" "$T/ask.out"
+	check "interactive: the prompt is a line of its own" \
+		grep -q "wm: run task 'drop'? r: run, s: skip, a: abort (one key)"$'\r'"\?$" "$T/ask.out"
+	# The question does not stop the run: while b's is open, a's 1 s
+	# timeout still fires. One key answers, without Enter.
+	cat >"$W/ni.md" <<'MD'
+## a
+- timeout: 1s
+```sh
+sleep 30
+```
+## b
+```sh
+touch "$WM_WORKSPACE/b.ran"
+```
+MD
+	mkfifo "$T/keys"
+	script -qec "$WM run -j2 --interactive $W/ni.md" /dev/null <"$T/keys" >"$T/ni.out" 2>&1 &
+	spid=$!
+	exec 3>"$T/keys"
+	printf r >&3
+	state=
+	for _ in $(seq 1 100); do
+		rid=$("$WM" list --json 2>/dev/null | jq -r '[.[] | select(.workflow == "ni")][0].id // empty')
+		[[ -n $rid ]] && state=$("$WM" status --json "$rid" 2>/dev/null | jq -r .tasks.a.state)
+		[[ $state == failed ]] && break
+		sleep 0.1
+	done
+	check "interactive: a's timeout fired while b's question was open" test "$state" = failed
+	check "interactive: b has not run before its answer" test ! -e "$W/b.ran"
+	printf s >&3
+	exec 3>&-
+	wait "$spid"
+	check "interactive: b answered s with one key did not run" test ! -e "$W/b.ran"
+	check "interactive: the answer is said" grep -q "wm: 'b': skipped" "$T/ni.out"
 else
 	skip "interactive" "script(1) is not installed"
 fi

@@ -40,9 +40,16 @@ want_file() {
 want_file /usr/bin/wm 755
 want_file /usr/share/man/man1/wm.1 644
 want_file /usr/share/bash-completion/completions/wm 644
+want_file /usr/share/zsh/site-functions/_wm 644
+want_file /usr/share/fish/vendor_completions.d/wm.fish 644
 want_file /usr/share/wm/policies.example.yaml 644
 want_file /usr/share/wm/systemd/wm-run@.service 644
 want_file /usr/share/wm/systemd/wm-run@.timer 644
+for s in workflow-frontmatter policy; do
+	want_file "/usr/share/wm/schema/$s.schema.json" 644
+	check "installed $s schema is the source's" cmp -s "$root/usr/share/wm/schema/$s.schema.json" \
+		"$REPO_DIR/share/wm/schema/$s.schema.json"
+done
 
 check "installed binary is the build" cmp -s "$root/usr/bin/wm" "$wm_abs"
 expect_exit "installed binary runs" 0 "$root/usr/bin/wm" --version

@@ -35,12 +35,13 @@ expect_in "unknown capability is named" "unknown capability 'cap_frobnicate'" "$
 expect_in "error count" "14 errors" "$OUT"
 OUT=$(cd "$D" && "$WM" policy check errors.yaml 2>&1)
 expect_in "errors name the file as written" $'\nerrors.yaml:5:5: error:' $'\n'"$OUT"
-expect_exit "check a missing file" 1 "$WM" policy check "$T/nope.yaml"
+expect_exit "check a missing file is bad input: exit 2" 2 "$WM" policy check "$T/nope.yaml"
+expect_in "check a missing file: named" "nope.yaml\`: No such file or directory" "$OUT"
 
-expect_exit "diff exits 0" 0 "$WM" policy diff development testing
+expect_exit "diff exits 1 when they differ, as diff(1)" 1 "$WM" policy diff development testing
 expect_in "diff explains network" "network: A host, B loopback (B can reach loopback services)" "$OUT"
 expect_in "diff compares limits" "memory limit: A 16G, B 4G" "$OUT"
-expect_exit "diff standard hardened" 0 "$WM" policy diff hardened standard
+expect_exit "diff standard hardened" 1 "$WM" policy diff hardened standard
 expect_in "diff lists syscalls" "syscalls B allows that A denies:" "$OUT"
 expect_exit "diff of equal policies" 0 "$WM" policy diff standard standard
 expect_in "equal policies" "no difference in effect" "$OUT"

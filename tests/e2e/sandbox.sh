@@ -89,6 +89,41 @@ if is_root; then
 	expect_in "doctor as nobody: rlimits" "rlimits only" "$(cat "$T/doctor.nobody")"
 fi
 
+# A CPU limit the host cannot enforce is never silent: `wm doctor` has a
+# cpu_limit item in both modes, and a policy with limits.cpu warns (and
+# records limit.unenforced) where that item says no. Rootless without a
+# delegated cgroup, the cpu controller is out of reach.
+printf 'version: 1\npolicies:\n  cpu-1:\n    inherits: standard\n    limits: {cpu: 1}\n' >"$T/cpu.yaml"
+chmod 644 "$T/cpu.yaml"
+printf -- '---\npolicy: cpu-1\npolicies: cpu.yaml\n---\n## spin\n```sh\ntrue\n```\n' >"$T/cpu.md"
+chmod 644 "$T/cpu.md"
+unenforced_seen=0
+for u in "${users[@]}"; do
+	json=$(run_as "$u" "$WM" doctor --json 2>/dev/null)
+	cpu_ok=$(jq -r '.features[] | select(.name == "cpu_limit") | .ok' <<<"$json")
+	[[ $cpu_ok == true || $cpu_ok == false ]] && pass "doctor --json as $u: cpu_limit item" ||
+		fail "doctor --json as $u: cpu_limit item" "$json"
+	expect_in "doctor as $u: cpu_limit line" "cpu_limit " "$(run_as "$u" "$WM" doctor 2>&1)"
+	expect_exit "cpu-1 sandbox as $u" 0 run_as "$u" "$WM" sandbox --policies "$T/cpu.yaml" \
+		--policy cpu-1 --workspace "$WS" -- true
+	if [[ $cpu_ok == false ]]; then
+		unenforced_seen=1
+		expect_in "doctor as $u says what it costs" "limits.cpu" \
+			"$(jq -r '.features[] | select(.name == "cpu_limit") | .cost' <<<"$json")"
+		expect_in "sandbox as $u: unenforced cpu warned" "limits.cpu (1) is not enforced" \
+			"$(grep '^wm: warning: policy cpu-1: ' <<<"$OUT")"
+		expect_exit "run as $u: a cpu limit it cannot enforce" 0 run_as "$u" "$WM" run "$T/cpu.md"
+		expect_in "run as $u: warned at start" "limits.cpu (1) is not enforced" \
+			"$(grep '^wm: warning: policy cpu-1: ' <<<"$OUT")"
+		rd=$(sed -n 's/^run \([0-9-]*[0-9a-f]\{4\}\).*/\1/p' <<<"$OUT" | head -1)
+		expect_in "run as $u: audited" "limits.cpu (1) is not enforced" \
+			"$(run_as "$u" "$WM" audit show "$rd" --event limit.unenforced --json 2>&1)"
+	else
+		expect_not_in "sandbox as $u: an enforced cpu limit is not warned about" "limits.cpu" "$OUT"
+	fi
+done
+((unenforced_seen)) || skip "unenforced cpu limit" "every user here has the cpu controller"
+
 # Landlock under paranoid: given a /dev/shm (a writable tmpfs), Landlock
 # still lets paranoid write only below /tmp, the workspace (when rw) and its
 # binds.

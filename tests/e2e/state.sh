@@ -115,6 +115,14 @@ expect_in "export has logs/" "$done_id/logs/" "$listing"
 expect_in "export has out/" "$done_id/out/" "$listing"
 expect_exit "export without -o is exit 2" 2 "$WM" export "$done_id"
 expect_exit "export of an unknown run is exit 2" 2 "$WM" export 1999 -o "$T/x.tar.zst"
+# The bundle is zstd whatever the name: a name saying otherwise is refused.
+for name in x.tar.gz x.tgz bundle; do
+	expect_exit "export -o $name is refused" 2 "$WM" export "$done_id" -o "$T/$name"
+	check "export -o $name writes nothing" test ! -e "$T/$name"
+done
+expect_in "export: the hint names the right file" "name the file $T/bundle.tar.zst" "$OUT"
+expect_exit "export -o x.tar.gz" 2 "$WM" export "$done_id" -o "$T/x.tar.gz"
+expect_in "export: .tar.gz becomes .tar.zst" "zstd-compressed tar: name the file $T/x.tar.zst, not $T/x.tar.gz" "$OUT"
 
 # A corrupt checkpoint falls back to the previous generation, loudly.
 C=$S/runs/$orphan_id/checkpoint.json.zst

@@ -157,6 +157,28 @@ static void test_diags_keep_file_order(void **state)
 	wm_diags_release(&d);
 }
 
+/* A problem with a whole file has no place: printed as wm's own message,
+ * before the located ones. */
+static void test_diags_without_place(void **state)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+	char *s;
+
+	(void)state;
+	wm_diags_error(&d, "flow.md", 2, 1, "f2");
+	wm_diags_warn(&d, NULL, 0, 0, "cannot read %s: %s; ignored", "p.yaml", "Permission denied");
+	wm_diags_error(&d, "flow.md", 1, 1, "f1");
+	assert_int_equal(d.n_errors, 2);
+	wm_diags_sort(&d);
+	assert_null(d.v[0].file);
+	s = wm_diag_format(&d.v[0]);
+	assert_string_equal(s, "wm: warning: cannot read p.yaml: Permission denied; ignored");
+	free(s);
+	assert_string_equal(d.v[1].msg, "f1");
+	assert_string_equal(d.v[2].msg, "f2");
+	wm_diags_release(&d);
+}
+
 static void test_parse_duration(void **state)
 {
 	static const struct {
@@ -387,6 +409,21 @@ static void test_strutil(void **state)
 	assert_string_equal(wm_suggest("prority", keys, 4), "priority");
 	assert_string_equal(wm_suggest("depend", keys, 4), "depends");
 	assert_null(wm_suggest("zebra", keys, 4));
+	/* A swap of neighbours is one edit, not two. */
+	assert_int_equal(wm_edit_distance("rnu", "run", 3), 1);
+	assert_int_equal(wm_edit_distance("jsno", "json", 3), 1);
+	assert_int_equal(wm_edit_distance("ca", "abc", 3), 3);
+	{
+		const char *const cmds[] = { "run", "resume", "plan" };
+
+		assert_string_equal(wm_suggest("rnu", cmds, 3), "run");
+		/* The one candidate a word begins, when no typo is near. */
+		const char *const ids[] = { "lint-code", "build", "build-docs" };
+
+		assert_string_equal(wm_suggest("lint", ids, 3), "lint-code");
+		assert_string_equal(wm_suggest("buld", ids, 3), "build");
+		assert_null(wm_suggest("li", ids, 3)); /* too short to tell */
+	}
 }
 
 static void test_str_ellipsize(void **state)
@@ -480,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_buf_read_file),
 		cmocka_unit_test(test_diags_sorted_and_formatted),
 		cmocka_unit_test(test_diags_keep_file_order),
+		cmocka_unit_test(test_diags_without_place),
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),

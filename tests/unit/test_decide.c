@@ -30,6 +30,26 @@ static void test_success(void **state)
 	assert_non_null(strstr(d.why, "exited 0"));
 }
 
+static void test_note_and_attempts_after_a_resume(void **state)
+{
+	struct wm_outcome o = base();
+	struct wm_action d;
+
+	(void)state;
+	o.exit_code = 6;
+	o.note = "it tried to use the network, and policy standard has network: none";
+	o.base = 2; /* two attempts before the resume */
+	o.retries = 1;
+	wm_decide(&o, &d);
+	assert_int_equal(d.verdict, WM_VERDICT_RETRY);
+	assert_non_null(strstr(d.why, "exited with status 6 (it tried to use the network"));
+	assert_non_null(strstr(d.why, "attempt 4 follows"));
+	o.exit_code = 0;
+	o.note = NULL;
+	wm_decide(&o, &d);
+	assert_string_equal(d.why, "exited 0 on attempt 3");
+}
+
 static void test_nonzero_retries_then_fails(void **state)
 {
 	struct wm_outcome o = base();
@@ -246,6 +266,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success),
+		cmocka_unit_test(test_note_and_attempts_after_a_resume),
 		cmocka_unit_test(test_nonzero_retries_then_fails),
 		cmocka_unit_test(test_no_retries_configured),
 		cmocka_unit_test(test_lost_attempts_are_free_up_to_a_cap),

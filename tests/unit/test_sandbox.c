@@ -398,6 +398,18 @@ static void test_status(void **state)
 			assert_string_not_equal(wm_limit_name(i), wm_limit_name(j));
 }
 
+static void test_cgroup_lists(void **state)
+{
+	(void)state;
+	assert_true(sb_cgroup_lists("cpu memory pids\n", "cpu"));
+	assert_true(sb_cgroup_lists("memory pids cpu\n", "cpu"));
+	assert_false(sb_cgroup_lists("cpuset memory pids\n", "cpu"));
+	assert_false(sb_cgroup_lists("cpuset cpuacct\n", "cpu"));
+	assert_true(sb_cgroup_lists("cpuset cpu", "cpuset"));
+	assert_false(sb_cgroup_lists("", "cpu"));
+	assert_false(sb_cgroup_lists("memory", "mem"));
+}
+
 static void test_cgroup_self(void **state)
 {
 	const char *text = "12:pids:/a/b\n4:memory:/process_api/70fa\n2:cpu,cpuacct:/c\n"
@@ -579,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_env),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_stat_args_env),
+		cmocka_unit_test(test_cgroup_lists),
 		cmocka_unit_test(test_cgroup_self),
 		cmocka_unit_test(test_spawn_true),
 		cmocka_unit_test(test_spawn_denied),

@@ -521,6 +521,60 @@ static void test_program_language_warning(void **state)
 	wm_diags_release(&d);
 }
 
+static void test_near_attribute_warnings(void **state)
+{
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	const char *text = "## a\n- timeout 5m\n- Retries: 2\n- depends on the network\n"
+			   "- depends b, c\n\n```sh\ntrue\n```\n"
+			   "## j\n- Depends: a\n"
+			   "## prose\n- timeout of the day\n- retries 3\n";
+
+	(void)state;
+	assert_int_equal(wm_workflow_parse_checked("t.md", text, strlen(text), &wf, &d), 0);
+	assert_true(has_diag(&d, WM_DIAG_WARNING, 2, 3, "write `- timeout: 5m`"));
+	assert_true(has_diag(&d, WM_DIAG_WARNING, 3, 3, "attribute names are lower case"));
+	assert_true(has_diag(&d, WM_DIAG_WARNING, 5, 3, "write `- depends: b, c`"));
+	assert_true(has_diag(&d, WM_DIAG_WARNING, 11, 3, "`Depends:` looks like the attribute"));
+	/* Prose stays prose: a sentence, and a list under a heading with no body. */
+	assert_int_equal(d.n, 4);
+	assert_int_equal(wf->n_tasks, 1);
+	assert_null(wf->tasks[0].depends);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+}
+
+static void test_select_part(void **state)
+{
+	/* a <- b <- c, d alone; b -> e */
+	struct wm_workflow *wf = parse_ok("## a\n```sh\ntrue\n```\n"
+					  "## b\n- depends: a\n\n```sh\ntrue\n```\n"
+					  "## c\n- depends: b\n\n```sh\ntrue\n```\n"
+					  "## d\n```sh\ntrue\n```\n"
+					  "## e\n- depends: b\n\n```sh\ntrue\n```\n");
+	struct wm_diags d = WM_DIAGS_INIT;
+	bool *up, *down;
+	size_t b = 1;
+
+	(void)state;
+	up = wm_workflow_closure(wf, &b, 1, false);
+	down = wm_workflow_closure(wf, &b, 1, true);
+	assert_true(up[0] && up[1] && !up[2] && !up[3] && !up[4]);
+	assert_true(!down[0] && down[1] && down[2] && !down[3] && down[4]);
+	/* Cut to what c needs: a, b, c; ids and the graph follow. */
+	down[0] = true, down[4] = false;
+	assert_int_equal(wm_workflow_keep_only(wf, down, &d), 0);
+	assert_int_equal(wf->n_tasks, 3);
+	assert_int_equal(wm_workflow_find(wf, "c"), 2);
+	assert_int_equal(wm_workflow_find(wf, "e"), -1);
+	assert_int_equal(wm_dag_n_deps(wf->dag, 2), 1);
+	assert_int_equal(wm_dag_deps(wf->dag, 2)[0], 1);
+	assert_int_equal(d.n, 0);
+	free(up);
+	free(down);
+	wm_workflow_free(wf);
+}
+
 static void test_join_node(void **state)
 {
 	struct wm_workflow *wf = parse_ok("## a\n```sh\ntrue\n```\n## b\n```sh\ntrue\n```\n"
@@ -742,6 +796,8 @@ int main(void)
 		cmocka_unit_test(test_checked_workflow_carries_its_dag),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_long_chain_parses),
+		cmocka_unit_test(test_near_attribute_warnings),
+		cmocka_unit_test(test_select_part),
 		cmocka_unit_test(test_definition_hash),
 		cmocka_unit_test(test_check_policies),
 	};

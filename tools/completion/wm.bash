@@ -5,7 +5,8 @@
 # workflow files (*.md), policy files (*.yaml), OCI profiles (*.json), run ids
 # (directory names under STATE/runs, STATE from --state-dir on the line, else
 # $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm), task ids of a run
-# (its logs/TASK.log files) and policy names (`wm policy list`).
+# (its logs/TASK.log files), policy names (`wm policy list`) and template
+# names (`wm init --list`).
 
 _wm_state_dir()
 {
@@ -106,6 +107,14 @@ _wm_shell_word()
 	nth=$n
 }
 
+_wm_templates()
+{
+	local names
+	names=$("${COMP_WORDS[0]}" init --list 2>/dev/null | awk '{print $1}')
+	[[ -n $names ]] || names="basic release ci data nightly incident security-scan rollout"
+	printf '%s\n' "$names"
+}
+
 _wm_policies()
 {
 	local names
@@ -128,7 +137,8 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor help"
+	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox
+		outputs cp prune export doctor help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -153,8 +163,8 @@ _wm()
 		--) dashdash=1 ;;
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --workspace | -f | --format | \
-			--task | --event | --since | --name | -o | --output | --timeout | --state | \
-			--keep | --older-than)
+			--task | --event | --since | --name | -o | --output | --timeout | --executor | \
+			-t | --template | --tail | --from | --state | --keep | --older-than)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -195,11 +205,24 @@ _wm()
 		return
 		;;
 	-o | --output)
-		_wm_files '*.tar.zst'
+		# run and resume: how a run is shown; export: the bundle.
+		if [[ $cmd == run || $cmd == resume ]]; then
+			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		else
+			_wm_files '*.tar.zst'
+		fi
 		return
 		;;
 	--format)
 		COMPREPLY=($(compgen -W "text dot json" -- "$cur"))
+		return
+		;;
+	--executor)
+		COMPREPLY=($(compgen -W "local slurm" -- "$cur"))
+		return
+		;;
+	-t | --template)
+		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
 		;;
 	-f)
@@ -227,15 +250,18 @@ _wm()
 			interrupted orphaned broken" -- "${cur##*,}"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout | --keep | --older-than)
+	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from | --keep | \
+		--older-than)
 		return
 		;;
 	esac
 
 	case $cmd in
+	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -k --keep-going --dry-run --interactive
-		--detach --workspace --json -y --yes" ;;
-	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap" ;;
+		--detach --workspace --json -y --yes --executor -v --verbose --output --tail --from" ;;
+	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
+		--tail" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status) opts="--json" ;;
@@ -249,7 +275,7 @@ _wm()
 		opts="--policies"
 		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
 		;;
-	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --" ;;
+	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
@@ -261,7 +287,7 @@ _wm()
 
 	# Positional arguments.
 	case $cmd in
-	run | plan)
+	run | plan | init)
 		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
 		;;
 	resume | status | cancel | stats | export)
