@@ -202,6 +202,43 @@ out:
 	return rc;
 }
 
+/* One option into o: 0, or -1 for an unknown one. */
+static int take_option(int opt, const char *arg, struct opts *o)
+{
+	switch (opt) {
+	case 'd':
+		o->state_dir = arg;
+		break;
+	case 'n':
+		o->tasks = strtol(arg, NULL, 10);
+		break;
+	case 's':
+		o->states = arg;
+		break;
+	case 'r':
+		o->run_state = wm_run_status_parse(arg);
+		break;
+	case 'N':
+		o->name = arg;
+		break;
+	case 'j':
+		o->journal = strtol(arg, NULL, 10);
+		break;
+	case 'h':
+		o->hold = strtol(arg, NULL, 10);
+		break;
+	case 'b':
+		o->boot_id = arg;
+		break;
+	case 'a':
+		o->ago = strtol(arg, NULL, 10);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -225,39 +262,9 @@ int main(int argc, char **argv)
 	struct wm_error *err = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			o.state_dir = optarg;
-			break;
-		case 'n':
-			o.tasks = strtol(optarg, NULL, 10);
-			break;
-		case 's':
-			o.states = optarg;
-			break;
-		case 'r':
-			o.run_state = wm_run_status_parse(optarg);
-			break;
-		case 'N':
-			o.name = optarg;
-			break;
-		case 'j':
-			o.journal = strtol(optarg, NULL, 10);
-			break;
-		case 'h':
-			o.hold = strtol(optarg, NULL, 10);
-			break;
-		case 'b':
-			o.boot_id = optarg;
-			break;
-		case 'a':
-			o.ago = strtol(optarg, NULL, 10);
-			break;
-		default:
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if (take_option(opt, optarg, &o) < 0)
 			return 2;
-		}
-	}
 	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0 || o.ago < 0) {
 		fprintf(stderr, "mkrun: need --state-dir (or WM_STATE_DIR) and valid values\n");
 		return 2;
