@@ -163,3 +163,36 @@ const char *wm_suggest(const char *word, const char *const *candidates, size_t n
 	/* `lint` for `lint-code`: the one candidate that begins with it. */
 	return best ? best : prefixed == 1 ? longer : NULL;
 }
+
+static bool utf8_continuation(char c)
+{
+	return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+size_t wm_str_columns(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += !utf8_continuation(*s);
+	return n;
+}
+
+char *wm_str_ellipsize(const char *s, size_t width)
+{
+	const char *p = s;
+	size_t cols = 0;
+
+	if (wm_str_columns(s) <= width)
+		return wm_xstrdup(s);
+	if (width == 0)
+		return wm_xstrdup("");
+	/* width - 1 characters, then the ellipsis takes the last column. */
+	while (*p && cols < width - 1) {
+		p++;
+		while (utf8_continuation(*p))
+			p++;
+		cols++;
+	}
+	return wm_xasprintf("%.*s\xe2\x80\xa6", (int)(p - s), s); /* U+2026 in UTF-8 */
+}

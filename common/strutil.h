@@ -35,6 +35,13 @@ bool wm_strv_contains(char *const *v, const char *s);
  * (the first len bytes of s). */
 bool wm_env_name_ok(const char *s, size_t len);
 
+/* Terminal columns of a UTF-8 string: one per character (continuation
+ * bytes do not count; wide characters are rare in ids and names). */
+size_t wm_str_columns(const char *s);
+/* A copy of s that fits in `width` columns: cut at a character boundary
+ * and ended with an ellipsis ("…") when longer. width 0: "". */
+char *wm_str_ellipsize(const char *s, size_t width);
+
 /* Edit distance (Levenshtein, a swap of neighbours counting as one edit),
  * capped at `limit`+1 to stay cheap. */
 size_t wm_edit_distance(const char *a, const char *b, size_t limit);

@@ -36,48 +36,99 @@ static int mul_add(uint64_t *acc, uint64_t n, uint64_t unit)
 	return 0;
 }
 
-int wm_parse_duration(const char *s, uint64_t *ms, struct wm_error **err)
+struct unit {
+	const char *name;
+	uint64_t ms;
+};
+
+/* Durations (timeouts, backoffs) stop at hours; ages (how long ago) go on to days and weeks. */
+static const struct unit duration_units[] = {
+	{ "ms", 1 },
+	{ "s", 1000 },
+	{ "m", 60 * 1000 },
+	{ "h", 3600 * 1000 },
+};
+static const struct unit age_units[] = {
+	{ "ms", 1 },
+	{ "s", 1000 },
+	{ "m", 60 * 1000 },
+	{ "h", 3600 * 1000 },
+	{ "d", 24 * 3600 * 1000 },
+	{ "w", 7 * 24 * 3600 * 1000ULL },
+};
+
+/* The unit at *p (longest name first: "ms" before "m"), or NULL. */
+static const struct unit *match_unit(const char **p, const struct unit *u, size_t n)
+{
+	const struct unit *best = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(*p, u[i].name, strlen(u[i].name)) == 0 &&
+		    (!best || strlen(u[i].name) > strlen(best->name)))
+			best = &u[i];
+	if (best)
+		*p += strlen(best->name);
+	return best;
+}
+
+/* "duration '30' has no unit (write 30ms, 30s, 30m or 30h)": a bare number is refused. */
+static int no_unit(const char *s, const struct unit *units, size_t n_units, const char *what,
+		   struct wm_error **err)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	int rc;
+
+	for (size_t i = 0; i < n_units; i++)
+		wm_buf_addf(&b, "%s%s%s",
+			    i == 0	       ? ""
+			    : i + 1 == n_units ? " or "
+					       : ", ",
+			    s, units[i].name);
+	rc = wm_error_setx(err, WM_EXIT_USAGE, "%s '%s' has no unit (write %s)", what, s, b.data);
+	wm_buf_release(&b);
+	return rc;
+}
+
+/* One or more <number><unit> pairs; `what` and `hint` name them in messages. */
+static int parse_units(const char *s, const struct unit *units, size_t n_units, const char *what,
+		       const char *hint, uint64_t *ms, struct wm_error **err)
 {
 	const char *p = s;
 	uint64_t total = 0;
 
 	if (!s || !*s)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "empty duration (write e.g. 500ms, 90s, 2m, 1h)");
+		return wm_error_setx(err, WM_EXIT_USAGE, "empty %s (write e.g. %s)", what, hint);
 	while (*p) {
-		uint64_t n, unit;
+		const struct unit *u;
+		uint64_t n;
 
 		if (read_number(&p, &n) < 0)
-			return wm_error_setx(
-				err, WM_EXIT_USAGE,
-				"invalid duration '%s' (write e.g. 500ms, 90s, 2m, 1h)", s);
-		if (strncmp(p, "ms", 2) == 0) {
-			unit = 1;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1000;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60 * 1000;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600 * 1000;
-			p++;
-		} else if (*p == '\0') {
-			return wm_error_setx(
-				err, WM_EXIT_USAGE,
-				"duration '%s' has no unit (write %sms, %ss, %sm or %sh)", s, s, s,
-				s, s);
-		} else {
-			return wm_error_setx(
-				err, WM_EXIT_USAGE,
-				"invalid duration '%s': unknown unit (use ms, s, m, h)", s);
-		}
-		if (mul_add(&total, n, unit) < 0)
-			return wm_error_setx(err, WM_EXIT_USAGE, "duration '%s' is too large", s);
+			return wm_error_setx(err, WM_EXIT_USAGE, "invalid %s '%s' (write e.g. %s)",
+					     what, s, hint);
+		if (*p == '\0')
+			return no_unit(s, units, n_units, what, err);
+		u = match_unit(&p, units, n_units);
+		if (!u)
+			return wm_error_setx(err, WM_EXIT_USAGE,
+					     "invalid %s '%s': unknown unit (write e.g. %s)", what,
+					     s, hint);
+		if (mul_add(&total, n, u->ms) < 0)
+			return wm_error_setx(err, WM_EXIT_USAGE, "%s '%s' is too large", what, s);
 	}
 	*ms = total;
 	return 0;
+}
+
+int wm_parse_duration(const char *s, uint64_t *ms, struct wm_error **err)
+{
+	return parse_units(s, duration_units, sizeof(duration_units) / sizeof(duration_units[0]),
+			   "duration", "500ms, 90s, 2m, 1h", ms, err);
+}
+
+int wm_parse_age(const char *s, uint64_t *ms, struct wm_error **err)
+{
+	return parse_units(s, age_units, sizeof(age_units) / sizeof(age_units[0]), "age",
+			   "30m, 2h, 3d, 1w", ms, err);
 }
 
 int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err)
@@ -160,4 +211,22 @@ char *wm_format_size(uint64_t bytes)
 	if (i < 0)
 		return wm_xasprintf("%llu", (unsigned long long)bytes);
 	return wm_xasprintf("%llu%c", (unsigned long long)bytes, suffix[i]);
+}
+
+char *wm_format_size_human(uint64_t bytes)
+{
+	static const char suffix[] = "KMGTPE";
+	double v = (double)bytes / 1024;
+	size_t i = 0;
+
+	if (bytes < 1024)
+		return wm_xasprintf("%lluB", (unsigned long long)bytes);
+	while (v >= 1024 && i + 1 < sizeof(suffix) - 1) {
+		v /= 1024;
+		i++;
+	}
+	/* One decimal below 10, as `ls -lh` does; never round up past 1023. */
+	if (v < 9.95)
+		return wm_xasprintf("%.1f%c", v, suffix[i]);
+	return wm_xasprintf("%.0f%c", v < 1023 ? v : 1023, suffix[i]);
 }

@@ -70,6 +70,9 @@ int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_init(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_outputs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_prune(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_cp(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_exec(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

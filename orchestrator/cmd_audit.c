@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/cleanup.h"
+#include "common/when.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runview.h"
@@ -260,7 +262,7 @@ int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 			so.event = optarg;
 		else if (opt == 'j')
 			so.json = true;
-		else if (wm_state_parse_time(optarg, &so.since_ms, err) < 0)
+		else if (wm_parse_since(optarg, wm_wall_ms(), &so.since_ms, err) < 0)
 			return -1;
 	}
 	if (argc - optind > 1)

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
-#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runview.h"
@@ -116,22 +115,6 @@ static int ended_well(const struct wm_cli *cli, const char *id, struct wm_error 
 	return rc;
 }
 
-static int no_task(const struct wm_run_state *rs, const char *id, const char *task,
-		   struct wm_error **err)
-{
-	wm_autofree const char **ids = wm_xcalloc(rs->n_tasks + 1, sizeof(*ids));
-	const char *hint;
-
-	for (size_t i = 0; i < rs->n_tasks; i++)
-		ids[i] = rs->tasks[i].id;
-	hint = wm_suggest(task, ids, rs->n_tasks);
-	if (hint)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "run %s has no task '%s' (did you mean '%s'?)", id, task,
-				     hint);
-	return wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s'", id, task);
-}
-
 int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
@@ -176,7 +159,7 @@ int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		n++;
 	}
 	if (!n) {
-		no_task(v.st.rs, id, argv[optind + 1], err);
+		wm_runview_task_index(&v, argv[optind + 1], err);
 		goto out;
 	}
 	rc = show(cur, n, follow, v.dir, err);

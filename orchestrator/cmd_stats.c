@@ -6,7 +6,8 @@
  * through the workflow's DAG weighted by those durations, and the
  * parallelism achieved against the run's -j.
  *
- * No run: every run in the state directory, grouped by workflow and task:
+ * No run: every run in the state directory (or those started since
+ * --since), grouped by workflow and task:
  * runs, success rate, p50/p95 duration, retry rate, the most frequent
  * failure, and recommendations drawn from those numbers.
  */
@@ -20,6 +21,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/units.h"
+#include "common/when.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runview.h"
@@ -427,7 +429,9 @@ static void print_history(json_t *s)
 		printf("  - %s\n", json_string_value(t));
 }
 
-static int all_runs(const struct wm_cli *cli, bool as_json, struct wm_error **err)
+/* since_ms: only runs started then or later (0: all). */
+static int all_runs(const struct wm_cli *cli, bool as_json, long long since_ms,
+		    struct wm_error **err)
 {
 	struct history h = { .index = json_object(), .workflows = json_object() };
 	wm_autostrv char **ids = NULL;
@@ -439,7 +443,8 @@ static int all_runs(const struct wm_cli *cli, bool as_json, struct wm_error **er
 	for (size_t i = 0; i < n; i++) {
 		struct wm_runview v = { 0 };
 
-		if (wm_runview_load(cli->state_dir, ids[i], &v, NULL) == 0)
+		if (wm_runview_load(cli->state_dir, ids[i], &v, NULL) == 0 &&
+		    wm_runview_time_ms(&v) >= since_ms)
 			add_run(&h, &v);
 		wm_runview_release(&v);
 	}
@@ -471,19 +476,30 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "since", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool as_json = false;
+	bool as_json = false, since = false;
+	long long since_ms = 0;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (opt != 'J')
+		if (opt == 'J') {
+			as_json = true;
+		} else if (opt == 'S') {
+			if (wm_parse_since(optarg, wm_wall_ms(), &since_ms, err) < 0)
+				return wm_error_wrap(err, "--since");
+			since = true;
+		} else {
 			return wm_bad_option("stats", argv, opt, opts);
-		as_json = true;
+		}
 	}
 	if (argc - optind > 1)
 		return wm_usage_error("stats", "at most one RUN_ID");
+	if (optind < argc && since)
+		return wm_usage_error("stats",
+				      "--since picks runs of the history: not with RUN_ID");
 	if (optind < argc)
 		return one_run(cli, argv[optind], as_json, err);
-	return all_runs(cli, as_json, err);
+	return all_runs(cli, as_json, since_ms, err);
 }

@@ -58,16 +58,25 @@ static const struct command_help helps[] = {
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
 	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n" },
 	{ "status", "  --json                the run's checkpoint as JSON\n" },
-	{ "list", "  --json                a JSON array\n" },
-	{ "orphans", "  --json                a JSON array\n" },
+	{ "list",
+	  "  --state STATE[,...]   only runs in these states: pending, running, succeeded,\n"
+	  "                        failed, cancelled, interrupted, orphaned, broken\n"
+	  "  --name GLOB           only runs whose workflow name matches GLOB\n"
+	  "  --since WHEN          only runs started at or after WHEN (2026-11-22, 2h, 3d,\n"
+	  "                        1w, today, yesterday)\n"
+	  "  -q, --quiet           the ids only, one per line\n"
+	  "  --json                a JSON array\n" },
+	{ "orphans", "  --name GLOB, --since WHEN, -q, --quiet  as for list\n"
+		     "  --json                a JSON array\n" },
 	{ "cancel", "  --timeout D           wait at most D for the run to stop (default 10s)\n" },
 	{ "logs", "  -f, --follow          keep printing as the run goes on\n" },
-	{ "stats", "  --json                the statistics as JSON\n" },
+	{ "stats", "  --since WHEN          the history of the runs started at or after WHEN\n"
+		   "  --json                the statistics as JSON\n" },
 	{ "audit",
 	  "  show [RUN_ID]         print a run's audit log (default: the newest run)\n"
 	  "    --task T            only events of task T\n"
 	  "    --event E           only events named E (e.g. task.end)\n"
-	  "    --since TIME        only events at or after TIME (RFC 3339 UTC or a date)\n"
+	  "    --since TIME        only events at or after TIME (2026-11-22, 2h, today, ...)\n"
 	  "    --json              the lines as stored\n"
 	  "  verify [RUN_ID]       check the log's MAC chain; exit 1 when it is not intact\n"
 	  "  rekey                 make a new audit key when the old one is lost\n" },
@@ -83,6 +92,20 @@ static const struct command_help helps[] = {
 		     "  --workspace DIR       the writable working tree (default: the current\n"
 		     "                        directory)\n"
 		     "  --timeout D           stop the command after D (SIGTERM, then SIGKILL)\n" },
+	{ "outputs",
+	  "  TASK                  only this task's outputs\n"
+	  "  --json                an object per task: its directory and every entry\n" },
+	{ "cp", "  RUN_ID:TASK[/PATH]    a task's output file or directory (all of them\n"
+		"                        without PATH)\n"
+		"  DEST                  where to copy: into DEST when it is a directory\n"
+		"  Links, FIFOs and devices a task left are never followed, opened or copied.\n" },
+	{ "prune", "  --keep N              every run but the N newest is a candidate\n"
+		   "  --older-than AGE      runs that ended longer than AGE ago (12h, 3d, 1w) are\n"
+		   "                        candidates\n"
+		   "  --dry-run             say what would go and the space freed; remove nothing\n"
+		   "  --force               remove failed, interrupted, orphaned, broken runs too\n"
+		   "                        (never a live one)\n"
+		   "  --json                what was removed, kept (and why) as JSON\n" },
 	{ "export", "  -o, --output FILE     the bundle to write, FILE.tar.zst\n" },
 	{ "doctor",
 	  "  --json                the report as JSON\n"

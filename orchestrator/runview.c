@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/slurmcli.h"
 #include "state/rundir.h"
@@ -108,6 +110,16 @@ void wm_runview_release(struct wm_runview *v)
 	memset(v, 0, sizeof(*v));
 }
 
+const char *const *wm_runview_state_names(size_t *n)
+{
+	/* Every name wm_runview_state gives: the run states, then its own. */
+	static const char *const names[] = { WM_RUN_STATUSES(WM_XLIST_NAME) "orphaned", "broken",
+					     NULL };
+
+	*n = WM_ARRAY_LEN(names) - 1;
+	return names;
+}
+
 const char *wm_runview_state(const struct wm_runview *v)
 {
 	if (v->from_summary)
@@ -119,24 +131,68 @@ const char *wm_runview_state(const struct wm_runview *v)
 	return wm_run_status_name(v->st.rs->state);
 }
 
+void wm_runview_counts(const struct wm_runview *v, size_t counts[WM_TASK_STATUS_COUNT],
+		       size_t *total)
+{
+	memset(counts, 0, WM_TASK_STATUS_COUNT * sizeof(*counts));
+	*total = 0;
+	if (v->from_summary) {
+		memcpy(counts, v->sum.counts, WM_TASK_STATUS_COUNT * sizeof(*counts));
+		*total = v->sum.total;
+	} else if (v->st.rs) {
+		wm_run_state_count(v->st.rs, counts);
+		*total = v->st.rs->n_tasks;
+	}
+}
+
 void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total)
 {
 	size_t c[WM_TASK_STATUS_COUNT];
 
-	*done = *total = 0;
-	if (v->from_summary) {
-		memcpy(c, v->sum.counts, sizeof(c));
-		*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
-			c[WM_TASK_CANCELLED];
-		*total = v->sum.total;
-		return;
-	}
-	if (!v->st.rs)
-		return;
-	wm_run_state_count(v->st.rs, c);
+	wm_runview_counts(v, c, total);
 	*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
 		c[WM_TASK_CANCELLED];
-	*total = v->st.rs->n_tasks;
+}
+
+long long wm_runview_time_ms(const struct wm_runview *v)
+{
+	long long started = wm_runview_started_ms(v);
+
+	return started ? started : wm_run_id_time_ms(v->id);
+}
+
+long long wm_runview_ended_ms(const struct wm_runview *v)
+{
+	if (v->from_summary)
+		return v->sum.ended_ms;
+	return v->st.rs ? v->st.rs->ended_ms : 0;
+}
+
+long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err)
+{
+	const struct wm_run_state *rs = v->st.rs;
+	long i = wm_run_state_index(rs, task);
+	wm_autofree const char **ids = NULL;
+	struct wm_buf all = WM_BUF_INIT;
+	const char *hint;
+
+	if (i >= 0)
+		return i;
+	ids = wm_xcalloc(rs->n_tasks + 1, sizeof(*ids));
+	for (size_t k = 0; k < rs->n_tasks; k++) {
+		ids[k] = rs->tasks[k].id;
+		if (k < 10)
+			wm_buf_addf(&all, "%s%s", k ? ", " : "", ids[k]);
+	}
+	hint = wm_suggest(task, ids, rs->n_tasks);
+	if (hint)
+		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (did you mean '%s'?)",
+			      v->id, task, hint);
+	else
+		wm_error_setx(err, WM_EXIT_USAGE, "run %s has no task '%s' (its tasks: %s%s)",
+			      v->id, task, all.data, rs->n_tasks > 10 ? ", ..." : "");
+	wm_buf_release(&all);
+	return -1;
 }
 
 void wm_runview_print_warnings(const struct wm_runview *v)

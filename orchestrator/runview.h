@@ -44,12 +44,26 @@ const char *wm_runview_name(const struct wm_runview *v);
 long long wm_runview_started_ms(const struct wm_runview *v);
 /* "orphaned", the run's state, or "broken" when unloadable. */
 const char *wm_runview_state(const struct wm_runview *v);
+/* Every name wm_runview_state may give, NULL-terminated; *n of them. */
+const char *const *wm_runview_state_names(size_t *n);
+/* When the run started, or (not started, or unreadable) when it was
+ * created, from its id: what `wm list --since` compares. */
+long long wm_runview_time_ms(const struct wm_runview *v);
+/* When the run ended (0: not yet, or unknown). */
+long long wm_runview_ended_ms(const struct wm_runview *v);
+/* Tasks per state (all 0 when unreadable), and how many in all. */
+void wm_runview_counts(const struct wm_runview *v, size_t counts[WM_TASK_STATUS_COUNT],
+		       size_t *total);
 /* Tasks in a final state (succeeded, failed, skipped, cancelled) / all. */
 void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total);
 /* A run that sent tasks to a cluster: how many of its jobs are still
  * queued or running there (they outlive a dead orchestrator, and resume
  * adopts them); -1 when it sent none or the cluster does not answer. */
 long wm_runview_cluster_jobs(const struct wm_runview *v);
+/* The index of `task` in a loaded run (v->st.rs set), or -1 with an error
+ * of exit code 2: "run ID has no task 'bild' (did you mean 'build'?)", or
+ * naming the run's tasks when none is close. */
+long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err);
 /* Prints the load warnings as "wm: warning: ..." to stderr. */
 void wm_runview_print_warnings(const struct wm_runview *v);
 

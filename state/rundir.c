@@ -3,7 +3,6 @@
  */
 #include "state/rundir.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +18,9 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/strutil.h"
+#include "common/when.h"
 #include "common/xalloc.h"
+#include "state/outputs.h"
 #include "state/safeio.h"
 
 bool wm_run_id_valid(const char *id)
@@ -39,6 +40,15 @@ bool wm_run_id_valid(const char *id)
 			return false;
 	}
 	return true;
+}
+
+long long wm_run_id_time_ms(const char *id)
+{
+	struct tm tm = { 0 };
+
+	if (!wm_run_id_valid(id) || !strptime(id, "%Y%m%d-%H%M%S", &tm))
+		return 0;
+	return (long long)timegm(&tm) * 1000;
 }
 
 int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err)
@@ -357,6 +367,73 @@ out:
 	return res;
 }
 
+#define REMOVING ".removing-"
+
+/* The runs directory, opened without following a link; missing: error. */
+static int runs_fd(const char *state_dir, struct wm_error **err)
+{
+	bool missing;
+	int fd = open_runs(state_dir, &missing, err);
+
+	if (fd < 0 && missing)
+		return wm_error_set(err, ENOENT, "no runs in `%s/runs`", state_dir);
+	return fd;
+}
+
+int wm_rundir_remove(const char *state_dir, const char *run_id, struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autofree char *hidden = wm_xasprintf(REMOVING "%s", run_id);
+	wm_autoclose int fd = -1;
+
+	if (!wm_run_id_valid(run_id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", run_id);
+	if ((fd = runs_fd(state_dir, err)) < 0)
+		return -1;
+	if (renameat(fd, run_id, fd, hidden) < 0)
+		return wm_error_set(err, errno, "move `%s/%s` out of the way", runs, run_id);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return wm_error_set(err, errno, "fsync directory `%s`", runs);
+	return wm_safe_remove_tree(fd, runs, hidden, err);
+}
+
+int wm_rundir_remove_leftovers(const char *state_dir, size_t *n, struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autostrv char **names = NULL;
+	wm_autoclose int fd = -1;
+	bool missing;
+
+	*n = 0;
+	fd = open_runs(state_dir, &missing, err);
+	if (fd < 0)
+		return missing ? 0 : -1;
+	if (!(names = wm_safe_list_dir(fd, runs, err)))
+		return -1;
+	for (size_t i = 0; names[i]; i++) {
+		if (!wm_str_has_prefix(names[i], REMOVING) ||
+		    !wm_run_id_valid(names[i] + strlen(REMOVING)))
+			continue;
+		if (wm_safe_remove_tree(fd, runs, names[i], err) < 0)
+			return -1;
+		(*n)++;
+	}
+	return 0;
+}
+
+int wm_rundir_usage(const char *state_dir, const char *run_id, uint64_t *bytes,
+		    struct wm_error **err)
+{
+	wm_autofree char *runs = wm_rundir_runs_dir(state_dir);
+	wm_autoclose int fd = -1;
+
+	if (!wm_run_id_valid(run_id))
+		return wm_error_setx(err, WM_EXIT_USAGE, "bad run id '%s'", run_id);
+	if ((fd = runs_fd(state_dir, err)) < 0)
+		return -1;
+	return wm_tree_usage(fd, runs, run_id, bytes, err);
+}
+
 static char *sha256_hex(const struct wm_buf *b)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -393,27 +470,5 @@ char *wm_state_format_time(long long ms)
 
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err)
 {
-	struct tm tm = { 0 };
-	const char *p;
-	long long frac = 0;
-
-	p = strptime(s, "%Y-%m-%d", &tm);
-	if (p && *p == 'T')
-		p = strptime(p + 1, "%H:%M:%S", &tm);
-	if (p && *p == '.') {
-		int digits = 0;
-
-		for (p++; isdigit((unsigned char)*p); p++, digits++)
-			if (digits < 3)
-				frac = frac * 10 + (*p - '0');
-		for (; digits < 3; digits++)
-			frac *= 10;
-	}
-	if (p && *p == 'Z')
-		p++;
-	if (!p || *p)
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "bad time '%s' (want 2026-11-22T08:15:03Z or 2026-11-22)", s);
-	*ms = (long long)timegm(&tm) * 1000 + frac;
-	return 0;
+	return wm_parse_utc_time(s, ms, err);
 }

@@ -14,6 +14,7 @@
  *         scripts/<task>.<kind>      the code block an attempt runs
  *         out/<task>/                a task's $WM_OUT
  *         in/<task>/<dep>/           mount points of the dependencies' outputs
+ *     $STATE/runs/.removing-<run-id>/ a run being removed (wm_rundir_remove)
  *
  * Every file wm makes in a run directory is 0600 and every directory
  * 0700, whatever the umask (safeio.h): logs, options and outputs are for
@@ -36,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "common/error.h"
@@ -60,6 +62,9 @@
 
 /* True when id has the exact shape YYYYMMDD-HHMMSS-xxxx (lower-case hex). */
 bool wm_run_id_valid(const char *id);
+/* When the run was created, from its id (YYYYMMDD-HHMMSS, UTC), in ms
+ * since the epoch; 0 for an invalid id. */
+long long wm_run_id_time_ms(const char *id);
 /* Writes a fresh id (now, UTC, plus 4 random hex digits) into out. */
 int wm_run_id_new(char out[WM_RUN_ID_LEN + 1], struct wm_error **err);
 
@@ -120,14 +125,29 @@ int wm_rundir_list(const char *state_dir, char ***ids, size_t *n, struct wm_erro
  */
 char *wm_rundir_resolve(const char *state_dir, const char *prefix, struct wm_error **err);
 
+/*
+ * Removes runs/<run_id> for good (the caller holds its lock, lock.h):
+ * renamed first to runs/.removing-<run_id>, so that no command finds a
+ * half-removed run under its id, then deleted fd-relative without
+ * following a link (safeio.h: a link a task planted is removed, never
+ * its target). A removal cut short leaves only the hidden name, which
+ * wm_rundir_remove_leftovers finishes.
+ */
+int wm_rundir_remove(const char *state_dir, const char *run_id, struct wm_error **err);
+/* Deletes every runs/.removing-* left by a removal cut short; *n: how many. */
+int wm_rundir_remove_leftovers(const char *state_dir, size_t *n, struct wm_error **err);
+/* The disk space removing runs/<run_id> would free (outputs.h). */
+int wm_rundir_usage(const char *state_dir, const char *run_id, uint64_t *bytes,
+		    struct wm_error **err);
+
 /* SHA-256 (libsodium) of <run_dir>/<name>'s bytes, read safely (at most
  * WM_RUN_WORKFLOW_MAX), as 64 lower-case hex digits. */
 char *wm_rundir_hash_file(const char *run_dir, const char *name, struct wm_error **err);
 
 /* RFC 3339 UTC with milliseconds: "2026-11-22T08:15:03.120Z" (caller frees). */
 char *wm_state_format_time(long long ms);
-/* Parses that form (also without ms or with a bare date "2026-11-22");
- * returns 0 and *ms, or -1 (exit code 2) on bad input. */
+/* Parses that form, or any absolute form of common/when.h (a bare date
+ * "2026-11-22", no ms, ...); returns 0 and *ms, or -1 (exit code 2). */
 int wm_state_parse_time(const char *s, long long *ms, struct wm_error **err);
 
 /* mkdir -p of the state directory itself (0700 for what it creates): its

@@ -18,7 +18,6 @@
 #include "common/xalloc.h"
 
 #define ALWAYS (O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-#define MAX_TREE_DEPTH 256
 
 static bool use_openat2 = true;
 
@@ -403,10 +402,25 @@ int wm_safe_write_atomic(int dirfd, const char *shown, const char *rel, const vo
 
 /* ---- removal ---- */
 
-static int remove_at(int dirfd, const char *shown, const char *name, int depth,
+/* A tree being removed. A task can nest directories without bound, so
+ * one nested deeper than WM_TREE_MAX_DEPTH is moved up into the top
+ * directory under a fresh name and removed from there: neither the stack
+ * nor the number of open fds grows with the tree's depth. */
+struct rm {
+	int topfd; /* the directory being removed (-1: none yet) */
+	unsigned moved;
+	bool again; /* something was moved up since the top was listed */
+};
+
+static int remove_at(struct rm *r, int dirfd, const char *shown, const char *name, int depth,
 		     struct wm_error **err);
 
-static char **list_names(int dfd)
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **wm_safe_list_dir(int dfd, const char *shown, struct wm_error **err)
 {
 	int fd2 = dup(dfd);
 	DIR *d = fd2 >= 0 ? fdopendir(fd2) : NULL;
@@ -417,38 +431,115 @@ static char **list_names(int dfd)
 	if (!d) {
 		if (fd2 >= 0)
 			close(fd2);
+		wm_error_set(err, errno, "read directory `%s`", shown);
 		return NULL;
 	}
-	while ((de = readdir(d)))
+	/* fdopendir shares the offset with dfd's description: start over. */
+	rewinddir(d);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			wm_strv_push(&names, &n, de->d_name);
+	}
+	if (errno) {
+		wm_error_set(err, errno, "read directory `%s`", shown);
+		closedir(d);
+		wm_strv_free(names);
+		return NULL;
+	}
 	closedir(d);
-	return names ? names : wm_xcalloc(1, sizeof(char *));
+	if (!names)
+		return wm_xcalloc(1, sizeof(char *));
+	qsort(names, n, sizeof(*names), cmp_names);
+	return names;
 }
 
-static int empty_dir(int dirfd, const char *shown, const char *name, int depth,
+/* Opens directory `name` to empty it. A task may have made a directory of
+ * its own read-only (a Go module cache is) or unreadable (chmod 000): its
+ * owner gets rwx back first, on the directory itself and never through a
+ * link (fchmod on its fd; fchmodat with AT_SYMLINK_NOFOLLOW when it cannot
+ * be opened). If that fails too, the removal says what is in the way. */
+static int open_to_empty(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 && errno == EACCES) {
+		if (fchmodat(dirfd, name, S_IRWXU, AT_SYMLINK_NOFOLLOW) < 0) {
+			errno = EACCES;
+			return -1;
+		}
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & S_IRWXU) != S_IRWXU &&
+	    st.st_uid == geteuid() && fchmod(fd, (st.st_mode | S_IRWXU) & 07777) < 0) {
+		/* Not ours to change after all: removing what it holds will say. */
+	}
+	return fd;
+}
+
+/* Moves directory `name` (too deep) into the top directory. */
+static int move_up(struct rm *r, int dirfd, const char *shown, const char *name,
+		   struct wm_error **err)
+{
+	char fresh[32];
+	struct stat st;
+
+	for (;;) {
+		int rc;
+
+		snprintf(fresh, sizeof(fresh), ".wm-deep-%u", r->moved++);
+		rc = renameat2(dirfd, name, r->topfd, fresh, RENAME_NOREPLACE);
+		/* A file system without RENAME_NOREPLACE: the name is checked
+		 * first instead (nothing else writes in a tree being removed). */
+		if (rc < 0 && errno == EINVAL) {
+			if (fstatat(r->topfd, fresh, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				errno = EEXIST;
+			else
+				rc = renameat(dirfd, name, r->topfd, fresh);
+		}
+		if (rc == 0) {
+			r->again = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return wm_error_set(err, errno, "move `%s/%s` up to remove it", shown,
+					    name);
+	}
+}
+
+static int empty_dir(struct rm *r, int dirfd, const char *shown, const char *name, int depth,
 		     struct wm_error **err)
 {
-	wm_autoclose int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	wm_autoclose int dfd = open_to_empty(dirfd, name);
 	wm_autofree char *sub = NULL;
-	wm_autostrv char **names = NULL;
 	int rc = 0;
 
 	if (dfd < 0)
 		return explain(dirfd, shown, name, errno, true, err);
-	if (depth >= MAX_TREE_DEPTH)
-		return wm_error_set(err, ELOOP, "`%s/%s` nests deeper than %d directories", shown,
-				    name, MAX_TREE_DEPTH);
-	names = list_names(dfd);
-	if (!names)
-		return wm_error_set(err, errno, "read directory `%s/%s`", shown, name);
+	if (depth == 0)
+		r->topfd = dfd;
 	sub = wm_xasprintf("%s/%s", shown, name);
-	for (size_t i = 0; names[i] && rc == 0; i++)
-		rc = remove_at(dfd, sub, names[i], depth + 1, err);
+	/* The top is listed again while directories were moved up into it. */
+	do {
+		wm_autostrv char **names = wm_safe_list_dir(dfd, sub, err);
+
+		if (depth == 0)
+			r->again = false;
+		if (!names)
+			rc = -1;
+		for (size_t i = 0; names && names[i] && rc == 0; i++)
+			rc = remove_at(r, dfd, sub, names[i], depth + 1, err);
+	} while (rc == 0 && depth == 0 && r->again);
+	if (depth == 0)
+		r->topfd = -1;
 	return rc;
 }
 
-static int remove_at(int dirfd, const char *shown, const char *name, int depth,
+static int remove_at(struct rm *r, int dirfd, const char *shown, const char *name, int depth,
 		     struct wm_error **err)
 {
 	struct stat st;
@@ -460,7 +551,9 @@ static int remove_at(int dirfd, const char *shown, const char *name, int depth,
 			return wm_error_set(err, errno, "remove `%s/%s`", shown, name);
 		return 0;
 	}
-	if (empty_dir(dirfd, shown, name, depth, err) < 0)
+	if (depth >= WM_TREE_MAX_DEPTH)
+		return move_up(r, dirfd, shown, name, err);
+	if (empty_dir(r, dirfd, shown, name, depth, err) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return wm_error_set(err, errno, "remove directory `%s/%s`", shown, name);
@@ -474,11 +567,12 @@ int wm_safe_remove_tree(int dirfd, const char *shown, const char *rel, struct wm
 	wm_autofree char *pshown = NULL;
 	wm_autoclose int pfd = -1;
 	struct wm_error *e = NULL;
+	struct rm r = { .topfd = -1 };
 
 	if (!wm_safe_rel_ok(rel))
 		return wm_error_set(err, EINVAL, "bad name `%s` in `%s`", rel, shown);
 	if (!slash)
-		return remove_at(dirfd, shown, rel, 0, err);
+		return remove_at(&r, dirfd, shown, rel, 0, err);
 	parent = wm_xstrndup(rel, (size_t)(slash - rel));
 	pfd = wm_safe_opendir(dirfd, shown, parent, false, 0, &e);
 	if (pfd < 0) {
@@ -491,7 +585,7 @@ int wm_safe_remove_tree(int dirfd, const char *shown, const char *rel, struct wm
 		return missing ? 0 : -1;
 	}
 	pshown = wm_xasprintf("%s/%s", shown, parent);
-	return remove_at(pfd, pshown, slash + 1, 0, err);
+	return remove_at(&r, pfd, pshown, slash + 1, 0, err);
 }
 
 /* ---- lines ---- */

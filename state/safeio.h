@@ -72,9 +72,21 @@ int wm_safe_write_atomic(int dirfd, const char *shown, const char *rel, const vo
 /* write(2) until done, retrying EINTR. 0 or -1 with errno. */
 int wm_write_all(int fd, const void *data, size_t len);
 
+/* How deep wm walks a tree a task made before it does something else:
+ * removal moves deeper directories up (so any depth goes), readers report
+ * them unread (outputs.h). */
+#define WM_TREE_MAX_DEPTH 256
+
 /* rm -rf of rel under dirfd, fd-relative all the way down, never following
- * a symbolic link (a link is removed, not its target). Missing: 0. */
+ * a symbolic link (a link is removed, not its target), at any depth, and
+ * giving a directory of the caller's own that a task made read-only or
+ * unreadable its owner's rwx back. Missing: 0. */
 int wm_safe_remove_tree(int dirfd, const char *shown, const char *rel, struct wm_error **err);
+
+/* The names in open directory dfd but "." and "..", sorted (a strv the
+ * caller frees with wm_strv_free), read from the start whatever dfd's
+ * offset. NULL with *err when it cannot be read. */
+char **wm_safe_list_dir(int dfd, const char *shown, struct wm_error **err);
 
 /* The file type as a noun for messages: "FIFO", "socket", ... */
 const char *wm_file_type_name(mode_t mode);

@@ -75,6 +75,16 @@ userns_ok() {
 	as_user unshare --user --map-root-user true 2>/dev/null
 }
 
+# need_mkrun WHAT: sets $MKRUN to the test-only run maker (tests/tools/mkrun),
+# or reports WHAT as skipped and ends the script when it is not built.
+need_mkrun() {
+	MKRUN=$(dirname "$WM")/tests/mkrun
+	if [[ ! -x $MKRUN ]]; then
+		skip "$1" "build/tests/mkrun not built (make unit or make e2e builds it)"
+		exit 0
+	fi
+}
+
 # checkpoint RUN_DIR: the decompressed checkpoint JSON, as users read it.
 checkpoint() { zstdcat "$1/checkpoint.json.zst"; }
 

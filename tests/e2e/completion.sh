@@ -141,6 +141,74 @@ expect_in "audit: rekey" " rekey " "$REPLY_TEXT"
 complete_line "$WM" audit rekey ""
 [[ -z ${COMPREPLY[*]-} ]] && pass "audit rekey takes no run id" || fail "audit rekey takes no run id" "$REPLY_TEXT"
 
+# wm list: filters, and --state values (the last of a comma list).
+complete_line "$WM" list --
+for o in --json --quiet --state --name --since; do
+	expect_in "list option $o" " $o " "$REPLY_TEXT"
+done
+complete_line "$WM" list --state int
+[[ $REPLY_TEXT == " interrupted " ]] && pass "list --state int gives interrupted" ||
+	fail "list --state int gives interrupted" "$REPLY_TEXT"
+complete_line "$WM" list --state failed,orph
+[[ $REPLY_TEXT == " failed,orphaned " ]] && pass "list --state completes a comma list" ||
+	fail "list --state completes a comma list" "$REPLY_TEXT"
+complete_line "$WM" list --state failed ""
+[[ $REPLY_TEXT == "  " ]] && pass "list takes no positional" || fail "list takes no positional" "$REPLY_TEXT"
+complete_line "$WM" orphans --
+expect_not_in "orphans has no --state" "--state" "$REPLY_TEXT"
+
+# wm outputs RUN TASK; wm cp RUN:TASK[/PATH] DEST.
+R1=$WM_STATE_DIR/runs/20261122-081503-a1b2
+mkdir -p "$R1/out/build/dist"
+touch "$R1/out/build/report.txt" "$R1/out/build/dist/app.tar"
+ln -s / "$R1/out/build/root"
+complete_line "$WM" outputs 20261122-081503-a1b2 ""
+expect_in "outputs: task ids" " build fetch-sources " "$REPLY_TEXT"
+complete_line "$WM" outputs -
+expect_in "outputs: --json" " --json " "$REPLY_TEXT"
+complete_line "$WM" cp 20261122
+[[ $REPLY_TEXT == " 20261122-081503-a1b2: " ]] && pass "cp: run id with ':'" ||
+	fail "cp: run id with ':'" "$REPLY_TEXT"
+# Where ':' does not break words, the whole RUN:task is the word.
+COMP_WORDBREAKS=$' \t\n"\'><=;|&(' complete_line "$WM" cp 20261122-081503-a1b2:bu
+[[ $REPLY_TEXT == " 20261122-081503-a1b2:build " ]] && pass "cp: RUN:task" ||
+	fail "cp: RUN:task" "$REPLY_TEXT"
+# As readline calls it: COMP_WORDS split at ':', COMP_LINE whole.
+complete_split() {
+	COMP_LINE=$1 COMP_POINT=${#1}
+	COMP_WORDBREAKS=$' \t\n"\'><=;|&(:'
+	read -ra COMP_WORDS <<<"${1//:/ : }"
+	[[ $1 == *" " ]] && COMP_WORDS+=("")
+	[[ $1 == *: ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMPREPLY=()
+	_wm
+	REPLY_TEXT=" ${COMPREPLY[*]-} "
+	unset COMP_LINE COMP_POINT COMP_WORDBREAKS
+}
+complete_split "$WM cp 20261122-081503-a1b2:bu"
+[[ $REPLY_TEXT == " build " ]] && pass "cp: the task after ':' as readline splits it" ||
+	fail "cp: the task after ':' as readline splits it" "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:"
+expect_in "cp: every task after ':'" " build fetch-sources " "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/"
+[[ $REPLY_TEXT == " build/dist/ build/report.txt build/root " ]] && pass "cp: the task's outputs, links not entered" ||
+	fail "cp: the task's outputs, links not entered" "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/fi"
+expect_in "cp: DEST is a file name" " $T/files " "$REPLY_TEXT"
+complete_split "$WM cp 20261122-081503-a1b2:build/report.txt $T/files "
+[[ $REPLY_TEXT == "  " ]] && pass "cp: nothing after DEST" || fail "cp: nothing after DEST" "$REPLY_TEXT"
+
+# wm prune: options, and no completion for their values.
+complete_line "$WM" prune --
+for o in --keep --older-than --dry-run --force --json; do
+	expect_in "prune option $o" " $o " "$REPLY_TEXT"
+done
+complete_line "$WM" prune --older-than ""
+[[ $REPLY_TEXT == "  " ]] && pass "prune --older-than takes an age" || fail "prune --older-than takes an age" "$REPLY_TEXT"
+complete_line "$WM" prune --keep 3 --d
+[[ $REPLY_TEXT == " --dry-run " ]] && pass "prune: --keep's value is skipped" || fail "prune: --keep's value is skipped" "$REPLY_TEXT"
+
 # wm init, run --executor, sandbox --timeout.
 complete_line "$WM" in
 [[ $REPLY_TEXT == " init " ]] && pass "bash: in gives init" || fail "bash: in gives init" "$REPLY_TEXT"
@@ -221,6 +289,25 @@ shell_checks() {
 	expect_in "$sh: sandbox --timeout" " --timeout " "$REPLY_TEXT"
 	"${sh}_line" "wm plan --format "
 	expect_in "$sh: plan formats" " dot json text " "$REPLY_TEXT"
+	"${sh}_line" "wm list --"
+	expect_in "$sh: list options" " --json --name --quiet --since --state " "$REPLY_TEXT"
+	"${sh}_line" "wm list --state int"
+	expect_in "$sh: list --state values" " interrupted " "$REPLY_TEXT"
+	"${sh}_line" "wm orphans --"
+	expect_not_in "$sh: orphans has no --state" "--state" "$REPLY_TEXT"
+	"${sh}_line" "wm stats --"
+	expect_in "$sh: stats --since" " --since " "$REPLY_TEXT"
+	"${sh}_line" "wm prune --"
+	expect_in "$sh: prune options" " --dry-run --force --json --keep --older-than " "$REPLY_TEXT"
+	"${sh}_line" "wm outputs 20261122-08 "
+	expect_in "$sh: outputs: task ids" " build fetch-sources " "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-08"
+	expect_in "$sh: cp: a run id, then ':'" "20261122-081503-a1b2" "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-081503-a1b2:bu"
+	expect_in "$sh: cp: the run's tasks" "build" "$REPLY_TEXT"
+	"${sh}_line" "wm cp 20261122-081503-a1b2:build/"
+	expect_in "$sh: cp: the task's outputs" "report.txt" "$REPLY_TEXT"
+	expect_in "$sh: cp: its directories" "dist" "$REPLY_TEXT"
 }
 
 # zsh: an interactive zsh with compinit, in a pseudo-terminal.

@@ -3,11 +3,7 @@
 # export, exit codes, over runs made by the test-only tests/tools/mkrun.
 . "$(dirname "$0")/../lib.sh"
 
-MKRUN=$(dirname "$WM")/tests/mkrun
-if [[ ! -x $MKRUN ]]; then
-	skip "state e2e" "build/tests/mkrun not built (make unit or make e2e builds it)"
-	exit 0
-fi
+need_mkrun "state e2e"
 S=$WM_STATE_DIR
 
 expect_exit "list with no runs exits 0" 0 "$WM" list
@@ -74,6 +70,14 @@ check "audit show --event --json" test "$lines" = task.end
 lines=$("$WM" audit show "$done_id" --since 2999-01-01 --json | wc -l)
 check "audit show --since filters" test "$lines" = 0
 expect_exit "audit show --since bad time is exit 2" 2 "$WM" audit show "$done_id" --since soon
+expect_in "a bad time names the forms" "30m, 2h, 3d, 1w, today or yesterday" "$OUT"
+all=$("$WM" audit show "$done_id" --json | wc -l)
+lines=$("$WM" audit show "$done_id" --since 1h --json | wc -l)
+check "audit show --since 1h: the run is from the last hour" test "$lines" -gt 0 -a "$lines" = "$all"
+lines=$("$WM" audit show "$done_id" --since yesterday --json | wc -l)
+check "audit show --since yesterday" test "$lines" = "$all"
+lines=$("$WM" audit show "$done_id" --since now --json | wc -l)
+check "audit show --since now: nothing yet" test "$lines" = 0
 expect_exit "audit verify intact" 0 "$WM" audit verify "$done_id"
 expect_in "audit verify says intact" "intact" "$OUT"
 

@@ -61,3 +61,12 @@ check "quick gets no advice" jq -e '.recommendations | map(select(test("known/qu
 expect_exit "stats text over history" 0 "$WM" stats
 expect_in "history table has the task" "flaky" "$OUT"
 expect_exit "stats of an unknown run is exit 2" 2 "$WM" stats 19990101-000000-dead
+
+# --since: only the runs started then or later.
+expect_exit "stats --since 1h" 0 "$WM" stats --json --since 1h
+check "--since 1h keeps the three runs" test "$(jq -r '.tasks[] | select(.task == "flaky") | .runs' <<<"$OUT")" = 3
+expect_exit "stats --since now" 0 "$WM" stats --json --since now
+check "--since now keeps none" test "$(jq '.tasks | length' <<<"$OUT")" = 0
+expect_exit "stats --since a bad time is exit 2" 2 "$WM" stats --since tomorrow
+expect_in "names the forms" "today or yesterday" "$OUT"
+expect_exit "stats --since with a run id is exit 2" 2 "$WM" stats --since 1h "$ID"

@@ -11,6 +11,8 @@
  *                   checkpoint instead of in it (default 1)
  *   --hold SECS     keep holding the run lock for SECS seconds (live run)
  *   --boot-id ID    record ID as the orchestrator's boot id
+ *   --ago SECS      date the run (its times, its tasks' times) SECS seconds
+ *                   back (the run id keeps today's time)
  * Prints the run id on stdout (flushed before any --hold sleep). The audit
  * log gets run.start, a task.start/task.end pair per task, and a
  * checkpoint that records its last seq and mac.
@@ -37,7 +39,7 @@
 struct opts {
 	const char *state_dir, *states, *name, *boot_id;
 	int run_state;
-	long tasks, journal, hold;
+	long tasks, journal, hold, ago;
 };
 
 static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
@@ -120,7 +122,7 @@ static int make(struct opts *o, struct wm_error **err)
 	struct wm_run_state *rs = NULL;
 	struct wm_lock *lock = NULL;
 	struct wm_journal *j = NULL;
-	long long now = wm_wall_ms();
+	long long now = wm_wall_ms() - o->ago * 1000;
 	FILE *f;
 	int rc = -1;
 
@@ -200,6 +202,43 @@ out:
 	return rc;
 }
 
+/* One option into o: 0, or -1 for an unknown one. */
+static int take_option(int opt, const char *arg, struct opts *o)
+{
+	switch (opt) {
+	case 'd':
+		o->state_dir = arg;
+		break;
+	case 'n':
+		o->tasks = strtol(arg, NULL, 10);
+		break;
+	case 's':
+		o->states = arg;
+		break;
+	case 'r':
+		o->run_state = wm_run_status_parse(arg);
+		break;
+	case 'N':
+		o->name = arg;
+		break;
+	case 'j':
+		o->journal = strtol(arg, NULL, 10);
+		break;
+	case 'h':
+		o->hold = strtol(arg, NULL, 10);
+		break;
+	case 'b':
+		o->boot_id = arg;
+		break;
+	case 'a':
+		o->ago = strtol(arg, NULL, 10);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -211,6 +250,7 @@ int main(int argc, char **argv)
 		{ "journal", required_argument, NULL, 'j' },
 		{ "hold", required_argument, NULL, 'h' },
 		{ "boot-id", required_argument, NULL, 'b' },
+		{ "ago", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .state_dir = getenv("WM_STATE_DIR"),
@@ -222,37 +262,10 @@ int main(int argc, char **argv)
 	struct wm_error *err = NULL;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			o.state_dir = optarg;
-			break;
-		case 'n':
-			o.tasks = strtol(optarg, NULL, 10);
-			break;
-		case 's':
-			o.states = optarg;
-			break;
-		case 'r':
-			o.run_state = wm_run_status_parse(optarg);
-			break;
-		case 'N':
-			o.name = optarg;
-			break;
-		case 'j':
-			o.journal = strtol(optarg, NULL, 10);
-			break;
-		case 'h':
-			o.hold = strtol(optarg, NULL, 10);
-			break;
-		case 'b':
-			o.boot_id = optarg;
-			break;
-		default:
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if (take_option(opt, optarg, &o) < 0)
 			return 2;
-		}
-	}
-	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0) {
+	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0 || o.ago < 0) {
 		fprintf(stderr, "mkrun: need --state-dir (or WM_STATE_DIR) and valid values\n");
 		return 2;
 	}

@@ -1,4 +1,4 @@
-/* Unit tests for common/: errors, buffers, diagnostics, units, strings. */
+/* Unit tests for common/: errors, buffers, diagnostics, units, times, strings. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/strutil.h"
 #include "common/units.h"
+#include "common/when.h"
 #include "common/xalloc.h"
 
 static int fails_with_errno(struct wm_error **err)
@@ -257,6 +258,119 @@ static void test_format_units(void **state)
 	s = wm_format_size(1000);
 	assert_string_equal(s, "1000");
 	free(s);
+	{
+		static const struct {
+			uint64_t in;
+			const char *out;
+		} human[] = {
+			{ 0, "0B" },
+			{ 1023, "1023B" },
+			{ 1024, "1.0K" },
+			{ 1536, "1.5K" },
+			{ 10 * 1024, "10K" },
+			{ 1048575, "1023K" },
+			{ 12ULL << 20, "12M" },
+			{ (33ULL << 30) / 10, "3.3G" },
+			{ 5ULL << 40, "5.0T" },
+		};
+
+		for (size_t i = 0; i < sizeof(human) / sizeof(human[0]); i++) {
+			s = wm_format_size_human(human[i].in);
+			assert_string_equal(s, human[i].out);
+			free(s);
+		}
+	}
+}
+
+static void test_parse_age(void **state)
+{
+	static const struct {
+		const char *in;
+		uint64_t ms;
+	} ok[] = {
+		{ "30m", 30 * 60000ULL },  { "2h", 2 * 3600000ULL },	 { "3d", 3 * 86400000ULL },
+		{ "1w", 7 * 86400000ULL }, { "1d12h", 36 * 3600000ULL }, { "90s", 90000 },
+		{ "250ms", 250 },	   { "2w3d", 17 * 86400000ULL },
+	};
+	static const char *bad[] = { "", "3", "3y", "d", "-1d", "1.5d", "3d ", "99999999999999w" };
+	struct wm_error *err = NULL;
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(wm_parse_age(ok[i].in, &v, &err), 0);
+		assert_int_equal(v, ok[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(wm_parse_age(bad[i], &v, &err), -1);
+		assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+		assert_non_null(strstr(err->msg, "age"));
+		wm_error_free(err);
+		err = NULL;
+	}
+	/* Durations (timeouts) keep their units: a day-long timeout is written 24h. */
+	assert_int_equal(wm_parse_duration("1d", &v, &err), -1);
+	wm_error_free(err);
+	err = NULL;
+	wm_parse_age("3", &v, &err);
+	assert_string_equal(err->msg, "age '3' has no unit (write 3ms, 3s, 3m, 3h, 3d or 3w)");
+	wm_error_free(err);
+}
+
+/* 2026-11-22T08:15:03.120Z, a fixed "now" for the relative forms. */
+#define NOW_MS 1795335303120LL
+#define DAY_MS (86400LL * 1000)
+
+static void test_parse_since(void **state)
+{
+	static const struct {
+		const char *in;
+		long long ms;
+	} ok[] = {
+		{ "30m", NOW_MS - 30 * 60000LL },
+		{ "2h", NOW_MS - 2 * 3600000LL },
+		{ "3d", NOW_MS - 3 * DAY_MS },
+		{ "1w", NOW_MS - 7 * DAY_MS },
+		{ "1d12h", NOW_MS - DAY_MS - 12 * 3600000LL },
+		{ "now", NOW_MS },
+		{ "today", 1795305600000LL }, /* 2026-11-22T00:00:00Z */
+		{ "yesterday", 1795305600000LL - DAY_MS },
+		{ "2026-11-22", 1795305600000LL },
+		{ "2026-11-22T08:15:03Z", 1795335303000LL },
+		{ "2026-11-22T08:15:03.120Z", NOW_MS },
+		{ "2026-11-22T08:15:03.1", 1795335303100LL },
+		{ "2026-11-22T08:15", 1795335300000LL },
+		{ "2026-11-22 08:15:03", 1795335303000LL },
+		{ "2026-01-01", 1767225600000LL },
+	};
+	static const char *bad[] = { "",	   "soon",	  "3",		 "3y",
+				     "2026-1-2",   "2026-11-22T", "2026-11-22X", "22/11/2026",
+				     "2026-13-01", "Today",	  "-3d",	 "100000w" };
+	struct wm_error *err = NULL;
+	long long v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 0;
+		assert_int_equal(wm_parse_since(ok[i].in, NOW_MS, &v, &err), 0);
+		if (v != ok[i].ms)
+			fail_msg("'%s': %lld, wanted %lld", ok[i].in, v, ok[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (wm_parse_since(bad[i], NOW_MS, &v, &err) != -1)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_int_equal(err->exit_code, WM_EXIT_USAGE);
+		assert_non_null(strstr(err->msg, bad[i]));
+		wm_error_free(err);
+		err = NULL;
+	}
+	/* "today" is the UTC day of now, also a millisecond before midnight. */
+	assert_int_equal(wm_parse_since("today", 1795305600000LL - 1, &v, &err), 0);
+	assert_int_equal(v, 1795305600000LL - DAY_MS);
+	assert_int_equal(wm_parse_utc_time("2026-11-22", &v, &err), 0);
+	assert_int_equal(v, 1795305600000LL);
+	assert_int_equal(wm_parse_utc_time("1d", &v, &err), -1);
+	wm_error_free(err);
 }
 
 static void test_strutil(void **state)
@@ -309,6 +423,36 @@ static void test_strutil(void **state)
 		assert_string_equal(wm_suggest("lint", ids, 3), "lint-code");
 		assert_string_equal(wm_suggest("buld", ids, 3), "build");
 		assert_null(wm_suggest("li", ids, 3)); /* too short to tell */
+	}
+}
+
+static void test_str_ellipsize(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t width;
+		const char *out;
+	} cases[] = {
+		{ "release", 10, "release" },
+		{ "release", 7, "release" },
+		{ "release", 6, "relea\xe2\x80\xa6" },
+		{ "release", 1, "\xe2\x80\xa6" },
+		{ "release", 0, "" },
+		/* "déjà-vu": 7 characters in 9 bytes, never cut inside one. */
+		{ "d\xc3\xa9j\xc3\xa0-vu", 7, "d\xc3\xa9j\xc3\xa0-vu" },
+		{ "d\xc3\xa9j\xc3\xa0-vu", 4, "d\xc3\xa9j\xe2\x80\xa6" },
+		{ "d\xc3\xa9j\xc3\xa0-vu", 2, "d\xe2\x80\xa6" },
+	};
+
+	(void)state;
+	assert_int_equal(wm_str_columns("d\xc3\xa9j\xc3\xa0-vu"), 7);
+	assert_int_equal(wm_str_columns(""), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = wm_str_ellipsize(cases[i].in, cases[i].width);
+
+		assert_string_equal(s, cases[i].out);
+		assert_true(wm_str_columns(s) <= cases[i].width);
+		free(s);
 	}
 }
 
@@ -377,7 +521,10 @@ int main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_format_units),
+		cmocka_unit_test(test_parse_age),
+		cmocka_unit_test(test_parse_since),
 		cmocka_unit_test(test_strutil),
+		cmocka_unit_test(test_str_ellipsize),
 		cmocka_unit_test(test_cleanup_steal),
 		cmocka_unit_test(test_clocks),
 	};

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <sodium.h>
+#include <time.h>
 
 #include "state_helpers.h"
 
@@ -44,6 +45,19 @@ static void test_run_id_valid_rejects(void **state)
 	assert_false(wm_run_id_valid("../../../etc/passwd1"));
 	assert_false(wm_run_id_valid(""));
 	assert_false(wm_run_id_valid(NULL));
+}
+
+static void test_run_id_time(void **state)
+{
+	char id[WM_RUN_ID_LEN + 1];
+	long long before = (long long)time(NULL) * 1000;
+
+	(void)state;
+	assert_int_equal(wm_run_id_time_ms("20261122-081503-a1b2"), 1795335303000LL);
+	assert_int_equal(wm_run_id_time_ms("20261122-081503-A1B2"), 0);
+	assert_int_equal(wm_run_id_time_ms(NULL), 0);
+	assert_int_equal(wm_run_id_new(id, NULL), 0);
+	assert_in_range(wm_run_id_time_ms(id), before, before + 2000);
 }
 
 static void make_fake_run(const char *sd, const char *id)
@@ -222,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_run_id_shape),
 		cmocka_unit_test(test_run_id_valid_rejects),
+		cmocka_unit_test(test_run_id_time),
 		cmocka_unit_test(test_create_copies_workflow),
 		cmocka_unit_test(test_create_errors),
 		cmocka_unit_test(test_list_newest_first_and_resolve),

@@ -237,6 +237,40 @@ static void test_remove_tree_stays_inside(void **state)
 	assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "out/nothing", NULL), 0);
 }
 
+/* A task can nest directories deeper than any fd stack: removal goes on
+ * (moving deep ones up), and still follows no link down there. */
+static void test_remove_tree_any_depth(void **state)
+{
+	struct fx *f = *state;
+	wm_autofree char *out = at(f, "out");
+	int fd, file;
+	struct stat st;
+
+	assert_int_equal(mkdir(out, 0755), 0);
+	fd = open(out, O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 3 * WM_TREE_MAX_DEPTH + 7; i++) {
+		int next;
+
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+		if (i % 100 == 0) {
+			assert_int_equal(symlinkat(f->victim, fd, "escape"), 0);
+			assert_int_equal(symlinkat(f->t, fd, "dir-escape"), 0);
+		}
+	}
+	file = openat(fd, "f", O_WRONLY | O_CREAT, 0644);
+	assert_true(file >= 0);
+	close(file);
+	close(fd);
+	assert_int_equal(wm_safe_remove_tree(f->dfd, f->run, "out", NULL), 0);
+	assert_int_equal(lstat(out, &st), -1);
+	victim_intact(f);
+	assert_int_equal(stat(f->run, &st), 0);
+}
+
 static void test_atomic_write_replaces_link(void **state)
 {
 	struct fx *f = *state;
@@ -442,6 +476,7 @@ int main(void)
 		T(test_read_limit_named),
 		T(test_bad_names),
 		T(test_remove_tree_stays_inside),
+		T(test_remove_tree_any_depth),
 		T(test_atomic_write_replaces_link),
 		T(test_lines_bounded),
 		T(test_last_line),

@@ -61,6 +61,53 @@ _wm_task_ids()
 	done
 }
 
+# wm cp's RUN:TASK[/PATH] in $1: run ids with ':', then RUN:task, then the
+# task's outputs (by name only: nothing in them is followed).
+_wm_run_task_spec()
+{
+	local word=$1 run rest dir f out=()
+	compopt -o nospace 2>/dev/null
+	if [[ $word != *:* ]]; then
+		out=($(compgen -S : -W "$(_wm_run_ids)" -- "$word"))
+	else
+		run=${word%%:*} rest=${word#*:}
+		if [[ $rest != */* ]]; then
+			out=($(compgen -P "$run:" -W "$(_wm_task_ids "$run")" -- "$rest"))
+		else
+			dir=("$(_wm_state_dir)/runs/$run"*/)
+			[[ ${#dir[@]} -eq 1 ]] || return
+			for f in "${dir[0]}out/${rest%/*}/"*; do
+				[[ -e $f || -L $f ]] || continue
+				f=${rest%/*}/${f##*/}
+				[[ -d ${dir[0]}out/$f && ! -L ${dir[0]}out/$f ]] && f+=/
+				[[ $f == "$rest"* ]] && out+=("$run:$f")
+			done
+		fi
+	fi
+	# Readline replaces only what follows the last ':' when ':' breaks
+	# words (COMP_WORDBREAKS): give it just that part.
+	if [[ $word == *:* && ${COMP_WORDBREAKS-} == *:* ]]; then
+		out=("${out[@]#"${word%"${word##*:}"}"}")
+	fi
+	COMPREPLY=("${out[@]}")
+}
+
+# The shell word being completed and how many arguments precede it after
+# the command, from COMP_LINE: COMP_WORDS splits RUN:TASK at ':'.
+_wm_shell_word()
+{
+	local line=${COMP_LINE:0:COMP_POINT} w n=0 seen=""
+	word=${line##*[[:space:]]}
+	for w in ${line%"$word"}; do
+		if [[ -n $seen && $w != -* ]]; then
+			((n++))
+		elif [[ $w == "$cmd" ]]; then
+			seen=1
+		fi
+	done
+	nth=$n
+}
+
 _wm_templates()
 {
 	local names
@@ -91,8 +138,8 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox export
-		doctor help"
+	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox
+		outputs cp prune export doctor help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -118,7 +165,7 @@ _wm()
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
-			--executor | -t | --template | --tail | --from)
+			--executor | -t | --template | --tail | --from | --state | --keep | --older-than)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -201,7 +248,16 @@ _wm()
 		COMPREPLY=($(compgen -e -- "$cur"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from)
+	--state)
+		# A comma-separated list: complete its last name.
+		local pre=""
+		[[ $cur == *,* ]] && pre=${cur%,*},
+		COMPREPLY=($(compgen -P "$pre" -W "pending running succeeded failed cancelled
+			interrupted orphaned broken" -- "${cur##*,}"))
+		return
+		;;
+	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from | --keep | \
+		--older-than)
 		return
 		;;
 	esac
@@ -215,7 +271,10 @@ _wm()
 		--tail" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
-	status | list | orphans | stats) opts="--json" ;;
+	status) opts="--json" ;;
+	stats) opts="--json --since" ;;
+	list) opts="--json -q --quiet --state --name --since" ;;
+	orphans) opts="--json -q --quiet --name --since" ;;
 	doctor) opts="--json --clean" ;;
 	logs) opts="-f --follow" ;;
 	audit) [[ ${pos[0]-} == show ]] && opts="--task --event --since --json" ;;
@@ -225,6 +284,8 @@ _wm()
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
+	outputs) opts="--json" ;;
+	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -239,7 +300,17 @@ _wm()
 	resume | status | cancel | stats | export)
 		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		;;
-	logs)
+	cp)
+		local word=$cur nth=${#pos[@]}
+		[[ -n ${COMP_LINE-} ]] && _wm_shell_word
+		if ((nth == 0)); then
+			_wm_run_task_spec "$word"
+		elif ((nth == 1)); then
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		;;
+	logs | outputs)
 		if [[ ${#pos[@]} -eq 0 ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then

@@ -7,12 +7,14 @@
 # workflow files (*.md), policy files (*.yaml), OCI profiles (*.json), run
 # ids (directories under STATE/runs, STATE from --state-dir on the line,
 # else $WM_STATE_DIR, $XDG_STATE_HOME/wm, ~/.local/state/wm), task ids of a
-# run (its logs/TASK.log files), policy names (`wm policy list`), template
-# names (`wm init --list`) and, after --secret, exported variable names.
+# run (its logs/TASK.log files), wm cp's RUN:TASK/PATH (a task's outputs),
+# policy names (`wm policy list`), template names (`wm init --list`) and,
+# after --secret, exported variable names.
 
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env --secret --workspace --format \
-    --task --event --since --name -o --output --timeout --executor -t --template --tail --from
+    --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
+    --state --keep --older-than
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -93,6 +95,35 @@ function __wm_task_ids
     end
 end
 
+# wm cp's RUN:TASK[/PATH]: run ids with a ':', then the run's tasks, then
+# what the task left, by name (nothing in it is followed).
+function __wm_cp_source
+    set -l tok (commandline -ct)
+    if not string match -q -- '*:*' $tok
+        for id in (__wm_run_ids)
+            echo $id:
+        end
+        return
+    end
+    set -l parts (string split -m1 : -- $tok)
+    set -l runs (__wm_state_dir)/runs/$parts[1]*/
+    test (count $runs) -eq 1; or return
+    if not string match -q -- '*/*' $parts[2]
+        for f in $runs[1]logs/*.log
+            echo $parts[1]:(basename $f .log)/
+        end
+        return
+    end
+    set -l sub (string replace -r '/[^/]*$' '' -- $parts[2])
+    for f in $runs[1]out/$sub/*
+        if test -d $f; and not test -L $f
+            echo $parts[1]:$sub/(basename $f)/
+        else
+            echo $parts[1]:$sub/(basename $f)
+        end
+    end
+end
+
 function __wm_policies
     set -l names (command wm policy list 2>/dev/null | string replace -r ' .*' '')
     test (count $names) -gt 0; or set names minimal development testing standard hardened paranoid
@@ -125,6 +156,9 @@ complete -c wm -n __wm_needs_command -a stats -d 'Statistics of one run or of al
 complete -c wm -n __wm_needs_command -a audit -d "Show or verify a run's audit log; replace a lost key"
 complete -c wm -n __wm_needs_command -a policy -d 'Inspect and check security policies'
 complete -c wm -n __wm_needs_command -a sandbox -d 'Run one command in a sandbox'
+complete -c wm -n __wm_needs_command -a outputs -d "Show where a run's task outputs are, file by file"
+complete -c wm -n __wm_needs_command -a cp -d "Copy a task's output file or directory out"
+complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state directory'
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
@@ -164,10 +198,28 @@ complete -c wm -n '__wm_using resume' -l json -d 'One JSON object per event'
 complete -c wm -n '__wm_using resume' -l accept-audit-gap -d 'Go on although the audit log is damaged'
 
 # Commands taking one run id.
-for c in resume status cancel stats export logs
+for c in resume status cancel stats export logs outputs
     complete -c wm -n "__wm_using $c 0" -k -a '(__wm_run_ids)' -d 'Run'
 end
-complete -c wm -n '__wm_using logs 1' -a '(__wm_task_ids)' -d 'Task'
+complete -c wm -n '__wm_using logs 1; or __wm_using outputs 1' -a '(__wm_task_ids)' -d 'Task'
+complete -c wm -n '__wm_using outputs' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using stats' -l since -x -d 'The history of the runs started at or after (2026-11-22, 2h, 3d, today)'
+
+# list, orphans
+complete -c wm -n '__wm_using list; or __wm_using orphans' -s q -l quiet -d 'The ids only'
+complete -c wm -n '__wm_using list; or __wm_using orphans' -l name -x -d 'Only runs of the workflows matching'
+complete -c wm -n '__wm_using list; or __wm_using orphans' -l since -x -d 'Only runs started at or after (2026-11-22, 2h, 3d, today)'
+complete -c wm -n '__wm_using list' -l state -x -d 'Only runs in these states' \
+    -a '(__fish_append , pending running succeeded failed cancelled interrupted orphaned broken)'
+
+# cp, prune
+complete -c wm -n '__wm_using cp 0' -a '(__wm_cp_source)' -d 'Output'
+complete -c wm -n '__wm_using cp 1' -F
+complete -c wm -n '__wm_using prune' -l keep -x -d 'Keep the N newest runs'
+complete -c wm -n '__wm_using prune' -l older-than -x -d 'Runs that ended longer ago than (12h, 3d, 1w)'
+complete -c wm -n '__wm_using prune' -l dry-run -d 'Say what would go; remove nothing'
+complete -c wm -n '__wm_using prune' -l force -d 'Remove failed, interrupted, orphaned and broken runs too'
+complete -c wm -n '__wm_using prune' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using logs' -s f -l follow -d 'Keep printing as the run goes on'
 complete -c wm -n '__wm_using status; or __wm_using list; or __wm_using orphans; or __wm_using stats' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the run to stop'
@@ -181,7 +233,7 @@ complete -c wm -n '__wm_using audit 1; and __wm_sub show verify' -k -a '(__wm_ru
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l task -x -a '(__wm_task_ids)' -d 'Only events of this task'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l event -x -d 'Only events of this name' \
     -a 'run.start run.end run.resume task.start task.end task.retry task.skip decision seccomp.denied seccomp.denied.suppressed limit.hit limit.unenforced sla.breach rollback.start rollback.end checkpoint.error orphan.detected policy.weak audit.gap audit.rekey'
-complete -c wm -n '__wm_using audit; and __wm_sub show' -l since -x -d 'Only events at or after (2026-11-22 or RFC 3339)'
+complete -c wm -n '__wm_using audit; and __wm_sub show' -l since -x -d 'Only events at or after (2026-11-22, 2h, 3d, today)'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l json -d 'The lines as stored'
 
 # policy
@@ -207,4 +259,4 @@ complete -c wm -n '__wm_using sandbox; and contains -- -- (commandline -opc)' -x
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan status list orphans cancel logs stats audit policy sandbox export doctor help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor help'
