@@ -190,34 +190,19 @@ static bool all_done(const bool *keep, const struct wm_prepared *p, const struct
 
 /* `wm resume` without an id: the run that started last among those not
  * finished (failed, cancelled, interrupted, orphaned) and not live. */
+static bool resumable(const struct wm_runview *v, const void *ctx)
+{
+	const char *state = wm_runview_state(v);
+
+	(void)ctx;
+	return !v->live && strcmp(state, "succeeded") != 0 && strcmp(state, "broken") != 0;
+}
+
 static char *newest_resumable(const char *state_dir, struct wm_error **err)
 {
-	wm_autostrv char **ids = NULL;
-	long long best_ms = -1;
-	char *best = NULL;
-	size_t n = 0;
+	char *best = wm_runview_newest(state_dir, false, resumable, NULL, err);
 
-	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct wm_runview v;
-		struct wm_error *e = NULL;
-		const char *state;
-
-		if (wm_runview_load_brief(state_dir, ids[i], &v, &e) < 0) {
-			wm_error_free(e);
-			continue;
-		}
-		state = wm_runview_state(&v);
-		if (!v.live && strcmp(state, "succeeded") != 0 && strcmp(state, "broken") != 0 &&
-		    wm_runview_started_ms(&v) > best_ms) {
-			best_ms = wm_runview_started_ms(&v);
-			free(best);
-			best = wm_xstrdup(ids[i]);
-		}
-		wm_runview_release(&v);
-	}
-	if (!best)
+	if (!best && !*err)
 		wm_error_setx(err, WM_EXIT_USAGE, "no run to resume in %s (see wm list)",
 			      state_dir);
 	return best;

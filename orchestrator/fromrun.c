@@ -57,18 +57,24 @@ int wm_from_select(struct wm_workflow *wf, const char *from, bool **reused, stru
 }
 
 /* Did every reused task succeed in this earlier run? */
-static bool has_all(const struct wm_runview *v, const struct wm_workflow *wf, const bool *reused)
+struct wanted {
+	const struct wm_workflow *wf;
+	const bool *reused;
+};
+
+static bool has_all(const struct wm_runview *v, const void *ctx)
 {
+	const struct wanted *w = ctx;
 	const struct wm_run_state *rs = v->st.rs;
 
-	if (!rs || !rs->name || strcmp(rs->name, wf->name) != 0 || v->live)
+	if (!rs || !rs->name || strcmp(rs->name, w->wf->name) != 0 || v->live)
 		return false;
-	for (size_t i = 0; i < wf->n_tasks; i++) {
+	for (size_t i = 0; i < w->wf->n_tasks; i++) {
 		const struct wm_task_state *t;
 
-		if (!reused[i])
+		if (!w->reused[i])
 			continue;
-		t = wm_run_state_find(rs, wf->tasks[i].id);
+		t = wm_run_state_find(rs, w->wf->tasks[i].id);
 		if (!t || t->state != WM_TASK_SUCCEEDED)
 			return false;
 	}
@@ -78,30 +84,10 @@ static bool has_all(const struct wm_runview *v, const struct wm_workflow *wf, co
 static char *find_source(const char *state_dir, const struct wm_workflow *wf, const bool *reused,
 			 struct wm_error **err)
 {
-	wm_autostrv char **ids = NULL;
-	long long best_ms = -1;
-	char *best = NULL;
-	size_t n = 0;
+	struct wanted w = { wf, reused };
+	char *best = wm_runview_newest(state_dir, true, has_all, &w, err);
 
-	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
-		return NULL;
-	/* The newest by when it started: ids of one second sort by chance. */
-	for (size_t i = 0; i < n; i++) {
-		struct wm_runview v;
-		struct wm_error *e = NULL;
-
-		if (wm_runview_load(state_dir, ids[i], &v, &e) < 0) {
-			wm_error_free(e);
-			continue;
-		}
-		if (has_all(&v, wf, reused) && wm_runview_started_ms(&v) > best_ms) {
-			best_ms = wm_runview_started_ms(&v);
-			free(best);
-			best = wm_xstrdup(ids[i]);
-		}
-		wm_runview_release(&v);
-	}
-	if (!best)
+	if (!best && !*err)
 		wm_error_setx(err, WM_EXIT_USAGE,
 			      "--from: no earlier run of %s in which every task it needs "
 			      "succeeded; run it whole first",

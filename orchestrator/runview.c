@@ -232,3 +232,34 @@ long wm_runview_cluster_jobs(const struct wm_runview *v)
 	}
 	return (long)live;
 }
+
+char *wm_runview_newest(const char *state_dir, bool full,
+			bool (*want)(const struct wm_runview *v, const void *ctx), const void *ctx,
+			struct wm_error **err)
+{
+	wm_autostrv char **ids = NULL;
+	long long best_ms = -1;
+	char *best = NULL;
+	size_t n = 0;
+
+	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct wm_runview v;
+		struct wm_error *e = NULL;
+		int rc = full ? wm_runview_load(state_dir, ids[i], &v, &e)
+			      : wm_runview_load_brief(state_dir, ids[i], &v, &e);
+
+		if (rc < 0) { /* a run that cannot be read is no candidate */
+			wm_error_free(e);
+			continue;
+		}
+		if (want(&v, ctx) && wm_runview_started_ms(&v) > best_ms) {
+			best_ms = wm_runview_started_ms(&v);
+			free(best);
+			best = wm_xstrdup(ids[i]);
+		}
+		wm_runview_release(&v);
+	}
+	return best;
+}

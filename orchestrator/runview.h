@@ -66,5 +66,12 @@ long wm_runview_cluster_jobs(const struct wm_runview *v);
 long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err);
 /* Prints the load warnings as "wm: warning: ..." to stderr. */
 void wm_runview_print_warnings(const struct wm_runview *v);
+/* The id of the run that started last among those want() accepts (loaded
+ * whole when `full`, else from their summaries), or NULL (*err set only
+ * when the runs cannot be listed). Ids of one second sort by chance: this
+ * goes by the start time. Caller frees. */
+char *wm_runview_newest(const char *state_dir, bool full,
+			bool (*want)(const struct wm_runview *v, const void *ctx), const void *ctx,
+			struct wm_error **err);
 
 #endif
