@@ -75,14 +75,14 @@ policy: minimal
 ## slow
 ```sh
 echo first-line
-sleep 3
+sleep 5
 echo last-line
 ```
 MD
 "$WM" run --yes --output stream --workspace "$W" "$W/slow.md" >"$T/stream.out" 2>&1 &
 pid=$!
 seen=
-for _ in $(seq 1 50); do
+for _ in $(seq 1 150); do
 	if grep -q "^\[slow\] first-line" "$T/stream.out"; then
 		seen=$(grep -c "last-line" "$T/stream.out")
 		break
