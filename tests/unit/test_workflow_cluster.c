@@ -84,7 +84,8 @@ static void test_errors_at_their_place(void **state)
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 4, 3, "did you mean `partition`") ||
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 5, 11, "`--output` is not allowed") ||
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 5, 41, "`nodes=2` is not a long sbatch option") ||
-	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 6, 15, "`slurm.max_queued` must be a whole number") ||
+	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 6, 15,
+			      "`slurm.max_queued` must be a whole number") ||
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 9, 13, "expected local or slurm") ||
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 9, 13, "did you mean `slurm`") ||
 	    !wm_test_has_diag(&d, WM_DIAG_ERROR, 10, 11, "memory") ||
