@@ -105,6 +105,10 @@ check "report read every instance's output through \$WM_IN" test "$(cat "$W/repo
 rm -f "$W"/made-* "$W/ran"
 expect_exit "wm run FILE INSTANCE" 0 "$WM" run "$W/mx.md" 'test[os=debian,py=3.12]'
 check "ran that instance only" test "$(ls "$W" | grep -c '^made-')" = 1 -a -e "$W/made-debian-3.12"
+rm -f "$W"/made-* "$W/report" "$W/one"
+expect_exit "wm run FILE MATRIX runs every instance" 0 "$WM" run "$W/mx.md" test
+check "all four" test "$(ls "$W" | grep -c '^made-')" = 4
+check "not the tasks after them" test ! -e "$W/report" -a ! -e "$W/one"
 rm -f "$W"/made-* "$W/ran"
 if is_root && ! userns_ok; then
 	skip "an instance as nobody" "no user namespaces for unprivileged users"
