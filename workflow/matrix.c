@@ -195,7 +195,7 @@ static void add_rule(struct wf_ctx *c, struct matrix *m, const char *key, const 
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = memchr(ps[i].s, '=', ps[i].len);
 		struct seg name = { ps[i].s, eq ? (size_t)(eq - ps[i].s) : 0, ps[i].loc };
-		struct seg val = { eq + 1,
+		struct seg val = { eq ? eq + 1 : ps[i].s,
 				   eq ? ps[i].len - name.len - 1 : 0,
 				   { ps[i].loc.line, ps[i].loc.col + (unsigned)name.len + 1 } };
 		long ax = eq ? find_axis(m, &name) : -1;
@@ -628,12 +628,12 @@ void wf_matrix_expand(struct wf_ctx *c)
 	if (!any)
 		return;
 	bases = wm_idmap_new(wf->n_tasks);
+	spans = wm_xcalloc(wf->n_tasks, sizeof(*spans)); /* at most one per task */
 	for (size_t i = 0; i < wf->n_tasks; i++) {
 		struct wm_task *t = &wf->tasks[i];
 		size_t first = n_out;
 
 		if (t->matrix_axes.vals && expand_one(c, t, &out, &n_out, &alloc)) {
-			spans = wm_xrealloc(spans, (n_spans + 1) * sizeof(*spans));
 			spans[n_spans] = (struct span){ first, n_out - first };
 			/* the key is borrowed: an instance's copy of the id */
 			wm_idmap_put(bases, out[first].matrix_of, n_spans++);
