@@ -60,16 +60,6 @@ struct matrix {
 	bool bad;
 };
 
-static bool is_axis_name(const char *s, size_t len)
-{
-	if (len == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
-
 /* Visible characters other than `,;=[]/`: the value is part of an id, a
  * file name and an environment variable. */
 static bool is_value(const char *s, size_t len)
@@ -143,7 +133,7 @@ static void add_axis(struct wf_ctx *c, struct matrix *m, const struct seg *s)
 		return (void)mx_err(c, m, s->loc,
 				    "matrix: `%.*s` has no values: write `%.*s=value,value`",
 				    (int)s->len, s->s, (int)s->len, s->s);
-	if (!is_axis_name(name.s, name.len))
+	if (!wm_env_name_ok(name.s, name.len) /* it ends MATRIX_<NAME> */)
 		return (void)mx_err(c, m, s->loc,
 				    "matrix: `%.*s` is not an axis name (letters, digits and '_', "
 				    "not starting with a digit)",
@@ -526,7 +516,7 @@ bool wf_matrix_id_ok(const char *s)
 		size_t n = strcspn(p, ",]");
 		const char *eq = memchr(p, '=', n);
 
-		if (!eq || !is_axis_name(p, (size_t)(eq - p)) ||
+		if (!eq || !wm_env_name_ok(p, (size_t)(eq - p)) ||
 		    !is_value(eq + 1, n - (size_t)(eq + 1 - p)))
 			return false;
 		p += n;

@@ -129,36 +129,43 @@ static void test_exclude_and_include(void **state)
 	wm_workflow_free(wf);
 }
 
+static const struct bad {
+	const char *text;
+	unsigned line, col;
+	const char *msg;
+} bad_matrices[] = {
+	{ "## t\n- matrix: os=a;;py=1\n" BODY, 2, 16, "empty axis" },
+	{ "## t\n- matrix: os=\n" BODY, 2, 14, "empty value in axis `os`" },
+	{ "## t\n- matrix: os=a,,b\n" BODY, 2, 16, "empty value" },
+	{ "## t\n- matrix: os=a; os=b\n" BODY, 2, 17, "axis `os` is given twice" },
+	{ "## t\n- matrix: os=a\n- matrix: OS=b\n" BODY, 3, 11, "axis `OS` is given twice" },
+	{ "## t\n- matrix: os=a,b,a\n" BODY, 2, 18, "value `a` is given twice" },
+	{ "## t\n- matrix: 1os=a\n" BODY, 2, 11, "`1os` is not an axis name" },
+	{ "## t\n- matrix: os=a b\n" BODY, 2, 14, "`a b` is not a matrix value" },
+	{ "## t\n- matrix: os=a/b\n" BODY, 2, 14, "not a matrix value" },
+	{ "## t\n- matrix: os=x[1]\n" BODY, 2, 14, "not a matrix value" },
+	{ "## t\n- matrix: os\n" BODY, 2, 11, "`os` has no values" },
+	{ "## t\n- matrix: os=a\n- matrix_exclude: os=b\n" BODY, 3, 22,
+	  "`b` is not a value of axis `os`" },
+	{ "## t\n- matrix: os=a\n- matrix_exclude: py=1\n" BODY, 3, 19,
+	  "`py` is not an axis of the matrix" },
+	{ "## t\n- matrix: os=a,b; py=1\n- matrix_include: os=c\n" BODY, 3, 19,
+	  "one value for each axis" },
+	{ "## t\n- matrix: os=a,b\n- matrix_include: os=a\n" BODY, 3, 19, "in the matrix already" },
+	{ "## t\n- matrix: os=a\n- matrix_exclude: os=a\n" BODY, 2, 11, "leaves no combination" },
+	{ "## t\n- matrix_exclude: os=a\n" BODY, 2, 19, "without a `matrix`" },
+	{ "## t\n- matrix: os=a\n- env: MATRIX_OS=x\n" BODY, 2, 11, "`env` sets MATRIX_OS" },
+	/* Brackets are for instances: not in an id of one's own. */
+	{ "## t\n- id: t[os=a]\n" BODY, 2, 7, "is not a valid id" },
+};
+
 static void test_bad_matrices(void **state)
 {
 	(void)state;
-	expect_error("## t\n- matrix: os=a;;py=1\n" BODY, 2, 16, "empty axis");
-	expect_error("## t\n- matrix: os=\n" BODY, 2, 14, "empty value in axis `os`");
-	expect_error("## t\n- matrix: os=a,,b\n" BODY, 2, 16, "empty value");
-	expect_error("## t\n- matrix: os=a; os=b\n" BODY, 2, 17, "axis `os` is given twice");
-	expect_error("## t\n- matrix: os=a\n- matrix: OS=b\n" BODY, 3, 11,
-		     "axis `OS` is given twice");
-	expect_error("## t\n- matrix: os=a,b,a\n" BODY, 2, 18, "value `a` is given twice");
-	expect_error("## t\n- matrix: 1os=a\n" BODY, 2, 11, "`1os` is not an axis name");
-	expect_error("## t\n- matrix: os=a b\n" BODY, 2, 14, "`a b` is not a matrix value");
-	expect_error("## t\n- matrix: os=a/b\n" BODY, 2, 14, "not a matrix value");
-	expect_error("## t\n- matrix: os=x[1]\n" BODY, 2, 14, "not a matrix value");
-	expect_error("## t\n- matrix: os\n" BODY, 2, 11, "`os` has no values");
-	expect_error("## t\n- matrix: os=a\n- matrix_exclude: os=b\n" BODY, 3, 22,
-		     "`b` is not a value of axis `os`");
-	expect_error("## t\n- matrix: os=a\n- matrix_exclude: py=1\n" BODY, 3, 19,
-		     "`py` is not an axis of the matrix");
-	expect_error("## t\n- matrix: os=a,b; py=1\n- matrix_include: os=c\n" BODY, 3, 19,
-		     "one value for each axis");
-	expect_error("## t\n- matrix: os=a,b\n- matrix_include: os=a\n" BODY, 3, 19,
-		     "in the matrix already");
-	expect_error("## t\n- matrix: os=a\n- matrix_exclude: os=a\n" BODY, 2, 11,
-		     "leaves no combination");
-	expect_error("## t\n- matrix_exclude: os=a\n" BODY, 2, 19, "without a `matrix`");
-	expect_error("## t\n- matrix: os=a\n- env: MATRIX_OS=x\n" BODY, 2, 11,
-		     "`env` sets MATRIX_OS");
-	/* Brackets are for instances: not in an id of one's own. */
-	expect_error("## t\n- id: t[os=a]\n" BODY, 2, 7, "is not a valid id");
+	for (size_t i = 0; i < sizeof(bad_matrices) / sizeof(bad_matrices[0]); i++) {
+		const struct bad *b = &bad_matrices[i];
+		expect_error(b->text, b->line, b->col, b->msg);
+	}
 }
 
 /* The cap is checked before anything is copied: 10,000 combinations fail
