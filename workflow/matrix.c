@@ -133,6 +133,8 @@ static void add_axis(struct wf_ctx *c, struct matrix *m, const struct seg *s)
 		return (void)mx_err(c, m, s->loc,
 				    "matrix: `%.*s` has no values: write `%.*s=value,value`",
 				    (int)s->len, s->s, (int)s->len, s->s);
+	if (!name.len)
+		return (void)mx_err(c, m, s->loc, "matrix: an axis needs a name before `=`");
 	if (!wm_env_name_ok(name.s, name.len) /* it ends MATRIX_<NAME> */)
 		return (void)mx_err(c, m, s->loc,
 				    "matrix: `%.*s` is not an axis name (letters, digits and '_', "

@@ -145,6 +145,7 @@ static const struct bad {
 	{ "## t\n- matrix: os=a/b\n" BODY, 2, 14, "not a matrix value" },
 	{ "## t\n- matrix: os=x[1]\n" BODY, 2, 14, "not a matrix value" },
 	{ "## t\n- matrix: os\n" BODY, 2, 11, "`os` has no values" },
+	{ "## t\n- matrix: os=a; =b\n" BODY, 2, 17, "an axis needs a name" },
 	{ "## t\n- matrix: os=a\n- matrix_exclude: os=b\n" BODY, 3, 22,
 	  "`b` is not a value of axis `os`" },
 	{ "## t\n- matrix: os=a\n- matrix_exclude: py=1\n" BODY, 3, 19,
