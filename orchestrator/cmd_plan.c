@@ -90,6 +90,26 @@ static void dot_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A matrix's instances (next to each other in the task list) go in one
+ * cluster: closes the one of the previous task's matrix, opens the next's. */
+static void dot_cluster(FILE *f, const char *prev, const char *next)
+{
+	wm_autofree char *name = NULL;
+
+	if (prev && next && strcmp(prev, next) == 0)
+		return;
+	if (prev)
+		fputs("\t}\n", f);
+	if (!next)
+		return;
+	name = wm_xasprintf("cluster_%s", next);
+	fputs("\tsubgraph ", f);
+	dot_quoted(f, name);
+	fputs(" {\n\t\tlabel=", f);
+	dot_quoted(f, next);
+	fputs(";\n", f);
+}
+
 static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g,
 		      const struct wm_task_policies *tp, FILE *f)
 {
@@ -98,10 +118,12 @@ static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g,
 	fputs(" {\n\trankdir=LR;\n\tnode [shape=box];\n", f);
 	for (size_t i = 0; i < wf->n_tasks; i++) {
 		const struct wm_task *t = &wf->tasks[i];
+		const char *group = i ? wf->tasks[i - 1].matrix_of : NULL;
 		wm_autofree char *label = NULL;
 
+		dot_cluster(f, group, t->matrix_of);
 		label = wm_xasprintf("%s\n%s", t->id, tp->policy[i]->name);
-		fputc('\t', f);
+		fputs(t->matrix_of ? "\t\t" : "\t", f);
 		dot_quoted(f, t->id);
 		fputs(" [label=", f);
 		dot_quoted(f, label);
@@ -109,6 +131,7 @@ static void print_dot(const struct wm_workflow *wf, const struct wm_dag *g,
 			fputs(", shape=diamond", f);
 		fputs("];\n", f);
 	}
+	dot_cluster(f, wf->n_tasks ? wf->tasks[wf->n_tasks - 1].matrix_of : NULL, NULL);
 	for (size_t i = 0; i < wf->n_tasks; i++) {
 		for (size_t e = 0; e < wm_dag_n_deps(g, i); e++) {
 			fputc('\t', f);
@@ -193,6 +216,10 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "argv", t->body.lang ? json_strv(t->body.argv) : json_null());
 	json_object_set_new(o, "has_rollback", json_boolean(t->rollback.lang != NULL));
 	json_object_set_new(o, "chain", json_integer((json_int_t)g->chain[i]));
+	if (t->matrix_of) { /* axis=value pairs read as NAME=VALUE */
+		json_object_set_new(o, "matrix", json_env(t->matrix));
+		json_object_set_new(o, "matrix_of", json_string(t->matrix_of));
+	}
 	return o;
 }
 

@@ -20,20 +20,36 @@
 #include "orchestrator/fromrun.h"
 #include "state/audit.h"
 
-/* wm run FILE TASK...: those tasks and everything they depend on. */
+/* The instances of the matrix `id` as roots; false when it is none. */
+static bool add_matrix(const struct wm_workflow *wf, const char *id, size_t **roots, size_t *n,
+		       size_t *alloc)
+{
+	size_t before = *n;
+
+	for (size_t k = 0; k < wf->n_tasks; k++)
+		if (wf->tasks[k].matrix_of && strcmp(wf->tasks[k].matrix_of, id) == 0) {
+			WM_GROW(*roots, *alloc, *n + 1);
+			(*roots)[(*n)++] = k;
+		}
+	return *n > before;
+}
+
+/* wm run FILE TASK...: those tasks (a matrix: all its instances) and
+ * everything they depend on. */
 static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diags *diags,
 			struct wm_error **err)
 {
-	size_t n = 0;
+	size_t n = 0, n_roots = 0, alloc = 0;
 	wm_autofree size_t *roots = NULL;
 	wm_autofree bool *keep = NULL;
 
 	while (ids[n])
 		n++;
-	roots = wm_xcalloc(n + 1, sizeof(*roots));
 	for (size_t i = 0; i < n; i++) {
 		long t = wm_workflow_find(wf, ids[i]);
 
+		if (t < 0 && add_matrix(wf, ids[i], &roots, &n_roots, &alloc))
+			continue;
 		if (t < 0) {
 			wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
 			const char *hint;
@@ -45,9 +61,10 @@ static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diag
 					     wf->path, ids[i], hint ? " (did you mean '" : "",
 					     hint ? hint : "", hint ? "'?)" : "");
 		}
-		roots[i] = (size_t)t;
+		WM_GROW(roots, alloc, n_roots + 1);
+		roots[n_roots++] = (size_t)t;
 	}
-	keep = wm_workflow_closure(wf, roots, n, false);
+	keep = wm_workflow_closure(wf, roots, n_roots, false);
 	return wm_workflow_keep_only(wf, keep, diags);
 }
 

@@ -49,6 +49,7 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_PATHS char **
 #define CTYPE_EXECUTOR enum wm_executor_kind
 #define CTYPE_SIZE uint64_t
+#define CTYPE_MATRIX struct wm_placed
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -226,7 +227,7 @@ void wf_kv_release(struct wf_kv *kv)
 	kv->key = kv->val = NULL;
 }
 
-static bool is_id(const char *s)
+bool wf_is_id(const char *s)
 {
 	if (!isalnum((unsigned char)*s))
 		return false;
@@ -234,6 +235,22 @@ static bool is_id(const char *s)
 		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
 			return false;
 	return true;
+}
+
+static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
+		       unsigned col, void *field);
+
+/* The length of the entry at p: up to the next comma, except one between
+ * brackets when `brackets` (a matrix instance's id, `test[os=a,py=3]`). */
+static size_t entry_len(const char *p, bool brackets)
+{
+	size_t n = 0;
+	bool in = false;
+
+	for (; p[n] && (p[n] != ',' || in); n++)
+		if (brackets && (p[n] == '[' || p[n] == ']'))
+			in = p[n] == '[';
+	return n;
 }
 
 /* Each comma-separated entry of kv->val, trimmed, with its column. */
@@ -246,7 +263,7 @@ static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_
 	const char *p = kv->val;
 
 	for (;;) {
-		size_t n = strcspn(p, ","), lead = 0;
+		size_t n = entry_len(p, fn == add_depend), lead = 0;
 		while (lead < n && isspace((unsigned char)p[lead]))
 			lead++;
 		size_t len = n - lead;
@@ -273,7 +290,7 @@ static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 	char ***ids = field;
 	size_t n = wm_strv_len(*ids);
 
-	if (!is_id(e)) {
+	if (!wf_is_id(e) && !wf_matrix_id_ok(e)) {
 		wf_err(c, kv->line, col, "%s: `%s` is not a task id", kv->key, e);
 		return;
 	}
@@ -380,7 +397,7 @@ static void set_text(const struct wf_kv *kv, char **dst)
 
 static void set_id(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 {
-	if (!is_id(kv->val))
+	if (!wf_is_id(kv->val))
 		wf_err(c, kv->line, kv->val_col,
 		       "%s: `%s` is not a valid id (letters, digits, '.', '_', '-'; "
 		       "starting with a letter or digit)",
@@ -398,6 +415,16 @@ static void set_dir(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 		       kv->key, kv->val);
 	else
 		set_text(kv, dst);
+}
+
+/* Kept as written with its place; matrix.c reads it once the whole list is in. */
+static void add_placed(const struct wf_kv *kv, struct wm_placed *p)
+{
+	size_t n = wm_strv_len(p->vals);
+
+	wm_strv_push(&p->vals, &n, kv->val);
+	p->locs = wm_xrealloc(p->locs, n * sizeof(*p->locs));
+	p->locs[n - 1] = (struct wm_loc){ kv->line, kv->val_col };
 }
 
 /* Reads the value as its kind says into the field at a->offset. */
@@ -450,6 +477,9 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_SIZE:
 		set_size(c, kv, field);
+		break;
+	case WM_AK_MATRIX:
+		add_placed(kv, field);
 		break;
 	}
 }

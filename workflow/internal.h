@@ -73,6 +73,16 @@ void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned co
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);
 
+/* A task id as written: letters, digits, '.', '_', '-', starting with a
+ * letter or digit. */
+bool wf_is_id(const char *s);
+/* matrix.c: is `s` a matrix instance's id, `base[axis=value,...]`? */
+bool wf_matrix_id_ok(const char *s);
+/* Replaces every task that has a `matrix` by its instances, in place and in
+ * order, and every `depends` entry naming such a task by all its instances;
+ * rebuilds wf->index when a task was expanded. Adds errors to c. */
+void wf_matrix_expand(struct wf_ctx *c);
+
 /* Frees what a task owns (not the task itself). */
 void wf_task_release(struct wm_task *t);
 

@@ -90,6 +90,9 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_SIZE:
 		put_num(b, a->tag, *(const uint64_t *)field);
 		break;
+	case WM_AK_MATRIX:
+		put_strv(b, a->tag, ((const struct wm_placed *)field)->vals);
+		break;
 	}
 }
 
@@ -119,6 +122,8 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 		return *(const enum wm_condition *)field == 0;
 	case WM_AK_EXECUTOR:
 		return *(const enum wm_executor_kind *)field == WM_EXECUTOR_INHERIT;
+	case WM_AK_MATRIX:
+		return ((const struct wm_placed *)field)->vals == NULL;
 	}
 	return false;
 }
@@ -135,6 +140,8 @@ char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
 		if (i < WM_ATTR_FIRST_OPTIONAL || !unset(t, &wm_attrs[i]))
 			put_attr(&b, t, &wm_attrs[i]);
+	if (t->matrix) /* only instances: other tasks hash as before */
+		put_strv(&b, 'V', t->matrix);
 	put_code(&b, 'B', &t->body);
 	put_code(&b, 'R', &t->rollback);
 	put_str(&b, 'H', policy_hash ? policy_hash : "");

@@ -492,6 +492,7 @@ static struct wm_workflow *parse(const char *path, const char *text, size_t len,
 		walk_document(&c, doc);
 		cmark_node_free(doc);
 		index_tasks(&c);
+		wf_matrix_expand(&c);
 		if (c.wf->n_tasks == 0)
 			wf_err(&c, 1, 1,
 			       "no tasks: a task is a heading of level 2 or deeper holding a "
@@ -594,6 +595,14 @@ void wf_task_release(struct wm_task *t)
 	wm_strv_free(t->outputs);
 	code_release(&t->body);
 	code_release(&t->rollback);
+	wm_strv_free(t->matrix_axes.vals);
+	free(t->matrix_axes.locs);
+	wm_strv_free(t->matrix_exclude.vals);
+	free(t->matrix_exclude.locs);
+	wm_strv_free(t->matrix_include.vals);
+	free(t->matrix_include.locs);
+	free(t->matrix_of);
+	wm_strv_free(t->matrix);
 }
 
 void wm_workflow_free(struct wm_workflow *wf)

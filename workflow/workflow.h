@@ -95,6 +95,13 @@ struct wm_code {
 	struct wm_loc loc; /* the fence's line */
 };
 
+/* A repeatable attribute kept as written, each value with its place
+ * (matrix, matrix_exclude, matrix_include: read when the matrix expands). */
+struct wm_placed {
+	char **vals;	     /* NULL-terminated; NULL: not given */
+	struct wm_loc *locs; /* one per value */
+};
+
 struct wm_task {
 	char *id;
 	char *title;	   /* heading text */
@@ -119,6 +126,13 @@ struct wm_task {
 	unsigned cpus, gpus; /* what a cluster job asks for; 0: the cluster's default */
 	uint64_t memory;     /* bytes; 0: the cluster's default */
 	uint64_t time_ms;    /* a cluster job's wall time; 0: from the timeout */
+	/* A matrix as written (matrix.c); cleared on its instances, so only a
+	 * task of a workflow still being parsed has one. */
+	struct wm_placed matrix_axes, matrix_exclude, matrix_include;
+	/* On a matrix instance: the matrix's id and its "axis=value" pairs in
+	 * axis order (its id is matrix_of[pairs joined by ',']); else NULL. */
+	char *matrix_of;
+	char **matrix;
 
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
@@ -231,8 +245,11 @@ const char *wm_executor_name(enum wm_executor_kind k);
  * runs and watches the job (--output, --job-name, --wrap ...) are not. */
 bool wm_slurm_extra_allowed(const char *option);
 
+/* The largest number of tasks one matrix may expand to. */
+#define WM_MATRIX_MAX 1000
+
 /* Hex SHA-256 of a task's definition: id, dependencies, every attribute,
- * body and rollback (language, interpreter argv, text) and `policy_hash`
+ * its matrix values, body and rollback (language, interpreter argv, text) and `policy_hash`
  * (the resolved policy's hash; NULL counts as ""). Equal definitions hash
  * equal; any change changes it. Resume uses it to spot edited tasks.
  * Caller frees. */

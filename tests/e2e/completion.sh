@@ -89,6 +89,11 @@ complete_line "$WM" --state-dir "$other" cancel ""
 
 complete_line "$WM" logs 20261122-081503-a1b2 ""
 expect_in "logs RUN: task ids" " build fetch-sources " "$REPLY_TEXT"
+touch "$WM_STATE_DIR/runs/20261122-081503-a1b2/logs/test[os=a,py=1].log"
+complete_line "$WM" logs 20261122-081503-a1b2 te
+[[ $REPLY_TEXT == ' test\[os=a\,py=1\] ' ]] && pass "a matrix instance's id, escaped" ||
+	fail "a matrix instance's id, escaped" "$REPLY_TEXT"
+rm "$WM_STATE_DIR/runs/20261122-081503-a1b2/logs/test[os=a,py=1].log"
 complete_line "$WM" logs 20261122-08 f
 [[ $REPLY_TEXT == " fetch-sources " ]] && pass "task ids of a run given by prefix" ||
 	fail "task ids of a run given by prefix" "$REPLY_TEXT"

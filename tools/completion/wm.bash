@@ -61,6 +61,20 @@ _wm_task_ids()
 	done
 }
 
+# COMPREPLY: the task ids of run $1 starting with $2. Not through
+# compgen -W, which would expand a matrix instance's id (test[os=a,py=1])
+# as a glob; such an id is escaped, as a shell must read it.
+_wm_complete_ids()
+{
+	local id
+	COMPREPLY=()
+	while IFS= read -r id; do
+		[[ $id == "$2"* ]] || continue
+		[[ $id == *[[]* ]] && id=$(printf '%q' "$id")
+		COMPREPLY+=("$id")
+	done < <(_wm_task_ids "$1")
+}
+
 # wm cp's RUN:TASK[/PATH] in $1: run ids with ':', then RUN:task, then the
 # task's outputs (by name only: nothing in them is followed).
 _wm_run_task_spec()
@@ -233,7 +247,7 @@ _wm()
 		fi
 		;;
 	--task)
-		COMPREPLY=($(compgen -W "$(_wm_task_ids "${pos[1]-}")" -- "$cur"))
+		_wm_complete_ids "${pos[1]-}" "$cur"
 		return
 		;;
 	--event)
@@ -314,7 +328,7 @@ _wm()
 		if [[ ${#pos[@]} -eq 0 ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "$(_wm_task_ids "${pos[0]}")" -- "$cur"))
+			_wm_complete_ids "${pos[0]}" "$cur"
 		fi
 		;;
 	audit)
