@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "orchestrator/runner.h"
 #include "orchestrator/runview.h"
 #include "sandbox/sandbox.h"
 #include "state/rundir.h"
@@ -24,25 +25,16 @@
 int wm_from_select(struct wm_workflow *wf, const char *from, bool **reused, struct wm_diags *diags,
 		   struct wm_error **err)
 {
-	long root = wm_workflow_find(wf, from);
 	wm_autofree bool *runs = NULL;
 	wm_autofree bool *needs = NULL;
+	wm_autofree size_t *from_roots = NULL;
 	wm_autofree size_t *roots = NULL;
-	size_t n = 0, k = 0;
+	size_t n_from = 0, alloc = 0, n = 0, k = 0;
 
 	*reused = NULL;
-	if (root < 0) {
-		wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
-		const char *hint;
-
-		for (size_t i = 0; i < wf->n_tasks; i++)
-			all[i] = wf->tasks[i].id;
-		hint = wm_suggest(from, all, wf->n_tasks);
-		return wm_error_setx(err, WM_EXIT_USAGE, "--from: %s has no task '%s'%s%s%s",
-				     wf->path, from, hint ? " (did you mean '" : "",
-				     hint ? hint : "", hint ? "'?)" : "");
-	}
-	runs = wm_workflow_closure(wf, (size_t[]){ (size_t)root }, 1, true);
+	if (wm_task_roots(wf, from, "--from: ", &from_roots, &n_from, &alloc, err) < 0)
+		return -1;
+	runs = wm_workflow_closure(wf, from_roots, n_from, true);
 	roots = wm_xcalloc(wf->n_tasks + 1, sizeof(*roots));
 	for (size_t i = 0; i < wf->n_tasks; i++)
 		if (runs[i])

@@ -34,36 +34,40 @@ static bool add_matrix(const struct wm_workflow *wf, const char *id, size_t **ro
 	return *n > before;
 }
 
+int wm_task_roots(const struct wm_workflow *wf, const char *id, const char *what, size_t **roots,
+		  size_t *n, size_t *alloc, struct wm_error **err)
+{
+	long t = wm_workflow_find(wf, id);
+	wm_autofree const char **all = NULL;
+	const char *hint;
+
+	if (t >= 0) {
+		WM_GROW(*roots, *alloc, *n + 1);
+		(*roots)[(*n)++] = (size_t)t;
+		return 0;
+	}
+	if (add_matrix(wf, id, roots, n, alloc))
+		return 0;
+	all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
+	for (size_t k = 0; k < wf->n_tasks; k++)
+		all[k] = wf->tasks[k].id;
+	hint = wm_suggest(id, all, wf->n_tasks);
+	return wm_error_setx(err, WM_EXIT_USAGE, "%s%s has no task '%s'%s%s%s", what, wf->path, id,
+			     hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+}
+
 /* wm run FILE TASK...: those tasks (a matrix: all its instances) and
  * everything they depend on. */
 static int select_tasks(struct wm_workflow *wf, char *const *ids, struct wm_diags *diags,
 			struct wm_error **err)
 {
-	size_t n = 0, n_roots = 0, alloc = 0;
+	size_t n_roots = 0, alloc = 0;
 	wm_autofree size_t *roots = NULL;
 	wm_autofree bool *keep = NULL;
 
-	while (ids[n])
-		n++;
-	for (size_t i = 0; i < n; i++) {
-		long t = wm_workflow_find(wf, ids[i]);
-
-		if (t < 0 && add_matrix(wf, ids[i], &roots, &n_roots, &alloc))
-			continue;
-		if (t < 0) {
-			wm_autofree const char **all = wm_xcalloc(wf->n_tasks + 1, sizeof(*all));
-			const char *hint;
-
-			for (size_t k = 0; k < wf->n_tasks; k++)
-				all[k] = wf->tasks[k].id;
-			hint = wm_suggest(ids[i], all, wf->n_tasks);
-			return wm_error_setx(err, WM_EXIT_USAGE, "%s has no task '%s'%s%s%s",
-					     wf->path, ids[i], hint ? " (did you mean '" : "",
-					     hint ? hint : "", hint ? "'?)" : "");
-		}
-		WM_GROW(roots, alloc, n_roots + 1);
-		roots[n_roots++] = (size_t)t;
-	}
+	for (size_t i = 0; ids[i]; i++)
+		if (wm_task_roots(wf, ids[i], "", &roots, &n_roots, &alloc, err) < 0)
+			return -1;
 	keep = wm_workflow_closure(wf, roots, n_roots, false);
 	return wm_workflow_keep_only(wf, keep, diags);
 }

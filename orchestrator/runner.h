@@ -93,6 +93,11 @@ struct wm_prepared {
 	bool *reused; /* --from: per task, taken from an earlier run; NULL: none */
 };
 
+/* Appends to *roots the task `id` names, or every instance of the matrix
+ * it names; else an error (prefixed by `what`) with "did you mean". */
+int wm_task_roots(const struct wm_workflow *wf, const char *id, const char *what, size_t **roots,
+		  size_t *n, size_t *alloc, struct wm_error **err);
+
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
 	       struct wm_diags *diags, struct wm_error **err);
 /* wm_prepare() of the text of `file` as if it were at `path` (resume runs

@@ -109,6 +109,11 @@ rm -f "$W"/made-* "$W/report" "$W/one"
 expect_exit "wm run FILE MATRIX runs every instance" 0 "$WM" run "$W/mx.md" test
 check "all four" test "$(ls "$W" | grep -c '^made-')" = 4
 check "not the tasks after them" test ! -e "$W/report" -a ! -e "$W/one"
+# --from a whole matrix: its instances and what follows; nothing before it.
+rm -f "$W"/made-* "$W/report" "$W/one"
+expect_exit "wm run --from MATRIX" 0 "$WM" run --from test "$W/mx.md"
+check "--from: all four instances ran" test "$(ls "$W" | grep -c '^made-')" = 4
+check "--from: and the tasks after them" test -e "$W/report" -a -e "$W/one"
 rm -f "$W"/made-* "$W/ran"
 if is_root && ! userns_ok; then
 	skip "an instance as nobody" "no user namespaces for unprivileged users"
