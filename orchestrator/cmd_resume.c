@@ -35,6 +35,7 @@ struct resume_args {
 	bool reload; /* re-read the workflow from where the run started */
 	bool accept_audit_gap;
 	struct wm_display display;
+	char **params; /* -p NAME=VALUE: in place of the run's value of NAME */
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -45,13 +46,20 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "json", no_argument, NULL, 'J' },
 		{ "reload", no_argument, NULL, 'r' },
 		{ "accept-audit-gap", no_argument, NULL, 'G' },
+		{ "param", required_argument, NULL, 'p' },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, rc;
+	size_t n_params = 0;
 
-	while ((opt = getopt_long(argc, argv, ":j:fv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:p:fv", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'p':
+			if (wm_param_arg_ok("resume", optarg) != 0)
+				return WM_EXIT_USAGE;
+			wm_strv_push(&a->params, &n_params, optarg);
+			break;
 		case 'j':
 			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
 				return WM_EXIT_USAGE;
@@ -324,6 +332,16 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 	return file;
 }
 
+/* -p: the run goes on with these values. A task whose values changed has
+ * another definition hash, so it runs again. */
+static void set_params(struct wm_run_options *o, char *const *given)
+{
+	size_t n = wm_strv_len(o->params);
+
+	for (size_t i = 0; given[i]; i++)
+		wm_env_set(&o->params, &n, given[i]);
+}
+
 static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
 			 const char *run_dir, struct wm_error **err)
 {
@@ -348,8 +366,12 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	o.jobs = a->jobs ? a->jobs : o.jobs;
 	o.json = a->json;
 	o.display = a->display;
+	if (a->params)
+		set_params(&o, a->params);
 	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
-	if (!file)
+	/* The values planned: a later resume gives them too. */
+	if (!file ||
+	    (a->params && wm_run_options_save(run_dir, &o, o.workspace, o.workflow, err) < 0))
 		goto out;
 	keep = decide_keep(&p, loaded.rs, a->force);
 	if (all_done(keep, &p, loaded.rs)) {
@@ -392,18 +414,15 @@ out:
 	return rc;
 }
 
-int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+static int resume(const struct wm_cli *cli, const struct resume_args *a, struct wm_error **err)
 {
-	struct resume_args a = { 0 };
 	wm_autofree char *run_id = NULL;
 	wm_autofree char *run_dir = NULL;
 	struct wm_lock *lock;
-	int rc = parse_args(argc, argv, &a);
+	int rc;
 
-	if (rc)
-		return rc;
-	run_id = a.run ? wm_rundir_resolve(cli->state_dir, a.run, err)
-		       : newest_resumable(cli->state_dir, err);
+	run_id = a->run ? wm_rundir_resolve(cli->state_dir, a->run, err)
+			: newest_resumable(cli->state_dir, err);
 	if (!run_id)
 		return -1;
 	run_dir = wm_rundir_path(cli->state_dir, run_id);
@@ -411,7 +430,18 @@ int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	lock = wm_lock_acquire(run_dir, run_id, err);
 	if (!lock)
 		return -1;
-	rc = resume_locked(cli, &a, run_id, run_dir, err);
+	rc = resume_locked(cli, a, run_id, run_dir, err);
 	wm_lock_release(lock);
+	return rc;
+}
+
+int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct resume_args a = { 0 };
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc == 0)
+		rc = resume(cli, &a, err);
+	wm_strv_free(a.params);
 	return rc;
 }

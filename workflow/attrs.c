@@ -49,6 +49,7 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_PATHS char **
 #define CTYPE_EXECUTOR enum wm_executor_kind
 #define CTYPE_SIZE uint64_t
+#define CTYPE_PARAMS struct wm_params
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -236,12 +237,8 @@ static bool is_id(const char *s)
 	return true;
 }
 
-/* Each comma-separated entry of kv->val, trimmed, with its column. */
-typedef void (*entry_fn)(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
-			 const char *entry, unsigned col, void *field);
-
-static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, entry_fn fn,
-			   void *field)
+void wf_for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, wf_entry_fn fn,
+		       void *field)
 {
 	const char *p = kv->val;
 
@@ -412,7 +409,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		set_id(c, kv, field);
 		break;
 	case WM_AK_IDS:
-		for_each_entry(c, t, kv, add_depend, field);
+		wf_for_each_entry(c, t, kv, add_depend, field);
 		break;
 	case WM_AK_POLICY:
 		set_text(kv, field);
@@ -442,7 +439,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		set_dir(c, kv, field);
 		break;
 	case WM_AK_PATHS:
-		for_each_entry(c, t, kv, add_path, field);
+		wf_for_each_entry(c, t, kv, add_path, field);
 		break;
 	case WM_AK_EXECUTOR:
 		if ((v = choose(c, kv, &wf_executors)) >= 0)
@@ -450,6 +447,9 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_SIZE:
 		set_size(c, kv, field);
+		break;
+	case WM_AK_PARAMS:
+		wf_params_attr(c, t, kv);
 		break;
 	}
 }

@@ -7,7 +7,8 @@
  *   ENUM     names WM_ATTR_<ENUM>
  *   key      as written in the attribute list
  *   tag      its byte in the definition hash's serialization (taskhash.c):
- *            unique, and none of 'B', 'R', 'H' (body, rollback, policy hash)
+ *            unique, and none of 'B', 'R', 'H', 'V' (body, rollback, policy
+ *            hash, parameter values)
  *   kind     WM_AK_<kind>: how the value is read, checked, stored and hashed
  *   field    the member of struct wm_task that holds it; its C type must be
  *            the kind's (attrs.c checks this at compile time)
@@ -66,7 +67,9 @@
 	X(GPUS, "gpus", 'G', COUNT, gpus, false, "1", \
 	  "GPUs a cluster job asks for (--gres=gpu:N)") \
 	X(TIME, "time", 'L', DURATION, time_ms, false, "2h", \
-	  "a cluster job's wall time (--time; default: from the timeout)")
+	  "a cluster job's wall time (--time; default: from the timeout)") \
+	X(PARAMS, "params", 'Y', PARAMS, params, false, "target, count:int=3", \
+	  "parameters given with wm run -p NAME=VALUE")
 /* clang-format on */
 
 /* clang-format off */
@@ -98,6 +101,7 @@ enum wm_attr_kind {
 	WM_AK_PATHS,	 /* char **: relative paths inside $WM_OUT, comma-separated */
 	WM_AK_EXECUTOR,	 /* enum wm_executor_kind */
 	WM_AK_SIZE,	 /* uint64_t: bytes, from `512M`, `8G` */
+	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
 };
 
 struct wm_attr_info {

@@ -20,7 +20,7 @@
 
 static const char *const fm_keys[] = {
 	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
-	"env",	"interpreters", "executor", "slurm",	    "secrets",
+	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
@@ -332,6 +332,8 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		wf_fm_slurm(c, doc, v);
 	else if (strcmp(key, "secrets") == 0)
 		set_secrets(c, doc, v);
+	else if (strcmp(key, "params") == 0)
+		wf_fm_params(c, doc, v);
 	else
 		set_interpreters(c, doc, v);
 }

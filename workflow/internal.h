@@ -53,6 +53,17 @@ void wf_kv_release(struct wf_kv *kv);
  * errors to c. */
 void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen);
 
+/* Calls fn for each comma-separated entry of kv->val, trimmed, with its
+ * column; an empty entry is an error. */
+typedef void (*wf_entry_fn)(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
+			    const char *entry, unsigned col, void *field);
+void wf_for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, wf_entry_fn fn,
+		       void *field);
+
+/* params.c: `- params:` into t->params (errors at their entries). */
+void wf_params_attr(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv);
+void wf_params_release(struct wm_params *ps);
+
 /* The names of a choice (workflow.h's lists), in enum order. */
 struct wf_choice {
 	const char *const *names;

@@ -592,6 +592,8 @@ void wf_task_release(struct wm_task *t)
 	wm_strv_free(t->env);
 	free(t->workdir);
 	wm_strv_free(t->outputs);
+	wf_params_release(&t->params);
+	wm_strv_free(t->param_env);
 	code_release(&t->body);
 	code_release(&t->rollback);
 }
@@ -608,6 +610,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 		wm_strv_free(wf->interpreters[i].argv);
 	}
 	free(wf->interpreters);
+	wf_params_release(&wf->params);
 	wm_dag_free(wf->dag);
 	wm_idmap_free(wf->index);
 	free(wf->path);

@@ -86,6 +86,31 @@ enum wm_rollback_mode {
 #undef WM_ROLLBACK_ENUM
 };
 
+/* A parameter (`- params:` of a task, `params:` of the front matter): a
+ * value given with `wm run -p NAME=VALUE`, or its default. Each type is
+ * X(ENUM, name as written). */
+#define WM_PARAM_TYPES(X) X(STRING, "string") X(INT, "int") X(BOOL, "bool") X(CHOICE, "choice")
+
+enum wm_param_type {
+#define WM_PARAM_ENUM(E, name) WM_PARAM_##E,
+	WM_PARAM_TYPES(WM_PARAM_ENUM)
+#undef WM_PARAM_ENUM
+};
+
+struct wm_param {
+	char *name; /* letters, digits, '_'; the variable is PARAM_<NAME upper-cased> */
+	enum wm_param_type type;
+	char *def;	/* the default, checked against the type; NULL: required */
+	char **choices; /* CHOICE: NULL-terminated, at least one; else NULL */
+	char *help;	/* front matter `help`, or NULL */
+	struct wm_loc loc;
+};
+
+struct wm_params {
+	struct wm_param *v;
+	size_t n;
+};
+
 /* A runnable code block: its language, the interpreter argv it runs with
  * (the script is passed as the last argument, a file path), and its text. */
 struct wm_code {
@@ -120,6 +145,12 @@ struct wm_task {
 	uint64_t memory;     /* bytes; 0: the cluster's default */
 	uint64_t time_ms;    /* a cluster job's wall time; 0: from the timeout */
 
+	struct wm_params params; /* `- params:`, in the order written */
+	/* The parameters' values once bound (wm_workflow_bind_params): the
+	 * workflow's and the task's as PARAM_NAME=VALUE, NULL-terminated; NULL
+	 * when there are none. Part of the definition hash. */
+	char **param_env;
+
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
 };
@@ -151,6 +182,7 @@ struct wm_workflow {
 	char **secrets;
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
+	struct wm_params params;	/* front matter `params`: every task receives them */
 	enum wm_executor_kind executor; /* front matter `executor`; INHERIT: local */
 	struct wm_slurm_options {
 		char *partition, *account, *qos; /* NULL: the cluster's default */
@@ -230,6 +262,20 @@ const char *wm_executor_name(enum wm_executor_kind k);
  * ("--constraint=gpu", "--exclusive")? Options that would change how wm
  * runs and watches the job (--output, --job-name, --wrap ...) are not. */
 bool wm_slurm_extra_allowed(const char *option);
+
+/* params.c: checks `assign` (NAME=VALUE strings, the last of a name wins)
+ * against the parameters of the workflow and of its tasks, and sets each
+ * task's param_env. Errors (an unknown name, with a hint; a missing
+ * required value; a value not of the type or not among the choices) go to
+ * `d`, without a place (they are the command line's); -1 when there are. */
+int wm_workflow_bind_params(struct wm_workflow *wf, char *const *assign, struct wm_diags *d);
+/* "int", "choice"... */
+const char *wm_param_type_name(enum wm_param_type t);
+/* "count (int, default 3)", "level (choice low|high, required): help".
+ * Caller frees. */
+char *wm_param_describe(const struct wm_param *p);
+/* The environment variable a parameter is given in: PARAM_<NAME>. Caller frees. */
+char *wm_param_var(const char *name);
 
 /* Hex SHA-256 of a task's definition: id, dependencies, every attribute,
  * body and rollback (language, interpreter argv, text) and `policy_hash`
