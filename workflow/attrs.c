@@ -50,6 +50,7 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_EXECUTOR enum wm_executor_kind
 #define CTYPE_SIZE uint64_t
 #define CTYPE_PARAMS struct wm_params
+#define CTYPE_FLAG bool
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -450,6 +451,13 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_PARAMS:
 		wf_params_attr(c, t, kv);
+		break;
+	case WM_AK_FLAG:
+		if (strcmp(kv->val, "ok") != 0)
+			wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`",
+			       kv->key, kv->val);
+		else
+			*(bool *)field = true;
 		break;
 	}
 }

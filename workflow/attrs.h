@@ -69,7 +69,9 @@
 	X(TIME, "time", 'L', DURATION, time_ms, false, "2h", \
 	  "a cluster job's wall time (--time; default: from the timeout)") \
 	X(PARAMS, "params", 'Y', PARAMS, params, false, "target, count:int=3", \
-	  "parameters given with wm run -p NAME=VALUE")
+	  "parameters given with wm run -p NAME=VALUE") \
+	X(TRANSCRIPT, "transcript", 'Z', FLAG, transcript_ok, false, "ok", \
+	  "the body is meant as a `$ ` transcript")
 /* clang-format on */
 
 /* clang-format off */
@@ -102,6 +104,7 @@ enum wm_attr_kind {
 	WM_AK_EXECUTOR,	 /* enum wm_executor_kind */
 	WM_AK_SIZE,	 /* uint64_t: bytes, from `512M`, `8G` */
 	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
+	WM_AK_FLAG,	 /* bool: the value `ok` */
 };
 
 struct wm_attr_info {

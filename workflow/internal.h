@@ -81,6 +81,13 @@ char *wf_choice_list(const struct wf_choice *ch);
  * `interpreters` for other programs; nothing for data and transcripts. */
 void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned col);
 
+/* lint.c: a heading ending in an argument marker, `## build (target)` or
+ * `## deploy [env]`, is warned about (parameters are `- params:`). */
+void wf_check_heading_args(struct wf_ctx *c, const struct wm_task *t);
+/* A body whose every non-empty line starts with `$ ` or `> ` is a
+ * transcript, not a script: an error unless the task says `- transcript: ok`. */
+void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t);
+
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);
 

@@ -105,6 +105,9 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_PARAMS:
 		put_params(b, a->tag, field);
 		break;
+	case WM_AK_FLAG:
+		put_num(b, a->tag, *(const bool *)field);
+		break;
 	}
 }
 
@@ -136,6 +139,8 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 		return *(const enum wm_executor_kind *)field == WM_EXECUTOR_INHERIT;
 	case WM_AK_PARAMS:
 		return ((const struct wm_params *)field)->n == 0;
+	case WM_AK_FLAG:
+		return !*(const bool *)field;
 	}
 	return false;
 }

@@ -146,6 +146,7 @@ struct wm_task {
 	uint64_t time_ms;    /* a cluster job's wall time; 0: from the timeout */
 
 	struct wm_params params; /* `- params:`, in the order written */
+	bool transcript_ok;	 /* `- transcript: ok`: a body of `$ ` lines is meant */
 	/* The parameters' values once bound (wm_workflow_bind_params): the
 	 * workflow's and the task's as PARAM_NAME=VALUE, NULL-terminated; NULL
 	 * when there are none. Part of the definition hash. */

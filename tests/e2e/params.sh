@@ -130,3 +130,64 @@ if userns_ok; then
 else
 	skip "as nobody" "no unprivileged user namespaces here"
 fi
+
+# ---- warnings and refusals instead of silence ----
+
+# A transcript is refused (nothing runs), unless the task says it is meant.
+cat >"$W/transcript.md" <<'MD'
+## setup
+```sh
+$ touch "$WM_WORKSPACE/ran-transcript"
+```
+MD
+expect_exit "a transcript body is refused" 2 "$WM" run "$W/transcript.md"
+expect_in "transcript: at its place" "transcript.md:2:1: error: the body of task \`setup\` is a shell transcript" "$OUT"
+expect_in "transcript: says what to do" "remove the prompts" "$OUT"
+check "transcript: nothing ran" test ! -e "$W/ran-transcript"
+cat >"$W/transcript-ok.md" <<'MD'
+## setup
+- transcript: ok
+
+```sh
+$ true
+```
+MD
+# As written the shell runs `$`, which does not exist: the run fails, but it runs.
+expect_exit "- transcript: ok runs it" 1 "$WM" run "$W/transcript-ok.md"
+expect_in "- transcript: ok: the shell ran the prompt" "failed" "$OUT"
+
+# Pandoc-style info strings are their language; the task runs.
+cat >"$W/fences.md" <<'MD'
+---
+title: Fences         # a site generator's key: a warning, not an error
+...
+## braces
+```{.bash .numberLines}
+echo "$BASH_VERSION" > "$WM_WORKSPACE/fence-bash"
+```
+
+## glued
+```sh{name=glued}
+echo glued > "$WM_WORKSPACE/fence-glued"
+```
+
+```sh
+echo never > "$WM_WORKSPACE/fence-second"
+```
+
+## deploy [env]
+```sh
+true
+```
+MD
+expect_exit "{.bash} and sh{name=x} fences run" 0 "$WM" run "$W/fences.md"
+check "{.bash}: bash ran it" test -s "$W/fence-bash"
+check "sh{name=x}: sh ran it" test -s "$W/fence-glued"
+check "the second runnable block did not run" test ! -e "$W/fence-second"
+expect_in "warning: a front matter key not wm's" "fences.md:2:1: warning: front matter key \`title\` is not wm's: ignored" "$OUT"
+expect_in "warning: the second block" "fences.md:14:1: warning: a second runnable block in task \`glued\` is not run" "$OUT"
+expect_in "warning: a heading with arguments" "fences.md:18:1: warning: heading \`deploy [env]\` looks like it takes arguments" "$OUT"
+expect_in "warning: suggests params" "\`- params: env\`" "$OUT"
+printf -- '---\npolcy: standard\n---\n## a\n```sh\ntrue\n```\n' >"$W/near.md"
+expect_exit "a near-miss front matter key is an error" 2 "$WM" plan "$W/near.md"
+expect_in "near miss: did you mean" "near.md:2:1: error: unknown front matter key \`polcy\` (did you mean \`policy\`?)" "$OUT"
