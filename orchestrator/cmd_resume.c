@@ -326,20 +326,41 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 	}
 	wm_diags_print(&diags, stderr); /* warnings */
 	wm_diags_release(&diags);
+	/* -p values that plan: a later resume gives them too. */
+	if (a->params && wm_run_options_save(run_dir, o, o->workspace, o->workflow, err) < 0) {
+		wm_prepared_release(p);
+		free(file);
+		return NULL;
+	}
 	wm_floor_print_weak(p->wf, &p->tp, stderr);
 	if (a->reload)
 		print_changes(p, old, run_dir, file);
 	return file;
 }
 
-/* -p: the run goes on with these values. A task whose values changed has
- * another definition hash, so it runs again. */
-static void set_params(struct wm_run_options *o, char *const *given)
+/* What the command line changes of the run's options. -p: the run goes on
+ * with these values; a task whose values changed has another definition
+ * hash, so it runs again. */
+static void take_args(const struct resume_args *a, struct wm_run_options *o)
 {
 	size_t n = wm_strv_len(o->params);
 
-	for (size_t i = 0; given[i]; i++)
-		wm_env_set(&o->params, &n, given[i]);
+	o->jobs = a->jobs ? a->jobs : o->jobs;
+	o->json = a->json;
+	o->display = a->display;
+	for (size_t i = 0; a->params && a->params[i]; i++)
+		wm_env_set(&o->params, &n, a->params[i]);
+}
+
+/* Processes of the run still alive (there should be none: sandboxes die
+ * with their orchestrator) are killed, and said. */
+static void kill_leftovers(const char *run_id)
+{
+	size_t killed = wm_kill_leftovers(run_id);
+
+	if (killed)
+		fprintf(stderr, "wm: killed %zu process%s left over from run %s\n", killed,
+			killed == 1 ? "" : "es", run_id);
 }
 
 static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
@@ -352,7 +373,6 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	wm_autofree char *file = NULL;
 	wm_autofree bool *keep = NULL;
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
-	size_t killed;
 	int rc = -1;
 
 	if (wm_run_options_load(run_dir, &o, err) < 0)
@@ -363,15 +383,9 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	}
 	for (size_t i = 0; i < loaded.n_warnings; i++)
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
-	o.jobs = a->jobs ? a->jobs : o.jobs;
-	o.json = a->json;
-	o.display = a->display;
-	if (a->params)
-		set_params(&o, a->params);
+	take_args(a, &o);
 	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
-	/* The values planned: a later resume gives them too. */
-	if (!file ||
-	    (a->params && wm_run_options_save(run_dir, &o, o.workspace, o.workflow, err) < 0))
+	if (!file)
 		goto out;
 	keep = decide_keep(&p, loaded.rs, a->force);
 	if (all_done(keep, &p, loaded.rs)) {
@@ -387,10 +401,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	wm_use_filter_cache(cli->state_dir);
 	if (wm_prepare_profiles(&p, err) < 0)
 		goto out;
-	killed = wm_kill_leftovers(run_id);
-	if (killed)
-		fprintf(stderr, "wm: killed %zu process%s left over from run %s\n", killed,
-			killed == 1 ? "" : "es", run_id);
+	kill_leftovers(run_id);
 	rs = merge_state(&p, loaded.rs, keep, run_dir, file, err);
 	if (!rs)
 		goto out;

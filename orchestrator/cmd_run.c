@@ -20,6 +20,27 @@
 #include "state/rundir.h"
 #include "state/safeio.h"
 
+/* -e KEY=VALUE, -p NAME=VALUE: 0, or the usage exit code. */
+static int take_pair(const char *what, char ***v, size_t *n)
+{
+	if (!strchr(optarg, '=') || optarg[0] == '=')
+		return wm_usage_error("run", "%s, not '%s'", what, optarg);
+	wm_strv_push(v, n, optarg);
+	return 0;
+}
+
+static int take_secret(struct wm_run_options *o)
+{
+	struct wm_error *e = NULL;
+	wm_autofree char *why = NULL;
+
+	if (wm_secrets_add_arg(&o->secrets, optarg, &e) == 0)
+		return 0;
+	why = wm_error_text(e);
+	wm_error_free(e);
+	return wm_usage_error("run", "%s", why);
+}
+
 /* One option of `wm run`: 0, or the usage exit code. */
 static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *n_params)
 {
@@ -30,28 +51,14 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *
 		o->policy = optarg;
 		break;
 	case 'p':
-		if (wm_param_arg_ok("run", optarg) != 0)
-			return WM_EXIT_USAGE;
-		wm_strv_push(&o->params, n_params, optarg);
-		break;
+		return take_pair("-p wants NAME=VALUE", &o->params, n_params);
 	case 'P':
 		o->policies_file = optarg;
 		break;
 	case 'e':
-		if (!strchr(optarg, '=') || optarg[0] == '=')
-			return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
-		wm_strv_push(&o->cli_env, n_env, optarg);
-		break;
-	case 'S': {
-		struct wm_error *e = NULL;
-		wm_autofree char *why = NULL;
-
-		if (wm_secrets_add_arg(&o->secrets, optarg, &e) == 0)
-			break;
-		why = wm_error_text(e);
-		wm_error_free(e);
-		return wm_usage_error("run", "%s", why);
-	}
+		return take_pair("-e wants KEY=VALUE", &o->cli_env, n_env);
+	case 'S':
+		return take_secret(o);
 	case 'x':
 		if (strcmp(optarg, "local") != 0 && strcmp(optarg, "slurm") != 0)
 			return wm_usage_error("run", "--executor is local or slurm, not '%s'",
