@@ -7,7 +7,7 @@
  *   ENUM     names WM_ATTR_<ENUM>
  *   key      as written in the attribute list
  *   tag      its byte in the definition hash's serialization (taskhash.c):
- *            unique, and none of 'B', 'R', 'H', 'V' (body, rollback, policy
+ *            unique, and none of 'B', 'R', 'H', 'A' (body, rollback, policy
  *            hash, parameter values)
  *   kind     WM_AK_<kind>: how the value is read, checked, stored and hashed
  *   field    the member of struct wm_task that holds it; its C type must be

@@ -159,7 +159,7 @@ char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 			put_attr(&b, t, &wm_attrs[i]);
 	/* The values a run gives its parameters: other values, another task. */
 	if (t->param_env)
-		put_strv(&b, 'V', t->param_env);
+		put_strv(&b, 'A', t->param_env);
 	put_code(&b, 'B', &t->body);
 	put_code(&b, 'R', &t->rollback);
 	put_str(&b, 'H', policy_hash ? policy_hash : "");

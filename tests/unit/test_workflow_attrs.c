@@ -58,7 +58,7 @@ static void test_list_is_well_formed(void **state)
 		assert_true(a->example && *a->example);
 		assert_true(a->what && *a->what);
 		/* The body, the rollback and the policy hash use these. */
-		assert_null(strchr("BRH", a->tag));
+		assert_null(strchr("BRHA", a->tag));
 		for (size_t j = 0; j < i; j++)
 			if (wm_attrs[j].tag == a->tag)
 				fail_msg("`%s` and `%s` share the hash tag '%c'", wm_attrs[j].key,
