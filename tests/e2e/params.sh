@@ -58,6 +58,31 @@ got=$(cat "$W/clash" 2>&1)
 expect_in "WM_TASK_ID is wm's, PARAM_WM_TASK_ID the parameter" "clash evil " "$got"
 expect_not_in "PATH is not the parameter" "/nowhere" "$got"
 
+# A variable the task's policy fixes (env.set) wins over a parameter.
+cat >"$W/fixed.yaml" <<'YAML'
+version: 1
+policies:
+  fixed:
+    inherits: standard
+    env:
+      set: {PARAM_MODE: from-policy}
+YAML
+cat >"$W/fixed.md" <<'MD'
+---
+policies: fixed.yaml
+---
+## fixed
+- policy: fixed
+- params: mode=debug, level=low
+
+```sh
+echo "$PARAM_MODE $PARAM_LEVEL" > "$WM_WORKSPACE/fixed"
+```
+MD
+expect_exit "a policy fixing PARAM_MODE runs" 0 "$WM" run "$W/fixed.md" -p mode=mine -p level=high
+expect_in "the policy's value wins, the other parameter is given" "from-policy high" \
+	"$(cat "$W/fixed" 2>&1)"
+
 # Each mistake: exit 2, the parameter named, nothing run.
 rm -f "$W"/params.*
 expect_exit "missing required value" 2 "$WM" run "$W/build.md"
