@@ -144,7 +144,8 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
-	if (o->only && select_tasks(p->wf, o->only, diags, err) < 0)
+	if (wm_workflow_check_param_names(p->wf, o->params, diags) < 0 ||
+	    (o->only && select_tasks(p->wf, o->only, diags, err) < 0))
 		goto fail;
 	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
 		goto fail;

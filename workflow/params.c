@@ -377,9 +377,10 @@ static const char *given(char *const *assign, const char *name)
 	return v;
 }
 
-/* Every name in `assign` is declared somewhere. */
-static void check_known(const struct wm_workflow *wf, char *const *assign, struct wm_diags *d)
+int wm_workflow_check_param_names(const struct wm_workflow *wf, char *const *assign,
+				  struct wm_diags *d)
 {
+	size_t before = d->n_errors;
 	size_t n = wf->params.n, k = 0;
 
 	for (size_t i = 0; i < wf->n_tasks; i++)
@@ -405,6 +406,7 @@ static void check_known(const struct wm_workflow *wf, char *const *assign, struc
 			       wf->path, name, hint ? " (did you mean `" : "", hint ? hint : "",
 			       hint ? "`?)" : "");
 	}
+	return d->n_errors > before ? -1 : 0;
 }
 
 /* Adds p's value to *env, or reports why there is none. */
@@ -439,7 +441,6 @@ int wm_workflow_bind_params(struct wm_workflow *wf, char *const *assign, struct 
 	char **shared = NULL;
 	size_t n_shared = 0;
 
-	check_known(wf, assign, d);
 	for (size_t i = 0; i < wf->params.n; i++)
 		bind_one(wf, NULL, &wf->params.v[i], assign, &shared, &n_shared, d);
 	for (size_t i = 0; i < wf->n_tasks; i++) {

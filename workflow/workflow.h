@@ -264,11 +264,17 @@ const char *wm_executor_name(enum wm_executor_kind k);
  * runs and watches the job (--output, --job-name, --wrap ...) are not. */
 bool wm_slurm_extra_allowed(const char *option);
 
-/* params.c: checks `assign` (NAME=VALUE strings, the last of a name wins)
- * against the parameters of the workflow and of its tasks, and sets each
- * task's param_env. Errors (an unknown name, with a hint; a missing
- * required value; a value not of the type or not among the choices) go to
- * `d`, without a place (they are the command line's); -1 when there are. */
+/* params.c: every name of `assign` (NAME=VALUE strings) is a parameter of
+ * the workflow or of one of its tasks; else an error with a hint. Called
+ * before a part of the workflow is selected: a value for a task not run
+ * is not a mistake. Errors go to `d` without a place (they are the command
+ * line's); -1 when there are. */
+int wm_workflow_check_param_names(const struct wm_workflow *wf, char *const *assign,
+				  struct wm_diags *d);
+/* Gives each task's parameters their values from `assign` (the last of a
+ * name wins) or their defaults, and sets each task's param_env. Errors (a
+ * missing required value; a value not of the type or not among the
+ * choices) as above. */
 int wm_workflow_bind_params(struct wm_workflow *wf, char *const *assign, struct wm_diags *d);
 /* "int", "choice"... */
 const char *wm_param_type_name(enum wm_param_type t);

@@ -101,6 +101,27 @@ expect_in "-p without =: says the shape" "-p wants NAME=VALUE" "$OUT"
 if ls "$W"/params.* >/dev/null 2>&1; then fail "nothing ran after a bad -p"; else
 	pass "nothing ran after a bad -p"; fi
 
+# wm run FILE TASK: the parameters of tasks not run are not required, and
+# a value for one of them is not an unknown name.
+cat >"$W/two.md" <<'MD'
+## needs
+- params: must
+
+```sh
+true
+```
+
+## other
+```sh
+touch "$WM_WORKSPACE/ran-other"
+```
+MD
+expect_exit "a task not run needs no value" 0 "$WM" run "$W/two.md" other
+check "the task asked for ran" test -e "$W/ran-other"
+expect_exit "a value for a task not run is fine" 0 "$WM" run "$W/two.md" other -p must=1
+expect_exit "a name no task declares is not" 2 "$WM" run "$W/two.md" other -p mist=1
+expect_in "unknown in the whole file: did you mean" "no parameter \`mist\` (did you mean \`must\`?)" "$OUT"
+
 # Errors in the declaration are at FILE:LINE:COL.
 cat >"$W/bad.md" <<'MD'
 ## bad

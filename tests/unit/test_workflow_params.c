@@ -148,6 +148,7 @@ static void test_bind(void **state)
 
 	(void)state;
 	assert_non_null(wf);
+	assert_int_equal(wm_workflow_check_param_names(wf, assign, &d), 0);
 	assert_int_equal(wm_workflow_bind_params(wf, assign, &d), 0);
 	env = wf->tasks[0].param_env;
 	assert_string_equal(env[0], "PARAM_REGION=eu");
@@ -172,9 +173,11 @@ static void test_bind_errors(void **state)
 
 	(void)state;
 	assert_non_null(wf);
-	assert_int_equal(wm_workflow_bind_params(wf, assign, &d), -1);
+	assert_int_equal(wm_workflow_check_param_names(wf, assign, &d), -1);
+	assert_int_equal(d.n_errors, 1);
 	assert_true(wm_test_has_diag(&d, WM_DIAG_ERROR, 0, 0,
 				     "no parameter `levl` (did you mean `level`?)"));
+	assert_int_equal(wm_workflow_bind_params(wf, assign, &d), -1);
 	assert_true(wm_test_has_diag(&d, WM_DIAG_ERROR, 0, 0,
 				     "`target` (task `build`) of t.md is required"));
 	assert_true(wm_test_has_diag(&d, WM_DIAG_ERROR, 0, 0, "`abc` is not a whole number"));
