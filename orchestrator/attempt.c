@@ -123,6 +123,8 @@ static void build_env(const struct wm_run_paths *rp, const struct wm_workflow *w
 	env_addv(&a->env, &n, wf->env);
 	env_addv(&a->env, &n, t->env);
 	env_addv(&a->env, &n, rp->cli_env);
+	/* PARAM_*: never a WM_* name; a policy's env.set wins (prepare.c). */
+	env_addv(&a->env, &n, t->param_env);
 	env_addv(&a->env, &n, wm_secrets_env(rp->secrets));
 	snprintf(num, sizeof(num), "%u", attempt);
 	env_addf(&a->env, &n, "WM_RUN_ID", rp->run_id);

@@ -60,6 +60,10 @@ int wm_cmd_logs(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+/* `wm run FILE TASK... --help` (--help already taken out of argv): lists
+ * the parameters of those tasks. 1 when no TASK is named (the command's
+ * help is meant), else an exit code, or -1 with *err set. */
+int wm_cmd_run_task_help(int argc, char **argv, struct wm_error **err);
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

@@ -38,6 +38,19 @@ static void print_duration(FILE *f, const char *label, uint64_t ms, const char *
 	fprintf(f, "  %s %s", label, d);
 }
 
+/* The workflow's parameters, then the task's: it receives both. */
+static void print_params(const struct wm_workflow *wf, const struct wm_task *t, FILE *f)
+{
+	const struct wm_params *all[] = { &wf->params, &t->params };
+
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < all[k]->n; i++) {
+			wm_autofree char *d = wm_param_describe(&all[k]->v[i]);
+			fprintf(f, "     param %s\n", d);
+		}
+	}
+}
+
 static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		       const struct wm_task_policies *tp, FILE *f)
 {
@@ -67,6 +80,7 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		if (t->rollback.lang)
 			fputs("  rollback", f);
 		fputc('\n', f);
+		print_params(wf, t, f);
 		if (wm_dag_n_deps(g, g->order[k])) {
 			fputs("     after", f);
 			for (size_t e = 0; e < wm_dag_n_deps(g, g->order[k]); e++)
@@ -189,6 +203,30 @@ static json_t *json_opt_str(const char *s)
 	return s ? jstr(s) : json_null();
 }
 
+/* [{"name", "type", "default", "required", "choices"?, "help"?}], the
+ * workflow's parameters first. */
+static json_t *json_params(const struct wm_workflow *wf, const struct wm_task *t)
+{
+	const struct wm_params *all[] = { &wf->params, &t->params };
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < all[k]->n; i++) {
+			const struct wm_param *p = &all[k]->v[i];
+			json_t *o = json_pack("{s:o, s:s, s:o, s:b}", "name", jstr(p->name), "type",
+					      wm_param_type_name(p->type), "default",
+					      json_opt_str(p->def), "required", p->def == NULL);
+
+			if (p->choices)
+				json_object_set_new(o, "choices", json_strv(p->choices));
+			if (p->help)
+				json_object_set_new(o, "help", jstr(p->help));
+			json_array_append_new(a, o);
+		}
+	}
+	return a;
+}
+
 static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 			 const struct wm_task_policies *tp, size_t i)
 {
@@ -212,6 +250,7 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "workdir", json_opt_str(t->workdir));
 	json_object_set_new(o, "sla_ms", json_integer((json_int_t)t->sla_ms));
 	json_object_set_new(o, "outputs", json_strv(t->outputs));
+	json_object_set_new(o, "params", json_params(wf, t));
 	json_object_set_new(o, "lang", json_opt_str(t->body.lang));
 	json_object_set_new(o, "argv", t->body.lang ? json_strv(t->body.argv) : json_null());
 	json_object_set_new(o, "has_rollback", json_boolean(t->rollback.lang != NULL));

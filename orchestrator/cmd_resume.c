@@ -35,6 +35,7 @@ struct resume_args {
 	bool reload; /* re-read the workflow from where the run started */
 	bool accept_audit_gap;
 	struct wm_display display;
+	char **params; /* -p NAME=VALUE: in place of the run's value of NAME */
 };
 
 static int parse_args(int argc, char **argv, struct resume_args *a)
@@ -45,13 +46,20 @@ static int parse_args(int argc, char **argv, struct resume_args *a)
 		{ "json", no_argument, NULL, 'J' },
 		{ "reload", no_argument, NULL, 'r' },
 		{ "accept-audit-gap", no_argument, NULL, 'G' },
+		{ "param", required_argument, NULL, 'p' },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, rc;
+	size_t n_params = 0;
 
-	while ((opt = getopt_long(argc, argv, ":j:fv", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":j:p:fv", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'p':
+			if (wm_param_arg_ok("resume", optarg) != 0)
+				return WM_EXIT_USAGE;
+			wm_strv_push(&a->params, &n_params, optarg);
+			break;
 		case 'j':
 			if (wm_parse_jobs("resume", optarg, &a->jobs) != 0)
 				return WM_EXIT_USAGE;
@@ -303,10 +311,41 @@ static char *prepare(const struct resume_args *a, const struct wm_run_options *o
 	}
 	wm_diags_print(&diags, stderr); /* warnings */
 	wm_diags_release(&diags);
+	/* -p values that plan: a later resume gives them too. */
+	if (a->params && wm_run_options_save(run_dir, o, o->workspace, o->workflow, err) < 0) {
+		wm_prepared_release(p);
+		free(file);
+		return NULL;
+	}
 	wm_floor_print_weak(p->wf, &p->tp, stderr);
 	if (a->reload)
 		print_changes(p, old, run_dir, file);
 	return file;
+}
+
+/* What the command line changes of the run's options. -p: the run goes on
+ * with these values; a task whose values changed has another definition
+ * hash, so it runs again. */
+static void take_args(const struct resume_args *a, struct wm_run_options *o)
+{
+	size_t n = wm_strv_len(o->params);
+
+	o->jobs = a->jobs ? a->jobs : o->jobs;
+	o->json = a->json;
+	o->display = a->display;
+	for (size_t i = 0; a->params && a->params[i]; i++)
+		wm_env_set(&o->params, &n, a->params[i]);
+}
+
+/* Processes of the run still alive (there should be none: sandboxes die
+ * with their orchestrator) are killed, and said. */
+static void kill_leftovers(const char *run_id)
+{
+	size_t killed = wm_kill_leftovers(run_id);
+
+	if (killed)
+		fprintf(stderr, "wm: killed %zu process%s left over from run %s\n", killed,
+			killed == 1 ? "" : "es", run_id);
 }
 
 static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, const char *run_id,
@@ -319,7 +358,6 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	wm_autofree char *file = NULL;
 	wm_autofree bool *keep = NULL;
 	wm_auto(wm_run_state_free) struct wm_run_state *rs = NULL;
-	size_t killed;
 	int rc = -1;
 
 	if (wm_run_options_load(run_dir, &o, err) < 0)
@@ -330,9 +368,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	}
 	for (size_t i = 0; i < loaded.n_warnings; i++)
 		fprintf(stderr, "wm: warning: %s\n", loaded.warnings[i]);
-	o.jobs = a->jobs ? a->jobs : o.jobs;
-	o.json = a->json;
-	o.display = a->display;
+	take_args(a, &o);
 	file = prepare(a, &o, loaded.rs, run_id, run_dir, &p, err);
 	if (!file)
 		goto out;
@@ -350,10 +386,7 @@ static int resume_locked(const struct wm_cli *cli, const struct resume_args *a, 
 	wm_use_filter_cache(cli->state_dir);
 	if (wm_prepare_profiles(&p, err) < 0)
 		goto out;
-	killed = wm_kill_leftovers(run_id);
-	if (killed)
-		fprintf(stderr, "wm: killed %zu process%s left over from run %s\n", killed,
-			killed == 1 ? "" : "es", run_id);
+	kill_leftovers(run_id);
 	rs = merge_state(&p, loaded.rs, keep, run_dir, file, err);
 	if (!rs)
 		goto out;
@@ -377,18 +410,15 @@ out:
 	return rc;
 }
 
-int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+static int resume(const struct wm_cli *cli, const struct resume_args *a, struct wm_error **err)
 {
-	struct resume_args a = { 0 };
 	wm_autofree char *run_id = NULL;
 	wm_autofree char *run_dir = NULL;
 	struct wm_lock *lock;
-	int rc = parse_args(argc, argv, &a);
+	int rc;
 
-	if (rc)
-		return rc;
-	run_id = a.run ? wm_rundir_resolve(cli->state_dir, a.run, err)
-		       : newest_resumable(cli->state_dir, err);
+	run_id = a->run ? wm_rundir_resolve(cli->state_dir, a->run, err)
+			: newest_resumable(cli->state_dir, err);
 	if (!run_id)
 		return -1;
 	run_dir = wm_rundir_path(cli->state_dir, run_id);
@@ -396,7 +426,18 @@ int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	lock = wm_lock_acquire(run_dir, run_id, err);
 	if (!lock)
 		return -1;
-	rc = resume_locked(cli, &a, run_id, run_dir, err);
+	rc = resume_locked(cli, a, run_id, run_dir, err);
 	wm_lock_release(lock);
+	return rc;
+}
+
+int wm_cmd_resume(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct resume_args a = { 0 };
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc == 0)
+		rc = resume(cli, &a, err);
+	wm_strv_free(a.params);
 	return rc;
 }

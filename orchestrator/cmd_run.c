@@ -20,33 +20,45 @@
 #include "state/rundir.h"
 #include "state/safeio.h"
 
+/* -e KEY=VALUE, -p NAME=VALUE: 0, or the usage exit code. */
+static int take_pair(const char *what, char ***v, size_t *n)
+{
+	if (!strchr(optarg, '=') || optarg[0] == '=')
+		return wm_usage_error("run", "%s, not '%s'", what, optarg);
+	wm_strv_push(v, n, optarg);
+	return 0;
+}
+
+static int take_secret(struct wm_run_options *o)
+{
+	struct wm_error *e = NULL;
+	wm_autofree char *why = NULL;
+
+	if (wm_secrets_add_arg(&o->secrets, optarg, &e) == 0)
+		return 0;
+	why = wm_error_text(e);
+	wm_error_free(e);
+	return wm_usage_error("run", "%s", why);
+}
+
 /* One option of `wm run`: 0, or the usage exit code. */
-static int one_option(int opt, struct wm_run_options *o, size_t *n_env)
+static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *n_params)
 {
 	switch (opt) {
 	case 'j':
 		return wm_parse_jobs("run", optarg, &o->jobs) != 0 ? WM_EXIT_USAGE : 0;
-	case 'p':
+	case 'o':
 		o->policy = optarg;
 		break;
+	case 'p':
+		return take_pair("-p wants NAME=VALUE", &o->params, n_params);
 	case 'P':
 		o->policies_file = optarg;
 		break;
 	case 'e':
-		if (!strchr(optarg, '=') || optarg[0] == '=')
-			return wm_usage_error("run", "-e wants KEY=VALUE, not '%s'", optarg);
-		wm_strv_push(&o->cli_env, n_env, optarg);
-		break;
-	case 'S': {
-		struct wm_error *e = NULL;
-		wm_autofree char *why = NULL;
-
-		if (wm_secrets_add_arg(&o->secrets, optarg, &e) == 0)
-			break;
-		why = wm_error_text(e);
-		wm_error_free(e);
-		return wm_usage_error("run", "%s", why);
-	}
+		return take_pair("-e wants KEY=VALUE", &o->cli_env, n_env);
+	case 'S':
+		return take_secret(o);
 	case 'x':
 		if (strcmp(optarg, "local") != 0 && strcmp(optarg, "slurm") != 0)
 			return wm_usage_error("run", "--executor is local or slurm, not '%s'",
@@ -96,7 +108,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 {
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "policy", required_argument, NULL, 'p' },
+		{ "policy", required_argument, NULL, 'o' },
+		{ "param", required_argument, NULL, 'p' },
 		{ "policies", required_argument, NULL, 'P' },
 		{ "env", required_argument, NULL, 'e' },
 		{ "secret", required_argument, NULL, 'S' },
@@ -112,11 +125,11 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	size_t n_env = 0, n_only = 0;
+	size_t n_env = 0, n_only = 0, n_params = 0;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, ":j:e:kyv", opts, NULL)) != -1)
-		if ((rc = one_option(opt, o, &n_env)) != 0)
+	while ((opt = getopt_long(argc, argv, ":j:e:p:kyv", opts, NULL)) != -1)
+		if ((rc = one_option(opt, o, &n_env, &n_params)) != 0)
 			return rc < 0 ? wm_bad_option("run", argv, opt, opts) : rc;
 	if (optind >= argc)
 		return wm_usage_error("run", "missing workflow FILE");
@@ -340,6 +353,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	rc = parse_options(argc, argv, &o, &file);
 	if (rc) {
 		wm_strv_free(o.cli_env);
+		wm_strv_free(o.params);
 		wm_strv_free(o.only);
 		wm_secrets_free(o.secrets);
 		return rc;
@@ -373,8 +387,73 @@ release:
 out:
 	wm_diags_release(&diags);
 	wm_strv_free(o.cli_env);
+	wm_strv_free(o.params);
 	wm_strv_free(o.only);
 	wm_secrets_free(o.secrets);
 	free(o.untrusted);
+	return rc;
+}
+
+/* One task's parameters, the workflow's first (it receives both). */
+static void print_task_params(const struct wm_workflow *wf, const struct wm_task *t)
+{
+	const struct wm_params *all[] = { &wf->params, &t->params };
+
+	printf("usage: wm run %s %s", wf->path, t->id);
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < all[k]->n; i++)
+			printf(all[k]->v[i].def ? " [-p %s=VALUE]" : " -p %s=VALUE",
+			       all[k]->v[i].name);
+	printf("\n\n%s\n", t->title);
+	if (!wf->params.n && !t->params.n)
+		puts("\nIt takes no parameters.");
+	else
+		puts("\nParameters (in the task's environment as PARAM_<NAME>):");
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < all[k]->n; i++) {
+			wm_autofree char *d = wm_param_describe(&all[k]->v[i]);
+			printf("  %s\n", d);
+		}
+	}
+}
+
+int wm_cmd_run_task_help(int argc, char **argv, struct wm_error **err)
+{
+	struct wm_run_options o = { 0 };
+	struct wm_diags diags = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	const char *file = NULL;
+	int operands = 0, rc;
+
+	/* Without FILE and TASK the command's help is meant, whatever else
+	 * the line holds: nothing to complain about. */
+	for (int i = 1; i < argc; i++)
+		operands += argv[i][0] != '-';
+	if (operands < 2)
+		return 1;
+	rc = parse_options(argc, argv, &o, &file);
+	if (rc == 0 && !o.only)
+		rc = 1;
+	if (rc == 0 && wm_workflow_load(file, &wf, &diags, err) < 0) {
+		wm_diags_print(&diags, stderr);
+		rc = diags.n_errors ? wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", file,
+						    diags.n_errors, diags.n_errors == 1 ? "" : "s")
+				    : -1;
+	}
+	for (size_t i = 0; rc == 0 && o.only[i]; i++) {
+		long t = wm_workflow_find(wf, o.only[i]);
+
+		if (t < 0)
+			rc = wm_error_setx(err, WM_EXIT_USAGE, "%s has no task '%s'", file,
+					   o.only[i]);
+		else
+			print_task_params(wf, &wf->tasks[t]);
+	}
+	wm_workflow_free(wf);
+	wm_diags_release(&diags);
+	wm_strv_free(o.cli_env);
+	wm_strv_free(o.params);
+	wm_strv_free(o.only);
+	wm_secrets_free(o.secrets);
 	return rc;
 }

@@ -25,11 +25,12 @@ const struct wm_command wm_commands[] = {
 	  "KEY=VALUE]... [--keep-going]\n"
 	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
-	  "       [--output compact|stream] [--tail N]",
+	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
+	  "       run FILE TASK --help   (the task's parameters)",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
 	  "resume [RUN_ID] [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
-	  "       [--output compact|stream] [--tail N]",
+	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
@@ -295,6 +296,14 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0;
 	argc = take_globals(argc, argv, strcmp(c->name, "sandbox") == 0, &state_dir, &help);
+	if (help && c->fn == wm_cmd_run && (rc = wm_cmd_run_task_help(argc, argv, &err)) != 1) {
+		if (rc < 0) {
+			wm_error_print(err, stderr);
+			rc = err ? err->exit_code : WM_EXIT_FAILED;
+			wm_error_free(err);
+		}
+		return rc;
+	}
 	if (help) {
 		wm_command_help(c, stdout);
 		return WM_EXIT_OK;

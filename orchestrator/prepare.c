@@ -107,11 +107,32 @@ static const char *policy_hash_of(struct policy_hashes *h, const struct wm_polic
 	return h->hash[h->n++];
 }
 
+/* A policy's fixed environment (env.set) is not the workflow's to change:
+ * a parameter variable it sets is dropped. */
+static void keep_policy_env(struct wm_task *t, const struct wm_policy *pol)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; t->param_env && t->param_env[i]; i++) {
+		size_t len = strcspn(t->param_env[i], "=") + 1;
+		bool fixed = false;
+
+		for (size_t j = 0; pol->env.set && pol->env.set[j] && !fixed; j++)
+			fixed = strncmp(pol->env.set[j], t->param_env[i], len) == 0;
+		if (fixed)
+			free(t->param_env[i]);
+		else
+			t->param_env[k++] = t->param_env[i];
+	}
+	if (t->param_env)
+		t->param_env[k] = NULL;
+}
+
 static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
 			    struct wm_diags *diags, struct wm_error **err)
 {
 	struct policy_hashes seen = { 0 };
-	const struct wm_workflow *wf = p->wf;
+	struct wm_workflow *wf = p->wf;
 	size_t n = wf->n_tasks;
 
 	/* Each task's policy, at least as strict as every floor. */
@@ -122,6 +143,7 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 	p->def_hash = wm_xcalloc(n + 1, sizeof(*p->def_hash));
 	for (size_t i = 0; i < n; i++) {
 		p->policy_hash[i] = wm_xstrdup(policy_hash_of(&seen, p->policy[i]));
+		keep_policy_env(&wf->tasks[i], p->policy[i]);
 		p->def_hash[i] = wm_task_definition_hash(&wf->tasks[i], p->policy_hash[i]);
 	}
 	for (size_t k = 0; k < seen.n; k++)
@@ -143,9 +165,14 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
 		return -1;
-	if (o->only && select_tasks(p->wf, o->only, diags, err) < 0)
+	if (wm_workflow_check_param_names(p->wf, o->params, diags) < 0 ||
+	    (o->only && select_tasks(p->wf, o->only, diags, err) < 0))
 		goto fail;
 	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
+	/* Before anything runs, and before the definition hashes, which hold
+	 * the values. */
+	if (wm_workflow_bind_params(p->wf, o->params, diags) < 0)
 		goto fail;
 	p->workspace = resolve_workspace(path, o->workspace, err);
 	if (!p->workspace)

@@ -54,6 +54,7 @@ struct wm_run_options {
 	const char *policy;	   /* --policy: a floor, and the default of tasks naming none */
 	const char *policies_file; /* --policies */
 	char **cli_env;		   /* -e KEY=VALUE (strv) */
+	char **params;		   /* -p NAME=VALUE (strv): the workflow's parameters */
 	char **only;		   /* wm run FILE TASK...: these and what they need; NULL: all */
 	const char *from;	   /* --from TASK: it and what follows; what it needs is reused */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
@@ -134,6 +135,9 @@ struct wm_run_target {
  * load fills o with strings it allocates: release with wm_run_options_release. */
 int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, const char *workspace,
 			const char *workflow, struct wm_error **err);
+/* -p NAME=VALUE has its shape (what the names are is the workflow's to
+ * say): 0, or WM_EXIT_USAGE after saying why. */
+int wm_param_arg_ok(const char *cmd, const char *arg);
 int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm_error **err);
 void wm_run_options_release(struct wm_run_options *o);
 

@@ -21,6 +21,16 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* A new JSON array of the strings. */
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i])); /* steals */
+	return a;
+}
+
 int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, const char *workspace,
 			const char *workflow, struct wm_error **err)
 {
@@ -49,13 +59,10 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
 	if (o->from)
 		json_object_set_new(obj, "from", json_string(o->from));
-	if (o->only) { /* wm run FILE TASK...: resume runs the same part */
-		json_t *only = json_array();
-
-		for (size_t i = 0; o->only[i]; i++)
-			json_array_append_new(only, json_string(o->only[i]));
-		json_object_set_new(obj, "tasks", only);
-	}
+	if (o->params) /* -p: resume gives the same values */
+		json_object_set_new(obj, "params", strv_json(o->params));
+	if (o->only) /* wm run FILE TASK...: resume runs the same part */
+		json_object_set_new(obj, "tasks", strv_json(o->only));
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
 	rc = wm_rundir_write_file(run_dir, WM_RUN_OPTIONS, text, strlen(text), err);
@@ -114,6 +121,9 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	n = 0;
 	json_array_foreach(json_object_get(obj, "tasks"), i, v) if (json_is_string(v))
 		wm_strv_push(&o->only, &n, json_string_value(v));
+	n = 0;
+	json_array_foreach(json_object_get(obj, "params"), i, v) if (json_is_string(v))
+		wm_strv_push(&o->params, &n, json_string_value(v));
 	json_decref(obj);
 	return 0;
 }
@@ -128,6 +138,7 @@ void wm_run_options_release(struct wm_run_options *o)
 	free((char *)o->policies_file);
 	free((char *)o->executor);
 	wm_strv_free(o->cli_env);
+	wm_strv_free(o->params);
 	wm_secrets_free(o->secrets);
 	memset(o, 0, sizeof(*o));
 }
@@ -160,4 +171,13 @@ int wm_display_option(const char *cmd, int opt, const char *arg, struct wm_displ
 	default:
 		return 0;
 	}
+}
+
+int wm_param_arg_ok(const char *cmd, const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (!arg[n] || n == 0)
+		return wm_usage_error(cmd, "-p wants NAME=VALUE, not '%s'", arg);
+	return 0;
 }

@@ -50,6 +50,8 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_EXECUTOR enum wm_executor_kind
 #define CTYPE_SIZE uint64_t
 #define CTYPE_MATRIX struct wm_placed
+#define CTYPE_PARAMS struct wm_params
+#define CTYPE_FLAG bool
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -253,12 +255,8 @@ static size_t entry_len(const char *p, bool brackets)
 	return n;
 }
 
-/* Each comma-separated entry of kv->val, trimmed, with its column. */
-typedef void (*entry_fn)(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
-			 const char *entry, unsigned col, void *field);
-
-static void for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, entry_fn fn,
-			   void *field)
+void wf_for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, wf_entry_fn fn,
+		       void *field)
 {
 	const char *p = kv->val;
 
@@ -439,7 +437,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		set_id(c, kv, field);
 		break;
 	case WM_AK_IDS:
-		for_each_entry(c, t, kv, add_depend, field);
+		wf_for_each_entry(c, t, kv, add_depend, field);
 		break;
 	case WM_AK_POLICY:
 		set_text(kv, field);
@@ -469,7 +467,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		set_dir(c, kv, field);
 		break;
 	case WM_AK_PATHS:
-		for_each_entry(c, t, kv, add_path, field);
+		wf_for_each_entry(c, t, kv, add_path, field);
 		break;
 	case WM_AK_EXECUTOR:
 		if ((v = choose(c, kv, &wf_executors)) >= 0)
@@ -480,6 +478,16 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_MATRIX:
 		add_placed(kv, field);
+		break;
+	case WM_AK_PARAMS:
+		wf_params_attr(c, t, kv);
+		break;
+	case WM_AK_FLAG:
+		if (strcmp(kv->val, "ok") != 0)
+			wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`",
+			       kv->key, kv->val);
+		else
+			*(bool *)field = true;
 		break;
 	}
 }

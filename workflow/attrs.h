@@ -7,8 +7,8 @@
  *   ENUM     names WM_ATTR_<ENUM>
  *   key      as written in the attribute list
  *   tag      its byte in the definition hash's serialization (taskhash.c):
- *            unique, and none of 'B', 'R', 'H', 'V' (body, rollback, policy
- *            hash, matrix instance values)
+ *            unique, and none of 'B', 'R', 'H', 'V', 'A' (body, rollback,
+ *            policy hash, matrix instance values, parameter values)
  *   kind     WM_AK_<kind>: how the value is read, checked, stored and hashed
  *   field    the member of struct wm_task that holds it; its C type must be
  *            the kind's (attrs.c checks this at compile time)
@@ -73,7 +73,11 @@
 	X(MATRIX_EXCLUDE, "matrix_exclude", 'E', MATRIX, matrix_exclude, true, "os=alpine", \
 	  "drops the matrix combinations matching all its pairs") \
 	X(MATRIX_INCLUDE, "matrix_include", 'N', MATRIX, matrix_include, true, "os=fedora", \
-	  "adds a combination to the matrix, one value per axis")
+	  "adds a combination to the matrix, one value per axis") \
+	X(PARAMS, "params", 'Y', PARAMS, params, false, "target, count:int=3", \
+	  "parameters given with wm run -p NAME=VALUE") \
+	X(TRANSCRIPT, "transcript", 'Z', FLAG, transcript_ok, false, "ok", \
+	  "the body is meant as a `$ ` transcript")
 /* clang-format on */
 
 /* clang-format off */
@@ -106,6 +110,8 @@ enum wm_attr_kind {
 	WM_AK_EXECUTOR,	 /* enum wm_executor_kind */
 	WM_AK_SIZE,	 /* uint64_t: bytes, from `512M`, `8G` */
 	WM_AK_MATRIX,	 /* struct wm_placed: kept as written, read by matrix.c */
+	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
+	WM_AK_FLAG,	 /* bool: the value `ok` */
 };
 
 struct wm_attr_info {

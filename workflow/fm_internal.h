@@ -25,6 +25,9 @@ const char *wf_fm_string(struct wf_ctx *c, const char *key, yaml_node_t *v);
 /* A whole number from 1 to max, or 0 after an error at the value. */
 unsigned long wf_fm_whole(struct wf_ctx *c, const char *key, yaml_node_t *v, unsigned long max);
 
+/* params.c: front matter `params`. */
+void wf_fm_params(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v);
+
 /* fm_cluster.c */
 void wf_fm_executor(struct wf_ctx *c, yaml_node_t *v);
 void wf_fm_slurm(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v);

@@ -20,7 +20,7 @@
 
 static const char *const fm_keys[] = {
 	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
-	"env",	"interpreters", "executor", "slurm",	    "secrets",
+	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 };
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
@@ -37,13 +37,14 @@ unsigned wf_fm_col(const yaml_mark_t *m)
 	return (unsigned)m->column + 1;
 }
 
-static bool is_delim(const struct wf_line *l)
+/* `---`, or when `end`, also `...` (YAML's end of document). */
+static bool is_delim(const struct wf_line *l, bool end)
 {
 	size_t n = l->len;
 
 	while (n > 3 && (l->s[n - 1] == ' ' || l->s[n - 1] == '\t'))
 		n--;
-	return n == 3 && memcmp(l->s, "---", 3) == 0;
+	return n == 3 && (memcmp(l->s, "---", 3) == 0 || (end && memcmp(l->s, "...", 3) == 0));
 }
 
 const char *wf_fm_scalar(yaml_node_t *n)
@@ -332,8 +333,26 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		wf_fm_slurm(c, doc, v);
 	else if (strcmp(key, "secrets") == 0)
 		set_secrets(c, doc, v);
+	else if (strcmp(key, "params") == 0)
+		wf_fm_params(c, doc, v);
 	else
 		set_interpreters(c, doc, v);
+}
+
+/* A near miss of a known key is an error: what it meant to set would be
+ * silently unset. Any other key is a warning: the file may also serve a
+ * site generator (Hugo's `title:`, `date:`), which wm leaves alone. */
+static void unknown_key(struct wf_ctx *c, yaml_node_t *k, const char *key)
+{
+	const char *hint = key ? wm_suggest(key, fm_keys, N_FM_KEYS) : NULL;
+	unsigned line = wf_fm_line(&k->start_mark), col = wf_fm_col(&k->start_mark);
+
+	if (!key || hint)
+		wf_err(c, line, col, "unknown front matter key `%s`%s%s%s",
+		       key ? key : wf_fm_kind(k), hint ? " (did you mean `" : "", hint ? hint : "",
+		       hint ? "`?)" : "");
+	else
+		wf_warn(c, line, col, "front matter key `%s` is not wm's: ignored", key);
 }
 
 static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
@@ -359,10 +378,7 @@ static void walk_root(struct wf_ctx *c, yaml_document_t *doc)
 			if (strcmp(key, fm_keys[i]) == 0)
 				break;
 		if (!key || i == N_FM_KEYS) {
-			const char *hint = key ? wm_suggest(key, fm_keys, N_FM_KEYS) : NULL;
-			wf_err(c, wf_fm_line(&k->start_mark), wf_fm_col(&k->start_mark),
-			       "unknown front matter key `%s`%s%s%s", key ? key : wf_fm_kind(k),
-			       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
+			unknown_key(c, k, key);
 			continue;
 		}
 		if (seen & (1u << i)) {
@@ -420,13 +436,13 @@ long wf_frontmatter(struct wf_ctx *c)
 	size_t end;
 	const char *start, *stop;
 
-	if (c->n_lines == 0 || !is_delim(&c->lines[0]))
+	if (c->n_lines == 0 || !is_delim(&c->lines[0], false))
 		return 0;
 	for (end = 1; end < c->n_lines; end++)
-		if (is_delim(&c->lines[end]))
+		if (is_delim(&c->lines[end], true))
 			break;
 	if (end == c->n_lines) {
-		wf_err(c, 1, 1, "unterminated front matter: no closing `---` line");
+		wf_err(c, 1, 1, "unterminated front matter: no closing `---` (or `...`) line");
 		return -1;
 	}
 	start = end > 1 ? c->lines[1].s : c->lines[end].s;

@@ -53,6 +53,19 @@ void wf_kv_release(struct wf_kv *kv);
  * errors to c. */
 void wf_attr_apply(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, unsigned *seen);
 
+/* Calls fn for each comma-separated entry of kv->val, trimmed, with its
+ * column; an empty entry is an error. */
+typedef void (*wf_entry_fn)(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
+			    const char *entry, unsigned col, void *field);
+void wf_for_each_entry(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, wf_entry_fn fn,
+		       void *field);
+
+/* params.c: `- params:` into t->params (errors at their entries). */
+void wf_params_attr(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv);
+/* A deep copy (a matrix instance's own parameters). */
+void wf_params_copy(struct wm_params *dst, const struct wm_params *src);
+void wf_params_release(struct wm_params *ps);
+
 /* The names of a choice (workflow.h's lists), in enum order. */
 struct wf_choice {
 	const char *const *names;
@@ -69,6 +82,13 @@ char *wf_choice_list(const struct wf_choice *ch);
  * towards sh or bash for shell names and near misses, towards
  * `interpreters` for other programs; nothing for data and transcripts. */
 void wf_lang_hint(struct wf_ctx *c, const char *lang, unsigned line, unsigned col);
+
+/* lint.c: a heading ending in an argument marker, `## build (target)` or
+ * `## deploy [env]`, is warned about (parameters are `- params:`). */
+void wf_check_heading_args(struct wf_ctx *c, const struct wm_task *t);
+/* A body whose every non-empty line starts with `$ ` or `> ` is a
+ * transcript, not a script: an error unless the task says `- transcript: ok`. */
+void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t);
 
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);

@@ -409,6 +409,14 @@ static void own_attr(struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_MATRIX: /* an instance has none */
 		*(struct wm_placed *)field = (struct wm_placed){ 0 };
 		break;
+	case WM_AK_PARAMS: {
+		struct wm_params copy;
+
+		wf_params_copy(&copy, field);
+		*(struct wm_params *)field = copy;
+		break;
+	}
+	case WM_AK_FLAG:
 	case WM_AK_DURATION:
 	case WM_AK_COUNT:
 	case WM_AK_PRIORITY:

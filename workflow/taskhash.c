@@ -55,6 +55,18 @@ static void put_code(struct wm_buf *b, char tag, const struct wm_code *c)
 	put_str(b, 't', c->lang ? c->text : NULL);
 }
 
+/* Each declaration: name, type, default (or none), choices. */
+static void put_params(struct wm_buf *b, char tag, const struct wm_params *ps)
+{
+	wm_buf_addf(b, "%c[%zu;", tag, ps->n);
+	for (size_t i = 0; i < ps->n; i++) {
+		put_str(b, 'n', ps->v[i].name);
+		put_num(b, 't', (unsigned long long)ps->v[i].type);
+		put_str(b, 'd', ps->v[i].def);
+		put_strv(b, 'c', ps->v[i].choices);
+	}
+}
+
 /* One attribute, read as its kind says (attrs.h) from its field. */
 static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_attr_info *a)
 {
@@ -93,6 +105,12 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_MATRIX:
 		put_strv(b, a->tag, ((const struct wm_placed *)field)->vals);
 		break;
+	case WM_AK_PARAMS:
+		put_params(b, a->tag, field);
+		break;
+	case WM_AK_FLAG:
+		put_num(b, a->tag, *(const bool *)field);
+		break;
 	}
 }
 
@@ -124,6 +142,10 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 		return *(const enum wm_executor_kind *)field == WM_EXECUTOR_INHERIT;
 	case WM_AK_MATRIX:
 		return ((const struct wm_placed *)field)->vals == NULL;
+	case WM_AK_PARAMS:
+		return ((const struct wm_params *)field)->n == 0;
+	case WM_AK_FLAG:
+		return !*(const bool *)field;
 	}
 	return false;
 }
@@ -142,6 +164,9 @@ char *wm_task_definition_hash(const struct wm_task *t, const char *policy_hash)
 			put_attr(&b, t, &wm_attrs[i]);
 	if (t->matrix) /* only instances: other tasks hash as before */
 		put_strv(&b, 'V', t->matrix);
+	/* The values a run gives its parameters: other values, another task. */
+	if (t->param_env)
+		put_strv(&b, 'A', t->param_env);
 	put_code(&b, 'B', &t->body);
 	put_code(&b, 'R', &t->rollback);
 	put_str(&b, 'H', policy_hash ? policy_hash : "");

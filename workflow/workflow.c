@@ -77,8 +77,33 @@ static char *heading_text(cmark_node *h)
 	return trimmed;
 }
 
+/* `{.sh .numberLines}`: the first class, or NULL. */
+static char *brace_lang(const char *info, bool *rollback)
+{
+	const char *end = strchr(info, '}'), *lang = NULL;
+	size_t lang_len = 0;
+
+	for (const char *p = info + 1; end && p < end;) {
+		size_t w;
+
+		p += strspn(p, " \t");
+		w = strcspn(p, " \t}");
+		if (w > 1 && *p == '.' && !lang) {
+			lang = p + 1;
+			lang_len = w - 1;
+		} else if (w == 9 && strncmp(p, ".rollback", 9) == 0) {
+			*rollback = true;
+		}
+		p += w ? w : 1;
+	}
+	return lang ? wm_xstrndup(lang, lang_len) : NULL;
+}
+
 /* A fenced block's language (first word of the info string) and whether
- * its second word is `rollback`. NULL when there is no info string. */
+ * its second word is `rollback`. NULL when there is no info string.
+ * Attribute blocks as Pandoc and others write them are understood:
+ * `{.bash}` and `{.sh .numberLines}` (the first class; a `.rollback` class
+ * makes a rollback), `bash{name=x}` and `sh {name=x}` (the word before). */
 static char *fence_lang(cmark_node *n, bool *rollback)
 {
 	const char *info = cmark_node_get_fence_info(n);
@@ -88,10 +113,15 @@ static char *fence_lang(cmark_node *n, bool *rollback)
 	if (!info)
 		return NULL;
 	info += strspn(info, " \t");
-	w = strcspn(info, " \t");
+	if (*info == '{')
+		return brace_lang(info, rollback);
+	w = strcspn(info, " \t{");
 	if (w == 0)
 		return NULL;
 	s = w + strspn(info + w, " \t");
+	if (info[s] == '{' && strchr(info + s, '}')) /* `sh {name=x} rollback` */
+		s = (size_t)(strchr(info + s, '}') + 1 - info);
+	s += strspn(info + s, " \t");
 	r = strcspn(info + s, " \t");
 	*rollback = r == 8 && strncmp(info + s, "rollback", 8) == 0;
 	return wm_xstrndup(info, w);
@@ -123,6 +153,7 @@ struct section {
 	cmark_node *heading, *end; /* end: the next top-level heading or NULL */
 	cmark_node *list;	   /* first block, when a bullet list */
 	cmark_node *body, *rollback;
+	cmark_node *body2, *rollback2; /* the second of each, not run: warned about */
 };
 
 static void scan_code(struct wf_ctx *c, struct section *s)
@@ -151,8 +182,12 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		}
 		if (rb && !s->rollback)
 			s->rollback = n;
+		else if (rb && !s->rollback2)
+			s->rollback2 = n;
 		else if (!rb && !s->body)
 			s->body = n;
+		else if (!rb && !s->body2)
+			s->body2 = n;
 	}
 }
 
@@ -317,6 +352,25 @@ static struct wm_task *new_task(struct wf_ctx *c)
 	return t;
 }
 
+/* What the author may have meant otherwise: a second block that does not
+ * run, a heading written as a call, a body that is a transcript. */
+static void warn_unrun(struct wf_ctx *c, const struct wm_task *t, const struct section *s)
+{
+	if (s->body2)
+		wf_warn(c, nline(c, s->body2), ncol(s->body2),
+			"a second runnable block in task `%s` is not run; only the first is the "
+			"body (make it a task of its own under a heading, or merge the two)",
+			t->id);
+	if (s->rollback2)
+		wf_warn(c, nline(c, s->rollback2), ncol(s->rollback2),
+			"a second rollback block in task `%s` is not run; only the first is the "
+			"rollback",
+			t->id);
+	wf_check_heading_args(c, t);
+	if (t->body.lang)
+		wf_check_transcript(c, t);
+}
+
 static void handle_section(struct wf_ctx *c, struct section *s)
 {
 	unsigned hline = nline(c, s->heading), hcol = ncol(s->heading);
@@ -353,6 +407,7 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 		       "task `%s` has a rollback block but no body", t->id);
 	else if (s->rollback)
 		set_code(c, &t->rollback, s->rollback);
+	warn_unrun(c, t, s);
 }
 
 static void walk_document(struct wf_ctx *c, cmark_node *doc)
@@ -593,6 +648,8 @@ void wf_task_release(struct wm_task *t)
 	wm_strv_free(t->env);
 	free(t->workdir);
 	wm_strv_free(t->outputs);
+	wf_params_release(&t->params);
+	wm_strv_free(t->param_env);
 	code_release(&t->body);
 	code_release(&t->rollback);
 	wm_strv_free(t->matrix_axes.vals);
@@ -617,6 +674,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 		wm_strv_free(wf->interpreters[i].argv);
 	}
 	free(wf->interpreters);
+	wf_params_release(&wf->params);
 	wm_dag_free(wf->dag);
 	wm_idmap_free(wf->index);
 	free(wf->path);

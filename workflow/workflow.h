@@ -86,6 +86,31 @@ enum wm_rollback_mode {
 #undef WM_ROLLBACK_ENUM
 };
 
+/* A parameter (`- params:` of a task, `params:` of the front matter): a
+ * value given with `wm run -p NAME=VALUE`, or its default. Each type is
+ * X(ENUM, name as written). */
+#define WM_PARAM_TYPES(X) X(STRING, "string") X(INT, "int") X(BOOL, "bool") X(CHOICE, "choice")
+
+enum wm_param_type {
+#define WM_PARAM_ENUM(E, name) WM_PARAM_##E,
+	WM_PARAM_TYPES(WM_PARAM_ENUM)
+#undef WM_PARAM_ENUM
+};
+
+struct wm_param {
+	char *name; /* letters, digits, '_'; the variable is PARAM_<NAME upper-cased> */
+	enum wm_param_type type;
+	char *def;	/* the default, checked against the type; NULL: required */
+	char **choices; /* CHOICE: NULL-terminated, at least one; else NULL */
+	char *help;	/* front matter `help`, or NULL */
+	struct wm_loc loc;
+};
+
+struct wm_params {
+	struct wm_param *v;
+	size_t n;
+};
+
 /* A runnable code block: its language, the interpreter argv it runs with
  * (the script is passed as the last argument, a file path), and its text. */
 struct wm_code {
@@ -134,6 +159,13 @@ struct wm_task {
 	char *matrix_of;
 	char **matrix;
 
+	struct wm_params params; /* `- params:`, in the order written */
+	bool transcript_ok;	 /* `- transcript: ok`: a body of `$ ` lines is meant */
+	/* The parameters' values once bound (wm_workflow_bind_params): the
+	 * workflow's and the task's as PARAM_NAME=VALUE, NULL-terminated; NULL
+	 * when there are none. Part of the definition hash. */
+	char **param_env;
+
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
 };
@@ -165,6 +197,7 @@ struct wm_workflow {
 	char **secrets;
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
+	struct wm_params params;	/* front matter `params`: every task receives them */
 	enum wm_executor_kind executor; /* front matter `executor`; INHERIT: local */
 	struct wm_slurm_options {
 		char *partition, *account, *qos; /* NULL: the cluster's default */
@@ -247,6 +280,25 @@ bool wm_slurm_extra_allowed(const char *option);
 
 /* The largest number of tasks one matrix may expand to. */
 #define WM_MATRIX_MAX 1000
+/* params.c: every name of `assign` (NAME=VALUE strings) is a parameter of
+ * the workflow or of one of its tasks; else an error with a hint. Called
+ * before a part of the workflow is selected: a value for a task not run
+ * is not a mistake. Errors go to `d` without a place (they are the command
+ * line's); -1 when there are. */
+int wm_workflow_check_param_names(const struct wm_workflow *wf, char *const *assign,
+				  struct wm_diags *d);
+/* Gives each task's parameters their values from `assign` (the last of a
+ * name wins) or their defaults, and sets each task's param_env. Errors (a
+ * missing required value; a value not of the type or not among the
+ * choices) as above. */
+int wm_workflow_bind_params(struct wm_workflow *wf, char *const *assign, struct wm_diags *d);
+/* "int", "choice"... */
+const char *wm_param_type_name(enum wm_param_type t);
+/* "count (int, default 3)", "level (choice low|high, required): help".
+ * Caller frees. */
+char *wm_param_describe(const struct wm_param *p);
+/* The environment variable a parameter is given in: PARAM_<NAME>. Caller frees. */
+char *wm_param_var(const char *name);
 
 /* Hex SHA-256 of a task's definition: id, dependencies, every attribute,
  * its matrix values, body and rollback (language, interpreter argv, text) and `policy_hash`

@@ -64,8 +64,9 @@ static void test_list_is_well_formed(void **state)
 		assert_int_equal(wm_attr_find(a->key), (int)i);
 		assert_true(a->example && *a->example);
 		assert_true(a->what && *a->what);
-		/* The body, the rollback, the policy hash and matrix values use these. */
-		assert_null(strchr("BRHV", a->tag));
+		/* The body, the rollback, the policy hash, matrix values and
+		 * parameter values use these. */
+		assert_null(strchr("BRHVA", a->tag));
 		for (size_t j = 0; j < i; j++)
 			if (wm_attrs[j].tag == a->tag)
 				fail_msg("`%s` and `%s` share the hash tag '%c'", wm_attrs[j].key,

@@ -177,7 +177,7 @@ _wm()
 		case $w in
 		--) dashdash=1 ;;
 		--*=*) ;;
-		-j | --jobs | --policy | --policies | -e | --env | --secret | --workspace | -f | \
+		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than)
 			# -f is --force/--follow for resume/logs, --format for plan.
@@ -270,19 +270,19 @@ _wm()
 			interrupted orphaned broken" -- "${cur##*,}"))
 		return
 		;;
-	-j | --jobs | -e | --env | --since | --name | --timeout | --tail | --from | --keep | \
-		--older-than)
+	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
+		--keep | --older-than)
 		return
 		;;
 	esac
 
 	case $cmd in
 	init) opts="-t --template -f --force --list" ;;
-	run) opts="-j --jobs --policy --policies -e --env --secret -k --keep-going --dry-run
+	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
 		--tail --from" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
-		--tail" ;;
+		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy" ;;
 	status) opts="--json" ;;

@@ -12,7 +12,7 @@
 # after --secret, exported variable names.
 
 # Options whose value is the next word.
-set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env --secret --workspace --format \
+set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env -p --param --secret --workspace --format \
     --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
     --state --keep --older-than
 
@@ -174,6 +174,7 @@ complete -c wm -n '__wm_using run' -s j -l jobs -x -d 'Tasks at once'
 complete -c wm -n '__wm_using run; or __wm_using plan' -l policy -x -a '(__wm_policies)' -d 'The floor, and the policy of tasks naming none'
 complete -c wm -n '__wm_using run' -l policies -r -k -a '(__fish_complete_suffix .yaml)' -d 'An extra policy file'
 complete -c wm -n '__wm_using run' -s e -l env -x -d 'KEY=VALUE for every task'
+complete -c wm -n '__wm_using run; or __wm_using resume' -s p -l param -x -d 'NAME=VALUE: a parameter'
 complete -c wm -n '__wm_using run' -l secret -x -a '(set -nx)' -d 'A secret: NAME from the environment, or NAME=@FILE'
 complete -c wm -n '__wm_using run' -s k -l keep-going -d 'Independent branches go on after a failure'
 complete -c wm -n '__wm_using run' -l dry-run -d 'Print what would run, run nothing'
