@@ -15,6 +15,8 @@
 
 #define BAR_WIDTH 20
 #define ID_WIDTH_MAX 24
+/* Lines of a failed attempt's end searched for the line its error names. */
+#define ERROR_PROBE_LINES 50
 
 #define GREEN "\033[32m"
 #define RED "\033[31m"
@@ -222,19 +224,21 @@ static void drain(struct wm_progress *p, long i, bool final)
 }
 
 /* A failed task's last lines, and where the rest is. */
-static void print_tail(struct wm_progress *p, long i)
+/* The last --tail lines of `log` (the attempt's end, read once for this
+ * and for the error's place); `cut`: earlier lines were left out. */
+static void print_tail(struct wm_progress *p, long i, const char *log, bool cut)
 {
 	const char *id = p->c.wf->tasks[i].id;
-	wm_autofree char *tail = NULL;
-	bool cut;
+	const char *tail;
 
 	if (p->c.stream || !p->c.tail || !p->c.run_dir)
 		return;
-	tail = wm_tasklog_tail(p->c.run_dir, id, p->c.tail, &cut);
+	tail = log ? wm_last_lines(log, strlen(log), p->c.tail) : NULL;
+	cut = cut || (tail && tail > log);
 	if (tail && *tail) {
 		if (cut)
 			fprintf(p->c.out, "%9s %s...%s\n", "", ink(p, DIM), ink(p, RESET));
-		for (char *l = tail, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		for (const char *l = tail, *nl; l && *l; l = nl ? nl + 1 : NULL) {
 			nl = strchr(l, '\n');
 			fprintf(p->c.out, "%9s %s|%s %.*s\n", "", ink(p, DIM), ink(p, RESET),
 				(int)(nl ? nl - l : (long)strlen(l)), l);
@@ -291,13 +295,14 @@ static void print_body_place(struct wm_progress *p, long i, const char *tail)
 /* A failed task: where its error is in the workflow, its last lines. */
 static void print_failure(struct wm_progress *p, long i)
 {
-	wm_autofree char *probe = NULL;
-	bool cut;
+	unsigned lines = p->c.tail > ERROR_PROBE_LINES ? p->c.tail : ERROR_PROBE_LINES;
+	wm_autofree char *log = NULL;
+	bool cut = false;
 
 	if (p->c.run_dir)
-		probe = wm_tasklog_tail(p->c.run_dir, p->c.wf->tasks[i].id, 50, &cut);
-	print_body_place(p, i, probe);
-	print_tail(p, i);
+		log = wm_tasklog_tail(p->c.run_dir, p->c.wf->tasks[i].id, lines, &cut);
+	print_body_place(p, i, log);
+	print_tail(p, i, log, cut);
 }
 
 static void print_finished(struct wm_progress *p, const struct wm_event *ev, const char *task)

@@ -43,6 +43,21 @@ static ssize_t read_range(int fd, off_t from, off_t to, struct wm_buf *b)
 	return got;
 }
 
+const char *wm_last_lines(const char *text, size_t len, unsigned n)
+{
+	const char *p = text + len;
+	unsigned lines = 0;
+
+	if (p > text && p[-1] == '\n') /* a last line without '\n' counts too */
+		p--;
+	while (p > text && lines < n) {
+		p--;
+		if (*p == '\n' && ++lines == n)
+			return p + 1;
+	}
+	return p;
+}
+
 char *wm_tasklog_tail(const char *run_dir, const char *task, unsigned n, bool *cut)
 {
 	wm_autoclose int fd = open_log(run_dir, task);
@@ -50,7 +65,6 @@ char *wm_tasklog_tail(const char *run_dir, const char *task, unsigned n, bool *c
 	struct stat st;
 	const char *start, *p;
 	off_t from;
-	unsigned lines = 0;
 
 	*cut = false;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || n == 0)
@@ -65,17 +79,7 @@ char *wm_tasklog_tail(const char *run_dir, const char *task, unsigned n, bool *c
 	for (p = b.data; (p = strstr(p, HEADER)) != NULL; p++)
 		if (p == b.data || p[-1] == '\n')
 			start = strchr(p, '\n') ? strchr(p, '\n') + 1 : b.data + b.len;
-	/* Back from the end, n lines (a last line without '\n' counts). */
-	p = b.data + b.len;
-	if (p > start && p[-1] == '\n')
-		p--;
-	while (p > start && lines < n) {
-		p--;
-		if (*p == '\n' && ++lines == n) {
-			p++;
-			break;
-		}
-	}
+	p = wm_last_lines(start, (size_t)(b.data + b.len - start), n);
 	*cut = p > start;
 	{
 		char *out = wm_xstrndup(p, (size_t)(b.data + b.len - p));

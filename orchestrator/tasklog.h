@@ -15,6 +15,8 @@
  * attempt's header line), or NULL when the log is missing or empty. *cut
  * tells whether earlier lines were left out. Caller frees. */
 char *wm_tasklog_tail(const char *run_dir, const char *task, unsigned n, bool *cut);
+/* Where the last n lines of text[0..len) begin. */
+const char *wm_last_lines(const char *text, size_t len, unsigned n);
 
 /* Does the newest attempt's end (50 lines) show a failed attempt to use
  * the network (unreachable, a name that does not resolve)? */
