@@ -1,9 +1,7 @@
 #include "orchestrator/runner.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -12,14 +10,11 @@
 
 #include "common/cleanup.h"
 #include "common/clock.h"
-#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/runexec.h"
-#include "orchestrator/fromrun.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "state/audit.h"
-#include "state/lock.h"
 #include "state/rundir.h"
 #include "state/store.h"
 
