@@ -89,9 +89,11 @@ int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec
  * to WM_SANDBOX_ROOT_ID when mapped_root. */
 int sb_plan_open_trees(struct sb_mount_plan *plan, bool mapped_root, struct wm_error **err);
 void sb_plan_release(struct sb_mount_plan *plan);
-/* sockets.c: paths of the Unix sockets below `root` (bounded search, once
- * per process and root; the list is kept). */
-char *const *sb_host_sockets(const char *root);
+/* sockets.c: paths of the host's Unix sockets: every live one bound to an
+ * absolute path in a network namespace wm can see, plus those found below
+ * `workspace` (may be NULL) by a bounded walk. Read once per process and
+ * workspace; the list is kept. */
+char *const *sb_host_sockets(const char *workspace);
 /* 0 when the filesystem of `path` takes id-mapped mounts (root), else why. */
 int sb_idmap_probe(const char *path);
 /* A user namespace with these maps, as an fd (parent, as root). */

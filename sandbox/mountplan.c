@@ -284,32 +284,19 @@ static bool visible(const struct sb_mount_plan *pl, const char *path, bool tmpfs
 	return seen;
 }
 
-static const char *const socket_roots[] = { "/var", "/srv",   "/opt", "/home", "/root",
-					    "/mnt", "/media", "/etc", "/tmp",  NULL };
-
-/* Without the host's network: /run hidden, and every socket found where
- * the task can look masked by /dev/null. */
+/* Without the host's network: /run hidden, and every host socket the task
+ * could see (sockets.c) masked by /dev/null. */
 static void plan_sockets(struct sb_mount_plan *pl, const struct wm_sandbox_spec *spec,
 			 bool tmpfs_root)
 {
-	const char *roots[16];
-	size_t n = 0;
+	const char *ws = spec->workspace && visible(pl, spec->workspace, tmpfs_root)
+				 ? spec->workspace
+				 : NULL;
+	char *const *found = sb_host_sockets(ws);
 
-	for (size_t i = 0; socket_roots[i]; i++)
-		roots[n++] = socket_roots[i];
-	if (spec->workspace)
-		roots[n++] = spec->workspace;
-	for (size_t i = 0; i < n; i++) {
-		char *const *found;
-
-		if (!visible(pl, roots[i], tmpfs_root))
-			continue;
-		found = sb_host_sockets(roots[i]);
-		for (size_t k = 0; found && found[k]; k++)
-			if (visible(pl, found[k], tmpfs_root))
-				plan_add(pl, SB_M_BIND, "/dev/null", found[k], false, 0)->optional =
-					true;
-	}
+	for (size_t k = 0; found && found[k]; k++)
+		if (visible(pl, found[k], tmpfs_root))
+			plan_add(pl, SB_M_BIND, "/dev/null", found[k], false, 0)->optional = true;
 }
 
 int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,

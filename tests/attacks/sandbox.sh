@@ -149,23 +149,53 @@ if baseline "AF_VSOCK exists on this host" family 40; then
 fi
 SOCKDIR=$(mktemp -d /var/tmp/wm-attack.XXXXXX)
 chmod 755 "$SOCKDIR"
-trap 'kill $HOST_SERVER $HOSTPID $SOCK_SERVER 2>/dev/null; rm -rf "$T" "$SOCKDIR"' EXIT
-python3 -c '
+DEEP=$SOCKDIR/a/b/c/d/e/f/g/h
+mkdir -p "$DEEP" "$SOCKDIR/rel" "$SOCKDIR/ns"
+chmod -R 755 "$SOCKDIR"
+trap 'kill $HOST_SERVER $HOSTPID $SOCK_SERVER $NS_SERVER 2>/dev/null; rm -rf "$T" "$SOCKDIR"' EXIT
+# unix_server DIR-TO-CHDIR PATH...: listens on each path (a relative one is
+# bound relative to the directory), then makes PATH1.ready.
+unix_server() {
+	exec python3 -c '
 import os, socket, sys, time
+os.chdir(sys.argv[1])
 socks = []
-for p in sys.argv[1:]:
+for p in sys.argv[2:]:
     s = socket.socket(socket.AF_UNIX); s.bind(p); os.chmod(p, 0o777); s.listen(64); socks.append(s)
-open(sys.argv[1] + ".ready", "w").close()
+open(sys.argv[2] + ".ready", "w").close()
 while True:
     time.sleep(1000)
-' "$SOCKDIR/host.sock" "$WS/ws.sock" &
+' "$@"
+}
+# try_sockets PATH...: each answers outside (checked) and not inside.
+try_sockets() {
+	local s
+	for s in "$@"; do
+		if baseline "the test's socket $s answers outside" unix-connect "$s"; then
+			attack "$NONET" - unix-connect "$s"
+		fi
+	done
+}
+# Sockets of the host's network namespace: next to the view's files, in the
+# workspace and 11 levels down (beyond any bounded search); and, as root,
+# one bound in another network namespace.
+unix_server / "$SOCKDIR/host.sock" "$WS/ws.sock" "$DEEP/deep.sock" &
 SOCK_SERVER=$!
+if is_root; then
+	unshare --net bash -c "$(declare -f unix_server); unix_server / $SOCKDIR/ns/ns.sock" &
+	NS_SERVER=$!
+fi
 for _ in $(seq 50); do [[ -e $SOCKDIR/host.sock.ready ]] && break; sleep 0.1; done
-for s in "$SOCKDIR/host.sock" "$WS/ws.sock"; do
-	if baseline "the test's socket $s answers outside" unix-connect "$s"; then
-		attack "$NONET" - unix-connect "$s"
-	fi
-done
+for _ in $(seq 50); do [[ -z ${NS_SERVER:-} || -e $SOCKDIR/ns/ns.sock.ready ]] && break; sleep 0.1; done
+try_sockets "$SOCKDIR/host.sock" "$WS/ws.sock" "$DEEP/deep.sock"
+[[ -n ${NS_SERVER:-} ]] && try_sockets "$SOCKDIR/ns/ns.sock"
+kill $SOCK_SERVER ${NS_SERVER:-} 2>/dev/null
+wait $SOCK_SERVER ${NS_SERVER:-} 2>/dev/null
+# One bound by a relative path: the kernel lists it without its directory.
+unix_server "$SOCKDIR/rel" rel.sock &
+SOCK_SERVER=$!
+for _ in $(seq 50); do [[ -e $SOCKDIR/rel/rel.sock.ready ]] && break; sleep 0.1; done
+try_sockets "$SOCKDIR/rel/rel.sock"
 kill $SOCK_SERVER 2>/dev/null
 rm -f "$WS/ws.sock"
 
