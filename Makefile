@@ -22,7 +22,10 @@ OPT ?= -O2 -g
 SAN ?=
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libarchive is not linked into wm: common/lazyarchive.c loads it when a
+# rootfs tarball or `wm export` needs it (it costs every start 6 ms else).
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(PKGS)) 2>/dev/null)
+ARCHIVE_LIBS = $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -I. -I$(BUILD)/gen \
@@ -70,7 +73,7 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwm.a $(UNIT_SUPPORT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(UNIT_SUPPORT) $(BUILD)/libwm.a \
-		$(ALL_LDFLAGS) $(LIBS) $(CMOCKA_LIBS)
+		$(ALL_LDFLAGS) $(LIBS) $(ARCHIVE_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/wm.1: tools/wm.1.scd
 	@mkdir -p $(dir $@)

@@ -5,8 +5,6 @@
  * directory renamed into place, so a half-extracted tree is never used.
  * Device nodes are skipped (a sandbox gets its own /dev).
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -17,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazyarchive.h"
 #include "common/xalloc.h"
 #include "sandbox/internal.h"
 
@@ -49,11 +48,14 @@ static const char *skip_slashes(const char *s)
 
 static int extract(const char *tarball, const char *dir, struct wm_error **err)
 {
-	struct archive *in = archive_read_new();
-	struct archive *out = archive_write_disk_new();
+	struct archive *in, *out;
 	struct archive_entry *e;
 	int rc = -1, r;
 
+	if (wm_archive_load(err) < 0)
+		return -1;
+	in = archive_read_new();
+	out = archive_write_disk_new();
 	archive_read_support_filter_all(in);
 	archive_read_support_format_all(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |

@@ -3,8 +3,6 @@
  */
 #include "state/export.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/lazyarchive.h"
 #include "common/xalloc.h"
 #include "state/rundir.h"
 
@@ -178,11 +177,16 @@ static int write_archive(struct exporter *x, const char *run_dir, const char *tm
 int wm_export_run(const char *run_dir, const char *run_id, const char *out_path,
 		  struct wm_error **err)
 {
-	wm_autofree char *tmp = wm_xasprintf("%s.tmp.%d", out_path, (int)getpid());
+	wm_autofree char *tmp = NULL;
 	struct exporter x = { .run_id = run_id, .out_path = out_path };
-	wm_autoclose int probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	wm_autoclose int probe = -1;
 	struct stat st;
 	int rc;
+
+	if (wm_archive_load(err) < 0)
+		return -1;
+	tmp = wm_xasprintf("%s.tmp.%d", out_path, (int)getpid());
+	probe = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
 	/* The bundle holds what the run directory does: its owner's alone
 	 * (0600 whatever the umask) until they choose to share it. */
