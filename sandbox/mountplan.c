@@ -432,7 +432,11 @@ int sb_plan_open_trees(struct sb_mount_plan *pl, bool mapped_root, struct wm_err
 	for (size_t i = 0; i < pl->n; i++) {
 		struct sb_mount *m = &pl->v[i];
 
-		if (m->kind != SB_M_BIND || !m->idmap)
+		/* A rootfs may sit below directories only the real root can
+		 * enter (/root/.cache): the parent opens it, the child moves it. */
+		bool rootfs = m->kind == SB_M_ROOT_BIND && strcmp(m->src, "/") != 0;
+
+		if (!rootfs && (m->kind != SB_M_BIND || !m->idmap))
 			continue;
 		if (open_tree_of(m, mapped_root, err) < 0)
 			return -1;

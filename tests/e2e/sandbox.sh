@@ -185,3 +185,42 @@ else
 fi
 left=$(find "$T/churn" -type f | wc -l)
 if ((left == 0)); then pass "no file made where a socket was"; else fail "no file made where a socket was" "$left files"; fi
+
+# A rootfs tarball: wm loads libarchive only now, extracts it once into the
+# cache, and the task sees the tarball's files, not the host's.
+RF=$T/rootfs
+for f in /bin/true /bin/sh $(ldd /bin/true | grep -o '/[^ ]*') $(ldd /bin/sh | grep -o '/[^ ]*'); do
+	mkdir -p "$RF$(dirname "$f")"
+	cp -L "$f" "$RF$f"
+done
+mkdir -p "$RF/dev" "$RF/proc" "$RF/tmp"
+echo "from the tarball" >"$RF/marker"
+tar -C "$RF" -czf "$T/rootfs.tar.gz" .
+cat >"$T/tarred.yaml" <<YAML
+version: 1
+policies:
+  tarred:
+    inherits: standard
+    filesystem: {rootfs: $T/rootfs.tar.gz}
+YAML
+mkdir -p "$T/tarws"
+expect_exit "a rootfs tarball runs its own files" 0 env XDG_CACHE_HOME="$T/cache" "$WM" sandbox \
+	--policies "$T/tarred.yaml" --policy tarred --workspace "$T/tarws" -- \
+	/bin/sh -c 'read -r m </marker && echo "$m" && ! test -e /usr/bin/env'
+expect_in "the tarball's marker was read" "from the tarball" "$OUT"
+n=$(find "$T/cache/wm/rootfs" -name marker 2>/dev/null | wc -l)
+if ((n == 1)); then pass "the tarball is extracted once into the cache"; else fail "the tarball is extracted once into the cache" "$n copies"; fi
+echo "not a tarball" >"$T/bad.tar.gz"
+sed "s|rootfs.tar.gz|bad.tar.gz|" "$T/tarred.yaml" >"$T/bad.yaml"
+expect_exit "a broken tarball is refused" 125 env XDG_CACHE_HOME="$T/cache" "$WM" sandbox \
+	--policies "$T/bad.yaml" --policy tarred --workspace "$T/tarws" -- /bin/true
+expect_in "the broken tarball is named" "bad.tar.gz" "$OUT"
+if is_root && userns_ok; then
+	mkdir -p "$T/nbcache" "$T/nbws"
+	chown nobody "$T/nbcache" "$T/nbws"
+	chmod 755 "$T"
+	expect_exit "a rootfs tarball runs rootless" 0 as_user env XDG_CACHE_HOME="$T/nbcache" \
+		"$WM" sandbox --policies "$T/tarred.yaml" --policy tarred --workspace "$T/nbws" -- \
+		/bin/sh -c 'read -r m </marker && echo "$m" && ! test -e /usr/bin/env'
+	expect_in "rootless: the tarball's marker was read" "from the tarball" "$OUT"
+fi
