@@ -17,10 +17,17 @@
 #include "policies/internal.h"
 #include "policies/load.h"
 
+/*
+ * The built-ins are loaded when first named: a set starts with one entry
+ * per built-in, in the table's order, whose policy is NULL until find()
+ * (or listing the set) needs it. Starting a sandbox under `standard` then
+ * parses standard.yaml alone, not all six files.
+ */
 struct entry {
+	const char *name;	 /* the policy's, or the built-in table's */
 	struct pol_spec *merged; /* inheritance applied, seccomp lists still apart */
 	struct wm_policy *policy;
-	bool builtin;
+	const struct wm_builtin_yaml *builtin; /* NULL for a policy from a file */
 };
 
 struct wm_policy_set {
@@ -43,22 +50,32 @@ struct wm_policy_set *wm_policy_set_new(void)
 	struct wm_policy_set *set = wm_xcalloc(1, sizeof(*set));
 
 	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++) {
-		struct wm_diags d = WM_DIAGS_INIT;
-
-		if (load_text(set, b->path, NULL, b->text, strlen(b->text), ORIGIN_BUILTIN, &d) <
-		    0) {
-			/* A build that embeds a broken built-in is a bug, not bad input. */
-			wm_diags_print(&d, stderr);
-			abort();
-		}
-		wm_diags_release(&d);
-	}
-	for (size_t i = 0; i < set->n; i++) {
-		set->v[i].builtin = true;
-		free(set->v[i].policy->source);
-		set->v[i].policy->source = wm_xasprintf("builtin:%s", set->v[i].policy->name);
+		WM_GROW(set->v, set->alloc, set->n + 1);
+		set->v[set->n++] = (struct entry){ .name = b->name, .builtin = b };
 	}
 	return set;
+}
+
+/* Parses a built-in on first use. The set is const to its readers: what
+ * they see does not change, only when the work of building it is done. */
+static void load_builtin(const struct wm_policy_set *cset, struct entry *e)
+{
+	struct wm_policy_set *set = (struct wm_policy_set *)cset;
+	const struct wm_builtin_yaml *b = e->builtin;
+	size_t i = (size_t)(e - set->v);
+	struct wm_diags d = WM_DIAGS_INIT;
+
+	if (load_text(set, b->path, NULL, b->text, strlen(b->text), ORIGIN_BUILTIN, &d) < 0 ||
+	    !set->v[i].policy) {
+		/* A build that embeds a broken built-in is a bug, not bad input. */
+		wm_diags_print(&d, stderr);
+		abort();
+	}
+	wm_diags_release(&d);
+	e = &set->v[i];
+	e->builtin = b;
+	free(e->policy->source);
+	e->policy->source = wm_xasprintf("builtin:%s", e->name);
 }
 
 void wm_policy_set_free(struct wm_policy_set *set)
@@ -73,12 +90,23 @@ void wm_policy_set_free(struct wm_policy_set *set)
 	free(set);
 }
 
-static struct entry *find(const struct wm_policy_set *set, const char *name)
+/* The entry of that name, a built-in still unparsed included. */
+static struct entry *find_entry(const struct wm_policy_set *set, const char *name)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->v[i].policy->name, name) == 0)
+		if (strcmp(set->v[i].name, name) == 0)
 			return &set->v[i];
 	return NULL;
+}
+
+/* The entry of that name, parsed. */
+static struct entry *find(const struct wm_policy_set *set, const char *name)
+{
+	struct entry *e = find_entry(set, name);
+
+	if (e && !e->policy)
+		load_builtin(set, e);
+	return e;
 }
 
 const struct wm_policy *wm_policy_set_get(const struct wm_policy_set *set, const char *name)
@@ -94,7 +122,11 @@ size_t wm_policy_set_count(const struct wm_policy_set *set)
 
 const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t i)
 {
-	return i < set->n ? set->v[i].policy : NULL;
+	if (i >= set->n)
+		return NULL;
+	if (!set->v[i].policy)
+		load_builtin(set, &set->v[i]);
+	return set->v[i].policy;
 }
 
 const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *name)
@@ -103,7 +135,7 @@ const char *wm_policy_set_suggest(const struct wm_policy_set *set, const char *n
 	const char *s;
 
 	for (size_t i = 0; i < set->n; i++)
-		names[i] = set->v[i].policy->name;
+		names[i] = set->v[i].name;
 	s = wm_suggest(name, names, set->n);
 	free(names);
 	return s;
@@ -213,7 +245,7 @@ static const struct pol_spec *find_parent(const struct wm_policy_set *set, const
 		const char *hint;
 
 		for (size_t k = 0; k < set->n; k++)
-			names[n++] = set->v[k].policy->name;
+			names[n++] = set->v[k].name;
 		for (size_t k = 0; k < i; k++)
 			names[n++] = pd->specs[k]->p.name;
 		hint = wm_suggest(name, names, n);
@@ -231,7 +263,7 @@ static const struct pol_spec *find_parent(const struct wm_policy_set *set, const
 
 static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm_policy *p)
 {
-	struct entry *e = find(set, p->name);
+	struct entry *e = find_entry(set, p->name);
 
 	if (e) {
 		pol_spec_free(e->merged);
@@ -240,9 +272,10 @@ static void commit(struct wm_policy_set *set, struct pol_spec *merged, struct wm
 		WM_GROW(set->v, set->alloc, set->n + 1);
 		e = &set->v[set->n++];
 	}
+	e->name = p->name;
 	e->merged = merged;
 	e->policy = p;
-	e->builtin = false;
+	e->builtin = NULL;
 }
 
 static bool same_effect(const struct wm_policy *a, const struct wm_policy *b)
@@ -267,11 +300,12 @@ static bool name_allowed(const struct wm_policy_set *set, const struct pol_spec 
 			 struct wm_diags *d)
 {
 	const char *name = s->p.name;
-	const struct entry *e = find(set, name);
+	const struct entry *e;
 
 	*skip = false;
 	if (origin == ORIGIN_BUILTIN)
 		return true;
+	e = find(set, name);
 	for (const struct wm_builtin_yaml *b = wm_builtin_yaml; b->name; b++) {
 		if (strcmp(b->name, name) == 0) {
 			if (e && e->builtin && built && same_effect(built, e->policy)) {
