@@ -34,6 +34,7 @@ struct exec {
 	struct wm_runexec re; /* the executor(s) tasks go to */
 	struct wm_error *err; /* the first recording failure: the run stops on it */
 	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
+	bool unsynced;	      /* records appended since the last barrier */
 	long long began_ms;   /* when this orchestrator took the run (run or resume) */
 	/* Masked in every event's fields. */
 	const struct wm_secrets *secrets;
@@ -233,9 +234,30 @@ static void on_event(void *ctx, const struct wm_event *ev)
 	json_decref(fields);
 	if (!wm_event_is_boundary(ev->type) || x->err)
 		return;
-	/* A task boundary: the record is on disk before anything else starts. */
-	if (wm_audit_flush(x->audit, &e) < 0 || wm_store_record(x->store, ev->task, name, &e) < 0)
+	/* A task boundary: recorded now, durable at the scheduler's next
+	 * barrier, which comes before anything else starts or is waited for. */
+	if (wm_store_record(x->store, ev->task, name, &e) < 0)
 		fail_recording(x, e);
+	x->unsynced = true;
+}
+
+/* Group commit: one fdatasync of the audit log and one of the journal for
+ * every record of a scheduler turn. */
+static bool barrier(void *ctx)
+{
+	struct exec *x = ctx;
+	struct wm_error *e = NULL;
+
+	if (x->err)
+		return false;
+	if (!x->unsynced)
+		return true;
+	if (wm_audit_flush(x->audit, &e) < 0 || wm_store_sync(x->store, &e) < 0) {
+		fail_recording(x, e);
+		return false;
+	}
+	x->unsynced = false;
+	return true;
 }
 
 static unsigned parallelism(const struct wm_prepared *p, const struct wm_run_options *o)
@@ -517,6 +539,7 @@ static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned 
 	cfg->adopt = x->t->keep != NULL; /* resume */
 	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE || o->display.stream ? TICK_MS : 0;
 	cfg->on_event = on_event;
+	cfg->barrier = barrier;
 	cfg->ctx = x;
 	return 0;
 }

@@ -77,6 +77,9 @@ struct wm_sched {
 uint64_t sch_now(const struct wm_sched *s);
 long long sch_wall(const struct wm_sched *s);
 void sch_emit_ev(struct wm_sched *s, struct wm_event *ev);
+/* Group commit (the config's barrier): true when every event so far is
+ * durable. */
+bool sch_barrier(struct wm_sched *s);
 void sch_emit(struct wm_sched *s, enum wm_event_type type, long task, const char *detail,
 	      uint64_t ms);
 void sch_retrack(struct wm_sched *s, size_t task);

@@ -56,6 +56,11 @@ void sch_emit_ev(struct wm_sched *s, struct wm_event *ev)
 		s->cfg.on_event(s->cfg.ctx, ev);
 }
 
+bool sch_barrier(struct wm_sched *s)
+{
+	return !s->cfg.barrier || s->cfg.barrier(s->cfg.ctx);
+}
+
 void sch_emit(struct wm_sched *s, enum wm_event_type type, long task, const char *detail,
 	      uint64_t ms)
 {
@@ -295,7 +300,10 @@ void sch_start_step(struct wm_sched *s, size_t task)
 	if (rq.kind == WM_ATTEMPT_BODY)
 		sch_emit(s, WM_EV_TASK_START, (long)task, NULL, 0);
 	rq.attempt = t->rec->attempts ? t->rec->attempts : 1;
-	if (s->cfg.exec->ops->start(s->cfg.exec, &rq, &t->job, &err) < 0) {
+	/* The start is on disk before the job can outlive a crash of wm. */
+	if (!sch_barrier(s))
+		wm_error_setx(&err, WM_EXIT_FAILED, "not started: the run could not be recorded");
+	if (err || s->cfg.exec->ops->start(s->cfg.exec, &rq, &t->job, &err) < 0) {
 		wm_autofree char *why = wm_error_text(err);
 		struct wm_outcome o = { .exit_code = -1,
 					.setup_error = why,

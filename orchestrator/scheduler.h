@@ -66,6 +66,11 @@ struct wm_sched_config {
 	uint64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 2000 */
 	uint64_t tick_ms;	/* 0: no WM_EV_TICK */
 	void (*on_event)(void *ctx, const struct wm_event *ev);
+	/* Group commit: makes every event handed to on_event so far durable.
+	 * Called before a job starts and before the loop waits, so a turn's
+	 * records cost one sync; false when they could not be (nothing more
+	 * is started then). NULL: on_event makes each durable itself. */
+	bool (*barrier)(void *ctx);
 	void *ctx;
 };
 

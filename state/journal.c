@@ -33,6 +33,7 @@ struct wm_journal {
 	char *run_dir;
 	char *path;
 	uint64_t seq;
+	bool unsynced; /* records appended since the last fdatasync */
 };
 
 static int open_append(int dfd, const char *run_dir, struct wm_error **err)
@@ -194,15 +195,22 @@ int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long 
 		wm_error_set(err, n < 0 ? errno : ENOSPC, "cannot append to journal `%s`", j->path);
 		goto out;
 	}
-	if (fdatasync(j->fd) < 0) {
-		wm_error_set(err, errno, "cannot sync journal `%s`", j->path);
-		goto out;
-	}
+	j->unsynced = true;
 	j->seq++;
 	rc = 0;
 out:
 	wm_buf_release(&line);
 	return rc;
+}
+
+int wm_journal_sync(struct wm_journal *j, struct wm_error **err)
+{
+	if (!j->unsynced)
+		return 0;
+	if (fdatasync(j->fd) < 0)
+		return wm_error_set(err, errno, "cannot sync journal `%s`", j->path);
+	j->unsynced = false;
+	return 0;
 }
 
 int wm_journal_rotate(struct wm_journal *j, struct wm_error **err)
@@ -216,6 +224,7 @@ int wm_journal_rotate(struct wm_journal *j, struct wm_error **err)
 		return -1;
 	close(j->fd);
 	j->fd = fd;
+	j->unsynced = false; /* the checkpoint just written holds every record */
 	if (fsync(j->dfd) < 0 && errno != EINVAL)
 		return wm_error_set(err, errno, "fsync directory `%s`", j->run_dir);
 	return 0;

@@ -3,8 +3,10 @@
  *
  * Why: rewriting the whole checkpoint per task event costs O(tasks); one
  * appended line costs the same at 10 tasks and at 10,000. Each record is one
- * compact JSON line, written with a single write() on an O_APPEND fd and
- * fdatasync'ed before wm_journal_append returns:
+ * compact JSON line, written with a single write() on an O_APPEND fd; one
+ * wm_journal_sync() makes every record appended before it durable (group
+ * commit: the caller syncs once per scheduler turn, before anything the
+ * records describe can be acted on):
  *     {"seq":N,"event":"task.end","task":"build","t":{...task state...},
  *      "run":{"state":"running","ended_ms":0,"audit":{"seq":..,"mac":".."}}}
  * A record carries the task's complete new state (not a delta) and the run's
@@ -64,11 +66,14 @@ struct wm_journal *wm_journal_open(const char *run_dir, uint64_t last_seq, struc
 void wm_journal_close(struct wm_journal *j);
 
 /* Appends one record for rs->tasks[task_index] (task_index < 0: a run-level
- * record) and fdatasyncs. Cost independent of rs->n_tasks. On error (e.g.
- * ENOSPC) nothing is half-recorded except possibly a torn tail, which a
- * later load skips. */
+ * record); durable after the next wm_journal_sync(). Cost independent of
+ * rs->n_tasks. On error (e.g. ENOSPC) nothing is half-recorded except
+ * possibly a torn tail, which a later load skips. */
 int wm_journal_append(struct wm_journal *j, const struct wm_run_state *rs, long task_index,
 		      const char *event, struct wm_error **err);
+/* fdatasync()s the records appended since the last sync; nothing when there
+ * are none. */
+int wm_journal_sync(struct wm_journal *j, struct wm_error **err);
 /* Seq of the last record appended (or the one given to open). */
 uint64_t wm_journal_seq(const struct wm_journal *j);
 

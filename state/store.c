@@ -245,6 +245,11 @@ int wm_store_record(struct wm_store *s, long task_index, const char *event, stru
 	return 0;
 }
 
+int wm_store_sync(struct wm_store *s, struct wm_error **err)
+{
+	return wm_journal_sync(s->journal, err);
+}
+
 void wm_store_close(struct wm_store *s)
 {
 	if (!s)

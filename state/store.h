@@ -4,7 +4,9 @@
  *
  * Writing: wm_store_open(run_dir, rs, last_seq) writes a checkpoint at once
  * (run start or resume) and opens the journal. Each wm_store_record()
- * appends one journal record (constant cost) and, every `every_events`
+ * appends one journal record (constant cost), durable at the next
+ * wm_store_sync() (one fdatasync for all the records of a scheduler turn;
+ * the caller syncs before acting on them), and, every `every_events`
  * records or `every_ms` milliseconds, writes a checkpoint and rotates the
  * journal. wm_store_checkpoint() forces one (run end, SIGTERM). rs is
  * BORROWED: the caller mutates it, then records; it must outlive the store.
@@ -60,6 +62,8 @@ struct wm_store *wm_store_open(const char *run_dir, struct wm_run_state *rs, uin
 			       const struct wm_store_options *opts, struct wm_error **err);
 /* Records rs->tasks[task_index] (or the run, task_index < 0) after event. */
 int wm_store_record(struct wm_store *s, long task_index, const char *event, struct wm_error **err);
+/* Makes every record so far durable (a no-op when nothing is pending). */
+int wm_store_sync(struct wm_store *s, struct wm_error **err);
 int wm_store_checkpoint(struct wm_store *s, struct wm_error **err);
 void wm_store_close(struct wm_store *s);
 

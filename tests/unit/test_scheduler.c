@@ -30,6 +30,7 @@ struct run {
 	enum wm_run_status outcome;
 	char events[4096]; /* "name:task " of every event, in order */
 	size_t n_events;
+	bool barrier_fails;
 };
 
 static void on_event(void *ctx, const struct wm_event *ev)
@@ -42,6 +43,17 @@ static void on_event(void *ctx, const struct wm_event *ev)
 	snprintf(r->events + len, sizeof(r->events) - len, "%s:%s ", wm_event_name(ev->type),
 		 ev->task >= 0 ? r->wf->tasks[ev->task].id : "-");
 	r->n_events++;
+}
+
+/* Group commit: "| " in the event string; the fake executor's log length
+ * says which jobs had started by then. */
+static bool barrier(void *ctx)
+{
+	struct run *r = ctx;
+	size_t len = strlen(r->events);
+
+	snprintf(r->events + len, sizeof(r->events) - len, "| ");
+	return !r->barrier_fails;
 }
 
 /* Parses the workflow and prepares a scheduler on the fake executor. */
@@ -140,6 +152,66 @@ static void test_priority_and_critical_path(void **state)
 	/* high first; then the longest chain (c d e); ties in file order; low last. */
 	assert_string_equal(order, "b c d e f a");
 	assert_int_equal(r.outcome, WM_RUN_SUCCEEDED);
+	teardown_run(&r);
+}
+
+/* Every start record is made durable (a barrier) before its job starts,
+ * and one barrier covers all the records of a turn. */
+static void test_group_commit(void **state)
+{
+	struct run r;
+	const char *p;
+	size_t starts = 0;
+
+	(void)state;
+	setup_run(&r, "## a\n" BODY("true") "## b\n" BODY("true") "## c\n" BODY("true"), 2, false);
+	wm_sched_free(r.s);
+	{
+		struct wm_sched_config cfg = { .wf = r.wf, .dag = r.dag, .rs = r.rs };
+
+		cfg.exec = fake_exec_executor(r.fx), cfg.clock = fake_exec_clock(r.fx);
+		cfg.max_parallel = 2, cfg.on_event = on_event, cfg.barrier = barrier, cfg.ctx = &r;
+		r.s = wm_sched_new(&cfg);
+	}
+	go(&r);
+	assert_int_equal(r.outcome, WM_RUN_SUCCEEDED);
+	for (p = strstr(r.events, "task.start:"); p; p = strstr(p + 1, "task.start:")) {
+		const char *next = strstr(p + 1, "task.start:");
+		const char *bar = strstr(p, "| ");
+
+		assert_non_null(bar);
+		assert_true(!next || bar < next);
+		starts++;
+	}
+	assert_int_equal(starts, 3);
+	/* a and b end in one turn: their records and c's start share one
+	 * barrier, before c starts. */
+	assert_non_null(
+		strstr(r.events, "task.end:a decision:a task.end:b decision:b task.start:c | "));
+	teardown_run(&r);
+}
+
+/* A barrier that fails starts nothing more. */
+static void test_barrier_failure(void **state)
+{
+	struct run r;
+	size_t n;
+
+	(void)state;
+	setup_run(&r, "## a\n" BODY("true"), 1, false);
+	wm_sched_free(r.s);
+	{
+		struct wm_sched_config cfg = { .wf = r.wf, .dag = r.dag, .rs = r.rs };
+
+		cfg.exec = fake_exec_executor(r.fx), cfg.clock = fake_exec_clock(r.fx);
+		cfg.max_parallel = 1, cfg.on_event = on_event, cfg.barrier = barrier, cfg.ctx = &r;
+		r.s = wm_sched_new(&cfg);
+	}
+	r.barrier_fails = true;
+	go(&r);
+	fake_exec_log(r.fx, &n);
+	assert_int_equal(n, 0);
+	assert_int_not_equal(state_of(&r, "a"), WM_TASK_SUCCEEDED);
 	teardown_run(&r);
 }
 
@@ -515,6 +587,8 @@ int main(void)
 		cmocka_unit_test(test_rollback_order),
 		cmocka_unit_test(test_cancellation),
 		cmocka_unit_test(test_join_node),
+		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_barrier_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
