@@ -273,6 +273,32 @@ void wm_task_policies_release(struct wm_task_policies *tp)
 	memset(tp, 0, sizeof(*tp));
 }
 
+/* Past this many weak tasks, one line per policy instead of per task. */
+#define WEAK_LISTED 10
+
+/* One line per weak policy, in the order tasks first use it: how many tasks
+ * use it, the first of them, and what makes it weak. */
+static void print_weak_by_policy(const struct wm_workflow *wf, const struct wm_task_policies *tp,
+				 FILE *f)
+{
+	for (size_t i = 0; i < tp->n; i++) {
+		size_t count = 0;
+		bool seen = false;
+
+		if (!tp->weak[i])
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = tp->weak[k] && tp->policy[k] == tp->policy[i];
+		if (seen)
+			continue;
+		for (size_t k = i; k < tp->n; k++)
+			count += tp->weak[k] && tp->policy[k] == tp->policy[i];
+		fprintf(f, "  %zu task%s (%s%s) %-12s %s\n", count, count == 1 ? "" : "s",
+			wf->tasks[i].id, count == 1 ? "" : ", ...", tp->policy[i]->name,
+			tp->weak[i]);
+	}
+}
+
 size_t wm_floor_print_weak(const struct wm_workflow *wf, const struct wm_task_policies *tp, FILE *f)
 {
 	size_t n = 0;
@@ -283,10 +309,14 @@ size_t wm_floor_print_weak(const struct wm_workflow *wf, const struct wm_task_po
 		return 0;
 	fprintf(f, "wm: warning: %zu task%s of %s run%s under a policy weaker than %s:\n", n,
 		n == 1 ? "" : "s", wf->path, n == 1 ? "s" : "", BASELINE);
-	for (size_t i = 0; i < tp->n; i++)
-		if (tp->weak[i])
-			fprintf(f, "  %-24s %-12s %s\n", wf->tasks[i].id, tp->policy[i]->name,
-				tp->weak[i]);
+	if (n <= WEAK_LISTED) {
+		for (size_t i = 0; i < tp->n; i++)
+			if (tp->weak[i])
+				fprintf(f, "  %-24s %-12s %s\n", wf->tasks[i].id,
+					tp->policy[i]->name, tp->weak[i]);
+	} else {
+		print_weak_by_policy(wf, tp, f);
+	}
 	return n;
 }
 

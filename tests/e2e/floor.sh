@@ -88,6 +88,17 @@ rm -f "$XDG_CONFIG_HOME/wm/policies.yaml"
 expect_exit "plan lists weak tasks" 0 "$WM" plan "$W/weak.md"
 expect_in "with why" "build                    minimal      network host, host filesystem writable, no seccomp filter" "$OUT"
 expect_in "as a warning" "warning: 1 task of $W/weak.md runs under a policy weaker than standard" "$OUT"
+# Many weak tasks: one line per policy, not one per task.
+{
+	printf -- '---\npolicy: minimal\n---\n'
+	for i in $(seq 12); do printf '## t%d\n```sh\ntrue\n```\n' "$i"; done
+	printf '## dev\n- policy: development\n```sh\ntrue\n```\n'
+} >"$W/many.md"
+expect_exit "plan of many weak tasks" 0 "$WM" plan "$W/many.md"
+expect_in "grouped by policy" "  12 tasks (t1, ...) minimal" "$OUT"
+expect_in "one task of another" "  1 task (dev) development" "$OUT"
+expect_in "counted" "13 tasks of $W/many.md run under a policy weaker than standard" "$OUT"
+check "no line per task" test "$(grep -c '^  t[0-9]' <<<"$OUT")" = 0
 
 # A workflow the user did not write that asks for minimal.
 cp "$W/weak.md" "$W/theirs.md"
