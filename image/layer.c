@@ -427,6 +427,28 @@ static int verify(const struct wm_image_layer *l, struct chain *c, const char *w
 	return 0;
 }
 
+/* A layer that failed to extract may be a blob that does not match its
+ * digest (damaged or tampered with): then that is the error to give. */
+static void blame_blob(const struct wm_image_layer *l, struct chain *c, const char *what,
+		       struct wm_error **err)
+{
+	char blob[WM_IMAGE_DIGEST_LEN];
+	const void *b;
+
+	while (read_blob(NULL, c, &b) > 0)
+		;
+	hex_of(&c->blob_h, blob);
+	if (c->blob_len == l->size && strcmp(blob, l->digest) == 0)
+		return;
+	if (err && *err) {
+		wm_error_free(*err);
+		*err = NULL;
+	}
+	wm_error_setx(err, WM_EXIT_USAGE,
+		      "%s: the blob does not match its digest (%llu bytes hashing to %s)", what,
+		      (unsigned long long)c->blob_len, blob);
+}
+
 int img_apply_layer(const struct wm_image *img, size_t i, int root, struct img_limits *lim,
 		    struct wm_error **err)
 {
@@ -457,6 +479,8 @@ int img_apply_layer(const struct wm_image *img, size_t i, int root, struct img_l
 		rc = wm_error_set(err, errno, "return to the working directory");
 	if (rc == 0)
 		rc = verify(l, c, what, err);
+	else if (!l->member)
+		blame_blob(l, c, what, err);
 out:
 	archive_write_free(L.disk);
 	archive_read_free(L.tar);
