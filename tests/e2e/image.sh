@@ -159,3 +159,69 @@ run=$(sed -n 's/^run \([0-9a-f-]*\)$/\1/p' <<<"$OUT" | head -1)
 	"$("$WM" logs "$run" show 2>&1)" || fail "rootfs.image: the policy's image is the root" "$OUT"
 OUT=$("$WM" policy show boxed --policies "$W/policies.yaml" 2>&1)
 expect_in "policy show gives rootfs.image" "image: \"oci:$W/../L:t\"" "$OUT"
+
+# Two runs preparing the same image at once: both run, one entry, no leftovers.
+export XDG_CACHE_HOME=$T/race
+sed -i "s|oci:../L@sha256:[0-9a-f]*|oci:../L:t|" "$W/one.md"
+"$WM" run "$W/one.md" >"$T/race1.out" 2>&1 &
+p1=$!
+"$WM" run "$W/one.md" >"$T/race2.out" 2>&1 &
+p2=$!
+wait $p1
+r1=$?
+wait $p2
+r2=$?
+[[ $r1 == 0 && $r2 == 0 ]] && pass "two runs preparing at once both run" ||
+	fail "two runs preparing at once" "$r1 $r2: $(cat "$T/race1.out" "$T/race2.out")"
+ls "$T/race/wm/images" >"$T/race.ls"
+[[ $(wc -l <"$T/race.ls") == 1 && $(grep -c '^\.tmp-' "$T/race.ls") == 0 ]] &&
+	pass "they leave one entry and nothing else" || fail "race leftovers" "$(cat "$T/race.ls")"
+
+# SIGKILL while the image is being extracted: what is left is never used.
+mkdir -p "$T/big/bin"
+cp -a "$T/rootfs/." "$T/big/"
+head -c 48M /dev/urandom >"$T/big/data/blob"
+mk_image "$T/B" t "$T/big" PATH=/bin
+sed "s|oci:../L:t|oci:../B:t|" "$W/one.md" >"$W/big.md"
+export XDG_CACHE_HOME=$T/killed
+mkdir -p "$T/killed"
+"$WM" run "$W/big.md" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do
+	ls -d "$T/killed/wm/images/.tmp-"* >/dev/null 2>&1 && break
+	sleep 0.01
+done
+kill -KILL $pid
+wait $pid 2>/dev/null
+if ls -d "$T/killed/wm/images/.tmp-"* >/dev/null 2>&1; then
+	bdigest=$("$WM" image inspect "oci:$T/B:t" --json | jq -r .digest)
+	check "killed mid-extraction: no entry under the image's name" \
+		test ! -e "$T/killed/wm/images/${bdigest#sha256:}"
+	expect_exit "a later run prepares it afresh" 0 "$WM" run "$W/big.md"
+	check "and its tree is whole" cmp -s "$T/big/data/blob" \
+		"$T/killed/wm/images/${bdigest#sha256:}/rootfs/data/blob"
+	expect_exit "image prune removes the leftover" 0 "$WM" image prune
+	expect_in "it says so" "removed 1 cache entry" "$OUT"
+	check "no temporary directory remains" \
+		bash -c "! ls -d '$T/killed/wm/images/.tmp-'* 2>/dev/null"
+else
+	skip "SIGKILL mid-extraction" "the extraction was not caught under way"
+fi
+
+# wm image ls, inspect, rm.
+OUT=$("$WM" image ls 2>&1)
+expect_in "image ls lists the cached image" "oci:$T/B@sha256:" "$OUT"
+OUT=$("$WM" image ls --json 2>&1)
+check "image ls --json is one entry" test "$(jq length <<<"$OUT")" = 1
+OUT=$("$WM" image inspect "oci:$T/B:t" 2>&1)
+expect_in "image inspect gives the digest" "digest   $bdigest" "$OUT"
+expect_in "image inspect says it is cached" "cached   yes" "$OUT"
+OUT=$("$WM" image inspect "${bdigest:7:12}" --json 2>&1)
+check "image inspect DIGEST --json" test "$(jq -r '.layers | length' <<<"$OUT")" = 1
+expect_exit "image rm REF" 0 "$WM" image rm "oci:$T/B:t"
+check "image rm removed the tree" test ! -e "$T/killed/wm/images/${bdigest#sha256:}"
+expect_exit "image rm of what is not cached" 2 "$WM" image rm "${bdigest:7:12}"
+expect_in "says so" "no such cached image" "$OUT"
+expect_exit "image inspect of a missing layout" 2 "$WM" image inspect oci:/nonexistent:t
+expect_exit "image: a bad reference in a workflow" 2 "$WM" plan /dev/stdin <<<$'# a\n\n## t\n- image: alpine\n\n```sh\ntrue\n```'
+expect_in "says what an image is" "is not an image: want oci:PATH" "$OUT"
