@@ -225,3 +225,8 @@ expect_in "says so" "no such cached image" "$OUT"
 expect_exit "image inspect of a missing layout" 2 "$WM" image inspect oci:/nonexistent:t
 expect_exit "image: a bad reference in a workflow" 2 "$WM" plan /dev/stdin <<<$'# a\n\n## t\n- image: alpine\n\n```sh\ntrue\n```'
 expect_in "says what an image is" "is not an image: want oci:PATH" "$OUT"
+
+# wm doctor says how a task's writable layer is made here.
+OUT=$("$WM" doctor 2>&1)
+expect_in "doctor: the image layer" "image_layer" "$OUT"
+expect_in "doctor: overlayfs or a copy" "overlayfs" "$OUT"
