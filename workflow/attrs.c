@@ -416,6 +416,23 @@ static void set_dir(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 		set_text(kv, dst);
 }
 
+static void set_executor(struct wf_ctx *c, const struct wf_kv *kv, enum wm_executor_kind *dst)
+{
+	int v = choose(c, kv, &wf_executors);
+
+	if (v >= 0)
+		*dst = (enum wm_executor_kind)(v + 1);
+}
+
+static void set_flag(struct wf_ctx *c, const struct wf_kv *kv, bool *dst)
+{
+	if (strcmp(kv->val, "ok") != 0)
+		wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`", kv->key,
+		       kv->val);
+	else
+		*dst = true;
+}
+
 /* Checked in full (and its path made absolute) when the image is opened. */
 static void set_image(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 {
@@ -483,8 +500,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		wf_for_each_entry(c, t, kv, add_path, field);
 		break;
 	case WM_AK_EXECUTOR:
-		if ((v = choose(c, kv, &wf_executors)) >= 0)
-			*(enum wm_executor_kind *)field = (enum wm_executor_kind)(v + 1);
+		set_executor(c, kv, field);
 		break;
 	case WM_AK_SIZE:
 		set_size(c, kv, field);
@@ -499,11 +515,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		set_image(c, kv, field);
 		break;
 	case WM_AK_FLAG:
-		if (strcmp(kv->val, "ok") != 0)
-			wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`",
-			       kv->key, kv->val);
-		else
-			*(bool *)field = true;
+		set_flag(c, kv, field);
 		break;
 	}
 }
