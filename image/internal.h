@@ -12,6 +12,8 @@
 /* JSON documents (index, manifests, configs) are read up to this size. */
 #define IMG_JSON_MAX (4u << 20)
 
+/* A sha256 (32 bytes) as "sha256:HEX". */
+void img_digest_format(const unsigned char h[32], char out[WM_IMAGE_DIGEST_LEN]);
 /* sha256 of data as "sha256:HEX". */
 void img_digest_of(const void *data, size_t len, char out[WM_IMAGE_DIGEST_LEN]);
 

@@ -158,8 +158,7 @@ static void hex_of(crypto_hash_sha256_state *h, char out[WM_IMAGE_DIGEST_LEN])
 	unsigned char d[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256_final(h, d);
-	memcpy(out, "sha256:", 7);
-	sodium_bin2hex(out + 7, 65, d, sizeof(d));
+	img_digest_format(d, out);
 }
 
 /* Reads what the tar reader left of both streams, so the hashes cover all. */

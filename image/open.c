@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,13 +18,20 @@
 #include "common/xalloc.h"
 #include "image/internal.h"
 
+void img_digest_format(const unsigned char h[32], char out[WM_IMAGE_DIGEST_LEN])
+{
+	char hex[65];
+
+	sodium_bin2hex(hex, sizeof(hex), h, 32);
+	snprintf(out, WM_IMAGE_DIGEST_LEN, "sha256:%s", hex);
+}
+
 void img_digest_of(const void *data, size_t len, char out[WM_IMAGE_DIGEST_LEN])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256(h, data, len);
-	memcpy(out, "sha256:", 7);
-	sodium_bin2hex(out + 7, 65, h, sizeof(h));
+	img_digest_format(h, out);
 }
 
 /* A blob of an OCI layout, checked against its digest and size. */
