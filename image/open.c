@@ -63,6 +63,17 @@ static int read_blob(const struct wm_image *img, const char *digest, uint64_t si
 	return 0;
 }
 
+/* The config (checked against its digest) parsed into img, which keeps its
+ * text (b's) for `wm image inspect`. */
+static int take_config(struct wm_image *img, struct wm_buf *b, const char *what,
+		       struct wm_error **err)
+{
+	if (wm_image_parse_config(b->data, what, img, err) < 0)
+		return -1;
+	img->config = wm_buf_detach(b, NULL);
+	return 0;
+}
+
 static int open_oci(struct wm_image *img, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
@@ -94,9 +105,8 @@ static int open_oci(struct wm_image *img, struct wm_error **err)
 	free(what);
 	what = wm_xasprintf("image %s: config %s", img->name, img->config_digest);
 	if (read_blob(img, img->config_digest, size, "config", &b, err) < 0 ||
-	    wm_image_parse_config(b.data, what, img, err) < 0)
+	    take_config(img, &b, what, err) < 0)
 		goto out;
-	img->config = wm_buf_detach(&b, NULL);
 	rc = 0;
 out:
 	wm_buf_release(&b);
@@ -214,10 +224,8 @@ static int open_docker(struct wm_image *img, struct wm_error **err)
 	img_digest_of(b.data, b.len, img->config_digest);
 	memcpy(img->digest, img->config_digest, WM_IMAGE_DIGEST_LEN);
 	what = wm_xasprintf("image %s: config %s", img->name, cfg);
-	if (check_named_digest(img, cfg, err) < 0 ||
-	    wm_image_parse_config(b.data, what, img, err) < 0)
+	if (check_named_digest(img, cfg, err) < 0 || take_config(img, &b, what, err) < 0)
 		goto out;
-	img->config = wm_buf_detach(&b, NULL);
 	rc = 0;
 out:
 	wm_buf_release(&b);
