@@ -42,15 +42,25 @@ cases = {
     "hardlink-up": plain + [link("pw", "../../../../etc/passwd", tarfile.LNKTYPE)],
     "many": [file("f%d" % i, b"") for i in range(1500)],
 }
+# Cases of two layers: whiteouts of what the first one holds.
+lower = [dirent("etc"), file("etc/a"), file("etc/b"), dirent("d"), file("d/x"),
+         link("l", canary, tarfile.SYMTYPE)]
+two = {
+    "whiteout": [lower, [file("etc/.wh.a"), dirent("d"), file("d/.wh..wh..opq"), file("d/y"),
+                         file("etc/hello", b"hi\n")]],
+    "whiteout-link": [lower, [file("l/.wh.victim")]],
+}
 if case == "huge":
     # A header claiming 10 GB, with no data behind it.
     i = tarfile.TarInfo("huge"); i.size = 10 * 10**9
-    raw = i.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 1024
+    raws = [i.tobuf(format=tarfile.GNU_FORMAT) + b"\0" * 1024]
+elif case in two:
+    raws = [tar_of(l) for l in two[case]]
 else:
-    raw = tar_of(cases.get(case, plain))
-blob = gzip.compress(raw, compresslevel=1)
+    raws = [tar_of(cases.get(case, plain))]
+blobs = [gzip.compress(raw, compresslevel=1) for raw in raws]
 if case == "truncated":
-    blob = blob[: len(blob) // 2]
+    blobs[0] = blobs[0][: len(blobs[0]) // 2]
 
 def put(data):
     d = hashlib.sha256(data).hexdigest()
@@ -59,18 +69,20 @@ def put(data):
         f.write(data)
     return "sha256:" + d, len(data)
 
-ldig, lsize = put(blob)
+layers = [put(b) for b in blobs]
+ldig, lsize = layers[0]
 cfg = json.dumps({"architecture": "amd64", "os": "linux",
                   "config": {"Env": ["PATH=/bin"]},
                   "rootfs": {"type": "layers",
-                             "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}).encode()
+                             "diff_ids": ["sha256:" + hashlib.sha256(r).hexdigest()
+                                          for r in raws]}}).encode()
 cdig, csize = put(cfg)
 man = json.dumps({"schemaVersion": 2,
                   "mediaType": "application/vnd.oci.image.manifest.v1+json",
                   "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                              "digest": cdig, "size": csize},
                   "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                              "digest": ldig, "size": lsize}]}).encode()
+                              "digest": d, "size": n} for d, n in layers]}).encode()
 mdig, msize = put(man)
 index = {"schemaVersion": 2,
          "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -127,3 +139,28 @@ try_case "wrong digest" baddigest "does not match its digest"
 try_case "missing blob" missing "blobs/sha256/"
 try_case "truncated layer" truncated "layer 1 (sha256:"
 try_case "malformed index.json" badjson "index.json: malformed JSON"
+
+# Whiteouts: `.wh.a` removes the lower layer's etc/a, the opaque marker empties
+# d of what lower layers put there and keeps what its own layer adds.
+rm -rf "$T/cache"
+/usr/bin/python3 "$T/mkoci.py" "$T/whiteout" whiteout "$canary" >/dev/null
+printf '# a\n\n## t\n- image: oci:whiteout:t\n\n```sh\ntrue\n```\n' >"$T/whiteout.md"
+"$WM" run "$T/whiteout.md" >/dev/null 2>&1
+tree=$(ls -d "$T/cache/wm/images/"*/rootfs 2>/dev/null | head -1)
+check "whiteout: the layers are applied" test -f "$tree/etc/hello"
+check "whiteout: .wh.a removes a" test ! -e "$tree/etc/a"
+check "whiteout: its sibling stays" test -f "$tree/etc/b"
+check "opaque: the lower layer's d/x is gone" test ! -e "$tree/d/x"
+check "opaque: its own layer's d/y stays" test -f "$tree/d/y"
+check "whiteout markers are not extracted" bash -c "! find '$tree' -name '.wh.*' | grep -q ."
+
+# A whiteout through a symbolic link must not remove what the link points at.
+victims=$(mktemp -d /tmp/wm-image-victim.XXXXXX)
+touch "$victims/victim"
+rm -rf "$T/cache" "$T/wl"
+/usr/bin/python3 "$T/mkoci.py" "$T/wl" whiteout-link "$victims" >/dev/null
+printf '# a\n\n## t\n- image: oci:wl:t\n\n```sh\ntrue\n```\n' >"$T/wl.md"
+expect_exit "whiteout through a link: refused" 2 "$WM" run "$T/wl.md"
+expect_in "whiteout through a link: says where" "whiteout below \`l\`" "$OUT"
+check "whiteout through a link: the target stays" test -f "$victims/victim"
+rm -rf "$victims"
