@@ -12,7 +12,7 @@ trap 'rm -rf "$T" "$canary"' EXIT
 
 # mkoci.py LAYOUT CASE: an OCI layout whose one layer is the hostile CASE.
 cat >"$T/mkoci.py" <<'PY'
-import gzip, hashlib, io, json, os, sys, tarfile
+import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
 layout, case, canary = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -33,8 +33,13 @@ def dirent(name):
     i = tarfile.TarInfo(name); i.type = tarfile.DIRTYPE; i.mode = 0o755; return (i, None)
 
 plain = [dirent("etc"), file("etc/hello", b"hi\n")]
+def special(name, kind, mode):
+    i = tarfile.TarInfo(name); i.type = kind; i.mode = mode; return (i, None)
+suid = tarfile.TarInfo("etc/suid"); suid.size = 1; suid.mode = 0o4755
+full = plain + [link("etc/hello2", "etc/hello", tarfile.LNKTYPE),
+                special("etc/null", tarfile.CHRTYPE, 0o666), (suid, b"x")]
 cases = {
-    "ok": plain,
+    "ok": full, "zstd": full, "plain": full,
     "dotdot": plain + [file("../../../../../.." + canary + "/dotdot")],
     "absolute": plain + [file(canary + "/absolute")],
     "symlink": plain + [link("out", canary, tarfile.SYMTYPE), file("out/through")],
@@ -58,7 +63,13 @@ elif case in two:
     raws = [tar_of(l) for l in two[case]]
 else:
     raws = [tar_of(cases.get(case, plain))]
-blobs = [gzip.compress(raw, compresslevel=1) for raw in raws]
+if case == "zstd":
+    blobs = [subprocess.run(["zstd", "-q", "-c"], input=r, stdout=subprocess.PIPE,
+                            check=True).stdout for r in raws]
+elif case == "plain":
+    blobs = raws
+else:
+    blobs = [gzip.compress(raw, compresslevel=1) for raw in raws]
 if case == "truncated":
     blobs[0] = blobs[0][: len(blobs[0]) // 2]
 
@@ -123,6 +134,24 @@ printf '# a\n\n## t\n- image: oci:ok:t\n\n```sh\n[ -e /bin ] || echo no-bin\n```
 OUT=$("$WM" run "$T/ok.md" 2>&1)
 expect_not_in "a well-formed layer is accepted" "image oci:" "$OUT"
 check "and cached" bash -c "ls '$T/cache/wm/images/'*/rootfs/etc/hello >/dev/null"
+tree=$(ls -d "$T/cache/wm/images/"*/rootfs | head -1)
+check "a hard link inside the image is kept" test "$tree/etc/hello" -ef "$tree/etc/hello2"
+check "device nodes are skipped" test ! -e "$tree/etc/null"
+check "as root, setuid bits are kept" test -u "$tree/etc/suid"
+for c in zstd plain; do
+	/usr/bin/python3 "$T/mkoci.py" "$T/$c" "$c" "$canary" >/dev/null
+	printf '# a\n\n## t\n- image: oci:%s:t\n\n```sh\ntrue\n```\n' "$c" >"$T/$c.md"
+	OUT=$("$WM" run "$T/$c.md" 2>&1)
+	expect_not_in "a $c layer is read" "image oci:" "$OUT"
+done
+check "zstd and plain layers are extracted" test "$(ls -d "$T/cache/wm/images/"*/rootfs/etc/hello | wc -l)" = 3
+if is_root && userns_ok; then
+	chmod -R a+rX "$T/ok" && chmod a+r "$T/ok.md"
+	as_user env XDG_CACHE_HOME="$T/cache-nobody" "$WM" run --yes "$T/ok.md" >/dev/null 2>&1
+	t2=$(ls -d "$T/cache-nobody/wm/images/"*/rootfs | head -1)
+	check "rootless: the image is extracted" test -f "$t2/etc/suid"
+	check "rootless: setuid bits are dropped" test ! -u "$t2/etc/suid"
+fi
 
 try_case "../ escape" dotdot "has a path outside the image"
 try_case "absolute path" absolute "has a path outside the image"
