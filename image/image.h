@@ -108,6 +108,13 @@ int wm_image_entry_kind(const char *path, char **target);
 char *wm_image_prepare(const struct wm_image *img, const char *cache_dir, unsigned root_id,
 		       struct wm_error **err);
 
+/* The ids of an image config's `User` ("uid", "uid:gid", "name",
+ * "name:group"; a name looked up in the tree's /etc/passwd or /etc/group,
+ * opened inside the tree, `root` its directory fd); a uid alone gets its
+ * passwd entry's group, else 0. `image` names the image in messages. */
+int wm_image_user_ids(const char *user, const char *image, int root, unsigned *uid,
+		      unsigned *gid, struct wm_error **err);
+
 /* Cached images, for `wm image`: each entry's digest and its record. */
 struct wm_image_cached {
 	char digest[WM_IMAGE_DIGEST_LEN];

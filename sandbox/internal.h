@@ -221,6 +221,8 @@ struct wm_sandbox_profile {
 	/* rootfs is an image's (policy fs.rootfs oci:/docker-archive:): */
 	char **image_env;    /* its config's Env, or NULL */
 	char *image_workdir; /* its WorkingDir, or NULL */
+	bool image_user;     /* its User: the task's ids inside its user namespace */
+	unsigned image_uid, image_gid;
 	int landlock_abi;
 	bool userns_as_root;
 	char *note;	  /* see wm_sandbox_profile_note() */

@@ -265,24 +265,22 @@ static int write_proc(pid_t pid, const char *file, const char *text, struct wm_e
  * and setgroups stays denied as the kernel requires. As root, uid and gid
  * 0 inside map to an unprivileged host id, so the task is never host root:
  * init switches to them and drops host root's supplementary groups. */
-static int write_maps(pid_t pid, struct wm_error **err)
+static int write_maps(pid_t pid, const struct wm_sandbox_profile *prof, struct wm_error **err)
 {
-	char map[64];
+	char umap[64], gmap[64];
+	bool root = geteuid() == 0;
+	/* An image's User takes the place of the ids inside. */
+	unsigned uid = prof->image_user ? prof->image_uid : root ? 0 : (unsigned)geteuid();
+	unsigned gid = prof->image_user ? prof->image_gid : root ? 0 : (unsigned)getegid();
 
-	if (geteuid() == 0) {
-		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)WM_SANDBOX_ROOT_ID);
-		return write_proc(pid, "setgroups", "allow", err) < 0 ||
-				       write_proc(pid, "gid_map", map, err) < 0 ||
-				       write_proc(pid, "uid_map", map, err) < 0
-			       ? -1
-			       : 0;
-	}
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
-	if (write_proc(pid, "setgroups", "deny", err) < 0 ||
-	    write_proc(pid, "gid_map", map, err) < 0)
+	snprintf(umap, sizeof(umap), "%u %u 1\n", uid,
+		 root ? (unsigned)WM_SANDBOX_ROOT_ID : (unsigned)geteuid());
+	snprintf(gmap, sizeof(gmap), "%u %u 1\n", gid,
+		 root ? (unsigned)WM_SANDBOX_ROOT_ID : (unsigned)getegid());
+	if (write_proc(pid, "setgroups", root ? "allow" : "deny", err) < 0 ||
+	    write_proc(pid, "gid_map", gmap, err) < 0)
 		return -1;
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
-	return write_proc(pid, "uid_map", map, err);
+	return write_proc(pid, "uid_map", umap, err);
 }
 
 static pid_t do_clone(uint64_t flags, int *pidfd)
@@ -405,7 +403,7 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 	}
 	sb->sock = wm_steal_fd(&sv[0]);
 	if (fcntl(sb->sock, F_SETFL, O_NONBLOCK) != 0 ||
-	    (c->userns && write_maps(sb->pid, err) < 0) ||
+	    (c->userns && write_maps(sb->pid, c->prof, err) < 0) ||
 	    (sb->cg.mode != SB_CG_NONE && sb_cgroup_join(&sb->cg, sb->pid, err) < 0)) {
 		if (err && !*err)
 			wm_error_set(err, errno, "status socket");

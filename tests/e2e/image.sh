@@ -160,6 +160,47 @@ run=$(sed -n 's/^run \([0-9a-f-]*\)$/\1/p' <<<"$OUT" | head -1)
 OUT=$("$WM" policy show boxed --policies "$W/policies.yaml" 2>&1)
 expect_in "policy show gives rootfs.image" "image: \"oci:$W/../L:t\"" "$OUT"
 
+# The image's User: a name from its /etc/passwd, or uid:gid, is the task's
+# ids inside its user namespace.
+mkdir -p "$T/urootfs"
+cp -a "$T/rootfs/." "$T/urootfs/"
+echo 'app:x:1234:4321::/data:/bin/sh' >"$T/urootfs/etc/passwd"
+echo 'app:x:4321:' >"$T/urootfs/etc/group"
+mk_image "$T/U" named "$T/urootfs" PATH=/bin
+umoci config --image "$T/U:named" --config.user app
+mk_image "$T/U" numeric "$T/urootfs" PATH=/bin
+umoci config --image "$T/U:numeric" --config.user 1000:100
+mk_image "$T/U" nobody "$T/urootfs" PATH=/bin
+umoci config --image "$T/U:nobody" --config.user ghost
+chmod -R a+rX "$T/U"
+ids='while read -r k v rest; do case $k in Uid:|Gid:) echo "$k $v";; esac; done </proc/self/status
+echo mine >/data/mine && echo wrote-data'
+for tag in named numeric; do
+	printf '# u\n\n## who\n- image: oci:../U:%s\n\n```sh\n%s\n```\n' "$tag" "$ids" >"$W/user-$tag.md"
+done
+chmod 644 "$W"/user-*.md
+want_named=$'Uid: 1234\nGid: 4321'
+want_numeric=$'Uid: 1000\nGid: 100'
+for u in "${users[@]}"; do
+	for tag in named numeric; do
+		if [[ $u == nobody ]]; then
+			OUT=$(as_user env XDG_CACHE_HOME="$T/cache-nobody" "$WM" run --yes "$W/user-$tag.md" 2>&1)
+			run=$(sed -n 's/^run \([0-9a-f-]*\)$/\1/p' <<<"$OUT" | head -1)
+			log=$(as_user "$WM" logs "$run" who 2>&1)
+		else
+			OUT=$("$WM" run "$W/user-$tag.md" 2>&1)
+			run=$(sed -n 's/^run \([0-9a-f-]*\)$/\1/p' <<<"$OUT" | head -1)
+			log=$("$WM" logs "$run" who 2>&1)
+		fi
+		want=want_$tag
+		expect_in "User $tag as $u: the task's ids" "${!want}" "$log"
+		expect_in "User $tag as $u: owns the image's files" wrote-data "$log"
+	done
+done
+printf '# u\n\n## who\n- image: oci:../U:nobody\n\n```sh\ntrue\n```\n' >"$W/user-ghost.md"
+expect_exit "a User the image does not know is bad input" 2 "$WM" run "$W/user-ghost.md"
+expect_in "it says so" "User \`ghost\` is not in its /etc/passwd" "$OUT"
+
 # Two runs preparing the same image at once: both run, one entry, no leftovers.
 export XDG_CACHE_HOME=$T/race
 sed -i "s|oci:../L@sha256:[0-9a-f]*|oci:../L:t|" "$W/one.md"
