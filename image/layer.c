@@ -183,7 +183,51 @@ struct layer {
 	int root;	  /* the tree (also the working directory meanwhile) */
 	struct img_limits *lim;
 	struct archive *tar, *disk;
+	/* What this layer wrote: a whiteout hides only what lower layers
+	 * hold. Sorted when a whiteout needs it. */
+	char **mine;
+	size_t n_mine, alloc_mine;
+	bool sorted;
 };
+
+static int str_qcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Did this layer write path, or anything below it? */
+static bool layer_wrote(struct layer *L, const char *path)
+{
+	size_t lo = 0, hi = L->n_mine, n = strlen(path);
+
+	if (!L->sorted) {
+		qsort(L->mine, L->n_mine, sizeof(*L->mine), str_qcmp);
+		L->sorted = true;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(L->mine[mid], path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < L->n_mine && strncmp(L->mine[lo], path, n) == 0; lo++)
+		if (L->mine[lo][n] == '\0' || L->mine[lo][n] == '/')
+			return true;
+	return false;
+}
+
+static void layer_note(struct layer *L, const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	WM_GROW(L->mine, L->alloc_mine, L->n_mine + 1);
+	L->mine[L->n_mine++] = wm_xstrndup(path, n);
+	L->sorted = false;
+}
 
 static int open_beneath(int root, const char *rel, struct wm_error **err, const char *what)
 {
@@ -197,8 +241,9 @@ static int open_beneath(int root, const char *rel, struct wm_error **err, const 
 	return fd;
 }
 
-/* `.wh.NAME` removes NAME; `.wh..wh..opq` empties its directory. */
-static int whiteout(const struct layer *L, int kind, const char *target, struct wm_error **err)
+/* `.wh.NAME` removes NAME; `.wh..wh..opq` empties its directory: of what
+ * lower layers put there, not of what this one wrote. */
+static int whiteout(struct layer *L, int kind, const char *target, struct wm_error **err)
 {
 	wm_autofree char *dir = wm_xstrdup(target);
 	char *slash = strrchr(dir, '/');
@@ -207,6 +252,8 @@ static int whiteout(const struct layer *L, int kind, const char *target, struct 
 	char **names;
 
 	if (kind == 1) {
+		if (layer_wrote(L, target))
+			return 0;
 		if (slash)
 			*slash = '\0';
 		fd = open_beneath(L->root, slash ? dir : "", err, L->what);
@@ -220,11 +267,15 @@ static int whiteout(const struct layer *L, int kind, const char *target, struct 
 	names = wm_safe_list_dir(fd, L->what, err);
 	if (!names)
 		return -1;
-	for (size_t i = 0; names[i]; i++)
-		if (wm_safe_remove_tree(fd, L->what, names[i], err) < 0) {
+	for (size_t i = 0; names[i]; i++) {
+		wm_autofree char *path =
+			*target ? wm_xasprintf("%s/%s", target, names[i]) : wm_xstrdup(names[i]);
+
+		if (!layer_wrote(L, path) && wm_safe_remove_tree(fd, L->what, names[i], err) < 0) {
 			wm_strv_free(names);
 			return -1;
 		}
+	}
 	wm_strv_free(names);
 	return 0;
 }
@@ -284,7 +335,7 @@ static int check_link(const struct layer *L, struct archive_entry *e, const char
 	return 0;
 }
 
-static int entry(const struct layer *L, struct archive_entry *e, struct wm_error **err)
+static int entry(struct layer *L, struct archive_entry *e, struct wm_error **err)
 {
 	wm_autofree char *name = wm_xstrdup(archive_entry_pathname(e));
 	wm_autofree char *target = NULL;
@@ -317,6 +368,7 @@ static int entry(const struct layer *L, struct archive_entry *e, struct wm_error
 	if (archive_write_finish_entry(L->disk) < ARCHIVE_WARN)
 		return wm_error_setx(err, WM_EXIT_USAGE, "%s: entry `%s`: %s", L->what, name,
 				     archive_error_string(L->disk));
+	layer_note(L, strip_dot(name));
 	return 0;
 }
 
@@ -482,6 +534,9 @@ int img_apply_layer(const struct wm_image *img, size_t i, int root, struct img_l
 		blame_blob(l, c, what, err);
 out:
 	archive_write_free(L.disk);
+	for (size_t k = 0; k < L.n_mine; k++)
+		free(L.mine[k]);
+	free(L.mine);
 	archive_read_free(L.tar);
 	archive_read_free(c->raw);
 	archive_read_free(c->outer);

@@ -52,7 +52,10 @@ lower = [dirent("etc"), file("etc/a"), file("etc/b"), dirent("d"), file("d/x"),
          link("l", canary, tarfile.SYMTYPE)]
 two = {
     "whiteout": [lower, [file("etc/.wh.a"), dirent("d"), file("d/.wh..wh..opq"), file("d/y"),
-                         file("etc/hello", b"hi\n")]],
+                         file("etc/hello", b"hi\n"),
+                         # the same layer's file, then a marker: the file stays
+                         dirent("e"), file("e/z"), file("e/.wh..wh..opq"),
+                         file("etc/c"), file("etc/.wh.c")]],
     "whiteout-link": [lower, [file("l/.wh.victim")]],
 }
 if case == "huge":
@@ -181,6 +184,8 @@ check "whiteout: .wh.a removes a" test ! -e "$tree/etc/a"
 check "whiteout: its sibling stays" test -f "$tree/etc/b"
 check "opaque: the lower layer's d/x is gone" test ! -e "$tree/d/x"
 check "opaque: its own layer's d/y stays" test -f "$tree/d/y"
+check "opaque after its own layer's file: the file stays" test -f "$tree/e/z"
+check "whiteout of its own layer's file: the file stays" test -f "$tree/etc/c"
 check "whiteout markers are not extracted" bash -c "! find '$tree' -name '.wh.*' | grep -q ."
 
 # A whiteout through a symbolic link must not remove what the link points at.
