@@ -200,6 +200,8 @@ static bool layer_wrote(struct layer *L, const char *path)
 {
 	size_t lo = 0, hi = L->n_mine, n = strlen(path);
 
+	if (!L->n_mine)
+		return false;
 	if (!L->sorted) {
 		qsort(L->mine, L->n_mine, sizeof(*L->mine), str_qcmp);
 		L->sorted = true;
