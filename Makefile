@@ -33,7 +33,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -I. -I$(BUIL
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBS = $(PKG_LIBS)
 
-MODULES := common workflow policies sandbox state orchestrator
+MODULES := common workflow policies sandbox state image orchestrator
 LIB_SRC := $(filter-out orchestrator/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 # Sources generated at build time (e.g. embedded built-in policies) append here.
 GEN_SRC :=

@@ -23,22 +23,34 @@
 	X(archive_entry_copy_stat)         \
 	X(archive_entry_filetype)          \
 	X(archive_entry_free)              \
+	X(archive_entry_gid)               \
 	X(archive_entry_hardlink)          \
 	X(archive_entry_new)               \
 	X(archive_entry_pathname)          \
+	X(archive_entry_perm)              \
+	X(archive_entry_set_gid)           \
 	X(archive_entry_set_hardlink)      \
 	X(archive_entry_set_pathname)      \
+	X(archive_entry_set_perm)          \
 	X(archive_entry_set_size)          \
 	X(archive_entry_set_symlink)       \
+	X(archive_entry_set_uid)           \
+	X(archive_entry_size)              \
+	X(archive_entry_size_is_set)       \
+	X(archive_entry_uid)               \
 	X(archive_errno)                   \
 	X(archive_error_string)            \
+	X(archive_read_data)               \
 	X(archive_read_data_block)         \
 	X(archive_read_free)               \
 	X(archive_read_new)                \
 	X(archive_read_next_header)        \
+	X(archive_read_open)               \
 	X(archive_read_open_filename)      \
 	X(archive_read_support_filter_all) \
 	X(archive_read_support_format_all) \
+	X(archive_read_support_format_raw) \
+	X(archive_read_support_format_tar) \
 	X(archive_write_add_filter_zstd)   \
 	X(archive_write_close)             \
 	X(archive_write_data)              \
@@ -68,22 +80,34 @@ int wm_archive_load(struct wm_error **err);
 #define archive_entry_copy_stat (wm_archive_api.archive_entry_copy_stat)
 #define archive_entry_filetype (wm_archive_api.archive_entry_filetype)
 #define archive_entry_free (wm_archive_api.archive_entry_free)
+#define archive_entry_gid (wm_archive_api.archive_entry_gid)
 #define archive_entry_hardlink (wm_archive_api.archive_entry_hardlink)
 #define archive_entry_new (wm_archive_api.archive_entry_new)
 #define archive_entry_pathname (wm_archive_api.archive_entry_pathname)
+#define archive_entry_perm (wm_archive_api.archive_entry_perm)
+#define archive_entry_set_gid (wm_archive_api.archive_entry_set_gid)
 #define archive_entry_set_hardlink (wm_archive_api.archive_entry_set_hardlink)
 #define archive_entry_set_pathname (wm_archive_api.archive_entry_set_pathname)
+#define archive_entry_set_perm (wm_archive_api.archive_entry_set_perm)
 #define archive_entry_set_size (wm_archive_api.archive_entry_set_size)
 #define archive_entry_set_symlink (wm_archive_api.archive_entry_set_symlink)
+#define archive_entry_set_uid (wm_archive_api.archive_entry_set_uid)
+#define archive_entry_size (wm_archive_api.archive_entry_size)
+#define archive_entry_size_is_set (wm_archive_api.archive_entry_size_is_set)
+#define archive_entry_uid (wm_archive_api.archive_entry_uid)
 #define archive_errno (wm_archive_api.archive_errno)
 #define archive_error_string (wm_archive_api.archive_error_string)
+#define archive_read_data (wm_archive_api.archive_read_data)
 #define archive_read_data_block (wm_archive_api.archive_read_data_block)
 #define archive_read_free (wm_archive_api.archive_read_free)
 #define archive_read_new (wm_archive_api.archive_read_new)
 #define archive_read_next_header (wm_archive_api.archive_read_next_header)
+#define archive_read_open (wm_archive_api.archive_read_open)
 #define archive_read_open_filename (wm_archive_api.archive_read_open_filename)
 #define archive_read_support_filter_all (wm_archive_api.archive_read_support_filter_all)
 #define archive_read_support_format_all (wm_archive_api.archive_read_support_format_all)
+#define archive_read_support_format_raw (wm_archive_api.archive_read_support_format_raw)
+#define archive_read_support_format_tar (wm_archive_api.archive_read_support_format_tar)
 #define archive_write_add_filter_zstd (wm_archive_api.archive_write_add_filter_zstd)
 #define archive_write_close (wm_archive_api.archive_write_close)
 #define archive_write_data (wm_archive_api.archive_write_data)

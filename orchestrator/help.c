@@ -110,6 +110,12 @@ static const struct command_help helps[] = {
 	{ "doctor",
 	  "  --json                the report as JSON\n"
 	  "  --clean               first remove cgroups that killed orchestrators left\n" },
+	{ "image", "  REF                   oci:PATH[:TAG], oci:PATH@sha256:HEX or\n"
+		   "                        docker-archive:FILE[:NAME:TAG]\n"
+		   "  DIGEST                a cached image's digest (or 6+ hex digits of it)\n"
+		   "  --json                ls and inspect: as JSON\n"
+		   "  prune removes what interrupted preparations left and images whose\n"
+		   "  source is gone.\n" },
 	{ "exec",
 	  "  --attempt N           the attempt's number\n"
 	  "  --kind KIND           body (default), only_if or rollback\n"

@@ -71,6 +71,9 @@ const struct wm_command wm_commands[] = {
 	{ "exec", wm_cmd_exec,
 	  "exec RUN_ID TASK --attempt N --kind body|only_if|rollback --policy-hash H",
 	  "internal: one attempt of a run's task in its sandbox (cluster executors run it)" },
+	{ "image", wm_cmd_image,
+	  "image ls [--json] | inspect REF|DIGEST [--json] | rm DIGEST|REF... | prune",
+	  "list, inspect and remove the images tasks run in" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

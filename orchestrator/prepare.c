@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "image/image.h"
 #include "orchestrator/fromrun.h"
 #include "state/audit.h"
 
@@ -128,6 +129,56 @@ static void keep_policy_env(struct wm_task *t, const struct wm_policy *pol)
 		t->param_env[k] = NULL;
 }
 
+/* The directory of the workflow file, which relative image paths are in. */
+static char *workflow_dir(const char *path)
+{
+	char buf[PATH_MAX];
+	wm_autofree char *copy = wm_xstrdup(path);
+
+	if (realpath(path, buf))
+		return wm_xstrdup(dirname(buf));
+	return wm_xstrdup(dirname(copy));
+}
+
+/* The image a task runs in (its `image:`, else its policy's rootfs.image)
+ * is opened here, once per reference and policy, so that its digest is in
+ * the policy hash and so in the definition hash: a task whose image
+ * changed is not taken as done by resume. */
+static int apply_images(struct wm_prepared *p, struct wm_error **err)
+{
+	struct wm_workflow *wf = p->wf;
+	wm_autofree char *dir = NULL;
+	size_t alloc = 0;
+
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		const struct wm_policy *pol = p->policy[i];
+		const char *ref = wf->tasks[i].image ? wf->tasks[i].image : pol->fs.rootfs;
+		struct wm_image *img = NULL;
+		wm_autofree char *pinned = NULL;
+		size_t k;
+
+		if (!ref || !wm_image_ref_is(ref))
+			continue;
+		if (!dir)
+			dir = workflow_dir(wf->path);
+		if (wm_image_open(ref, dir, &img, err) < 0)
+			return wm_error_wrap(err, "task '%s'", wf->tasks[i].id);
+		pinned = wm_image_pinned_name(img);
+		wm_image_free(img);
+		for (k = 0; k < p->n_image_policies; k++)
+			if (strcmp(p->image_policies[k]->fs.rootfs, pinned) == 0 &&
+			    strcmp(p->image_policies[k]->name, pol->name) == 0)
+				break;
+		if (k == p->n_image_policies) {
+			WM_GROW(p->image_policies, alloc, k + 1);
+			p->image_policies[p->n_image_policies++] =
+				wm_policy_with_rootfs(pol, pinned);
+		}
+		p->policy[i] = p->image_policies[k];
+	}
+	return 0;
+}
+
 static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
 			    struct wm_diags *diags, struct wm_error **err)
 {
@@ -139,6 +190,8 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 	if (wm_floor_resolve(wf, p->set, o->policy, &p->tp, diags, err) < 0)
 		return -1;
 	p->policy = p->tp.policy;
+	if (apply_images(p, err) < 0)
+		return -1;
 	p->policy_hash = wm_xcalloc(n + 1, sizeof(*p->policy_hash));
 	p->def_hash = wm_xcalloc(n + 1, sizeof(*p->def_hash));
 	for (size_t i = 0; i < n; i++) {
@@ -240,6 +293,9 @@ void wm_prepared_release(struct wm_prepared *p)
 	wm_strv_free(p->policy_hash);
 	wm_strv_free(p->def_hash);
 	wm_task_policies_release(&p->tp);
+	for (size_t i = 0; i < p->n_image_policies; i++)
+		wm_policy_free(p->image_policies[i]);
+	free(p->image_policies);
 	wm_policy_set_free(p->set);
 	wm_workflow_free(p->wf);
 	free(p->workspace);

@@ -11,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
+#include "image/image.h"
 #include "orchestrator/runexec.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
@@ -90,6 +91,9 @@ static void start_fields(json_t *f, const struct exec *x, long task, const struc
 {
 	json_object_set_new(f, "policy", json_string(pol->name));
 	json_object_set_new(f, "policy_hash", json_string(x->p->policy_hash[task]));
+	/* The image pinned by digest (policies.h: wm_policy_with_rootfs). */
+	if (pol->fs.rootfs && wm_image_ref_is(pol->fs.rootfs))
+		json_object_set_new(f, "image", json_string(pol->fs.rootfs));
 	json_object_set_new(f, "namespaces", namespaces_json(pol));
 	json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, task)));
 }

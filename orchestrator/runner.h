@@ -92,6 +92,10 @@ struct wm_prepared {
 	const struct wm_sandbox_profile **profile; /* per task, borrowed from profiles */
 	size_t n_profiles;
 	bool *reused; /* --from: per task, taken from an earlier run; NULL: none */
+	/* Policies made for tasks with an image (`image:` or rootfs.image),
+	 * its reference pinned by digest; owned, in policy[] too. */
+	struct wm_policy **image_policies;
+	size_t n_image_policies;
 };
 
 /* Appends to *roots the task `id` names, or every instance of the matrix

@@ -146,7 +146,12 @@ static void add_double(struct wm_buf *b, double d)
 static void add_fs(struct wm_buf *b, const struct wm_policy *p, const char *ind)
 {
 	wm_buf_addf(b, "%sfilesystem:\n%s  view: %s\n", ind, ind, wm_fs_view_name(p->fs.view));
-	if (p->fs.rootfs) {
+	if (p->fs.rootfs && (strncmp(p->fs.rootfs, "oci:", 4) == 0 ||
+			     strncmp(p->fs.rootfs, "docker-archive:", 15) == 0)) {
+		wm_buf_addf(b, "%s  rootfs:\n%s    image: ", ind, ind);
+		add_q(b, p->fs.rootfs);
+		wm_buf_addch(b, '\n');
+	} else if (p->fs.rootfs) {
 		wm_buf_addf(b, "%s  rootfs: ", ind);
 		add_q(b, p->fs.rootfs);
 		wm_buf_addch(b, '\n');

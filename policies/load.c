@@ -119,6 +119,57 @@ static void parse_binds(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
 	}
 }
 
+/* An image reference's path is joined to the file's directory like a
+ * plain rootfs path. */
+static char *join_rootfs(struct ld *l, const char *val)
+{
+	static const char *const transports[] = { "oci:", "docker-archive:" };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(transports[i]);
+
+		if (strncmp(val, transports[i], n) == 0) {
+			wm_autofree char *path = pol_ld_join_dir(l, val + n);
+
+			return wm_xasprintf("%s%s", transports[i], path);
+		}
+	}
+	return pol_ld_join_dir(l, val);
+}
+
+/* `rootfs: PATH` (a directory or tarball) or `rootfs: {image: REF}`; a
+ * scalar image reference is taken too (policies as wm writes them). */
+static void parse_rootfs(struct ld *l, const yaml_node_t *v, struct pol_spec *s)
+{
+	static const char *const keys[] = { "image" };
+	const char *val = NULL;
+
+	if (v->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
+		     p < v->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = pol_ld_node(l, p->key), *iv = pol_ld_node(l, p->value);
+
+			if (!KNOWN(l, k, keys, "filesystem.rootfs"))
+				return;
+			val = pol_ld_scalar(l, iv, "filesystem.rootfs.image");
+			if (val && strncmp(val, "oci:", 4) != 0 &&
+			    strncmp(val, "docker-archive:", 15) != 0) {
+				pol_ld_bad(l, iv,
+					   "'filesystem.rootfs.image' must be oci:PATH[:TAG], "
+					   "oci:PATH@sha256:HEX or docker-archive:FILE[:NAME:TAG]");
+				return;
+			}
+		}
+		if (!val)
+			return;
+	} else if ((val = pol_ld_scalar(l, v, "rootfs")) == NULL) {
+		return;
+	}
+	free(s->p.fs.rootfs);
+	s->p.fs.rootfs = pol_ld_is_null(v) || strcmp(val, "none") == 0 ? NULL : join_rootfs(l, val);
+	s->given |= PF_ROOTFS;
+}
+
 static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec *s)
 {
 	static const char *const keys[] = { "view", "rootfs", "workspace", "tmp",
@@ -129,7 +180,7 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = pol_ld_node(l, p->key), *v = pol_ld_node(l, p->value);
-		const char *key, *val;
+		const char *key;
 		int e;
 
 		if (!KNOWN(l, k, keys, "filesystem"))
@@ -148,13 +199,7 @@ static void parse_filesystem(struct ld *l, const yaml_node_t *n, struct pol_spec
 				s->given |= PF_WORKSPACE;
 			}
 		} else if (strcmp(key, "rootfs") == 0) {
-			if ((val = pol_ld_scalar(l, v, key)) != NULL) {
-				free(s->p.fs.rootfs);
-				s->p.fs.rootfs = pol_ld_is_null(v) || strcmp(val, "none") == 0
-							 ? NULL
-							 : pol_ld_join_dir(l, val);
-				s->given |= PF_ROOTFS;
-			}
+			parse_rootfs(l, v, s);
 		} else if (strcmp(key, "tmp") == 0) {
 			if (pol_ld_size(l, v, "filesystem.tmp", &s->p.fs.tmp_size) == 0)
 				s->given |= PF_TMP;

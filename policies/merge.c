@@ -14,6 +14,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "policies/internal.h"
+#include "policies/policies.h"
 
 void pol_spec_free(struct pol_spec *s)
 {
@@ -422,4 +423,16 @@ struct wm_policy *pol_spec_build(const struct pol_spec *m, struct wm_diags *diag
 		return NULL;
 	}
 	return p;
+}
+
+struct wm_policy *wm_policy_with_rootfs(const struct wm_policy *p, const char *rootfs)
+{
+	struct wm_policy *d = wm_xcalloc(1, sizeof(*d));
+
+	plain_copy(d, p);
+	for (size_t i = 0; i < p->seccomp.n_rules; i++)
+		pol_rules_push(&d->seccomp.rules, &d->seccomp.n_rules, &p->seccomp.rules[i]);
+	free(d->fs.rootfs);
+	d->fs.rootfs = xstrdup_or_null(rootfs);
+	return d;
 }

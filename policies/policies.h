@@ -61,6 +61,9 @@ const struct wm_policy *wm_policy_set_at(const struct wm_policy_set *set, size_t
  * source and the profile's path): equal policies hash equal whatever file,
  * order or inheritance produced them. Caller frees. */
 char *wm_policy_hash(const struct wm_policy *p);
+/* A copy of p (the caller frees it with wm_policy_free) whose root
+ * filesystem is `rootfs`: how a task's `image:` is applied. */
+struct wm_policy *wm_policy_with_rootfs(const struct wm_policy *p, const char *rootfs);
 
 /* Like wm_policy_set_load_file(), reading `path` (give it absolute, so that
  * relative paths inside come out absolute) while diagnostics and the

@@ -72,3 +72,8 @@ char *sb_cache_dir(const char *sub, struct wm_error **err)
 	free(root);
 	return dir;
 }
+
+char *wm_sandbox_image_cache(struct wm_error **err)
+{
+	return sb_cache_dir("images", err);
+}

@@ -133,6 +133,13 @@ void wm_sandbox_doctor(struct wm_doctor *d)
 			   : "cannot id-map the current directory's filesystem: %s",
 		    strerror(e));
 	}
+	e = wm_sandbox_overlay_works();
+	add(d, "image_layer", e, false,
+	    "a task in an image (image:, rootfs.image) gets a copy of the image on a tmpfs "
+	    "as its writable root: slower to start, and it counts against memory",
+	    "%s",
+	    e ? "overlayfs: a task writes to its own layer over the shared image"
+	      : "no overlayfs here: a task's image is copied onto a tmpfs");
 	e = syscall(SYS_pidfd_open, getpid(), 0);
 	add(d, "pidfd", e >= 0, true, "wm cannot supervise its sandboxes", "%s",
 	    e >= 0 ? "pidfd_open works" : "no pidfd_open");

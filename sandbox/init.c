@@ -134,10 +134,13 @@ static void scrub_args_and_env(void)
 static int switch_ids(const struct sb_child *c, struct sb_fail *f)
 {
 	struct pollfd pfd = { c->sync_fd, POLLIN, 0 };
+	/* An image's User in place of root (write_maps() mapped it). */
+	gid_t g = c->prof->image_user ? c->prof->image_gid : 0;
+	uid_t u = c->prof->image_user ? c->prof->image_uid : 0;
 
 	if (setgroups(0, NULL) != 0)
 		return sb_failf(f, errno, "drop supplementary groups");
-	if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0)
+	if (setresgid(g, g, g) != 0 || setresuid(u, u, u) != 0)
 		return sb_failf(f, errno, "switch to the sandbox's ids");
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (poll(&pfd, 1, 0) != 0 && (pfd.revents & (POLLHUP | POLLERR)))

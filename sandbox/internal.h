@@ -55,7 +55,14 @@ enum sb_mount_kind {
 	SB_M_PROC,	 /* fresh /proc with sys/sysrq-trigger read-only, leaks masked */
 	SB_M_HIDE,	 /* empty tmpfs on dst, made read-only at the end */
 	SB_M_SEAL,	 /* make dst (a tmpfs of this plan) read-only */
+	/* new root is src (an image's tree) under a writable layer of `size`
+	 * bytes: sb_root_overlay() */
+	SB_M_ROOT_OVERLAY,
 };
+
+/* Bytes a task may write over its image (the tmpfs of its writable layer),
+ * unless its private /tmp is larger. */
+#define SB_IMAGE_LAYER_SIZE (1ULL << 30)
 
 struct sb_mount {
 	enum sb_mount_kind kind;
@@ -72,6 +79,12 @@ struct sb_mount {
 	bool collect;	   /* SB_M_TMPFS in place of $WM_OUT: handed to wm, copied out */
 };
 
+/* The writable layer over an image's tree (`lower`, an O_PATH fd the
+ * parent opened), mounted on `root`:
+ * overlayfs with its upper layer on a tmpfs of `size` bytes, else (a
+ * kernel that refuses overlayfs here) a copy of the tree on a tmpfs. */
+int sb_root_overlay(int lower, const char *root, uint64_t size, struct sb_fail *f);
+
 struct sb_mount_plan {
 	struct sb_mount *v;
 	size_t n, alloc;
@@ -85,6 +98,9 @@ struct sb_mount_plan {
 int sb_plan_mounts(const struct wm_policy *p, const struct wm_sandbox_spec *spec,
 		   const char *rootfs, bool mapped_root, struct sb_mount_plan *plan,
 		   struct wm_error **err);
+/* Opens (O_PATH) the image tree of an SB_M_ROOT_OVERLAY into its `tree`:
+ * the image cache may be where the task's ids cannot look (root's home). */
+int sb_plan_open_image(struct sb_mount_plan *pl, struct wm_error **err);
 /* Parent, as root: opens the binds' sources as detached trees, id-mapped
  * to WM_SANDBOX_ROOT_ID when mapped_root. */
 int sb_plan_open_trees(struct sb_mount_plan *plan, bool mapped_root, struct wm_error **err);
@@ -204,6 +220,11 @@ struct wm_sandbox_profile {
 	const struct wm_policy *policy;
 	struct sb_filter filter;
 	char *rootfs; /* extracted rootfs directory, or NULL */
+	/* rootfs is an image's (policy fs.rootfs oci:/docker-archive:): */
+	char **image_env;    /* its config's Env, or NULL */
+	char *image_workdir; /* its WorkingDir, or NULL */
+	bool image_user;     /* its User: the task's ids inside its user namespace */
+	unsigned image_uid, image_gid;
 	int landlock_abi;
 	bool userns_as_root;
 	char *note;	  /* see wm_sandbox_profile_note() */
@@ -246,8 +267,10 @@ void sb_init_main(struct sb_child *c) __attribute__((noreturn));
 int sb_pid1_image_fd(void);
 const struct sb_filter *sb_pid1_filter(struct wm_error **err);
 
-/* The environment: policy keep from `caller`, then policy set, then extra. */
-char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *extra);
+/* The environment: policy keep from `caller`, then the image's Env, then
+ * policy set, then extra. */
+char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *image,
+		    char *const *extra);
 /* Status convention of a wait status. */
 int sb_status_of(int wstatus);
 
@@ -307,5 +330,8 @@ int sb_copy_out(int from, int to, char **why);
 /* A directory for the policy's rootfs: the directory itself, or the tarball
  * extracted into the cache under its content hash. Caller frees. */
 char *sb_rootfs_prepare(const char *rootfs, struct wm_error **err);
+/* The same for an image reference: its tree in the image cache (built on
+ * first use); fills prof's image_env and image_workdir. */
+char *sb_image_prepare(struct wm_sandbox_profile *prof, const char *ref, struct wm_error **err);
 
 #endif

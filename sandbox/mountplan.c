@@ -34,6 +34,7 @@
 
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "image/image.h"
 #include "sandbox/internal.h"
 
 static struct sb_mount *plan_add(struct sb_mount_plan *pl, enum sb_mount_kind kind, const char *src,
@@ -93,6 +94,12 @@ static const char *const minimal_etc[] = { "/etc/passwd",
 
 static void plan_root(struct sb_mount_plan *pl, const struct wm_policy *p, const char *rootfs)
 {
+	if (rootfs && wm_image_ref_is(p->fs.rootfs)) {
+		plan_add(pl, SB_M_ROOT_OVERLAY, rootfs, "/", true,
+			 p->fs.tmp_size > SB_IMAGE_LAYER_SIZE ? p->fs.tmp_size
+							      : SB_IMAGE_LAYER_SIZE);
+		return;
+	}
 	if (rootfs) {
 		plan_add(pl, SB_M_ROOT_BIND, rootfs, "/", p->fs.view == WM_VIEW_HOST_RW, 0);
 		return;
@@ -440,6 +447,20 @@ int sb_plan_open_trees(struct sb_mount_plan *pl, bool mapped_root, struct wm_err
 			continue;
 		if (open_tree_of(m, mapped_root, err) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+int sb_plan_open_image(struct sb_mount_plan *pl, struct wm_error **err)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		struct sb_mount *m = &pl->v[i];
+
+		if (m->kind != SB_M_ROOT_OVERLAY)
+			continue;
+		m->tree = open(m->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (m->tree < 0)
+			return wm_error_set(err, errno, "image tree %s", m->src);
 	}
 	return 0;
 }

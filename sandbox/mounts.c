@@ -251,6 +251,8 @@ static int apply_one(const struct sb_mount_plan *pl, const struct sb_mount *m, s
 		if (m->tree >= 0)
 			return do_move(m, NEWROOT, f);
 		return do_bind(src, NEWROOT, m->rw, false, f);
+	case SB_M_ROOT_OVERLAY:
+		return sb_root_overlay(m->tree, NEWROOT, m->size, f);
 	case SB_M_BIND:
 		if (m->tree >= 0)
 			return do_move(m, dst, f);

@@ -17,6 +17,8 @@
 #include "common/cleanup.h"
 #include "common/lazyarchive.h"
 #include "common/xalloc.h"
+#include "common/strutil.h"
+#include "image/image.h"
 #include "sandbox/internal.h"
 
 static int hash_file(const char *path, char hex[65], struct wm_error **err)
@@ -133,5 +135,44 @@ char *sb_rootfs_prepare(const char *rootfs, struct wm_error **err)
 		free(dir);
 		return NULL;
 	}
+	return dir;
+}
+
+static int image_user(struct wm_sandbox_profile *prof, const struct wm_image *img, const char *dir,
+		      struct wm_error **err)
+{
+	wm_autoclose int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (root < 0)
+		return wm_error_set(err, errno, "image %s: open its tree", img->name);
+	if (wm_image_user_ids(img->user, img->name, root, &prof->image_uid, &prof->image_gid, err) <
+	    0)
+		return -1;
+	prof->image_user = true;
+	return 0;
+}
+
+char *sb_image_prepare(struct wm_sandbox_profile *prof, const char *ref, struct wm_error **err)
+{
+	struct wm_image *img = NULL;
+	wm_autofree char *base = NULL;
+	char *dir = NULL;
+
+	/* Relative paths were made absolute where the reference was read. */
+	if (wm_image_open(ref, NULL, &img, err) < 0)
+		return NULL;
+	/* A cache another user could write would hand them our root. */
+	base = sb_cache_dir("images", err);
+	if (base)
+		dir = wm_image_prepare(img, base, WM_SANDBOX_ROOT_ID, err);
+	if (dir && img->user && image_user(prof, img, dir, err) < 0) {
+		free(dir);
+		dir = NULL;
+	}
+	if (dir) {
+		prof->image_env = wm_strv_dup(img->env);
+		prof->image_workdir = img->workdir ? wm_xstrdup(img->workdir) : NULL;
+	}
+	wm_image_free(img);
 	return dir;
 }

@@ -147,6 +147,14 @@ void wm_sandbox_result_release(struct wm_sandbox_result *res);
  * (caller frees) on the first failure. */
 int wm_copy_tree(int from, int to, char **why);
 
+/* The image cache (image/image.h), created private if missing: CACHE/images
+ * under wm's cache directory ($XDG_CACHE_HOME/wm, ~/.cache/wm, else
+ * /tmp/wm-cache-UID). The caller frees it. */
+char *wm_sandbox_image_cache(struct wm_error **err);
+/* Would a task's writable layer over an image be overlayfs here (else a
+ * copy of the image onto a tmpfs)? */
+bool wm_sandbox_overlay_works(void);
+
 /* "timeout", "memory", ...; "none" for WM_LIMIT_NONE or a value outside the list. */
 const char *wm_limit_name(enum wm_limit limit);
 

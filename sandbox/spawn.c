@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "image/image.h"
 #include "sandbox/internal.h"
 
 extern char **environ;
@@ -45,7 +46,8 @@ int sb_status_of(int wstatus)
 
 /* ---- environment ------------------------------------------------------------ */
 
-char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *extra)
+char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const *image,
+		    char *const *extra)
 {
 	char **v = wm_xcalloc(1, sizeof(*v));
 	size_t n = 0;
@@ -60,6 +62,8 @@ char **sb_env_build(const struct wm_policy *p, char *const *caller, char *const 
 				break;
 			}
 	}
+	for (size_t i = 0; image && image[i]; i++)
+		wm_env_set(&v, &n, image[i]);
 	for (size_t i = 0; p->env.set && p->env.set[i]; i++)
 		wm_env_set(&v, &n, p->env.set[i]);
 	for (size_t i = 0; extra && extra[i]; i++)
@@ -102,7 +106,9 @@ int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_pro
 	    !sb_pid1_filter(err))
 		goto fail;
 	if (policy->fs.rootfs) {
-		prof->rootfs = sb_rootfs_prepare(policy->fs.rootfs, err);
+		prof->rootfs = wm_image_ref_is(policy->fs.rootfs)
+				       ? sb_image_prepare(prof, policy->fs.rootfs, err)
+				       : sb_rootfs_prepare(policy->fs.rootfs, err);
 		if (!prof->rootfs)
 			goto fail;
 	}
@@ -147,6 +153,8 @@ void wm_sandbox_profile_free(struct wm_sandbox_profile *prof)
 		return;
 	sb_filter_release(&prof->filter);
 	free(prof->rootfs);
+	wm_strv_free(prof->image_env);
+	free(prof->image_workdir);
 	free(prof->note);
 	free(prof->unenforced);
 	free(prof);
@@ -181,7 +189,20 @@ static int plan_filesystem(const struct wm_sandbox_profile *prof,
 	c->plan.userns = c->userns;
 	if (rc == 0 && geteuid() == 0)
 		rc = sb_plan_open_trees(&c->plan, c->map_root, err);
+	if (rc == 0)
+		rc = sb_plan_open_image(&c->plan, err);
 	return rc;
+}
+
+/* An image's WorkingDir stands in for the default start, the workspace. */
+static const char *start_dir(const struct wm_sandbox_profile *prof,
+			     const struct wm_sandbox_spec *spec)
+{
+	bool dflt = !spec->cwd || (spec->workspace && strcmp(spec->cwd, spec->workspace) == 0);
+
+	if (prof->image_workdir && dflt)
+		return prof->image_workdir;
+	return spec->cwd ? spec->cwd : spec->workspace ? spec->workspace : "/";
 }
 
 static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_sandbox_spec *spec,
@@ -195,9 +216,9 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 	if (!spec->argv || !spec->argv[0])
 		return wm_error_setx(err, WM_EXIT_USAGE, "no command to run");
 	c->argv = wm_strv_dup(spec->argv);
-	c->env = sb_env_build(p, environ, spec->env);
+	c->env = sb_env_build(p, environ, prof->image_env, spec->env);
 	c->path = split_path(c->env);
-	c->cwd = wm_xstrdup(spec->cwd ? spec->cwd : spec->workspace ? spec->workspace : "/");
+	c->cwd = wm_xstrdup(start_dir(prof, spec));
 	c->stdio[0] = spec->stdin_fd;
 	c->stdio[1] = spec->stdout_fd;
 	c->stdio[2] = spec->stderr_fd;
@@ -210,6 +231,10 @@ static int child_prepare(const struct wm_sandbox_profile *prof, const struct wm_
 		wm_strv_push(&c->writable, &nw, spec->workspace);
 	if (p->fs.tmp_size)
 		wm_strv_push(&c->writable, &nw, "/tmp");
+	/* An image's root is its writable layer, a tmpfs the task alone
+	 * sees; what must stay read-only in it is mounted read-only. */
+	if (p->fs.rootfs && wm_image_ref_is(p->fs.rootfs))
+		wm_strv_push(&c->writable, &nw, "/");
 	for (size_t i = 0; i < p->fs.n_binds; i++)
 		if (p->fs.binds[i].rw)
 			wm_strv_push(&c->writable, &nw, p->fs.binds[i].dst);
@@ -240,24 +265,22 @@ static int write_proc(pid_t pid, const char *file, const char *text, struct wm_e
  * and setgroups stays denied as the kernel requires. As root, uid and gid
  * 0 inside map to an unprivileged host id, so the task is never host root:
  * init switches to them and drops host root's supplementary groups. */
-static int write_maps(pid_t pid, struct wm_error **err)
+static int write_maps(pid_t pid, const struct wm_sandbox_profile *prof, struct wm_error **err)
 {
-	char map[64];
+	char umap[64], gmap[64];
+	bool root = geteuid() == 0;
+	/* An image's User takes the place of the ids inside. */
+	unsigned uid = prof->image_user ? prof->image_uid : root ? 0 : (unsigned)geteuid();
+	unsigned gid = prof->image_user ? prof->image_gid : root ? 0 : (unsigned)getegid();
 
-	if (geteuid() == 0) {
-		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)WM_SANDBOX_ROOT_ID);
-		return write_proc(pid, "setgroups", "allow", err) < 0 ||
-				       write_proc(pid, "gid_map", map, err) < 0 ||
-				       write_proc(pid, "uid_map", map, err) < 0
-			       ? -1
-			       : 0;
-	}
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getegid(), (unsigned)getegid());
-	if (write_proc(pid, "setgroups", "deny", err) < 0 ||
-	    write_proc(pid, "gid_map", map, err) < 0)
+	snprintf(umap, sizeof(umap), "%u %u 1\n", uid,
+		 root ? (unsigned)WM_SANDBOX_ROOT_ID : (unsigned)geteuid());
+	snprintf(gmap, sizeof(gmap), "%u %u 1\n", gid,
+		 root ? (unsigned)WM_SANDBOX_ROOT_ID : (unsigned)getegid());
+	if (write_proc(pid, "setgroups", root ? "allow" : "deny", err) < 0 ||
+	    write_proc(pid, "gid_map", gmap, err) < 0)
 		return -1;
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)geteuid(), (unsigned)geteuid());
-	return write_proc(pid, "uid_map", map, err);
+	return write_proc(pid, "uid_map", umap, err);
 }
 
 static pid_t do_clone(uint64_t flags, int *pidfd)
@@ -380,7 +403,7 @@ static int start(struct wm_sandbox *sb, struct sb_child *c, struct wm_error **er
 	}
 	sb->sock = wm_steal_fd(&sv[0]);
 	if (fcntl(sb->sock, F_SETFL, O_NONBLOCK) != 0 ||
-	    (c->userns && write_maps(sb->pid, err) < 0) ||
+	    (c->userns && write_maps(sb->pid, c->prof, err) < 0) ||
 	    (sb->cg.mode != SB_CG_NONE && sb_cgroup_join(&sb->cg, sb->pid, err) < 0)) {
 		if (err && !*err)
 			wm_error_set(err, errno, "status socket");

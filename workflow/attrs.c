@@ -44,6 +44,7 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_PRIORITY enum wm_priority
 #define CTYPE_CONDITION enum wm_condition
 #define CTYPE_COMMAND char *
+#define CTYPE_IMAGE char *
 #define CTYPE_ENV char **
 #define CTYPE_DIR char *
 #define CTYPE_PATHS char **
@@ -415,6 +416,35 @@ static void set_dir(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
 		set_text(kv, dst);
 }
 
+static void set_executor(struct wf_ctx *c, const struct wf_kv *kv, enum wm_executor_kind *dst)
+{
+	int v = choose(c, kv, &wf_executors);
+
+	if (v >= 0)
+		*dst = (enum wm_executor_kind)(v + 1);
+}
+
+static void set_flag(struct wf_ctx *c, const struct wf_kv *kv, bool *dst)
+{
+	if (strcmp(kv->val, "ok") != 0)
+		wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`", kv->key,
+		       kv->val);
+	else
+		*dst = true;
+}
+
+/* Checked in full (and its path made absolute) when the image is opened. */
+static void set_image(struct wf_ctx *c, const struct wf_kv *kv, char **dst)
+{
+	if (!wm_str_has_prefix(kv->val, "oci:") && !wm_str_has_prefix(kv->val, "docker-archive:"))
+		wf_err(c, kv->line, kv->val_col,
+		       "%s: `%s` is not an image: want oci:PATH[:TAG], oci:PATH@sha256:HEX or "
+		       "docker-archive:FILE[:NAME:TAG]",
+		       kv->key, kv->val);
+	else
+		set_text(kv, dst);
+}
+
 /* Kept as written with its place; matrix.c reads it once the whole list is in. */
 static void add_placed(const struct wf_kv *kv, struct wm_placed *p)
 {
@@ -470,8 +500,7 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		wf_for_each_entry(c, t, kv, add_path, field);
 		break;
 	case WM_AK_EXECUTOR:
-		if ((v = choose(c, kv, &wf_executors)) >= 0)
-			*(enum wm_executor_kind *)field = (enum wm_executor_kind)(v + 1);
+		set_executor(c, kv, field);
 		break;
 	case WM_AK_SIZE:
 		set_size(c, kv, field);
@@ -482,12 +511,11 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 	case WM_AK_PARAMS:
 		wf_params_attr(c, t, kv);
 		break;
+	case WM_AK_IMAGE:
+		set_image(c, kv, field);
+		break;
 	case WM_AK_FLAG:
-		if (strcmp(kv->val, "ok") != 0)
-			wf_err(c, kv->line, kv->val_col, "%s: the only value is `ok`, not `%s`",
-			       kv->key, kv->val);
-		else
-			*(bool *)field = true;
+		set_flag(c, kv, field);
 		break;
 	}
 }

@@ -77,7 +77,9 @@
 	X(PARAMS, "params", 'Y', PARAMS, params, false, "target, count:int=3", \
 	  "parameters given with wm run -p NAME=VALUE") \
 	X(TRANSCRIPT, "transcript", 'Z', FLAG, transcript_ok, false, "ok", \
-	  "the body is meant as a `$ ` transcript")
+	  "the body is meant as a `$ ` transcript") \
+	X(IMAGE, "image", 'I', IMAGE, image, false, "oci:images/alpine:3.20", \
+	  "an OCI layout or docker-archive to use as the root filesystem")
 /* clang-format on */
 
 /* clang-format off */
@@ -112,6 +114,7 @@ enum wm_attr_kind {
 	WM_AK_MATRIX,	 /* struct wm_placed: kept as written, read by matrix.c */
 	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
 	WM_AK_FLAG,	 /* bool: the value `ok` */
+	WM_AK_IMAGE,	 /* char *: oci:PATH[:TAG][@sha256:HEX] or docker-archive:FILE[:NAME:TAG] */
 };
 
 struct wm_attr_info {

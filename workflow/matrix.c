@@ -397,6 +397,7 @@ static void own_attr(struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_POLICY:
 	case WM_AK_COMMAND:
 	case WM_AK_DIR:
+	case WM_AK_IMAGE:
 		if (*(char **)field)
 			*(char **)field = wm_xstrdup(*(char **)field);
 		break;

@@ -77,6 +77,7 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_POLICY:
 	case WM_AK_COMMAND:
 	case WM_AK_DIR:
+	case WM_AK_IMAGE:
 		put_str(b, a->tag, *(char *const *)field);
 		break;
 	case WM_AK_IDS:
@@ -124,6 +125,7 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_POLICY:
 	case WM_AK_COMMAND:
 	case WM_AK_DIR:
+	case WM_AK_IMAGE:
 		return *(char *const *)field == NULL;
 	case WM_AK_IDS:
 	case WM_AK_ENV:

@@ -645,6 +645,7 @@ void wf_task_release(struct wm_task *t)
 	free(t->depends_loc);
 	free(t->policy);
 	free(t->only_if);
+	free(t->image);
 	wm_strv_free(t->env);
 	free(t->workdir);
 	wm_strv_free(t->outputs);

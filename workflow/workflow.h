@@ -160,6 +160,7 @@ struct wm_task {
 	char **matrix;
 
 	struct wm_params params; /* `- params:`, in the order written */
+	char *image;		 /* `- image: oci:...`: the root filesystem, as written, or NULL */
 	bool transcript_ok;	 /* `- transcript: ok`: a body of `$ ` lines is meant */
 	/* The parameters' values once bound (wm_workflow_bind_params): the
 	 * workflow's and the task's as PARAM_NAME=VALUE, NULL-terminated; NULL

@@ -336,3 +336,11 @@ if command -v fish >/dev/null; then
 else
 	skip "fish completion" "fish is not installed (tools/install-deps installs it)"
 fi
+
+# wm image: its subcommands, and --json where it applies.
+complete_line "$WM" image ""
+[[ $REPLY_TEXT == " ls inspect rm prune " ]] && pass "image subcommands" || fail "image subcommands" "$REPLY_TEXT"
+complete_line "$WM" image ls -
+[[ $REPLY_TEXT == " --json " ]] && pass "image ls --json" || fail "image ls --json" "$REPLY_TEXT"
+complete_line "$WM" image inspect o
+[[ $REPLY_TEXT == " oci: " ]] && pass "image inspect offers oci:" || fail "image inspect offers oci:" "$REPLY_TEXT"

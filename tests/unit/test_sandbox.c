@@ -329,20 +329,20 @@ static void test_env(void **state)
 	char **env;
 
 	(void)state;
-	env = sb_env_build(pol("standard"), caller, NULL);
+	env = sb_env_build(pol("standard"), caller, NULL, NULL);
 	assert_true(wm_strv_contains(env, "PATH=/x"));
 	assert_true(wm_strv_contains(env, "HOME=/h"));
 	assert_false(wm_strv_contains(env, "SECRET=1"));
 	wm_strv_free(env);
 
-	env = sb_env_build(pol("testing"), caller, extra);
+	env = sb_env_build(pol("testing"), caller, NULL, extra);
 	assert_true(wm_strv_contains(env, "CI=true"));
 	assert_true(wm_strv_contains(env, "WM_WORKSPACE=/w"));
 	assert_true(wm_strv_contains(env, "TZ=Europe/Paris")); /* extra wins over set */
 	assert_false(wm_strv_contains(env, "TZ=UTC"));
 	wm_strv_free(env);
 
-	env = sb_env_build(pol("paranoid"), caller, NULL);
+	env = sb_env_build(pol("paranoid"), caller, NULL, NULL);
 	assert_true(wm_strv_contains(env, "PATH=/x")); /* paranoid keeps PATH alone */
 	assert_false(wm_strv_contains(env, "HOME=/h"));
 	assert_int_equal(wm_strv_len(env), 1);

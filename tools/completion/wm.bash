@@ -153,7 +153,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox
-		outputs cp prune export doctor help"
+		outputs cp prune export doctor image help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -300,6 +300,7 @@ _wm()
 	export) opts="-o --output" ;;
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
+	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -336,6 +337,15 @@ _wm()
 			COMPREPLY=($(compgen -W "show verify rekey" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} != rekey ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
+		fi
+		;;
+	image)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "ls inspect rm prune" -- "$cur"))
+		elif [[ ${pos[0]} == @(inspect|rm) ]]; then
+			COMPREPLY=($(compgen -W "oci: docker-archive:" -- "$cur"))
+			[[ $cur == @(oci|docker-archive):* ]] && compopt -o filenames 2>/dev/null &&
+				COMPREPLY=($(compgen -f -P "${cur%%:*}:" -- "${cur#*:}"))
 		fi
 		;;
 	policy)

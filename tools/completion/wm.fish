@@ -161,6 +161,7 @@ complete -c wm -n __wm_needs_command -a cp -d "Copy a task's output file or dire
 complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state directory'
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
+complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
 
 # init
@@ -257,7 +258,14 @@ complete -c wm -n '__wm_using sandbox; and not contains -- -- (commandline -opc)
 complete -c wm -n '__wm_using sandbox; and not contains -- -- (commandline -opc)' -l timeout -x -d "Override the policy's timeout"
 complete -c wm -n '__wm_using sandbox; and contains -- -- (commandline -opc)' -x -a '(__fish_complete_subcommand --fcs-skip=(math (contains -i -- -- (commandline -opc))))'
 
+# image
+complete -c wm -n '__wm_using image 0' -a ls -d 'The cached images'
+complete -c wm -n '__wm_using image 0' -a inspect -d "An image's digest, layers and config"
+complete -c wm -n '__wm_using image 0' -a rm -d 'Remove cached images'
+complete -c wm -n '__wm_using image 0' -a prune -d 'Remove leftovers and images whose source is gone'
+complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d 'Print JSON'
+
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor image help'
