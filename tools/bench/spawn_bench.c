@@ -5,6 +5,7 @@
  * command, bwrap and unshare; prints medians and ratios.
  */
 #include <spawn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,60 @@ static void filter_cost(const struct wm_policy *p)
 	       median(cold, 10), median(warm, 10));
 }
 
+/* `wm --version` against a C program that does nothing: what starting wm
+ * costs before any work (the dynamic loader, mostly). */
+static void startup(char *wm, char *empty, int n)
+{
+	char *version[] = { wm, "--version", NULL };
+	char *nothing[] = { empty, NULL };
+	double *w = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
+	int devnull = open("/dev/null", O_WRONLY);
+	int out = dup(1);
+
+	dup2(devnull, 1);
+	for (int i = 0; i < n; i++) {
+		w[i] = run_cmd(version);
+		e[i] = run_cmd(nothing);
+	}
+	dup2(out, 1);
+	printf("startup: wm --version %.2f ms, an empty C program %.2f ms: ratio %.2f (<= 1.5 "
+	       "wanted)\n",
+	       median(w, n), median(e, n), median(w, n) / median(e, n));
+	free(w);
+	free(e);
+	close(devnull);
+	close(out);
+}
+
+/* The command and bwrap as an unprivileged user, both started the same way
+ * (setpriv, then env for a HOME of its own). */
+static void rootless(char *wm, char *home, char **bwrap, int n)
+{
+	char env_home[4200];
+	char *pre[] = { "/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+			"--clear-groups",   "/usr/bin/env",   env_home };
+	char *cli[16], *bw[32];
+	size_t k = 0, m = 0;
+	double *c = calloc(n, sizeof(double)), *b = calloc(n, sizeof(double));
+
+	snprintf(env_home, sizeof(env_home), "HOME=%s", home);
+	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+		cli[k++] = pre[i], bw[m++] = pre[i];
+	cli[k++] = wm, cli[k++] = "sandbox", cli[k++] = "--policy", cli[k++] = "standard";
+	cli[k++] = "--", cli[k++] = "/bin/true", cli[k] = NULL;
+	for (size_t i = 0; bwrap[i]; i++)
+		bw[m++] = bwrap[i];
+	bw[m] = NULL;
+	for (int i = 0; i < n; i++) {
+		c[i] = run_cmd(cli);
+		b[i] = run_cmd(bw);
+	}
+	printf("rootless: wm sandbox %.2f ms, bwrap %.2f ms: command/bwrap %.2f\n", median(c, n),
+	       median(b, n), median(c, n) / median(b, n));
+	free(c);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	char *wm = argv[1];
@@ -149,6 +204,11 @@ int main(int argc, char **argv)
 	printf("ratios: spawn/bwrap %.2f (< 1 wanted), spawn/unshare %.2f (<= 1.25 wanted)\n",
 	       mp / mb, mp / mu);
 	printf("        command/bwrap %.2f, command/unshare %.2f\n", mc / mb, mc / mu);
+	fflush(stdout);
+	if (argc > 3)
+		startup(wm, argv[3], n);
+	if (argc > 4)
+		rootless(wm, argv[4], bwrap, n);
 	wm_sandbox_profile_free(prof);
 	wm_policy_set_free(set);
 	return 0;
