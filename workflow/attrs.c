@@ -52,6 +52,8 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_MATRIX struct wm_placed
 #define CTYPE_PARAMS struct wm_params
 #define CTYPE_FLAG bool
+#define CTYPE_GLOBS char **
+#define CTYPE_SWITCH enum wm_switch
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -313,6 +315,33 @@ static void add_path(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv
 	wm_strv_push(paths, &n, e);
 }
 
+static void add_glob(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
+		     unsigned col, void *field)
+{
+	char ***globs = field;
+	size_t n = wm_strv_len(*globs);
+
+	(void)t;
+	if (!wf_path_is_contained(e)) {
+		wf_err(c, kv->line, col,
+		       "%s: `%s` must be a pattern relative to the workspace (no leading / or ..)",
+		       kv->key, e);
+		return;
+	}
+	wm_strv_push(globs, &n, e);
+}
+
+static void set_switch(struct wf_ctx *c, const struct wf_kv *kv, enum wm_switch *dst)
+{
+	if (strcmp(kv->val, "true") == 0)
+		*dst = WM_SWITCH_ON;
+	else if (strcmp(kv->val, "false") == 0)
+		*dst = WM_SWITCH_OFF;
+	else
+		wf_err(c, kv->line, kv->val_col, "%s: expected true or false, not `%s`", kv->key,
+		       kv->val);
+}
+
 static void set_duration(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst)
 {
 	struct wm_error *e = NULL;
@@ -488,6 +517,12 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 			       kv->key, kv->val);
 		else
 			*(bool *)field = true;
+		break;
+	case WM_AK_GLOBS:
+		wf_for_each_entry(c, t, kv, add_glob, field);
+		break;
+	case WM_AK_SWITCH:
+		set_switch(c, kv, field);
 		break;
 	}
 }

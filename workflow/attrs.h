@@ -77,7 +77,11 @@
 	X(PARAMS, "params", 'Y', PARAMS, params, false, "target, count:int=3", \
 	  "parameters given with wm run -p NAME=VALUE") \
 	X(TRANSCRIPT, "transcript", 'Z', FLAG, transcript_ok, false, "ok", \
-	  "the body is meant as a `$ ` transcript")
+	  "the body is meant as a `$ ` transcript") \
+	X(INPUTS, "inputs", 'I', GLOBS, inputs, true, "src/**/*.c, Makefile", \
+	  "workspace files whose content the cache key covers") \
+	X(CACHE, "cache", 'K', SWITCH, cache, false, "true", \
+	  "reuse an earlier run's outputs when nothing changed")
 /* clang-format on */
 
 /* clang-format off */
@@ -112,6 +116,8 @@ enum wm_attr_kind {
 	WM_AK_MATRIX,	 /* struct wm_placed: kept as written, read by matrix.c */
 	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
 	WM_AK_FLAG,	 /* bool: the value `ok` */
+	WM_AK_GLOBS,	 /* char **: globs relative to the workspace, comma-separated */
+	WM_AK_SWITCH,	 /* enum wm_switch: `true` or `false` */
 };
 
 struct wm_attr_info {
