@@ -66,6 +66,11 @@ struct wm_sched_config {
 	uint64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 2000 */
 	uint64_t tick_ms;	/* 0: no WM_EV_TICK */
 	void (*on_event)(void *ctx, const struct wm_event *ev);
+	/* The task cache, or NULL: asked before a task's first body attempt
+	 * of this run (after its only_if) whether its outputs can be restored
+	 * instead. True: they are in place and the record's cache_key and
+	 * cache_run are set; the task ends as cached without running. */
+	bool (*cache_restore)(void *ctx, size_t task);
 	void *ctx;
 };
 
