@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "state/crashpoint.h"
 #include "state/safeio.h"
 
 #define MANIFEST "manifest.json"
@@ -256,9 +257,14 @@ int wm_cache_put(int cfd, int dirfd, const char *shown, const char *rel,
 	if (tfd < 0)
 		return -1;
 	files = wm_safe_opendir(tfd, WM_CACHE_DIR, FILES, true, 0700, err);
-	if (files < 0 || copy_in(dirfd, shown, rel, files, m, err) < 0 ||
-	    write_manifest(tfd, m, err) < 0 || fsync(tfd) < 0)
+	if (files < 0 || copy_in(dirfd, shown, rel, files, m, err) < 0)
 		goto fail;
+	if (wm_crashpoint_hit("cache")) /* the files copied, no manifest yet */
+		raise(SIGKILL);
+	if (write_manifest(tfd, m, err) < 0 || fsync(tfd) < 0)
+		goto fail;
+	if (wm_crashpoint_hit("cache")) /* complete, not yet renamed into place */
+		raise(SIGKILL);
 	if (renameat(cfd, tmp, cfd, m->key) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY) {
 			wm_error_set(err, errno, "rename `%s` to `%s`", tmp, m->key);
