@@ -78,5 +78,6 @@ int wm_cmd_outputs(int argc, char **argv, const struct wm_cli *cli, struct wm_er
 int wm_cmd_prune(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cp(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_exec(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_cache(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

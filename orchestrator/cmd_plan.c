@@ -14,10 +14,13 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/floor.h"
+#include "orchestrator/runner.h"
+#include "orchestrator/taskcache.h"
 #include "policies/policies.h"
 #include "workflow/dag.h"
 #include "workflow/workflow.h"
@@ -320,13 +323,87 @@ static int resolve_policies(const struct wm_workflow *wf, const char *cli_policy
 	return 0;
 }
 
+/* --level strict: a task whose result is reused must say what it reads
+ * and writes, else nothing shows it is pure (its body may write outside
+ * $WM_OUT or read what its key does not cover). */
+static void strict_cache_checks(const struct wm_workflow *wf, struct wm_diags *d)
+{
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		const struct wm_task *t = &wf->tasks[i];
+
+		if (!wm_taskcache_wanted(wf, i, WM_CACHE_AS_WRITTEN) || (t->outputs && t->inputs))
+			continue;
+		wm_diags_warn(d, wf->path, t->loc.line, t->loc.col,
+			      "task '%s' is cached but declares no %s: nothing shows that it "
+			      "depends only on what its cache key covers",
+			      t->id,
+			      !t->outputs && !t->inputs ? "`outputs` or `inputs`"
+			      : !t->outputs		? "`outputs`"
+							: "`inputs`");
+	}
+}
+
+/* --explain: for each task, whether the next `wm run FILE` would reuse its
+ * cached result, and why it would run otherwise. */
+static int explain(const char *file, const char *cli_policy, const struct wm_cli *cli, bool json,
+		   struct wm_error **err)
+{
+	struct wm_run_options o = { .policy = cli_policy };
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_prepared p;
+	struct wm_taskcache_config c = { .state_dir = cli->state_dir, .p = &p };
+	struct wm_taskcache *tc = NULL;
+	wm_autostrv char **why = NULL;
+	wm_autofree bool *hit = NULL;
+	json_t *a = json ? json_array() : NULL;
+	int rc = -1;
+
+	if (wm_prepare(file, &o, &p, &d, err) < 0) {
+		wm_diags_sort(&d);
+		wm_diags_print(&d, stderr);
+		wm_diags_release(&d);
+		json_decref(a);
+		return *err ? -1 : WM_EXIT_USAGE;
+	}
+	wm_diags_release(&d);
+	/* No task caching: no cache to read. */
+	tc = wm_taskcache_new(&c, err);
+	if ((!tc && *err) || (tc && wm_taskcache_explain(tc, &why, &hit, err) < 0))
+		goto out;
+	for (size_t k = 0; k < p.wf->n_tasks; k++) {
+		size_t i = p.wf->dag->order[k];
+		const char *w = why ? why[i] : "caching off";
+
+		if (a)
+			json_array_append_new(a, json_pack("{s:s, s:b, s:s}", "task",
+							   p.wf->tasks[i].id, "cached",
+							   hit && hit[i], "why", w));
+		else
+			printf("%-24s %-7s %s\n", p.wf->tasks[i].id,
+			       hit && hit[i] ? "cached" : "runs", w);
+	}
+	rc = WM_EXIT_OK;
+	if (a && json_dumpf(a, stdout, JSON_INDENT(2)) < 0)
+		rc = wm_error_set(err, 0, "cannot write the plan");
+	if (a)
+		putchar('\n');
+out:
+	json_decref(a);
+	wm_taskcache_free(tc);
+	wm_prepared_release(&p);
+	return rc;
+}
+
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "explain", no_argument, NULL, 'x' },
+		{ "level", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool do_explain = false, strict = false;
 	enum plan_format fmt = FMT_TEXT;
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
@@ -335,7 +412,6 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	const char *cli_policy = NULL;
 	int opt, rc = WM_EXIT_OK;
 
-	(void)cli;
 	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
 		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
 			continue;
@@ -343,12 +419,28 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 			cli_policy = optarg;
 			continue;
 		}
+		if (opt == 'x') {
+			do_explain = true;
+			continue;
+		}
+		if (opt == 'l' &&
+		    (strcmp(optarg, "normal") == 0 || strcmp(optarg, "strict") == 0)) {
+			strict = strcmp(optarg, "strict") == 0;
+			continue;
+		}
+		if (opt == 'l')
+			return wm_usage_error("plan", "--level is normal or strict, not '%s'",
+					      optarg);
 		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
 				  : wm_bad_option("plan", argv, opt, opts);
 	}
 	if (optind + 1 != argc)
 		return wm_usage_error("plan",
 				      optind >= argc ? "missing FILE" : "too many arguments");
+	if (do_explain && fmt == FMT_DOT)
+		return wm_usage_error("plan", "--explain is shown as text or json");
+	if (do_explain)
+		return explain(argv[optind], cli_policy, cli, fmt == FMT_JSON, err);
 	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;
@@ -363,6 +455,8 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_print(&d, stderr);
 		goto out;
 	}
+	if (strict)
+		strict_cache_checks(wf, &d);
 	wm_diags_sort(&d);
 	wm_diags_print(&d, stderr);
 	wm_floor_print_weak(wf, &tp, stderr);

@@ -594,8 +594,7 @@ static void open_cache(struct exec *x, const struct wm_cli *cli, const struct wm
 					 .p = x->p,
 					 .cli_env = o->cli_env,
 					 .secrets = o->secrets,
-					 .mode = o->cache,
-					 .max_size = o->cache_max };
+					 .mode = o->cache };
 	struct wm_error *e = NULL;
 
 	x->cache = wm_taskcache_new(&c, &e);

@@ -18,7 +18,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "common/diag.h"
 #include "common/error.h"
@@ -66,7 +65,6 @@ struct wm_run_options {
 				    * as the workflow says */
 	bool keep_going;
 	enum wm_cache_mode cache; /* --cache, --no-cache */
-	uint64_t cache_max;	  /* config cache.max_size; 0: the default */
 	struct wm_display display;
 	bool dry_run;
 	bool interactive;

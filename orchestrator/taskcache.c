@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "orchestrator/config.h"
 #include "state/rundir.h"
 #include "state/safeio.h"
 
@@ -70,10 +71,26 @@ static void env_hash(const struct wm_taskcache_config *c, char out[WM_CACHE_HEX]
 	wm_buf_release(&b);
 }
 
+uint64_t wm_taskcache_cap(void)
+{
+	struct wm_config cfg;
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_error *e = NULL;
+	uint64_t cap = WM_CACHE_DEFAULT_MAX;
+
+	if (wm_config_load(&cfg, &d, &e) == 0 && cfg.cache_max_size)
+		cap = cfg.cache_max_size;
+	wm_config_release(&cfg);
+	wm_diags_release(&d);
+	wm_error_free(e);
+	return cap;
+}
+
 struct wm_taskcache *wm_taskcache_new(const struct wm_taskcache_config *cfg, struct wm_error **err)
 {
 	const struct wm_workflow *wf = cfg->p->wf;
 	struct wm_taskcache *tc;
+	struct wm_error *oe = NULL;
 	bool any = false;
 
 	for (size_t i = 0; i < wf->n_tasks && !any; i++)
@@ -84,9 +101,13 @@ struct wm_taskcache *wm_taskcache_new(const struct wm_taskcache_config *cfg, str
 	tc->cfg = *cfg;
 	tc->run_fd = tc->ws_fd = -1;
 	tc->t = wm_xcalloc(wf->n_tasks + 1, sizeof(*tc->t));
-	tc->cfd = wm_cache_open(cfg->state_dir, true, err);
-	if (tc->cfd < 0)
+	tc->cfd = wm_cache_open(cfg->state_dir, cfg->run_dir != NULL, &oe);
+	if (tc->cfd < 0 && (cfg->run_dir || oe->errnum != ENOENT)) {
+		wm_err_pass(err, oe);
 		goto fail;
+	}
+	/* Planning without a cache directory: nothing is cached. */
+	wm_error_free(oe);
 	tc->ws_fd = open(cfg->p->workspace, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tc->ws_fd < 0) {
 		wm_error_set(err, errno, "open the workspace `%s`", cfg->p->workspace);
@@ -97,7 +118,7 @@ struct wm_taskcache *wm_taskcache_new(const struct wm_taskcache_config *cfg, str
 	env_hash(cfg, tc->env);
 	return tc;
 fail:
-	tc->cfg.max_size = 0;
+	tc->cfg.run_dir = NULL; /* nothing stored: nothing to evict */
 	wm_taskcache_free(tc);
 	return NULL;
 }
@@ -109,7 +130,7 @@ void wm_taskcache_free(struct wm_taskcache *tc)
 	if (!tc)
 		return;
 	if (tc->cfd >= 0 && tc->cfg.run_dir) {
-		uint64_t cap = tc->cfg.max_size ? tc->cfg.max_size : WM_CACHE_DEFAULT_MAX;
+		uint64_t cap = tc->cfg.max_size ? tc->cfg.max_size : wm_taskcache_cap();
 
 		/* Best effort: the next run tries again. */
 		if (wm_cache_evict(tc->cfd, cap, NULL, &e) < 0 ||
@@ -228,7 +249,7 @@ static const struct wm_cache_manifest *previous(struct wm_taskcache *tc, const c
 {
 	const struct wm_cache_manifest *best = NULL;
 
-	if (!tc->listed) {
+	if (!tc->listed && tc->cfd >= 0) {
 		struct wm_error *e = NULL;
 
 		tc->listed = true;
@@ -427,7 +448,9 @@ int wm_taskcache_explain(struct wm_taskcache *tc, char ***why, bool **hit, struc
 		rc = compute_key(tc, i, err);
 		if (rc < 0)
 			return -1;
-		if (rc > 0) {
+		if (tc->cfd < 0) {
+			snprintf(text, sizeof(text), "no cache entry");
+		} else if (rc > 0) {
 			/* The first dependency that reruns. */
 			for (size_t d = 0; d < wm_dag_n_deps(wf->dag, i); d++)
 				if (!tc->t[wm_dag_deps(wf->dag, i)[d]].hit) {

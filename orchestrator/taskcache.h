@@ -38,8 +38,12 @@ struct wm_taskcache_config {
 	char *const *cli_env;		  /* -e */
 	const struct wm_secrets *secrets; /* by the hash of their values */
 	enum wm_cache_mode mode;
-	uint64_t max_size; /* 0: WM_CACHE_DEFAULT_MAX */
+	uint64_t max_size; /* 0: wm_taskcache_cap() */
 };
+
+/* The cap: config cache.max_size, else WM_CACHE_DEFAULT_MAX (a config
+ * that cannot be read was reported when the floors were read). */
+uint64_t wm_taskcache_cap(void);
 
 struct wm_taskcache;
 

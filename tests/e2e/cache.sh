@@ -79,6 +79,30 @@ echo 'int a;' >"$W/src/a.c"
 run_again "a rewritten input with the same content"
 check "nothing reruns for an mtime" test "$(ran)" = "other "
 
+# wm plan --explain says what the next run would do, and why.
+expect_exit "plan --explain of an unchanged workflow" 0 "$WM" plan --explain "$W/w.md"
+expect_in "explain: gen would be reused" "gen                      cached  reusing run" "$OUT"
+expect_in "explain: a task not caching runs" "other                    runs    caching off" "$OUT"
+echo 'int A;' >"$W/src/a.c"
+expect_exit "plan --explain after an input changed" 0 "$WM" plan --explain "$W/w.md"
+expect_in "explain names the input" "gen                      runs    input src/a.c changed" "$OUT"
+expect_in "explain: the dependent reruns" "count                    runs    dependency gen reruns" "$OUT"
+json=$("$WM" plan --explain --format json "$W/w.md")
+check "explain --format json" test "$(jq -r '.[] | select(.task=="gen") | .cached' <<<"$json")" = false
+: >"$W/ran"
+"$WM" plan --explain "$W/w.md" >/dev/null
+check "plan --explain runs nothing" test ! -s "$W/ran"
+echo 'int a;' >"$W/src/a.c"
+
+# wm plan --level strict warns about cached tasks that declare nothing.
+expect_exit "plan --level strict" 0 "$WM" plan --level strict "$W/w.md"
+expect_in "strict: count declares neither" "w.md:12:1: warning: task 'count' is cached but declares no \`outputs\` or \`inputs\`" "$OUT"
+expect_in "strict: gen declares no outputs" "task 'gen' is cached but declares no \`outputs\`" "$OUT"
+expect_not_in "strict: other does not cache" "task 'other'" "$OUT"
+expect_exit "plan without --level strict" 0 "$WM" plan "$W/w.md"
+expect_not_in "no such warning by default" "is cached but" "$OUT"
+expect_exit "plan --level bad" 2 "$WM" plan --level high "$W/w.md"
+
 # A changed input reruns its task and what reads its output; a dependent
 # whose own input (count's output) kept its content is reused.
 echo 'int A;' >"$W/src/a.c"
