@@ -70,6 +70,12 @@ check "the checkpoint names the key and run" \
 	test "$(checkpoint "$RUN" | jq -r '.tasks.gen.cache.run')" = "$FIRST"
 check "the key is the entry's" test "$(checkpoint "$RUN" | jq -r '.tasks.gen.cache.key')" = "${entry##*/}"
 check "the audit log has task.cached" grep -q '"event":"task.cached".*"from_run":"'"$FIRST"'"' "$RUN/audit.jsonl"
+check "stats counts the cached tasks" test "$("$WM" stats "${RUN##*/}" --json | jq .cached)" = 3
+expect_exit "stats of the run" 0 "$WM" stats "${RUN##*/}"
+expect_in "stats says how many were reused" "cached: 3 of 4 tasks reused from earlier runs" "$OUT"
+history=$("$WM" stats --json)
+check "history counts cached apart from runs" \
+	test "$(jq -c '.tasks[] | select(.task=="gen") | [.runs, .cached]' <<<"$history")" = "[1,1]"
 json=$("$WM" status "${RUN##*/}" --json 2>&1)
 expect_in "status --json says cached" '"state": "cached"' "$(jq . <<<"$json")"
 
