@@ -42,9 +42,9 @@
 	X(ROLLBACK_END, "rollback.end", true)                                  \
 	X(ROLLBACK_MANUAL, "rollback.manual", false)                           \
 	X(INTERRUPT, "run.interrupt", true)                                    \
-	/* task cache: outputs restored (detail: the run that made them) */    \
-	/* ... a cacheable task runs, an entry discarded, outputs not kept */  \
-	X(TASK_CACHED, "task.cached", true)                                    \
+	/* task cache: outputs restored (detail: the run that made them; */    \
+	/* not a boundary: a crash loses it, resume looks it up again) */      \
+	X(TASK_CACHED, "task.cached", false)                                   \
 	X(CACHE_MISS, "cache.miss", false)                                     \
 	X(CACHE_REJECTED, "cache.rejected", false)                             \
 	X(CACHE_STORE_FAILED, "cache.store.failed", false)                     \

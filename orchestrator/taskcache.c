@@ -38,6 +38,7 @@ struct wm_taskcache {
 	struct wm_cache_manifest *all;
 	size_t n_all;
 	bool listed;
+	size_t stored; /* entries this run added: eviction has work only then */
 };
 
 bool wm_taskcache_wanted(const struct wm_workflow *wf, size_t task, enum wm_cache_mode mode)
@@ -129,7 +130,7 @@ void wm_taskcache_free(struct wm_taskcache *tc)
 
 	if (!tc)
 		return;
-	if (tc->cfd >= 0 && tc->cfg.run_dir) {
+	if (tc->cfd >= 0 && tc->cfg.run_dir && tc->stored) {
 		uint64_t cap = tc->cfg.max_size ? tc->cfg.max_size : wm_taskcache_cap();
 
 		/* Best effort: the next run tries again. */
@@ -421,6 +422,7 @@ int wm_taskcache_store(struct wm_taskcache *tc, size_t task, struct wm_error **e
 	else
 		rc = wm_cache_put(tc->cfd, tc->run_fd, tc->cfg.run_dir, rel, &m, err);
 	wm_cache_manifest_release(&m);
+	tc->stored += rc == 0;
 	return rc < 0 ? wm_error_wrap(err, "keep the outputs of '%s' in the cache", id) : 0;
 }
 

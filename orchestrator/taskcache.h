@@ -11,7 +11,8 @@
  * front matter's `cache:`. Join nodes never do: they run nothing.
  *
  * Lifecycle: wm_taskcache_new() (NULL when no task caches) -> lookup and
- * store per task -> wm_taskcache_free(), which evicts down to the cap.
+ * store per task -> wm_taskcache_free(), which evicts down to the cap when
+ * the run stored an entry (only then can the cache have grown).
  */
 #ifndef WM_ORCHESTRATOR_TASKCACHE_H
 #define WM_ORCHESTRATOR_TASKCACHE_H

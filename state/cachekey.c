@@ -241,6 +241,22 @@ static int glob_one(const struct wm_tree_entry *e, void *ctx, struct wm_error **
 	return 0;
 }
 
+/* A glob without wildcards: the regular file it names, if there is one
+ * (reached without following a link, as a walk would). */
+static void literal(int ws, const char *path, struct globbing *g, size_t i)
+{
+	struct wm_error *e = NULL;
+	int fd = wm_safe_open(ws, ".", path, O_RDONLY, 0, &e);
+
+	wm_error_free(e);
+	if (fd < 0)
+		return;
+	close(fd);
+	g->hit[i] = true;
+	if (!wm_strv_contains(g->files, path))
+		wm_strv_push(&g->files, &g->n, path);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -257,8 +273,14 @@ int wm_cache_glob(int ws, const char *shown, char *const *globs, char ***files, 
 
 	*files = NULL;
 	for (size_t i = 0; i < n; i++) {
-		wm_autofree char *r = glob_root(globs[i]);
+		wm_autofree char *r = NULL;
 
+		/* A plain path is looked at, not searched for. */
+		if (!strpbrk(globs[i], "*?[")) {
+			literal(ws, globs[i], &g, i);
+			continue;
+		}
+		r = glob_root(globs[i]);
 		if (!wm_strv_contains(roots, r))
 			wm_strv_push(&roots, &n_roots, r);
 	}

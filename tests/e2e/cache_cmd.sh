@@ -70,8 +70,10 @@ check "the entry is gone" test ! -e "$C/$key"
 expect_exit "a run after rm" 0 "$WM" run "$W/w.md"
 check "only the removed entry's task reran" test "$(cat "$W/ran")" = two
 
-# The cap: 2500 bytes hold two entries; the least recently used goes.
+# The cap: 2500 bytes hold two entries; the least recently used goes. A
+# run that stores an entry enforces it (three is stored again here).
 printf 'cache:\n  max_size: 2500\n' >"$T/cfg/wm/config.yaml"
+"$WM" cache rm "$("$WM" cache ls --json | jq -r '.[] | select(.task=="three") | .key')" >/dev/null
 expect_exit "a run under a cap" 0 "$WM" run "$W/w.md"
 check "the cap holds: two entries" test "$(find "$C" -name manifest.json | wc -l)" = 2
 check "the oldest use went: one" test -z "$(grep -l '"task":"one"' "$C"/*/manifest.json)"
