@@ -33,6 +33,7 @@ struct wm_taskcache {
 	int run_fd; /* the run directory; -1 planning */
 	int ws_fd;  /* the workspace */
 	char env[WM_CACHE_HEX];
+	struct wm_cache_stats *stats; /* inputs' hashes by file identity */
 	struct tc_task *t;
 	/* Every entry, read once and only to say why a task runs. */
 	struct wm_cache_manifest *all;
@@ -117,6 +118,7 @@ struct wm_taskcache *wm_taskcache_new(const struct wm_taskcache_config *cfg, str
 	if (cfg->run_dir && (tc->run_fd = wm_safe_opendir_path(cfg->run_dir, err)) < 0)
 		goto fail;
 	env_hash(cfg, tc->env);
+	tc->stats = wm_cache_stats_load(tc->cfd, cfg->p->workspace);
 	return tc;
 fail:
 	tc->cfg.run_dir = NULL; /* nothing stored: nothing to evict */
@@ -138,6 +140,9 @@ void wm_taskcache_free(struct wm_taskcache *tc)
 		    wm_cache_clean_temp(tc->cfd, NULL, &e) < 0)
 			wm_error_free(e);
 	}
+	if (tc->cfg.run_dir) /* planning reads the index, never writes it */
+		wm_cache_stats_save(tc->stats, tc->cfd);
+	wm_cache_stats_free(tc->stats);
 	for (size_t i = 0; i < tc->cfg.p->wf->n_tasks; i++) {
 		wm_cache_parts_release(&tc->t[i].parts);
 		wm_cache_manifest_release(&tc->t[i].entry);
@@ -198,11 +203,10 @@ static int input_parts(struct wm_taskcache *tc, const struct wm_task *t,
 		return -1;
 	for (size_t i = 0; files[i]; i++) {
 		wm_autofree char *name = wm_xasprintf("input:%s", files[i]);
-		wm_autoclose int fd =
-			wm_safe_open(tc->ws_fd, tc->cfg.p->workspace, files[i], O_RDONLY, 0, err);
 		char h[WM_CACHE_HEX];
 
-		if (fd < 0 || wm_cache_hash_fd(fd, files[i], h, NULL, err) < 0)
+		if (wm_cache_stats_hash(tc->stats, tc->ws_fd, tc->cfg.p->workspace, files[i], h,
+					NULL, err) < 0)
 			return -1;
 		wm_cache_parts_set(parts, name, h);
 	}

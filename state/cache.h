@@ -166,4 +166,25 @@ int wm_cache_clean_temp(int cfd, size_t *removed, struct wm_error **err);
 /* Is `key` a key's shape (64 lower-case hex digits)? */
 bool wm_cache_key_valid(const char *key);
 
+/* ---- input files' hashes, remembered (cachestat.c) ----
+ *
+ * Hashing every input of every task on every run reads them all; a file
+ * whose identity (device, inode, size, mtime and ctime, which no user can
+ * set back) is as it was when it was hashed keeps that hash, unless it
+ * was modified within a second of being hashed (it may have changed again
+ * in the same clock tick): then, as for any difference, it is read and
+ * hashed again. One index per workspace in the cache directory
+ * (stat-<hash of the workspace's path>.json); a missing or damaged index
+ * is an empty one. */
+struct wm_cache_stats;
+
+struct wm_cache_stats *wm_cache_stats_load(int cfd, const char *workspace);
+/* The content hash of `rel` (a regular file) under directory fd `ws`.
+ * *read (may be NULL) says whether the file had to be read. */
+int wm_cache_stats_hash(struct wm_cache_stats *s, int ws, const char *shown, const char *rel,
+			char out[WM_CACHE_HEX], bool *read, struct wm_error **err);
+/* Writes the index back when it changed (atomically; best effort). */
+void wm_cache_stats_save(struct wm_cache_stats *s, int cfd);
+void wm_cache_stats_free(struct wm_cache_stats *s);
+
 #endif

@@ -262,12 +262,74 @@ static void test_store(void **state)
 	scratch_free(t);
 }
 
+/* Inputs' hashes by file identity: reused while the file is as it was,
+ * read again after any change, also one that puts the mtime back. */
+static void test_stat_index(void **state)
+{
+	char *t = scratch_dir();
+	wm_autofree char *in = wm_xasprintf("%s/in", t);
+	wm_autoclose int ws = open(t, O_RDONLY | O_DIRECTORY);
+	struct wm_cache_stats *s;
+	char h1[WM_CACHE_HEX], h2[WM_CACHE_HEX];
+	struct stat st;
+	struct timespec times[2];
+	bool read = false;
+	int cfd;
+
+	(void)state;
+	cfd = wm_cache_open(t, true, NULL);
+	put_file(t, "in", "alpha");
+	usleep(1100 * 1000); /* past the racy second */
+	s = wm_cache_stats_load(cfd, t);
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h1, &read, NULL), 0);
+	assert_true(read);
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h2, &read, NULL), 0);
+	assert_false(read);
+	assert_string_equal(h1, h2);
+	wm_cache_stats_save(s, cfd);
+	wm_cache_stats_free(s);
+	/* From the saved index: still not read. */
+	s = wm_cache_stats_load(cfd, t);
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h2, &read, NULL), 0);
+	assert_false(read);
+	/* Same size, mtime put back: the ctime moved, so it is read again. */
+	assert_int_equal(stat(in, &st), 0);
+	put_file(t, "in", "omega");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, in, times, 0), 0);
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h2, &read, NULL), 0);
+	assert_true(read);
+	assert_string_not_equal(h1, h2);
+	/* Just written: racy, read every time. */
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h2, &read, NULL), 0);
+	assert_true(read);
+	wm_cache_stats_save(s, cfd);
+	wm_cache_stats_free(s);
+	/* A damaged index is an empty one. */
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "for f in %s/cache/stat-*.json; do echo '{' > $f; done",
+			 t);
+		assert_int_equal(system(cmd), 0);
+	}
+	s = wm_cache_stats_load(cfd, t);
+	assert_int_equal(wm_cache_stats_hash(s, ws, t, "in", h1, &read, NULL), 0);
+	assert_true(read);
+	assert_string_equal(h1, h2);
+	wm_cache_stats_free(s);
+	close(cfd);
+	scratch_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_parts),	    cmocka_unit_test(test_glob_match),
 		cmocka_unit_test(test_glob_files),	    cmocka_unit_test(test_tree_hash),
 		cmocka_unit_test(test_manifest_round_trip), cmocka_unit_test(test_store),
+		cmocka_unit_test(test_stat_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
