@@ -290,11 +290,15 @@ int wm_cache_remove(int cfd, const char *key, struct wm_error **err)
 
 /* ---- listing, eviction, leftovers ---- */
 
+/* Newest use first; file times move by clock ticks, so entries used in
+ * the same tick are ordered by when they were made. */
 static int by_use(const void *a, const void *b)
 {
 	const struct wm_cache_manifest *x = a, *y = b;
 
-	return (x->used_ms < y->used_ms) - (x->used_ms > y->used_ms);
+	if (x->used_ms != y->used_ms)
+		return (x->used_ms < y->used_ms) - (x->used_ms > y->used_ms);
+	return (x->created_ms < y->created_ms) - (x->created_ms > y->created_ms);
 }
 
 /* The manifest's mtime: when the entry was last used. */
