@@ -119,26 +119,29 @@ static int cache_ls(const struct wm_cli *cli, bool json, struct wm_error **err)
 	return WM_EXIT_OK;
 }
 
-/* The entry a key or a unique prefix of it names, or -1 after an error. */
-static long find(const struct entries *e, const char *key, struct wm_error **err)
+/* The entry a key or a unique prefix of it names, or NULL after an error. */
+static const struct wm_cache_manifest *find(const struct entries *e, const char *key,
+					    struct wm_error **err)
 {
-	long found = -1;
+	const struct wm_cache_manifest *found = NULL;
 	size_t len = strlen(key);
 
 	if (len < MIN_PREFIX || strspn(key, "0123456789abcdef") != len)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "`%s` is not a cache key (at least %d hex digits)", key,
-				     MIN_PREFIX);
+				     MIN_PREFIX),
+		       NULL;
 	for (size_t i = 0; i < e->n; i++) {
 		if (strncmp(e->v[i].key, key, len) != 0)
 			continue;
-		if (found >= 0)
+		if (found)
 			return wm_error_setx(err, WM_EXIT_USAGE,
-					     "`%s` names more than one cache entry", key);
-		found = (long)i;
+					     "`%s` names more than one cache entry", key),
+			       NULL;
+		found = &e->v[i];
 	}
-	if (found < 0)
-		return wm_error_setx(err, WM_EXIT_USAGE, "no cache entry `%s` (wm cache ls)", key);
+	if (!found)
+		wm_error_setx(err, WM_EXIT_USAGE, "no cache entry `%s` (wm cache ls)", key);
 	return found;
 }
 
@@ -171,18 +174,18 @@ static int cache_show(const struct wm_cli *cli, const char *key, bool json, stru
 {
 	struct entries e;
 	wm_autoclose int cfd = -1;
-	long k;
+	const struct wm_cache_manifest *m;
 	int rc = WM_EXIT_OK;
 
 	if (load(cli, &cfd, &e, err) < 0)
 		return -1;
-	k = find(&e, key, err);
-	if (k < 0)
+	m = find(&e, key, err);
+	if (!m)
 		rc = -1;
 	else if (json)
-		rc = print_json(entry_json(&e.v[k], true));
+		rc = print_json(entry_json(m, true));
 	else
-		print_entry(&e.v[k]);
+		print_entry(m);
 	entries_release(&e);
 	return rc;
 }
@@ -196,13 +199,12 @@ static int cache_rm(const struct wm_cli *cli, char **keys, struct wm_error **err
 	if (load(cli, &cfd, &e, err) < 0)
 		return -1;
 	for (size_t i = 0; keys[i] && rc == WM_EXIT_OK; i++) {
-		long k = find(&e, keys[i], err);
+		const struct wm_cache_manifest *m = find(&e, keys[i], err);
 
-		if (k < 0 || wm_cache_remove(cfd, e.v[k].key, err) < 0)
+		if (!m || wm_cache_remove(cfd, m->key, err) < 0)
 			rc = -1;
 		else
-			printf("removed %.12s (%s of run %s)\n", e.v[k].key, e.v[k].task_id,
-			       e.v[k].run_id);
+			printf("removed %.12s (%s of run %s)\n", m->key, m->task_id, m->run_id);
 	}
 	entries_release(&e);
 	return rc;
