@@ -299,36 +299,32 @@ static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 	t->depends_loc[n - 1] = (struct wm_loc){ kv->line, col };
 }
 
+/* A relative path (or pattern) that stays inside where `what` says. */
+static void add_contained(struct wf_ctx *c, const struct wf_kv *kv, const char *e, unsigned col,
+			  char ***v, const char *what)
+{
+	size_t n = wm_strv_len(*v);
+
+	if (!wf_path_is_contained(e)) {
+		wf_err(c, kv->line, col, "%s: `%s` must be %s (no leading / or ..)", kv->key, e,
+		       what);
+		return;
+	}
+	wm_strv_push(v, &n, e);
+}
+
 static void add_path(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
 		     unsigned col, void *field)
 {
-	char ***paths = field;
-	size_t n = wm_strv_len(*paths);
-
 	(void)t;
-	if (!wf_path_is_contained(e)) {
-		wf_err(c, kv->line, col,
-		       "%s: `%s` must be a relative path inside $WM_OUT (no leading / or ..)",
-		       kv->key, e);
-		return;
-	}
-	wm_strv_push(paths, &n, e);
+	add_contained(c, kv, e, col, field, "a relative path inside $WM_OUT");
 }
 
 static void add_glob(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
 		     unsigned col, void *field)
 {
-	char ***globs = field;
-	size_t n = wm_strv_len(*globs);
-
 	(void)t;
-	if (!wf_path_is_contained(e)) {
-		wf_err(c, kv->line, col,
-		       "%s: `%s` must be a pattern relative to the workspace (no leading / or ..)",
-		       kv->key, e);
-		return;
-	}
-	wm_strv_push(globs, &n, e);
+	add_contained(c, kv, e, col, field, "a pattern relative to the workspace");
 }
 
 static void set_switch(struct wf_ctx *c, const struct wf_kv *kv, enum wm_switch *dst)
