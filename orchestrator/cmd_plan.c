@@ -394,7 +394,14 @@ out:
 	return rc;
 }
 
-int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+struct plan_opts {
+	enum plan_format fmt;
+	const char *policy;
+	bool explain, strict;
+};
+
+/* 0, or the usage exit code after saying what was wrong. */
+static int parse_opts(int argc, char **argv, struct plan_opts *o)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -403,49 +410,51 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		{ "level", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool do_explain = false, strict = false;
-	enum plan_format fmt = FMT_TEXT;
-	struct wm_diags d = WM_DIAGS_INIT;
-	struct wm_workflow *wf = NULL;
-	struct wm_policy_set *set = NULL;
-	struct wm_task_policies tp = { 0 };
-	const char *cli_policy = NULL;
-	int opt, rc = WM_EXIT_OK;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
+		if (opt == 'f' && parse_format(optarg, &o->fmt) == 0)
 			continue;
-		if (opt == 'p') {
-			cli_policy = optarg;
-			continue;
-		}
-		if (opt == 'x') {
-			do_explain = true;
-			continue;
-		}
-		if (opt == 'l' &&
-		    (strcmp(optarg, "normal") == 0 || strcmp(optarg, "strict") == 0)) {
-			strict = strcmp(optarg, "strict") == 0;
-			continue;
-		}
-		if (opt == 'l')
+		if (opt == 'p')
+			o->policy = optarg;
+		else if (opt == 'x')
+			o->explain = true;
+		else if (opt == 'l' &&
+			 (strcmp(optarg, "normal") == 0 || strcmp(optarg, "strict") == 0))
+			o->strict = strcmp(optarg, "strict") == 0;
+		else if (opt == 'l')
 			return wm_usage_error("plan", "--level is normal or strict, not '%s'",
 					      optarg);
-		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
-				  : wm_bad_option("plan", argv, opt, opts);
+		else
+			return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
+					  : wm_bad_option("plan", argv, opt, opts);
 	}
 	if (optind + 1 != argc)
 		return wm_usage_error("plan",
 				      optind >= argc ? "missing FILE" : "too many arguments");
-	if (do_explain && fmt == FMT_DOT)
+	if (o->explain && o->fmt == FMT_DOT)
 		return wm_usage_error("plan", "--explain is shown as text or json");
-	if (do_explain)
-		return explain(argv[optind], cli_policy, cli, fmt == FMT_JSON, err);
+	return 0;
+}
+
+int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct plan_opts o = { .fmt = FMT_TEXT };
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_policy_set *set = NULL;
+	struct wm_task_policies tp = { 0 };
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc != 0)
+		return rc;
+	if (o.explain)
+		return explain(argv[optind], o.policy, cli, o.fmt == FMT_JSON, err);
 	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;
 	}
-	if (wf && resolve_policies(wf, cli_policy, &set, &tp, &d, err) < 0) {
+	if (wf && resolve_policies(wf, o.policy, &set, &tp, &d, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -455,14 +464,14 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_print(&d, stderr);
 		goto out;
 	}
-	if (strict)
+	if (o.strict)
 		strict_cache_checks(wf, &d);
 	wm_diags_sort(&d);
 	wm_diags_print(&d, stderr);
 	wm_floor_print_weak(wf, &tp, stderr);
-	if (fmt == FMT_TEXT)
+	if (o.fmt == FMT_TEXT)
 		print_text(wf, wf->dag, &tp, stdout);
-	else if (fmt == FMT_DOT)
+	else if (o.fmt == FMT_DOT)
 		print_dot(wf, wf->dag, &tp, stdout);
 	else if (print_json(wf, wf->dag, &tp, stdout) < 0)
 		rc = wm_error_set(err, 0, "cannot write the plan");
