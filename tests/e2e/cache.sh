@@ -182,6 +182,7 @@ MD
 expect_exit "a task looking for the cache runs" 0 "$WM" run "$W/peek.md"
 check "the probe ran" grep -q probe-ran "$W/peeked"
 check "the cache cannot be listed from a task" eval '! grep -q LISTED "$W/peeked"'
+check "inside a sandbox the cache does not exist" grep -q "cannot access '$C': No such file or directory" "$W/peeked"
 check "no manifest can be read from a task" eval '! grep -q READ "$W/peeked"'
 
 # Rootless: the same reuse as an unprivileged user.
