@@ -100,7 +100,8 @@ static char *tasks_text(const struct wm_runview *v)
 	wm_runview_counts(v, c, &total);
 	if (!v->from_summary && !v->st.rs)
 		return wm_xstrdup("-");
-	wm_buf_addf(&b, "%zu/%zu ok", c[WM_TASK_SUCCEEDED], total);
+	/* Cached tasks are ok too; how many of them were is said after. */
+	wm_buf_addf(&b, "%zu/%zu ok", c[WM_TASK_SUCCEEDED] + c[WM_TASK_CACHED], total);
 	for (int s = 0; s < WM_TASK_STATUS_COUNT; s++)
 		if (s != WM_TASK_PENDING && s != WM_TASK_SUCCEEDED && c[s])
 			wm_buf_addf(&b, ", %zu %s", c[s],

@@ -14,10 +14,13 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/floor.h"
+#include "orchestrator/runner.h"
+#include "orchestrator/taskcache.h"
 #include "policies/policies.h"
 #include "workflow/dag.h"
 #include "workflow/workflow.h"
@@ -320,40 +323,138 @@ static int resolve_policies(const struct wm_workflow *wf, const char *cli_policy
 	return 0;
 }
 
-int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+/* --level strict: a task whose result is reused must say what it reads
+ * and writes, else nothing shows it is pure (its body may write outside
+ * $WM_OUT or read what its key does not cover). */
+static void strict_cache_checks(const struct wm_workflow *wf, struct wm_diags *d)
+{
+	for (size_t i = 0; i < wf->n_tasks; i++) {
+		const struct wm_task *t = &wf->tasks[i];
+
+		if (!wm_taskcache_wanted(wf, i, WM_CACHE_AS_WRITTEN) || (t->outputs && t->inputs))
+			continue;
+		wm_diags_warn(d, wf->path, t->loc.line, t->loc.col,
+			      "task '%s' is cached but declares no %s: nothing shows that it "
+			      "depends only on what its cache key covers",
+			      t->id,
+			      !t->outputs && !t->inputs ? "`outputs` or `inputs`"
+			      : !t->outputs		? "`outputs`"
+							: "`inputs`");
+	}
+}
+
+/* --explain: for each task, whether the next `wm run FILE` would reuse its
+ * cached result, and why it would run otherwise. */
+static int explain(const char *file, const char *cli_policy, const struct wm_cli *cli, bool json,
+		   struct wm_error **err)
+{
+	struct wm_run_options o = { .policy = cli_policy };
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_prepared p;
+	struct wm_taskcache_config c = { .state_dir = cli->state_dir, .p = &p };
+	struct wm_taskcache *tc = NULL;
+	wm_autostrv char **why = NULL;
+	wm_autofree bool *hit = NULL;
+	json_t *a = json ? json_array() : NULL;
+	int rc = -1;
+
+	if (wm_prepare(file, &o, &p, &d, err) < 0) {
+		wm_diags_sort(&d);
+		wm_diags_print(&d, stderr);
+		wm_diags_release(&d);
+		json_decref(a);
+		return *err ? -1 : WM_EXIT_USAGE;
+	}
+	wm_diags_release(&d);
+	/* No task caching: no cache to read. */
+	tc = wm_taskcache_new(&c, err);
+	if ((!tc && *err) || (tc && wm_taskcache_explain(tc, &why, &hit, err) < 0))
+		goto out;
+	for (size_t k = 0; k < p.wf->n_tasks; k++) {
+		size_t i = p.wf->dag->order[k];
+		const char *w = why ? why[i] : "caching off";
+
+		if (a)
+			json_array_append_new(a, json_pack("{s:s, s:b, s:s}", "task",
+							   p.wf->tasks[i].id, "cached",
+							   hit && hit[i], "why", w));
+		else
+			printf("%-24s %-7s %s\n", p.wf->tasks[i].id,
+			       hit && hit[i] ? "cached" : "runs", w);
+	}
+	rc = WM_EXIT_OK;
+	if (a && json_dumpf(a, stdout, JSON_INDENT(2)) < 0)
+		rc = wm_error_set(err, 0, "cannot write the plan");
+	if (a)
+		putchar('\n');
+out:
+	json_decref(a);
+	wm_taskcache_free(tc);
+	wm_prepared_release(&p);
+	return rc;
+}
+
+struct plan_opts {
+	enum plan_format fmt;
+	const char *policy;
+	bool explain, strict;
+};
+
+/* 0, or the usage exit code after saying what was wrong. */
+static int parse_opts(int argc, char **argv, struct plan_opts *o)
 {
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "explain", no_argument, NULL, 'x' },
+		{ "level", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum plan_format fmt = FMT_TEXT;
-	struct wm_diags d = WM_DIAGS_INIT;
-	struct wm_workflow *wf = NULL;
-	struct wm_policy_set *set = NULL;
-	struct wm_task_policies tp = { 0 };
-	const char *cli_policy = NULL;
-	int opt, rc = WM_EXIT_OK;
+	int opt;
 
-	(void)cli;
 	while ((opt = getopt_long(argc, argv, ":f:", opts, NULL)) != -1) {
-		if (opt == 'f' && parse_format(optarg, &fmt) == 0)
+		if (opt == 'f' && parse_format(optarg, &o->fmt) == 0)
 			continue;
-		if (opt == 'p') {
-			cli_policy = optarg;
-			continue;
-		}
-		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
-				  : wm_bad_option("plan", argv, opt, opts);
+		if (opt == 'p')
+			o->policy = optarg;
+		else if (opt == 'x')
+			o->explain = true;
+		else if (opt == 'l' &&
+			 (strcmp(optarg, "normal") == 0 || strcmp(optarg, "strict") == 0))
+			o->strict = strcmp(optarg, "strict") == 0;
+		else if (opt == 'l')
+			return wm_usage_error("plan", "--level is normal or strict, not '%s'",
+					      optarg);
+		else
+			return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
+					  : wm_bad_option("plan", argv, opt, opts);
 	}
 	if (optind + 1 != argc)
 		return wm_usage_error("plan",
 				      optind >= argc ? "missing FILE" : "too many arguments");
+	if (o->explain && o->fmt == FMT_DOT)
+		return wm_usage_error("plan", "--explain is shown as text or json");
+	return 0;
+}
+
+int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct plan_opts o = { .fmt = FMT_TEXT };
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+	struct wm_policy_set *set = NULL;
+	struct wm_task_policies tp = { 0 };
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc != 0)
+		return rc;
+	if (o.explain)
+		return explain(argv[optind], o.policy, cli, o.fmt == FMT_JSON, err);
 	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;
 	}
-	if (wf && resolve_policies(wf, cli_policy, &set, &tp, &d, err) < 0) {
+	if (wf && resolve_policies(wf, o.policy, &set, &tp, &d, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -363,12 +464,14 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_print(&d, stderr);
 		goto out;
 	}
+	if (o.strict)
+		strict_cache_checks(wf, &d);
 	wm_diags_sort(&d);
 	wm_diags_print(&d, stderr);
 	wm_floor_print_weak(wf, &tp, stderr);
-	if (fmt == FMT_TEXT)
+	if (o.fmt == FMT_TEXT)
 		print_text(wf, wf->dag, &tp, stdout);
-	else if (fmt == FMT_DOT)
+	else if (o.fmt == FMT_DOT)
 		print_dot(wf, wf->dag, &tp, stdout);
 	else if (print_json(wf, wf->dag, &tp, stdout) < 0)
 		rc = wm_error_set(err, 0, "cannot write the plan");

@@ -173,7 +173,7 @@ static bool *decide_keep(const struct wm_prepared *p, const struct wm_run_state 
 		size_t i = g->order[k];
 		const struct wm_task_state *ot = wm_run_state_find(old, p->wf->tasks[i].id);
 
-		keep[i] = ot && ot->state == WM_TASK_SUCCEEDED && ot->definition_hash &&
+		keep[i] = ot && wm_task_status_ok(ot->state) && ot->definition_hash &&
 			  strcmp(ot->definition_hash, p->def_hash[i]) == 0;
 		for (size_t d = 0; keep[i] && d < wm_dag_n_deps(g, i); d++)
 			keep[i] = keep[wm_dag_deps(g, i)[d]];

@@ -89,6 +89,12 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *
 	case 'F':
 		o->from = optarg;
 		break;
+	case 'C':
+		o->cache = WM_CACHE_ALL;
+		break;
+	case 'N':
+		o->cache = WM_CACHE_NONE;
+		break;
 	default:
 		switch (wm_display_option("run", opt, optarg, &o->display)) {
 		case 1:
@@ -122,6 +128,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "json", no_argument, NULL, 'J' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "cache", no_argument, NULL, 'C' },
+		{ "no-cache", no_argument, NULL, 'N' },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};

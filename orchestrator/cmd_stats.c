@@ -117,7 +117,7 @@ static json_t *run_stats(const struct wm_runview *v)
 	long long end = rs->ended_ms ? rs->ended_ms : wm_wall_ms();
 	uint64_t wall = end > rs->started_ms ? (uint64_t)(end - rs->started_ms) : 0, busy = 0;
 	uint64_t cp_ms;
-	json_int_t jobs = 0;
+	json_int_t jobs = 0, cached = 0;
 
 	read_audit(v->dir, rs, num, &jobs);
 	for (size_t i = 0; i < rs->n_tasks; i++) {
@@ -126,6 +126,7 @@ static json_t *run_stats(const struct wm_runview *v)
 		if (t->started_ms && t->ended_ms >= t->started_ms)
 			num[i].duration_ms = (uint64_t)(t->ended_ms - t->started_ms);
 		busy += num[i].busy_ms;
+		cached += t->state == WM_TASK_CACHED;
 		json_array_append_new(tasks,
 				      json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id,
 						"state", wm_task_status_name(t->state), "attempts",
@@ -142,6 +143,7 @@ static json_t *run_stats(const struct wm_runview *v)
 	json_object_set_new(out, "busy_ms", json_integer((json_int_t)busy));
 	json_object_set_new(out, "parallelism", json_real(wall ? (double)busy / (double)wall : 0));
 	json_object_set_new(out, "max_parallel", json_integer(jobs));
+	json_object_set_new(out, "cached", json_integer(cached));
 	json_object_set_new(out, "critical_path", cp);
 	json_object_set_new(out, "critical_path_ms", json_integer((json_int_t)cp_ms));
 	json_object_set_new(out, "tasks", tasks);
@@ -188,6 +190,10 @@ static void print_run(json_t *s)
 	printf("parallelism: %.2f achieved of -j %lld\n",
 	       json_real_value(json_object_get(s, "parallelism")),
 	       (long long)json_integer_value(json_object_get(s, "max_parallel")));
+	if (json_integer_value(json_object_get(s, "cached")))
+		printf("cached: %lld of %zu tasks reused from earlier runs\n",
+		       (long long)json_integer_value(json_object_get(s, "cached")),
+		       json_array_size(json_object_get(s, "tasks")));
 }
 
 static int one_run(const struct wm_cli *cli, const char *prefix, bool as_json,
@@ -224,8 +230,9 @@ struct group {
 	uint64_t *dur; /* durations of successful runs */
 	size_t n_dur, alloc_dur;
 	unsigned runs, succeeded, retried, memory_kills;
-	json_t *fails;	/* failure reason -> count */
-	json_t *denied; /* syscall -> runs in which it was denied */
+	unsigned cached; /* restored from the task cache: not runs, no duration */
+	json_t *fails;	 /* failure reason -> count */
+	json_t *denied;	 /* syscall -> runs in which it was denied */
 	uint64_t timeout_ms;
 };
 
@@ -281,6 +288,10 @@ static void read_timeouts(struct history *h, const struct wm_runview *v)
 
 static void add_task(struct group *g, const struct wm_task_state *t)
 {
+	if (t->state == WM_TASK_CACHED) {
+		g->cached++;
+		return;
+	}
 	g->runs++;
 	if (!g->policy && t->policy)
 		g->policy = wm_xstrdup(t->policy);
@@ -316,7 +327,7 @@ static void add_run(struct history *h, const struct wm_runview *v)
 	if (!json_object_get(h->workflows, rs->name))
 		read_timeouts(h, v);
 	for (size_t i = 0; i < rs->n_tasks; i++)
-		if (rs->tasks[i].attempts > 0)
+		if (rs->tasks[i].attempts > 0 || rs->tasks[i].state == WM_TASK_CACHED)
 			add_task(group_for(h, rs->name, rs->tasks[i].id), &rs->tasks[i]);
 }
 
@@ -383,17 +394,18 @@ static json_t *history_json(struct history *h)
 		uint64_t p50, p95;
 		const char *top = top_failure(g->fails);
 
-		if (!g->runs)
+		if (!g->runs && !g->cached)
 			continue;
 		p50 = wm_percentile(g->dur, g->n_dur, 50);
 		p95 = wm_percentile(g->dur, g->n_dur, 95);
 		json_array_append_new(
-			groups, json_pack("{s:s, s:s, s:i, s:f, s:I, s:I, s:f, s:o}", "workflow",
-					  g->workflow, "task", g->task, "runs", (int)g->runs,
-					  "success_rate", (double)g->succeeded / g->runs, "p50_ms",
+			groups, json_pack("{s:s, s:s, s:i, s:i, s:f, s:I, s:I, s:f, s:o}",
+					  "workflow", g->workflow, "task", g->task, "runs",
+					  (int)g->runs, "cached", (int)g->cached, "success_rate",
+					  g->runs ? (double)g->succeeded / g->runs : 1.0, "p50_ms",
 					  (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
-					  (double)g->retried / g->runs, "top_failure",
-					  top ? json_string(top) : json_null()));
+					  g->runs ? (double)g->retried / g->runs : 0.0,
+					  "top_failure", top ? json_string(top) : json_null()));
 		recommend(g, p95, recs);
 	}
 	json_object_set_new(out, "tasks", groups);

@@ -9,7 +9,9 @@
 #include <yaml.h>
 
 #include "common/buf.h"
+#include "common/cleanup.h"
 #include "common/strutil.h"
+#include "common/units.h"
 #include "common/xalloc.h"
 #include "common/yamlguard.h"
 
@@ -31,9 +33,45 @@ static char *config_path(void)
 	return NULL;
 }
 
+static void node_error(struct wm_config *cfg, struct wm_diags *d, const yaml_node_t *n,
+		       const char *msg)
+{
+	wm_diags_error(d, cfg->path, (unsigned)n->start_mark.line + 1,
+		       (unsigned)n->start_mark.column + 1, "%s", msg);
+}
+
+/* cache: {max_size: SIZE} */
+static void walk_cache(struct wm_config *cfg, yaml_document_t *doc, yaml_node_t *v,
+		       struct wm_diags *d)
+{
+	if (v->type != YAML_MAPPING_NODE) {
+		node_error(cfg, d, v, "'cache' must be a mapping (max_size: 5G)");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *s = yaml_document_get_node(doc, p->value);
+		struct wm_error *e = NULL;
+		wm_autofree char *msg = NULL;
+
+		if (k->type != YAML_SCALAR_NODE ||
+		    strcmp((const char *)k->data.scalar.value, "max_size") != 0) {
+			node_error(cfg, d, k, "unknown key in 'cache' (it has max_size)");
+			continue;
+		}
+		if (s->type == YAML_SCALAR_NODE && wm_parse_size((const char *)s->data.scalar.value,
+								 &cfg->cache_max_size, &e) == 0)
+			continue;
+		msg = wm_xasprintf("cache.max_size: %s", e ? e->msg : "must be a size such as 5G");
+		wm_error_free(e);
+		node_error(cfg, d, s, msg);
+	}
+}
+
 static void walk(struct wm_config *cfg, yaml_document_t *doc, struct wm_diags *d)
 {
-	static const char *const keys[] = { "policy_floor" };
+	static const char *const keys[] = { "policy_floor", "cache" };
 	yaml_node_t *root = yaml_document_get_root_node(doc);
 
 	if (!root || (root->type == YAML_SCALAR_NODE && !*root->data.scalar.value))
@@ -52,8 +90,12 @@ static void walk(struct wm_config *cfg, yaml_document_t *doc, struct wm_diags *d
 			k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "?";
 		const char *hint;
 
+		if (strcmp(key, keys[1]) == 0) {
+			walk_cache(cfg, doc, v, d);
+			continue;
+		}
 		if (strcmp(key, keys[0]) != 0) {
-			hint = wm_suggest(key, keys, 1);
+			hint = wm_suggest(key, keys, 2);
 			wm_diags_error(d, cfg->path, (unsigned)k->start_mark.line + 1,
 				       (unsigned)k->start_mark.column + 1,
 				       "unknown key '%s' in the config file%s%s%s", key,

@@ -3,6 +3,8 @@
  * ~/.config/wm/config.yaml), YAML with these keys:
  *
  *     policy_floor: standard   # every task runs under this or stricter
+ *     cache:
+ *       max_size: 5G           # the task cache's cap (least recently used go)
  *
  * A missing file is no settings, and so is one that cannot be read (HOME
  * is not the user's, as under sudo), with a warning in `diags`. Unknown keys, wrong types and YAML
@@ -12,6 +14,8 @@
 #ifndef WM_ORCHESTRATOR_CONFIG_H
 #define WM_ORCHESTRATOR_CONFIG_H
 
+#include <stdint.h>
+
 #include "common/diag.h"
 #include "common/error.h"
 
@@ -19,6 +23,7 @@ struct wm_config {
 	char *path;	    /* the file read, or NULL when there is none */
 	char *policy_floor; /* NULL: none */
 	unsigned floor_line, floor_col;
+	uint64_t cache_max_size; /* bytes; 0: not set */
 };
 
 /* 0 (cfg filled, maybe empty), or -1 with errors in diags or *err (the file

@@ -42,6 +42,12 @@
 	X(ROLLBACK_END, "rollback.end", true)                                  \
 	X(ROLLBACK_MANUAL, "rollback.manual", false)                           \
 	X(INTERRUPT, "run.interrupt", true)                                    \
+	/* task cache: outputs restored (detail: the run that made them; */    \
+	/* not a boundary: a crash loses it, resume looks it up again) */      \
+	X(TASK_CACHED, "task.cached", false)                                   \
+	X(CACHE_MISS, "cache.miss", false)                                     \
+	X(CACHE_REJECTED, "cache.rejected", false)                             \
+	X(CACHE_STORE_FAILED, "cache.store.failed", false)                     \
 	/* every tick_ms while tasks run: for live progress, never recorded */ \
 	X(TICK, "tick", false)
 

@@ -67,7 +67,7 @@ static bool has_all(const struct wm_runview *v, const void *ctx)
 		if (!w->reused[i])
 			continue;
 		t = wm_run_state_find(rs, w->wf->tasks[i].id);
-		if (!t || t->state != WM_TASK_SUCCEEDED)
+		if (!t || !wm_task_status_ok(t->state))
 			return false;
 	}
 	return true;

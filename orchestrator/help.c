@@ -45,7 +45,9 @@ static const struct command_help helps[] = {
 	  "  -v, --verbose         show every event, with its time and fields\n"
 	  "  --output MODE         compact (default) or stream: every task's output, live,\n"
 	  "                        each line headed by [task]\n"
-	  "  --tail N              lines of a failed task's log shown (default 20)\n" },
+	  "  --tail N              lines of a failed task's log shown (default 20)\n"
+	  "  --cache               every task uses the task cache (but `cache: false` ones)\n"
+	  "  --no-cache            no task uses the task cache: everything runs\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
@@ -56,7 +58,11 @@ static const struct command_help helps[] = {
 	  "  -v, --verbose, --output MODE, --tail N  as for run\n" },
 	{ "plan",
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
-	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n" },
+	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n"
+	  "  --level LEVEL         normal (default) or strict: also warn about cached tasks\n"
+	  "                        that declare no outputs or inputs\n"
+	  "  --explain             per task: would `wm run FILE` reuse its cached result,\n"
+	  "                        and why it runs otherwise\n" },
 	{ "status", "  --json                the run's checkpoint as JSON\n" },
 	{ "list",
 	  "  --state STATE[,...]   only runs in these states: pending, running, succeeded,\n"
@@ -106,6 +112,14 @@ static const struct command_help helps[] = {
 		   "  --force               remove failed, interrupted, orphaned, broken runs too\n"
 		   "                        (never a live one)\n"
 		   "  --json                what was removed, kept (and why) as JSON\n" },
+	{ "cache",
+	  "  ls                    every entry: key, task, run that made it, size, last use\n"
+	  "  show KEY              one entry: its key parts and files (KEY: 6+ hex digits)\n"
+	  "  rm KEY...             remove entries\n"
+	  "  prune                 evict least recently used entries down to the cap\n"
+	  "                        (config cache.max_size, default 5G)\n"
+	  "  --older-than AGE      prune: remove entries unused for longer than AGE\n"
+	  "  --json                ls, show: as JSON\n" },
 	{ "export", "  -o, --output FILE     the bundle to write, FILE.tar.zst\n" },
 	{ "doctor",
 	  "  --json                the report as JSON\n"

@@ -26,13 +26,16 @@ const struct wm_command wm_commands[] = {
 	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
+	  "       [--cache | --no-cache]\n"
 	  "       run FILE TASK --help   (the task's parameters)",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
 	  "resume [RUN_ID] [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...",
 	  "finish a run whose orchestrator died" },
-	{ "plan", wm_cmd_plan, "plan FILE [--format text|dot|json] [--policy NAME]",
+	{ "plan", wm_cmd_plan,
+	  "plan FILE [--format text|dot|json] [--policy NAME] [--level normal|strict]\n"
+	  "       plan FILE --explain [--format text|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
 	{ "status", wm_cmd_status, "status [RUN_ID] [--json]",
 	  "show one run (default: the newest)" },
@@ -64,6 +67,9 @@ const struct wm_command wm_commands[] = {
 	{ "prune", wm_cmd_prune,
 	  "prune [--keep N] [--older-than AGE] [--dry-run] [--force] [--json]",
 	  "remove old runs from the state directory" },
+	{ "cache", wm_cmd_cache,
+	  "cache ls [--json] | show KEY [--json] | rm KEY... | prune [--older-than AGE]",
+	  "list, show or remove the task cache's entries" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",

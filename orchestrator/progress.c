@@ -124,10 +124,17 @@ static void describe(struct wm_buf *b, const struct wm_progress *p, const struct
 	case WM_EV_TASK_ADOPTED:
 		wm_buf_addf(b, " job=%s", ev->detail ? ev->detail : "");
 		break;
+	case WM_EV_TASK_CACHED:
+		wm_buf_addf(b, " key=%.12s run=%s", p->c.rs->tasks[ev->task].cache_key,
+			    ev->detail ? ev->detail : "");
+		break;
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
 	case WM_EV_INTERRUPT:
 	case WM_EV_ADOPT_FAILED:
+	case WM_EV_CACHE_MISS:
+	case WM_EV_CACHE_REJECTED:
+	case WM_EV_CACHE_STORE_FAILED:
 		wm_buf_addf(b, " reason=%s", ev->detail ? ev->detail : "");
 		break;
 	case WM_EV_RUN_END:
@@ -341,6 +348,15 @@ static void print_compact(struct wm_progress *p, const struct wm_event *ev, cons
 	case WM_EV_TASK_SKIP:
 		line(p, YELLOW, "skipped", task, "%s", ev->detail ? ev->detail : "");
 		break;
+	case WM_EV_TASK_CACHED:
+		line(p, GREEN, "cached", task, "reusing run %s", ev->detail ? ev->detail : "");
+		break;
+	case WM_EV_CACHE_REJECTED:
+		line(p, YELLOW, "discarded", task, "%s", ev->detail ? ev->detail : "");
+		break;
+	case WM_EV_CACHE_STORE_FAILED:
+		line(p, YELLOW, "not cached", task, "%s", ev->detail ? ev->detail : "");
+		break;
 	case WM_EV_SECCOMP_DENIED:
 		line(p, RED, "denied", task, "system call %s", ev->detail);
 		break;
@@ -436,8 +452,8 @@ void wm_progress_tick(struct wm_progress *p)
 	if (p->c.mode != WM_PROGRESS_LIVE)
 		return;
 	wm_run_state_count(p->c.rs, counts);
-	done = counts[WM_TASK_SUCCEEDED] + counts[WM_TASK_FAILED] + counts[WM_TASK_SKIPPED] +
-	       counts[WM_TASK_CANCELLED];
+	done = counts[WM_TASK_SUCCEEDED] + counts[WM_TASK_CACHED] + counts[WM_TASK_FAILED] +
+	       counts[WM_TASK_SKIPPED] + counts[WM_TASK_CANCELLED];
 	filled = total ? done * BAR_WIDTH / total : BAR_WIDTH;
 	wm_buf_addch(&b, '[');
 	for (size_t i = 0; i < BAR_WIDTH; i++)

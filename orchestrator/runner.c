@@ -15,6 +15,7 @@
 #include "orchestrator/runexec.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
+#include "orchestrator/taskcache.h"
 #include "state/audit.h"
 #include "state/rundir.h"
 #include "state/store.h"
@@ -32,11 +33,12 @@ struct exec {
 	struct wm_store *store;
 	struct wm_progress *progress;
 	struct wm_sched *sched;
-	struct wm_runexec re; /* the executor(s) tasks go to */
-	struct wm_error *err; /* the first recording failure: the run stops on it */
-	bool loop_done;	      /* the scheduler has returned: nothing left to stop */
-	bool unsynced;	      /* records appended since the last barrier */
-	long long began_ms;   /* when this orchestrator took the run (run or resume) */
+	struct wm_runexec re;	    /* the executor(s) tasks go to */
+	struct wm_taskcache *cache; /* NULL: no task caches */
+	struct wm_error *err;	    /* the first recording failure: the run stops on it */
+	bool loop_done;		    /* the scheduler has returned: nothing left to stop */
+	bool unsynced;		    /* records appended since the last barrier */
+	long long began_ms;	    /* when this orchestrator took the run (run or resume) */
 	/* Masked in every event's fields. */
 	const struct wm_secrets *secrets;
 };
@@ -147,10 +149,17 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 	case WM_EV_TASK_ADOPTED:
 		json_object_set_new(f, "job", json_string(ev->detail ? ev->detail : ""));
 		break;
+	case WM_EV_TASK_CACHED:
+		json_object_set_new(f, "key", json_string(x->rs->tasks[ev->task].cache_key));
+		json_object_set_new(f, "from_run", json_string(ev->detail ? ev->detail : ""));
+		break;
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
 	case WM_EV_INTERRUPT:
 	case WM_EV_ADOPT_FAILED:
+	case WM_EV_CACHE_MISS:
+	case WM_EV_CACHE_REJECTED:
+	case WM_EV_CACHE_STORE_FAILED:
 		json_object_set_new(f, "reason", json_string(ev->detail ? ev->detail : ""));
 		break;
 	case WM_EV_ROLLBACK_START:
@@ -218,6 +227,8 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 	return 0;
 }
 
+static void keep_in_cache(struct exec *x, size_t task);
+
 static void on_event(void *ctx, const struct wm_event *ev)
 {
 	struct exec *x = ctx;
@@ -243,6 +254,8 @@ static void on_event(void *ctx, const struct wm_event *ev)
 	if (wm_store_record(x->store, ev->task, name, &e) < 0)
 		fail_recording(x, e);
 	x->unsynced = true;
+	if (x->cache && ev->type == WM_EV_DECISION && ev->action->verdict == WM_VERDICT_SUCCEED)
+		keep_in_cache(x, (size_t)ev->task);
 }
 
 /* Group commit: one fdatasync of the audit log and one of the journal for
@@ -262,6 +275,55 @@ static bool barrier(void *ctx)
 	}
 	x->unsynced = false;
 	return true;
+}
+
+/* An event of the task cache's, told as the scheduler tells its own. */
+static void cache_event(struct exec *x, enum wm_event_type type, size_t task, const char *detail)
+{
+	struct wm_event ev = { .type = type,
+			       .task = (long)task,
+			       .attempt = x->rs->tasks[task].attempts,
+			       .state = x->rs->tasks[task].state,
+			       .detail = detail };
+
+	on_event(x, &ev);
+}
+
+/* A task that succeeded: its outputs kept for later runs. Failing to
+ * keep them is said, never the run's failure. */
+static void keep_in_cache(struct exec *x, size_t task)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_taskcache_store(x->cache, task, &e) < 0) {
+		wm_autofree char *why = wm_error_text(e);
+
+		wm_error_free(e);
+		cache_event(x, WM_EV_CACHE_STORE_FAILED, task, why);
+	}
+}
+
+static bool cache_restore(void *ctx, size_t task)
+{
+	struct exec *x = ctx;
+	struct wm_task_state *rec = &x->rs->tasks[task];
+	struct wm_cache_lookup l;
+	bool hit;
+
+	wm_taskcache_lookup(x->cache, task, x->rs, &l);
+	if (l.rejected)
+		cache_event(x, WM_EV_CACHE_REJECTED, task, l.rejected);
+	hit = l.hit;
+	if (hit) {
+		free(rec->cache_key);
+		free(rec->cache_run);
+		rec->cache_key = wm_xstrdup(l.key);
+		rec->cache_run = wm_xstrdup(l.source);
+	} else {
+		cache_event(x, WM_EV_CACHE_MISS, task, l.why);
+	}
+	wm_cache_lookup_release(&l);
+	return hit;
 }
 
 static unsigned parallelism(const struct wm_prepared *p, const struct wm_run_options *o)
@@ -544,8 +606,31 @@ static int fill_config(struct exec *x, const struct wm_run_options *o, unsigned 
 	cfg->tick_ms = progress_mode(o) == WM_PROGRESS_LIVE || o->display.stream ? TICK_MS : 0;
 	cfg->on_event = on_event;
 	cfg->barrier = barrier;
+	cfg->cache_restore = x->cache ? cache_restore : NULL;
 	cfg->ctx = x;
 	return 0;
+}
+
+/* The task cache, when a task uses it; one that cannot be opened is said
+ * and the run goes on without it. */
+static void open_cache(struct exec *x, const struct wm_cli *cli, const struct wm_run_options *o)
+{
+	struct wm_taskcache_config c = { .state_dir = cli->state_dir,
+					 .run_dir = x->t->run_dir,
+					 .run_id = x->t->run_id,
+					 .p = x->p,
+					 .cli_env = o->cli_env,
+					 .secrets = o->secrets,
+					 .mode = o->cache };
+	struct wm_error *e = NULL;
+
+	x->cache = wm_taskcache_new(&c, &e);
+	if (e) {
+		wm_autofree char *why = wm_error_text(e);
+
+		record_problem(x, "cache.unavailable", why);
+		wm_error_free(e);
+	}
 }
 
 static int exit_code_for(enum wm_run_status s)
@@ -581,6 +666,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	if (t->on_ready)
 		t->on_ready(t->ready_ctx);
+	open_cache(&x, cli, o);
 	if (fill_config(&x, o, jobs, cli->private_dirs, &cfg, err) < 0)
 		goto out;
 	x.sched = wm_sched_new(&cfg);
@@ -616,6 +702,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	}
 	rc = exit_code_for(outcome);
 out:
+	wm_taskcache_free(x.cache);
 	close_recording(&x);
 	return rc;
 }

@@ -49,6 +49,9 @@ struct wm_display {
 	}
 int wm_display_option(const char *cmd, int opt, const char *arg, struct wm_display *d);
 
+/* wm run --cache / --no-cache (taskcache.h). */
+enum wm_cache_mode { WM_CACHE_AS_WRITTEN, WM_CACHE_ALL, WM_CACHE_NONE };
+
 struct wm_run_options {
 	unsigned jobs;		   /* -j; 0: max_parallel, else the number of CPUs */
 	const char *policy;	   /* --policy: a floor, and the default of tasks naming none */
@@ -61,6 +64,7 @@ struct wm_run_options {
 	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
 				    * as the workflow says */
 	bool keep_going;
+	enum wm_cache_mode cache; /* --cache, --no-cache */
 	struct wm_display display;
 	bool dry_run;
 	bool interactive;

@@ -59,6 +59,8 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 		return wm_error_set(err, 0, "build %s/" WM_RUN_OPTIONS, run_dir);
 	if (o->from)
 		json_object_set_new(obj, "from", json_string(o->from));
+	if (o->cache != WM_CACHE_AS_WRITTEN) /* --cache, --no-cache: resume does the same */
+		json_object_set_new(obj, "cache", json_boolean(o->cache == WM_CACHE_ALL));
 	if (o->params) /* -p: resume gives the same values */
 		json_object_set_new(obj, "params", strv_json(o->params));
 	if (o->only) /* wm run FILE TASK...: resume runs the same part */
@@ -103,6 +105,9 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	o->policies_file = dup_string(obj, "policies");
 	o->jobs = (unsigned)json_integer_value(json_object_get(obj, "jobs"));
 	o->keep_going = json_is_true(json_object_get(obj, "keep_going"));
+	if (json_is_boolean(json_object_get(obj, "cache")))
+		o->cache =
+			json_is_true(json_object_get(obj, "cache")) ? WM_CACHE_ALL : WM_CACHE_NONE;
 	o->executor = dup_string(obj, "executor");
 	if (o->executor && strcmp(o->executor, "local") != 0 && strcmp(o->executor, "slurm") != 0) {
 		json_decref(obj);

@@ -150,7 +150,7 @@ void wm_runview_progress(const struct wm_runview *v, size_t *done, size_t *total
 	size_t c[WM_TASK_STATUS_COUNT];
 
 	wm_runview_counts(v, c, total);
-	*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
+	*done = c[WM_TASK_SUCCEEDED] + c[WM_TASK_CACHED] + c[WM_TASK_FAILED] + c[WM_TASK_SKIPPED] +
 		c[WM_TASK_CANCELLED];
 }
 

@@ -92,7 +92,7 @@ void sch_retrack(struct wm_sched *s, size_t task)
 
 static bool finished(enum wm_task_status st)
 {
-	return st == WM_TASK_SUCCEEDED || st == WM_TASK_FAILED || st == WM_TASK_SKIPPED ||
+	return wm_task_status_ok(st) || st == WM_TASK_FAILED || st == WM_TASK_SKIPPED ||
 	       st == WM_TASK_CANCELLED;
 }
 
@@ -133,7 +133,7 @@ static void became_ready(struct wm_sched *s, size_t task)
 
 		if (st == WM_TASK_FAILED)
 			failed_dep = true;
-		if (st != WM_TASK_SUCCEEDED && !bad)
+		if (!wm_task_status_ok(st) && !bad)
 			bad = s->cfg.wf->tasks[wm_dag_deps(g, task)[k]].id;
 	}
 	if (wt->condition == WM_COND_SUCCESS && bad) {
@@ -271,6 +271,21 @@ static void join(struct wm_sched *s, size_t task)
 	sch_emit_ev(s, &ev);
 }
 
+/* Restored from the task cache: what depends on it sees its outputs. */
+static void cached(struct wm_sched *s, size_t task)
+{
+	struct trt *t = &s->t[task];
+	char why[300];
+
+	snprintf(why, sizeof(why), "reusing run %s", t->rec->cache_run ? t->rec->cache_run : "?");
+	t->rec->started_ms = t->rec->ended_ms = sch_wall(s);
+	t->rec->exit_code = 0;
+	t->rec->kept = false;
+	sch_finish(s, task, WM_TASK_CACHED);
+	wm_task_add_decision(t->rec, sch_wall(s), 0, "cached", why);
+	sch_emit(s, WM_EV_TASK_CACHED, (long)task, t->rec->cache_run, 0);
+}
+
 /* ---- attempts ---- */
 
 /* Starts the task's next step: its only_if check, or an attempt of its
@@ -287,6 +302,9 @@ void sch_start_step(struct wm_sched *s, size_t task)
 		rq.kind = WM_ATTEMPT_ONLY_IF;
 	else if (!wt->body.lang)
 		return join(s, task);
+	else if (t->rec->attempts == t->base_attempts && s->cfg.cache_restore &&
+		 s->cfg.cache_restore(s->cfg.ctx, task))
+		return cached(s, task);
 	if (rq.kind == WM_ATTEMPT_BODY) {
 		t->rec->attempts++;
 		free(t->rec->limit);

@@ -71,6 +71,11 @@ struct wm_sched_config {
 	 * records cost one sync; false when they could not be (nothing more
 	 * is started then). NULL: on_event makes each durable itself. */
 	bool (*barrier)(void *ctx);
+	/* The task cache, or NULL: asked before a task's first body attempt
+	 * of this run (after its only_if) whether its outputs can be restored
+	 * instead. True: they are in place and the record's cache_key and
+	 * cache_run are set; the task ends as cached without running. */
+	bool (*cache_restore)(void *ctx, size_t task);
 	void *ctx;
 };
 

@@ -21,7 +21,7 @@ _Static_assert(WM_RUN_PENDING == 0 && WM_RUN_RUNNING == 1 && WM_RUN_SUCCEEDED ==
 	       "run states keep their numbers");
 _Static_assert(WM_TASK_PENDING == 0 && WM_TASK_RUNNING == 1 && WM_TASK_SUCCEEDED == 2 &&
 		       WM_TASK_FAILED == 3 && WM_TASK_SKIPPED == 4 && WM_TASK_CANCELLED == 5 &&
-		       WM_TASK_WAITING == 6,
+		       WM_TASK_WAITING == 6 && WM_TASK_CACHED == 7,
 	       "task states keep their numbers");
 
 const char *wm_run_status_name(enum wm_run_status s)
@@ -65,6 +65,8 @@ void wm_task_state_release(struct wm_task_state *t)
 	}
 	free(t->decisions);
 	free(t->out_dir);
+	free(t->cache_key);
+	free(t->cache_run);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -242,6 +244,10 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 	}
 	json_object_set_new(o, "decisions", decisions);
 	json_object_set_new(o, "out_dir", str_or_null(t->out_dir));
+	if (t->cache_key)
+		json_object_set_new(
+			o, "cache",
+			json_pack("{s:s, s:s?}", "key", t->cache_key, "run", t->cache_run));
 	return o;
 }
 
@@ -386,6 +392,19 @@ static int get_decisions(struct wm_task_state *t, json_t *arr, struct wm_error *
 	return 0;
 }
 
+/* "cache": {"key", "run"} of a cached task; absent otherwise. */
+static int get_cache(struct wm_task_state *t, json_t *obj, struct wm_error **err)
+{
+	if (!obj || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj))
+		return wm_error_set(err, 0, "task %s: \"cache\" is not an object", t->id);
+	return get_str(obj, "key", &t->cache_key, "task cache", err) < 0 ||
+			       get_str(obj, "run", &t->cache_run, "task cache", err) < 0
+		       ? -1
+		       : 0;
+}
+
 static int get_denied(struct wm_task_state *t, json_t *arr, struct wm_error **err)
 {
 	size_t i;
@@ -444,7 +463,8 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
 	    get_str(obj, "policy", &t->policy, what, err) < 0 ||
 	    get_str(obj, "limit", &t->limit, what, err) < 0 ||
 	    get_str(obj, "out_dir", &t->out_dir, what, err) < 0 ||
-	    get_denied(t, json_object_get(obj, "denied"), err) < 0)
+	    get_denied(t, json_object_get(obj, "denied"), err) < 0 ||
+	    get_cache(t, json_object_get(obj, "cache"), err) < 0)
 		return -1;
 	return get_decisions(t, json_object_get(obj, "decisions"), err);
 }

@@ -55,12 +55,21 @@
 	X(WM_TASK_SKIPPED, "skipped")                   \
 	X(WM_TASK_CANCELLED, "cancelled")               \
 	/* between attempts, waiting out its backoff */ \
-	X(WM_TASK_WAITING, "waiting")
+	X(WM_TASK_WAITING, "waiting")                   \
+	/* its outputs restored from the task cache */  \
+	X(WM_TASK_CACHED, "cached")
 
 enum wm_run_status { WM_RUN_STATUSES(WM_XLIST_ENUM) };
 enum wm_task_status { WM_TASK_STATUSES(WM_XLIST_ENUM) };
 #define WM_RUN_STATUS_COUNT (0 WM_RUN_STATUSES(WM_XLIST_COUNT))
 #define WM_TASK_STATUS_COUNT (0 WM_TASK_STATUSES(WM_XLIST_COUNT))
+
+/* Did the task end well: succeeded, or cached (its outputs are there as
+ * if it had run)? What depends on it may run. */
+static inline bool wm_task_status_ok(enum wm_task_status s)
+{
+	return s == WM_TASK_SUCCEEDED || s == WM_TASK_CACHED;
+}
 
 /* Names as they appear in JSON ("pending", ...); "unknown" for a value
  * outside the list; parse returns -1 if unknown. */
@@ -95,7 +104,9 @@ struct wm_task_state {
 	size_t n_denied;
 	struct wm_decision *decisions;
 	size_t n_decisions, alloc_decisions;
-	char *out_dir; /* relative to the run dir ("out/<id>"), NULL none */
+	char *out_dir;	 /* relative to the run dir ("out/<id>"), NULL none */
+	char *cache_key; /* cached: the task cache's key, else NULL */
+	char *cache_run; /* cached: the run that made the entry, else NULL */
 };
 
 struct wm_run_state {

@@ -53,6 +53,8 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_MATRIX struct wm_placed
 #define CTYPE_PARAMS struct wm_params
 #define CTYPE_FLAG bool
+#define CTYPE_GLOBS char **
+#define CTYPE_SWITCH enum wm_switch
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -298,20 +300,43 @@ static void add_depend(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *
 	t->depends_loc[n - 1] = (struct wm_loc){ kv->line, col };
 }
 
+/* A relative path (or pattern) that stays inside where `what` says. */
+static void add_contained(struct wf_ctx *c, const struct wf_kv *kv, const char *e, unsigned col,
+			  char ***v, const char *what)
+{
+	size_t n = wm_strv_len(*v);
+
+	if (!wf_path_is_contained(e)) {
+		wf_err(c, kv->line, col, "%s: `%s` must be %s (no leading / or ..)", kv->key, e,
+		       what);
+		return;
+	}
+	wm_strv_push(v, &n, e);
+}
+
 static void add_path(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
 		     unsigned col, void *field)
 {
-	char ***paths = field;
-	size_t n = wm_strv_len(*paths);
-
 	(void)t;
-	if (!wf_path_is_contained(e)) {
-		wf_err(c, kv->line, col,
-		       "%s: `%s` must be a relative path inside $WM_OUT (no leading / or ..)",
-		       kv->key, e);
-		return;
-	}
-	wm_strv_push(paths, &n, e);
+	add_contained(c, kv, e, col, field, "a relative path inside $WM_OUT");
+}
+
+static void add_glob(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *e,
+		     unsigned col, void *field)
+{
+	(void)t;
+	add_contained(c, kv, e, col, field, "a pattern relative to the workspace");
+}
+
+static void set_switch(struct wf_ctx *c, const struct wf_kv *kv, enum wm_switch *dst)
+{
+	if (strcmp(kv->val, "true") == 0)
+		*dst = WM_SWITCH_ON;
+	else if (strcmp(kv->val, "false") == 0)
+		*dst = WM_SWITCH_OFF;
+	else
+		wf_err(c, kv->line, kv->val_col, "%s: expected true or false, not `%s`", kv->key,
+		       kv->val);
 }
 
 static void set_duration(struct wf_ctx *c, const struct wf_kv *kv, uint64_t *dst)
@@ -516,6 +541,12 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_FLAG:
 		set_flag(c, kv, field);
+		break;
+	case WM_AK_GLOBS:
+		wf_for_each_entry(c, t, kv, add_glob, field);
+		break;
+	case WM_AK_SWITCH:
+		set_switch(c, kv, field);
 		break;
 	}
 }

@@ -79,7 +79,11 @@
 	X(TRANSCRIPT, "transcript", 'Z', FLAG, transcript_ok, false, "ok", \
 	  "the body is meant as a `$ ` transcript") \
 	X(IMAGE, "image", 'I', IMAGE, image, false, "oci:images/alpine:3.20", \
-	  "an OCI layout or docker-archive to use as the root filesystem")
+	  "an OCI layout or docker-archive to use as the root filesystem") \
+	X(INPUTS, "inputs", 'U', GLOBS, inputs, true, "src/**/*.c, Makefile", \
+	  "workspace files whose content the cache key covers") \
+	X(CACHE, "cache", 'K', SWITCH, cache, false, "true", \
+	  "reuse an earlier run's outputs when nothing changed")
 /* clang-format on */
 
 /* clang-format off */
@@ -115,6 +119,8 @@ enum wm_attr_kind {
 	WM_AK_PARAMS,	 /* struct wm_params: `name[:type][=default]`, comma-separated */
 	WM_AK_FLAG,	 /* bool: the value `ok` */
 	WM_AK_IMAGE,	 /* char *: oci:PATH[:TAG][@sha256:HEX] or docker-archive:FILE[:NAME:TAG] */
+	WM_AK_GLOBS,	 /* char **: globs relative to the workspace, comma-separated */
+	WM_AK_SWITCH,	 /* enum wm_switch: `true` or `false` */
 };
 
 struct wm_attr_info {

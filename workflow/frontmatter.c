@@ -18,10 +18,13 @@
 #include "common/yamlguard.h"
 #include "workflow/fm_internal.h"
 
+/* clang-format off */
 static const char *const fm_keys[] = {
 	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
 	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
+	"cache",
 };
+/* clang-format on */
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 
 /* The YAML text starts on line 2 of the file. */
@@ -112,7 +115,8 @@ static void set_max_parallel(struct wf_ctx *c, yaml_node_t *v)
 		c->wf->max_parallel = (unsigned)n;
 }
 
-static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
+/* keep_going, cache: true or false (yes/no, on/off). */
+static void set_bool(struct wf_ctx *c, const char *key, yaml_node_t *v, bool *dst)
 {
 	static const char *const yes[] = { "true", "yes", "on" }, *const no[] = { "false", "no",
 										  "off" };
@@ -120,16 +124,16 @@ static void set_keep_going(struct wf_ctx *c, yaml_node_t *v)
 
 	for (size_t i = 0; s && i < 3; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
-			c->wf->keep_going = true;
+			*dst = true;
 			return;
 		}
 		if (strcasecmp(s, no[i]) == 0) {
-			c->wf->keep_going = false;
+			*dst = false;
 			return;
 		}
 	}
 	wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
-	       "front matter `keep_going` must be true or false, not `%s`", s ? s : wf_fm_kind(v));
+	       "front matter `%s` must be true or false, not `%s`", key, s ? s : wf_fm_kind(v));
 }
 
 static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
@@ -322,7 +326,9 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 	else if (strcmp(key, "max_parallel") == 0)
 		set_max_parallel(c, v);
 	else if (strcmp(key, "keep_going") == 0)
-		set_keep_going(c, v);
+		set_bool(c, key, v, &c->wf->keep_going);
+	else if (strcmp(key, "cache") == 0)
+		set_bool(c, key, v, &c->wf->cache);
 	else if (strcmp(key, "rollback") == 0)
 		set_rollback(c, v);
 	else if (strcmp(key, "env") == 0)

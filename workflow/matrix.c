@@ -404,6 +404,7 @@ static void own_attr(struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_IDS:
 	case WM_AK_ENV:
 	case WM_AK_PATHS:
+	case WM_AK_GLOBS:
 		if (*(char ***)field)
 			*(char ***)field = wm_strv_dup(*(char ***)field);
 		break;
@@ -418,6 +419,7 @@ static void own_attr(struct wm_task *t, const struct wm_attr_info *a)
 		break;
 	}
 	case WM_AK_FLAG:
+	case WM_AK_SWITCH:
 	case WM_AK_DURATION:
 	case WM_AK_COUNT:
 	case WM_AK_PRIORITY:

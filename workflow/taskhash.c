@@ -83,6 +83,7 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_IDS:
 	case WM_AK_ENV:
 	case WM_AK_PATHS:
+	case WM_AK_GLOBS:
 		put_strv(b, a->tag, *(char **const *)field);
 		break;
 	case WM_AK_DURATION:
@@ -112,6 +113,9 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_FLAG:
 		put_num(b, a->tag, *(const bool *)field);
 		break;
+	case WM_AK_SWITCH:
+		put_num(b, a->tag, (unsigned long long)*(const enum wm_switch *)field);
+		break;
 	}
 }
 
@@ -130,6 +134,7 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_IDS:
 	case WM_AK_ENV:
 	case WM_AK_PATHS:
+	case WM_AK_GLOBS:
 		return *(char **const *)field == NULL;
 	case WM_AK_DURATION:
 	case WM_AK_SIZE:
@@ -148,6 +153,8 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 		return ((const struct wm_params *)field)->n == 0;
 	case WM_AK_FLAG:
 		return !*(const bool *)field;
+	case WM_AK_SWITCH:
+		return *(const enum wm_switch *)field == WM_SWITCH_UNSET;
 	}
 	return false;
 }

@@ -649,6 +649,7 @@ void wf_task_release(struct wm_task *t)
 	wm_strv_free(t->env);
 	free(t->workdir);
 	wm_strv_free(t->outputs);
+	wm_strv_free(t->inputs);
 	wf_params_release(&t->params);
 	wm_strv_free(t->param_env);
 	code_release(&t->body);

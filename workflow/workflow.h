@@ -80,6 +80,10 @@ enum wm_executor_kind {
 #undef WM_EXECUTOR_ENUM
 };
 
+/* An on/off attribute that may also be left unset (then another setting
+ * decides). */
+enum wm_switch { WM_SWITCH_UNSET, WM_SWITCH_ON, WM_SWITCH_OFF };
+
 enum wm_rollback_mode {
 #define WM_ROLLBACK_ENUM(E, name) WM_ROLLBACK_##E,
 	WM_ROLLBACK_MODES(WM_ROLLBACK_ENUM) /* default: OFF */
@@ -162,6 +166,8 @@ struct wm_task {
 	struct wm_params params; /* `- params:`, in the order written */
 	char *image;		 /* `- image: oci:...`: the root filesystem, as written, or NULL */
 	bool transcript_ok;	 /* `- transcript: ok`: a body of `$ ` lines is meant */
+	char **inputs;		 /* `- inputs:` globs relative to the workspace, or NULL */
+	enum wm_switch cache;	 /* `- cache:`; UNSET: the workflow's */
 	/* The parameters' values once bound (wm_workflow_bind_params): the
 	 * workflow's and the task's as PARAM_NAME=VALUE, NULL-terminated; NULL
 	 * when there are none. Part of the definition hash. */
@@ -191,6 +197,7 @@ struct wm_workflow {
 	char *policies_file;   /* front matter `policies`, resolved against the workflow's dir */
 	unsigned max_parallel; /* 0: number of CPUs */
 	bool keep_going;
+	bool cache; /* front matter `cache`: tasks reuse earlier results (taskcache.h) */
 	enum wm_rollback_mode rollback;
 	char **env; /* NULL-terminated KEY=VALUE from the front matter */
 	/* Front matter `secrets`: names of variables whose values the caller

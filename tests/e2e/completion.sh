@@ -114,6 +114,18 @@ complete_line "$WM" policy ""
 expect_in "policy subcommands" " list show check diff import-oci " "$REPLY_TEXT"
 complete_line "$WM" audit ""
 expect_in "audit subcommands" " show verify " "$REPLY_TEXT"
+complete_line "$WM" cache ""
+expect_in "cache subcommands" " ls show rm prune " "$REPLY_TEXT"
+key=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+mkdir -p "$WM_STATE_DIR/cache/$key" && touch "$WM_STATE_DIR/cache/$key/manifest.json"
+complete_line "$WM" cache show ""
+expect_in "cache show completes keys" " 0123456789ab " "$REPLY_TEXT"
+complete_line "$WM" cache ls --
+expect_in "cache ls --json" " --json " "$REPLY_TEXT"
+complete_line "$WM" run --no-
+expect_in "run --no-cache" " --no-cache " "$REPLY_TEXT"
+complete_line "$WM" plan --ex
+expect_in "plan --explain" " --explain " "$REPLY_TEXT"
 complete_line "$WM" audit show --
 expect_in "audit show options" " --task --event --since --json " "$REPLY_TEXT"
 complete_line "$WM" help ""

@@ -99,7 +99,7 @@ static void test_runstate_index_and_dupes(void **state)
 static void test_states_named_and_parsed(void **state)
 {
 	static const char *const tasks[] = { "pending", "running",   "succeeded", "failed",
-					     "skipped", "cancelled", "waiting" };
+					     "skipped", "cancelled", "waiting",	  "cached" };
 	static const char *const runs[] = { "pending", "running",   "succeeded",
 					    "failed",  "cancelled", "interrupted" };
 	struct wm_run_state *rs = sample(WM_TASK_STATUS_COUNT), *back;
@@ -161,6 +161,9 @@ static void test_checkpoint_round_trip(void **state)
 	wm_task_add_decision(tk, 6000, 3, "fail", "memory limit: retrying cannot help");
 	rs->tasks[0].state = WM_TASK_SUCCEEDED;
 	rs->tasks[0].exit_code = 0;
+	rs->tasks[2].state = WM_TASK_CACHED;
+	rs->tasks[2].cache_key = wm_xstrdup("beef");
+	rs->tasks[2].cache_run = wm_xstrdup("20261202-043300-dcf1");
 	assert_int_equal(wm_checkpoint_write(t, rs, 42, NULL), 0);
 	back = wm_checkpoint_read(path, &seq, NULL);
 	assert_non_null(back);
@@ -174,6 +177,10 @@ static void test_checkpoint_round_trip(void **state)
 	assert_int_equal(back->tasks[1].n_decisions, 2);
 	assert_string_equal(back->tasks[1].decisions[1].why, "memory limit: retrying cannot help");
 	assert_int_equal(back->tasks[2].exit_code, -1);
+	assert_int_equal(back->tasks[2].state, WM_TASK_CACHED);
+	assert_string_equal(back->tasks[2].cache_key, "beef");
+	assert_string_equal(back->tasks[2].cache_run, "20261202-043300-dcf1");
+	assert_null(back->tasks[1].cache_key);
 	assert_int_equal(wm_run_state_index(back, "task-2"), 2);
 	/* One standard frame, with a content checksum. */
 	raw = slurp(path, &len);

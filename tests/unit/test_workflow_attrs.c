@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "common/strutil.h"
 #include "common/xalloc.h"
 #include "workflow/attrs.h"
 #include "workflow/workflow.h"
@@ -44,7 +45,8 @@ static char *hash_of(const char *text)
 
 static bool is_list_kind(enum wm_attr_kind k)
 {
-	return k == WM_AK_IDS || k == WM_AK_ENV || k == WM_AK_PATHS || k == WM_AK_MATRIX;
+	return k == WM_AK_IDS || k == WM_AK_ENV || k == WM_AK_PATHS || k == WM_AK_MATRIX ||
+	       k == WM_AK_GLOBS;
 }
 
 /* A matrix makes several tasks out of one (or needs another attribute):
@@ -233,6 +235,32 @@ static void test_choices_round_trip(void **state)
 	assert_string_equal(wm_rollback_name(WM_ROLLBACK_AUTO), "auto");
 }
 
+/* inputs and cache (the task cache): parsed, checked, front matter too. */
+static void test_cache_attributes(void **state)
+{
+	struct wm_workflow *wf =
+		parse("---\ncache: true\n---\n## a\n- inputs: src/**/*.c, Makefile\n"
+		      "- inputs: doc/*.md\n- cache: false\n\n```sh\ntrue\n```\n"
+		      "## b\n```sh\ntrue\n```\n");
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *bad = NULL;
+	const char *text = "## a\n- inputs: ../x\n- cache: maybe\n\n```sh\ntrue\n```\n";
+
+	(void)state;
+	assert_true(wf->cache);
+	assert_int_equal(wm_strv_len(wf->tasks[0].inputs), 3);
+	assert_string_equal(wf->tasks[0].inputs[0], "src/**/*.c");
+	assert_string_equal(wf->tasks[0].inputs[2], "doc/*.md");
+	assert_int_equal(wf->tasks[0].cache, WM_SWITCH_OFF);
+	assert_int_equal(wf->tasks[1].cache, WM_SWITCH_UNSET);
+	wm_workflow_free(wf);
+	assert_int_equal(wm_workflow_parse("w.md", text, strlen(text), &bad, &d), -1);
+	assert_int_equal(d.n_errors, 2);
+	assert_non_null(strstr(d.v[0].msg, "`../x` must be a pattern relative to the workspace"));
+	assert_non_null(strstr(d.v[1].msg, "cache: expected true or false, not `maybe`"));
+	wm_diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_attribute_hints),
 		cmocka_unit_test(test_missing_value_shows_the_example),
 		cmocka_unit_test(test_choices_round_trip),
+		cmocka_unit_test(test_cache_attributes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,18 @@ _wm_run_ids()
 	done | sort -r
 }
 
+# The task cache's keys, by their first 12 digits as `wm cache ls` shows them.
+_wm_cache_keys()
+{
+	local d
+	for d in "$(_wm_state_dir)"/cache/*/; do
+		[[ -f ${d}manifest.json ]] || continue
+		d=${d%/}
+		d=${d##*/}
+		printf '%s\n' "${d:0:12}"
+	done
+}
+
 # Task ids of run $1 (an id or a unique prefix): its logs/TASK.log files.
 _wm_task_ids()
 {
@@ -153,7 +165,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox
-		outputs cp prune export doctor image help"
+		outputs cp prune cache export doctor image help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -179,7 +191,8 @@ _wm()
 		--*=*) ;;
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
-			--executor | -t | --template | --tail | --from | --state | --keep | --older-than)
+			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
+			--level)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -254,7 +267,8 @@ _wm()
 		COMPREPLY=($(compgen -W "run.start run.end run.resume task.start task.end task.retry
 			task.skip decision seccomp.denied limit.hit sla.breach rollback.start rollback.end
 			checkpoint.error orphan.detected policy.weak audit.gap audit.rekey
-			seccomp.denied.suppressed" -- "$cur"))
+			seccomp.denied.suppressed task.cached cache.miss cache.rejected cache.store.failed
+			cache.unavailable" -- "$cur"))
 		return
 		;;
 	--secret)
@@ -280,11 +294,11 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from" ;;
+		--tail --from --cache --no-cache" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
-	plan) opts="-f --format --policy" ;;
+	plan) opts="-f --format --policy --level --explain" ;;
 	status) opts="--json" ;;
 	stats) opts="--json --since" ;;
 	list) opts="--json -q --quiet --state --name --since" ;;
@@ -301,6 +315,12 @@ _wm()
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
+	cache)
+		case ${pos[0]-} in
+		ls | show) opts="--json" ;;
+		prune) opts="--older-than" ;;
+		esac
+		;;
 	esac
 	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -330,6 +350,13 @@ _wm()
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then
 			_wm_complete_ids "${pos[0]}" "$cur"
+		fi
+		;;
+	cache)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "ls show rm prune" -- "$cur"))
+		elif [[ ${pos[0]} == show && ${#pos[@]} -eq 1 || ${pos[0]} == rm ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_cache_keys)" -- "$cur"))
 		fi
 		;;
 	audit)

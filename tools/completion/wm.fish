@@ -14,7 +14,7 @@
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env -p --param --secret --workspace --format \
     --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
-    --state --keep --older-than
+    --state --keep --older-than --level
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -80,6 +80,13 @@ function __wm_run_ids
     for d in $dir/*/
         basename $d
     end | string match -r '^[0-9]{8}-[0-9]{6}-[0-9a-f]+$' | sort -r
+end
+
+# The task cache's keys, by their first 12 digits as `wm cache ls` shows them.
+function __wm_cache_keys
+    for m in (__wm_state_dir)/cache/*/manifest.json
+        string sub -l 12 (basename (dirname $m))
+    end
 end
 
 # Task ids of the run named first after the command.
@@ -159,6 +166,7 @@ complete -c wm -n __wm_needs_command -a sandbox -d 'Run one command in a sandbox
 complete -c wm -n __wm_needs_command -a outputs -d "Show where a run's task outputs are, file by file"
 complete -c wm -n __wm_needs_command -a cp -d "Copy a task's output file or directory out"
 complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state directory'
+complete -c wm -n __wm_needs_command -a cache -d "List, show or remove the task cache's entries"
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
@@ -186,6 +194,10 @@ complete -c wm -n '__wm_using run' -l json -d 'One JSON object per event'
 complete -c wm -n '__wm_using run' -s y -l yes -d 'Run a file not yours that asks for a weak policy'
 complete -c wm -n '__wm_using run' -l executor -x -a 'local slurm' -d 'Where tasks run'
 complete -c wm -n '__wm_using run' -l from -x -d 'Run this task and what follows it'
+complete -c wm -n '__wm_using run' -l cache -d 'Every task uses the task cache'
+complete -c wm -n '__wm_using run' -l no-cache -d 'No task uses the task cache'
+complete -c wm -n '__wm_using plan' -l level -x -a 'normal strict' -d 'strict: warn about cached tasks declaring no inputs or outputs'
+complete -c wm -n '__wm_using plan' -l explain -d 'Which tasks the next run would reuse, and why the rest run'
 complete -c wm -n '__wm_using run; or __wm_using resume' -s v -l verbose -d 'Show every event, with its time and fields'
 complete -c wm -n '__wm_using run; or __wm_using resume' -l output -x -a 'compact stream' -d 'What is shown'
 complete -c wm -n '__wm_using run; or __wm_using resume' -l tail -x -d "Lines of a failed task's log shown"
@@ -227,6 +239,15 @@ complete -c wm -n '__wm_using status; or __wm_using list; or __wm_using orphans;
 complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the run to stop'
 complete -c wm -n '__wm_using export' -s o -l output -r -k -a '(__fish_complete_suffix .tar.zst)' -d 'The bundle'
 
+# cache
+complete -c wm -n '__wm_using cache 0' -a ls -d 'List the entries'
+complete -c wm -n '__wm_using cache 0' -a show -d "One entry's key parts and files"
+complete -c wm -n '__wm_using cache 0' -a rm -d 'Remove entries'
+complete -c wm -n '__wm_using cache 0' -a prune -d 'Evict down to the cap, or by age'
+complete -c wm -n '__wm_using cache; and __wm_sub ls show' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using cache; and __wm_sub prune' -l older-than -x -d 'Entries unused for longer than (12h, 3d, 1w)'
+complete -c wm -n '__wm_using cache 1; and __wm_sub show rm' -a '(__wm_cache_keys)' -d 'Key'
+
 # audit
 complete -c wm -n '__wm_using audit 0' -a show -d "Print a run's audit log"
 complete -c wm -n '__wm_using audit 0' -a verify -d 'Check its MAC chain'
@@ -234,7 +255,7 @@ complete -c wm -n '__wm_using audit 0' -a rekey -d 'Make a new audit key'
 complete -c wm -n '__wm_using audit 1; and __wm_sub show verify' -k -a '(__wm_run_ids)' -d 'Run'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l task -x -a '(__wm_task_ids)' -d 'Only events of this task'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l event -x -d 'Only events of this name' \
-    -a 'run.start run.end run.resume task.start task.end task.retry task.skip decision seccomp.denied seccomp.denied.suppressed limit.hit limit.unenforced sla.breach rollback.start rollback.end checkpoint.error orphan.detected policy.weak audit.gap audit.rekey'
+    -a 'run.start run.end run.resume task.start task.end task.retry task.skip decision seccomp.denied seccomp.denied.suppressed limit.hit limit.unenforced sla.breach rollback.start rollback.end checkpoint.error orphan.detected policy.weak audit.gap audit.rekey task.cached cache.miss cache.rejected cache.store.failed cache.unavailable'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l since -x -d 'Only events at or after (2026-11-22, 2h, 3d, today)'
 complete -c wm -n '__wm_using audit; and __wm_sub show' -l json -d 'The lines as stored'
 
