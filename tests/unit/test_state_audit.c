@@ -137,6 +137,36 @@ static void test_edited_field(void **state)
 	expect(f, true, WM_AUDIT_EDITED, 4);
 }
 
+/* A line re-encoded by another JSON writer (spaces, keys reordered) says
+ * the same and still checks: the MAC is over the canonical form, which
+ * the fast path (the MAC'd bytes spliced out of wm's own lines) falls
+ * back to. Changing a value in it is still caught. */
+static void test_reencoded_line(void **state)
+{
+	struct fx *f = *state;
+	json_t *o = json_loads(f->lines[2], 0, NULL);
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
+	char *text = json_dumps(o, JSON_INDENT(0)); /* ", " and ": " separators, file order */
+	char *nl;
+
+	while ((nl = strchr(text, '\n')))
+		*nl = ' ';
+	assert_string_not_equal(text, f->lines[2]);
+	free(f->lines[2]);
+	f->lines[2] = text;
+	rewrite(f, all, NULL, 0);
+	expect(f, true, WM_AUDIT_OK, 0);
+	json_object_set_new(o, "event", json_string("task.forged"));
+	text = json_dumps(o, JSON_INDENT(0));
+	while ((nl = strchr(text, '\n')))
+		*nl = ' ';
+	free(f->lines[2]);
+	f->lines[2] = text;
+	rewrite(f, all, NULL, 0);
+	expect(f, true, WM_AUDIT_EDITED, 3);
+	json_decref(o);
+}
+
 static void test_inserted_forged_line(void **state)
 {
 	struct fx *f = *state;
@@ -562,6 +592,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_intact),
 		T(test_edited_field),
+		T(test_reencoded_line),
 		T(test_inserted_forged_line),
 		T(test_inserted_copy),
 		T(test_removed_middle),
