@@ -325,6 +325,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "dialect", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum plan_format fmt = FMT_TEXT;
@@ -333,6 +334,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 	struct wm_policy_set *set = NULL;
 	struct wm_task_policies tp = { 0 };
 	const char *cli_policy = NULL;
+	enum wm_dialect dialect = WM_DIALECT_AUTO;
 	int opt, rc = WM_EXIT_OK;
 
 	(void)cli;
@@ -343,13 +345,17 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 			cli_policy = optarg;
 			continue;
 		}
+		if (opt == 'D' && wm_parse_dialect("plan", optarg, &dialect) != 0)
+			return WM_EXIT_USAGE;
+		if (opt == 'D')
+			continue;
 		return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
 				  : wm_bad_option("plan", argv, opt, opts);
 	}
 	if (optind + 1 != argc)
 		return wm_usage_error("plan",
 				      optind >= argc ? "missing FILE" : "too many arguments");
-	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
+	if (wm_workflow_load_in(argv[optind], argv[optind], dialect, &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;
 	}

@@ -32,6 +32,8 @@ static const struct command_help helps[] = {
 	  "  --secret NAME[=@FILE] give tasks NAME from the environment or FILE; never\n"
 	  "                        written down, shown as *** in logs and events\n"
 	  "  -k, --keep-going      after a failure, independent branches go on\n"
+	  "  --all                 every task of a menu (another tool's file, a README.md)\n"
+	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n"
 	  "  --dry-run             print what would run, in order, and run nothing\n"
 	  "  --interactive         ask before each task: run, skip or abort\n"
 	  "  --detach              print the run id and go on in the background\n"
@@ -56,7 +58,11 @@ static const struct command_help helps[] = {
 	  "  -v, --verbose, --output MODE, --tail N  as for run\n" },
 	{ "plan",
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
-	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n" },
+	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n"
+	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n" },
+	{ "import",
+	  "  --dialect D           read FILE as mask, xc or runme (default: detected)\n"
+	  "  -o, --output OUT      write the native workflow to OUT (default: stdout)\n" },
 	{ "status", "  --json                the run's checkpoint as JSON\n" },
 	{ "list",
 	  "  --state STATE[,...]   only runs in these states: pending, running, succeeded,\n"
