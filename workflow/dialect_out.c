@@ -12,6 +12,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "workflow/dialect_internal.h"
+#include "workflow/internal.h"
 
 static void map_add(struct dl_out *o, unsigned line, int delta)
 {
@@ -64,6 +65,9 @@ void dl_body(struct dl_out *o, const struct dl_src *s, cmark_node *n, const char
 	const char *lit = cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "";
 	unsigned line = dl_nline(s, n);
 	size_t fl = fence_len(lit);
+
+	if (wf_is_transcript(lit))
+		preamble = NULL; /* refused as it is written, not hidden behind one */
 
 	dl_line(o, line, 0, "%.*s%s", (int)fl, "````````````````````````````````", lang);
 	for (size_t i = 0; preamble && preamble[i]; i++)

@@ -89,6 +89,8 @@ void wf_check_heading_args(struct wf_ctx *c, const struct wm_task *t);
 /* A body whose every non-empty line starts with `$ ` or `> ` is a
  * transcript, not a script: an error unless the task says `- transcript: ok`. */
 void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t);
+/* Is every non-empty line of `text` a `$ ` or `> ` prompt (one at least)? */
+bool wf_is_transcript(const char *text);
 
 /* A cmark node's plain text (inline markup dropped, line breaks as ' ');
  * first_line: only up to the first line break. Caller frees. */
