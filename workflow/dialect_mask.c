@@ -118,14 +118,17 @@ static void option_item(const struct dl_src *s, cmark_node *item, struct mcmd *m
 					: NULL;
 			struct dl_kv kv;
 
-			if (t && strcasecmp(t, "required") == 0)
+			if (t && strcasecmp(t, "required") == 0) {
 				required = true;
-			else if (t && dl_kv_line(t, strlen(t), &kv) && kv.key_len == 4 &&
-				 strncasecmp(kv.key, "type", 4) == 0)
+			} else if (t && dl_kv_line(t, strlen(t), &kv) && kv.key_len == 4 &&
+				   strncasecmp(kv.key, "type", 4) == 0) {
+				free(type); /* the last one written counts */
 				type = wm_xstrndup(kv.val, kv.val_len);
-			else if (t && dl_kv_line(t, strlen(t), &kv) && kv.key_len == 7 &&
-				 strncasecmp(kv.key, "choices", 7) == 0)
+			} else if (t && dl_kv_line(t, strlen(t), &kv) && kv.key_len == 7 &&
+				   strncasecmp(kv.key, "choices", 7) == 0) {
+				free(choices);
 				choices = wm_xstrndup(kv.val, kv.val_len);
+			}
 		}
 	}
 	if (choices) {
