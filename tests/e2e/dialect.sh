@@ -95,6 +95,21 @@ done
 expect_exit "the imported file is native: it runs whole" 0 "$WM" run "$W/native-runbook.md"
 expect_exit "import refuses a native file" 2 "$WM" import "$W/native-runbook.md"
 
+# ---- the examples ----
+EX=$REPO_DIR/examples
+expect_exit "the mask example plans" 0 "$WM" plan "$EX/maskfile.md"
+expect_in "its subcommands have dotted ids" "report.python" "$OUT"
+expect_exit "the mask example's greet runs" 0 "$WM" run "$EX/maskfile.md" greet -p name=world \
+	-p loud=true
+RUN_DIR=$(run_dir_of "$OUT")
+expect_in "its option reached the script" "HELLO WORLD" "$(cat "$RUN_DIR/logs/greet.log" 2>&1)"
+expect_exit "the xc example plans" 0 "$WM" plan "$EX/xc-tasks.md"
+expect_exit "the xc example's package runs after what it requires" 0 "$WM" run "$EX/xc-tasks.md" \
+	package -p VERSION=1.0
+RUN_DIR=$(run_dir_of "$OUT")
+check "prepare ran first" test "$(task_field "$RUN_DIR" prepare state)" = succeeded
+expect_in "Env reached build" "building in release mode" "$(cat "$RUN_DIR/logs/build.log" 2>&1)"
+
 # ---- rootless ----
 if userns_ok; then
 	mkdir -p "$WM_STATE_DIR.nobody" && chmod 777 "$WM_STATE_DIR.nobody"
