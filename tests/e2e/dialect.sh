@@ -68,6 +68,12 @@ expect_exit "plan --dialect mask reads any file name" 0 "$WM" plan --dialect mas
 expect_in "the mask plan has db.migrate" "db.migrate" "$OUT"
 expect_exit "an unknown dialect is a usage error" 2 "$WM" plan --dialect make "$W/tasks.md"
 expect_exit "--dialect wm reads a README natively" 2 "$WM" run --dialect wm "$W/README.md"
+expect_exit "run --dialect mask, a task that fails" 1 "$WM" run --dialect mask "$W/tasks.md" db.migrate
+RUN_DIR=$(run_dir_of "$OUT")
+expect_in "options.json keeps the dialect" mask "$(jq -r .dialect "$RUN_DIR/options.json" 2>&1)"
+expect_exit "resume reads the file in the same dialect" 1 "$WM" resume "$(basename "$RUN_DIR")"
+expect_in "and reruns the same task" "db.migrate" "$OUT"
+expect_not_in "without complaining about the file" "error:" "$OUT"
 
 # ---- transcripts are refused in a dialect file too ----
 cat >"$W/maskfile2.md" <<'MD'

@@ -207,6 +207,36 @@ static void test_error_places(void **state)
 	wm_diags_release(&d);
 }
 
+/* No dialect file chooses a policy: front matter, attribute-like prose and
+ * block attributes never become `policy`. */
+static void test_no_policy(void **state)
+{
+	static const char *const texts[] = {
+		"---\nrunme:\n  id: 1\npolicy: minimal\n---\n- policy: minimal\n\n"
+		"```sh {name=a policy=minimal}\ntrue\n```\n",
+		"---\npolicy: minimal\n---\n## a\n\n- policy: minimal\n\n```sh\ntrue\n```\n",
+		"## Tasks\n### a\n- policy: minimal\nRequires: b\n```\ntrue\n```\n### b\n"
+		"Policy: minimal\n```\ntrue\n```\n",
+	};
+	static const enum wm_dialect ds[] = { WM_DIALECT_RUNME, WM_DIALECT_MASK, WM_DIALECT_XC };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct wm_diags d = WM_DIAGS_INIT;
+		struct wm_workflow *wf = NULL;
+
+		assert_int_equal(wm_workflow_parse_dialect("p.md", texts[i], strlen(texts[i]),
+							   ds[i], &wf, &d),
+				 0);
+		assert_null(wf->policy);
+		for (size_t k = 0; k < wf->n_tasks; k++)
+			assert_null(wf->tasks[k].policy);
+		assert_true(wf->n_tasks >= 1);
+		wm_workflow_free(wf);
+		wm_diags_release(&d);
+	}
+}
+
 /* What wm import writes plans to the same tasks, as a native file. */
 static void test_import_round_trip(void **state)
 {
@@ -308,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_xc_corpus),
 		cmocka_unit_test(test_runme_corpus),
 		cmocka_unit_test(test_error_places),
+		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_import_round_trip),
 		cmocka_unit_test(test_native_menu_and_warnings),
 		cmocka_unit_test(test_kv_and_braces),
