@@ -56,10 +56,11 @@ void dl_attr(struct dl_out *o, unsigned line, unsigned col, const char *key, con
 /* A paragraph of one line (a task's first prose line), escaped so that it
  * stays a paragraph, between blank lines. */
 void dl_about(struct dl_out *o, unsigned line, const char *text);
-/* The fenced block `n` as a body in `lang`, after `preamble` lines (may be
- * NULL), each line mapped to its place. */
+/* The fenced block `n` as a body in `lang`, each line mapped to its place.
+ * A shell command `prefix` (may be NULL) goes at the start of its first
+ * line, `prefix; line`, so that the script keeps its line numbers. */
 void dl_body(struct dl_out *o, const struct dl_src *s, cmark_node *n, const char *lang,
-	     char *const *preamble);
+	     const char *prefix);
 
 /* Appends `more` (tasks written before the front matter they need) to o,
  * and empties it. */

@@ -5,9 +5,10 @@
  * with a required parameter `name` and an optional `version`; an
  * `**OPTIONS**` list adds parameters (flags, type, required, choices). The
  * first code block of a command is its script. Mask gives each argument
- * and option as a variable of its own name, MASKFILE_DIR and MASK: shell
- * scripts get them from a preamble (`$MASK` fails, saying why: a sandboxed
- * task cannot start wm's sandboxes itself; `- depends:` can).
+ * and option as a variable of its own name, MASKFILE_DIR and MASK: a shell
+ * script's first line starts by exporting them (`$MASK` fails, saying
+ * why: a sandboxed task cannot start wm's sandboxes itself; `- depends:`
+ * can).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -311,15 +312,12 @@ static void emit(const struct dl_src *s, cmark_node *h, const char *id, struct m
 	else
 		dl_line(o, hl, 0, "%s", "");
 	if (dl_lang_is_shell(lang)) {
-		/* One line, so that the script's lines are one off at most. */
 		char **pre = preamble(m);
 		struct wm_buf one = WM_BUF_INIT;
-		char *line[2] = { NULL, NULL };
 
 		for (size_t i = 0; pre[i]; i++)
 			wm_buf_addf(&one, "%s%s", i ? "; " : "", pre[i]);
-		line[0] = one.data;
-		dl_body(o, s, m->code, lang, line);
+		dl_body(o, s, m->code, lang, one.data);
 		wm_buf_release(&one);
 		wm_strv_free(pre);
 	} else {

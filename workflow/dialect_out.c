@@ -60,22 +60,25 @@ static size_t fence_len(const char *text)
 }
 
 void dl_body(struct dl_out *o, const struct dl_src *s, cmark_node *n, const char *lang,
-	     char *const *preamble)
+	     const char *prefix)
 {
 	const char *lit = cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "";
 	unsigned line = dl_nline(s, n);
 	size_t fl = fence_len(lit);
 
 	if (wf_is_transcript(lit))
-		preamble = NULL; /* refused as it is written, not hidden behind one */
+		prefix = NULL; /* refused as it is written, not hidden behind one */
 
 	dl_line(o, line, 0, "%.*s%s", (int)fl, "````````````````````````````````", lang);
-	for (size_t i = 0; preamble && preamble[i]; i++)
-		dl_line(o, line, 0, "%s", preamble[i]);
+	if (prefix && !*lit)
+		dl_line(o, line + 1, 0, "%s", prefix);
 	for (const char *p = lit; *p;) {
 		size_t w = strcspn(p, "\n");
+		int shift = prefix ? (int)strlen(prefix) + 2 : 0;
 
-		dl_line(o, ++line, 0, "%.*s", (int)w, p);
+		dl_line(o, ++line, -shift, "%s%s%.*s", prefix ? prefix : "", prefix ? "; " : "",
+			(int)w, p);
+		prefix = NULL;
 		p += w + (p[w] == '\n');
 	}
 	dl_line(o, line + 1, 0, "%.*s", (int)fl, "````````````````````````````````");

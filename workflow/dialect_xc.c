@@ -142,14 +142,12 @@ static void emit(const struct dl_src *s, cmark_node *h, struct xtask *x, struct 
 	if (x->inputs.len && dl_lang_is_shell(lang)) {
 		wm_autofree char *copy = wm_xstrdup(x->inputs.data);
 		struct wm_buf pre = WM_BUF_INIT;
-		char *line[2] = { NULL, NULL };
 
 		for (char *tok = strtok(copy, ", "); tok; tok = strtok(NULL, ", ")) {
 			wm_autofree char *var = wm_param_var(tok);
 			wm_buf_addf(&pre, "%sexport %s=\"$%s\"", pre.len ? "; " : "", tok, var);
 		}
-		line[0] = pre.data;
-		dl_body(o, s, x->code, lang, line);
+		dl_body(o, s, x->code, lang, pre.data);
 		wm_buf_release(&pre);
 	} else {
 		dl_body(o, s, x->code, lang, NULL);

@@ -138,6 +138,9 @@ static void test_mask_corpus(void **state)
 	/* The script starts with what mask gives it, then the file's lines. */
 	assert_non_null(strstr(task(wf, "build")->body.text, "export target=\"$PARAM_TARGET\""));
 	assert_non_null(strstr(task(wf, "build")->body.text, "MASKFILE_DIR=\"$WM_WORKSPACE\""));
+	/* Its lines stay where they are: the variables are set on the first. */
+	assert_non_null(strstr(task(wf, "db.migrate")->body.text,
+			       "fi; $MASK build x\necho migrate \"$version\" > out.migrate\n"));
 	/* `$MASK build x` on line 27, column 1. */
 	assert_true(wm_test_has_diag(&d, WM_DIAG_WARNING, 27, 1, "- depends: build`"));
 	wm_workflow_free(wf);
