@@ -193,6 +193,8 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	memset(p, 0, sizeof(*p));
 	if (wm_workflow_load_in(file, path, dialect_of(o), &p->wf, diags, err) < 0)
 		return -1;
+	for (size_t i = 0; o->display.verbose && p->wf->notes && p->wf->notes[i]; i++)
+		fprintf(stderr, "%s\n", p->wf->notes[i]);
 	if (p->wf->menu && !o->only && !o->from && !o->all) {
 		refuse_menu(p->wf, path, err);
 		goto fail;

@@ -222,11 +222,14 @@ char *wm_dialect_translate(enum wm_dialect dialect, const char *path, const char
 {
 	struct dl_src s;
 	struct dl_out o = { .b = WM_BUF_INIT };
-	size_t before = diags->n_errors;
-	char *native;
+	size_t before = diags->n_errors, n_notes = 0;
+	char *native, **notes = NULL;
 
 	src_init(&s, path, text, len, diags);
+	s.notes = &notes;
+	s.n_notes = &n_notes;
 	native = translate(dialect, &s, &o);
+	wm_strv_free(notes); /* `wm import` has no effect to note */
 	free(s.line);
 	free(s.line_len);
 	free(o.map);
@@ -306,18 +309,25 @@ static int parse_translated(const char *path, const char *text, size_t len, enum
 	struct dl_src s;
 	struct dl_out o = { .b = WM_BUF_INIT };
 	struct wm_diags tmp = WM_DIAGS_INIT;
-	size_t before = diags->n_errors;
+	size_t before = diags->n_errors, n_notes = 0;
 	wm_autofree char *native = NULL;
+	char **notes = NULL;
 	int rc = -1;
 
 	src_init(&s, path, text, len, diags);
+	s.notes = &notes;
+	s.n_notes = &n_notes;
 	native = translate(dialect, &s, &o);
 	if (diags->n_errors == before) {
 		rc = wm_workflow_parse_checked(path, native, strlen(native), out, &tmp);
 		remap_diags(&o, path, &tmp, diags);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		remap_workflow(&o, *out);
+		(*out)->notes = notes;
+		notes = NULL;
+	}
+	wm_strv_free(notes);
 	wm_diags_release(&tmp);
 	free(s.line);
 	free(s.line_len);

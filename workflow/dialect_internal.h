@@ -32,7 +32,9 @@ struct dl_src {
 	size_t *line_len;
 	size_t n_lines;
 	unsigned md_line0; /* lines of front matter before the Markdown */
-	size_t md_off;	   /* the byte the Markdown starts at */
+	char ***notes;	   /* what was accepted without effect (dl_note) */
+	size_t *n_notes;
+	size_t md_off; /* the byte the Markdown starts at */
 };
 
 /* Line i of the native text stands for original line `line`; its column
@@ -107,6 +109,10 @@ void dl_brace_attrs(const char *s, dl_pair_fn fn, void *ctx);
 void dl_mask(const struct dl_src *s, cmark_node *doc, struct dl_out *o);
 void dl_xc(const struct dl_src *s, cmark_node *doc, struct dl_out *o);
 void dl_runme(const struct dl_src *s, cmark_node *doc, struct dl_out *o);
+
+/* A note on something accepted without effect, shown by `wm run -v`. */
+void dl_note(const struct dl_src *s, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define dl_err(s, line, col, ...) wm_diags_error((s)->d, (s)->path, (line), (col), __VA_ARGS__)
 #define dl_warn(s, line, col, ...) wm_diags_warn((s)->d, (s)->path, (line), (col), __VA_ARGS__)

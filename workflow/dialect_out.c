@@ -246,6 +246,19 @@ void dl_brace_attrs(const char *s, dl_pair_fn fn, void *ctx)
 	}
 }
 
+void dl_note(const struct dl_src *s, unsigned line, unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = wm_xvasprintf(fmt, ap);
+	va_end(ap);
+	wm_strv_push_owned(s->notes, s->n_notes,
+			   wm_xasprintf("%s:%u:%u: note: %s", s->path, line, col, msg));
+	free(msg);
+}
+
 void dl_append(struct dl_out *o, struct dl_out *more)
 {
 	wm_buf_add(&o->b, more->b.data ? more->b.data : "", more->b.len);

@@ -21,21 +21,50 @@
 
 struct rblock {
 	char *name, *cwd;
+	struct wm_buf other; /* the keys with no effect under wm */
 };
+
+/* A value given twice: the last one counts; an empty one changes nothing. */
+static void set_value(char **field, const char *v, size_t vn)
+{
+	if (vn) {
+		free(*field);
+		*field = wm_xstrndup(v, vn);
+	}
+}
 
 static void block_pair(const char *k, size_t kn, const char *v, size_t vn, void *ctx)
 {
 	struct rblock *b = ctx;
-	char **field = NULL;
 
 	if (kn == 4 && strncmp(k, "name", 4) == 0)
-		field = &b->name;
+		set_value(&b->name, v, vn);
 	else if (kn == 3 && strncmp(k, "cwd", 3) == 0)
-		field = &b->cwd;
-	if (field && vn) {
-		free(*field);
-		*field = wm_xstrndup(v, vn);
+		set_value(&b->cwd, v, vn);
+	else
+		wm_buf_addf(&b->other, "%s`%.*s`", b->other.len ? ", " : "", (int)kn, k);
+}
+
+/* One key of the front matter: `shell` and `cwd` kept, others noted. */
+static void fm_pair(const struct dl_src *s, yaml_document_t *doc, const yaml_node_pair_t *pr,
+		    char **shell, char **cwd)
+{
+	yaml_node_t *k = yaml_document_get_node(doc, pr->key);
+	yaml_node_t *v = yaml_document_get_node(doc, pr->value);
+	const char *key, *val;
+
+	if (!k || k->type != YAML_SCALAR_NODE)
+		return;
+	key = (const char *)k->data.scalar.value;
+	if (strcmp(key, "shell") != 0 && strcmp(key, "cwd") != 0) {
+		dl_note(s, (unsigned)k->start_mark.line + 2, (unsigned)k->start_mark.column + 1,
+			"front matter `%s` accepted, with no effect under wm", key);
+		return;
 	}
+	if (!v || v->type != YAML_SCALAR_NODE)
+		return;
+	val = (const char *)v->data.scalar.value;
+	set_value(strcmp(key, "shell") == 0 ? shell : cwd, val, strlen(val));
 }
 
 /* The front matter's top-level scalars `shell` and `cwd` (libyaml; the
@@ -56,23 +85,10 @@ static void front_matter(const struct dl_src *s, char **shell, char **cwd)
 	yaml_parser_set_input_string(&p, (const unsigned char *)s->text + start, end - start);
 	if (yaml_parser_load(&p, &doc)) {
 		root = yaml_document_get_root_node(&doc);
-		for (yaml_node_pair_t *pr = root && root->type == YAML_MAPPING_NODE
-						    ? root->data.mapping.pairs.start
-						    : NULL;
-		     pr && pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
-			yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
-			const char *key = k && k->type == YAML_SCALAR_NODE
-						  ? (const char *)k->data.scalar.value
-						  : "";
-
-			if (!v || v->type != YAML_SCALAR_NODE)
-				continue;
-			if (strcmp(key, "shell") == 0 && !*shell)
-				*shell = wm_xstrdup((const char *)v->data.scalar.value);
-			else if (strcmp(key, "cwd") == 0 && !*cwd)
-				*cwd = wm_xstrdup((const char *)v->data.scalar.value);
-		}
+		if (root && root->type == YAML_MAPPING_NODE)
+			for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+			     pr < root->data.mapping.pairs.top; pr++)
+				fm_pair(s, &doc, pr, shell, cwd);
 		yaml_document_delete(&doc);
 	}
 	yaml_parser_delete(&p);
@@ -132,7 +148,7 @@ void dl_runme(const struct dl_src *s, cmark_node *doc, struct dl_out *o)
 	for (cmark_node *n = cmark_node_first_child(doc); n; n = cmark_node_next(n)) {
 		cmark_node_type ty = cmark_node_get_type(n);
 		wm_autofree char *lang = NULL, *attrs = NULL;
-		struct rblock b = { 0 };
+		struct rblock b = { .other = WM_BUF_INIT };
 
 		if (ty == CMARK_NODE_HEADING || ty == CMARK_NODE_PARAGRAPH) {
 			free(about); /* the prose nearest before a block tells what it does */
@@ -147,6 +163,11 @@ void dl_runme(const struct dl_src *s, cmark_node *doc, struct dl_out *o)
 			dl_brace_attrs(attrs, block_pair, &b);
 		if (b.name)
 			emit(s, n, &b, about, about_line, shell, cwd, &body, used);
+		if (b.name && b.other.len)
+			dl_note(s, dl_nline(s, n), 1,
+				"runme block `%s`: %s accepted, with no effect under wm", b.name,
+				b.other.data);
+		wm_buf_release(&b.other);
 		free(b.name);
 		free(b.cwd);
 	}

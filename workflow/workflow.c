@@ -711,6 +711,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 	free(wf->policies_file);
 	wm_strv_free(wf->env);
 	wm_strv_free(wf->secrets);
+	wm_strv_free(wf->notes);
 	free(wf->slurm.partition);
 	free(wf->slurm.account);
 	free(wf->slurm.qos);

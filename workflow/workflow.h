@@ -225,6 +225,9 @@ struct wm_workflow {
 	struct wm_dag *dag;
 
 	enum wm_dialect dialect; /* as it was read: WM or another tool's */
+	/* What the dialect accepted without effect, "FILE:LINE:COL: note: ...",
+	 * NULL-terminated; NULL: nothing (`wm run -v` shows them). */
+	char **notes;
 	/* A menu of independent commands (another tool's file, or a
 	 * README.md), not a pipeline: `wm run` runs only the tasks named. */
 	bool menu;

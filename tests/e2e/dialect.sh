@@ -89,6 +89,9 @@ expect_in "at its place" "maskfile2.md:3:" "$OUT"
 # ---- runme ----
 expect_exit "a named runme block runs in its cwd" 0 "$WM" run "$W/runbook.md" setup
 expect_in "with the front matter's shell" "setup 5" "$(cat "$W/out.setup" 2>&1)"
+expect_not_in "runme's other keys are not noted without -v" "note:" "$OUT"
+expect_exit "run -v" 0 "$WM" run -v "$W/runbook.md" setup
+expect_in "-v notes runme's other keys" "runbook.md:13:1: note: runme block \`setup\`: \`interactive\` accepted" "$OUT"
 
 # ---- import round trip ----
 for f in maskfile.md README.md runbook.md; do

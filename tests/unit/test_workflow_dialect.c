@@ -190,6 +190,12 @@ static void test_runme_corpus(void **state)
 	assert_string_equal(task(wf, "setup")->body.lang, "bash"); /* shell: bash */
 	assert_string_equal(task(wf, "setup")->about, "Set things up.");
 	assert_int_equal(d.n_errors, 0);
+	/* runme's own keys are noted, at their places, for wm run -v. */
+	assert_non_null(wf->notes);
+	assert_non_null(strstr(wf->notes[0], "runme.md:2:1: note: front matter `runme`"));
+	assert_non_null(
+		strstr(wf->notes[1], "runme.md:13:1: note: runme block `setup`: `interactive`"));
+	assert_null(wf->notes[2]);
 	wm_workflow_free(wf);
 	wm_diags_release(&d);
 }
