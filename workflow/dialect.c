@@ -298,7 +298,7 @@ static void remap_diags(const struct dl_out *o, const char *path, const struct w
 	wm_diags_sort(to);
 }
 
-static bool is_readme(const char *path)
+bool wf_is_readme(const char *path)
 {
 	return strcasecmp(base_name(path), "README.md") == 0;
 }
@@ -350,7 +350,7 @@ int wm_workflow_parse_dialect(const char *path, const char *text, size_t len,
 		rc = parse_translated(path, text, len, dialect, out, diags);
 	if (rc == 0) {
 		(*out)->dialect = dialect;
-		(*out)->menu = dialect != WM_DIALECT_WM || is_readme(path);
+		(*out)->menu = dialect != WM_DIALECT_WM || wf_is_readme(path);
 	}
 	return rc;
 }

@@ -97,6 +97,9 @@ bool wf_is_transcript(const char *text);
 struct cmark_node;
 char *wf_node_text(struct cmark_node *n, bool first_line);
 
+/* dialect.c: is this file a README.md (a menu, and documentation first)? */
+bool wf_is_readme(const char *path);
+
 /* dialect.c: lines first..last (a paragraph of a task) written as another
  * tool's attributes (`Requires: build`) are warned about: wm reads them
  * as prose. */

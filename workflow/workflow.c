@@ -172,10 +172,14 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		 * was left out or misspelt: an unlabelled one would silently make
 		 * the task a join node, or the heading prose. */
 		if (!lang) {
+			/* A README is documentation first: its examples warn. */
 			if (!s->body)
-				wf_err(c, nline(c, n), ncol(n),
-				       "code block without a language: write ```sh or ```bash "
-				       "(or ```text if it is not a program)");
+				wm_diags_add(
+					c->d,
+					wf_is_readme(c->path) ? WM_DIAG_WARNING : WM_DIAG_ERROR,
+					c->path, nline(c, n), ncol(n),
+					"code block without a language: write ```sh or ```bash "
+					"(or ```text if it is not a program)");
 			continue;
 		}
 		if (!wm_interpreter_argv(c->wf, lang)) {

@@ -62,6 +62,39 @@ RUN_DIR=$(run_dir_of "$OUT")
 check "ci ran with --all" test "$(task_field "$RUN_DIR" ci state)" = succeeded
 expect_exit "--all and a task name exclude each other" 2 "$WM" run "$W/README.md" --all lint
 
+# ---- a native README.md: a menu whose examples are not errors ----
+mkdir -p "$W/proj"
+cat >"$W/proj/README.md" <<'MD'
+# Project
+
+## Install
+
+```
+make install
+```
+
+## hello
+
+Say hello.
+
+```sh
+echo hello > "$WM_WORKSPACE/hello.out"
+```
+
+## bye
+
+```sh
+echo bye > "$WM_WORKSPACE/bye.out"
+```
+MD
+chmod -R 777 "$W/proj"
+expect_exit "a native README.md run whole is refused" 2 "$WM" run "$W/proj/README.md"
+expect_in "it lists hello with its first line" "Say hello." "$OUT"
+expect_in "its untagged example is a warning" "README.md:5:1: warning: code block without a language" "$OUT"
+expect_exit "a named task of a native README.md runs" 0 "$WM" run "$W/proj/README.md" hello
+check "hello ran" test -e "$W/proj/hello.out"
+check "bye did not" test ! -e "$W/proj/bye.out"
+
 # ---- --dialect ----
 cp "$W/maskfile.md" "$W/tasks.md"
 expect_exit "plan --dialect mask reads any file name" 0 "$WM" plan --dialect mask "$W/tasks.md"

@@ -315,6 +315,29 @@ static void test_native_menu_and_warnings(void **state)
 	wm_diags_release(&d);
 }
 
+/* In a README.md an untagged example block is a warning, elsewhere an error. */
+static void test_readme_untagged(void **state)
+{
+	static const char text[] = "# P\n\n## Install\n\n```\nmake install\n```\n\n## test\n\n"
+				   "```sh\ntrue\n```\n";
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+
+	(void)state;
+	assert_int_equal(wm_workflow_parse_dialect("README.md", text, strlen(text), WM_DIALECT_AUTO,
+						   &wf, &d),
+			 0);
+	assert_true(wm_test_has_diag(&d, WM_DIAG_WARNING, 5, 1, "without a language"));
+	assert_int_equal(wf->n_tasks, 1);
+	wm_workflow_free(wf);
+	wf = NULL;
+	assert_int_equal(
+		wm_workflow_parse_dialect("w.md", text, strlen(text), WM_DIALECT_AUTO, &wf, &d),
+		-1);
+	assert_true(wm_test_has_diag(&d, WM_DIAG_ERROR, 5, 1, "without a language"));
+	wm_diags_release(&d);
+}
+
 /* The pieces the fuzzer also drives: `Key: value` lines, `{k=v}` blocks. */
 static void pair(const char *k, size_t kn, const char *v, size_t vn, void *ctx)
 {
@@ -350,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_no_policy),
 		cmocka_unit_test(test_import_round_trip),
 		cmocka_unit_test(test_native_menu_and_warnings),
+		cmocka_unit_test(test_readme_untagged),
 		cmocka_unit_test(test_kv_and_braces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
