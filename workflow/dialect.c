@@ -85,6 +85,14 @@ static bool is_fence(const char *l, size_t n)
 	return n - i >= 3 && (strncmp(l + i, "```", 3) == 0 || strncmp(l + i, "~~~", 3) == 0);
 }
 
+/* A fence line without an info string. */
+static bool bare_fence(const char *l, size_t n)
+{
+	while (n && (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '`' || l[n - 1] == '~'))
+		n--;
+	return n == 0;
+}
+
 /* `## deploy (env) [region]`: a heading ending in an argument marker. */
 static bool arg_heading(const char *l, size_t n)
 {
@@ -142,6 +150,8 @@ enum wm_dialect wm_dialect_detect(const char *path, const char *text, size_t len
 			fm = false;
 		else if (fm)
 			g.runme = g.runme || (n >= 6 && strncmp(l, "runme:", 6) == 0);
+		else if (is_fence(l, n) && !fence && g.tasks && bare_fence(l, n))
+			fence = g.xc_attr = true; /* xc runs untagged blocks; wm refuses them */
 		else if (is_fence(l, n))
 			fence = !fence;
 		else if (!fence)

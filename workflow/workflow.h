@@ -263,7 +263,7 @@ const char *wm_dialect_name(enum wm_dialect d);
 /* The dialect a file is in, from its name and text (never AUTO): MASK for
  * a maskfile.md or mask's `**OPTIONS**` and argument headings, RUNME for
  * `runme:` front matter, XC for a `Tasks` section with xc's attribute
- * lines (`Requires: a, b`), else WM. */
+ * lines (`Requires: a, b`) or code blocks without a language, else WM. */
 enum wm_dialect wm_dialect_detect(const char *path, const char *text, size_t len);
 /* The native workflow text equivalent to a file in `dialect` (not AUTO or
  * WM), NUL-terminated; problems only the dialect sees go to `diags` at

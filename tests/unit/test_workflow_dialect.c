@@ -97,9 +97,12 @@ static void test_detect(void **state)
 		{ "a.md", "---\nname: x\n---\n## deploy [env]\n", WM_DIALECT_WM },
 		{ "a.md", "---\nrunme:\n  id: 1\n---\n# x\n", WM_DIALECT_RUNME },
 		{ "a.md", "## Tasks\n### b\nRequires: a\n", WM_DIALECT_XC },
+		/* A Tasks section whose blocks have no language is xc's too. */
+		{ "a.md", "## Tasks\n### b\n```\nmake\n```\n", WM_DIALECT_XC },
+		{ "a.md", "```\nmake\n```\n## Tasks\n### b\n```sh\nmake\n```\n", WM_DIALECT_WM },
 		/* Requires: before a Tasks heading, or inside a fence, is not xc. */
 		{ "a.md", "Requires: a\n## Tasks\n", WM_DIALECT_WM },
-		{ "a.md", "## Tasks\n```\nRequires: a\n```\n", WM_DIALECT_WM },
+		{ "a.md", "## Tasks\n```text\nRequires: a\n```\n", WM_DIALECT_WM },
 		{ "a.md", "## build\n```sh\nmake\n```\n", WM_DIALECT_WM },
 		{ "a.md", "", WM_DIALECT_WM },
 	};
