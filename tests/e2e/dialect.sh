@@ -108,6 +108,13 @@ expect_exit "resume reads the file in the same dialect" 1 "$WM" resume "$(basena
 expect_in "and reruns the same task" "db.migrate" "$OUT"
 expect_not_in "without complaining about the file" "error:" "$OUT"
 
+# wm stats reads a run's copy of its file in the dialect it was run in.
+printf '## db\n\n### migrate\n\n```sh\ntrue\n```\n' >"$W/plain.md"
+expect_exit "run --dialect mask of a plain file" 0 "$WM" run --dialect mask "$W/plain.md" db.migrate
+RUN_DIR=$(run_dir_of "$OUT")
+got=$("$WM" stats "$(basename "$RUN_DIR")" --json 2>&1 | jq -c .critical_path 2>&1)
+expect_in "stats: the critical path has the mask id" '["db.migrate"]' "$got"
+
 # ---- transcripts are refused in a dialect file too ----
 cat >"$W/maskfile2.md" <<'MD'
 ## setup
