@@ -181,6 +181,21 @@ static void refuse_menu(const struct wm_workflow *wf, const char *path, struct w
 		      path);
 }
 
+/* A task that wants a terminal (xc's `Interactive`) would get none in its
+ * sandbox: refused, by name, before anything runs. */
+static int refuse_terminal(const struct wm_prepared *p, struct wm_error **err)
+{
+	for (size_t i = 0; i < p->wf->n_tasks; i++)
+		if (p->wf->tasks[i].needs_terminal && !(p->reused && p->reused[i]))
+			return wm_error_setx(
+				err, WM_EXIT_USAGE,
+				"task '%s' is interactive (xc's `Interactive`): it "
+				"wants a terminal, which a sandboxed task does not get; "
+				"nothing was run (run the other tasks by name)",
+				p->wf->tasks[i].id);
+	return 0;
+}
+
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
 	       struct wm_diags *diags, struct wm_error **err)
 {
@@ -203,6 +218,8 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 	    (o->only && select_tasks(p->wf, o->only, diags, err) < 0))
 		goto fail;
 	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
+	if (refuse_terminal(p, err) < 0)
 		goto fail;
 	/* Before anything runs, and before the definition hashes, which hold
 	 * the values. */

@@ -232,14 +232,17 @@ char *wm_dialect_translate(enum wm_dialect dialect, const char *path, const char
 {
 	struct dl_src s;
 	struct dl_out o = { .b = WM_BUF_INIT };
-	size_t before = diags->n_errors, n_notes = 0;
-	char *native, **notes = NULL;
+	size_t before = diags->n_errors, n_notes = 0, n_term = 0;
+	char *native, **notes = NULL, **term = NULL;
 
 	src_init(&s, path, text, len, diags);
 	s.notes = &notes;
 	s.n_notes = &n_notes;
+	s.terminal = &term;
+	s.n_terminal = &n_term;
 	native = translate(dialect, &s, &o);
 	wm_strv_free(notes); /* `wm import` has no effect to note */
+	wm_strv_free(term);  /* nor a task to refuse (its warning says why) */
 	free(s.line);
 	free(s.line_len);
 	free(o.map);
@@ -319,14 +322,16 @@ static int parse_translated(const char *path, const char *text, size_t len, enum
 	struct dl_src s;
 	struct dl_out o = { .b = WM_BUF_INIT };
 	struct wm_diags tmp = WM_DIAGS_INIT;
-	size_t before = diags->n_errors, n_notes = 0;
+	size_t before = diags->n_errors, n_notes = 0, n_term = 0;
 	wm_autofree char *native = NULL;
-	char **notes = NULL;
+	char **notes = NULL, **term = NULL;
 	int rc = -1;
 
 	src_init(&s, path, text, len, diags);
 	s.notes = &notes;
 	s.n_notes = &n_notes;
+	s.terminal = &term;
+	s.n_terminal = &n_term;
 	native = translate(dialect, &s, &o);
 	if (diags->n_errors == before) {
 		rc = wm_workflow_parse_checked(path, native, strlen(native), out, &tmp);
@@ -336,8 +341,14 @@ static int parse_translated(const char *path, const char *text, size_t len, enum
 		remap_workflow(&o, *out);
 		(*out)->notes = notes;
 		notes = NULL;
+		for (size_t i = 0; term && term[i]; i++) {
+			long k = wm_workflow_find(*out, term[i]);
+			if (k >= 0)
+				(*out)->tasks[k].needs_terminal = true;
+		}
 	}
 	wm_strv_free(notes);
+	wm_strv_free(term);
 	wm_diags_release(&tmp);
 	free(s.line);
 	free(s.line_len);

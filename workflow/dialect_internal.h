@@ -34,6 +34,8 @@ struct dl_src {
 	unsigned md_line0; /* lines of front matter before the Markdown */
 	char ***notes;	   /* what was accepted without effect (dl_note) */
 	size_t *n_notes;
+	char ***terminal; /* ids of the tasks that want a terminal */
+	size_t *n_terminal;
 	size_t md_off; /* the byte the Markdown starts at */
 };
 

@@ -7,9 +7,9 @@
  * become `depends`, `workdir`, `env` and `params` (an input is also given
  * to a shell script under its own name, as xc does); its first code block
  * is its script, `sh` when untagged. `RunDeps: async` is what wm does
- * anyway (dependencies run in parallel); `RunDeps: sync` and `Interactive`
- * are warned about: wm orders only what `depends` says, and gives tasks no
- * terminal.
+ * anyway (dependencies run in parallel); `RunDeps: sync` is warned about
+ * (wm orders only what `depends` says); an `Interactive` task is planned
+ * but `wm run` refuses to run it: a sandboxed task gets no terminal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,7 @@ struct xtask {
 	char *about;
 	unsigned about_line;
 	cmark_node *code;
+	bool interactive;
 };
 
 /* `a, b c` as native ids, comma-separated. Caller frees. */
@@ -74,9 +75,10 @@ static void attr_line(const struct dl_src *s, struct xtask *x, unsigned line,
 			"them",
 			val);
 	} else if (strcasecmp(key, "interactive") == 0 && strcasecmp(val, "false") != 0) {
+		x->interactive = true;
 		dl_warn(s, line, col,
 			"xc's `Interactive` task wants a terminal, which wm's sandboxes do not "
-			"give (its input is empty): it may fail or wait for nothing");
+			"give: wm run refuses to run it");
 	}
 }
 
@@ -125,6 +127,8 @@ static void emit(const struct dl_src *s, cmark_node *h, struct xtask *x, struct 
 	}
 	if (!x->code && !x->attrs.n)
 		return; /* neither script nor attribute: prose */
+	if (x->interactive)
+		wm_strv_push(s->terminal, s->n_terminal, id);
 	if (x->code && dl_lang_index(lang) >= 0)
 		used[dl_lang_index(lang)] = true;
 	dl_line(o, hl, 0, "%s", "");

@@ -179,6 +179,9 @@ struct wm_task {
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
 	char *about;		 /* the first line of its first paragraph, or NULL */
+	/* It wants a terminal (xc's `Interactive`), which a sandboxed task does
+	 * not get: wm run refuses to run it. Not in native files. */
+	bool needs_terminal;
 };
 
 /* A join node: a heading with an attribute list and no runnable block. It

@@ -95,6 +95,31 @@ expect_exit "a named task of a native README.md runs" 0 "$WM" run "$W/proj/READM
 check "hello ran" test -e "$W/proj/hello.out"
 check "bye did not" test ! -e "$W/proj/bye.out"
 
+# An xc Interactive task is refused, by name; the others run.
+cat >"$W/proj/tasks.md" <<'MD'
+## Tasks
+
+### shell
+
+Interactive: true
+
+```
+sh
+```
+
+### build
+
+```
+echo built > "$WM_WORKSPACE/built.out"
+```
+MD
+expect_exit "an xc Interactive task is refused" 2 "$WM" run "$W/proj/tasks.md" shell
+expect_in "the refusal names it" "task 'shell' is interactive" "$OUT"
+expect_exit "--all refuses it too" 2 "$WM" run "$W/proj/tasks.md" --all
+check "nothing ran" test ! -e "$W/proj/built.out"
+expect_exit "the other task runs" 0 "$WM" run "$W/proj/tasks.md" build
+check "build ran" test -e "$W/proj/built.out"
+
 # ---- --dialect ----
 cp "$W/maskfile.md" "$W/tasks.md"
 expect_exit "plan --dialect mask reads any file name" 0 "$WM" plan --dialect mask "$W/tasks.md"

@@ -219,6 +219,24 @@ static void test_error_places(void **state)
 	wm_diags_release(&d);
 }
 
+/* xc's Interactive: planned, warned about, marked for wm run to refuse. */
+static void test_xc_interactive(void **state)
+{
+	static const char text[] = "## Tasks\n\n### shell\n\nInteractive: true\n\n```\nsh\n```\n\n"
+				   "### build\n\n```\nmake\n```\n";
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = NULL;
+
+	(void)state;
+	assert_int_equal(
+		wm_workflow_parse_dialect("x.md", text, strlen(text), WM_DIALECT_AUTO, &wf, &d), 0);
+	assert_true(wm_test_has_diag(&d, WM_DIAG_WARNING, 5, 14, "refuses to run it"));
+	assert_true(task(wf, "shell")->needs_terminal);
+	assert_false(task(wf, "build")->needs_terminal);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+}
+
 /* No dialect file chooses a policy: front matter, attribute-like prose and
  * block attributes never become `policy`. */
 static void test_no_policy(void **state)
@@ -374,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_runme_corpus),
 		cmocka_unit_test(test_error_places),
 		cmocka_unit_test(test_no_policy),
+		cmocka_unit_test(test_xc_interactive),
 		cmocka_unit_test(test_import_round_trip),
 		cmocka_unit_test(test_native_menu_and_warnings),
 		cmocka_unit_test(test_readme_untagged),
