@@ -227,25 +227,46 @@ static char *translate(enum wm_dialect dialect, const struct dl_src *s, struct d
 	return wm_buf_detach(&o->b, NULL);
 }
 
+/* One translation: the original, the native text's line map, and what
+ * the reader found besides the text. */
+struct tr {
+	struct dl_src s;
+	struct dl_out o;
+	char **notes, **terminal;
+	size_t n_notes, n_terminal;
+};
+
+static char *tr_run(struct tr *t, enum wm_dialect dialect, const char *path, const char *text,
+		    size_t len, struct wm_diags *diags)
+{
+	memset(t, 0, sizeof(*t));
+	t->o.b = (struct wm_buf)WM_BUF_INIT;
+	src_init(&t->s, path, text, len, diags);
+	t->s.notes = &t->notes;
+	t->s.n_notes = &t->n_notes;
+	t->s.terminal = &t->terminal;
+	t->s.n_terminal = &t->n_terminal;
+	return translate(dialect, &t->s, &t->o);
+}
+
+static void tr_release(struct tr *t)
+{
+	wm_strv_free(t->notes);
+	wm_strv_free(t->terminal);
+	free(t->s.line);
+	free(t->s.line_len);
+	free(t->o.map);
+}
+
 char *wm_dialect_translate(enum wm_dialect dialect, const char *path, const char *text, size_t len,
 			   struct wm_diags *diags)
 {
-	struct dl_src s;
-	struct dl_out o = { .b = WM_BUF_INIT };
-	size_t before = diags->n_errors, n_notes = 0, n_term = 0;
-	char *native, **notes = NULL, **term = NULL;
+	struct tr t;
+	size_t before = diags->n_errors;
+	/* Notes and refusals are for wm run: `wm import` writes the text. */
+	char *native = tr_run(&t, dialect, path, text, len, diags);
 
-	src_init(&s, path, text, len, diags);
-	s.notes = &notes;
-	s.n_notes = &n_notes;
-	s.terminal = &term;
-	s.n_terminal = &n_term;
-	native = translate(dialect, &s, &o);
-	wm_strv_free(notes); /* `wm import` has no effect to note */
-	wm_strv_free(term);  /* nor a task to refuse (its warning says why) */
-	free(s.line);
-	free(s.line_len);
-	free(o.map);
+	tr_release(&t);
 	if (diags->n_errors > before) {
 		free(native);
 		return NULL;
@@ -319,40 +340,27 @@ bool wf_is_readme(const char *path)
 static int parse_translated(const char *path, const char *text, size_t len, enum wm_dialect dialect,
 			    struct wm_workflow **out, struct wm_diags *diags)
 {
-	struct dl_src s;
-	struct dl_out o = { .b = WM_BUF_INIT };
+	struct tr t;
 	struct wm_diags tmp = WM_DIAGS_INIT;
-	size_t before = diags->n_errors, n_notes = 0, n_term = 0;
-	wm_autofree char *native = NULL;
-	char **notes = NULL, **term = NULL;
+	size_t before = diags->n_errors;
+	wm_autofree char *native = tr_run(&t, dialect, path, text, len, diags);
 	int rc = -1;
 
-	src_init(&s, path, text, len, diags);
-	s.notes = &notes;
-	s.n_notes = &n_notes;
-	s.terminal = &term;
-	s.n_terminal = &n_term;
-	native = translate(dialect, &s, &o);
 	if (diags->n_errors == before) {
 		rc = wm_workflow_parse_checked(path, native, strlen(native), out, &tmp);
-		remap_diags(&o, path, &tmp, diags);
+		remap_diags(&t.o, path, &tmp, diags);
 	}
 	if (rc == 0) {
-		remap_workflow(&o, *out);
-		(*out)->notes = notes;
-		notes = NULL;
-		for (size_t i = 0; term && term[i]; i++) {
-			long k = wm_workflow_find(*out, term[i]);
+		remap_workflow(&t.o, *out);
+		(*out)->notes = wm_steal(&t.notes);
+		for (size_t i = 0; t.terminal && t.terminal[i]; i++) {
+			long k = wm_workflow_find(*out, t.terminal[i]);
 			if (k >= 0)
 				(*out)->tasks[k].needs_terminal = true;
 		}
 	}
-	wm_strv_free(notes);
-	wm_strv_free(term);
 	wm_diags_release(&tmp);
-	free(s.line);
-	free(s.line_len);
-	free(o.map);
+	tr_release(&t);
 	return rc;
 }
 
