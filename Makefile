@@ -226,7 +226,8 @@ fuzz-seeds:
 	seed fuzz_workflow tests/data/valid/*.md tests/data/invalid/*.md templates/*.md \
 		../shared/fixtures/workflows/*.md; \
 	seed fuzz_policy policies/builtin/*.yaml tests/data/policies/*.yaml; \
-	seed fuzz_oci tests/data/policies/*.json
+	seed fuzz_oci tests/data/policies/*.json; \
+	seed fuzz_dialect tests/data/dialects/*.md
 
 fuzz: fuzz-build fuzz-seeds
 	@for n in $(FUZZ_NAMES); do \

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "workflow/workflow.h"
 
 struct wm_cli {
 	const char *state_dir; /* resolved: --state-dir, $WM_STATE_DIR, $XDG_STATE_HOME/wm,
@@ -48,6 +49,9 @@ void wm_command_help(const struct wm_command *c, FILE *f);
  * the usage line; returns WM_EXIT_USAGE. opts (may be NULL) give "did you
  * mean" for a misspelt long option. */
 struct option;
+/* --dialect NAME (mask, xc, runme, wm, auto) into *d: 0, or the usage exit
+ * code after saying what is wrong. */
+int wm_parse_dialect(const char *cmd, const char *name, enum wm_dialect *d);
 int wm_bad_option(const char *cmd, char **argv, int opt, const struct option *opts);
 
 /* Parses -j's argument (1..4096) for `cmd`; 0, or prints usage and returns
@@ -65,6 +69,7 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
  * help is meant), else an exit code, or -1 with *err set. */
 int wm_cmd_run_task_help(int argc, char **argv, struct wm_error **err);
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_import(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_orphans(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

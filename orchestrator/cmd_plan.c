@@ -398,6 +398,7 @@ struct plan_opts {
 	enum plan_format fmt;
 	const char *policy;
 	bool explain, strict;
+	enum wm_dialect dialect;
 };
 
 /* 0, or the usage exit code after saying what was wrong. */
@@ -408,6 +409,7 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "explain", no_argument, NULL, 'x' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "dialect", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -425,7 +427,9 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 		else if (opt == 'l')
 			return wm_usage_error("plan", "--level is normal or strict, not '%s'",
 					      optarg);
-		else
+		else if (opt == 'D' && wm_parse_dialect("plan", optarg, &o->dialect) != 0)
+			return WM_EXIT_USAGE;
+		else if (opt != 'D')
 			return opt == 'f' ? wm_usage_error("plan", "unknown format '%s'", optarg)
 					  : wm_bad_option("plan", argv, opt, opts);
 	}
@@ -439,7 +443,7 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct plan_opts o = { .fmt = FMT_TEXT };
+	struct plan_opts o = { .fmt = FMT_TEXT, .dialect = WM_DIALECT_AUTO };
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
 	struct wm_policy_set *set = NULL;
@@ -450,7 +454,7 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		return rc;
 	if (o.explain)
 		return explain(argv[optind], o.policy, cli, o.fmt == FMT_JSON, err);
-	if (wm_workflow_load(argv[optind], &wf, &d, err) < 0 && *err) {
+	if (wm_workflow_load_in(argv[optind], argv[optind], o.dialect, &wf, &d, err) < 0 && *err) {
 		wm_diags_release(&d);
 		return -1;
 	}

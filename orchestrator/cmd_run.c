@@ -95,6 +95,16 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *
 	case 'N':
 		o->cache = WM_CACHE_NONE;
 		break;
+	case 'A':
+		o->all = true;
+		break;
+	case 'D': {
+		enum wm_dialect d;
+		if (wm_parse_dialect("run", optarg, &d) != 0)
+			return WM_EXIT_USAGE;
+		o->dialect = optarg;
+		break;
+	}
 	default:
 		switch (wm_display_option("run", opt, optarg, &o->display)) {
 		case 1:
@@ -130,6 +140,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "from", required_argument, NULL, 'F' },
 		{ "cache", no_argument, NULL, 'C' },
 		{ "no-cache", no_argument, NULL, 'N' },
+		{ "all", no_argument, NULL, 'A' },
+		{ "dialect", required_argument, NULL, 'D' },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -145,6 +157,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		wm_strv_push(&o->only, &n_only, argv[i]);
 	if (o->only && o->from)
 		return wm_usage_error("run", "TASK... and --from exclude each other");
+	if (o->all && (o->only || o->from))
+		return wm_usage_error("run", "--all and TASK... or --from exclude each other");
 	if (o->detach && o->interactive)
 		return wm_usage_error("run", "--detach and --interactive exclude each other");
 	if (o->detach) /* its output is orchestrator.log: every event belongs there */
@@ -442,7 +456,10 @@ int wm_cmd_run_task_help(int argc, char **argv, struct wm_error **err)
 	rc = parse_options(argc, argv, &o, &file);
 	if (rc == 0 && !o.only)
 		rc = 1;
-	if (rc == 0 && wm_workflow_load(file, &wf, &diags, err) < 0) {
+	if (rc == 0 && wm_workflow_load_in(file, file,
+					   o.dialect ? (enum wm_dialect)wm_dialect_find(o.dialect)
+						     : WM_DIALECT_AUTO,
+					   &wf, &diags, err) < 0) {
 		wm_diags_print(&diags, stderr);
 		rc = diags.n_errors ? wm_error_setx(err, WM_EXIT_USAGE, "%s: %zu error%s", file,
 						    diags.n_errors, diags.n_errors == 1 ? "" : "s")

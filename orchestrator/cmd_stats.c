@@ -24,6 +24,7 @@
 #include "common/when.h"
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
+#include "orchestrator/runner.h"
 #include "orchestrator/runview.h"
 #include "orchestrator/stats.h"
 #include "state/audit.h"
@@ -77,11 +78,33 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs, struc
 	wm_lines_release(&lr);
 }
 
+/* The run's copy of its workflow, read as the run read it: under its
+ * original name and in its dialect (options.json), so that a maskfile.md
+ * or a file run with --dialect gives the same tasks. */
+static int load_run_workflow(const char *run_dir, struct wm_workflow **wf, struct wm_diags *d,
+			     struct wm_error **err)
+{
+	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
+	struct wm_run_options o;
+	struct wm_error *e = NULL;
+	int dialect, rc;
+
+	if (wm_run_options_load(run_dir, &o, &e) < 0) { /* an older run: as it is */
+		wm_error_free(e);
+		return wm_workflow_load(path, wf, d, err);
+	}
+	dialect = o.dialect ? wm_dialect_find(o.dialect) : -1;
+	rc = wm_workflow_load_in(path, o.workflow ? o.workflow : path,
+				 dialect < 0 ? WM_DIALECT_AUTO : (enum wm_dialect)dialect, wf, d,
+				 err);
+	wm_run_options_release(&o);
+	return rc;
+}
+
 /* The critical path as task ids, from the workflow copy in the run dir. */
 static json_t *critical_path(const char *run_dir, const struct wm_run_state *rs,
 			     const struct task_numbers *num, uint64_t *total)
 {
-	wm_autofree char *path = wm_rundir_file(run_dir, WM_RUN_WORKFLOW);
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
 	struct wm_error *err = NULL;
@@ -90,7 +113,7 @@ static json_t *critical_path(const char *run_dir, const struct wm_run_state *rs,
 	size_t *p = NULL, n = 0;
 
 	*total = 0;
-	if (wm_workflow_load(path, &wf, &d, &err) < 0)
+	if (load_run_workflow(run_dir, &wf, &d, &err) < 0)
 		goto out;
 	dur = wm_xcalloc(wf->n_tasks + 1, sizeof(*dur));
 	for (size_t i = 0; i < wf->n_tasks; i++) {
@@ -271,13 +294,12 @@ static void count(json_t *map, const char *key)
 /* The timeouts the newest version of a workflow sets, from its copy. */
 static void read_timeouts(struct history *h, const struct wm_runview *v)
 {
-	wm_autofree char *path = wm_rundir_file(v->dir, WM_RUN_WORKFLOW);
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
 	struct wm_error *err = NULL;
 
 	json_object_set_new(h->workflows, v->st.rs->name, json_true());
-	if (wm_workflow_load(path, &wf, &d, &err) == 0)
+	if (load_run_workflow(v->dir, &wf, &d, &err) == 0)
 		for (size_t i = 0; i < wf->n_tasks; i++)
 			group_for(h, v->st.rs->name, wf->tasks[i].id)->timeout_ms =
 				wf->tasks[i].timeout_ms;

@@ -32,6 +32,8 @@ static const struct command_help helps[] = {
 	  "  --secret NAME[=@FILE] give tasks NAME from the environment or FILE; never\n"
 	  "                        written down, shown as *** in logs and events\n"
 	  "  -k, --keep-going      after a failure, independent branches go on\n"
+	  "  --all                 every task of a menu (another tool's file, a README.md)\n"
+	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n"
 	  "  --dry-run             print what would run, in order, and run nothing\n"
 	  "  --interactive         ask before each task: run, skip or abort\n"
 	  "  --detach              print the run id and go on in the background\n"
@@ -62,7 +64,11 @@ static const struct command_help helps[] = {
 	  "  --level LEVEL         normal (default) or strict: also warn about cached tasks\n"
 	  "                        that declare no outputs or inputs\n"
 	  "  --explain             per task: would `wm run FILE` reuse its cached result,\n"
-	  "                        and why it runs otherwise\n" },
+	  "                        and why it runs otherwise\n"
+	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n" },
+	{ "import",
+	  "  --dialect D           read FILE as mask, xc or runme (default: detected)\n"
+	  "  -o, --output OUT      write the native workflow to OUT (default: stdout)\n" },
 	{ "status", "  --json                the run's checkpoint as JSON\n" },
 	{ "list",
 	  "  --state STATE[,...]   only runs in these states: pending, running, succeeded,\n"

@@ -27,7 +27,9 @@ const struct wm_command wm_commands[] = {
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
 	  "       [--cache | --no-cache]\n"
-	  "       run FILE TASK --help   (the task's parameters)",
+	  "       run FILE TASK --help   (the task's parameters)\n"
+	  "       run FILE --all | TASK... [--dialect mask|xc|runme|wm]   (a menu: another\n"
+	  "       tool's file, a README.md)",
 	  "run a workflow, each task in its sandbox" },
 	{ "resume", wm_cmd_resume,
 	  "resume [RUN_ID] [-j N] [--force] [--reload] [--json] [--accept-audit-gap] [-v]\n"
@@ -35,8 +37,11 @@ const struct wm_command wm_commands[] = {
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan,
 	  "plan FILE [--format text|dot|json] [--policy NAME] [--level normal|strict]\n"
+	  "       [--dialect mask|xc|runme|wm]\n"
 	  "       plan FILE --explain [--format text|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
+	{ "import", wm_cmd_import, "import [--dialect mask|xc|runme] FILE [-o OUT]",
+	  "write another tool's Markdown tasks as a native workflow" },
 	{ "status", wm_cmd_status, "status [RUN_ID] [--json]",
 	  "show one run (default: the newest)" },
 	{ "list", wm_cmd_list,

@@ -206,6 +206,49 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 	return 0;
 }
 
+static enum wm_dialect dialect_of(const struct wm_run_options *o)
+{
+	int d = o->dialect ? wm_dialect_find(o->dialect) : -1;
+	return d < 0 ? WM_DIALECT_AUTO : (enum wm_dialect)d;
+}
+
+/* A menu run whole would start every command at once (`git push` and
+ * `deploy` beside `test`): its tasks are listed on stdout, and the run
+ * refused until they are named or --all says so. */
+static void refuse_menu(const struct wm_workflow *wf, const char *path, struct wm_error **err)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		if (strlen(wf->tasks[i].id) > w)
+			w = strlen(wf->tasks[i].id);
+	for (size_t i = 0; i < wf->n_tasks; i++)
+		printf("  %-*s  %s\n", (int)w, wf->tasks[i].id,
+		       wf->tasks[i].about ? wf->tasks[i].about : "");
+	fflush(stdout);
+	wm_error_setx(err, WM_EXIT_USAGE,
+		      "%s is a menu of tasks (%s), not a pipeline: name the tasks to run "
+		      "(wm run %s TASK...) or run them all with --all",
+		      path,
+		      wf->dialect == WM_DIALECT_WM ? "a README.md" : wm_dialect_name(wf->dialect),
+		      path);
+}
+
+/* A task that wants a terminal (xc's `Interactive`) would get none in its
+ * sandbox: refused, by name, before anything runs. */
+static int refuse_terminal(const struct wm_prepared *p, struct wm_error **err)
+{
+	for (size_t i = 0; i < p->wf->n_tasks; i++)
+		if (p->wf->tasks[i].needs_terminal && !(p->reused && p->reused[i]))
+			return wm_error_setx(
+				err, WM_EXIT_USAGE,
+				"task '%s' is interactive (xc's `Interactive`): it "
+				"wants a terminal, which a sandboxed task does not get; "
+				"nothing was run (run the other tasks by name)",
+				p->wf->tasks[i].id);
+	return 0;
+}
+
 int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepared *p,
 	       struct wm_diags *diags, struct wm_error **err)
 {
@@ -216,12 +259,20 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err)
 {
 	memset(p, 0, sizeof(*p));
-	if (wm_workflow_load_as(file, path, &p->wf, diags, err) < 0)
+	if (wm_workflow_load_in(file, path, dialect_of(o), &p->wf, diags, err) < 0)
 		return -1;
+	for (size_t i = 0; o->display.verbose && p->wf->notes && p->wf->notes[i]; i++)
+		fprintf(stderr, "%s\n", p->wf->notes[i]);
+	if (p->wf->menu && !o->only && !o->from && !o->all) {
+		refuse_menu(p->wf, path, err);
+		goto fail;
+	}
 	if (wm_workflow_check_param_names(p->wf, o->params, diags) < 0 ||
 	    (o->only && select_tasks(p->wf, o->only, diags, err) < 0))
 		goto fail;
 	if (o->from && wm_from_select(p->wf, o->from, &p->reused, diags, err) < 0)
+		goto fail;
+	if (refuse_terminal(p, err) < 0)
 		goto fail;
 	/* Before anything runs, and before the definition hashes, which hold
 	 * the values. */

@@ -60,6 +60,8 @@ struct wm_run_options {
 	char **params;		   /* -p NAME=VALUE (strv): the workflow's parameters */
 	char **only;		   /* wm run FILE TASK...: these and what they need; NULL: all */
 	const char *from;	   /* --from TASK: it and what follows; what it needs is reused */
+	const char *dialect;	   /* --dialect NAME; NULL: detected */
+	bool all;		   /* --all: every task of a menu (a dialect file, README.md) */
 	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
 	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
 				    * as the workflow says */

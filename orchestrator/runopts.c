@@ -65,6 +65,10 @@ int wm_run_options_save(const char *run_dir, const struct wm_run_options *o, con
 		json_object_set_new(obj, "params", strv_json(o->params));
 	if (o->only) /* wm run FILE TASK...: resume runs the same part */
 		json_object_set_new(obj, "tasks", strv_json(o->only));
+	if (o->dialect) /* resume reads the file the same way */
+		json_object_set_new(obj, "dialect", json_string(o->dialect));
+	if (o->all)
+		json_object_set_new(obj, "all", json_true());
 	text = json_dumps(obj, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(obj);
 	rc = wm_rundir_write_file(run_dir, WM_RUN_OPTIONS, text, strlen(text), err);
@@ -123,6 +127,8 @@ int wm_run_options_load(const char *run_dir, struct wm_run_options *o, struct wm
 	json_array_foreach(env, i, v) if (json_is_string(v))
 		wm_strv_push(&o->cli_env, &n, json_string_value(v));
 	o->from = dup_string(obj, "from");
+	o->dialect = dup_string(obj, "dialect");
+	o->all = json_is_true(json_object_get(obj, "all"));
 	n = 0;
 	json_array_foreach(json_object_get(obj, "tasks"), i, v) if (json_is_string(v))
 		wm_strv_push(&o->only, &n, json_string_value(v));
@@ -137,6 +143,7 @@ void wm_run_options_release(struct wm_run_options *o)
 {
 	wm_strv_free(o->only);
 	free((char *)o->from);
+	free((char *)o->dialect);
 	free((char *)o->workflow);
 	free((char *)o->workspace);
 	free((char *)o->policy);

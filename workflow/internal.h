@@ -89,6 +89,21 @@ void wf_check_heading_args(struct wf_ctx *c, const struct wm_task *t);
 /* A body whose every non-empty line starts with `$ ` or `> ` is a
  * transcript, not a script: an error unless the task says `- transcript: ok`. */
 void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t);
+/* Is every non-empty line of `text` a `$ ` or `> ` prompt (one at least)? */
+bool wf_is_transcript(const char *text);
+
+/* A cmark node's plain text (inline markup dropped, line breaks as ' ');
+ * first_line: only up to the first line break. Caller frees. */
+struct cmark_node;
+char *wf_node_text(struct cmark_node *n, bool first_line);
+
+/* dialect.c: is this file a README.md (a menu, and documentation first)? */
+bool wf_is_readme(const char *path);
+
+/* dialect.c: lines first..last (a paragraph of a task) written as another
+ * tool's attributes (`Requires: build`) are warned about: wm reads them
+ * as prose. */
+void wf_check_foreign_attrs(struct wf_ctx *c, unsigned first, unsigned last);
 
 /* True when `s` is a relative path that stays inside its base. */
 bool wf_path_is_contained(const char *s);

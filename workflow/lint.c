@@ -67,21 +67,23 @@ static bool prompt_or_blank(const char *s, size_t len, bool *prompt)
 	return len - i == 1 && s[i] == '$'; /* a bare prompt */
 }
 
-void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t)
+bool wf_is_transcript(const char *p)
 {
-	const char *p = t->body.text;
 	bool prompt = false;
 
-	if (t->transcript_ok || !p)
-		return;
-	while (*p) {
+	while (p && *p) {
 		size_t len = strcspn(p, "\n");
 
 		if (!prompt_or_blank(p, len, &prompt))
-			return;
+			return false;
 		p += len + (p[len] == '\n');
 	}
-	if (prompt)
+	return prompt;
+}
+
+void wf_check_transcript(struct wf_ctx *c, const struct wm_task *t)
+{
+	if (!t->transcript_ok && wf_is_transcript(t->body.text))
 		wf_err(c, t->body.loc.line, t->body.loc.col,
 		       "the body of task `%s` is a shell transcript: every line starts with a "
 		       "prompt (`$ ` or `> `), which the shell would run as a command; remove the "

@@ -438,6 +438,7 @@ static void copy_task(struct wm_task *dst, const struct wm_task *src)
 	for (size_t i = 0; i < WM_ATTR_COUNT; i++)
 		own_attr(dst, &wm_attrs[i]);
 	dst->title = wm_xstrdup(src->title);
+	dst->about = src->about ? wm_xstrdup(src->about) : NULL;
 	dst->depends_loc = NULL;
 	if (n_deps) {
 		dst->depends_loc = wm_xmalloc(n_deps * sizeof(*dst->depends_loc));

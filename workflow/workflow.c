@@ -52,8 +52,9 @@ static unsigned ncol(cmark_node *n)
 	return (unsigned)cmark_node_get_start_column(n);
 }
 
-/* The heading's text as plain text (inline markup dropped). */
-static char *heading_text(cmark_node *h)
+/* The heading's text as plain text (inline markup dropped); first_line:
+ * only up to the first line break (a paragraph's first line). */
+char *wf_node_text(cmark_node *h, bool first_line)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	cmark_iter *it = cmark_iter_new(h);
@@ -68,6 +69,8 @@ static char *heading_text(cmark_node *h)
 			continue;
 		if (ty == CMARK_NODE_TEXT || ty == CMARK_NODE_CODE)
 			wm_buf_addstr(&b, cmark_node_get_literal(n));
+		else if ((ty == CMARK_NODE_SOFTBREAK || ty == CMARK_NODE_LINEBREAK) && first_line)
+			break;
 		else if (ty == CMARK_NODE_SOFTBREAK || ty == CMARK_NODE_LINEBREAK)
 			wm_buf_addch(&b, ' ');
 	}
@@ -169,10 +172,14 @@ static void scan_code(struct wf_ctx *c, struct section *s)
 		 * was left out or misspelt: an unlabelled one would silently make
 		 * the task a join node, or the heading prose. */
 		if (!lang) {
+			/* A README is documentation first: its examples warn. */
 			if (!s->body)
-				wf_err(c, nline(c, n), ncol(n),
-				       "code block without a language: write ```sh or ```bash "
-				       "(or ```text if it is not a program)");
+				wm_diags_add(
+					c->d,
+					wf_is_readme(c->path) ? WM_DIAG_WARNING : WM_DIAG_ERROR,
+					c->path, nline(c, n), ncol(n),
+					"code block without a language: write ```sh or ```bash "
+					"(or ```text if it is not a program)");
 			continue;
 		}
 		if (!wm_interpreter_argv(c->wf, lang)) {
@@ -371,6 +378,23 @@ static void warn_unrun(struct wf_ctx *c, const struct wm_task *t, const struct s
 		wf_check_transcript(c, t);
 }
 
+/* The first line of the section's first paragraph (what a menu shows);
+ * its lines that look like another tool's attributes are warned about. */
+static char *section_about(struct wf_ctx *c, const struct section *s)
+{
+	char *about = NULL;
+
+	for (cmark_node *n = cmark_node_next(s->heading); n != s->end; n = cmark_node_next(n)) {
+		if (cmark_node_get_type(n) != CMARK_NODE_PARAGRAPH)
+			continue;
+		wf_check_foreign_attrs(c, nline(c, n),
+				       (unsigned)cmark_node_get_end_line(n) + c->md_line0);
+		if (!about)
+			about = wf_node_text(n, true);
+	}
+	return about;
+}
+
 static void handle_section(struct wf_ctx *c, struct section *s)
 {
 	unsigned hline = nline(c, s->heading), hcol = ncol(s->heading);
@@ -388,7 +412,8 @@ static void handle_section(struct wf_ctx *c, struct section *s)
 		return;
 	}
 	t = new_task(c);
-	t->title = heading_text(s->heading);
+	t->title = wf_node_text(s->heading, false);
+	t->about = section_about(c, s);
 	t->loc = (struct wm_loc){ hline, hcol };
 	t->level = (unsigned)cmark_node_get_heading_level(s->heading);
 	if (attrs)
@@ -604,6 +629,12 @@ int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags
 int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
 			struct wm_diags *diags, struct wm_error **err)
 {
+	return wm_workflow_load_in(file, path, WM_DIALECT_AUTO, out, diags, err);
+}
+
+int wm_workflow_load_in(const char *file, const char *path, enum wm_dialect dialect,
+			struct wm_workflow **out, struct wm_diags *diags, struct wm_error **err)
+{
 	struct wm_buf b = WM_BUF_INIT;
 	int rc;
 
@@ -625,7 +656,7 @@ int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow *
 		wm_buf_release(&b);
 		return -1;
 	}
-	rc = wm_workflow_parse_checked(path, b.data, b.len, out, diags);
+	rc = wm_workflow_parse_dialect(path, b.data, b.len, dialect, out, diags);
 	wm_buf_release(&b);
 	return rc;
 }
@@ -641,6 +672,7 @@ void wf_task_release(struct wm_task *t)
 {
 	free(t->id);
 	free(t->title);
+	free(t->about);
 	wm_strv_free(t->depends);
 	free(t->depends_loc);
 	free(t->policy);
@@ -685,6 +717,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 	free(wf->policies_file);
 	wm_strv_free(wf->env);
 	wm_strv_free(wf->secrets);
+	wm_strv_free(wf->notes);
 	free(wf->slurm.partition);
 	free(wf->slurm.account);
 	free(wf->slurm.qos);

@@ -90,6 +90,16 @@ enum wm_rollback_mode {
 #undef WM_ROLLBACK_ENUM
 };
 
+/* How a file is read (dialect.c): wm's own format, or another tool's
+ * Markdown translated to it. AUTO: detected (wm_dialect_detect). */
+#define WM_DIALECTS(X) X(AUTO, "auto") X(WM, "wm") X(MASK, "mask") X(XC, "xc") X(RUNME, "runme")
+
+enum wm_dialect {
+#define WM_DIALECT_ENUM(E, name) WM_DIALECT_##E,
+	WM_DIALECTS(WM_DIALECT_ENUM)
+#undef WM_DIALECT_ENUM
+};
+
 /* A parameter (`- params:` of a task, `params:` of the front matter): a
  * value given with `wm run -p NAME=VALUE`, or its default. Each type is
  * X(ENUM, name as written). */
@@ -175,6 +185,10 @@ struct wm_task {
 
 	struct wm_code body;	 /* body.lang == NULL: a join node */
 	struct wm_code rollback; /* rollback.lang == NULL: none */
+	char *about;		 /* the first line of its first paragraph, or NULL */
+	/* It wants a terminal (xc's `Interactive`), which a sandboxed task does
+	 * not get: wm run refuses to run it. Not in native files. */
+	bool needs_terminal;
 };
 
 /* A join node: a heading with an attribute list and no runnable block. It
@@ -221,6 +235,14 @@ struct wm_workflow {
 	 * and in a workflow built by hand. */
 	struct wm_dag *dag;
 
+	enum wm_dialect dialect; /* as it was read: WM or another tool's */
+	/* What the dialect accepted without effect, "FILE:LINE:COL: note: ...",
+	 * NULL-terminated; NULL: nothing (`wm run -v` shows them). */
+	char **notes;
+	/* A menu of independent commands (another tool's file, or a
+	 * README.md), not a pipeline: `wm run` runs only the tasks named. */
+	bool menu;
+
 	/* id -> task index for wm_workflow_find(); owned, private to workflow.c.
 	 * NULL in a workflow built by hand (find then scans the tasks). */
 	struct wm_idmap *index;
@@ -241,7 +263,31 @@ int wm_workflow_load(const char *path, struct wm_workflow **out, struct wm_diags
  * directory anchors `policies:` (resume reads the run's copy this way). */
 int wm_workflow_load_as(const char *file, const char *path, struct wm_workflow **out,
 			struct wm_diags *diags, struct wm_error **err);
+/* wm_workflow_load_as() reading the file in `dialect` (AUTO: detected). */
+int wm_workflow_load_in(const char *file, const char *path, enum wm_dialect dialect,
+			struct wm_workflow **out, struct wm_diags *diags, struct wm_error **err);
 void wm_workflow_free(struct wm_workflow *wf);
+
+/* dialect.c. The dialect of the name as written ("mask"), or -1. */
+int wm_dialect_find(const char *name);
+const char *wm_dialect_name(enum wm_dialect d);
+/* The dialect a file is in, from its name and text (never AUTO): MASK for
+ * a maskfile.md or mask's `**OPTIONS**` and argument headings, RUNME for
+ * `runme:` front matter, XC for a `Tasks` section with xc's attribute
+ * lines (`Requires: a, b`) or code blocks without a language, else WM. */
+enum wm_dialect wm_dialect_detect(const char *path, const char *text, size_t len);
+/* The native workflow text equivalent to a file in `dialect` (not AUTO or
+ * WM), NUL-terminated; problems only the dialect sees go to `diags` at
+ * their places. NULL when one of them is an error. Caller frees. */
+char *wm_dialect_translate(enum wm_dialect dialect, const char *path, const char *text, size_t len,
+			   struct wm_diags *diags);
+/* wm_workflow_parse_checked() of a file in `dialect` (AUTO: detected);
+ * diagnostics and the places kept in the workflow are the original
+ * file's. Sets wf->dialect and wf->menu. */
+int wm_workflow_parse_dialect(const char *path, const char *text, size_t len,
+			      enum wm_dialect dialect, struct wm_workflow **out,
+			      struct wm_diags *diags);
+
 /* Index of the task with this id, or -1. */
 long wm_workflow_find(const struct wm_workflow *wf, const char *id);
 

@@ -164,8 +164,8 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="init run resume plan status list orphans cancel logs stats audit policy sandbox
-		outputs cp prune cache export doctor image help"
+	local commands="init run resume plan import status list orphans cancel logs stats audit policy
+		sandbox outputs cp prune cache export doctor image help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -192,7 +192,7 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level)
+			--level | --dialect)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -249,6 +249,10 @@ _wm()
 		COMPREPLY=($(compgen -W "local slurm" -- "$cur"))
 		return
 		;;
+	--dialect)
+		COMPREPLY=($(compgen -W "mask xc runme wm auto" -- "$cur"))
+		return
+		;;
 	-t | --template)
 		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
@@ -294,11 +298,12 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from --cache --no-cache" ;;
+		--tail --from --cache --no-cache --all --dialect" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
-	plan) opts="-f --format --policy --level --explain" ;;
+	plan) opts="-f --format --policy --level --explain --dialect" ;;
+	import) opts="--dialect -o --output" ;;
 	status) opts="--json" ;;
 	stats) opts="--json --since" ;;
 	list) opts="--json -q --quiet --state --name --since" ;;
@@ -329,7 +334,7 @@ _wm()
 
 	# Positional arguments.
 	case $cmd in
-	run | plan | init)
+	run | plan | init | import)
 		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
 		;;
 	resume | status | cancel | stats | export)

@@ -14,7 +14,7 @@
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env -p --param --secret --workspace --format \
     --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
-    --state --keep --older-than --level
+    --state --keep --older-than --level --dialect
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -154,6 +154,7 @@ complete -c wm -n __wm_needs_command -a init -d 'Write a starting workflow from 
 complete -c wm -n __wm_needs_command -a run -d 'Run a workflow, each task in its sandbox'
 complete -c wm -n __wm_needs_command -a resume -d 'Finish a run whose orchestrator died'
 complete -c wm -n __wm_needs_command -a plan -d 'Validate a workflow and show its DAG'
+complete -c wm -n __wm_needs_command -a import -d "Write another tool's Markdown tasks as a native workflow"
 complete -c wm -n __wm_needs_command -a status -d 'Show one run (default: the newest)'
 complete -c wm -n __wm_needs_command -a list -d 'List runs, newest first'
 complete -c wm -n __wm_needs_command -a orphans -d 'List runs whose orchestrator died'
@@ -191,6 +192,10 @@ complete -c wm -n '__wm_using run' -l interactive -d 'Ask before each task'
 complete -c wm -n '__wm_using run' -l detach -d 'Go on in the background'
 complete -c wm -n '__wm_using run' -l workspace -x -a '(__fish_complete_directories)' -d "The tasks' working tree"
 complete -c wm -n '__wm_using run' -l json -d 'One JSON object per event'
+complete -c wm -n '__wm_using run' -l all -d "Every task of a menu (another tool's file, a README.md)"
+complete -c wm -n '__wm_using run; or __wm_using plan; or __wm_using import' -l dialect -x -a 'mask xc runme wm auto' -d 'Read the file as'
+complete -c wm -n '__wm_using import' -s o -l output -r -d 'Write the native workflow here'
+complete -c wm -n '__wm_using import 0' -k -a '(__fish_complete_suffix .md)'
 complete -c wm -n '__wm_using run' -s y -l yes -d 'Run a file not yours that asks for a weak policy'
 complete -c wm -n '__wm_using run' -l executor -x -a 'local slurm' -d 'Where tasks run'
 complete -c wm -n '__wm_using run' -l from -x -d 'Run this task and what follows it'
@@ -289,4 +294,4 @@ complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d '
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan status list orphans cancel logs stats audit policy sandbox outputs cp prune export doctor image help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export doctor image help'
