@@ -112,8 +112,8 @@ char *wm_image_prepare(const struct wm_image *img, const char *cache_dir, unsign
  * "name:group"; a name looked up in the tree's /etc/passwd or /etc/group,
  * opened inside the tree, `root` its directory fd); a uid alone gets its
  * passwd entry's group, else 0. `image` names the image in messages. */
-int wm_image_user_ids(const char *user, const char *image, int root, unsigned *uid,
-		      unsigned *gid, struct wm_error **err);
+int wm_image_user_ids(const char *user, const char *image, int root, unsigned *uid, unsigned *gid,
+		      struct wm_error **err);
 
 /* Cached images, for `wm image`: each entry's digest and its record. */
 struct wm_image_cached {
