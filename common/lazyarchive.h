@@ -38,6 +38,10 @@
 	X(archive_entry_size)              \
 	X(archive_entry_size_is_set)       \
 	X(archive_entry_uid)               \
+	X(archive_entry_xattr_add_entry)   \
+	X(archive_entry_xattr_clear)       \
+	X(archive_entry_xattr_next)        \
+	X(archive_entry_xattr_reset)       \
 	X(archive_errno)                   \
 	X(archive_error_string)            \
 	X(archive_read_data)               \
@@ -95,6 +99,10 @@ int wm_archive_load(struct wm_error **err);
 #define archive_entry_size (wm_archive_api.archive_entry_size)
 #define archive_entry_size_is_set (wm_archive_api.archive_entry_size_is_set)
 #define archive_entry_uid (wm_archive_api.archive_entry_uid)
+#define archive_entry_xattr_add_entry (wm_archive_api.archive_entry_xattr_add_entry)
+#define archive_entry_xattr_clear (wm_archive_api.archive_entry_xattr_clear)
+#define archive_entry_xattr_next (wm_archive_api.archive_entry_xattr_next)
+#define archive_entry_xattr_reset (wm_archive_api.archive_entry_xattr_reset)
 #define archive_errno (wm_archive_api.archive_errno)
 #define archive_error_string (wm_archive_api.archive_error_string)
 #define archive_read_data (wm_archive_api.archive_read_data)

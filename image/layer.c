@@ -339,6 +339,38 @@ static int check_link(const struct layer *L, struct archive_entry *e, const char
 	return 0;
 }
 
+/* Extended attributes: only `user.*` ones are restored. security.capability
+ * would give a file of the cache privileges on the host, and trusted.* or
+ * security.* ones say nothing a task needs. */
+static void keep_user_xattrs(struct archive_entry *e)
+{
+	size_t n = (size_t)archive_entry_xattr_reset(e), k = 0;
+	char **names = wm_xcalloc(n + 1, sizeof(*names));
+	void **values = wm_xcalloc(n + 1, sizeof(*values));
+	size_t *sizes = wm_xcalloc(n + 1, sizeof(*sizes));
+	const char *name;
+	const void *value;
+	size_t size;
+
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+		if (k == n || strncmp(name, "user.", 5) != 0)
+			continue;
+		names[k] = wm_xstrdup(name);
+		values[k] = wm_xmalloc(size ? size : 1);
+		memcpy(values[k], value, size);
+		sizes[k++] = size;
+	}
+	archive_entry_xattr_clear(e);
+	for (size_t i = 0; i < k; i++) {
+		archive_entry_xattr_add_entry(e, names[i], values[i], sizes[i]);
+		free(names[i]);
+		free(values[i]);
+	}
+	free(names);
+	free(values);
+	free(sizes);
+}
+
 static int entry(struct layer *L, struct archive_entry *e, struct wm_error **err)
 {
 	wm_autofree char *name = wm_xstrdup(archive_entry_pathname(e));
@@ -364,6 +396,7 @@ static int entry(struct layer *L, struct archive_entry *e, struct wm_error **err
 	if (archive_entry_gid(e) == 0)
 		archive_entry_set_gid(e, L->lim->root_id);
 	archive_entry_set_pathname(e, strip_dot(name));
+	keep_user_xattrs(e);
 	if (archive_write_header(L->disk, e) < ARCHIVE_WARN)
 		return wm_error_setx(err, WM_EXIT_USAGE, "%s: entry `%s`: %s", L->what, name,
 				     archive_error_string(L->disk));
@@ -381,7 +414,7 @@ static int entries(struct layer *L, struct wm_error **err)
 	struct archive_entry *e;
 	int r, flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 		       ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-		       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
+		       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_XATTR;
 
 	if (geteuid() == 0)
 		flags |= ARCHIVE_EXTRACT_OWNER;

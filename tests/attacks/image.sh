@@ -16,9 +16,9 @@ import gzip, hashlib, io, json, os, subprocess, sys, tarfile
 
 layout, case, canary = sys.argv[1], sys.argv[2], sys.argv[3]
 
-def tar_of(entries):
+def tar_of(entries, fmt=tarfile.GNU_FORMAT):
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
         for info, data in entries:
             t.addfile(info, io.BytesIO(data) if data is not None else None)
     return buf.getvalue()
@@ -36,8 +36,12 @@ plain = [dirent("etc"), file("etc/hello", b"hi\n")]
 def special(name, kind, mode):
     i = tarfile.TarInfo(name); i.type = kind; i.mode = mode; return (i, None)
 suid = tarfile.TarInfo("etc/suid"); suid.size = 1; suid.mode = 0o4755
+# Extended attributes (pax SCHILY.xattr): a user one to keep, a trusted one
+# (which root could set) to drop.
+attrs = tarfile.TarInfo("etc/attrs"); attrs.size = 1
+attrs.pax_headers = {"SCHILY.xattr.user.wm": "kept", "SCHILY.xattr.trusted.wm": "dropped"}
 full = plain + [link("etc/hello2", "etc/hello", tarfile.LNKTYPE),
-                special("etc/null", tarfile.CHRTYPE, 0o666), (suid, b"x")]
+                special("etc/null", tarfile.CHRTYPE, 0o666), (suid, b"x"), (attrs, b"x")]
 cases = {
     "ok": full, "zstd": full, "plain": full,
     "dotdot": plain + [file("../../../../../.." + canary + "/dotdot")],
@@ -65,7 +69,8 @@ if case == "huge":
 elif case in two:
     raws = [tar_of(l) for l in two[case]]
 else:
-    raws = [tar_of(cases.get(case, plain))]
+    raws = [tar_of(cases.get(case, plain),
+                   tarfile.PAX_FORMAT if case in ("ok", "zstd", "plain") else tarfile.GNU_FORMAT)]
 if case == "zstd":
     blobs = [subprocess.run(["zstd", "-q", "-c"], input=r, stdout=subprocess.PIPE,
                             check=True).stdout for r in raws]
@@ -141,6 +146,13 @@ tree=$(ls -d "$T/cache/wm/images/"*/rootfs | head -1)
 check "a hard link inside the image is kept" test "$tree/etc/hello" -ef "$tree/etc/hello2"
 check "device nodes are skipped" test ! -e "$tree/etc/null"
 check "as root, setuid bits are kept" test -u "$tree/etc/suid"
+xattr() { /usr/bin/python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], sys.argv[2]).decode())' "$@" 2>&1; }
+if /usr/bin/python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.wmprobe", b"1")' "$T/ok.md" 2>/dev/null; then
+	expect_in "a user.* attribute is restored" "kept" "$(xattr "$tree/etc/attrs" user.wm)"
+	expect_in "a trusted.* attribute is not" "No data available" "$(xattr "$tree/etc/attrs" trusted.wm)"
+else
+	skip "extended attributes" "this filesystem takes no user.* attributes"
+fi
 for c in zstd plain; do
 	/usr/bin/python3 "$T/mkoci.py" "$T/$c" "$c" "$canary" >/dev/null
 	printf '# a\n\n## t\n- image: oci:%s:t\n\n```sh\ntrue\n```\n' "$c" >"$T/$c.md"
