@@ -128,10 +128,17 @@ static void rootless(char *wm, char *home, char **bwrap, int n)
 	for (size_t i = 0; bwrap[i]; i++)
 		bw[m++] = bwrap[i];
 	bw[m] = NULL;
+	/* wm says once per run that nobody has no writable cgroup here. */
+	int devnull = open("/dev/null", O_WRONLY), err = dup(2);
+
+	dup2(devnull, 2);
 	for (int i = 0; i < n; i++) {
 		c[i] = run_cmd(cli);
 		b[i] = run_cmd(bw);
 	}
+	dup2(err, 2);
+	close(err);
+	close(devnull);
 	printf("rootless: wm sandbox %.2f ms, bwrap %.2f ms: command/bwrap %.2f\n", median(c, n),
 	       median(b, n), median(c, n) / median(b, n));
 	free(c);
@@ -142,6 +149,11 @@ int main(int argc, char **argv)
 {
 	char *wm = argv[1];
 	int n = argc > 2 ? atoi(argv[2]) : 100;
+
+	if (argc < 2 || n < 1) {
+		fprintf(stderr, "usage: spawn_bench WM [N >= 1] [EMPTY-PROGRAM [NOBODY-HOME]]\n");
+		return 2;
+	}
 	char *cli[] = { wm, "sandbox", "--policy", "standard", "--", "/bin/true", NULL };
 	char *bwrap[] = { "/usr/bin/bwrap",
 			  "--unshare-all",
