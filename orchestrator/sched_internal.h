@@ -80,6 +80,10 @@ void sch_emit_ev(struct wm_sched *s, struct wm_event *ev);
 /* Group commit (the config's barrier): true when every event so far is
  * durable. */
 bool sch_barrier(struct wm_sched *s);
+/* Starts a job once everything recorded so far is durable (the barrier),
+ * so a job never outlives a crash of wm without a record of its start. */
+int sch_start_job(struct wm_sched *s, const struct wm_exec_request *rq, struct wm_exec_job **job,
+		  struct wm_error **err);
 void sch_emit(struct wm_sched *s, enum wm_event_type type, long task, const char *detail,
 	      uint64_t ms);
 void sch_retrack(struct wm_sched *s, size_t task);

@@ -199,10 +199,7 @@ static void launch_rollback(struct wm_sched *s)
 		if (!s->cfg.wf->tasks[task].rollback.lang)
 			continue;
 		sch_emit(s, WM_EV_ROLLBACK_START, (long)task, NULL, 0);
-		if (!sch_barrier(s))
-			wm_error_setx(&err, WM_EXIT_FAILED,
-				      "not started: the run could not be recorded");
-		if (err || s->cfg.exec->ops->start(s->cfg.exec, &rq, &t->job, &err) < 0) {
+		if (sch_start_job(s, &rq, &t->job, &err) < 0) {
 			struct wm_sandbox_result res = { .status = WM_SANDBOX_SETUP_FAILED,
 							 .exit_code = -1,
 							 .setup_error = wm_error_text(err) };

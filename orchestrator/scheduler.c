@@ -61,6 +61,15 @@ bool sch_barrier(struct wm_sched *s)
 	return !s->cfg.barrier || s->cfg.barrier(s->cfg.ctx);
 }
 
+int sch_start_job(struct wm_sched *s, const struct wm_exec_request *rq, struct wm_exec_job **job,
+		  struct wm_error **err)
+{
+	if (!sch_barrier(s))
+		return wm_error_setx(err, WM_EXIT_FAILED,
+				     "not started: the run could not be recorded");
+	return s->cfg.exec->ops->start(s->cfg.exec, rq, job, err);
+}
+
 void sch_emit(struct wm_sched *s, enum wm_event_type type, long task, const char *detail,
 	      uint64_t ms)
 {
@@ -318,10 +327,7 @@ void sch_start_step(struct wm_sched *s, size_t task)
 	if (rq.kind == WM_ATTEMPT_BODY)
 		sch_emit(s, WM_EV_TASK_START, (long)task, NULL, 0);
 	rq.attempt = t->rec->attempts ? t->rec->attempts : 1;
-	/* The start is on disk before the job can outlive a crash of wm. */
-	if (!sch_barrier(s))
-		wm_error_setx(&err, WM_EXIT_FAILED, "not started: the run could not be recorded");
-	if (err || s->cfg.exec->ops->start(s->cfg.exec, &rq, &t->job, &err) < 0) {
+	if (sch_start_job(s, &rq, &t->job, &err) < 0) {
 		wm_autofree char *why = wm_error_text(err);
 		struct wm_outcome o = { .exit_code = -1,
 					.setup_error = why,
