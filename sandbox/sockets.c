@@ -101,28 +101,37 @@ static bool seen_before(const ino_t *seen, size_t n, ino_t ino)
 	return false;
 }
 
-/* Every network namespace some process in /proc is in, each once. */
+/* Reads a namespace's list unless its inode is among the n seen. */
+static void read_once(const char *path, ino_t *seen, size_t *n, struct found *out)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || seen_before(seen, *n, st.st_ino))
+		return;
+	seen[(*n)++] = st.st_ino;
+	read_netns_list(path, out);
+}
+
+/* wm's own network namespace first, then every other one some process in
+ * /proc is in, each once. */
 static void kernel_sockets(struct found *out)
 {
 	ino_t seen[MAX_NETNS];
 	size_t n_seen = 0;
-	DIR *d = opendir("/proc");
+	DIR *d;
 	struct dirent *e;
 
-	read_netns_list("/proc/self/net/unix", out);
+	read_once("/proc/self/net/unix", seen, &n_seen, out);
+	d = opendir("/proc");
 	if (!d)
 		return;
 	while (n_seen < MAX_NETNS && (e = readdir(d))) {
 		char path[300];
-		struct stat st;
 
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/net/unix", e->d_name);
-		if (stat(path, &st) != 0 || seen_before(seen, n_seen, st.st_ino))
-			continue;
-		seen[n_seen++] = st.st_ino;
-		read_netns_list(path, out);
+		read_once(path, seen, &n_seen, out);
 	}
 	closedir(d);
 }
