@@ -84,6 +84,23 @@ static void filter_cost(const struct wm_policy *p)
 	       median(cold, 10), median(warm, 10));
 }
 
+/* Runs a and b alternately n times each, with quiet_fd (1 or 2) sent to
+ * /dev/null meanwhile, their times into ta and tb. */
+static void alternate(char **a, char **b, int n, int quiet_fd, double *ta, double *tb)
+{
+	int devnull = open("/dev/null", O_WRONLY);
+	int saved = dup(quiet_fd);
+
+	dup2(devnull, quiet_fd);
+	for (int i = 0; i < n; i++) {
+		ta[i] = run_cmd(a);
+		tb[i] = run_cmd(b);
+	}
+	dup2(saved, quiet_fd);
+	close(saved);
+	close(devnull);
+}
+
 /* `wm --version` against a C program that does nothing: what starting wm
  * costs before any work (the dynamic loader, mostly). */
 static void startup(char *wm, char *empty, int n)
@@ -91,22 +108,13 @@ static void startup(char *wm, char *empty, int n)
 	char *version[] = { wm, "--version", NULL };
 	char *nothing[] = { empty, NULL };
 	double *w = calloc(n, sizeof(double)), *e = calloc(n, sizeof(double));
-	int devnull = open("/dev/null", O_WRONLY);
-	int out = dup(1);
 
-	dup2(devnull, 1);
-	for (int i = 0; i < n; i++) {
-		w[i] = run_cmd(version);
-		e[i] = run_cmd(nothing);
-	}
-	dup2(out, 1);
+	alternate(version, nothing, n, 1, w, e);
 	printf("startup: wm --version %.2f ms, an empty C program %.2f ms: ratio %.2f (<= 1.5 "
 	       "wanted)\n",
 	       median(w, n), median(e, n), median(w, n) / median(e, n));
 	free(w);
 	free(e);
-	close(devnull);
-	close(out);
 }
 
 /* The command and bwrap as an unprivileged user, both started the same way
@@ -129,16 +137,7 @@ static void rootless(char *wm, char *home, char **bwrap, int n)
 		bw[m++] = bwrap[i];
 	bw[m] = NULL;
 	/* wm says once per run that nobody has no writable cgroup here. */
-	int devnull = open("/dev/null", O_WRONLY), err = dup(2);
-
-	dup2(devnull, 2);
-	for (int i = 0; i < n; i++) {
-		c[i] = run_cmd(cli);
-		b[i] = run_cmd(bw);
-	}
-	dup2(err, 2);
-	close(err);
-	close(devnull);
+	alternate(cli, bw, n, 2, c, b);
 	printf("rootless: wm sandbox %.2f ms, bwrap %.2f ms: command/bwrap %.2f\n", median(c, n),
 	       median(b, n), median(c, n) / median(b, n));
 	free(c);
