@@ -10,6 +10,7 @@
 VERSION := 0.1.0
 BUILD ?= build
 PREFIX ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/wm
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -29,7 +30,7 @@ ARCHIVE_LIBS = $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -I. -I$(BUILD)/gen \
-	-DWM_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+	-DWM_VERSION='"$(VERSION)"' -DWM_LIBEXECDIR='"$(LIBEXECDIR)"' $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBS = $(PKG_LIBS)
 
@@ -251,7 +252,7 @@ fuzz-smoke:
 # are off, and clang-tidy's analyzer, which models the attribute, covers leaks.
 LINT_SRC = $(sort $(LIB_SRC) orchestrator/main.c $(wildcard tests/unit/*.c tests/unit/*/*.c \
 	tests/tools/*.c tests/fuzz/*.c))
-LINT_CFLAGS = -D_GNU_SOURCE -I. -DWM_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+LINT_CFLAGS = -D_GNU_SOURCE -I. -DWM_VERSION='"$(VERSION)"' -DWM_LIBEXECDIR='"$(LIBEXECDIR)"' $(PKG_CFLAGS)
 .PHONY: lint
 lint:
 	@tools/install-deps --lint

@@ -8,6 +8,7 @@
 #include "common/cleanup.h"
 #include "common/xalloc.h"
 #include "orchestrator/exec_mux.h"
+#include "orchestrator/libexec.h"
 
 const char *wm_task_executor(const struct wm_prepared *p, const struct wm_run_options *o,
 			     size_t task)
@@ -19,18 +20,6 @@ const char *wm_task_executor(const struct wm_prepared *p, const struct wm_run_op
 	if (k == WM_EXECUTOR_INHERIT)
 		k = p->wf->executor;
 	return k == WM_EXECUTOR_SLURM ? "slurm" : "local";
-}
-
-/* The wm binary the nodes run: this one, by its absolute path. */
-static char *self_path(struct wm_error **err)
-{
-	char buf[4096];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return wm_error_set(err, errno, "find wm's own path (/proc/self/exe)"), NULL;
-	buf[n] = '\0';
-	return wm_xstrdup(buf);
 }
 
 /* What each task asks of the cluster. Its wall time defaults to its
@@ -61,7 +50,7 @@ static int build_slurm(struct wm_runexec *re, const struct wm_prepared *p,
 {
 	struct wm_exec_slurm_config *c = &re->slurm;
 
-	re->wm_path = self_path(err);
+	re->wm_path = wm_self_path(err);
 	if (!re->wm_path)
 		return -1;
 	c->wf = p->wf;
