@@ -49,7 +49,9 @@ static const struct command_help helps[] = {
 	  "                        each line headed by [task]\n"
 	  "  --tail N              lines of a failed task's log shown (default 20)\n"
 	  "  --cache               every task uses the task cache (but `cache: false` ones)\n"
-	  "  --no-cache            no task uses the task cache: everything runs\n" },
+	  "  --no-cache            no task uses the task cache: everything runs\n"
+	  "  --level LEVEL         refuse to start unless the workflow passes this\n"
+	  "                        validation level (default standard; see wm plan)\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
@@ -61,8 +63,9 @@ static const struct command_help helps[] = {
 	{ "plan",
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
 	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n"
-	  "  --level LEVEL         normal (default) or strict: also warn about cached tasks\n"
-	  "                        that declare no outputs or inputs\n"
+	  "  --level LEVEL         basic, standard (default; also: normal), strict or\n"
+	  "                        paranoid (see man wm, VALIDATION LEVELS); json lists\n"
+	  "                        the findings too\n"
 	  "  --explain             per task: would `wm run FILE` reuse its cached result,\n"
 	  "                        and why it runs otherwise\n"
 	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n" },

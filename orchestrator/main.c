@@ -26,7 +26,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
-	  "       [--cache | --no-cache]\n"
+	  "       [--cache | --no-cache] [--level basic|standard|strict|paranoid]\n"
 	  "       run FILE TASK --help   (the task's parameters)\n"
 	  "       run FILE --all | TASK... [--dialect mask|xc|runme|wm]   (a menu: another\n"
 	  "       tool's file, a README.md)",
@@ -36,7 +36,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan,
-	  "plan FILE [--format text|dot|json] [--policy NAME] [--level normal|strict]\n"
+	  "plan FILE [--format text|dot|json] [--policy NAME] [--level LEVEL]\n"
 	  "       [--dialect mask|xc|runme|wm]\n"
 	  "       plan FILE --explain [--format text|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },

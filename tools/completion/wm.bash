@@ -253,6 +253,10 @@ _wm()
 		COMPREPLY=($(compgen -W "mask xc runme wm auto" -- "$cur"))
 		return
 		;;
+	--level)
+		COMPREPLY=($(compgen -W "basic standard strict paranoid" -- "$cur"))
+		return
+		;;
 	-t | --template)
 		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
@@ -298,7 +302,7 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from --cache --no-cache --all --dialect" ;;
+		--tail --from --cache --no-cache --all --dialect --level" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
