@@ -129,6 +129,14 @@ static const struct command_help helps[] = {
 	  "                        (config cache.max_size, default 5G)\n"
 	  "  --older-than AGE      prune: remove entries unused for longer than AGE\n"
 	  "  --json                ls, show: as JSON\n" },
+	{ "ab", "  A.md B.md             the workflows to run and compare\n"
+		"  --runs N              runs of each, alternately, in fresh workspaces\n"
+		"  -j, --jobs N          passed to each wm run\n"
+		"  --a-runs ID,...       compare these finished runs as side A instead\n"
+		"  --b-runs ID,...       ... as side B\n"
+		"  --a-name NAME         every finished run of workflow NAME as side A\n"
+		"  --b-name NAME         ... as side B\n"
+		"  --json                the comparison as JSON\n" },
 	{ "export", "  -o, --output FILE     the bundle to write, FILE.tar.zst\n" },
 	{ "doctor",
 	  "  --json                the report as JSON\n"

@@ -75,6 +75,10 @@ const struct wm_command wm_commands[] = {
 	{ "cache", wm_cmd_cache,
 	  "cache ls [--json] | show KEY [--json] | rm KEY... | prune [--older-than AGE]",
 	  "list, show or remove the task cache's entries" },
+	{ "ab", wm_cmd_ab,
+	  "ab A.md B.md --runs N [-j J] [--json]\n"
+	  "       ab --a-runs ID,ID... | --a-name NAME  --b-runs ID,ID... | --b-name NAME [--json]",
+	  "compare two workflows, or two sets of runs, with statistical tests" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",

@@ -164,7 +164,7 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="init run resume plan import status list orphans cancel logs stats audit policy
+	local commands="init run resume plan import status list orphans cancel logs stats ab audit policy
 		sandbox outputs cp prune cache export doctor image help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
@@ -192,7 +192,7 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect)
+			--level | --dialect | --runs | --a-runs | --b-runs | --a-name | --b-name)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -293,7 +293,7 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than)
+		--keep | --older-than | --runs | --a-runs | --b-runs | --a-name | --b-name)
 		return
 		;;
 	esac
@@ -310,6 +310,7 @@ _wm()
 	import) opts="--dialect -o --output" ;;
 	status) opts="--json" ;;
 	stats) opts="--json --since" ;;
+	ab) opts="--runs -j --jobs --json --a-runs --b-runs --a-name --b-name" ;;
 	list) opts="--json -q --quiet --state --name --since" ;;
 	orphans) opts="--json -q --quiet --name --since" ;;
 	doctor) opts="--json --clean" ;;
