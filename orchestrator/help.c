@@ -85,8 +85,12 @@ static const struct command_help helps[] = {
 		     "  --json                a JSON array\n" },
 	{ "cancel", "  --timeout D           wait at most D for the run to stop (default 10s)\n" },
 	{ "logs", "  -f, --follow          keep printing as the run goes on\n" },
-	{ "stats", "  --since WHEN          the history of the runs started at or after WHEN\n"
-		   "  --json                the statistics as JSON\n" },
+	{ "stats",
+	  "  --since WHEN          the history of the runs started at or after WHEN\n"
+	  "  --trend NAME          workflow NAME's success rate and duration over time,\n"
+	  "                        with sparklines and the change point if one stands out\n"
+	  "  --by day|week         with --trend: per day (default) or week\n"
+	  "  --json                the statistics as JSON\n" },
 	{ "audit",
 	  "  show [RUN_ID]         print a run's audit log (default: the newest run)\n"
 	  "    --task T            only events of task T\n"

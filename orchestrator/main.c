@@ -51,7 +51,9 @@ const struct wm_command wm_commands[] = {
 	  "list runs whose orchestrator died" },
 	{ "cancel", wm_cmd_cancel, "cancel RUN_ID [--timeout D]", "stop a live run gracefully" },
 	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
-	{ "stats", wm_cmd_stats, "stats [RUN_ID | --since WHEN] [--json]",
+	{ "stats", wm_cmd_stats,
+	  "stats [RUN_ID | --since WHEN] [--json]\n"
+	  "       stats --trend NAME [--by day|week] [--json]",
 	  "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit,
 	  "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"

@@ -192,7 +192,8 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect | --runs | --a-runs | --b-runs | --a-name | --b-name)
+			--level | --dialect | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend | \
+			--by)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -257,6 +258,10 @@ _wm()
 		COMPREPLY=($(compgen -W "basic standard strict paranoid" -- "$cur"))
 		return
 		;;
+	--by)
+		COMPREPLY=($(compgen -W "day week" -- "$cur"))
+		return
+		;;
 	-t | --template)
 		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
@@ -293,7 +298,7 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than | --runs | --a-runs | --b-runs | --a-name | --b-name)
+		--keep | --older-than | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend)
 		return
 		;;
 	esac
@@ -309,7 +314,7 @@ _wm()
 	plan) opts="-f --format --policy --level --explain --dialect" ;;
 	import) opts="--dialect -o --output" ;;
 	status) opts="--json" ;;
-	stats) opts="--json --since" ;;
+	stats) opts="--json --since --trend --by" ;;
 	ab) opts="--runs -j --jobs --json --a-runs --b-runs --a-name --b-name" ;;
 	list) opts="--json -q --quiet --state --name --since" ;;
 	orphans) opts="--json -q --quiet --name --since" ;;

@@ -14,7 +14,7 @@
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env -p --param --secret --workspace --format \
     --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
-    --state --keep --older-than --level --dialect --runs --a-runs --b-runs --a-name --b-name
+    --state --keep --older-than --level --dialect --runs --a-runs --b-runs --a-name --b-name --trend --by
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -231,6 +231,8 @@ for c in resume status cancel stats export logs outputs
 end
 complete -c wm -n '__wm_using logs 1; or __wm_using outputs 1' -a '(__wm_task_ids)' -d 'Task'
 complete -c wm -n '__wm_using outputs' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using stats' -l trend -x -d "One workflow's success rate and duration over time"
+complete -c wm -n '__wm_using stats' -l by -x -a 'day week' -d 'With --trend: per day or week'
 complete -c wm -n '__wm_using stats' -l since -x -d 'The history of the runs started at or after (2026-11-22, 2h, 3d, today)'
 
 # list, orphans
