@@ -286,8 +286,9 @@ int wm_cmd_ab(int argc, char **argv, const struct wm_cli *cli, struct wm_error *
 	if (o.files[0])
 		rc = run_sides(cli, &o, s, err);
 	for (int i = 0; rc == 0 && !o.files[0] && i < 2; i++)
-		rc = o.ids[i] ? side_from_ids(cli, o.ids[i], &s[i], err)
-			      : side_from_name(cli, o.names[i], &s[i], err);
+		rc = o.ids[i]	  ? side_from_ids(cli, o.ids[i], &s[i], err)
+		     : o.names[i] ? side_from_name(cli, o.names[i], &s[i], err)
+				  : -1; /* check_sides() said so already */
 	if (rc == 0) {
 		r = wm_ab_report(&s[0], &s[1]);
 		if (o.json) {

@@ -119,13 +119,14 @@ static void check_strict_task(const struct wm_level_input *in, size_t i, struct 
 	const struct wm_task *t = &wf->tasks[i];
 	const struct wm_policy *p = in->policy[i];
 	long reader = first_reader(wf, i);
-	wm_autofree char *why = NULL, *backstop = NULL;
+	wm_autofree char *why = NULL;
+	wm_autofree char *backstop = wm_format_duration(p->limits.timeout_ms);
 
 	/* Every built-in sets a timeout of hours: a backstop, not a choice. */
 	if (!t->timeout_ms)
 		finding(d, wf->path, t->loc, WM_LEVEL_STRICT,
 			"task '%s' declares no `timeout` (its policy `%s` only stops it after %s)",
-			t->id, p->name, backstop = wm_format_duration(p->limits.timeout_ms));
+			t->id, p->name, backstop);
 	if (!at_least(in, p, "testing", &why))
 		finding(d, wf->path, policy_place(wf, t), WM_LEVEL_STRICT,
 			"task '%s' runs under `%s`, weaker than `testing` (%s): strict accepts no "

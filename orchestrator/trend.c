@@ -70,11 +70,11 @@ static int collect(const struct wm_cli *cli, const char *name, struct trend *tr,
 		}
 		wm_runview_release(&v);
 	}
-	qsort(tr->v, tr->n, sizeof(*tr->v), by_time);
 	if (!tr->n)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "no finished run of workflow '%s' in %s (see wm list --name)",
 				     name, cli->state_dir);
+	qsort(tr->v, tr->n, sizeof(*tr->v), by_time);
 	return 0;
 }
 
@@ -124,9 +124,13 @@ static json_t *bucket_json(const struct trend *tr, size_t from, size_t to, long 
 static json_t *buckets_json(const struct trend *tr, enum wm_trend_by by)
 {
 	json_t *a = json_array();
-	long long first = bucket_of(tr->v[0].t, by), last = bucket_of(tr->v[tr->n - 1].t, by);
+	long long first, last;
 	size_t i = 0;
 
+	if (!tr->n)
+		return a;
+	first = bucket_of(tr->v[0].t, by);
+	last = bucket_of(tr->v[tr->n - 1].t, by);
 	for (long long b = first; b <= last; b++) {
 		size_t from = i;
 
