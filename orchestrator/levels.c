@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -13,6 +14,7 @@
 #include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
+#include "image/image.h"
 #include "orchestrator/levels.h"
 #include "orchestrator/taskcache.h"
 #include "workflow/dag.h"
@@ -78,6 +80,32 @@ static void check_interpreters(const struct wm_level_input *in, size_t i, struct
 	}
 }
 
+/* The file or directory a task's root filesystem comes from: its image
+ * reference's layout or archive (relative to the workflow's directory), or
+ * its policy's rootfs (already absolute). Caller frees; NULL: none. */
+static char *rootfs_source(const struct wm_workflow *wf, const struct wm_task *t,
+			   const struct wm_policy *p)
+{
+	const char *ref = t->image ? t->image : p->fs.rootfs;
+	const char *slash = strrchr(wf->path, '/');
+	/* "/w.md" is in "/", "w.md" in ".". */
+	wm_autofree char *dir =
+		!slash ? wm_xstrdup(".")
+		       : wm_xstrndup(wf->path, slash == wf->path ? 1 : (size_t)(slash - wf->path));
+	struct wm_image_ref r;
+	char *path;
+
+	if (!ref)
+		return NULL;
+	if (!wm_image_ref_is(ref))
+		return wm_xstrdup(ref);
+	if (wm_image_ref_parse(ref, dir, &r, NULL) < 0)
+		return NULL; /* the parser reported it */
+	path = wm_steal(&r.path);
+	wm_image_ref_release(&r);
+	return path;
+}
+
 /* Where a task's policy was chosen: its `- policy:` line, else the front
  * matter's, else its heading. */
 static struct wm_loc policy_place(const struct wm_workflow *wf, const struct wm_task *t)
@@ -85,6 +113,21 @@ static struct wm_loc policy_place(const struct wm_workflow *wf, const struct wm_
 	if (t->policy)
 		return t->policy_loc;
 	return wf->policy ? wf->policy_loc : t->loc;
+}
+
+/* standard: the image or root filesystem a task runs in is on this host. */
+static void check_rootfs(const struct wm_level_input *in, size_t i, struct wm_diags *d)
+{
+	const struct wm_task *t = &in->wf->tasks[i];
+	wm_autofree char *src = rootfs_source(in->wf, t, in->policy[i]);
+	struct stat st;
+
+	if (!src || stat(src, &st) == 0)
+		return;
+	finding(d, in->wf->path, t->image ? t->loc : policy_place(in->wf, t), WM_LEVEL_STANDARD,
+		"task '%s': its %s `%s` is not on this host (no `%s`)", t->id,
+		t->image ? "image" : "root filesystem",
+		t->image ? t->image : in->policy[i]->fs.rootfs, src);
 }
 
 /* Is p at least as strict as the built-in `floor`? Else *why says how. */
@@ -254,6 +297,7 @@ void wm_levels_check(const struct wm_level_input *in, enum wm_level level, struc
 		if (wm_task_is_join(&wf->tasks[i]))
 			continue; /* runs nothing, in no sandbox */
 		check_interpreters(in, i, d);
+		check_rootfs(in, i, d);
 		if (level >= WM_LEVEL_STRICT)
 			check_strict_task(in, i, d);
 		if (level >= WM_LEVEL_PARANOID)

@@ -6,7 +6,8 @@
  * Each level includes the checks of the ones below it:
  *   basic     the format: the file parses, its DAG is sound, its policies
  *             resolve (the loader and wm_floor_resolve report these);
- *   standard  each task's interpreter is present on this host;
+ *   standard  each task's interpreter is present on this host, and so is
+ *             the image or root filesystem it runs in;
  *   strict    every task declares a timeout, none runs under a policy weaker
  *             than `testing` (minimal, development), a task that others
  *             (not join nodes) depend on declares `outputs`, a cached task declares `outputs` and
@@ -17,7 +18,8 @@
  *             in the file or with `-e` rather than declared under `secrets`.
  * A finding is a diagnostic at its place (the task heading, or the line
  * that chose the policy) whose message ends with " [LEVEL]", the level
- * that requires it. Pure but for looking up interpreters in $PATH.
+ * that requires it. Pure but for looking up interpreters in $PATH and
+ * images and root filesystems on this host.
  */
 #ifndef WM_ORCHESTRATOR_LEVELS_H
 #define WM_ORCHESTRATOR_LEVELS_H

@@ -111,10 +111,17 @@ static void test_standard_interpreters(void **state)
 		 WM_LEVEL_STANDARD, "w.md:12:1: error: task 'build': the interpreter");
 	/* In an image, the image holds the interpreter. */
 	quiet("---\npolicy: hardened\ninterpreters: {tcl: [wm-no-such-tclsh]}\n---\n"
-	      "## build\n- timeout: 1s\n- image: oci:img@sha256:" /* 64 hex digits */
+	      "## build\n- timeout: 1s\n- image: oci:/tmp@sha256:" /* 64 hex digits */
 	      "0000000000000000000000000000000000000000000000000000000000000000"
 	      "\n\n```tcl\nputs x\n```\n",
 	      WM_LEVEL_PARANOID);
+	/* The image itself must be here: a relative path is the workflow's
+	 * directory's (w.md is in the current one). */
+	fires_at("---\npolicy: hardened\n---\n## build\n- timeout: 1s\n- image: "
+		 "oci:wm-no-such-layout:1\n\n```sh\ntrue\n```\n",
+		 WM_LEVEL_STANDARD,
+		 "w.md:4:1: error: task 'build': its image `oci:wm-no-such-layout:1` is not on "
+		 "this host (no `./wm-no-such-layout`) [standard]");
 }
 
 static void test_strict_rules(void **state)
@@ -166,8 +173,8 @@ static void test_paranoid_rules(void **state)
 		 "task 'build' runs under `standard`, weaker than `hardened` (");
 	quiet("---\npolicy: paranoid\n---\n" GOOD_TASK, WM_LEVEL_PARANOID);
 	fires_at("---\npolicy: hardened\n---\n## build\n- timeout: 1s\n- image: "
-		 "oci:img:3.20\n\n```sh\ntrue\n```\n",
-		 WM_LEVEL_PARANOID, "its image `oci:img:3.20` is not pinned by digest");
+		 "oci:/tmp:3.20\n\n```sh\ntrue\n```\n",
+		 WM_LEVEL_PARANOID, "its image `oci:/tmp:3.20` is not pinned by digest");
 	fires_at("---\npolicy: hardened\n---\n## build\n- timeout: 1s\n- env: GH_TOKEN=x\n\n```sh\n"
 		 "true\n```\n",
 		 WM_LEVEL_PARANOID, "w.md:4:1: error: task 'build' sets `GH_TOKEN` in its `env`");
