@@ -123,6 +123,13 @@ json=$(TMPDIR=$T/tmp "$WM" ab "$T/ab/fast.md" "$T/ab/fast.md" --runs 4 --json 2>
 check "live identical: no reliability winner" test "$(jq -r .success.more_reliable <<<"$json")" = null
 expect_in "live identical: success rates do not differ" "success rates do not differ (4/4 against 4/4, p=1)" "$(jq -r .verdict <<<"$json")"
 
+# -j reaches each run, which records it with its workspace, gone since.
+json=$(TMPDIR=$T/tmp "$WM" ab "$T/ab/fast.md" "$T/ab/fast.md" --runs 1 -j 3 --json 2>/dev/null)
+opts=$WM_STATE_DIR/runs/$(jq -r '.b.runs[0]' <<<"$json")/options.json
+check "-j passed to the run" test "$(jq -r .jobs "$opts")" = 3
+check "its workspace was a fresh one under TMPDIR" test "$(jq -r .workspace "$opts" | sed 's/\.[^.]*$//')" = "$T/tmp/wm-ab"
+check "and is gone" test ! -e "$(jq -r .workspace "$opts")"
+
 # A workflow wm run refuses is bad input.
 printf '## a\n- retires: 1\n```sh\ntrue\n```\n' >"$T/ab/bad.md"
 expect_exit "live: a workflow that does not plan" 2 env TMPDIR="$T/tmp" "$WM" ab "$T/ab/fast.md" "$T/ab/bad.md" --runs 1
