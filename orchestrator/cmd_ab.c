@@ -77,27 +77,30 @@ static int side_from_ids(const struct wm_cli *cli, const char *list, struct wm_a
 	return 0;
 }
 
-/* Every finished run of the workflow `name`, oldest first. */
+struct by_name {
+	const struct wm_cli *cli;
+	struct wm_ab_side *side;
+};
+
+static void add_named(const struct wm_runview *brief, void *ctx)
+{
+	struct by_name *bn = ctx;
+	struct wm_runview v = { 0 };
+
+	if (wm_runview_load(bn->cli->state_dir, brief->id, &v, NULL) == 0 && v.st.rs)
+		wm_ab_side_add(bn->side, v.st.rs);
+	wm_runview_release(&v);
+}
+
+/* Every finished run of the workflow `name`. */
 static int side_from_name(const struct wm_cli *cli, const char *name, struct wm_ab_side *s,
 			  struct wm_error **err)
 {
-	wm_autostrv char **ids = NULL;
-	size_t n = 0;
+	struct by_name bn = { cli, s };
 
 	s->label = wm_xasprintf("workflow %s", name);
-	if (wm_rundir_list(cli->state_dir, &ids, &n, err) < 0)
+	if (wm_runview_each_finished(cli->state_dir, name, add_named, &bn, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct wm_runview v = { 0 };
-
-		if (wm_runview_load_brief(cli->state_dir, ids[i], &v, NULL) == 0 &&
-		    wm_runview_name(&v) && strcmp(wm_runview_name(&v), name) == 0) {
-			wm_runview_release(&v);
-			if (wm_runview_load(cli->state_dir, ids[i], &v, NULL) == 0 && v.st.rs)
-				wm_ab_side_add(s, v.st.rs);
-		}
-		wm_runview_release(&v);
-	}
 	if (!s->n_runs)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "no finished run of workflow '%s' in %s (see wm list --name)",

@@ -12,12 +12,10 @@
 #include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/stattest.h"
-#include "common/strutil.h"
 #include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/runview.h"
 #include "orchestrator/trend.h"
-#include "state/rundir.h"
 
 #define DAY_MS 86400000LL
 
@@ -40,36 +38,24 @@ static int by_time(const void *a, const void *b)
 	return (x->t > y->t) - (x->t < y->t);
 }
 
+static void add_run(const struct wm_runview *v, void *ctx)
+{
+	struct trend *tr = ctx;
+	long long t = wm_runview_started_ms(v), e = wm_runview_ended_ms(v);
+
+	WM_GROW(tr->v, tr->alloc, tr->n + 1);
+	tr->v[tr->n++] = (struct trend_run){ wm_xstrdup(v->id), t,
+					     strcmp(wm_runview_state(v), "succeeded") == 0,
+					     e > t ? (double)(e - t) : 0 };
+}
+
 /* Every run of `name` that succeeded or failed, oldest first, from the
  * runs' summaries (no checkpoint loaded). */
 static int collect(const struct wm_cli *cli, const char *name, struct trend *tr,
 		   struct wm_error **err)
 {
-	wm_autostrv char **ids = NULL;
-	size_t n = 0;
-
-	if (wm_rundir_list(cli->state_dir, &ids, &n, err) < 0)
+	if (wm_runview_each_finished(cli->state_dir, name, add_run, tr, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct wm_runview v = { 0 };
-		const char *st;
-
-		if (wm_runview_load_brief(cli->state_dir, ids[i], &v, NULL) == 0 &&
-		    wm_runview_name(&v) && strcmp(wm_runview_name(&v), name) == 0 &&
-		    wm_runview_started_ms(&v) > 0) {
-			st = wm_runview_state(&v);
-			if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0) {
-				long long t = wm_runview_started_ms(&v),
-					  e = wm_runview_ended_ms(&v);
-
-				WM_GROW(tr->v, tr->alloc, tr->n + 1);
-				tr->v[tr->n++] =
-					(struct trend_run){ wm_xstrdup(ids[i]), t, st[0] == 's',
-							    e > t ? (double)(e - t) : 0 };
-			}
-		}
-		wm_runview_release(&v);
-	}
 	if (!tr->n)
 		return wm_error_setx(err, WM_EXIT_USAGE,
 				     "no finished run of workflow '%s' in %s (see wm list --name)",

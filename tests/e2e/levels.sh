@@ -82,5 +82,11 @@ expect_exit "run --level paranoid -e with a secret refuses" 2 \
 	"$WM" run --level paranoid -e DB_PASSWORD=x "$L/clean.md"
 expect_in "the -e secret is named" "wm: error: -e DB_PASSWORD=...: pass secrets with --secret DB_PASSWORD" "$OUT"
 expect_not_in "its value is not printed" "DB_PASSWORD=x" "$OUT"
+# The file's own `level: strict` gates `wm run` without --level.
+mkdir -p "$T/f"
+sed 's/^```sh$/```sh\necho ran >"$WM_WORKSPACE\/ran.txt"/' "$L/front-level.md" >"$T/f/w.md"
+expect_exit "run of a file saying level: strict" 2 "$WM" run --level basic "$T/f/w.md"
+expect_in "its finding" "declares no \`timeout\`" "$OUT"
+check "nothing ran under the file's level" test ! -e "$T/f/ran.txt"
 expect_exit "run at the default level runs it" 0 "$WM" run "$T/w/w.md"
 check "the task wrote its file" test -e "$T/w/ran.txt"
