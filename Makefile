@@ -32,7 +32,7 @@ CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -I. -I$(BUILD)/gen \
 	-DWM_VERSION='"$(VERSION)"' -DWM_LIBEXECDIR='"$(LIBEXECDIR)"' $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lm
+LIBS = $(PKG_LIBS)
 
 MODULES := common workflow policies sandbox state image orchestrator
 LIB_SRC := $(filter-out orchestrator/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

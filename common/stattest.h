@@ -19,6 +19,11 @@
  *                        relative to their pooled standard deviation
  *
  * tests/unit/test_stattest.c checks each against values from scipy.
+ *
+ * libm is not linked into wm (one shared library less to load at every
+ * start, which issue 15 measures): wm_stat_load() opens it on first use.
+ * Commands call it first to report a failure; a function called without
+ * it loads it, and returns NaN figures if it cannot.
  */
 #ifndef WM_COMMON_STATTEST_H
 #define WM_COMMON_STATTEST_H
@@ -26,8 +31,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/error.h"
+
 /* The significance level below which a difference is called one. */
 #define WM_STAT_ALPHA 0.05
+
+/* 0, or -1 with *err when libm cannot be loaded. */
+int wm_stat_load(struct wm_error **err);
+
+/* x rounded to the nearest whole number, halves away from zero (llround
+ * without libm). */
+static inline long long wm_stat_round(double x)
+{
+	return x >= 0 ? (long long)(x + 0.5) : -(long long)(-x + 0.5);
+}
+
+static inline double wm_stat_max(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double wm_stat_min(double a, double b)
+{
+	return a < b ? a : b;
+}
 
 struct wm_interval {
 	double lo, hi;

@@ -83,7 +83,7 @@ static double *copy_of(const double *v, size_t n)
 
 static json_t *ms(double v)
 {
-	return json_integer((json_int_t)llround(v));
+	return json_integer((json_int_t)wm_stat_round(v));
 }
 
 /* {"n", "p50_ms", "p95_ms", "mean_ms"}; the quantiles of a copy. */
@@ -136,7 +136,7 @@ static json_t *compare_times(const double *a, size_t na, const double *b, size_t
 	if (ma == mb)
 		return o;
 	json_object_set_new(o, "faster", json_string(ma < mb ? "a" : "b"));
-	json_object_set_new(o, "by", json_real(fabs(ma - mb) / fmax(ma, mb)));
+	json_object_set_new(o, "by", json_real(fabs(ma - mb) / wm_stat_max(ma, mb)));
 	return o;
 }
 

@@ -23,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/cleanup.h"
+#include "common/stattest.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/ab.h"
@@ -286,6 +287,8 @@ int wm_cmd_ab(int argc, char **argv, const struct wm_cli *cli, struct wm_error *
 
 	if (rc)
 		return rc;
+	if (wm_stat_load(err) < 0)
+		return -1;
 	if (o.files[0])
 		rc = run_sides(cli, &o, s, err);
 	for (int i = 0; rc == 0 && !o.files[0] && i < 2; i++)

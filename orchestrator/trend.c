@@ -99,12 +99,12 @@ static json_t *bucket_json(const struct trend *tr, size_t from, size_t to, long 
 	for (size_t i = from; i < to; i++)
 		if (tr->v[i].ok)
 			wall[ok++] = tr->v[i].wall_ms;
-	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "start", label, "runs",
-			 (json_int_t)(to - from), "succeeded", (json_int_t)ok, "success_rate",
-			 to > from ? json_real((double)ok / (double)(to - from)) : json_null(),
-			 "p50_ms",
-			 ok ? json_integer((json_int_t)llround(wm_stat_quantile(wall, ok, 0.5)))
-			    : json_null());
+	return json_pack(
+		"{s:s, s:I, s:I, s:o, s:o}", "start", label, "runs", (json_int_t)(to - from),
+		"succeeded", (json_int_t)ok, "success_rate",
+		to > from ? json_real((double)ok / (double)(to - from)) : json_null(), "p50_ms",
+		ok ? json_integer((json_int_t)wm_stat_round(wm_stat_quantile(wall, ok, 0.5)))
+		   : json_null());
 }
 
 static json_t *buckets_json(const struct trend *tr, enum wm_trend_by by)
@@ -206,7 +206,7 @@ static void sparkline(struct wm_buf *b, json_t *buckets, const char *key, double
 	{
 		json_t *v = json_object_get(bk, key);
 		double x = json_number_value(v);
-		int level = hi > lo ? (int)lround((x - lo) / (hi - lo) * 7) : 7;
+		int level = hi > lo ? (int)wm_stat_round((x - lo) / (hi - lo) * 7) : 7;
 
 		if (json_is_null(v))
 			wm_buf_addch(b, ' ');
@@ -230,8 +230,8 @@ static void range(json_t *buckets, const char *key, double *lo, double *hi)
 		json_t *v = json_object_get(bk, key);
 
 		if (!json_is_null(v)) {
-			*lo = fmin(*lo, json_number_value(v));
-			*hi = fmax(*hi, json_number_value(v));
+			*lo = wm_stat_min(*lo, json_number_value(v));
+			*hi = wm_stat_max(*hi, json_number_value(v));
 		}
 	}
 }
@@ -247,9 +247,9 @@ static void print_change(const char *what, json_t *c, bool as_duration)
 	}
 	if (as_duration) {
 		before = wm_format_duration_human(
-			(uint64_t)llround(json_real_value(json_object_get(c, "before"))));
+			(uint64_t)wm_stat_round(json_real_value(json_object_get(c, "before"))));
 		after = wm_format_duration_human(
-			(uint64_t)llround(json_real_value(json_object_get(c, "after"))));
+			(uint64_t)wm_stat_round(json_real_value(json_object_get(c, "after"))));
 	} else {
 		before =
 			wm_xasprintf("%.0f%%", 100 * json_real_value(json_object_get(c, "before")));
@@ -306,7 +306,7 @@ int wm_stats_trend(const struct wm_cli *cli, const char *name, enum wm_trend_by 
 {
 	struct trend tr = { 0 };
 	json_t *r;
-	int rc = collect(cli, name, &tr, err);
+	int rc = wm_stat_load(err) < 0 ? -1 : collect(cli, name, &tr, err);
 
 	if (rc == 0) {
 		r = json_pack("{s:s, s:i, s:s, s:s, s:I, s:o, s:o}", "format", "wm-trend",
