@@ -212,6 +212,16 @@ static void follow_rekey(struct exec *x)
 	json_decref(f);
 }
 
+/* Where the log ends now, for the next journal record or checkpoint. */
+static void note_audit_end(struct exec *x)
+{
+	struct wm_audit_prefix p;
+
+	wm_audit_prefix(x->audit, &p);
+	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
+	wm_run_state_set_audit_prefix(x->rs, &p);
+}
+
 static int audit_event(struct exec *x, const char *task, const char *event, json_t *fields)
 {
 	struct wm_error *e = NULL;
@@ -223,7 +233,7 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 		fail_recording(x, e);
 		return -1;
 	}
-	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
+	note_audit_end(x);
 	return 0;
 }
 
@@ -547,9 +557,10 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	if (!x->key)
 		return -1;
 	/* A resumed log must still end where the run's state says it does. */
-	x->audit = wm_audit_open_checked(
-		path, x->t->run_id, wm_audit_key_bytes(x->key), x->rs->audit.seq, x->rs->audit.mac,
-		x->t->accept_audit_gap ? WM_AUDIT_ACCEPT_GAP : 0, &warning, err);
+	x->audit = wm_audit_open_checked(path, x->t->run_id, wm_audit_key_bytes(x->key),
+					 x->rs->audit.seq, x->rs->audit.mac, &x->rs->audit.prefix,
+					 x->t->accept_audit_gap ? WM_AUDIT_ACCEPT_GAP : 0, &warning,
+					 err);
 	if (!x->audit)
 		return -1;
 	if (warning)
@@ -568,7 +579,7 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
 		return -1;
 	/* The first checkpoint records the log's end: it must be on disk. */
-	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
+	note_audit_end(x);
 	if (wm_audit_flush(x->audit, err) < 0)
 		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);

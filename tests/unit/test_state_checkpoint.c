@@ -40,6 +40,10 @@ static struct wm_run_state *sample(size_t ntasks)
 	rs->started_ms = 2000;
 	rs->audit.seq = 7;
 	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%064d", 7);
+	rs->audit.prefix.bytes = 1234;
+	rs->audit.prefix.seq = 6;
+	snprintf(rs->audit.prefix.mac, sizeof(rs->audit.prefix.mac), "%064d", 6);
+	snprintf(rs->audit.prefix.hash, sizeof(rs->audit.prefix.hash), "%064d", 66);
 	for (size_t i = 0; i < ntasks; i++) {
 		wm_autofree char *id = wm_xasprintf("task-%zu", i);
 
@@ -172,6 +176,11 @@ static void test_checkpoint_round_trip(void **state)
 	b = to_text(back, 42);
 	assert_string_equal(a, b);
 	assert_int_equal(back->tasks[1].lost, 1);
+	/* The audit log's hashed prefix comes back whole. */
+	assert_int_equal(back->audit.prefix.bytes, 1234);
+	assert_int_equal(back->audit.prefix.seq, 6);
+	assert_string_equal(back->audit.prefix.mac, rs->audit.prefix.mac);
+	assert_string_equal(back->audit.prefix.hash, rs->audit.prefix.hash);
 	assert_int_equal(back->tasks[0].lost, 0);
 	assert_int_equal(back->tasks[1].n_denied, 1);
 	assert_int_equal(back->tasks[1].n_decisions, 2);
