@@ -325,7 +325,17 @@ static int append_json(struct wm_buf *b, json_t *v)
 	return 0;
 }
 
-char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
+/* Hands b's text to emit and empties b. */
+static int emit_buf(struct wm_buf *b, wm_text_sink emit, void *ctx)
+{
+	int rc = emit(b->data, b->len, ctx);
+
+	wm_buf_setlen(b, 0);
+	return rc;
+}
+
+int wm_run_state_dump(const struct wm_run_state *rs, uint64_t journal_seq, wm_text_sink emit,
+		      void *ctx)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int bad;
@@ -333,7 +343,7 @@ char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
 	/* The header object, reopened after its closing brace. */
 	bad = append_json(&b, header_json(rs, journal_seq));
 	if (bad || b.len < 2)
-		goto fail;
+		goto out;
 	wm_buf_setlen(&b, b.len - 1);
 	wm_buf_addstr(&b, ",\"task_order\":[");
 	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
@@ -342,20 +352,37 @@ char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
 		bad = append_json(&b, json_string(rs->tasks[i].id));
 	}
 	wm_buf_addstr(&b, "],\"tasks\":{");
+	bad = bad || emit_buf(&b, emit, ctx);
 	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
 		if (i)
 			wm_buf_addch(&b, ',');
 		bad = append_json(&b, json_string(rs->tasks[i].id));
 		wm_buf_addch(&b, ':');
 		bad = bad || append_json(&b, wm_task_state_to_json(&rs->tasks[i]));
+		bad = bad || emit_buf(&b, emit, ctx);
 	}
 	wm_buf_addstr(&b, "}}");
-	if (bad)
-		goto fail;
-	return wm_buf_detach(&b, NULL);
-fail:
+	bad = bad || emit_buf(&b, emit, ctx);
+out:
 	wm_buf_release(&b);
-	return NULL;
+	return bad ? -1 : 0;
+}
+
+static int add_text(const char *text, size_t len, void *ctx)
+{
+	wm_buf_add(ctx, text, len);
+	return 0;
+}
+
+char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	if (wm_run_state_dump(rs, journal_seq, add_text, &b) < 0) {
+		wm_buf_release(&b);
+		return NULL;
+	}
+	return wm_buf_detach(&b, NULL);
 }
 
 /* ---- JSON in. Every getter borrows; strings are copied. ---- */

@@ -171,8 +171,15 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
  */
 json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq);
 /* The same object as compact JSON text, built one task at a time so a large
- * run never holds its whole tree in memory (checkpoint writes). Caller
- * frees; NULL only if a string cannot be encoded. */
+ * run never holds its whole tree in memory, and handed to emit (which
+ * returns -1 to stop) in pieces of at least one task: a checkpoint write
+ * compresses them as they come. -1 when emit failed or a string cannot be
+ * encoded. */
+typedef int (*wm_text_sink)(const char *text, size_t len, void *ctx);
+int wm_run_state_dump(const struct wm_run_state *rs, uint64_t journal_seq, wm_text_sink emit,
+		      void *ctx);
+/* The whole text at once (caller frees); NULL only if a string cannot be
+ * encoded. */
 char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq);
 /* Parses a checkpoint object (borrowed). Checks format and version (an
  * unknown version is an error naming it) and every field's type. */
