@@ -41,6 +41,7 @@ GEN_SRC :=
 GEN_OBJ :=
 include policies/builtin.mk
 include templates/templates.mk
+include orchestrator/serve/web.mk
 include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
