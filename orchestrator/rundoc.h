@@ -67,6 +67,13 @@ json_t *wm_rundoc_build(const char *state_dir, const char *run_id, unsigned flag
  * open a comment. */
 void wm_rundoc_dump_for_html(json_t *doc, struct wm_buf *out);
 
+/* Appends the whole report page of doc (`wm report`): one self-contained
+ * HTML file with the dashboard's style and drawing code inline
+ * (serve/assets.h), doc inline as JSON (as wm_rundoc_dump_for_html
+ * writes it), a task table for readers without JavaScript, and a
+ * Content-Security-Policy that lets the page load nothing at all. */
+void wm_rundoc_html(json_t *doc, struct wm_buf *out);
+
 /* Appends the first len bytes of s to out as valid UTF-8: each byte that
  * does not begin a well-formed sequence becomes U+FFFD. */
 void wm_rundoc_utf8_clean(const char *s, size_t len, struct wm_buf *out);
