@@ -7,55 +7,10 @@ HOSTILE='</script><script>alert(1)</script>'
 W=$T/ws
 mkdir -p "$W"
 chmod 777 "$W"
-# prep logs a line meant to break out of the page's <script> element; build
-# fails once and is retried; broken fails for good, so after-broken is
-# skipped; ship waits for build and test.
-cat >"$W/shipit.md" <<'MD'
----
-name: shipit
-keep_going: true
----
-## prep
-```sh
-echo 'before </script><script>alert(1)</script> after'
-printf 'not utf-8: \377\n'
-```
-
-## build
-- depends: prep
-- retries: 1
-- backoff: 10ms
-
-```sh
-[ "$WM_ATTEMPT" -ge 2 ]
-```
-
-## test
-- depends: prep
-
-```sh
-echo tested
-```
-
-## broken
-```sh
-exit 3
-```
-
-## after-broken
-- depends: broken
-
-```sh
-true
-```
-
-## ship
-- depends: build, test
-
-```sh
-echo shipped
-```
-MD
+# tests/data/report/shipit.md: prep logs a line meant to break out of the
+# page's <script> element; build fails once and is retried; broken fails
+# for good, so after-broken is skipped; ship waits for build and test.
+cp "$TESTS_DIR/data/report/shipit.md" "$W/"
 expect_exit "the run fails (broken)" 1 "$WM" run "$W/shipit.md"
 RUN=$(run_dir_of "$OUT")
 ID=${RUN##*/}
