@@ -391,27 +391,21 @@ static json_t *logs_json(const char *run_dir, const struct wm_run_state *rs)
 
 static json_t *audit_json(const char *state_dir, const struct wm_runview *v)
 {
-	wm_autofree char *path = wm_rundir_file(v->dir, WM_RUN_AUDIT);
-	struct wm_audit_key *key = NULL;
 	struct wm_audit_result res;
 	struct wm_error *e = NULL;
 	json_t *out;
 
-	key = wm_audit_key_open(state_dir, 0, &e);
-	if (!key || wm_audit_verify(path, wm_audit_key_bytes(key), v->st.rs->audit.seq,
-				    v->st.rs->audit.mac, &res, &e) < 0) {
+	if (wm_runview_verify_audit(v, state_dir, &res, &e) < 0) {
 		wm_autofree char *why = wm_error_text(e);
 
 		wm_error_free(e);
-		wm_audit_key_free(key);
 		return json_pack("{s:b, s:s}", "verified", 0, "error", why);
 	}
-	wm_audit_key_free(key);
 	out = json_pack("{s:b, s:b, s:s, s:I, s:I, s:s, s:s?}", "verified", 1, "intact",
-			wm_audit_result_intact(&res), "problem", wm_audit_problem_name(res.problem),
-			"first_bad_seq", (json_int_t)res.first_bad_seq, "lines",
-			(json_int_t)res.lines, "message", res.message ? res.message : "", "notes",
-			res.notes);
+			wm_audit_result_intact(&res), "problem",
+			wm_audit_problem_name(res.problem), "first_bad_seq",
+			(json_int_t)res.first_bad_seq, "lines", (json_int_t)res.lines, "message",
+			res.message ? res.message : "", "notes", res.notes);
 	wm_audit_result_release(&res);
 	return out;
 }

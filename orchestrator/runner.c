@@ -359,6 +359,10 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_object_set_new(f, "keep_going", json_boolean(o->keep_going || x->p->wf->keep_going));
 	json_object_set_new(f, "pid", json_integer(getpid()));
 	json_object_set_new(f, "secrets", wm_secrets_to_json(o->secrets)); /* names, files */
+	/* Who asked for the run, when not its user at a terminal: `wm serve`
+	 * sets WM_ACTOR=api:KEY for the runs and resumes it starts. */
+	if (getenv("WM_ACTOR") && *getenv("WM_ACTOR"))
+		json_object_set_new(f, "actor", json_string(getenv("WM_ACTOR")));
 	if (x->t->resumed) {
 		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));

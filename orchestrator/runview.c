@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/slurmcli.h"
+#include "state/audit.h"
 #include "state/rundir.h"
 
 int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
@@ -313,4 +314,19 @@ json_t *wm_runview_status_json(const struct wm_runview *v)
 	if (v->orphan)
 		json_object_set_new(j, "cluster_jobs", json_integer(wm_runview_cluster_jobs(v)));
 	return j;
+}
+
+int wm_runview_verify_audit(const struct wm_runview *v, const char *state_dir,
+			    struct wm_audit_result *res, struct wm_error **err)
+{
+	struct wm_audit_key *key = wm_audit_key_open(state_dir, 0, err);
+	wm_autofree char *path = wm_rundir_file(v->dir, WM_RUN_AUDIT);
+	int rc;
+
+	if (!key)
+		return -1;
+	rc = wm_audit_verify(path, wm_audit_key_bytes(key), v->st.rs ? v->st.rs->audit.seq : 0,
+			     v->st.rs ? v->st.rs->audit.mac : NULL, res, err);
+	wm_audit_key_free(key);
+	return rc;
 }
