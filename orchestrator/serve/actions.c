@@ -181,21 +181,15 @@ static const char *last_line(struct wm_buf *b)
 	return wm_str_has_prefix(p, "wm: ") ? p + 4 : p;
 }
 
-/* stderr's lines but the last (the summary), as a JSON array. */
-static json_t *diagnostics(struct wm_buf *err)
+/* stderr's lines, as a JSON array. */
+static json_t *diagnostics(const struct wm_buf *err)
 {
+	wm_autofree char *copy = wm_xstrndup(err->data, err->len);
 	json_t *a = json_array();
 	char *save = NULL;
-	size_t keep;
 
-	last_line(err);
-	keep = strrchr(err->data, '\n') ? (size_t)(strrchr(err->data, '\n') - err->data) : 0;
-	{
-		wm_autofree char *copy = wm_xstrndup(err->data, keep);
-
-		for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			json_array_append_new(a, json_string(l));
-	}
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		json_array_append_new(a, json_string(l));
 	return a;
 }
 
@@ -231,15 +225,16 @@ int serve_spawn_answer(struct serve_call *c)
 {
 	struct serve_spawn *sp = c->req->spawn;
 	int code = WIFEXITED(sp->status) ? WEXITSTATUS(sp->status) : 128;
+	json_t *diags = diagnostics(&sp->err);
 	const char *msg = last_line(&sp->err);
 	int rc;
 
 	if (code == 0)
 		rc = answer_ok(c, sp);
 	else if (code == WM_EXIT_USAGE && sp->action == SERVE_ACT_JSON && sp->err.len)
-		rc = serve_reply_json(c, 422,
-				      json_pack("{s:s, s:n, s:o}", "error", msg, "field",
-						"diagnostics", diagnostics(&sp->err)));
+		rc = serve_reply_json(
+			c, 422,
+			json_pack("{s:s, s:n, s:O}", "error", msg, "field", "diagnostics", diags));
 	else if (code == WM_EXIT_USAGE)
 		rc = serve_reply_error(c, 400, sp->action == SERVE_ACT_RUN ? "workflow" : NULL,
 				       "%s", msg);
@@ -247,6 +242,7 @@ int serve_spawn_answer(struct serve_call *c)
 		rc = serve_reply_error(c, 409, NULL, "%s", msg);
 	else
 		rc = serve_reply_error(c, 500, NULL, "wm exited with %d: %s", code, msg);
+	json_decref(diags);
 	c->req->spawn = NULL;
 	serve_spawn_free(sp);
 	return rc;
