@@ -108,11 +108,48 @@
 
 	function runRow(r) {
 		const pct = r.total ? Math.round(100 * r.done / r.total) : 0;
-		return '<tr data-run="' + esc(r.id) + '" data-state="' + esc(r.state) + '"><td><a href="#/run/' + encodeURIComponent(r.id) +
+		const pol = policies.get(r.id);
+		return '<tr data-run="' + esc(r.id) + '" data-state="' + esc(r.state) + '" data-live="' + esc(!!r.live) + '"><td><a href="#/run/' + encodeURIComponent(r.id) +
 			'" class="mono">' + esc(r.id) + '</a></td><td>' + esc(r.workflow || '\u2013') + '</td><td>' + WM.stateBadge(r.state) +
 			'</td><td><span class="progress" aria-hidden="true"><span style="width:' + pct + '%"></span></span>' +
-			esc(r.done + '/' + r.total) + '</td><td class="num">' + esc(WM.fmtDur(runDuration(r))) + '</td><td>' +
-			esc(r.policy || '\u2013') + '</td><td>' + esc(WM.fmtTime(ms(r.started_ms || r.started))) + '</td></tr>';
+			esc(r.done + '/' + r.total) + '</td><td class="num">' + esc(WM.fmtDur(runDuration(r))) + '</td><td class="policy">' +
+			esc(r.policy || (pol ? pol.text : '\u2026')) + '</td><td>' + esc(WM.fmtTime(ms(r.started_ms || r.started))) + '</td></tr>';
+	}
+
+	/* A run's policies, from its `wm status` object: the distinct policies
+	   its tasks resolved to. Asked once per run (again while it runs, as
+	   tasks resolve theirs), a few at a time. */
+	const policies = new Map();
+	let asking = 0;
+	const queue = [];
+
+	function askPolicy(id, live, done) {
+		const known = policies.get(id);
+		if (known && (known.final || !live || Date.now() - known.at < 5000)) { done(known.text); return; }
+		queue.push(() => api('runs/' + encodeURIComponent(id)).then((st) => {
+			const seen = new Set();
+			Object.values(st.tasks || {}).forEach((t) => { if (t.policy) seen.add(t.policy); });
+			const text = Array.from(seen).sort().join(', ') || '\u2013';
+			policies.set(id, { text: text, final: !live, at: Date.now() });
+			done(text);
+		}, () => {}));
+		pump();
+	}
+
+	function pump() {
+		while (asking < 4 && queue.length) {
+			asking++;
+			queue.shift()().finally(() => { asking--; pump(); });
+		}
+	}
+
+	function fillPolicies(tbody) {
+		tbody.querySelectorAll('tr[data-run]').forEach((tr) => {
+			askPolicy(tr.dataset.run, tr.dataset.live === 'true', (text) => {
+				const cell = tr.querySelector('td.policy');
+				if (cell) cell.textContent = text;
+			});
+		});
 	}
 
 	function runsPage() {
@@ -126,6 +163,7 @@
 				const runs = runsOf(await api('runs?limit=100'));
 				tbody.innerHTML = runs.map(runRow).join('') ||
 					'<tr><td colspan="7" class="muted">No run yet.</td></tr>';
+				fillPolicies(tbody);
 				app.querySelector('#runs-error').innerHTML = '';
 			} catch (e) { app.querySelector('#runs-error').innerHTML = errorBox(e); }
 		}, 400);
