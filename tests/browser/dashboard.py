@@ -117,6 +117,10 @@ try:
     report(d.find_element(By.ID, "key").get_attribute("value") == "", "and the field is cleared")
     if wait(d, "the cancel button is offered for the live run",
             lambda x: count(x, "#cancel:not([disabled])") and node_state(x, "hold") == "running"):
+        click(d, "#follow")
+        if wait(d, "the live log follows the running task",
+                lambda x: "holding" in text(x, "#follow-log")):
+            report(True, "the live log follows the running task")
         click(d, "#cancel")
         if wait(d, "the page says the cancel was asked for",
                 lambda x: "cancel requested" in text(x, "#live")):

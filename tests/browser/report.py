@@ -70,6 +70,17 @@ try:
     report(not errs, "no script error", "; ".join(errs))
     d.save_screenshot(shot)
     report(True, "screenshot saved to " + shot)
+
+    # Dark mode: the system's preference changes the page's colours.
+    bg = "return getComputedStyle(document.body).backgroundColor"
+    light = d.execute_script(bg)
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                      {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    dark = d.execute_script(bg)
+    lum = lambda c: sum(int(v) for v in c[c.index("(") + 1:c.index(")")].split(",")[:3])
+    report(lum(light) > 600 and lum(dark) < 150, "dark mode follows the system",
+           "%s -> %s" % (light, dark))
+    d.save_screenshot(shot.replace(".png", "-dark.png"))
 finally:
     d.quit()
 done()
