@@ -131,6 +131,14 @@ static void plan_from_workflow(const struct wm_workflow *wf, const struct wm_run
 		}
 		json_array_append_new(tasks, t);
 	}
+	/* Tasks the run has that its workflow copy lacks (a run resumed with
+	 * another version of its file): shown too, on their own. */
+	for (size_t i = 0; i < rs->n_tasks; i++) {
+		if (wm_workflow_find(wf, rs->tasks[i].id) >= 0)
+			continue;
+		json_array_append_new(tasks, plan_task(rs, rs->tasks[i].id, NULL, 0));
+		levels = levels ? levels : 1;
+	}
 	json_object_set_new(plan, "tasks", tasks);
 	json_object_set_new(plan, "edges", edges);
 	json_object_set_new(plan, "levels", json_integer((json_int_t)levels));
@@ -402,10 +410,10 @@ static json_t *audit_json(const char *state_dir, const struct wm_runview *v)
 		return json_pack("{s:b, s:s}", "verified", 0, "error", why);
 	}
 	out = json_pack("{s:b, s:b, s:s, s:I, s:I, s:s, s:s?}", "verified", 1, "intact",
-			wm_audit_result_intact(&res), "problem",
-			wm_audit_problem_name(res.problem), "first_bad_seq",
-			(json_int_t)res.first_bad_seq, "lines", (json_int_t)res.lines, "message",
-			res.message ? res.message : "", "notes", res.notes);
+			wm_audit_result_intact(&res), "problem", wm_audit_problem_name(res.problem),
+			"first_bad_seq", (json_int_t)res.first_bad_seq, "lines",
+			(json_int_t)res.lines, "message", res.message ? res.message : "", "notes",
+			res.notes);
 	wm_audit_result_release(&res);
 	return out;
 }

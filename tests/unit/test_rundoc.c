@@ -318,6 +318,47 @@ static void test_audit_badge(void **state)
 	spit(path, text, len);
 }
 
+/* A run still going: its last attempt has no end yet, and the run has a
+ * task its workflow copy lacks (resumed with another version of it). */
+static void test_running_and_extra_task(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char key[WM_AUDIT_KEY_LEN];
+	wm_autofree char *path = wm_rundir_file(f->run_dir, WM_RUN_AUDIT);
+	struct wm_error *err = NULL;
+	struct wm_run_state *rs = wm_run_state_new(f->id);
+	struct wm_audit *a;
+	json_t *doc, *att, *last, *plan;
+
+	fill_state(rs);
+	rs->state = WM_RUN_RUNNING;
+	rs->ended_ms = 0;
+	assert_true(wm_run_state_add_task(rs, "extra", NULL) >= 0);
+	assert_int_equal(wm_audit_key_load(f->state, false, key, &err), 0);
+	a = wm_audit_open(path, f->id, key, NULL, &err);
+	assert_non_null(a);
+	append(a, "d", "task.start", json_pack("{s:i, s:i}", "attempt", 2, "wait_ms", 0));
+	assert_int_equal(wm_audit_flush(a, &err), 0);
+	wm_run_state_set_audit(rs, wm_audit_seq(a), wm_audit_mac(a));
+	wm_audit_close(a);
+	assert_int_equal(wm_checkpoint_write(f->run_dir, rs, 0, &err), 0);
+	wm_run_state_free(rs);
+
+	doc = wm_rundoc_build(f->state, f->id, 0, &err);
+	assert_non_null(doc);
+	att = json_object_get(doc, "attempts");
+	last = json_array_get(att, json_array_size(att) - 1);
+	assert_string_equal(json_string_value(json_object_get(last, "task")), "d");
+	assert_true(json_is_null(json_object_get(last, "ended_ms")));
+	assert_true(json_is_null(json_object_get(last, "outcome")));
+	plan = json_object_get(doc, "plan");
+	assert_int_equal(json_array_size(json_object_get(plan, "tasks")), 5);
+	assert_int_equal(json_integer_value(json_object_get(task_of(plan, "extra"), "level")), 0);
+	assert_string_equal(json_string_value(json_object_get(task_of(plan, "extra"), "state")),
+			    "pending");
+	json_decref(doc);
+}
+
 static void test_unknown_run(void **state)
 {
 	struct fixture *f = *state;
@@ -409,6 +450,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attempts_without_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_logs_bounded_and_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_badge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_running_and_extra_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_run, setup, teardown),
 		cmocka_unit_test(test_dump_for_html),
 		cmocka_unit_test(test_utf8_clean),
