@@ -41,6 +41,7 @@ GEN_SRC :=
 GEN_OBJ :=
 include policies/builtin.mk
 include templates/templates.mk
+include orchestrator/serve/web.mk
 include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
@@ -270,7 +271,7 @@ lint:
 # that links libmicrohttpd (wm's start-up cost stays as it was); `wm serve`
 # execs it (orchestrator/libexec.h). orchestrator/serve/route.c is pure and
 # also linked into its unit test and fuzz harness.
-SERVE_SRC := $(wildcard orchestrator/serve/*.c)
+SERVE_SRC := $(filter-out $(LIB_SRC),$(wildcard orchestrator/serve/*.c))
 SERVE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SERVE_SRC)) $(BUILD)/obj/gen/serve_openapi.o
 SERVE_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null) -lm
 all: $(BUILD)/wm-serve

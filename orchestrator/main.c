@@ -77,6 +77,8 @@ const struct wm_command wm_commands[] = {
 	  "list, show or remove the task cache's entries" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
+	{ "report", wm_cmd_report, "report RUN_ID -o FILE.html | -o - | --json",
+	  "one run as a self-contained HTML page (or its run document as JSON)" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",
 	  "show which kernel features this host offers" },
 	{ "exec", wm_cmd_exec,

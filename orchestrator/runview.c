@@ -280,7 +280,8 @@ static json_t *counts_json(const struct wm_runview *v)
 json_t *wm_runview_list_json(const struct wm_runview *v)
 {
 	const char *name = wm_runview_name(v);
-	long long started = wm_runview_started_ms(v);
+	long long started = wm_runview_started_ms(v), ended = wm_runview_ended_ms(v);
+	wm_autofree char *end_text = ended ? wm_state_format_time(ended) : NULL;
 	size_t done, total;
 	json_t *o;
 
@@ -298,6 +299,10 @@ json_t *wm_runview_list_json(const struct wm_runview *v)
 	} else {
 		json_object_set_new(o, "started", json_null());
 	}
+	json_object_set_new(o, "ended", ended ? json_string(end_text) : json_null());
+	json_object_set_new(o, "duration_ms",
+			    started && ended >= started ? json_integer(ended - started)
+							: json_null());
 	if (v->load_error)
 		json_object_set_new(o, "error", json_string(v->load_error));
 	if (v->orphan)
