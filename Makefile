@@ -283,7 +283,7 @@ $(BUILD)/gen/serve_openapi.c: orchestrator/serve/openapi.json tools/embed-file
 $(BUILD)/tests/test_serve: $(BUILD)/obj/orchestrator/serve/route.o
 $(BUILD)/tests/test_serve: UNIT_SUPPORT += $(BUILD)/obj/orchestrator/serve/route.o
 $(BUILD)/fuzz_serve_route: $(BUILD)/obj/orchestrator/serve/route.o
-$(BUILD)/fuzz_serve_route: LIBS += $(BUILD)/obj/orchestrator/serve/route.o
+$(BUILD)/fuzz_serve_route: LIBS += $(BUILD)/obj/orchestrator/serve/route.o $(BUILD)/libwm.a
 install: install-serve
 uninstall: uninstall-serve
 .PHONY: install-serve uninstall-serve
