@@ -147,6 +147,12 @@ try:
         report("live" in page and "shipit" in page, "history names the workflows")
         report(count(d, "#history svg.chart") >= 2, "with small charts")
         report("shipit/build" in page, "the flaky task is named")
+        # shipit's tasks ran once: one bar each in their recent-runs chart.
+        if wait(d, "each task's recent runs are charted",
+                lambda x: count(x, '#history .trend[data-key="shipit\tbuild"] svg rect') == 1):
+            report(True, "each task's recent runs are charted")
+        report(attr(d, '#history .trend[data-key="shipit\tbroken"] svg rect', "class") == "bad",
+               "a failed task's bar is marked failed")
     d.save_screenshot(shots + "/dashboard-history.png")
     errs = console_errors(d)
     report(not errs, "no script error on any page", "; ".join(errs))

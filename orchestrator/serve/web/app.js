@@ -157,21 +157,23 @@
 			'<table id="runs"><caption class="sr-only">Runs, newest first</caption><thead><tr><th scope="col">run</th>' +
 			'<th scope="col">workflow</th><th scope="col">state</th><th scope="col">progress</th><th scope="col" class="num">duration</th>' +
 			'<th scope="col">policy</th><th scope="col">started</th></tr></thead><tbody></tbody></table><div id="runs-error"></div>';
-		const tbody = app.querySelector('#runs tbody');
+		const tbody = app.querySelector('#runs tbody'), err = app.querySelector('#runs-error');
+		let alive = true; /* an answer that comes after the user left is dropped */
 		const load = throttle(async () => {
 			try {
 				const runs = runsOf(await api('runs?limit=100'));
+				if (!alive) return;
 				tbody.innerHTML = runs.map(runRow).join('') ||
 					'<tr><td colspan="7" class="muted">No run yet.</td></tr>';
 				fillPolicies(tbody);
-				app.querySelector('#runs-error').innerHTML = '';
-			} catch (e) { app.querySelector('#runs-error').innerHTML = errorBox(e); }
+				err.innerHTML = '';
+			} catch (e) { err.innerHTML = errorBox(e); }
 		}, 400);
 		load();
 		const stop = listen('events', () => load());
 		/* Durations of running runs grow between events. */
 		const tick = setInterval(load, 5000);
-		return () => { stop(); clearInterval(tick); };
+		return () => { alive = false; stop(); clearInterval(tick); };
 	}
 
 	/* ---- one run ---- */
@@ -224,9 +226,12 @@
 			if (c) c.addEventListener('click', () => act('cancel'));
 			if (r) r.addEventListener('click', () => act('resume'));
 		};
+		let alive = true;
 		const load = throttle(async () => {
 			try {
-				doc = await api('runs/' + encodeURIComponent(id) + '/report');
+				const got = await api('runs/' + encodeURIComponent(id) + '/report');
+				if (!alive) return;
+				doc = got;
 				draw();
 			} catch (e) { root.innerHTML = errorBox(e); }
 		}, 500);
@@ -238,7 +243,7 @@
 			followLog(id, selected, app.querySelector('#follow-log'), follow);
 		});
 		const stop = listen('runs/' + encodeURIComponent(id) + '/events', () => load());
-		return () => { stop(); if (follow) follow.abort(); };
+		return () => { alive = false; stop(); if (follow) follow.abort(); };
 	}
 
 	/* ---- history ---- */
@@ -287,13 +292,50 @@
 			'<rect class="ok" x="1" y="1" width="' + w + '" height="8"/></svg> ' + esc(pct(rate));
 	}
 
+	/* Each task's recent runs, as a chart cell filled in once the runs'
+	   numbers arrive (see taskTrends). */
+	function trendCell(t) {
+		return '<span class="trend" data-key="' + esc(t.workflow + '\t' + t.task) + '">\u2026</span>';
+	}
+
+	/* Per task, its duration and outcome in the last TREND_RUNS ended runs
+	   of its workflow, from each run's `wm stats` numbers (GET
+	   runs/ID/stats), a few requests at a time. */
+	const TREND_RUNS = 10;
+
+	async function taskTrends(runs, root) {
+		const by = {}, series = {};
+		runs.filter((r) => r.ended || r.duration_ms != null).forEach((r) => {
+			const w = r.workflow || '?';
+			(by[w] = by[w] || []).push(r);
+		});
+		const picked = [];
+		Object.keys(by).forEach((w) => picked.push(...by[w].slice(0, TREND_RUNS).reverse()));
+		for (let i = 0; i < picked.length; i += 4) {
+			const got = await Promise.all(picked.slice(i, i + 4).map((r) =>
+				api('runs/' + encodeURIComponent(r.id) + '/stats').catch(() => null)));
+			got.forEach((st, k) => {
+				const r = picked[i + k];
+				(st && st.tasks || []).forEach((t) => {
+					const key = (r.workflow || '?') + '\t' + t.task;
+					(series[key] = series[key] || []).push({ id: r.id, state: t.state, dur: t.duration_ms });
+				});
+			});
+		}
+		root.querySelectorAll('.trend').forEach((cell) => {
+			const s = series[cell.dataset.key] || [];
+			cell.innerHTML = s.length ? runsChart(s) : '\u2013';
+		});
+	}
+
 	function tasksHtml(stats) {
 		const tasks = stats.tasks || [];
 		const flaky = tasks.filter((t) => t.retry_rate > 0 && t.success_rate > 0);
 		return '<h3>Tasks</h3>' + WM.table([{ h: 'workflow', f: (t) => esc(t.workflow) }, { h: 'task', f: (t) => esc(t.task) },
 			{ h: 'runs', num: 1, f: (t) => esc(t.runs) }, { h: 'success', f: (t) => rateBar(t.success_rate) },
 			{ h: 'p50', num: 1, f: (t) => esc(WM.fmtDur(t.p50_ms)) }, { h: 'p95', num: 1, f: (t) => esc(WM.fmtDur(t.p95_ms)) },
-			{ h: 'retried', num: 1, f: (t) => esc(pct(t.retry_rate)) }, { h: 'most frequent failure', f: (t) => esc(t.top_failure || '\u2013') }],
+			{ h: 'retried', num: 1, f: (t) => esc(pct(t.retry_rate)) }, { h: 'recent runs', f: trendCell },
+			{ h: 'most frequent failure', f: (t) => esc(t.top_failure || '\u2013') }],
 			tasks, 'No task has run yet.') +
 			'<h3>Flaky tasks</h3>' + WM.table([{ h: 'task', f: (t) => esc(t.workflow + '/' + t.task) },
 				{ h: 'needed retries in', num: 1, f: (t) => esc(pct(t.retry_rate)) + ' of runs' }], flaky, 'No task needed retries to succeed.') +
@@ -308,6 +350,7 @@
 			try {
 				const [runs, stats] = await Promise.all([api('runs?limit=1000'), api('stats')]);
 				root.innerHTML = '<h3>Workflows</h3>' + workflowsHtml(runsOf(runs)) + tasksHtml(stats || {});
+				await taskTrends(runsOf(runs), root);
 			} catch (e) { root.innerHTML = errorBox(e); }
 		})();
 		return () => {};
