@@ -256,13 +256,17 @@
 		return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
 	}
 
-	/* Durations of a workflow's runs, oldest first, as a small SVG: a bar per
-	   run (height: duration; ✓ or ✗ in its title and a colour). */
+	/* Runs oldest first as a small SVG: a bar per run, its height the
+	   duration; a failed run's bar is hatched (the pattern is in index.html)
+	   as well as red, and the label counts both kinds for screen readers. */
 	function runsChart(runs) {
-		const W = 160, H = 32, max = Math.max(1, ...runs.map((r) => r.dur || 0)), bw = Math.max(2, Math.floor(W / Math.max(runs.length, 1)) - 1);
-		return '<svg class="chart" width="' + W + '" height="' + H + '" role="img" aria-label="' + esc(runs.length + ' runs, oldest first') + '">' +
-			runs.slice(-Math.floor(W / (bw + 1))).map((r, i) => {
-				const h = Math.max(2, Math.round((H - 2) * (r.dur || 0) / max)), ok = r.state === 'succeeded';
+		const W = 160, H = 32, bw = Math.min(12, Math.max(3, Math.floor(W / Math.max(runs.length, 1)) - 1));
+		const shown = runs.slice(-Math.floor(W / (bw + 1))), max = Math.max(1, ...shown.map((r) => r.dur || 0));
+		const good = shown.filter((r) => r.state === 'succeeded').length;
+		return '<svg class="chart" width="' + W + '" height="' + H + '" role="img" aria-label="' +
+			esc(shown.length + ' runs, oldest first: ' + good + ' succeeded, ' + (shown.length - good) + ' not') + '">' +
+			shown.map((r, i) => {
+				const ok = r.state === 'succeeded', h = Math.max(ok ? 2 : 8, Math.round((H - 2) * (r.dur || 0) / max));
 				return '<rect class="' + (ok ? 'ok' : 'bad') + '" x="' + (i * (bw + 1)) + '" y="' + (H - h) + '" width="' + bw + '" height="' + h +
 					'"><title>' + esc(r.id + ': ' + (ok ? '\u2713 ' : '\u2717 ') + r.state + ', ' + WM.fmtDur(r.dur)) + '</title></rect>';
 			}).join('') + '</svg>';
