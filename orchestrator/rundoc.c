@@ -267,7 +267,8 @@ static json_t *attempts_from_audit(const char *run_dir)
 	attempts = json_array();
 	open_by_task = json_object();
 	wm_lines_init(&lr, fd, path, WM_AUDIT_LINE_MAX);
-	while (wm_lines_next(&lr, &line, &len, &complete, NULL) > 0) {
+	while (json_array_size(attempts) < WM_RUNDOC_ATTEMPTS_MAX &&
+	       wm_lines_next(&lr, &line, &len, &complete, NULL) > 0) {
 		json_t *o = complete ? json_loadb(line, len, 0, NULL) : NULL; /* new ref */
 
 		if (json_is_object(o))
@@ -434,7 +435,11 @@ static json_t *build(const char *state_dir, const struct wm_runview *v, unsigned
 	json_object_set_new(doc, "state", json_string(wm_runview_state(v)));
 	json_object_set_new(doc, "status", wm_runview_status_json(v));
 	json_object_set_new(doc, "plan", plan_json(v->dir, rs));
-	json_object_set_new(doc, "attempts", attempts ? attempts : attempts_from_checkpoint(rs));
+	if (!attempts)
+		attempts = attempts_from_checkpoint(rs);
+	json_object_set_new(doc, "attempts_truncated",
+			    json_boolean(json_array_size(attempts) >= WM_RUNDOC_ATTEMPTS_MAX));
+	json_object_set_new(doc, "attempts", attempts);
 	add_task_facts(rs, doc);
 	json_object_set(doc, "critical_path", json_object_get(stats, "critical_path"));
 	json_object_set(doc, "critical_path_ms", json_object_get(stats, "critical_path_ms"));

@@ -21,7 +21,9 @@
  *                        the audit log (queued_ms: when it entered the
  *                        ready queue; outcome: the decision that followed,
  *                        null while running); from the checkpoint (one
- *                        per task that started) when the log is unreadable
+ *                        per task that started) when the log is unreadable;
+ *                        the first WM_RUNDOC_ATTEMPTS_MAX only, and then
+ *                        attempts_truncated is true
  *   decisions            [{task, attempt, at_ms, what, why}]
  *   denied               [{task, syscall}]   limits: [{task, limit}]
  *   critical_path(_ms)   from stats, repeated for the drawing code
@@ -33,8 +35,9 @@
  *                        message, notes} (WM_RUNDOC_VERIFY), or {verified:
  *                        false, error} when the log or key cannot be read
  *
- * Everything read from the run directory is bounded (audit lines, log
- * tails: WM_RUNDOC_LOG_TAIL per task, WM_RUNDOC_LOGS_MAX in all) and
+ * Everything read from the run directory is bounded (audit lines and
+ * attempts, log tails: WM_RUNDOC_LOG_TAIL per task, WM_RUNDOC_LOGS_MAX in
+ * all) and
  * opened without following links (safeio.h).
  */
 #ifndef WM_ORCHESTRATOR_RUNDOC_H
@@ -49,6 +52,7 @@
 #define WM_RUNDOC_VERSION 1
 #define WM_RUNDOC_LOG_TAIL (16U << 10) /* bytes of one task's log */
 #define WM_RUNDOC_LOGS_MAX (4U << 20)  /* bytes of all tails together */
+#define WM_RUNDOC_ATTEMPTS_MAX 50000   /* attempts listed (attempts_truncated) */
 
 enum wm_rundoc_flags {
 	WM_RUNDOC_LOGS = 1 << 0,   /* each task's log tail */

@@ -215,6 +215,7 @@ static void test_attempts_from_audit(void **state)
 	size_t i;
 
 	assert_int_equal(json_array_size(att), 5);
+	assert_true(json_is_false(json_object_get(doc, "attempts_truncated")));
 	json_array_foreach(att, i, a)
 	{
 		json_int_t q = json_integer_value(json_object_get(a, "queued_ms"));
