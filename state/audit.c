@@ -26,6 +26,11 @@ struct wm_audit {
 	const unsigned char *key; /* borrowed */
 	uint64_t seq;
 	char mac[WM_AUDIT_MAC_HEX + 1];
+	/* The keyed hash of every byte of the log so far (wm_audit_prefix);
+	 * kept only once the whole file has been hashed at open. */
+	bool hashing;
+	uint64_t bytes;
+	crypto_generichash_state hs;
 };
 
 /* ---- MAC ---- */
@@ -56,7 +61,49 @@ bool wm_audit_mac_equal(const char *a, const char *b)
 	       sodium_memcmp(a, b, WM_AUDIT_MAC_HEX) == 0;
 }
 
+void wm_audit_prefix_init(crypto_generichash_state *st, const unsigned char *key)
+{
+	crypto_generichash_init(st, key, WM_AUDIT_KEY_LEN, WM_AUDIT_PREFIX_HEX / 2);
+}
+
 /* ---- writer ---- */
+
+/* Starts the running hash over the log as it now is (its whole content:
+ * the torn tail, if any, is already cut). */
+static int hash_log(struct wm_audit *a, struct wm_error **err)
+{
+	unsigned char chunk[1 << 16];
+	off_t at = 0;
+	ssize_t n;
+
+	wm_audit_prefix_init(&a->hs, a->key);
+	while ((n = pread(a->fd, chunk, sizeof(chunk), at)) > 0) {
+		crypto_generichash_update(&a->hs, chunk, (unsigned long long)n);
+		at += n;
+	}
+	if (n < 0)
+		return wm_error_set(err, errno, "read audit log `%s`", a->path);
+	a->bytes = (uint64_t)at;
+	a->hashing = true;
+	return 0;
+}
+
+void wm_audit_prefix(const struct wm_audit *a, struct wm_audit_prefix *p)
+{
+	/* A copy: finishing consumes the state, and the log goes on. */
+	crypto_generichash_state st = a->hs;
+	unsigned char h[WM_AUDIT_PREFIX_HEX / 2];
+
+	memset(p, 0, sizeof(*p));
+	if (!a->hashing)
+		return;
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(p->hash, sizeof(p->hash), h, sizeof(h));
+	p->bytes = a->bytes;
+	p->seq = a->seq;
+	if (a->seq)
+		memcpy(p->mac, a->mac, sizeof(p->mac));
+}
 
 /* The log at path: its directory as given, the file itself opened with the
  * rules of safeio.h (no link, regular file only). */
@@ -135,7 +182,7 @@ struct wm_audit *wm_audit_open(const char *path, const char *run_id,
 	a->path = wm_xstrdup(path);
 	a->run_id = wm_xstrdup(run_id);
 	a->key = key;
-	if (resume_chain(a, warning, err) < 0) {
+	if (resume_chain(a, warning, err) < 0 || hash_log(a, err) < 0) {
 		wm_audit_close(a);
 		return NULL;
 	}
@@ -196,6 +243,10 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 	}
 	a->seq++;
 	memcpy(a->mac, mac, sizeof(mac));
+	if (a->hashing) {
+		crypto_generichash_update(&a->hs, (const unsigned char *)line.data, line.len);
+		a->bytes += line.len;
+	}
 	rc = 0;
 out:
 	free(text);
@@ -235,6 +286,7 @@ void wm_audit_close(struct wm_audit *a)
 	if (!a)
 		return;
 	close(a->fd);
+	sodium_memzero(&a->hs, sizeof(a->hs)); /* keyed */
 	free(a->path);
 	free(a->run_id);
 	free(a);
@@ -361,9 +413,25 @@ static int open_existing(const char *path, uint64_t anchor_seq, unsigned flags, 
 	return open_log(path, O_RDWR | O_APPEND | O_CREAT, err);
 }
 
+/* The whole walk, unless the checkpoint's prefix shows it is not needed. */
+static int verify_for_resume(struct wm_audit *a, uint64_t anchor_seq, const char *anchor_mac,
+			     const struct wm_audit_prefix *prefix, struct wm_audit_result *res,
+			     struct wm_error **err)
+{
+	int rc = 0;
+
+	if (prefix && prefix->bytes)
+		rc = wm_audit_verify_after(a->fd, a->path, a->key, a->run_id, prefix, anchor_seq,
+					   anchor_mac, res, err);
+	if (rc == 0)
+		rc = wm_audit_verify_fd(a->fd, a->path, a->key, anchor_seq, anchor_mac, res, err);
+	return rc < 0 ? -1 : 0;
+}
+
 struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 				       const unsigned char key[WM_AUDIT_KEY_LEN],
-				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
+				       uint64_t anchor_seq, const char *anchor_mac,
+				       const struct wm_audit_prefix *prefix, unsigned flags,
 				       char **warning, struct wm_error **err)
 {
 	struct wm_audit_result res = { 0 };
@@ -388,7 +456,7 @@ struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 		res.message = wm_xasprintf("the log is gone, though the run's state records %llu "
 					   "lines of it",
 					   (unsigned long long)anchor_seq);
-	} else if (wm_audit_verify_fd(fd, path, key, anchor_seq, anchor_mac, &res, err) < 0) {
+	} else if (verify_for_resume(a, anchor_seq, anchor_mac, prefix, &res, err) < 0) {
 		goto fail;
 	}
 	if (res.problem == WM_AUDIT_OK) {
@@ -405,6 +473,8 @@ struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 	} else if (record_gap(a, &res, anchor_seq, warning, err) < 0) {
 		goto fail;
 	}
+	if (hash_log(a, err) < 0)
+		goto fail;
 	wm_audit_result_release(&res);
 	return a;
 fail:

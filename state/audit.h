@@ -30,6 +30,7 @@
 #define WM_STATE_AUDIT_H
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -109,6 +110,22 @@ int wm_audit_key_replace(const char *state_dir, char old_id[WM_AUDIT_KEY_ID_LEN 
 
 struct wm_audit;
 
+/*
+ * The log's bytes from its start to the end of one line, under a BLAKE2b
+ * hash keyed with the audit key: the checkpoint records it, so a resume
+ * checks that the log still starts with exactly those bytes (one hash, no
+ * parse) and walks the MAC chain only after them. Without the key the hash
+ * cannot be forged, as a line's MAC cannot; a log whose key changed since
+ * falls back to the full walk.
+ */
+#define WM_AUDIT_PREFIX_HEX 64
+struct wm_audit_prefix {
+	uint64_t bytes;			    /* length covered; 0: none recorded */
+	uint64_t seq;			    /* the last covered line's seq, 0: none */
+	char mac[WM_AUDIT_MAC_HEX + 1];	    /* and its mac, "" when seq is 0 */
+	char hash[WM_AUDIT_PREFIX_HEX + 1]; /* hex */
+};
+
 /* Opens (creating, 0600) path for run_id under key (BORROWED: it must
  * outlive the writer), continuing the chain from the file's last complete
  * line without checking it. *warning, if not NULL, receives a message when
@@ -138,7 +155,8 @@ enum wm_audit_open_flags {
 };
 struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 				       const unsigned char key[WM_AUDIT_KEY_LEN],
-				       uint64_t anchor_seq, const char *anchor_mac, unsigned flags,
+				       uint64_t anchor_seq, const char *anchor_mac,
+				       const struct wm_audit_prefix *prefix, unsigned flags,
 				       char **warning, struct wm_error **err);
 
 /* True for a key of the envelope every line has (seq, ts, run, task, event,
@@ -153,6 +171,9 @@ int wm_audit_append(struct wm_audit *a, const char *task, const char *event, jso
 /* fdatasync; fails when the log was deleted under the writer (its last
  * link gone), since what follows would go nowhere. */
 int wm_audit_flush(struct wm_audit *a, struct wm_error **err);
+/* The log as written so far, for the checkpoint (bytes 0: unknown, e.g.
+ * a writer of wm_audit_record_rekey). */
+void wm_audit_prefix(const struct wm_audit *a, struct wm_audit_prefix *p);
 uint64_t wm_audit_seq(const struct wm_audit *a);    /* last seq, 0: none */
 const char *wm_audit_mac(const struct wm_audit *a); /* last mac hex, "" when none */
 void wm_audit_close(struct wm_audit *a);
@@ -240,6 +261,18 @@ int wm_audit_verify(const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 		       uint64_t expected_seq, const char *expected_mac, struct wm_audit_result *res,
 		       struct wm_error **err);
+
+/* wm_audit_open_checked's fast path: 1 when the log starts with prefix's
+ * bytes and the chain after them is whole up to the anchor (*res filled:
+ * last_seq, last_mac, good_end as by wm_audit_verify_fd; lines counts only
+ * those after the prefix); 0 when that cannot be shown (walk it all); -1
+ * on a read error. */
+int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
+			  const char *run_id, const struct wm_audit_prefix *prefix,
+			  uint64_t anchor_seq, const char *anchor_mac, struct wm_audit_result *res,
+			  struct wm_error **err);
+/* The keyed hash of a prefix, shared by the writer and the verifier. */
+void wm_audit_prefix_init(crypto_generichash_state *st, const unsigned char *key);
 
 /* Shared by the writer and the verifier: the MAC of a line object without
  * its "mac" member (JSON_COMPACT|JSON_SORT_KEYS), as hex. */

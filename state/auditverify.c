@@ -321,36 +321,116 @@ static void finish(struct walk *w, uint64_t anchor_seq, const char *anchor_mac,
 		     (unsigned long long)(r->key_changed_at - 1));
 }
 
+/* Reads from byte `base` on (the start of a line). */
+static int lines_from(struct walk *w, int fd, const char *path, off_t base, struct wm_error **err)
+{
+	wm_lines_init(&w->lr, fd, path, WM_AUDIT_LINE_MAX);
+	w->lr.next = base;
+	if (lseek(fd, base, SEEK_SET) < 0)
+		return wm_error_set(err, errno, "seek `%s`", path);
+	return 0;
+}
+
+/* Both passes over the lines from base on, w set up for the line before. */
+static int verify_from(struct walk *w, int fd, const char *path, off_t base, uint64_t expected_seq,
+		       const char *expected_mac, char *mac_at, struct wm_error **err)
+{
+	struct wm_audit_result *res = w->r;
+	int rc = lines_from(w, fd, path, base, err);
+
+	if (rc == 0)
+		rc = find_rekey(w, err);
+	wm_lines_release(&w->lr);
+	if (rc == 0)
+		rc = lines_from(w, fd, path, base, err);
+	if (rc == 0)
+		rc = walk_lines(w, expected_seq, mac_at, err);
+	wm_lines_release(&w->lr);
+	if (rc == 0)
+		finish(w, expected_seq, expected_mac, mac_at);
+	res->notes = w->notes.len ? wm_buf_detach(&w->notes, NULL) : NULL;
+	wm_buf_release(&w->notes);
+	if (rc < 0) {
+		wm_audit_result_release(res);
+		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL); /* a log that cannot be read */
+	}
+	return 0;
+}
+
 int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 		       uint64_t expected_seq, const char *expected_mac, struct wm_audit_result *res,
 		       struct wm_error **err)
 {
 	struct walk w = { .key = key, .expected = 1, .r = res };
 	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
-	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memcpy(w.prev, WM_AUDIT_ZERO_MAC, sizeof(w.prev));
 	wm_buf_init(&w.notes);
-	wm_lines_init(&w.lr, fd, path, WM_AUDIT_LINE_MAX);
-	rc = lseek(fd, 0, SEEK_SET) < 0 ? wm_error_set(err, errno, "seek `%s`", path)
-					: find_rekey(&w, err);
-	wm_lines_release(&w.lr);
-	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		rc = wm_error_set(err, errno, "seek `%s`", path);
-	if (rc == 0) {
-		wm_lines_init(&w.lr, fd, path, WM_AUDIT_LINE_MAX);
-		rc = walk_lines(&w, expected_seq, mac_at, err);
-		wm_lines_release(&w.lr);
+	return verify_from(&w, fd, path, 0, expected_seq, expected_mac, mac_at, err);
+}
+
+/* Does the file start with exactly the prefix's bytes? 1 yes, 0 no, -1 error. */
+static int prefix_matches(int fd, const char *path, const unsigned char *key,
+			  const struct wm_audit_prefix *p, struct wm_error **err)
+{
+	unsigned char chunk[1 << 16], h[WM_AUDIT_PREFIX_HEX / 2];
+	char hex[WM_AUDIT_PREFIX_HEX + 1];
+	crypto_generichash_state st;
+	uint64_t at = 0;
+
+	wm_audit_prefix_init(&st, key);
+	while (at < p->bytes) {
+		size_t want =
+			p->bytes - at < sizeof(chunk) ? (size_t)(p->bytes - at) : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, (off_t)at);
+
+		if (n < 0)
+			return wm_error_set(err, errno, "read audit log `%s`", path);
+		if (n == 0)
+			break; /* shorter than recorded: not the same log */
+		crypto_generichash_update(&st, chunk, (unsigned long long)n);
+		at += (uint64_t)n;
 	}
-	if (rc == 0)
-		finish(&w, expected_seq, expected_mac, mac_at);
-	res->notes = w.notes.len ? wm_buf_detach(&w.notes, NULL) : NULL;
-	wm_buf_release(&w.notes);
-	if (rc < 0) {
-		wm_audit_result_release(res);
-		return wm_error_wrapx(err, WM_EXIT_USAGE, NULL); /* a log that cannot be read */
-	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_memzero(&st, sizeof(st));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	return at == p->bytes && strlen(p->hash) == WM_AUDIT_PREFIX_HEX &&
+	       sodium_memcmp(hex, p->hash, WM_AUDIT_PREFIX_HEX) == 0;
+}
+
+int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
+			  const char *run_id, const struct wm_audit_prefix *prefix,
+			  uint64_t anchor_seq, const char *anchor_mac, struct wm_audit_result *res,
+			  struct wm_error **err)
+{
+	struct walk w = { .key = key, .expected = prefix->seq + 1, .r = res };
+	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	/* The anchor before the prefix's end would be a checkpoint older than
+	 * its own prefix: not what wm writes. */
+	if (!prefix->bytes || anchor_seq < prefix->seq || prefix->bytes > WM_AUDIT_FILE_MAX ||
+	    (prefix->seq && strlen(prefix->mac) != WM_AUDIT_MAC_HEX))
+		return 0;
+	rc = prefix_matches(fd, path, key, prefix, err);
+	if (rc <= 0)
+		return rc;
+	memcpy(w.prev, prefix->seq ? prefix->mac : WM_AUDIT_ZERO_MAC, sizeof(w.prev));
+	snprintf(w.run, sizeof(w.run), "%s", run_id);
+	if (prefix->seq && anchor_seq == prefix->seq)
+		memcpy(mac_at, prefix->mac, sizeof(mac_at));
+	res->last_seq = prefix->seq;
+	snprintf(res->last_mac, sizeof(res->last_mac), "%s", prefix->mac);
+	res->good_end = (long long)prefix->bytes;
+	wm_buf_init(&w.notes);
+	if (verify_from(&w, fd, path, (off_t)prefix->bytes, anchor_seq, anchor_mac, mac_at, err) <
+	    0)
+		return -1;
+	if (res->problem == WM_AUDIT_OK)
+		return 1;
+	wm_audit_result_release(res); /* the full walk says what is wrong */
 	return 0;
 }
 

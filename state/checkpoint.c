@@ -50,6 +50,49 @@ void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_e
 	return dst;
 }
 
+/* A frame that does not say its size (checkpoints are written streaming):
+ * decoded in steps, stopping past max_out. */
+static void *decompress_stream(const void *src, size_t len, size_t max_out, size_t *out_len,
+			       struct wm_error **err)
+{
+	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	ZSTD_inBuffer in = { src, len, 0 };
+	struct wm_buf b = WM_BUF_INIT;
+	const char *why = NULL;
+	size_t ret = 1;
+
+	if (!dctx) {
+		wm_error_set(err, ENOMEM, "zstd: cannot create context");
+		return NULL;
+	}
+	while (ret != 0 && !why) {
+		size_t at = b.len;
+		ZSTD_outBuffer out;
+
+		wm_buf_grow(&b, 1 << 16);
+		out = (ZSTD_outBuffer){ b.data + at, b.alloc - at - 1, 0 };
+		ret = ZSTD_decompressStream(dctx, &out, &in);
+		if (ZSTD_isError(ret))
+			why = ZSTD_getErrorName(ret);
+		else if (at + out.pos > max_out)
+			why = "frame of excessive size";
+		else if (ret != 0 && in.pos == in.size && out.pos == 0)
+			why = "truncated zstd frame"; /* nothing more can come */
+		else
+			b.len = at + out.pos; /* zstd wrote them in place */
+	}
+	ZSTD_freeDCtx(dctx);
+	if (b.alloc)
+		b.data[b.len] = '\0';
+	if (why) {
+		wm_error_set(err, 0, "zstd: %s", why);
+		wm_buf_release(&b);
+		return NULL;
+	}
+	*out_len = b.len;
+	return wm_buf_detach(&b, NULL);
+}
+
 void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *out_len,
 			 struct wm_error **err)
 {
@@ -66,8 +109,8 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 		wm_error_set(err, 0, "not a zstd frame");
 		return NULL;
 	}
-	if (size == ZSTD_CONTENTSIZE_UNKNOWN || size > max_out) {
-		wm_error_set(err, 0, "zstd frame of unknown or excessive size");
+	if (size != ZSTD_CONTENTSIZE_UNKNOWN && size > max_out) {
+		wm_error_set(err, 0, "zstd frame of excessive size");
 		return NULL;
 	}
 	frame = ZSTD_findFrameCompressedSize(src, len);
@@ -77,6 +120,8 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 						 : "trailing data after the zstd frame");
 		return NULL;
 	}
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN)
+		return decompress_stream(src, len, max_out, out_len, err);
 	dst = wm_xmalloc((size_t)size + 1);
 	n = ZSTD_decompress(dst, (size_t)size, src, len);
 	if (ZSTD_isError(n) || n != size) {
@@ -90,8 +135,91 @@ void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *ou
 	return dst;
 }
 
-static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len, struct stat *st,
-		     struct wm_error **err)
+/*
+ * Compresses the checkpoint's text as wm_run_state_dump produces it,
+ * straight into the file: neither the whole text nor the whole frame is
+ * ever in memory (at 10,000 tasks that is megabytes of a run's peak). Text
+ * is staged up to STAGE bytes so zstd sees few, large calls. The frame does
+ * not record its content size; readers bound what they decompress.
+ */
+#define STAGE (64UL << 10)
+struct zsink {
+	ZSTD_CCtx *cctx;
+	int fd;
+	struct wm_buf stage;
+	int write_errno;	/* a failed write's errno */
+	const char *zstd_error; /* or zstd's complaint */
+	unsigned char out[1 << 16];
+};
+
+/* Feeds the staged text to zstd (finishing the frame when end) and writes
+ * what comes out. */
+static int zsink_flush(struct zsink *z, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { z->stage.data, z->stage.len, 0 };
+	size_t left;
+
+	do {
+		ZSTD_outBuffer out = { z->out, sizeof(z->out), 0 };
+
+		left = ZSTD_compressStream2(z->cctx, &out, &in, end);
+		if (ZSTD_isError(left)) {
+			z->zstd_error = ZSTD_getErrorName(left);
+			return -1;
+		}
+		if (out.pos && wm_write_all(z->fd, z->out, out.pos) < 0) {
+			z->write_errno = errno ? errno : EIO;
+			return -1;
+		}
+	} while (end == ZSTD_e_end ? left != 0 : in.pos < in.size);
+	wm_buf_setlen(&z->stage, 0);
+	return 0;
+}
+
+static int zsink_take(const char *text, size_t len, void *ctx)
+{
+	struct zsink *z = ctx;
+
+	wm_buf_add(&z->stage, text, len);
+	return z->stage.len < STAGE ? 0 : zsink_flush(z, ZSTD_e_continue);
+}
+
+/* The compressed checkpoint into fd; 0 or -1 with *err. */
+static int stream_checkpoint(int fd, const struct wm_run_state *rs, uint64_t journal_seq,
+			     struct wm_error **err)
+{
+	struct zsink *z = wm_xcalloc(1, sizeof(*z));
+	int rc = -1;
+
+	z->fd = fd;
+	wm_buf_init(&z->stage);
+	z->cctx = ZSTD_createCCtx();
+	if (!z->cctx) {
+		wm_error_set(err, ENOMEM, "zstd: cannot create context");
+		goto out;
+	}
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
+	if (wm_run_state_dump(rs, journal_seq, zsink_take, z) < 0 ||
+	    zsink_flush(z, ZSTD_e_end) < 0) {
+		if (z->write_errno)
+			wm_error_set(err, z->write_errno, "write");
+		else
+			wm_error_set(err, z->zstd_error ? 0 : ENOMEM, "serialize checkpoint%s%s",
+				     z->zstd_error ? ": zstd: " : "",
+				     z->zstd_error ? z->zstd_error : "");
+		goto out;
+	}
+	rc = 0;
+out:
+	ZSTD_freeCCtx(z->cctx);
+	wm_buf_release(&z->stage);
+	free(z);
+	return rc;
+}
+
+static int write_tmp(int dfd, const char *run_dir, const struct wm_run_state *rs,
+		     uint64_t journal_seq, struct stat *st, struct wm_error **err)
 {
 	/* O_TRUNC only after the checks: a link planted under the temporary
 	 * name is an error naming it, never followed or emptied. */
@@ -100,7 +228,11 @@ static int write_tmp(int dfd, const char *run_dir, const void *data, size_t len,
 
 	if (fd < 0)
 		return wm_error_wrap(err, "cannot write checkpoint");
-	if (wm_write_all(fd, data, len) < 0 || fsync(fd) < 0 || fstat(fd, st) < 0) {
+	if (stream_checkpoint(fd, rs, journal_seq, err) < 0) {
+		unlinkat(dfd, TMP_NAME, 0);
+		return wm_error_wrap(err, "cannot write checkpoint `%s/" TMP_NAME "`", run_dir);
+	}
+	if (fsync(fd) < 0 || fstat(fd, st) < 0) {
 		int e = errno;
 
 		unlinkat(dfd, TMP_NAME, 0);
@@ -124,18 +256,9 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 			struct wm_error **err)
 {
 	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, err);
-	wm_autofree char *text = NULL;
-	wm_autofree void *z = NULL;
-	size_t zlen = 0;
 	struct stat st;
 
-	if (dfd < 0)
-		return -1;
-	text = wm_run_state_dumps(rs, journal_seq);
-	if (!text)
-		return wm_error_set(err, ENOMEM, "serialize checkpoint");
-	z = wm_zstd_compress(text, strlen(text), &zlen, err);
-	if (!z || write_tmp(dfd, run_dir, z, zlen, &st, err) < 0)
+	if (dfd < 0 || write_tmp(dfd, run_dir, rs, journal_seq, &st, err) < 0)
 		return -1;
 	if (wm_crashpoint_hit("checkpoint"))
 		raise(SIGKILL);

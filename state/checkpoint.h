@@ -3,7 +3,9 @@
  *
  * A checkpoint is wm_run_state_to_json() (README "Checkpoint schema"),
  * compressed as ONE standard zstd frame with a content checksum, so that
- * `zstdcat checkpoint.json.zst | jq .` works. It is replaced atomically:
+ * `zstdcat checkpoint.json.zst | jq .` works. The text is compressed as it
+ * is serialized, never held whole, so a large checkpoint's frame does not
+ * record its size; reading bounds it instead. It is replaced atomically:
  * write checkpoint.json.zst.tmp, fsync, hard-link the current file to
  * checkpoint.json.zst.prev (the previous good generation), rename the temp
  * file over checkpoint.json.zst, fsync the directory. At every instant
@@ -43,7 +45,8 @@ struct wm_run_state *wm_checkpoint_read(const char *path, uint64_t *journal_seq,
 
 /* Helpers shared with tests and export: one zstd frame with checksum in,
  * bytes out (caller frees). decompress rejects anything but exactly one
- * valid frame and outputs larger than max_out. */
+ * valid frame and outputs larger than max_out (known from the frame's
+ * header, or found while decoding a frame that does not say). */
 void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err);
 void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *out_len,
 			 struct wm_error **err);

@@ -177,6 +177,11 @@ void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *m
 	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", mac ? mac : "");
 }
 
+void wm_run_state_set_audit_prefix(struct wm_run_state *rs, const struct wm_audit_prefix *p)
+{
+	rs->audit.prefix = *p;
+}
+
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT])
 {
 	memset(counts, 0, sizeof(size_t) * WM_TASK_STATUS_COUNT);
@@ -252,6 +257,22 @@ json_t *wm_task_state_to_json(const struct wm_task_state *t)
 }
 
 /* Everything of the checkpoint object but task_order and tasks. New ref. */
+/* {"last_seq", "last_mac", "prefix": {"bytes", "seq", "mac", "hash"}};
+ * the prefix only once the log has been hashed. */
+static json_t *audit_json(const struct wm_run_state *rs)
+{
+	const struct wm_audit_prefix *p = &rs->audit.prefix;
+	json_t *o = json_pack("{s:I, s:s}", "last_seq", (json_int_t)rs->audit.seq, "last_mac",
+			      rs->audit.mac);
+
+	if (p->bytes)
+		json_object_set_new(o, "prefix",
+				    json_pack("{s:I, s:I, s:s, s:s}", "bytes", (json_int_t)p->bytes,
+					      "seq", (json_int_t)p->seq, "mac", p->mac, "hash",
+					      p->hash));
+	return o;
+}
+
 static json_t *header_json(const struct wm_run_state *rs, uint64_t journal_seq)
 {
 	json_t *o = json_object();
@@ -272,9 +293,7 @@ static json_t *header_json(const struct wm_run_state *rs, uint64_t journal_seq)
 	json_object_set_new(o, "created_ms", json_integer(rs->created_ms));
 	json_object_set_new(o, "started_ms", json_integer(rs->started_ms));
 	json_object_set_new(o, "ended_ms", json_integer(rs->ended_ms));
-	json_object_set_new(o, "audit",
-			    json_pack("{s:I, s:s}", "last_seq", (json_int_t)rs->audit.seq,
-				      "last_mac", rs->audit.mac));
+	json_object_set_new(o, "audit", audit_json(rs));
 	json_object_set_new(o, "journal_seq", json_integer((json_int_t)journal_seq));
 	return o;
 }
@@ -306,7 +325,17 @@ static int append_json(struct wm_buf *b, json_t *v)
 	return 0;
 }
 
-char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
+/* Hands b's text to emit and empties b. */
+static int emit_buf(struct wm_buf *b, wm_text_sink emit, void *ctx)
+{
+	int rc = emit(b->data, b->len, ctx);
+
+	wm_buf_setlen(b, 0);
+	return rc;
+}
+
+int wm_run_state_dump(const struct wm_run_state *rs, uint64_t journal_seq, wm_text_sink emit,
+		      void *ctx)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	int bad;
@@ -314,7 +343,7 @@ char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
 	/* The header object, reopened after its closing brace. */
 	bad = append_json(&b, header_json(rs, journal_seq));
 	if (bad || b.len < 2)
-		goto fail;
+		goto out;
 	wm_buf_setlen(&b, b.len - 1);
 	wm_buf_addstr(&b, ",\"task_order\":[");
 	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
@@ -323,20 +352,37 @@ char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
 		bad = append_json(&b, json_string(rs->tasks[i].id));
 	}
 	wm_buf_addstr(&b, "],\"tasks\":{");
+	bad = bad || emit_buf(&b, emit, ctx);
 	for (size_t i = 0; i < rs->n_tasks && !bad; i++) {
 		if (i)
 			wm_buf_addch(&b, ',');
 		bad = append_json(&b, json_string(rs->tasks[i].id));
 		wm_buf_addch(&b, ':');
 		bad = bad || append_json(&b, wm_task_state_to_json(&rs->tasks[i]));
+		bad = bad || emit_buf(&b, emit, ctx);
 	}
 	wm_buf_addstr(&b, "}}");
-	if (bad)
-		goto fail;
-	return wm_buf_detach(&b, NULL);
-fail:
+	bad = bad || emit_buf(&b, emit, ctx);
+out:
 	wm_buf_release(&b);
-	return NULL;
+	return bad ? -1 : 0;
+}
+
+static int add_text(const char *text, size_t len, void *ctx)
+{
+	wm_buf_add(ctx, text, len);
+	return 0;
+}
+
+char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	if (wm_run_state_dump(rs, journal_seq, add_text, &b) < 0) {
+		wm_buf_release(&b);
+		return NULL;
+	}
+	return wm_buf_detach(&b, NULL);
 }
 
 /* ---- JSON in. Every getter borrows; strings are copied. ---- */
@@ -501,6 +547,39 @@ static int run_header_from_json(struct wm_run_state *rs, json_t *obj, struct wm_
 	return 0;
 }
 
+/* A string of exactly `len` characters (0: may also be empty) into dst. */
+static int get_hex(json_t *o, const char *key, char *dst, size_t len, bool may_be_empty,
+		   struct wm_error **err)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if (!v || (strlen(v) != len && !(may_be_empty && !*v)))
+		return wm_error_set(err, 0, "checkpoint: bad audit.prefix.%s", key);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* Checkpoints only; absent (older checkpoints, journal records): kept. */
+static int prefix_from_json(struct wm_run_state *rs, json_t *o, struct wm_error **err)
+{
+	struct wm_audit_prefix p = { 0 };
+	long long bytes, seq;
+
+	if (!o)
+		return 0;
+	if (!json_is_object(o))
+		return wm_error_set(err, 0, "checkpoint: bad audit.prefix");
+	if (get_int(o, "bytes", &bytes, 0, 1, "audit.prefix", err) < 0 ||
+	    get_int(o, "seq", &seq, 0, 0, "audit.prefix", err) < 0 ||
+	    get_hex(o, "mac", p.mac, WM_AUDIT_MAC_HEX, true, err) < 0 ||
+	    get_hex(o, "hash", p.hash, WM_AUDIT_PREFIX_HEX, false, err) < 0)
+		return -1;
+	p.bytes = (uint64_t)bytes;
+	p.seq = (uint64_t)seq;
+	rs->audit.prefix = p;
+	return 0;
+}
+
 /* Shared by checkpoints and journal records: {"last_seq", "last_mac"}. */
 static int audit_from_json(struct wm_run_state *rs, json_t *audit, struct wm_error **err)
 {
@@ -513,7 +592,7 @@ static int audit_from_json(struct wm_run_state *rs, json_t *audit, struct wm_err
 		return wm_error_set(err, 0, "checkpoint: bad audit.last_mac");
 	rs->audit.seq = (uint64_t)v;
 	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", json_string_value(mac));
-	return 0;
+	return prefix_from_json(rs, json_object_get(audit, "prefix"), err);
 }
 
 static int tasks_from_json(struct wm_run_state *rs, json_t *obj, struct wm_error **err)

@@ -32,6 +32,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/xlist.h"
+#include "state/audit.h"
 #include "state/lock.h"
 
 /*
@@ -120,6 +121,9 @@ struct wm_run_state {
 	struct {
 		uint64_t seq; /* last audit line written, 0: none */
 		char mac[65]; /* its MAC in hex, "" when seq == 0 */
+		/* The log up to the last snapshot, hashed (checkpoints only:
+		 * journal records move seq/mac on and leave it). */
+		struct wm_audit_prefix prefix;
 	} audit;
 	struct wm_task_state *tasks;
 	size_t n_tasks, alloc_tasks;
@@ -150,6 +154,8 @@ void wm_task_add_denied(struct wm_task_state *t, const char *syscall);
 /* Records the audit log's end (wm_audit_seq/wm_audit_mac) so the next
  * journal record or checkpoint carries it; call before wm_store_record. */
 void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac);
+/* Records the log's prefix (wm_audit_prefix) for the next checkpoint. */
+void wm_run_state_set_audit_prefix(struct wm_run_state *rs, const struct wm_audit_prefix *p);
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT]);
 /* The latest time recorded anywhere in the run (for "died at about"). */
 long long wm_run_state_last_event_ms(const struct wm_run_state *rs);
@@ -165,8 +171,15 @@ int wm_task_state_from_json(struct wm_task_state *t, json_t *obj, struct wm_erro
  */
 json_t *wm_run_state_to_json(const struct wm_run_state *rs, uint64_t journal_seq);
 /* The same object as compact JSON text, built one task at a time so a large
- * run never holds its whole tree in memory (checkpoint writes). Caller
- * frees; NULL only if a string cannot be encoded. */
+ * run never holds its whole tree in memory, and handed to emit (which
+ * returns -1 to stop) in pieces of at least one task: a checkpoint write
+ * compresses them as they come. -1 when emit failed or a string cannot be
+ * encoded. */
+typedef int (*wm_text_sink)(const char *text, size_t len, void *ctx);
+int wm_run_state_dump(const struct wm_run_state *rs, uint64_t journal_seq, wm_text_sink emit,
+		      void *ctx);
+/* The whole text at once (caller frees); NULL only if a string cannot be
+ * encoded. */
 char *wm_run_state_dumps(const struct wm_run_state *rs, uint64_t journal_seq);
 /* Parses a checkpoint object (borrowed). Checks format and version (an
  * unknown version is an error naming it) and every field's type. */

@@ -109,16 +109,20 @@ for round in 1 2 3 4; do
 	n=$((RANDOM % 10 + 10))
 	start_run "$n"
 	sleep "0.$((RANDOM % 9 + 1))"
-	was=$(running_tasks "${run##*/}")
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	# What the durable state says was running when the orchestrator died:
+	# only those may run again (a task starts only once its start is on
+	# disk). Read after the kill, since a task may start until the last
+	# moment.
+	was=$(running_tasks "${run##*/}")
 	# Kill resume itself too, once, at a random moment.
 	"$WM" resume "${run##*/}" >"$T/r1" 2>&1 &
 	rpid=$!
 	sleep "0.$((RANDOM % 9 + 1))"
-	was+=$'\n'$(running_tasks "${run##*/}")
 	kill -KILL "$rpid" 2>/dev/null
 	wait "$rpid" 2>/dev/null
+	was+=$'\n'$(running_tasks "${run##*/}")
 	settle "round $round ($n tasks, run and resume killed)" "$run" "$n" "$was"
 done
 
@@ -127,10 +131,10 @@ start_run 12
 sleep 0.5
 kill -STOP "$pid"
 expect_exit "a stopped orchestrator: cancel gives up (exit 3)" 3 "$WM" cancel --timeout 1s "${run##*/}"
-was=$(running_tasks "${run##*/}")
 kill -KILL "$pid"
 kill -CONT "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
+was=$(running_tasks "${run##*/}")
 settle "SIGSTOP then SIGKILL" "$run" 12 "$was"
 
 # A run whose output pipe closes at once: whatever wm makes of SIGPIPE, the

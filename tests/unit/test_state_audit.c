@@ -27,6 +27,7 @@ struct fx {
 	char mac[WM_AUDIT_MAC_HEX + 1];
 	char **lines; /* the log's lines without newlines */
 	size_t n;
+	struct wm_audit_prefix prefix; /* of the whole log */
 };
 
 static int setup(void **state)
@@ -54,6 +55,7 @@ static int setup(void **state)
 	assert_int_equal(wm_audit_flush(a, NULL), 0);
 	f->seq = wm_audit_seq(a);
 	memcpy(f->mac, wm_audit_mac(a), sizeof(f->mac));
+	wm_audit_prefix(a, &f->prefix);
 	wm_audit_close(a);
 	data = slurp(f->log, &len);
 	for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
@@ -499,12 +501,12 @@ static void test_gap_on_resume(void **state)
 	struct wm_audit *a;
 
 	rewrite(f, order, NULL, 0);
-	assert_null(wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, 0,
-					  NULL, &err));
+	assert_null(wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+					  NULL, 0, NULL, &err));
 	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
 	assert_non_null(strstr(err->msg, "truncated"));
 	wm_error_free(err);
-	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, NULL,
 				  WM_AUDIT_ACCEPT_GAP, &warning, NULL);
 	assert_non_null(a);
 	assert_non_null(warning);
@@ -522,12 +524,117 @@ static void test_gap_on_resume(void **state)
 	assert_non_null(strstr(r.notes, "seqs 7..8 are missing"));
 	wm_audit_result_release(&r);
 	/* An intact log continues without a word. */
-	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, 0,
+	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac, NULL, 0,
 				  &warning, NULL);
 	assert_non_null(a);
 	assert_null(warning);
 	assert_int_equal(wm_audit_seq(a), f->seq);
 	wm_audit_close(a);
+}
+
+/* wm_audit_verify_after on the fixture's log: 1 fast path, 0 full walk. */
+static int verify_after(struct fx *f, const struct wm_audit_prefix *p, uint64_t seq,
+			const char *mac, struct wm_audit_result *r)
+{
+	wm_autoclose int fd = wm_audit_open_read(f->log, NULL);
+
+	assert_true(fd >= 0);
+	return wm_audit_verify_after(fd, f->log, f->key, "20261122-081503-a1b2", p, seq, mac, r,
+				     NULL);
+}
+
+/* A resume checks the checkpoint's prefix with one hash and walks only the
+ * lines after it; any change to those bytes sends it the whole way. */
+static void test_prefix_fast_path(void **state)
+{
+	struct fx *f = *state;
+	struct wm_audit_result r;
+	struct wm_audit *a;
+	struct wm_audit_prefix other;
+	size_t len = 0;
+
+	free(slurp(f->log, &len));
+	assert_int_equal(f->prefix.bytes, len);
+	assert_int_equal(f->prefix.seq, NLINES);
+	assert_int_equal(verify_after(f, &f->prefix, f->seq, f->mac, &r), 1);
+	assert_int_equal(r.last_seq, NLINES);
+	assert_int_equal(r.lines, 0);
+	wm_audit_result_release(&r);
+	/* Two more lines after the prefix: walked, and the anchor found. */
+	a = wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+				  &f->prefix, 0, NULL, NULL);
+	assert_non_null(a);
+	assert_int_equal(wm_audit_append(a, "t9", "task.start", NULL, NULL), 0);
+	assert_int_equal(wm_audit_append(a, "t9", "task.end", NULL, NULL), 0);
+	wm_audit_prefix(a, &other);
+	f->seq = wm_audit_seq(a);
+	memcpy(f->mac, wm_audit_mac(a), sizeof(f->mac));
+	wm_audit_close(a);
+	assert_int_equal(other.seq, NLINES + 2);
+	assert_int_equal(verify_after(f, &f->prefix, f->seq, f->mac, &r), 1);
+	assert_int_equal(r.last_seq, NLINES + 2);
+	assert_int_equal(r.lines, 2);
+	wm_audit_result_release(&r);
+	/* The running hash the writer kept equals one over the file. */
+	assert_int_equal(verify_after(f, &other, f->seq, f->mac, &r), 1);
+	wm_audit_result_release(&r);
+}
+
+static void test_prefix_tampered(void **state)
+{
+	struct fx *f = *state;
+	struct wm_audit_prefix forged = f->prefix;
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
+	struct wm_audit_result r;
+	struct wm_error *err = NULL;
+	char *p = strstr(f->lines[3], "\"exit\":0");
+
+	/* A hash under another key is not the writer's. */
+	memset(forged.hash, '0', WM_AUDIT_PREFIX_HEX);
+	assert_int_equal(verify_after(f, &forged, f->seq, f->mac, &r), 0);
+	/* Longer than the file: cut off. */
+	forged = f->prefix;
+	forged.bytes += 10;
+	assert_int_equal(verify_after(f, &forged, f->seq, f->mac, &r), 0);
+	/* An anchor older than the prefix is not what wm writes. */
+	assert_int_equal(verify_after(f, &f->prefix, f->seq - 1, f->mac, &r), 0);
+	/* One byte changed inside the prefix: the full walk names the line. */
+	assert_non_null(p);
+	p[7] = '1';
+	rewrite(f, all, NULL, 0);
+	assert_int_equal(verify_after(f, &f->prefix, f->seq, f->mac, &r), 0);
+	assert_null(wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+					  &f->prefix, 0, NULL, &err));
+	assert_int_equal(err->exit_code, WM_EXIT_CANNOT);
+	assert_non_null(strstr(err->msg, "seq 4"));
+	wm_error_free(err);
+}
+
+/* A line after the prefix that does not chain: the full walk decides. */
+static void test_prefix_bad_tail(void **state)
+{
+	struct fx *f = *state;
+	const int all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0 };
+	struct wm_audit_prefix head;
+	struct wm_audit_result r;
+	struct wm_error *err = NULL;
+	struct wm_audit *a;
+
+	/* The prefix of the first 6 lines, as a checkpoint taken then. */
+	rewrite(f, (const int[]){ 1, 2, 3, 4, 5, 6, 0 }, NULL, 0);
+	a = wm_audit_open(f->log, "20261122-081503-a1b2", f->key, NULL, NULL);
+	assert_non_null(a);
+	wm_audit_prefix(a, &head);
+	wm_audit_close(a);
+	assert_int_equal(head.seq, 6);
+	/* Line 7 edited after it. */
+	strstr(f->lines[6], "\"exit\":0")[7] = '1';
+	rewrite(f, all, NULL, 0);
+	assert_int_equal(verify_after(f, &head, f->seq, f->mac, &r), 0);
+	assert_null(wm_audit_open_checked(f->log, "20261122-081503-a1b2", f->key, f->seq, f->mac,
+					  &head, 0, NULL, &err));
+	assert_non_null(strstr(err->msg, "seq 7"));
+	wm_error_free(err);
 }
 
 static void test_rekey_recorded(void **state)
@@ -592,6 +699,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_intact),
 		T(test_edited_field),
+		T(test_prefix_fast_path),
+		T(test_prefix_tampered),
+		T(test_prefix_bad_tail),
 		T(test_reencoded_line),
 		T(test_inserted_forged_line),
 		T(test_inserted_copy),

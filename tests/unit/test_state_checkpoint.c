@@ -40,6 +40,10 @@ static struct wm_run_state *sample(size_t ntasks)
 	rs->started_ms = 2000;
 	rs->audit.seq = 7;
 	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%064d", 7);
+	rs->audit.prefix.bytes = 1234;
+	rs->audit.prefix.seq = 6;
+	snprintf(rs->audit.prefix.mac, sizeof(rs->audit.prefix.mac), "%064d", 6);
+	snprintf(rs->audit.prefix.hash, sizeof(rs->audit.prefix.hash), "%064d", 66);
 	for (size_t i = 0; i < ntasks; i++) {
 		wm_autofree char *id = wm_xasprintf("task-%zu", i);
 
@@ -172,6 +176,11 @@ static void test_checkpoint_round_trip(void **state)
 	b = to_text(back, 42);
 	assert_string_equal(a, b);
 	assert_int_equal(back->tasks[1].lost, 1);
+	/* The audit log's hashed prefix comes back whole. */
+	assert_int_equal(back->audit.prefix.bytes, 1234);
+	assert_int_equal(back->audit.prefix.seq, 6);
+	assert_string_equal(back->audit.prefix.mac, rs->audit.prefix.mac);
+	assert_string_equal(back->audit.prefix.hash, rs->audit.prefix.hash);
 	assert_int_equal(back->tasks[0].lost, 0);
 	assert_int_equal(back->tasks[1].n_denied, 1);
 	assert_int_equal(back->tasks[1].n_decisions, 2);
@@ -214,6 +223,39 @@ static void test_atomic_replace_keeps_prev(void **state)
 	assert_int_equal(access(ptmp, F_OK), -1);
 	wm_run_state_free(cur);
 	wm_run_state_free(prev);
+	wm_run_state_free(rs);
+	scratch_free(t);
+}
+
+/* A checkpoint is compressed as it is serialized: its frame does not say
+ * its size, and reading it back bounds what it decompresses. */
+static void test_checkpoint_streamed(void **state)
+{
+	char *t = scratch_dir();
+	struct wm_run_state *rs = sample(3000);
+	wm_autofree char *path = wm_rundir_file(t, WM_CHECKPOINT_FILE);
+	wm_autofree char *text = wm_run_state_dumps(rs, 5);
+	wm_autofree char *raw = NULL, *out = NULL;
+	struct wm_error *err = NULL;
+	size_t len = 0, out_len = 0;
+
+	(void)state;
+	assert_int_equal(wm_checkpoint_write(t, rs, 5, NULL), 0);
+	raw = slurp(path, &len);
+	assert_true(ZSTD_getFrameContentSize(raw, len) == ZSTD_CONTENTSIZE_UNKNOWN);
+	out = wm_zstd_decompress(raw, len, 1UL << 30, &out_len, NULL);
+	assert_non_null(out);
+	assert_int_equal(out_len, strlen(text));
+	assert_string_equal(out, text);
+	/* One byte over the bound is refused, as a sized frame would be. */
+	assert_null(wm_zstd_decompress(raw, len, strlen(text) - 1, &out_len, &err));
+	assert_non_null(strstr(err->msg, "excessive size"));
+	wm_error_free(err);
+	err = NULL;
+	/* A frame cut short says so. */
+	assert_null(wm_zstd_decompress(raw, len - 4, 1UL << 30, &out_len, &err));
+	assert_non_null(strstr(err->msg, "truncated"));
+	wm_error_free(err);
 	wm_run_state_free(rs);
 	scratch_free(t);
 }
@@ -700,6 +742,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runstate_index_and_dupes),
 		cmocka_unit_test(test_streamed_text_equals_tree),
+		cmocka_unit_test(test_checkpoint_streamed),
 		cmocka_unit_test(test_states_named_and_parsed),
 		cmocka_unit_test(test_checkpoint_round_trip),
 		cmocka_unit_test(test_atomic_replace_keeps_prev),

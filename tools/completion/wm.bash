@@ -165,7 +165,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan import status list orphans cancel logs stats ab audit policy
-		sandbox outputs cp prune cache export doctor image help"
+		sandbox outputs cp prune cache export report doctor image serve help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -192,8 +192,9 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend | \
-			--by)
+			--level | --dialect | --listen | --workflows | --cors | --rate | --burst | \
+			--body-limit | --max-streams | --heartbeat | --role | --runs | --a-runs | --b-runs | \
+			--a-name | --b-name | --trend | --by)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -234,9 +235,11 @@ _wm()
 		return
 		;;
 	-o | --output)
-		# run and resume: how a run is shown; export: the bundle.
+		# run and resume: how a run is shown; export: the bundle; report: the page.
 		if [[ $cmd == run || $cmd == resume ]]; then
 			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		elif [[ $cmd == report ]]; then
+			_wm_files '*.@(html|json)'
 		else
 			_wm_files '*.tar.zst'
 		fi
@@ -298,7 +301,17 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend)
+		--keep | --older-than | --listen | --cors | --rate | --burst | --body-limit | \
+		--max-streams | --heartbeat | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend)
+		return
+		;;
+	--workflows)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
+	--role)
+		COMPREPLY=($(compgen -W "read run" -- "$cur"))
 		return
 		;;
 	esac
@@ -327,6 +340,16 @@ _wm()
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
+	report) opts="-o --output --json" ;;
+	serve)
+		case ${pos[0]-}:${pos[1]-} in
+		token:create) opts="--role --name" ;;
+		token:list) opts="--json" ;;
+		token:*) ;;
+		*) opts="--listen --workflows --no-auth-read --cors --rate --burst --body-limit
+			--max-streams --heartbeat" ;;
+		esac
+		;;
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
@@ -347,7 +370,7 @@ _wm()
 	run | plan | init | import)
 		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
 		;;
-	resume | status | cancel | stats | export)
+	resume | status | cancel | stats | export | report)
 		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		;;
 	cp)
@@ -372,6 +395,13 @@ _wm()
 			COMPREPLY=($(compgen -W "ls show rm prune" -- "$cur"))
 		elif [[ ${pos[0]} == show && ${#pos[@]} -eq 1 || ${pos[0]} == rm ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_cache_keys)" -- "$cur"))
+		fi
+		;;
+	serve)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "token" -- "$cur"))
+		elif [[ ${pos[0]} == token && ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "create list revoke" -- "$cur"))
 		fi
 		;;
 	audit)

@@ -170,6 +170,8 @@ complete -c wm -n __wm_needs_command -a cp -d "Copy a task's output file or dire
 complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state directory'
 complete -c wm -n __wm_needs_command -a cache -d "List, show or remove the task cache's entries"
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
+complete -c wm -n __wm_needs_command -a report -d 'One run as a self-contained HTML page'
+complete -c wm -n __wm_needs_command -a serve -d 'The REST API and live dashboard over the state directory'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
@@ -226,7 +228,7 @@ complete -c wm -n '__wm_using resume' -l json -d 'One JSON object per event'
 complete -c wm -n '__wm_using resume' -l accept-audit-gap -d 'Go on although the audit log is damaged'
 
 # Commands taking one run id.
-for c in resume status cancel stats export logs outputs
+for c in resume status cancel stats export report logs outputs
     complete -c wm -n "__wm_using $c 0" -k -a '(__wm_run_ids)' -d 'Run'
 end
 complete -c wm -n '__wm_using logs 1; or __wm_using outputs 1' -a '(__wm_task_ids)' -d 'Task'
@@ -254,6 +256,23 @@ complete -c wm -n '__wm_using logs' -s f -l follow -d 'Keep printing as the run 
 complete -c wm -n '__wm_using status; or __wm_using list; or __wm_using orphans; or __wm_using stats' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the run to stop'
 complete -c wm -n '__wm_using export' -s o -l output -r -k -a '(__fish_complete_suffix .tar.zst)' -d 'The bundle'
+complete -c wm -n '__wm_using report' -s o -l output -r -k -a '(__fish_complete_suffix .html)' -d 'The page (- for stdout)'
+complete -c wm -n '__wm_using report' -l json -d 'The run document as JSON'
+
+# serve
+complete -c wm -n '__wm_using serve 0' -a token -d 'Make, list or revoke API keys'
+complete -c wm -n '__wm_using serve' -l listen -x -d 'ADDR:PORT to listen on'
+complete -c wm -n '__wm_using serve' -l workflows -x -a '(__fish_complete_directories)' -d 'The workflows the API may start'
+complete -c wm -n '__wm_using serve' -l no-auth-read -d 'Reads need no key (loopback only)'
+complete -c wm -n '__wm_using serve' -l cors -x -d 'Allow this origin'
+complete -c wm -n '__wm_using serve' -l rate -x -d 'Requests a second per key'
+complete -c wm -n '__wm_using serve' -l burst -x -d 'Burst per key'
+complete -c wm -n '__wm_using serve' -l body-limit -x -d 'The largest request body'
+complete -c wm -n '__wm_using serve' -l max-streams -x -d 'Event streams at once'
+complete -c wm -n '__wm_using serve' -l heartbeat -x -d 'Seconds between heartbeats'
+complete -c wm -n '__fish_seen_subcommand_from token; and __wm_using serve 1' -a 'create list revoke' -d 'API key subcommand'
+complete -c wm -n '__fish_seen_subcommand_from token' -l role -x -a 'read run' -d 'What the key may do'
+complete -c wm -n '__fish_seen_subcommand_from token' -l name -x -d "The key's name"
 
 # cache
 complete -c wm -n '__wm_using cache 0' -a ls -d 'List the entries'
@@ -305,4 +324,4 @@ complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d '
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats ab audit policy sandbox outputs cp prune cache export doctor image help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats ab audit policy sandbox outputs cp prune cache export report doctor image serve help'
