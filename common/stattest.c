@@ -33,7 +33,7 @@ int wm_stat_load(struct wm_error **err)
 	h = dlopen(WM_LIBM_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return wm_error_set(err, 0, "cannot load %s (%s)", WM_LIBM_SONAME, dlerror());
-#define LIBM_LOOKUP(f)                     \
+#define LIBM_LOOKUP(f)                        \
 	*(void **)&libm.f_##f = dlsym(h, #f); \
 	if (!libm.f_##f)                      \
 		return wm_error_set(err, 0, "%s has no %s", WM_LIBM_SONAME, #f);
@@ -57,7 +57,8 @@ struct wm_interval wm_stat_wilson(size_t k, size_t n)
 	p = (double)k / (double)n;
 	den = 1 + z2 / (double)n;
 	mid = (p + z2 / (2.0 * (double)n)) / den;
-	half = Z95 * libm.f_sqrt(p * (1 - p) / (double)n + z2 / (4.0 * (double)n * (double)n)) / den;
+	half = Z95 * libm.f_sqrt(p * (1 - p) / (double)n + z2 / (4.0 * (double)n * (double)n)) /
+	       den;
 	return (struct wm_interval){ wm_stat_max(0, mid - half), wm_stat_min(1, mid + half) };
 }
 
@@ -180,7 +181,7 @@ int wm_stat_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
 	}
 	mu = (double)na * (double)nb / 2.0;
 	s = libm.f_sqrt((double)na * (double)nb / 12.0 *
-		     ((double)n + 1 - tie / ((double)n * ((double)n - 1))));
+			((double)n + 1 - tie / ((double)n * ((double)n - 1))));
 	/* All values equal: no evidence either way. */
 	out->p = s > 0 ? wm_stat_min(1, libm.f_erfc((u - mu - 0.5) / s / M_SQRT2)) : 1;
 	return 0;
