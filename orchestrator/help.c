@@ -96,6 +96,7 @@ static const struct command_help helps[] = {
 		    "  show NAME             the resolved policy as YAML, headed by its SHA-256\n"
 		    "  check FILE            check a policy file\n"
 		    "  diff A B              what one policy allows that the other does not\n"
+		    "  score NAME [--json]   exposure 0-100 with its breakdown\n"
 		    "  import-oci FILE --name N  a policy from an OCI or Docker seccomp profile\n"
 		    "  --policies FILE       a policy file on top of the search order (every\n"
 		    "                        subcommand)\n" },

@@ -314,6 +314,7 @@ _wm()
 	policy)
 		opts="--policies"
 		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
+		[[ ${pos[0]-} == score ]] && opts="--policies --json"
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
@@ -382,10 +383,10 @@ _wm()
 		;;
 	policy)
 		if [[ ${#pos[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "list show check diff import-oci" -- "$cur"))
+			COMPREPLY=($(compgen -W "list show check diff score import-oci" -- "$cur"))
 		else
 			case ${pos[0]}:${#pos[@]} in
-			show:1 | diff:1 | diff:2)
+			show:1 | diff:1 | diff:2 | score:1)
 				COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
 				;;
 			check:1) _wm_files '*.@(yaml|yml)' ;;
