@@ -269,10 +269,11 @@ int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	const char *sub;
 	int rc;
 
-	(void)cli;
 	if (argc < 2)
 		return wm_usage_error("policy", "missing subcommand");
 	sub = argv[1];
+	if (strcmp(sub, "learn") == 0)
+		return wm_cmd_policy_learn(argc - 1, argv + 1, cli, err);
 	rc = parse_opts(argc - 1, argv + 1, &o);
 	if (rc == -2) {
 		wm_command_help(wm_command_find("policy"), stdout);
