@@ -380,6 +380,8 @@ int wm_cmd_policy_learn(int argc, char **argv, const struct wm_cli *cli, struct 
 	wm_use_filter_cache(cli->state_dir);
 	if (wm_sandbox_profile_new_learning(L.base, o.granted, &L.prof, err) < 0)
 		return -1;
+	if (wm_sandbox_profile_unenforced(L.prof))
+		L.rec.per_task_limits_off = wm_xstrdup(wm_sandbox_profile_unenforced(L.prof));
 	if (o.command)
 		rc = learn_command(&L, o.args, cli, err);
 	else

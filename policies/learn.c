@@ -51,6 +51,7 @@ void wm_learned_release(struct wm_learned *l)
 	tally_release(&l->paths);
 	tally_release(&l->caps);
 	tally_release(&l->runs);
+	free(l->per_task_limits_off);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -55,10 +55,14 @@ struct wm_learned {
 	uint64_t unnamed;		 /* calls libseccomp cannot name */
 	uint64_t task_starts; /* clone, fork, vfork of the task running now (the caller resets) */
 	/* Peaks over the tasks; 0: not measured. */
-	uint64_t peak_memory;	    /* bytes */
-	uint64_t peak_pids;	    /* processes and threads started, + 1: a bound on the peak */
-	uint64_t wall_ms;	    /* the longest task's */
-	uint64_t cpu_ms;	    /* the most CPU one task used */
+	uint64_t peak_memory; /* bytes */
+	uint64_t peak_pids;   /* processes and threads started, + 1: a bound on the peak */
+	uint64_t wall_ms;     /* the longest task's */
+	uint64_t cpu_ms;      /* the most CPU one task used */
+	/* Why memory and pids cannot be held per task on this host (they are
+	 * per process and per user there), or NULL: the learned policy then
+	 * keeps the base's, since peaks measured here say nothing of them. */
+	char *per_task_limits_off;
 	struct wm_learn_tally runs; /* task -> exit status, in order */
 };
 

@@ -195,16 +195,22 @@ static void emit_seccomp(struct wm_buf *b, const struct wm_policy *base, const s
 
 static void emit_limits(struct wm_buf *b, const struct wm_policy *base, const struct wm_learned *l)
 {
-	uint64_t mem = wm_learn_headroom(l->peak_memory, WM_LEARN_MEMORY_FACTOR, 64 * MIB,
-					 base->limits.memory);
+	bool off = l->per_task_limits_off != NULL;
+	uint64_t mem = off ? 0
+			   : wm_learn_headroom(l->peak_memory, WM_LEARN_MEMORY_FACTOR, 64 * MIB,
+					       base->limits.memory);
 	uint64_t pids =
-		wm_learn_headroom(l->peak_pids, WM_LEARN_PIDS_FACTOR, 16, base->limits.pids);
+		off ? 0
+		    : wm_learn_headroom(l->peak_pids, WM_LEARN_PIDS_FACTOR, 16, base->limits.pids);
 	uint64_t ms =
 		wm_learn_headroom(l->wall_ms, WM_LEARN_TIME_FACTOR, 60000, base->limits.timeout_ms);
 
 	if (!mem && !pids && !ms)
 		return;
 	wm_buf_addstr(b, "    limits:\n");
+	if (off)
+		wm_buf_addf(b, IND "# memory and pids: %s's (here %s)\n", base->name,
+			    l->per_task_limits_off);
 	if (mem)
 		wm_buf_addf(b,
 			    IND "memory: %lluM   # peak %lluK x %d, at least 64M, at most %s's\n",
