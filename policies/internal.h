@@ -141,5 +141,8 @@ void pol_text_place(const char *text, size_t off, unsigned *line, unsigned *col)
 /* emit.c: the canonical YAML body of a policy (no name or description), the
  * same text wm_policy_to_yaml() prints, used for the hash. */
 void pol_emit_body(struct wm_buf *b, const struct wm_policy *p, const char *indent);
+/* The part of a rule's flow mapping after its names: ", action: errno,
+ * errno: ENOSYS, args: [...]}" and a newline. */
+void pol_emit_rule_tail(struct wm_buf *b, const struct wm_seccomp_rule *r);
 
 #endif

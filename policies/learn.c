@@ -77,7 +77,7 @@ void wm_learned_call(struct wm_learned *l, const char *task, const char *name, i
 	struct wm_learn_call *c = NULL;
 
 	for (size_t i = 0; i < l->n_calls && !c; i++)
-		if (strcmp(l->calls[i].name, name) == 0)
+		if (strcmp(l->calls[i].name, name) == 0 && l->calls[i].refused == refused)
 			c = &l->calls[i];
 	if (!c) {
 		WM_GROW(l->calls, l->alloc, l->n_calls + 1);
@@ -87,7 +87,7 @@ void wm_learned_call(struct wm_learned *l, const char *task, const char *name, i
 		c->group = group;
 	}
 	c->count++;
-	c->refused |= refused;
+	c->refused = refused;
 	c->base_denied |= base_denied;
 	wm_learn_tally_add(&c->tasks, task, 1);
 }

@@ -73,7 +73,8 @@ struct wm_learned {
 extern const char *const wm_learn_unwatched[];
 
 void wm_learned_release(struct wm_learned *l);
-/* Counts one call of `name` by `task`. */
+/* Counts one call of `name` by `task`; calls refused and calls let
+ * through are counted apart (clone with and without namespace flags). */
 void wm_learned_call(struct wm_learned *l, const char *task, const char *name, int group,
 		     bool refused, bool base_denied);
 void wm_learn_tally_add(struct wm_learn_tally *t, const char *what, uint64_t n);

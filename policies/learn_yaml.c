@@ -128,6 +128,12 @@ static void emit_call(struct wm_buf *allow, struct wm_buf *rules, const struct w
 			    IND "  # %s but what %s denies (%s)\n" IND
 				"  - {names: [%s], action: allow}\n",
 			    c->name, base->name, why.data, c->name);
+		/* A child's rules replace its parent's for the name: say both. */
+		for (size_t i = 0; i < base->seccomp.n_rules; i++)
+			if (strcmp(base->seccomp.rules[i].name, c->name) == 0) {
+				wm_buf_addf(rules, IND "  - {names: [%s]", c->name);
+				pol_emit_rule_tail(rules, &base->seccomp.rules[i]);
+			}
 	} else {
 		wm_buf_addf(allow, IND "  - %-22s # %s (the base's argument rules dropped)\n",
 			    c->name, why.data);
