@@ -78,13 +78,17 @@ static int parse_opts(int argc, char **argv, struct lopts *o)
 		{ "output", required_argument, NULL, 'o' },
 		{ "grant", required_argument, NULL, 'g' },
 		{ "policies", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:o:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h':
+			wm_command_help(wm_command_find("policy"), stdout);
+			return -2;
 		case 'b':
 			o->base = optarg;
 			break;
@@ -362,7 +366,7 @@ int wm_cmd_policy_learn(int argc, char **argv, const struct wm_cli *cli, struct 
 	int rc = parse_opts(argc, argv, &o);
 
 	if (rc != 0)
-		return rc;
+		return rc == -2 ? WM_EXIT_OK : rc;
 	set = wm_policy_set_load_search(o.policies, NULL, &d, err);
 	wm_diags_print(&d, stderr);
 	wm_diags_release(&d);

@@ -60,8 +60,10 @@ const struct wm_command wm_commands[] = {
 	  "show or verify a run's audit log; replace a lost audit key" },
 	{ "policy", wm_cmd_policy,
 	  "policy list | show NAME | check FILE | diff A B | score NAME [--json] | import-oci "
-	  "FILE.json --name N",
-	  "inspect, check and score security policies" },
+	  "FILE.json --name N\n"
+	  "       policy learn --base BASE --name NAME [-o FILE] [--grant GROUP]... -- CMD... | "
+	  "RUN_ID | FILE.md",
+	  "inspect, check, score and learn security policies" },
 	{ "sandbox", wm_cmd_sandbox,
 	  "sandbox [--policy NAME] [--policies FILE] [--workspace DIR] [--timeout D] -- CMD "
 	  "[ARG]...",

@@ -192,7 +192,7 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect)
+			--level | --dialect | --base | --grant)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -219,8 +219,12 @@ _wm()
 
 	# Values of options.
 	case $prev in
-	--policy)
+	--policy | --base)
 		COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
+		return
+		;;
+	--grant)
+		COMPREPLY=($(compgen -W "ptrace mount namespaces module bpf keyrings userfaultfd handles host io_uring raw" -- "$cur"))
 		return
 		;;
 	--policies)
@@ -236,6 +240,8 @@ _wm()
 		# run and resume: how a run is shown; export: the bundle.
 		if [[ $cmd == run || $cmd == resume ]]; then
 			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		elif [[ $cmd == policy ]]; then
+			_wm_files '*.@(yaml|yml)'
 		else
 			_wm_files '*.tar.zst'
 		fi
@@ -315,6 +321,7 @@ _wm()
 		opts="--policies"
 		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
 		[[ ${pos[0]-} == score ]] && opts="--policies --json"
+		[[ ${pos[0]-} == learn && -z $dashdash ]] && opts="--policies --base --name -o --output --grant --"
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
@@ -382,8 +389,10 @@ _wm()
 		fi
 		;;
 	policy)
-		if [[ ${#pos[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "list show check diff score import-oci" -- "$cur"))
+		if [[ -n $dashdash && ${pos[0]-} == learn ]]; then
+			[[ ${#pos[@]} -eq 1 ]] && COMPREPLY=($(compgen -c -- "$cur"))
+		elif [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "list show check diff score learn import-oci" -- "$cur"))
 		else
 			case ${pos[0]}:${#pos[@]} in
 			show:1 | diff:1 | diff:2 | score:1)
@@ -391,6 +400,7 @@ _wm()
 				;;
 			check:1) _wm_files '*.@(yaml|yml)' ;;
 			import-oci:1) _wm_files '*.json' ;;
+			learn:1) _wm_files '*.md' ;;
 			esac
 		fi
 		;;
