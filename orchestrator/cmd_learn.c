@@ -234,7 +234,8 @@ static int learn_workflow(struct learning *L, const char *file, const char *poli
 	struct wm_run_options o = { .policies_file = policies, .yes = true };
 	struct wm_prepared p = { 0 };
 	struct wm_diags d = WM_DIAGS_INIT;
-	const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	const char *env_tmp = getenv("TMPDIR");
+	const char *tmp = env_tmp && *env_tmp ? env_tmp : "/tmp";
 	wm_autofree char *dir = wm_xasprintf("%s/wm-learn-XXXXXX", tmp);
 	wm_autoclose int tmpfd = -1;
 	int rc = wm_prepare(file, &o, &p, &d, err);
@@ -365,7 +366,7 @@ int wm_cmd_policy_learn(int argc, char **argv, const struct wm_cli *cli, struct 
 	wm_autofree char *file = NULL;
 	int rc = parse_opts(argc, argv, &o);
 
-	if (rc != 0)
+	if (rc != 0 || !o.args)
 		return rc == -2 ? WM_EXIT_OK : rc;
 	set = wm_policy_set_load_search(o.policies, NULL, &d, err);
 	wm_diags_print(&d, stderr);

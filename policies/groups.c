@@ -6,9 +6,9 @@
 
 #include "policies/score.h"
 
-#define GRP_CLASS(e, name, cls, why, calls) [e] = cls,
-#define GRP_WHY(e, name, cls, why, calls) [e] = why,
-#define GRP_CALLS(e, name, cls, why, calls) [e] = calls,
+#define GRP_CLASS(e, name, cls, why, calls) [e] = (cls),
+#define GRP_WHY(e, name, cls, why, calls) [e] = (why),
+#define GRP_CALLS(e, name, cls, why, calls) [e] = (calls),
 static const char *const group_names[] = { WM_RISK_GROUPS(WM_XLIST_NAME) };
 static const enum wm_risk_class group_class[] = { WM_RISK_GROUPS(GRP_CLASS) };
 static const char *const group_why[] = { WM_RISK_GROUPS(GRP_WHY) };

@@ -15,9 +15,9 @@
 #include "policies/policies.h"
 #include "policies/score.h"
 
-#define PART_MAX(e, name, max) [e] = max,
-#define CLASS_ANY(e, name, any, share) [e] = any,
-#define CLASS_SHARE(e, name, any, share) [e] = share,
+#define PART_MAX(e, name, max) [e] = (max),
+#define CLASS_ANY(e, name, any, share) [e] = (any),
+#define CLASS_SHARE(e, name, any, share) [e] = (share),
 static const char *const part_names[] = { WM_SCORE_PARTS(WM_XLIST_NAME) };
 static const double part_max[] = { WM_SCORE_PARTS(PART_MAX) };
 static const double class_any[] = { WM_RISK_CLASSES(CLASS_ANY) };

@@ -132,7 +132,7 @@ int wm_sandbox_profile_new_learning(const struct wm_policy *base, uint32_t grant
 {
 	struct wm_sandbox_profile *prof = NULL;
 
-	if (wm_sandbox_profile_new(base, &prof, err) < 0)
+	if (wm_sandbox_profile_new(base, &prof, err) < 0 || !prof)
 		return -1;
 	sb_filter_release(&prof->filter);
 	if (sb_filter_build_learning(&prof->filter, err) < 0) {
