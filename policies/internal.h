@@ -109,6 +109,8 @@ const char *pol_syscall_suggest(const char *name);
  * computed once and kept for the process's life. */
 const char *const *pol_native_syscalls(size_t *n);
 
+/* strict_seccomp.c: does condition c hold for argument value x? */
+bool pol_arg_holds(const struct wm_seccomp_arg *c, uint64_t x);
 /* strict_seccomp.c: the filter part of wm_policy_at_least_as_strict(). */
 int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
 				   struct wm_buf *why);

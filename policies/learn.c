@@ -7,6 +7,7 @@
 
 #include "common/strutil.h"
 #include "common/xalloc.h"
+#include "policies/internal.h"
 #include "policies/learn.h"
 #include "policies/policies.h"
 #include "policies/score.h"
@@ -92,29 +93,6 @@ void wm_learned_call(struct wm_learned *l, const char *task, const char *name, i
 	wm_learn_tally_add(&c->tasks, task, 1);
 }
 
-static bool arg_matches(const struct wm_seccomp_arg *a, const uint64_t args[6])
-{
-	uint64_t v = args[a->index < 6 ? a->index : 0];
-
-	switch (a->op) {
-	case WM_SC_OP_EQ:
-		return v == a->value;
-	case WM_SC_OP_NE:
-		return v != a->value;
-	case WM_SC_OP_LT:
-		return v < a->value;
-	case WM_SC_OP_LE:
-		return v <= a->value;
-	case WM_SC_OP_GT:
-		return v > a->value;
-	case WM_SC_OP_GE:
-		return v >= a->value;
-	case WM_SC_OP_MASKED_EQ:
-		return (v & a->value) == a->value_two;
-	}
-	return false;
-}
-
 enum wm_seccomp_action wm_policy_call_action(const struct wm_policy *p, const char *name,
 					     const uint64_t args[6], int *errno_ret)
 {
@@ -130,7 +108,8 @@ enum wm_seccomp_action wm_policy_call_action(const struct wm_policy *p, const ch
 		if (strcmp(r->name, name) != 0)
 			continue;
 		for (size_t k = 0; k < r->n_args && all; k++)
-			all = arg_matches(&r->args[k], args);
+			all = pol_arg_holds(&r->args[k],
+					    args[r->args[k].index < 6 ? r->args[k].index : 0]);
 		if (!all)
 			continue;
 		if (!wm_seccomp_action_passes(r->action)) {

@@ -10,11 +10,6 @@ export XDG_CONFIG_HOME=$T/config
 probe_workspace 777
 users=(root)
 if is_root && userns_ok; then users+=(nobody); fi
-run_as() {
-	local u=$1
-	shift
-	if [[ $u == nobody ]]; then as_user "$@"; else "$@"; fi
-}
 # learn_in USER FILE ARGS...: `wm policy learn ARGS` run in $WS as USER, the
 # policy into $WS/FILE (stdout and stderr in $OUT, status in $RC).
 learn_in() {
