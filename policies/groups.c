@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "common/strutil.h"
 #include "policies/score.h"
 
 #define GRP_CLASS(e, name, cls, why, calls) [e] = (cls),
@@ -35,26 +36,10 @@ const char *wm_risk_group_reason(enum wm_risk_group g)
 	return (unsigned)g < WM_RISK_GROUP_COUNT ? group_why[g] : "";
 }
 
-/* Is `name` one of the space-separated words of `list`? */
-static bool listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (const char *w = list; *w;) {
-		size_t n = strcspn(w, " ");
-
-		if (n == len && memcmp(w, name, len) == 0)
-			return true;
-		w += n;
-		w += strspn(w, " ");
-	}
-	return false;
-}
-
 int wm_risk_group_of(const char *syscall)
 {
 	for (size_t g = 0; g < WM_RISK_GROUP_COUNT; g++)
-		if (listed(group_calls[g], syscall))
+		if (wm_words_contain(group_calls[g], syscall))
 			return (int)g;
 	return -1;
 }
