@@ -143,15 +143,22 @@ printf '%s\n' "$OUT" >"$WS/flow.yaml"
 check "policy on stdout, tasks' output kept off it" bash -c "! grep -q HELLO '$WS/flow.yaml'"
 check "calls name each task" grep -Eq '^ +- [a-z0-9_]+ +# gen [0-9]+, shout [0-9]+$' "$WS/flow.yaml"
 expect_in "each task's exit status" "# Tasks (exit status): gen 0, shout 0" "$OUT"
-sed '1a policies: flow.yaml\npolicy: flow' "$WS/w.md" | sed '1s/^/---\n/' >"$WS/w2.md"
-sed -i '1{/^---$/!d}' "$WS/w2.md"
+# run_id OUTPUT: the id a run printed.
+run_id() { sed -n 's/^run \([0-9a-z-]*\).*/\1/p' <<<"$1" | head -1; }
 printf -- '---\npolicies: flow.yaml\npolicy: flow\n---\n' >"$WS/w2.md"
 sed 1d "$WS/w.md" >>"$WS/w2.md"
 expect_exit "the workflow runs under its learned policy" 0 "$WM" run "$WS/w2.md"
-expect_not_in "with no denial" "denied" "$OUT"
+"$WM" audit show "$(run_id "$OUT")" --event seccomp.denied >"$T/denied" 2>&1
+check "with no denial in its audit log" bash -c "! grep -q seccomp.denied '$T/denied'"
+# A task making calls nobody made while learning (python3 under a policy
+# learned from sh and tr): denied, and the audit log says so.
+printf -- '\n## extra\n- depends: shout\n\n```sh\n/usr/bin/python3 -c "import socket; socket.socket()" || true\n```\n' >>"$WS/w2.md"
+expect_exit "a task making calls nobody made while learning" 0 "$WM" run "$WS/w2.md"
+"$WM" audit show "$(run_id "$OUT")" --event seccomp.denied >"$T/denied" 2>&1
+check "is denied, and the audit log names the calls" grep -Eq '^[^ ]+ +extra +seccomp.denied .*syscall=' "$T/denied"
+check "while the learned tasks still had none" bash -c "! grep -Eq ' (gen|shout) +seccomp.denied' '$T/denied'"
 expect_exit "a run of the workflow" 0 "$WM" run "$WS/w.md"
-id=$(sed -n 's/^run \([0-9a-z-]*\).*/\1/p' <<<"$OUT" | head -1)
-OUT=$("$WM" policy learn --base standard --name again "$id" 2>&1)
+OUT=$("$WM" policy learn --base standard --name again "$(run_id "$OUT")" 2>&1)
 expect_in "learning by run id reruns its workflow" "# gen " "$OUT"
 
 # --- network: only if used; addresses recorded ---
