@@ -124,6 +124,18 @@ enum wm_seccomp_action wm_policy_call_action(const struct wm_policy *p, const ch
 	return p->seccomp.default_action;
 }
 
+bool wm_learn_denied_by_name(const struct wm_policy *p, const char *name)
+{
+	for (size_t i = 0; p->seccomp.enabled && i < p->seccomp.n_rules; i++) {
+		const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+
+		if (!r->n_args && !wm_seccomp_action_passes(r->action) &&
+		    strcmp(r->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 int wm_learn_group_of(const char *name, const uint64_t args[6])
 {
 	if (strcmp(name, "clone") == 0)

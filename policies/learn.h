@@ -85,6 +85,9 @@ void wm_learn_tally_add(struct wm_learn_tally *t, const char *what, uint64_t n);
  * (0: EPERM) of a denial. Without a filter everything is WM_SC_ALLOW. */
 enum wm_seccomp_action wm_policy_call_action(const struct wm_policy *p, const char *name,
 					     const uint64_t args[6], int *errno_ret);
+/* Does p deny `name` by name (an unconditional rule that refuses it)? A
+ * policy inheriting p cannot allow such a call. */
+bool wm_learn_denied_by_name(const struct wm_policy *p, const char *name);
 /* The risk group of a call with these arguments (score.h), -1 for none:
  * clone with a CLONE_NEW* flag is "namespaces". */
 int wm_learn_group_of(const char *name, const uint64_t args[6]);

@@ -27,7 +27,6 @@
 
 struct base_rules {
 	size_t n, n_cond, n_allow, n_deny;
-	bool uncond_allow, uncond_deny;
 };
 
 static struct base_rules rules_of(const struct wm_policy *p, const char *name)
@@ -44,8 +43,6 @@ static struct base_rules rules_of(const struct wm_policy *p, const char *name)
 		r.n_cond += x->n_args > 0;
 		r.n_allow += pass;
 		r.n_deny += !pass;
-		r.uncond_allow |= pass && !x->n_args;
-		r.uncond_deny |= !pass && !x->n_args;
 	}
 	return r;
 }
@@ -106,12 +103,8 @@ static void emit_call(struct wm_buf *allow, struct wm_buf *rules, const struct w
 	struct wm_buf why = WM_BUF_INIT;
 
 	add_tally(&why, &c->tasks, ", ");
-	if (r.uncond_deny && !r.uncond_allow) {
-		wm_buf_addf(allow,
-			    IND "  # %s (%s): %s denies it by name, which no policy "
-				"inheriting it can undo\n",
-			    c->name, why.data, base->name);
-	} else if (!r.n_cond || c->base_denied) {
+	/* Calls the base denies by name were refused while learning. */
+	if (!r.n_cond || c->base_denied) {
 		wm_buf_addf(allow, IND "  - %-22s # %s%s\n", c->name, why.data,
 			    r.n_cond ? " (past the base's argument rules)" : "");
 	} else if (r.n_allow || !dflt_passes(base)) {
@@ -248,25 +241,37 @@ static void emit_network(struct wm_buf *b, const struct wm_policy *base, const s
 		wm_buf_addstr(b, "    network: loopback   # only loopback addresses were tried\n");
 }
 
-/* Dangerous calls answered with the base's errno, group by group. */
-static void emit_refused(struct wm_buf *b, const struct wm_learned *l, uint32_t granted)
+/* The section a refused call is listed in: -1 for the calls the base
+ * denies by name, else its risk group. */
+static int section_of(const struct wm_policy *base, const struct wm_learn_call *c)
+{
+	return wm_learn_denied_by_name(base, c->name) ? -1 : c->group;
+}
+
+/* Calls answered with the base's errno, section by section. */
+static void emit_refused(struct wm_buf *b, const struct wm_policy *base, const struct wm_learned *l)
 {
 	const struct wm_learn_call **v = sorted_calls(l);
 	bool any = false;
 
-	for (size_t g = 0; g < WM_RISK_GROUP_COUNT; g++) {
+	for (int g = -1; g < (int)WM_RISK_GROUP_COUNT; g++) {
 		bool head = false;
 
 		for (size_t i = 0; i < l->n_calls; i++) {
 			struct wm_buf tasks = WM_BUF_INIT;
 
-			if (!v[i]->refused || v[i]->group != (int)g || (granted & (1u << g)))
+			if (!v[i]->refused || section_of(base, v[i]) != g)
 				continue;
 			if (!any)
 				wm_buf_addstr(b,
 					      "#\n# Needed but not granted (the calls failed while "
 					      "learning; `--grant GROUP` allows a group):\n");
-			if (!head)
+			if (!head && g < 0)
+				wm_buf_addf(b,
+					    "#   denied by name by %s, which no policy inheriting "
+					    "it can undo (learn over another base):\n",
+					    base->name);
+			else if (!head)
 				wm_buf_addf(b, "#   %s: %s\n", wm_risk_group_name(g),
 					    wm_risk_group_reason(g));
 			add_tally(&tasks, &v[i]->tasks, ", ");
@@ -314,13 +319,19 @@ char *wm_learned_yaml(const struct wm_policy *base, const char *name, const stru
 		add_tally(&b, &l->runs, ", ");
 		wm_buf_addch(&b, '\n');
 	}
+	for (size_t g = 0, n = 0; g < WM_RISK_GROUP_COUNT; g++)
+		if (granted & (1u << g))
+			wm_buf_addf(&b, "%s%s%s",
+				    n++ ? ", " : "# Granted with --grant: ", wm_risk_group_name(g),
+				    g + 1 < WM_RISK_GROUP_COUNT && (granted >> (g + 1)) ? ""
+											: "\n");
 	wm_buf_addf(&b, "# A call not listed under allow fails as %s answers it.\n", base->name);
 	wm_buf_addf(&b, "version: 1\npolicies:\n  %s:\n    inherits: %s\n", name, base->name);
 	wm_buf_addf(&b, "    description: learned over %s\n", base->name);
 	emit_network(&b, base, l);
 	emit_seccomp(&b, base, l);
 	emit_limits(&b, base, l);
-	emit_refused(&b, l, granted);
+	emit_refused(&b, base, l);
 	emit_observed(&b, l);
 	return wm_buf_detach(&b, NULL);
 }

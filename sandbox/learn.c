@@ -310,46 +310,71 @@ static bool family_escapes(const struct wm_policy *base, const char *name, const
 	       !sb_family_namespaced((int)(uint32_t)a[0]);
 }
 
+/*
+ * What to answer a call the base denies: 0 (let it through and learn it),
+ * or the errno the base answers with. Refused are the critical groups not
+ * granted, and the calls the base denies by name (no policy inheriting it
+ * could allow them: the task had better see now what it will see then).
+ * *quiet: answered without counting the call (ENOSYS, which libc falls
+ * back from at once; a socket family that escapes the network namespace).
+ */
+static int refusal(const struct wm_sandbox *sb, const char *name, const uint64_t *a, int group,
+		   bool *base_denied, bool *quiet)
+{
+	const struct wm_policy *base = sb->prof->policy;
+	int e = 0;
+	enum wm_seccomp_action act = wm_policy_call_action(base, name, a, &e);
+
+	*base_denied = !wm_seccomp_action_passes(act);
+	*quiet = false;
+	if (family_escapes(base, name, a)) {
+		*quiet = true;
+		return EAFNOSUPPORT;
+	}
+	if (!*base_denied)
+		return 0;
+	e = act == WM_SC_KILL || !e ? EPERM : e;
+	*quiet = e == ENOSYS;
+	if (*quiet || wm_learn_denied_by_name(base, name))
+		return e;
+	if (group >= 0 && wm_risk_group_class(group) == WM_RISK_CRITICAL &&
+	    !(sb->prof->granted & (1u << group)))
+		return e;
+	return 0;
+}
+
 bool sb_learn_answer(struct wm_sandbox *sb, const struct seccomp_notif *req,
 		     struct seccomp_notif_resp *resp)
 {
 	struct sb_learn *l = sb->learn;
-	const struct wm_policy *base = sb->prof->policy;
 	const char *name = name_of(l, req->data.arch, req->data.nr);
-	enum wm_seccomp_action act;
-	int group, e = 0;
+	bool base_denied, quiet;
+	int group, e;
 	uint64_t a[6];
-	bool refused;
-
-	for (size_t i = 0; i < 6; i++)
-		a[i] = req->data.args[i];
+	char num[32], fam[64];
 
 	if (!name) { /* a number libseccomp cannot name: as the base's unknown filter */
 		l->rec->unnamed++;
 		resp->error = -ENOSYS;
 		return false;
 	}
-	act = wm_policy_call_action(base, name, a, &e);
+	for (size_t i = 0; i < 6; i++)
+		a[i] = req->data.args[i];
 	group = wm_learn_group_of(name, a);
-	refused = !wm_seccomp_action_passes(act) && group >= 0 &&
-		  wm_risk_group_class(group) == WM_RISK_CRITICAL &&
-		  !(sb->prof->granted & (1u << group));
-	if (family_escapes(base, name, a)) {
-		refused = true;
-		e = EAFNOSUPPORT;
-	}
-	if (act == WM_SC_KILL)
-		e = EPERM;
-	/* ENOSYS (clone3 under the built-ins): the program falls back at
-	 * once, nothing to learn or report. */
-	if (refused && e == ENOSYS) {
-		resp->error = -ENOSYS;
+	e = refusal(sb, name, a, group, &base_denied, &quiet);
+	if (quiet) {
+		if (e == EAFNOSUPPORT) {
+			snprintf(fam, sizeof(fam), "%s (refused)",
+				 family_name((int)(uint32_t)a[0], num, sizeof(num)));
+			wm_learn_tally_add(&l->rec->families, fam, 1);
+		}
+		resp->error = -e;
 		return false;
 	}
-	wm_learned_call(l->rec, l->task, name, group, refused, !wm_seccomp_action_passes(act));
+	wm_learned_call(l->rec, l->task, name, group, e != 0, base_denied);
 	observe(l, req, a, name);
-	if (refused) {
-		resp->error = -(e ? e : EPERM);
+	if (e) {
+		resp->error = -e;
 		return true;
 	}
 	resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;

@@ -205,12 +205,42 @@ static void granted_and_bounded(void **state)
 	wm_policy_set_free(set);
 }
 
+/* A call the base denies by name cannot be allowed by its child: it is
+ * refused while learning and listed apart, with why. */
+static void denied_by_name(void **state)
+{
+	struct wm_policy_set *set = builtins();
+	const struct wm_policy *par = wm_policy_set_get(set, "paranoid");
+	const struct wm_policy *std = wm_policy_set_get(set, "standard");
+	struct wm_learned l = { 0 };
+	char *yaml;
+
+	(void)state;
+	assert_true(wm_learn_denied_by_name(par, "socket"));
+	assert_false(wm_learn_denied_by_name(std, "socket"));
+	assert_false(wm_learn_denied_by_name(std, "mount")); /* by its default */
+	assert_false(wm_learn_denied_by_name(par, "ioctl")); /* by argument */
+	wm_learned_call(&l, "py", "socket", -1, true, true);
+	wm_learned_call(&l, "py", "mount", WM_GRP_MOUNT, true, true);
+	yaml = wm_learned_yaml(par, "p", &l, 1u << WM_GRP_PTRACE, "x");
+	assert_non_null(strstr(yaml, "# Granted with --grant: ptrace\n"));
+	assert_non_null(strstr(yaml,
+			       "#   denied by name by paranoid, which no policy inheriting "
+			       "it can undo (learn over another base):\n#     socket (py 1)\n"));
+	assert_non_null(strstr(yaml, "#   mount: rearranges"));
+	assert_null(strstr(yaml, "- socket"));
+	wm_policy_set_free(load(yaml));
+	free(yaml);
+	wm_learned_release(&l);
+	wm_policy_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(evaluator),	       cmocka_unit_test(grouping_and_headroom),
 		cmocka_unit_test(yaml_over_standard),  cmocka_unit_test(yaml_over_development),
-		cmocka_unit_test(granted_and_bounded),
+		cmocka_unit_test(granted_and_bounded), cmocka_unit_test(denied_by_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
