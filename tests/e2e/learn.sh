@@ -161,6 +161,23 @@ expect_exit "a run of the workflow" 0 "$WM" run "$WS/w.md"
 OUT=$("$WM" policy learn --base standard --name again "$(run_id "$OUT")" 2>&1)
 expect_in "learning by run id reruns its workflow" "# gen " "$OUT"
 
+for u in "${users[@]}"; do
+	OUT=$(run_as "$u" "$WM" policy learn --base standard --name flow-$u "$WS/w.md" 2>"$T/err")
+	check "$u: workflow learned" grep -Eq '^ +- [a-z0-9_]+ +# gen [0-9]+, shout [0-9]+$' <<<"$OUT"
+done
+
+# --- over a base whose default lets calls pass ---
+if [[ -x /usr/bin/python3 ]]; then
+	learn_in root dev.yaml --base development --name dev -- /usr/bin/python3 -c 'print(6 * 7)'
+	check "over development: an allowlist" grep -q "default_action: errno" "$WS/dev.yaml"
+	check "over development: no network when none was used" grep -q "^    network: none" "$WS/dev.yaml"
+	under root dev.yaml dev /usr/bin/python3 -c 'print(6 * 7)'
+	expect_in "python3 runs under it" "42" "$OUT"
+	expect_not_in "with no denial" "denied syscall" "$OUT"
+	under root dev.yaml dev /usr/bin/python3 -c 'import os; print(os.getppid())'
+	expect_in "a call it did not see is denied" "denied syscall getppid" "$OUT"
+fi
+
 # --- network: only if used; addresses recorded ---
 learn_in root net.yaml --base testing --name net -- ./probe connect 9
 expect_in "loopback connect recorded" "# addresses tried: connect 127.0.0.1:9 1" "$(cat "$WS/net.yaml")"
