@@ -179,14 +179,16 @@ if [[ -x /usr/bin/python3 ]]; then
 fi
 
 # --- network: only if used; addresses recorded ---
-learn_in root net.yaml --base testing --name net -- ./probe connect 9
-expect_in "loopback connect recorded" "# addresses tried: connect 127.0.0.1:9 1" "$(cat "$WS/net.yaml")"
-check "families recorded" grep -q "^# socket families: AF_INET 1" "$WS/net.yaml"
-check "loopback kept when only loopback was used" bash -c "! grep -q '^    network:' '$WS/net.yaml'"
-learn_in root nonet.yaml --base testing --name nonet -- ./probe read /etc/hostname
-check "no inet socket: network none" grep -q "^    network: none" "$WS/nonet.yaml"
-learn_in root w.yaml --base standard --name wr -- sh -c 'echo x >/tmp/learn-w; true'
-check "a write outside the workspace is recorded" grep -q "^# written outside the workspace and \$WM_OUT: /tmp/learn-w 1" "$WS/w.yaml"
+for u in "${users[@]}"; do
+	learn_in "$u" net.yaml --base testing --name net-$u -- ./probe connect 9
+	expect_in "$u: loopback connect recorded" "# addresses tried: connect 127.0.0.1:9 1" "$(cat "$WS/net.yaml")"
+	check "$u: families recorded" grep -q "^# socket families: AF_INET 1" "$WS/net.yaml"
+	check "$u: loopback kept when only loopback was used" bash -c "! grep -q '^    network:' '$WS/net.yaml'"
+	learn_in "$u" nonet.yaml --base testing --name nonet-$u -- ./probe read /etc/hostname
+	check "$u: no inet socket: network none" grep -q "^    network: none" "$WS/nonet.yaml"
+	learn_in "$u" w.yaml --base standard --name wr-$u -- sh -c "echo x >/tmp/learn-w-$u; true"
+	check "$u: a write outside the workspace is recorded" grep -q "^# written outside the workspace and \$WM_OUT: /tmp/learn-w-$u 1" "$WS/w.yaml"
+done
 
 # --- usage ---
 expect_exit "no --base is exit 2" 2 "$WM" policy learn --name x -- true
