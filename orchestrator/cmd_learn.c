@@ -321,8 +321,8 @@ static char *origin_of(const struct lopts *o)
 		wm_buf_addf(&b, "%s%s", i ? " " : "`", o->args[i]);
 	if (o->command)
 		wm_buf_addch(&b, '`');
-	for (size_t i = 0; i < b.len; i++)
-		if (b.data[i] == '\n' || b.data[i] == '\r')
+	for (size_t i = 0; i < b.len; i++) /* a comment line: no control characters */
+		if ((unsigned char)b.data[i] < 0x20 || b.data[i] == 0x7f)
 			b.data[i] = ' ';
 	if (b.len > 200)
 		wm_buf_setlen(&b, 200);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "common/cleanup.h"
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "policies/internal.h"
@@ -56,8 +58,26 @@ void wm_learned_release(struct wm_learned *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void wm_learn_tally_add(struct wm_learn_tally *t, const char *what, uint64_t n)
+/* `what` as it may stand in a YAML comment: a task chose the bytes (a
+ * path, a socket address), and a newline would end the comment and write
+ * policy, a byte that is not ASCII could make the file invalid UTF-8. */
+static char *printable(const char *what)
 {
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)what; *p; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			wm_buf_addf(&b, "\\x%02x", *p);
+		else
+			wm_buf_addch(&b, (char)*p);
+	}
+	return wm_buf_detach(&b, NULL);
+}
+
+void wm_learn_tally_add(struct wm_learn_tally *t, const char *raw, uint64_t n)
+{
+	wm_autofree char *what = printable(raw);
+
 	for (size_t i = 0; i < t->n; i++)
 		if (strcmp(t->v[i].what, what) == 0) {
 			t->v[i].count += n;
@@ -68,7 +88,7 @@ void wm_learn_tally_add(struct wm_learn_tally *t, const char *what, uint64_t n)
 		return;
 	}
 	WM_GROW(t->v, t->alloc, t->n + 1);
-	t->v[t->n].what = wm_xstrdup(what);
+	t->v[t->n].what = wm_steal(&what);
 	t->v[t->n++].count = n;
 }
 

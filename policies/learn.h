@@ -77,6 +77,8 @@ void wm_learned_release(struct wm_learned *l);
  * through are counted apart (clone with and without namespace flags). */
 void wm_learned_call(struct wm_learned *l, const char *task, const char *name, int group,
 		     bool refused, bool base_denied);
+/* Counts `what` n times; bytes other than printable ASCII (and the
+ * backslash) are kept as \xNN, so that any entry can stand in a comment. */
 void wm_learn_tally_add(struct wm_learn_tally *t, const char *what, uint64_t n);
 
 /* The action `p`'s filter takes for a call of `name` with these argument

@@ -202,6 +202,16 @@ static void granted_and_bounded(void **state)
 	assert_int_equal(l.paths.n, WM_LEARN_MAX_TALLY);
 	assert_int_equal(l.paths.more, 10);
 	wm_learned_release(&l);
+	/* A path a task chose cannot end the comment it stands in. */
+	wm_learn_tally_add(&l.paths, "/tmp/x\n    allow: [ptrace]\xff\\", 1);
+	assert_string_equal(l.paths.v[0].what, "/tmp/x\\x0a    allow: [ptrace]\\xff\\x5c");
+	wm_learned_call(&l, "t\nx", "getpid", -1, false, false);
+	yaml = wm_learned_yaml(std, "g", &l, 0, "x");
+	assert_non_null(strstr(yaml, "# t\\x0ax 1\n"));
+	assert_null(strstr(yaml, "\n    allow: [ptrace]"));
+	wm_policy_set_free(load(yaml));
+	free(yaml);
+	wm_learned_release(&l);
 	wm_policy_set_free(set);
 }
 
