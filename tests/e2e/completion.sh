@@ -122,6 +122,9 @@ complete_line "$WM" policy learn --base standard --name x -- pytho
 expect_in "learn -- CMD: commands" "python3" "$REPLY_TEXT"
 complete_line "$WM" policy learn --
 expect_in "learn options" " --grant " "$REPLY_TEXT"
+complete_line "$WM" policy learn --base standard --name x -o ""
+expect_in "learn -o: a policy file" " pol.yaml " "$REPLY_TEXT"
+expect_not_in "learn -o: not a bundle" "release.md" "$REPLY_TEXT"
 complete_line "$WM" audit ""
 expect_in "audit subcommands" " show verify " "$REPLY_TEXT"
 complete_line "$WM" cache ""

@@ -189,10 +189,11 @@ _wm()
 		case $w in
 		--) dashdash=1 ;;
 		--*=*) ;;
+		--base | --grant) ((i++)) ;; # policy learn
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect | --base | --grant)
+			--level | --dialect)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -218,6 +219,10 @@ _wm()
 	fi
 
 	# Values of options.
+	if [[ $cmd == policy && $prev == @(-o|--output) ]]; then
+		_wm_files '*.@(yaml|yml)' # policy learn: the policy file
+		return
+	fi
 	case $prev in
 	--policy | --base)
 		COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
@@ -240,8 +245,6 @@ _wm()
 		# run and resume: how a run is shown; export: the bundle.
 		if [[ $cmd == run || $cmd == resume ]]; then
 			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
-		elif [[ $cmd == policy ]]; then
-			_wm_files '*.@(yaml|yml)'
 		else
 			_wm_files '*.tar.zst'
 		fi
