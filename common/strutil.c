@@ -100,6 +100,21 @@ bool wm_strv_contains(char *const *v, const char *s)
 	return false;
 }
 
+bool wm_words_contain(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, " \t\n");
+
+		if (len == n && strncmp(s, word, n) == 0)
+			return true;
+		s += len;
+		s += strspn(s, " \t\n");
+	}
+	return false;
+}
+
 static bool same_letter(char x, char y)
 {
 	return tolower((unsigned char)x) == tolower((unsigned char)y);

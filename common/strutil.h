@@ -31,6 +31,8 @@ WM_DEFINE_CLEANUP(char *, wm_strv_free)
 /* A strv freed when it leaves scope: `wm_autostrv char **v = NULL;`. */
 #define wm_autostrv wm_auto(wm_strv_free)
 bool wm_strv_contains(char *const *v, const char *s);
+/* Is `word` one of the words of `list` (separated by blanks and newlines)? */
+bool wm_words_contain(const char *list, const char *word);
 /* An environment variable name: a letter or '_', then letters, digits, '_'
  * (the first len bytes of s). */
 bool wm_env_name_ok(const char *s, size_t len);

@@ -77,6 +77,8 @@ int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_report(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+/* `wm policy learn` (cmd_learn.c); argv[0] is "learn". */
+int wm_cmd_policy_learn(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_init(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);

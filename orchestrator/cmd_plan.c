@@ -23,6 +23,7 @@
 #include "orchestrator/runner.h"
 #include "orchestrator/taskcache.h"
 #include "policies/policies.h"
+#include "policies/score.h"
 #include "workflow/dag.h"
 #include "workflow/workflow.h"
 
@@ -55,6 +56,15 @@ static void print_params(const struct wm_workflow *wf, const struct wm_task *t, 
 	}
 }
 
+/* The task's exposure score (`wm policy score`). */
+static double exposure(const struct wm_policy *p)
+{
+	struct wm_policy_score s;
+
+	wm_policy_score(p, &s, NULL);
+	return s.total;
+}
+
 static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		       const struct wm_task_policies *tp, FILE *f)
 {
@@ -71,7 +81,8 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		fprintf(f, "%3zu. %s", k + 1, t->id);
 		if (!t->body.lang)
 			fputs(" (join)", f);
-		fprintf(f, "\n     policy %s", tp->policy[g->order[k]]->name);
+		fprintf(f, "\n     policy %s (exposure %.1f)", tp->policy[g->order[k]]->name,
+			exposure(tp->policy[g->order[k]]));
 		print_duration(f, "timeout", t->timeout_ms, "(policy's)");
 		fprintf(f, "  retries %u", t->retries);
 		if (t->retries)
@@ -244,6 +255,7 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "line", json_integer(t->loc.line));
 	json_object_set_new(o, "depends", deps);
 	json_object_set_new(o, "policy", jstr(tp->policy[i]->name));
+	json_object_set_new(o, "exposure", json_real(wm_score_shown(exposure(tp->policy[i]))));
 	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));
@@ -312,7 +324,7 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(root, "order", order);
 	json_object_set_new(root, "level", json_string(wm_level_name(level)));
 	json_object_set_new(root, "findings", json_findings(d));
-	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	fputc('\n', f);
 	json_decref(root);
 	return rc;

@@ -7,6 +7,7 @@
  * FILE:LINE:COL and the command exits 2.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,12 @@
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "policies/policies.h"
+#include "policies/score.h"
 
 struct popts {
 	const char *policies;
 	const char *name;
+	bool json;
 	char **args;
 	int n_args;
 };
@@ -30,6 +33,7 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 	static const struct option opts[] = {
 		{ "policies", required_argument, NULL, 'p' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -43,6 +47,9 @@ static int parse_opts(int argc, char **argv, struct popts *o)
 			break;
 		case 'n':
 			o->name = optarg;
+			break;
+		case 'j':
+			o->json = true;
 			break;
 		case 'h':
 			return -2;
@@ -165,6 +172,7 @@ static int do_diff(const struct popts *o, struct wm_error **err)
 	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
 	wm_autofree char *text = NULL;
 	const struct wm_policy *a, *b;
+	struct wm_policy_score sa, sb;
 
 	if (o->n_args != 2)
 		return wm_usage_error("policy", "'policy diff' takes two policy names");
@@ -174,13 +182,64 @@ static int do_diff(const struct popts *o, struct wm_error **err)
 	    !(b = wm_policy_set_lookup(set, o->args[1], err)))
 		return -1;
 	text = wm_policy_diff(a, b);
-	printf("A = %s, B = %s\n", a->name, b->name);
+	wm_policy_score(a, &sa, NULL);
+	wm_policy_score(b, &sb, NULL);
+	printf("A = %s (exposure %.1f), B = %s (exposure %.1f)\n", a->name, sa.total, b->name,
+	       sb.total);
 	if (!*text) {
 		printf("no difference in effect\n");
 		return WM_EXIT_OK;
 	}
 	fputs(text, stdout);
 	return 1; /* as diff(1): the policies differ */
+}
+
+static json_t *score_json(const struct wm_policy *p, const struct wm_policy_score *s)
+{
+	json_t *o = json_object(), *parts = json_object(), *cls = json_object();
+
+	/* json_object_set_new steals each new value. */
+	json_object_set_new(o, "policy", json_string(p->name));
+	json_object_set_new(o, "score", json_real(wm_score_shown(s->total)));
+	for (size_t i = 0; i < WM_SCORE_PART_COUNT; i++)
+		json_object_set_new(parts, wm_score_part_name(i),
+				    json_pack("{s:f,s:f}", "points", wm_score_shown(s->part[i]),
+					      "max", s->max[i]));
+	for (size_t c = 0; c < WM_RISK_CLASS_COUNT; c++)
+		json_object_set_new(cls, wm_risk_class_name(c),
+				    json_pack("{s:f,s:I,s:I}", "points", wm_score_shown(s->cls[c]),
+					      "passing", (json_int_t)s->cls_passing[c], "known",
+					      (json_int_t)s->cls_known[c]));
+	json_object_set_new(o, "parts", parts);
+	json_object_set_new(o, "syscall_classes", cls);
+	return o;
+}
+
+static int do_score(const struct popts *o, struct wm_error **err)
+{
+	wm_auto(wm_policy_set_free) struct wm_policy_set *set = NULL;
+	struct wm_buf why = WM_BUF_INIT;
+	struct wm_policy_score s;
+	const struct wm_policy *p;
+
+	if (o->n_args != 1)
+		return wm_usage_error("policy", "'policy score' takes one policy name");
+	if (!(set = load_set(o->policies, err)))
+		return -1;
+	if (!(p = wm_policy_set_lookup(set, o->args[0], err)))
+		return -1;
+	wm_policy_score(p, &s, o->json ? NULL : &why);
+	if (o->json) {
+		json_t *j = score_json(p, &s);
+
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(4));
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("policy %s: exposure %.1f/100\n%s", p->name, s.total, why.data);
+	}
+	wm_buf_release(&why);
+	return WM_EXIT_OK;
 }
 
 static int do_import(const struct popts *o, struct wm_error **err)
@@ -210,10 +269,11 @@ int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 	const char *sub;
 	int rc;
 
-	(void)cli;
 	if (argc < 2)
 		return wm_usage_error("policy", "missing subcommand");
 	sub = argv[1];
+	if (strcmp(sub, "learn") == 0)
+		return wm_cmd_policy_learn(argc - 1, argv + 1, cli, err);
 	rc = parse_opts(argc - 1, argv + 1, &o);
 	if (rc == -2) {
 		wm_command_help(wm_command_find("policy"), stdout);
@@ -229,6 +289,8 @@ int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 		return do_check(&o, err);
 	if (strcmp(sub, "diff") == 0)
 		return do_diff(&o, err);
+	if (strcmp(sub, "score") == 0)
+		return do_score(&o, err);
 	if (strcmp(sub, "import-oci") == 0)
 		return do_import(&o, err);
 	return wm_usage_error("policy", "unknown subcommand '%s'", sub);

@@ -99,13 +99,20 @@ static const struct command_help helps[] = {
 	  "    --json              the lines as stored\n"
 	  "  verify [RUN_ID]       check the log's MAC chain; exit 1 when it is not intact\n"
 	  "  rekey                 make a new audit key when the old one is lost\n" },
-	{ "policy", "  list                  the policies in force\n"
-		    "  show NAME             the resolved policy as YAML, headed by its SHA-256\n"
-		    "  check FILE            check a policy file\n"
-		    "  diff A B              what one policy allows that the other does not\n"
-		    "  import-oci FILE --name N  a policy from an OCI or Docker seccomp profile\n"
-		    "  --policies FILE       a policy file on top of the search order (every\n"
-		    "                        subcommand)\n" },
+	{ "policy",
+	  "  list                  the policies in force\n"
+	  "  show NAME             the resolved policy as YAML, headed by its SHA-256\n"
+	  "  check FILE            check a policy file\n"
+	  "  diff A B              what one policy allows that the other does not\n"
+	  "  score NAME [--json]   exposure 0-100 with its breakdown\n"
+	  "  learn --base B --name N [-o FILE] [--grant GROUP]... -- CMD... | RUN_ID | FILE.md\n"
+	  "                        run under a learning sandbox of B and write the policy\n"
+	  "                        that allows what was used; --grant lets a dangerous\n"
+	  "                        group through (ptrace, mount, namespaces, module, bpf,\n"
+	  "                        keyrings, userfaultfd, handles, host, io_uring, raw)\n"
+	  "  import-oci FILE --name N  a policy from an OCI or Docker seccomp profile\n"
+	  "  --policies FILE       a policy file on top of the search order (every\n"
+	  "                        subcommand)\n" },
 	{ "sandbox", "  --policy NAME         the policy (default: standard)\n"
 		     "  --policies FILE       a policy file searched before all others\n"
 		     "  --workspace DIR       the writable working tree (default: the current\n"

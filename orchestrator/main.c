@@ -61,8 +61,11 @@ const struct wm_command wm_commands[] = {
 	  "       audit rekey",
 	  "show or verify a run's audit log; replace a lost audit key" },
 	{ "policy", wm_cmd_policy,
-	  "policy list | show NAME | check FILE | diff A B | import-oci FILE.json --name N",
-	  "inspect and check security policies" },
+	  "policy list | show NAME | check FILE | diff A B | score NAME [--json] | import-oci "
+	  "FILE.json --name N\n"
+	  "       policy learn --base BASE --name NAME [-o FILE] [--grant GROUP]... -- CMD... | "
+	  "RUN_ID | FILE.md",
+	  "inspect, check, score and learn security policies" },
 	{ "sandbox", wm_cmd_sandbox,
 	  "sandbox [--policy NAME] [--policies FILE] [--workspace DIR] [--timeout D] -- CMD "
 	  "[ARG]...",

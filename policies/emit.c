@@ -211,23 +211,9 @@ static void add_names(struct wm_buf *b, const struct wm_policy *p, const char *i
 	add_flow_list(b, v, n, ind);
 }
 
-static void add_rule(struct wm_buf *b, const struct wm_policy *p, size_t i, bool *done,
-		     const char *ind)
+void pol_emit_rule_tail(struct wm_buf *b, const struct wm_seccomp_rule *r)
 {
-	const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
-	wm_autostrv char **names = NULL;
-	size_t n = 0;
-
-	for (size_t j = i; j < p->seccomp.n_rules; j++) {
-		if (!done[j] && same_conditions(r, &p->seccomp.rules[j])) {
-			done[j] = true;
-			wm_strv_push(&names, &n, p->seccomp.rules[j].name);
-		}
-	}
-	wm_buf_addf(b, "%s  - {names: ", ind);
-	for (size_t k = 0; k < n; k++)
-		wm_buf_addf(b, "%s%s", k ? ", " : "[", names[k]);
-	wm_buf_addf(b, "], action: %s", wm_seccomp_action_name(r->action));
+	wm_buf_addf(b, ", action: %s", wm_seccomp_action_name(r->action));
 	if (r->action == WM_SC_ERRNO && r->errno_ret) {
 		char *e = pol_errno_name(r->errno_ret);
 		wm_buf_addf(b, ", errno: %s", e);
@@ -248,6 +234,26 @@ static void add_rule(struct wm_buf *b, const struct wm_policy *p, size_t i, bool
 		wm_buf_addch(b, ']');
 	}
 	wm_buf_addstr(b, "}\n");
+}
+
+static void add_rule(struct wm_buf *b, const struct wm_policy *p, size_t i, bool *done,
+		     const char *ind)
+{
+	const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
+	wm_autostrv char **names = NULL;
+	size_t n = 0;
+
+	for (size_t j = i; j < p->seccomp.n_rules; j++) {
+		if (!done[j] && same_conditions(r, &p->seccomp.rules[j])) {
+			done[j] = true;
+			wm_strv_push(&names, &n, p->seccomp.rules[j].name);
+		}
+	}
+	wm_buf_addf(b, "%s  - {names: ", ind);
+	for (size_t k = 0; k < n; k++)
+		wm_buf_addf(b, "%s%s", k ? ", " : "[", names[k]);
+	wm_buf_addch(b, ']');
+	pol_emit_rule_tail(b, r);
 }
 
 static void add_seccomp(struct wm_buf *b, const struct wm_policy *p, const char *ind)

@@ -109,6 +109,8 @@ const char *pol_syscall_suggest(const char *name);
  * computed once and kept for the process's life. */
 const char *const *pol_native_syscalls(size_t *n);
 
+/* strict_seccomp.c: does condition c hold for argument value x? */
+bool pol_arg_holds(const struct wm_seccomp_arg *c, uint64_t x);
 /* strict_seccomp.c: the filter part of wm_policy_at_least_as_strict(). */
 int pol_seccomp_at_least_as_strict(const struct wm_policy *p, const struct wm_policy *floor,
 				   struct wm_buf *why);
@@ -141,5 +143,8 @@ void pol_text_place(const char *text, size_t off, unsigned *line, unsigned *col)
 /* emit.c: the canonical YAML body of a policy (no name or description), the
  * same text wm_policy_to_yaml() prints, used for the hash. */
 void pol_emit_body(struct wm_buf *b, const struct wm_policy *p, const char *indent);
+/* The part of a rule's flow mapping after its names: ", action: errno,
+ * errno: ENOSYS, args: [...]}" and a newline. */
+void pol_emit_rule_tail(struct wm_buf *b, const struct wm_seccomp_rule *r);
 
 #endif

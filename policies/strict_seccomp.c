@@ -70,7 +70,7 @@ static bool masked_form(const struct wm_seccomp_arg *c, uint64_t *mask, uint64_t
 	return false;
 }
 
-static bool holds(const struct wm_seccomp_arg *c, uint64_t x)
+bool pol_arg_holds(const struct wm_seccomp_arg *c, uint64_t x)
 {
 	switch (c->op) {
 	case WM_SC_OP_EQ:
@@ -101,7 +101,7 @@ static bool implies(const struct wm_seccomp_arg *a, const struct wm_seccomp_arg 
 	if (a->op == b->op && a->value == b->value && a->value_two == b->value_two)
 		return true;
 	if (a->op == WM_SC_OP_EQ)
-		return holds(b, a->value);
+		return pol_arg_holds(b, a->value);
 	if (masked_form(a, &ma, &va) && masked_form(b, &mb, &vb))
 		return (va & ~ma) != 0 /* a holds for nothing */ ||
 		       ((mb & ~ma) == 0 && (va & mb) == vb);
@@ -116,9 +116,9 @@ static bool contradicts(const struct wm_seccomp_arg *a, const struct wm_seccomp_
 	if (a->index != b->index)
 		return false;
 	if (a->op == WM_SC_OP_EQ)
-		return !holds(b, a->value);
+		return !pol_arg_holds(b, a->value);
 	if (b->op == WM_SC_OP_EQ)
-		return !holds(a, b->value);
+		return !pol_arg_holds(a, b->value);
 	if (masked_form(a, &ma, &va) && masked_form(b, &mb, &vb))
 		return (va & ~ma) != 0 || (vb & ~mb) != 0 || ((va ^ vb) & ma & mb) != 0;
 	return false;

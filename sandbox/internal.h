@@ -144,6 +144,11 @@ struct sb_filter {
 	size_t n_unknown;
 };
 
+/* The filter of a learning sandbox (learn.c): every call but
+ * wm_learn_unwatched goes to the listener. */
+int sb_filter_build_learning(struct sb_filter *out, struct wm_error **err);
+/* Does a network namespace isolate sockets of this family? */
+bool sb_family_namespaced(int family);
 /* Compiles (or loads from the cache) the policy's filter. want_notify: use
  * SCMP_ACT_NOTIFY for denials when the kernel and libseccomp support it. */
 int sb_filter_build(const struct wm_policy *p, bool want_notify, struct sb_filter *out, char **note,
@@ -227,6 +232,8 @@ struct wm_sandbox_profile {
 	unsigned image_uid, image_gid;
 	int landlock_abi;
 	bool userns_as_root;
+	bool learning;	  /* wm_sandbox_profile_new_learning() */
+	uint32_t granted; /* learning: risk groups let through though the base denies them */
 	char *note;	  /* see wm_sandbox_profile_note() */
 	char *unenforced; /* see wm_sandbox_profile_unenforced() */
 };
@@ -286,8 +293,20 @@ struct sb_denials {
 	uint64_t other; /* denials of calls beyond the first SB_MAX_NAMED */
 };
 
+/* A learning sandbox's side of the supervisor (learn.c). */
+#define SB_LEARN_NAMES 1024
+struct sb_learn {
+	struct wm_learned *rec; /* borrowed from the spec */
+	char *task, *workspace, *out_dir;
+	char *names[SB_LEARN_NAMES]; /* call names by number, resolved once */
+};
+
+struct sb_learn *sb_learn_new(const struct wm_sandbox_spec *spec);
+void sb_learn_free(struct sb_learn *l);
+
 struct wm_sandbox {
 	const struct wm_sandbox_profile *prof;
+	struct sb_learn *learn; /* learning sandboxes only */
 	pid_t pid;
 	int pidfd;
 	int sock;
@@ -314,6 +333,10 @@ struct wm_sandbox {
 /* Reads what init reported, without blocking; the READY message brings the
  * seccomp listener. */
 void sb_read_msgs(struct wm_sandbox *sb);
+/* Learning: records the call and fills the answer (continue, or the
+ * base's errno); true when the call was refused. */
+bool sb_learn_answer(struct wm_sandbox *sb, const struct seccomp_notif *req,
+		     struct seccomp_notif_resp *resp);
 /* Answers up to `budget` pending denials; returns how many it answered. */
 size_t sb_serve_notify(struct wm_sandbox *sb, size_t budget);
 /* Copies what the command wrote to the caller, about `budget` bytes at

@@ -81,17 +81,7 @@ static int write_file(const char *dir, const char *file, const char *value, stru
 
 bool sb_cgroup_lists(const char *list, const char *controller)
 {
-	size_t n = strlen(controller);
-
-	for (const char *s = list; *s;) {
-		size_t len = strcspn(s, " \t\n");
-
-		if (len == n && strncmp(s, controller, n) == 0)
-			return true;
-		s += len;
-		s += strspn(s, " \t\n");
-	}
-	return false;
+	return wm_words_contain(list, controller);
 }
 
 /* Does `file` in `dir` (cgroup.controllers, cgroup.subtree_control) list

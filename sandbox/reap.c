@@ -131,6 +131,7 @@ void wm_sandbox_free(struct wm_sandbox *sb)
 	sb_cgroup_destroy(&sb->cg);
 	for (size_t i = 0; i < sb->denials.n; i++)
 		free(sb->denials.named[i].name);
+	sb_learn_free(sb->learn);
 	free(sb);
 }
 

@@ -63,6 +63,7 @@ enum wm_limit { WM_LIMITS(WM_XLIST_ENUM) };
 
 struct wm_sandbox_profile;
 struct wm_sandbox;
+struct wm_learned;
 
 struct wm_sandbox_spec {
 	char *const *argv;     /* argv[0] looked up in the sandbox's PATH when it has no '/' */
@@ -81,6 +82,10 @@ struct wm_sandbox_spec {
 	 * drains into this callback (the task never holds wm's files). */
 	void (*on_output)(void *ctx, const char *data, size_t len);
 	void *output_ctx;
+	/* Learning profiles only: where the calls are recorded, and the task
+	 * they are counted for (NULL: "command"). */
+	struct wm_learned *learned;
+	const char *learn_task;
 	uint64_t timeout_ms;  /* wm_sandbox_run() only; 0: the policy's */
 	bool forward_signals; /* wm_sandbox_run() only: SIGINT/SIGTERM/SIGHUP to the command,
 				 a second one kills the tree */
@@ -115,6 +120,15 @@ void wm_sandbox_set_cache_key(const unsigned char key[32]);
 
 int wm_sandbox_profile_new(const struct wm_policy *policy, struct wm_sandbox_profile **out,
 			   struct wm_error **err);
+/* `wm policy learn`: the sandbox of `base` (namespaces, mounts,
+ * capabilities, limits as it says) with a learning filter: calls are
+ * recorded into the spec's `learned` and carried out
+ * (SECCOMP_USER_NOTIF_FLAG_CONTINUE), except the calls of critical risk
+ * groups (policies/score.h) the base denies and `granted` (a bit per
+ * group) does not name, which get the base's errno. Exit 3 where the
+ * kernel lacks user notification. */
+int wm_sandbox_profile_new_learning(const struct wm_policy *base, uint32_t granted,
+				    struct wm_sandbox_profile **out, struct wm_error **err);
 const struct wm_policy *wm_sandbox_profile_policy(const struct wm_sandbox_profile *profile);
 /* Something the caller should record (a cached filter that was rejected
  * and recompiled), or NULL. Borrowed from the profile. */

@@ -236,7 +236,7 @@ static int add_syscall(struct builder *b, size_t first, struct wm_error **err)
 static const int namespaced_families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET };
 #define LAST_NAMESPACED AF_PACKET
 
-static bool namespaced(int family)
+bool sb_family_namespaced(int family)
 {
 	for (size_t i = 0; i < sizeof(namespaced_families) / sizeof(int); i++)
 		if (namespaced_families[i] == family)
@@ -270,7 +270,8 @@ static int deny_families(struct builder *b, struct wm_error **err)
 	for (int f = 0; f < LAST_NAMESPACED; f++) {
 		struct scmp_arg_cmp c = ARG0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (scmp_datum_t)f);
 
-		if (!namespaced(f) && add(b, act, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
+		if (!sb_family_namespaced(f) &&
+		    add(b, act, SCMP_SYS(socket), &c, 1, "socket", err) < 0)
 			return -1;
 	}
 	return add(b, act, SCMP_SYS(socket), &above, 1, "socket", err);

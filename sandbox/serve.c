@@ -157,13 +157,19 @@ size_t sb_serve_notify(struct wm_sandbox *sb, size_t budget)
 			break;
 		}
 		done++;
+		memset(resp, 0, sizeof(*resp));
+		resp->id = req->id;
+		if (sb->learn) {
+			if (sb_learn_answer(sb, req, resp))
+				count_denial(&sb->denials, req->data.arch, req->data.nr);
+			seccomp_notify_respond(sb->notify_fd, resp);
+			continue;
+		}
 		rule = sb_filter_lookup(&sb->prof->filter, req->data.nr);
 		count_denial(&sb->denials, req->data.arch, req->data.nr);
 		/* Default-kill policies: the call never runs, the process dies. */
 		if (rule->kill)
 			kill((pid_t)req->pid, SIGKILL);
-		memset(resp, 0, sizeof(*resp));
-		resp->id = req->id;
 		resp->error = -rule->err;
 		seccomp_notify_respond(sb->notify_fd, resp);
 	}

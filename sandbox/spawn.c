@@ -127,6 +127,24 @@ fail:
 	return -1;
 }
 
+int wm_sandbox_profile_new_learning(const struct wm_policy *base, uint32_t granted,
+				    struct wm_sandbox_profile **out, struct wm_error **err)
+{
+	struct wm_sandbox_profile *prof = NULL;
+
+	if (wm_sandbox_profile_new(base, &prof, err) < 0 || !prof)
+		return -1;
+	sb_filter_release(&prof->filter);
+	if (sb_filter_build_learning(&prof->filter, err) < 0) {
+		wm_sandbox_profile_free(prof);
+		return -1;
+	}
+	prof->learning = true;
+	prof->granted = granted;
+	*out = prof;
+	return 0;
+}
+
 size_t wm_sandbox_clean_leftovers(void)
 {
 	return sb_cgroup_clean_leftovers();
@@ -436,10 +454,13 @@ int wm_sandbox_spawn(const struct wm_sandbox_profile *prof, const struct wm_sand
 	int out_w = -1;
 
 	sb->prof = prof;
+	if (prof->learning)
+		sb->learn = sb_learn_new(spec);
 	sb->pidfd = sb->sock = sb->notify_fd = sb->out_fd = sb->lifeline = -1;
 	sb->out_tree = sb->out_dest = -1;
 	sb->start_ms = wm_mono_ms();
 	if (child_prepare(prof, spec, &c, err) < 0) {
+		sb_learn_free(sb->learn);
 		free(sb);
 		return -1;
 	}

@@ -70,6 +70,13 @@ as_user() {
 	fi
 }
 
+# run_as USER CMD...: CMD as nobody (USER nobody, see as_user) or as we are.
+run_as() {
+	local u=$1
+	shift
+	if [[ $u == nobody ]]; then as_user "$@"; else "$@"; fi
+}
+
 # Can an unprivileged user create user namespaces here?
 userns_ok() {
 	as_user unshare --user --map-root-user true 2>/dev/null

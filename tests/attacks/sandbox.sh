@@ -24,16 +24,6 @@ elif is_root; then
 	skip "rootless attacks" "unprivileged user namespaces unavailable"
 fi
 
-run_as() {
-	if [[ $1 == nobody ]]; then
-		shift
-		as_user "$@"
-	else
-		shift
-		"$@"
-	fi
-}
-
 # killed_for STATUS OUTPUT: the probe ran and was killed by what stops the
 # attack: a default-kill filter (SIGKILL with the call named), a foreign
 # ABI (SIGSYS, which only seccomp sends), or a limit wm names.

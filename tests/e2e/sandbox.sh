@@ -10,11 +10,6 @@ chmod 777 "$WS"
 
 users=(root)
 if is_root && userns_ok; then users+=(nobody); fi
-run_as() {
-	local u=$1
-	shift
-	if [[ $u == nobody ]]; then as_user "$@"; else "$@"; fi
-}
 
 for p in minimal development testing standard hardened paranoid; do
 	for u in "${users[@]}"; do

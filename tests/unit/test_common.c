@@ -408,6 +408,10 @@ static void test_strutil(void **state)
 	assert_null(v[2]);
 	assert_true(wm_strv_contains(v, "B=2"));
 	assert_false(wm_strv_contains(v, "C=3"));
+	assert_true(wm_words_contain("cpuset cpu\tio\nmemory", "cpu"));
+	assert_true(wm_words_contain("cpuset cpu io\nmemory", "memory"));
+	assert_false(wm_words_contain("cpuset io", "cpu")); /* whole words only */
+	assert_false(wm_words_contain("", "cpu"));
 	/* KEY=VALUE replaces KEY's entry in place; AB is another key than A. */
 	wm_env_set(&v, &n, "A=one");
 	wm_env_set(&v, &n, "AB=3");

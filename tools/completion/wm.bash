@@ -189,6 +189,7 @@ _wm()
 		case $w in
 		--) dashdash=1 ;;
 		--*=*) ;;
+		--base | --grant) ((i++)) ;; # policy learn
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
@@ -220,9 +221,17 @@ _wm()
 	fi
 
 	# Values of options.
+	if [[ $cmd == policy && $prev == @(-o|--output) ]]; then
+		_wm_files '*.@(yaml|yml)' # policy learn: the policy file
+		return
+	fi
 	case $prev in
-	--policy)
+	--policy | --base)
 		COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
+		return
+		;;
+	--grant)
+		COMPREPLY=($(compgen -W "ptrace mount namespaces module bpf keyrings userfaultfd handles host io_uring raw" -- "$cur"))
 		return
 		;;
 	--policies)
@@ -337,6 +346,8 @@ _wm()
 	policy)
 		opts="--policies"
 		[[ ${pos[0]-} == import-oci ]] && opts="--policies --name"
+		[[ ${pos[0]-} == score ]] && opts="--policies --json"
+		[[ ${pos[0]-} == learn && -z $dashdash ]] && opts="--policies --base --name -o --output --grant --"
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
@@ -421,15 +432,18 @@ _wm()
 		fi
 		;;
 	policy)
-		if [[ ${#pos[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "list show check diff import-oci" -- "$cur"))
+		if [[ -n $dashdash && ${pos[0]-} == learn ]]; then
+			[[ ${#pos[@]} -eq 1 ]] && COMPREPLY=($(compgen -c -- "$cur"))
+		elif [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "list show check diff score learn import-oci" -- "$cur"))
 		else
 			case ${pos[0]}:${#pos[@]} in
-			show:1 | diff:1 | diff:2)
+			show:1 | diff:1 | diff:2 | score:1)
 				COMPREPLY=($(compgen -W "$(_wm_policies)" -- "$cur"))
 				;;
 			check:1) _wm_files '*.@(yaml|yml)' ;;
 			import-oci:1) _wm_files '*.json' ;;
+			learn:1) _wm_files '*.md' ;;
 			esac
 		fi
 		;;
