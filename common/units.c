@@ -199,6 +199,15 @@ char *wm_format_duration(uint64_t ms)
 	return wm_buf_detach(&b, NULL);
 }
 
+char *wm_format_duration_human(uint64_t ms)
+{
+	if (ms < 1000)
+		return wm_xasprintf("%llums", (unsigned long long)ms);
+	if (ms < 60000)
+		return wm_xasprintf("%.3gs", (double)ms / 1000);
+	return wm_format_duration(ms / 1000 * 1000);
+}
+
 char *wm_format_size(uint64_t bytes)
 {
 	static const char suffix[] = "KMGT";

@@ -25,6 +25,9 @@ int wm_parse_age(const char *s, uint64_t *ms, struct wm_error **err);
 int wm_parse_size(const char *s, uint64_t *bytes, struct wm_error **err);
 char *wm_format_duration(uint64_t ms);
 char *wm_format_size(uint64_t bytes);
+/* Approximate, for people reading durations: "850ms", "1.38s", "12.3s",
+ * "2m5s" (whole seconds from a minute on). */
+char *wm_format_duration_human(uint64_t ms);
 /* Approximate, for people reading sizes: "512B", "1.5K", "12M", "3.2G". */
 char *wm_format_size_human(uint64_t bytes);
 

@@ -19,6 +19,7 @@
 #include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/floor.h"
+#include "orchestrator/levels.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/taskcache.h"
 #include "policies/policies.h"
@@ -277,8 +278,27 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	return o;
 }
 
+/* [{"file", "line", "col", "severity", "message", "level"}], in file order. */
+static json_t *json_findings(const struct wm_diags *d)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < d->n; k++) {
+		const struct wm_diag *dg = &d->v[k];
+
+		json_array_append_new(a, json_pack("{s:o, s:i, s:i, s:s, s:o, s:s}", "file",
+						   json_opt_str(dg->file), "line", dg->line, "col",
+						   dg->col, "severity",
+						   dg->level == WM_DIAG_ERROR ? "error" : "warning",
+						   "message", jstr(dg->msg), "level",
+						   wm_level_name(wm_level_of_diag(dg))));
+	}
+	return a;
+}
+
 static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
-		      const struct wm_task_policies *tp, FILE *f)
+		      const struct wm_task_policies *tp, enum wm_level level,
+		      const struct wm_diags *d, FILE *f)
 {
 	json_t *root = json_object(), *w = json_object(), *tasks = json_array(),
 	       *order = json_array();
@@ -302,6 +322,8 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(root, "workflow", w);
 	json_object_set_new(root, "tasks", tasks);
 	json_object_set_new(root, "order", order);
+	json_object_set_new(root, "level", json_string(wm_level_name(level)));
+	json_object_set_new(root, "findings", json_findings(d));
 	rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	fputc('\n', f);
 	json_decref(root);
@@ -335,24 +357,17 @@ static int resolve_policies(const struct wm_workflow *wf, const char *cli_policy
 	return 0;
 }
 
-/* --level strict: a task whose result is reused must say what it reads
- * and writes, else nothing shows it is pure (its body may write outside
- * $WM_OUT or read what its key does not cover). */
-static void strict_cache_checks(const struct wm_workflow *wf, struct wm_diags *d)
+/* The checks of the level asked for, raised to the workflow's own; returns
+ * the level checked. */
+static enum wm_level check_level(const struct wm_workflow *wf, const struct wm_policy_set *set,
+				 const struct wm_task_policies *tp, enum wm_level asked,
+				 struct wm_diags *d)
 {
-	for (size_t i = 0; i < wf->n_tasks; i++) {
-		const struct wm_task *t = &wf->tasks[i];
+	struct wm_level_input in = { .wf = wf, .policy = tp->policy, .set = set };
+	enum wm_level l = wm_level_effective(asked, wf);
 
-		if (!wm_taskcache_wanted(wf, i, WM_CACHE_AS_WRITTEN) || (t->outputs && t->inputs))
-			continue;
-		wm_diags_warn(d, wf->path, t->loc.line, t->loc.col,
-			      "task '%s' is cached but declares no %s: nothing shows that it "
-			      "depends only on what its cache key covers",
-			      t->id,
-			      !t->outputs && !t->inputs ? "`outputs` or `inputs`"
-			      : !t->outputs		? "`outputs`"
-							: "`inputs`");
-	}
+	wm_levels_check(&in, l, d);
+	return l;
 }
 
 /* --explain: for each task, whether the next `wm run FILE` would reuse its
@@ -409,7 +424,8 @@ out:
 struct plan_opts {
 	enum plan_format fmt;
 	const char *policy;
-	bool explain, strict;
+	bool explain;
+	enum wm_level level; /* --level, before the workflow's `level:` raises it */
 	enum wm_dialect dialect;
 };
 
@@ -433,12 +449,12 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 			o->policy = optarg;
 		else if (opt == 'x')
 			o->explain = true;
-		else if (opt == 'l' &&
-			 (strcmp(optarg, "normal") == 0 || strcmp(optarg, "strict") == 0))
-			o->strict = strcmp(optarg, "strict") == 0;
+		else if (opt == 'l' && wm_level_find(optarg) >= 0)
+			o->level = (enum wm_level)wm_level_find(optarg);
 		else if (opt == 'l')
-			return wm_usage_error("plan", "--level is normal or strict, not '%s'",
-					      optarg);
+			return wm_usage_error(
+				"plan", "--level is basic, standard, strict or paranoid, not '%s'",
+				optarg);
 		else if (opt == 'D' && wm_parse_dialect("plan", optarg, &o->dialect) != 0)
 			return WM_EXIT_USAGE;
 		else if (opt != 'D')
@@ -455,7 +471,9 @@ static int parse_opts(int argc, char **argv, struct plan_opts *o)
 
 int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct plan_opts o = { .fmt = FMT_TEXT, .dialect = WM_DIALECT_AUTO };
+	struct plan_opts o = { .fmt = FMT_TEXT,
+			       .level = WM_LEVEL_STANDARD,
+			       .dialect = WM_DIALECT_AUTO };
 	struct wm_diags d = WM_DIAGS_INIT;
 	struct wm_workflow *wf = NULL;
 	struct wm_policy_set *set = NULL;
@@ -480,16 +498,17 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_print(&d, stderr);
 		goto out;
 	}
-	if (o.strict)
-		strict_cache_checks(wf, &d);
+	o.level = check_level(wf, set, &tp, o.level, &d);
 	wm_diags_sort(&d);
 	wm_diags_print(&d, stderr);
 	wm_floor_print_weak(wf, &tp, stderr);
-	if (o.fmt == FMT_TEXT)
+	if (d.n_errors)
+		rc = WM_EXIT_USAGE; /* refused at the level: json still lists the findings */
+	if (o.fmt == FMT_TEXT && !d.n_errors)
 		print_text(wf, wf->dag, &tp, stdout);
-	else if (o.fmt == FMT_DOT)
+	else if (o.fmt == FMT_DOT && !d.n_errors)
 		print_dot(wf, wf->dag, &tp, stdout);
-	else if (print_json(wf, wf->dag, &tp, stdout) < 0)
+	else if (o.fmt == FMT_JSON && print_json(wf, wf->dag, &tp, o.level, &d, stdout) < 0)
 		rc = wm_error_set(err, 0, "cannot write the plan");
 out:
 	wm_task_policies_release(&tp);

@@ -59,6 +59,13 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *
 		return take_pair("-e wants KEY=VALUE", &o->cli_env, n_env);
 	case 'S':
 		return take_secret(o);
+	case 'L':
+		if (wm_level_find(optarg) < 0)
+			return wm_usage_error(
+				"run", "--level is basic, standard, strict or paranoid, not '%s'",
+				optarg);
+		o->level = (enum wm_level)wm_level_find(optarg);
+		break;
 	case 'x':
 		if (strcmp(optarg, "local") != 0 && strcmp(optarg, "slurm") != 0)
 			return wm_usage_error("run", "--executor is local or slurm, not '%s'",
@@ -142,6 +149,7 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "no-cache", no_argument, NULL, 'N' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "dialect", required_argument, NULL, 'D' },
+		{ "level", required_argument, NULL, 'L' },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -366,7 +374,7 @@ static int consent(const struct wm_prepared *p, const char *file, struct wm_run_
 
 int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	struct wm_run_options o = { 0 };
+	struct wm_run_options o = { .level = WM_LEVEL_STANDARD };
 	struct wm_diags diags = WM_DIAGS_INIT;
 	struct wm_prepared p;
 	const char *file = NULL;

@@ -6,6 +6,8 @@
  * through the workflow's DAG weighted by those durations, and the
  * parallelism achieved against the run's -j (computed in runstats.c).
  *
+ * --trend NAME: one workflow over time (trend.h).
+ *
  * No run: every run in the state directory (or those started since
  * --since), grouped by workflow and task:
  * runs, success rate, p50/p95 duration, retry rate, the most frequent
@@ -26,6 +28,7 @@
 #include "orchestrator/cli.h"
 #include "orchestrator/runview.h"
 #include "orchestrator/stats.h"
+#include "orchestrator/trend.h"
 #include "state/rundir.h"
 #include "workflow/workflow.h"
 
@@ -370,13 +373,33 @@ static int all_runs(const struct wm_cli *cli, bool as_json, long long since_ms,
 	return WM_EXIT_OK;
 }
 
+static int trend_opts(const struct wm_cli *cli, const char *name, const char *by, bool other,
+		      bool as_json, struct wm_error **err)
+{
+	if (!name)
+		return wm_usage_error("stats", "--by is for --trend NAME");
+	if (other)
+		return wm_usage_error("stats", "--trend NAME is one workflow's history: not with "
+					       "RUN_ID or --since");
+	if (by && strcmp(by, "day") != 0 && strcmp(by, "week") != 0)
+		return wm_usage_error("stats", "--by is day or week, not '%s'", by);
+	return wm_stats_trend(cli, name,
+			      by && strcmp(by, "week") == 0 ? WM_TREND_WEEK : WM_TREND_DAY, as_json,
+			      err) < 0
+		       ? -1
+		       : WM_EXIT_OK;
+}
+
 int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "since", required_argument, NULL, 'S' },
+		{ "trend", required_argument, NULL, 'T' },
+		{ "by", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *trend = NULL, *by = NULL;
 	bool as_json = false, since = false;
 	long long since_ms = 0;
 	int opt;
@@ -388,6 +411,8 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 			if (wm_parse_since(optarg, wm_wall_ms(), &since_ms, err) < 0)
 				return wm_error_wrap(err, "--since");
 			since = true;
+		} else if (opt == 'T' || opt == 'B') {
+			*(opt == 'T' ? &trend : &by) = optarg;
 		} else {
 			return wm_bad_option("stats", argv, opt, opts);
 		}
@@ -397,6 +422,8 @@ int wm_cmd_stats(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 	if (optind < argc && since)
 		return wm_usage_error("stats",
 				      "--since picks runs of the history: not with RUN_ID");
+	if (trend || by)
+		return trend_opts(cli, trend, by, since || optind < argc, as_json, err);
 	if (optind < argc)
 		return one_run(cli, argv[optind], as_json, err);
 	return all_runs(cli, as_json, since_ms, err);

@@ -49,7 +49,9 @@ static const struct command_help helps[] = {
 	  "                        each line headed by [task]\n"
 	  "  --tail N              lines of a failed task's log shown (default 20)\n"
 	  "  --cache               every task uses the task cache (but `cache: false` ones)\n"
-	  "  --no-cache            no task uses the task cache: everything runs\n" },
+	  "  --no-cache            no task uses the task cache: everything runs\n"
+	  "  --level LEVEL         refuse to start unless the workflow passes this\n"
+	  "                        validation level (default standard; see wm plan)\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
@@ -61,8 +63,9 @@ static const struct command_help helps[] = {
 	{ "plan",
 	  "  -f, --format FORMAT   text (default), dot (Graphviz) or json\n"
 	  "  --policy NAME         as for run: the floor, and the policy of tasks naming none\n"
-	  "  --level LEVEL         normal (default) or strict: also warn about cached tasks\n"
-	  "                        that declare no outputs or inputs\n"
+	  "  --level LEVEL         basic, standard (default; also: normal), strict or\n"
+	  "                        paranoid (see man wm, VALIDATION LEVELS); json lists\n"
+	  "                        the findings too\n"
 	  "  --explain             per task: would `wm run FILE` reuse its cached result,\n"
 	  "                        and why it runs otherwise\n"
 	  "  --dialect D           read FILE as mask, xc, runme or wm (default: detected)\n" },
@@ -82,8 +85,12 @@ static const struct command_help helps[] = {
 		     "  --json                a JSON array\n" },
 	{ "cancel", "  --timeout D           wait at most D for the run to stop (default 10s)\n" },
 	{ "logs", "  -f, --follow          keep printing as the run goes on\n" },
-	{ "stats", "  --since WHEN          the history of the runs started at or after WHEN\n"
-		   "  --json                the statistics as JSON\n" },
+	{ "stats",
+	  "  --since WHEN          the history of the runs started at or after WHEN\n"
+	  "  --trend NAME          workflow NAME's success rate and duration over time,\n"
+	  "                        with sparklines and the change point if one stands out\n"
+	  "  --by day|week         with --trend: per day (default) or week\n"
+	  "  --json                the statistics as JSON\n" },
 	{ "audit",
 	  "  show [RUN_ID]         print a run's audit log (default: the newest run)\n"
 	  "    --task T            only events of task T\n"
@@ -133,6 +140,14 @@ static const struct command_help helps[] = {
 	  "                        (config cache.max_size, default 5G)\n"
 	  "  --older-than AGE      prune: remove entries unused for longer than AGE\n"
 	  "  --json                ls, show: as JSON\n" },
+	{ "ab", "  A.md B.md             the workflows to run and compare\n"
+		"  --runs N              runs of each, alternately, in fresh workspaces\n"
+		"  -j, --jobs N          passed to each wm run\n"
+		"  --a-runs ID,...       compare these finished runs as side A instead\n"
+		"  --b-runs ID,...       ... as side B\n"
+		"  --a-name NAME         every finished run of workflow NAME as side A\n"
+		"  --b-name NAME         ... as side B\n"
+		"  --json                the comparison as JSON\n" },
 	{ "export", "  -o, --output FILE     the bundle to write, FILE.tar.zst\n" },
 	{ "report", "  -o, --output FILE     the page to write (0600); '-': standard output\n"
 		    "  --json                the run document instead of the page (standard\n"

@@ -26,7 +26,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
-	  "       [--cache | --no-cache]\n"
+	  "       [--cache | --no-cache] [--level basic|standard|strict|paranoid]\n"
 	  "       run FILE TASK --help   (the task's parameters)\n"
 	  "       run FILE --all | TASK... [--dialect mask|xc|runme|wm]   (a menu: another\n"
 	  "       tool's file, a README.md)",
@@ -36,7 +36,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...",
 	  "finish a run whose orchestrator died" },
 	{ "plan", wm_cmd_plan,
-	  "plan FILE [--format text|dot|json] [--policy NAME] [--level normal|strict]\n"
+	  "plan FILE [--format text|dot|json] [--policy NAME] [--level LEVEL]\n"
 	  "       [--dialect mask|xc|runme|wm]\n"
 	  "       plan FILE --explain [--format text|json] [--policy NAME]",
 	  "validate a workflow and show its DAG" },
@@ -51,7 +51,9 @@ const struct wm_command wm_commands[] = {
 	  "list runs whose orchestrator died" },
 	{ "cancel", wm_cmd_cancel, "cancel RUN_ID [--timeout D]", "stop a live run gracefully" },
 	{ "logs", wm_cmd_logs, "logs RUN_ID [TASK] [-f]", "show a run's task output" },
-	{ "stats", wm_cmd_stats, "stats [RUN_ID | --since WHEN] [--json]",
+	{ "stats", wm_cmd_stats,
+	  "stats [RUN_ID | --since WHEN] [--json]\n"
+	  "       stats --trend NAME [--by day|week] [--json]",
 	  "statistics of one run or of all history" },
 	{ "audit", wm_cmd_audit,
 	  "audit show [RUN_ID] [--task T] [--event E] [--since TIME] [--json]\n"
@@ -78,6 +80,10 @@ const struct wm_command wm_commands[] = {
 	{ "cache", wm_cmd_cache,
 	  "cache ls [--json] | show KEY [--json] | rm KEY... | prune [--older-than AGE]",
 	  "list, show or remove the task cache's entries" },
+	{ "ab", wm_cmd_ab,
+	  "ab A.md B.md --runs N [-j J] [--json]\n"
+	  "       ab --a-runs ID,ID... | --a-name NAME  --b-runs ID,ID... | --b-name NAME [--json]",
+	  "compare two workflows, or two sets of runs, with statistical tests" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
 	{ "report", wm_cmd_report, "report RUN_ID -o FILE.html | -o - | --json",

@@ -19,6 +19,7 @@
 #include "common/xalloc.h"
 #include "image/image.h"
 #include "orchestrator/fromrun.h"
+#include "orchestrator/levels.h"
 #include "state/audit.h"
 
 /* The instances of the matrix `id` as roots; false when it is none. */
@@ -179,6 +180,19 @@ static int apply_images(struct wm_prepared *p, struct wm_error **err)
 	return 0;
 }
 
+/* The validation level's checks (levels.h), on the policies as the
+ * workflow names them (before images pin them): errors refuse the run. */
+static int check_level(const struct wm_prepared *p, const struct wm_run_options *o,
+		       struct wm_diags *diags)
+{
+	struct wm_level_input in = {
+		.wf = p->wf, .policy = p->policy, .set = p->set, .cli_env = o->cli_env
+	};
+
+	wm_levels_check(&in, wm_level_effective(o->level, p->wf), diags);
+	return diags->n_errors ? -1 : 0;
+}
+
 static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *o,
 			    struct wm_diags *diags, struct wm_error **err)
 {
@@ -190,6 +204,8 @@ static int resolve_policies(struct wm_prepared *p, const struct wm_run_options *
 	if (wm_floor_resolve(wf, p->set, o->policy, &p->tp, diags, err) < 0)
 		return -1;
 	p->policy = p->tp.policy;
+	if (check_level(p, o, diags) < 0)
+		return -1;
 	if (apply_images(p, err) < 0)
 		return -1;
 	p->policy_hash = wm_xcalloc(n + 1, sizeof(*p->policy_hash));

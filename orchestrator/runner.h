@@ -61,10 +61,13 @@ struct wm_run_options {
 	char **only;		   /* wm run FILE TASK...: these and what they need; NULL: all */
 	const char *from;	   /* --from TASK: it and what follows; what it needs is reused */
 	const char *dialect;	   /* --dialect NAME; NULL: detected */
-	bool all;		   /* --all: every task of a menu (a dialect file, README.md) */
-	const char *workspace;	   /* --workspace; NULL: the workflow's directory */
-	const char *executor;	   /* --executor: "local" or "slurm" for every task; NULL:
-				    * as the workflow says */
+	/* --level (levels.h), raised to the workflow's `level:`; a finding that
+	 * is an error refuses the run. BASIC (resume): the workflow's alone. */
+	enum wm_level level;
+	bool all;	       /* --all: every task of a menu (a dialect file, README.md) */
+	const char *workspace; /* --workspace; NULL: the workflow's directory */
+	const char *executor;  /* --executor: "local" or "slurm" for every task; NULL:
+				* as the workflow says */
 	bool keep_going;
 	enum wm_cache_mode cache; /* --cache, --no-cache */
 	struct wm_display display;

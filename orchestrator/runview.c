@@ -335,3 +335,30 @@ int wm_runview_verify_audit(const struct wm_runview *v, const char *state_dir,
 	wm_audit_key_free(key);
 	return rc;
 }
+
+long wm_runview_each_finished(const char *state_dir, const char *name,
+			      void (*fn)(const struct wm_runview *v, void *ctx), void *ctx,
+			      struct wm_error **err)
+{
+	wm_autostrv char **ids = NULL;
+	size_t n = 0;
+	long found = 0;
+
+	if (wm_rundir_list(state_dir, &ids, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct wm_runview v = { 0 };
+		const char *st;
+
+		if (wm_runview_load_brief(state_dir, ids[i], &v, NULL) == 0 &&
+		    wm_runview_name(&v) && strcmp(wm_runview_name(&v), name) == 0) {
+			st = wm_runview_state(&v);
+			if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0) {
+				fn(&v, ctx);
+				found++;
+			}
+		}
+		wm_runview_release(&v);
+	}
+	return found;
+}

@@ -85,5 +85,12 @@ void wm_runview_print_warnings(const struct wm_runview *v);
 char *wm_runview_newest(const char *state_dir, bool full,
 			bool (*want)(const struct wm_runview *v, const void *ctx), const void *ctx,
 			struct wm_error **err);
+/* Calls fn with each run of workflow `name` that succeeded or failed, in
+ * id order, as wm_runview_load_brief gives it (the view is released after
+ * the call). The number of such runs, or -1 (*err set) when the runs
+ * cannot be listed. */
+long wm_runview_each_finished(const char *state_dir, const char *name,
+			      void (*fn)(const struct wm_runview *v, void *ctx), void *ctx,
+			      struct wm_error **err);
 
 #endif

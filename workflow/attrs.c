@@ -71,12 +71,14 @@ static const char *const condition_names[] = { WM_CONDITIONS(CHOICE_NAME) };
 static const char *const rollback_names[] = { WM_ROLLBACK_MODES(CHOICE_NAME) };
 /* Written in a workflow: local or slurm ("inherit" is what not saying means). */
 static const char *const executor_names[] = { WM_EXECUTORS(CHOICE_NAME) };
+static const char *const level_names[] = { WM_LEVELS(CHOICE_NAME) };
 #undef CHOICE_NAME
 #define N_NAMES(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct wf_choice wf_priorities = { priority_names, N_NAMES(priority_names) };
 const struct wf_choice wf_conditions = { condition_names, N_NAMES(condition_names) };
 const struct wf_choice wf_rollback_modes = { rollback_names, N_NAMES(rollback_names) };
+const struct wf_choice wf_levels = { level_names, N_NAMES(level_names) };
 const struct wf_choice wf_executors = { executor_names + 1, N_NAMES(executor_names) - 1 };
 
 static const char *choice_name(const struct wf_choice *ch, unsigned v)
@@ -102,6 +104,16 @@ const char *wm_rollback_name(enum wm_rollback_mode m)
 const char *wm_executor_name(enum wm_executor_kind k)
 {
 	return (unsigned)k < N_NAMES(executor_names) ? executor_names[k] : "?";
+}
+
+const char *wm_level_name(enum wm_level l)
+{
+	return choice_name(&wf_levels, (unsigned)l);
+}
+
+int wm_level_find(const char *s)
+{
+	return strcmp(s, "normal") == 0 ? WM_LEVEL_STANDARD : wf_choice_find(&wf_levels, s);
 }
 
 int wf_choice_find(const struct wf_choice *ch, const char *s)

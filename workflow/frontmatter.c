@@ -23,6 +23,7 @@ static const char *const fm_keys[] = {
 	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
 	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 	"cache",
+	"level",
 };
 /* clang-format on */
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
@@ -149,6 +150,24 @@ static void set_rollback(struct wf_ctx *c, yaml_node_t *v)
 	all = wf_choice_list(&wf_rollback_modes);
 	wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
 	       "front matter `rollback` must be %s, not `%s`", all, s ? s : wf_fm_kind(v));
+}
+
+/* `level: strict`: the least validation level of this workflow. "normal"
+ * (standard's older name) is not offered in a new file. */
+static void set_level(struct wf_ctx *c, yaml_node_t *v)
+{
+	const char *s = wf_fm_scalar(v);
+	int l = s ? wm_level_find(s) : -1;
+	wm_autofree char *all = NULL;
+
+	c->wf->level_loc = (struct wm_loc){ wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark) };
+	if (l >= 0) {
+		c->wf->level = (enum wm_level)l;
+		return;
+	}
+	all = wf_choice_list(&wf_levels);
+	wf_err(c, wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark),
+	       "front matter `level` must be %s, not `%s`", all, s ? s : wf_fm_kind(v));
 }
 
 static void set_policies(struct wf_ctx *c, yaml_node_t *v)
@@ -341,6 +360,8 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		set_secrets(c, doc, v);
 	else if (strcmp(key, "params") == 0)
 		wf_fm_params(c, doc, v);
+	else if (strcmp(key, "level") == 0)
+		set_level(c, v);
 	else
 		set_interpreters(c, doc, v);
 }

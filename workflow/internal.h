@@ -73,6 +73,7 @@ struct wf_choice {
 };
 extern const struct wf_choice wf_priorities, wf_conditions, wf_rollback_modes;
 extern const struct wf_choice wf_executors; /* as written: local, slurm */
+extern const struct wf_choice wf_levels;
 /* The index of `s` among the names, or -1. */
 int wf_choice_find(const struct wf_choice *ch, const char *s);
 /* "a, b or c"; caller frees. */

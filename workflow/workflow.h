@@ -100,6 +100,18 @@ enum wm_dialect {
 #undef WM_DIALECT_ENUM
 };
 
+/* Validation levels (`wm plan --level`, front matter `level:`), each
+ * including the checks of the ones before it; README.md, "Validation
+ * levels", says what each checks. */
+#define WM_LEVELS(X) \
+	X(BASIC, "basic") X(STANDARD, "standard") X(STRICT, "strict") X(PARANOID, "paranoid")
+
+enum wm_level {
+#define WM_LEVEL_ENUM(E, name) WM_LEVEL_##E,
+	WM_LEVELS(WM_LEVEL_ENUM)
+#undef WM_LEVEL_ENUM
+};
+
 /* A parameter (`- params:` of a task, `params:` of the front matter): a
  * value given with `wm run -p NAME=VALUE`, or its default. Each type is
  * X(ENUM, name as written). */
@@ -219,7 +231,11 @@ struct wm_workflow {
 	char **secrets;
 	struct wm_interpreter *interpreters;
 	size_t n_interpreters;
-	struct wm_params params;	/* front matter `params`: every task receives them */
+	struct wm_params params; /* front matter `params`: every task receives them */
+	/* Front matter `level`: the least validation level the workflow asks
+	 * for (a command line asking less is raised to it); BASIC: unset. */
+	enum wm_level level;
+	struct wm_loc level_loc;
 	enum wm_executor_kind executor; /* front matter `executor`; INHERIT: local */
 	struct wm_slurm_options {
 		char *partition, *account, *qos; /* NULL: the cluster's default */
@@ -327,6 +343,9 @@ const char *wm_priority_name(enum wm_priority p);
 const char *wm_condition_name(enum wm_condition c);
 const char *wm_rollback_name(enum wm_rollback_mode m);
 const char *wm_executor_name(enum wm_executor_kind k);
+const char *wm_level_name(enum wm_level l);
+/* The level named `s` ("normal" is an older name of "standard"), or -1. */
+int wm_level_find(const char *s);
 /* Is this an sbatch option a workflow may pass through `slurm.extra`
  * ("--constraint=gpu", "--exclusive")? Options that would change how wm
  * runs and watches the job (--output, --job-name, --wrap ...) are not. */

@@ -100,11 +100,11 @@ check "explain --format json" test "$(jq -r '.[] | select(.task=="gen") | .cache
 check "plan --explain runs nothing" test ! -s "$W/ran"
 echo 'int a;' >"$W/src/a.c"
 
-# wm plan --level strict warns about cached tasks that declare nothing.
-expect_exit "plan --level strict" 0 "$WM" plan --level strict "$W/w.md"
-expect_in "strict: count declares neither" "w.md:12:1: warning: task 'count' is cached but declares no \`outputs\` or \`inputs\`" "$OUT"
+# wm plan --level strict refuses cached tasks that declare nothing.
+expect_exit "plan --level strict" 2 "$WM" plan --level strict "$W/w.md"
+expect_in "strict: count declares neither" "w.md:12:1: error: task 'count' is cached but declares no \`outputs\` or \`inputs\`: nothing shows that it depends only on what its cache key covers [strict]" "$OUT"
 expect_in "strict: gen declares no outputs" "task 'gen' is cached but declares no \`outputs\`" "$OUT"
-expect_not_in "strict: other does not cache" "task 'other'" "$OUT"
+expect_not_in "strict: other does not cache" "task 'other' is cached" "$OUT"
 expect_exit "plan without --level strict" 0 "$WM" plan "$W/w.md"
 expect_not_in "no such warning by default" "is cached but" "$OUT"
 expect_exit "plan --level bad" 2 "$WM" plan --level high "$W/w.md"

@@ -13,6 +13,8 @@
  *   --boot-id ID    record ID as the orchestrator's boot id
  *   --ago SECS      date the run (its times, its tasks' times) SECS seconds
  *                   back (the run id keeps today's time)
+ *   --duration MS   the run and each of its finished tasks last MS ms
+ *                   (default: the run 2 s, each task 500 ms)
  * Prints the run id on stdout (flushed before any --hold sleep). The audit
  * log gets run.start, a task.start/task.end pair per task, and a
  * checkpoint that records its last seq and mac.
@@ -39,7 +41,7 @@
 struct opts {
 	const char *state_dir, *states, *name, *boot_id;
 	int run_state;
-	long tasks, journal, hold, ago;
+	long tasks, journal, hold, ago, duration;
 };
 
 static int audit_all(const char *dir, struct opts *o, struct wm_run_state *rs,
@@ -102,10 +104,10 @@ static void fill_tasks(struct wm_run_state *rs, const struct opts *o, long long 
 		if (t->state == WM_TASK_PENDING || t->state == WM_TASK_SKIPPED)
 			continue;
 		t->attempts = 1;
-		t->started_ms = now - 1000;
+		t->started_ms = o->duration ? now - o->duration : now - 1000;
 		t->policy = wm_xstrdup("standard");
 		if (t->state != WM_TASK_RUNNING) {
-			t->ended_ms = now - 500;
+			t->ended_ms = o->duration ? now : now - 500;
 			t->exit_code = t->state == WM_TASK_SUCCEEDED ? 0 : 1;
 		}
 		if (t->state == WM_TASK_FAILED)
@@ -155,7 +157,7 @@ static int make(struct opts *o, struct wm_error **err)
 		rs->orchestrator.boot_id = wm_xstrdup(o->boot_id);
 	}
 	rs->state = (enum wm_run_status)o->run_state;
-	rs->created_ms = rs->started_ms = now - 2000;
+	rs->created_ms = rs->started_ms = now - (o->duration ? o->duration : 2000);
 	if (rs->state != WM_RUN_RUNNING && rs->state != WM_RUN_PENDING)
 		rs->ended_ms = now;
 	fill_tasks(rs, o, now);
@@ -233,6 +235,9 @@ static int take_option(int opt, const char *arg, struct opts *o)
 	case 'a':
 		o->ago = strtol(arg, NULL, 10);
 		break;
+	case 'D':
+		o->duration = strtol(arg, NULL, 10);
+		break;
 	default:
 		return -1;
 	}
@@ -251,6 +256,7 @@ int main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'h' },
 		{ "boot-id", required_argument, NULL, 'b' },
 		{ "ago", required_argument, NULL, 'a' },
+		{ "duration", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .state_dir = getenv("WM_STATE_DIR"),
@@ -265,7 +271,8 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
 		if (take_option(opt, optarg, &o) < 0)
 			return 2;
-	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0 || o.ago < 0) {
+	if (!o.state_dir || o.run_state < 0 || o.tasks < 0 || o.journal < 0 || o.ago < 0 ||
+	    o.duration < 0) {
 		fprintf(stderr, "mkrun: need --state-dir (or WM_STATE_DIR) and valid values\n");
 		return 2;
 	}

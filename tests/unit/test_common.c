@@ -252,6 +252,20 @@ static void test_format_units(void **state)
 	s = wm_format_duration(0);
 	assert_string_equal(s, "0s");
 	free(s);
+	{
+		static const struct {
+			uint64_t ms;
+			const char *out;
+		} human[] = { { 0, "0ms" },	  { 850, "850ms" }, { 1380, "1.38s" },
+			      { 12345, "12.3s" }, { 59990, "60s" }, { 125400, "2m5s" },
+			      { 3600000, "1h" } };
+
+		for (size_t i = 0; i < sizeof(human) / sizeof(human[0]); i++) {
+			s = wm_format_duration_human(human[i].ms);
+			assert_string_equal(s, human[i].out);
+			free(s);
+		}
+	}
 	s = wm_format_size(64ULL << 20);
 	assert_string_equal(s, "64M");
 	free(s);

@@ -164,7 +164,7 @@ _wm_files()
 _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="init run resume plan import status list orphans cancel logs stats audit policy
+	local commands="init run resume plan import status list orphans cancel logs stats ab audit policy
 		sandbox outputs cp prune cache export report doctor image serve help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
@@ -194,7 +194,8 @@ _wm()
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
 			--level | --dialect | --listen | --workflows | --cors | --rate | --burst | \
-			--body-limit | --max-streams | --heartbeat | --role)
+			--body-limit | --max-streams | --heartbeat | --role | --runs | --a-runs | --b-runs | \
+			--a-name | --b-name | --trend | --by)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -265,6 +266,14 @@ _wm()
 		COMPREPLY=($(compgen -W "mask xc runme wm auto" -- "$cur"))
 		return
 		;;
+	--level)
+		COMPREPLY=($(compgen -W "basic standard strict paranoid" -- "$cur"))
+		return
+		;;
+	--by)
+		COMPREPLY=($(compgen -W "day week" -- "$cur"))
+		return
+		;;
 	-t | --template)
 		COMPREPLY=($(compgen -W "$(_wm_templates)" -- "$cur"))
 		return
@@ -302,7 +311,7 @@ _wm()
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
 		--keep | --older-than | --listen | --cors | --rate | --burst | --body-limit | \
-		--max-streams | --heartbeat)
+		--max-streams | --heartbeat | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend)
 		return
 		;;
 	--workflows)
@@ -320,14 +329,15 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from --cache --no-cache --all --dialect" ;;
+		--tail --from --cache --no-cache --all --dialect --level" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
 	plan) opts="-f --format --policy --level --explain --dialect" ;;
 	import) opts="--dialect -o --output" ;;
 	status) opts="--json" ;;
-	stats) opts="--json --since" ;;
+	stats) opts="--json --since --trend --by" ;;
+	ab) opts="--runs -j --jobs --json --a-runs --b-runs --a-name --b-name" ;;
 	list) opts="--json -q --quiet --state --name --since" ;;
 	orphans) opts="--json -q --quiet --name --since" ;;
 	doctor) opts="--json --clean" ;;

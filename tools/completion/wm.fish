@@ -14,7 +14,7 @@
 # Options whose value is the next word.
 set -g __wm_valued --state-dir -j --jobs --policy --policies -e --env -p --param --secret --workspace --format \
     --task --event --since --name -o --output --timeout --executor -t --template --tail --from \
-    --state --keep --older-than --level --dialect
+    --state --keep --older-than --level --dialect --runs --a-runs --b-runs --a-name --b-name --trend --by
 
 # The words of the line before the cursor without options and their values:
 # wm, the command, its arguments.
@@ -161,6 +161,7 @@ complete -c wm -n __wm_needs_command -a orphans -d 'List runs whose orchestrator
 complete -c wm -n __wm_needs_command -a cancel -d 'Stop a live run gracefully'
 complete -c wm -n __wm_needs_command -a logs -d "Show a run's task output"
 complete -c wm -n __wm_needs_command -a stats -d 'Statistics of one run or of all history'
+complete -c wm -n __wm_needs_command -a ab -d 'Compare two workflows, or two sets of runs, with statistical tests'
 complete -c wm -n __wm_needs_command -a audit -d "Show or verify a run's audit log; replace a lost key"
 complete -c wm -n __wm_needs_command -a policy -d 'Inspect and check security policies'
 complete -c wm -n __wm_needs_command -a sandbox -d 'Run one command in a sandbox'
@@ -203,7 +204,15 @@ complete -c wm -n '__wm_using run' -l executor -x -a 'local slurm' -d 'Where tas
 complete -c wm -n '__wm_using run' -l from -x -d 'Run this task and what follows it'
 complete -c wm -n '__wm_using run' -l cache -d 'Every task uses the task cache'
 complete -c wm -n '__wm_using run' -l no-cache -d 'No task uses the task cache'
-complete -c wm -n '__wm_using plan' -l level -x -a 'normal strict' -d 'strict: warn about cached tasks declaring no inputs or outputs'
+complete -c wm -n '__wm_using plan; or __wm_using run' -l level -x -a 'basic standard strict paranoid' -d 'The validation level'
+complete -c wm -n '__wm_using ab' -l runs -x -d 'Runs of each workflow, alternately'
+complete -c wm -n '__wm_using ab' -s j -l jobs -x -d 'Passed to each wm run'
+complete -c wm -n '__wm_using ab' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using ab' -l a-runs -x -d 'Finished runs as side A (ID,ID...)'
+complete -c wm -n '__wm_using ab' -l b-runs -x -d 'Finished runs as side B (ID,ID...)'
+complete -c wm -n '__wm_using ab' -l a-name -x -d 'Every finished run of this workflow as side A'
+complete -c wm -n '__wm_using ab' -l b-name -x -d 'Every finished run of this workflow as side B'
+complete -c wm -n '__wm_using ab' -k -a '(__fish_complete_suffix .md)'
 complete -c wm -n '__wm_using plan' -l explain -d 'Which tasks the next run would reuse, and why the rest run'
 complete -c wm -n '__wm_using run; or __wm_using resume' -s v -l verbose -d 'Show every event, with its time and fields'
 complete -c wm -n '__wm_using run; or __wm_using resume' -l output -x -a 'compact stream' -d 'What is shown'
@@ -224,6 +233,8 @@ for c in resume status cancel stats export report logs outputs
 end
 complete -c wm -n '__wm_using logs 1; or __wm_using outputs 1' -a '(__wm_task_ids)' -d 'Task'
 complete -c wm -n '__wm_using outputs' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using stats' -l trend -x -d "One workflow's success rate and duration over time"
+complete -c wm -n '__wm_using stats' -l by -x -a 'day week' -d 'With --trend: per day or week'
 complete -c wm -n '__wm_using stats' -l since -x -d 'The history of the runs started at or after (2026-11-22, 2h, 3d, today)'
 
 # list, orphans
@@ -313,4 +324,4 @@ complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d '
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export report doctor image serve help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats ab audit policy sandbox outputs cp prune cache export report doctor image serve help'
