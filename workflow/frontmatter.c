@@ -23,6 +23,8 @@ static const char *const fm_keys[] = {
 	"name", "policy",	"policies", "max_parallel", "keep_going", "rollback",
 	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 	"cache",
+	/* fm_sched.c */
+	"schedule", "jitter", "timezone", "concurrency", "catchup", "notify",
 };
 /* clang-format on */
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
@@ -341,7 +343,7 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		set_secrets(c, doc, v);
 	else if (strcmp(key, "params") == 0)
 		wf_fm_params(c, doc, v);
-	else
+	else if (!wf_fm_sched_key(c, doc, key, v))
 		set_interpreters(c, doc, v);
 }
 

@@ -43,6 +43,7 @@
 
 #include "common/diag.h"
 #include "common/error.h"
+#include "common/schedule.h"
 
 struct wm_dag;
 struct wm_idmap;
@@ -203,6 +204,56 @@ struct wm_interpreter {
 	char **argv; /* NULL-terminated */
 };
 
+/* What a scheduled run does when the previous one is still going. */
+#define WM_CONCURRENCY_MODES(X) X(SKIP, "skip") X(QUEUE, "queue") X(REPLACE, "replace")
+
+enum wm_concurrency {
+#define WM_CONCURRENCY_ENUM(E, name) WM_CONCURRENCY_##E,
+	WM_CONCURRENCY_MODES(WM_CONCURRENCY_ENUM) /* default: SKIP */
+#undef WM_CONCURRENCY_ENUM
+};
+
+/* Front matter `schedule:` and its companions (fm_sched.c). */
+struct wm_sched_spec {
+	char *expr;		 /* as written; NULL: not scheduled */
+	struct wm_loc loc;	 /* of the expression */
+	struct wm_schedule when; /* parsed (common/schedule.h) */
+	uint64_t jitter_ms;	 /* `jitter:`; 0: none */
+	char *timezone;		 /* `timezone:` IANA name; NULL: the host's */
+	struct wm_loc timezone_loc;
+	enum wm_concurrency concurrency; /* `concurrency:` */
+	enum wm_catchup catchup;	 /* `catchup:`; default NONE */
+};
+
+/* The events a `notify:` entry may ask for, X(ENUM, name as written). */
+#define WM_NOTIFY_EVENTS(X)                   \
+	X(RUN_FAILED, "run.failed")           \
+	X(RUN_SUCCEEDED, "run.succeeded")     \
+	X(RUN_INTERRUPTED, "run.interrupted") \
+	X(TASK_FAILED, "task.failed")         \
+	X(SLA_BREACH, "sla.breach")           \
+	X(LIMIT_HIT, "limit.hit")             \
+	X(SECCOMP_DENIED, "seccomp.denied")
+
+enum wm_notify_event {
+#define WM_NOTIFY_ENUM(E, name) WM_NOTIFY_##E,
+	WM_NOTIFY_EVENTS(WM_NOTIFY_ENUM)
+#undef WM_NOTIFY_ENUM
+		WM_NOTIFY_COUNT
+};
+
+/* One `notify:` entry: a webhook or a command, and the events it wants. */
+struct wm_notify {
+	unsigned on;	     /* bit (1u << enum wm_notify_event) per event */
+	char *webhook;	     /* http(s) URL, or NULL */
+	char *secret_env;    /* webhook: the variable holding the HMAC key, or NULL */
+	uint64_t timeout_ms; /* webhook: per attempt; default 5s */
+	unsigned retries;    /* webhook: extra attempts; default 3 */
+	char **command;	     /* NULL-terminated argv, or NULL */
+	char *policy;	     /* command: its sandbox policy; NULL: hardened */
+	struct wm_loc loc;
+};
+
 struct wm_workflow {
 	char *path;   /* as given */
 	char *name;   /* front matter name, else file name without .md */
@@ -226,6 +277,9 @@ struct wm_workflow {
 		char **extra;			 /* further sbatch options, allowlisted */
 		unsigned max_queued;		 /* 0: 500 */
 	} slurm;
+	struct wm_sched_spec sched; /* front matter `schedule:` and friends */
+	struct wm_notify *notify;   /* front matter `notify:`, in order */
+	size_t n_notify;
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
@@ -321,6 +375,11 @@ const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t
  * (python3). wf may be NULL: built-ins only (only_if always runs with sh).
  * NULL when the language does not run. Borrowed. */
 const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
+
+/* fm_sched.c: "run.failed" ..., "skip" ...; the event named, or -1. */
+const char *wm_notify_event_name(enum wm_notify_event e);
+int wm_notify_event_find(const char *name);
+const char *wm_concurrency_name(enum wm_concurrency c);
 
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */
 const char *wm_priority_name(enum wm_priority p);
