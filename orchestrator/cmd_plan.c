@@ -458,6 +458,8 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_release(&d);
 		return -1;
 	}
+	if (wf)
+		wm_check_zone(wf, &d);
 	if (wf && resolve_policies(wf, o.policy, &set, &tp, &d, err) < 0) {
 		rc = -1;
 		goto out;

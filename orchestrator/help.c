@@ -49,7 +49,11 @@ static const struct command_help helps[] = {
 	  "                        each line headed by [task]\n"
 	  "  --tail N              lines of a failed task's log shown (default 20)\n"
 	  "  --cache               every task uses the task cache (but `cache: false` ones)\n"
-	  "  --no-cache            no task uses the task cache: everything runs\n" },
+	  "  --no-cache            no task uses the task cache: everything runs\n"
+	  "  --every SPEC          run again and again, in the foreground: an interval (1h:\n"
+	  "                        at once, then every hour) or a schedule (0 3 * * *,\n"
+	  "                        @daily); never two runs at once; SIGINT stops\n"
+	  "  --count N             with --every: stop after N runs\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
@@ -136,6 +140,11 @@ static const struct command_help helps[] = {
 		   "  --json                ls and inspect: as JSON\n"
 		   "  prune removes what interrupted preparations left and images whose\n"
 		   "  source is gone.\n" },
+	{ "schedule",
+	  "  next FILE             the next fire times of FILE's `schedule:`, in its\n"
+	  "                        time zone (with its jitter, if any)\n"
+	  "  -n, --count N         how many (default 5)\n"
+	  "  --after TIME          from TIME (UTC, 2026-03-08T01:59) instead of now\n" },
 	{ "exec",
 	  "  --attempt N           the attempt's number\n"
 	  "  --kind KIND           body (default), only_if or rollback\n"

@@ -26,7 +26,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--secret NAME[=@FILE]]... [--dry-run] [--interactive] [--detach]\n"
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
-	  "       [--cache | --no-cache]\n"
+	  "       [--cache | --no-cache] [--every SPEC [--count N]]\n"
 	  "       run FILE TASK --help   (the task's parameters)\n"
 	  "       run FILE --all | TASK... [--dialect mask|xc|runme|wm]   (a menu: another\n"
 	  "       tool's file, a README.md)",
@@ -85,6 +85,8 @@ const struct wm_command wm_commands[] = {
 	{ "image", wm_cmd_image,
 	  "image ls [--json] | inspect REF|DIGEST [--json] | rm DIGEST|REF... | prune",
 	  "list, inspect and remove the images tasks run in" },
+	{ "schedule", wm_cmd_schedule, "schedule next FILE [-n N] [--after TIME]",
+	  "show when a scheduled workflow fires next" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -257,7 +257,7 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 
 /* The C library reads an unknown zone as UTC without a word: refused here,
  * at its place in the file. */
-static int check_zone(const struct wm_workflow *wf, struct wm_diags *diags)
+int wm_check_zone(const struct wm_workflow *wf, struct wm_diags *diags)
 {
 	const char *tz = wf->sched.timezone;
 
@@ -278,7 +278,7 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 		return -1;
 	for (size_t i = 0; o->display.verbose && p->wf->notes && p->wf->notes[i]; i++)
 		fprintf(stderr, "%s\n", p->wf->notes[i]);
-	if (check_zone(p->wf, diags) < 0)
+	if (wm_check_zone(p->wf, diags) < 0)
 		goto fail;
 	if (p->wf->menu && !o->only && !o->from && !o->all) {
 		refuse_menu(p->wf, path, err);

@@ -165,7 +165,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan import status list orphans cancel logs stats audit policy
-		sandbox outputs cp prune cache export doctor image help"
+		sandbox outputs cp prune cache export doctor image schedule help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -289,7 +289,7 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than)
+		--keep | --older-than | --every | --count | --after)
 		return
 		;;
 	esac
@@ -298,7 +298,7 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from --cache --no-cache --all --dialect" ;;
+		--tail --from --cache --no-cache --all --dialect --every --count" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
@@ -320,6 +320,7 @@ _wm()
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
+	schedule) [[ ${pos[0]-} == next ]] && opts="-n --count --after" ;;
 	cache)
 		case ${pos[0]-} in
 		ls | show) opts="--json" ;;
@@ -355,6 +356,13 @@ _wm()
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then
 			_wm_complete_ids "${pos[0]}" "$cur"
+		fi
+		;;
+	schedule)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "next" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 ]]; then
+			_wm_files '*.md'
 		fi
 		;;
 	cache)

@@ -171,6 +171,7 @@ complete -c wm -n __wm_needs_command -a cache -d "List, show or remove the task 
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
+complete -c wm -n __wm_needs_command -a schedule -d 'Show when a scheduled workflow fires next'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
 
 # init
@@ -201,6 +202,8 @@ complete -c wm -n '__wm_using run' -l executor -x -a 'local slurm' -d 'Where tas
 complete -c wm -n '__wm_using run' -l from -x -d 'Run this task and what follows it'
 complete -c wm -n '__wm_using run' -l cache -d 'Every task uses the task cache'
 complete -c wm -n '__wm_using run' -l no-cache -d 'No task uses the task cache'
+complete -c wm -n '__wm_using run' -l every -x -d 'Run again and again: an interval (1h) or a schedule (0 3 * * *)'
+complete -c wm -n '__wm_using run' -l count -x -d 'With --every: stop after so many runs'
 complete -c wm -n '__wm_using plan' -l level -x -a 'normal strict' -d 'strict: warn about cached tasks declaring no inputs or outputs'
 complete -c wm -n '__wm_using plan' -l explain -d 'Which tasks the next run would reuse, and why the rest run'
 complete -c wm -n '__wm_using run; or __wm_using resume' -s v -l verbose -d 'Show every event, with its time and fields'
@@ -243,6 +246,12 @@ complete -c wm -n '__wm_using logs' -s f -l follow -d 'Keep printing as the run 
 complete -c wm -n '__wm_using status; or __wm_using list; or __wm_using orphans; or __wm_using stats' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the run to stop'
 complete -c wm -n '__wm_using export' -s o -l output -r -k -a '(__fish_complete_suffix .tar.zst)' -d 'The bundle'
+
+# schedule
+complete -c wm -n '__wm_using schedule 0' -a next -d "The next fire times of a workflow's schedule"
+complete -c wm -n '__wm_using schedule 1; and __wm_sub next' -k -a '(__fish_complete_suffix .md)'
+complete -c wm -n '__wm_using schedule; and __wm_sub next' -s n -l count -x -d 'How many'
+complete -c wm -n '__wm_using schedule; and __wm_sub next' -l after -x -d 'From this UTC time instead of now'
 
 # cache
 complete -c wm -n '__wm_using cache 0' -a ls -d 'List the entries'
