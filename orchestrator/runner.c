@@ -12,11 +12,13 @@
 #include "common/clock.h"
 #include "common/xalloc.h"
 #include "image/image.h"
+#include "orchestrator/notify.h"
 #include "orchestrator/runexec.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "orchestrator/taskcache.h"
 #include "state/audit.h"
+#include "state/notifyq.h"
 #include "state/rundir.h"
 #include "state/store.h"
 
@@ -41,6 +43,7 @@ struct exec {
 	long long began_ms;	    /* when this orchestrator took the run (run or resume) */
 	/* Masked in every event's fields. */
 	const struct wm_secrets *secrets;
+	struct wm_notifier *notifier; /* front matter `notify:` (notify.h) */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -245,6 +248,7 @@ static void on_event(void *ctx, const struct wm_event *ev)
 	 * show it. */
 	fields = event_fields(x, ev);
 	audit_event(x, task, name, fields);
+	wm_notifier_on_event(x->notifier, ev, task);
 	wm_progress_event(x->progress, ev, fields);
 	json_decref(fields);
 	if (!wm_event_is_boundary(ev->type) || x->err)
@@ -575,8 +579,31 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	return x->store ? 0 : -1;
 }
 
+static void notify_problem(void *ctx, const char *event, const char *what)
+{
+	record_problem(ctx, event, what);
+}
+
+/* Outcomes of notifications into the audit log (this process holds the
+ * run's lock); what a crash left due is sent again. */
+static void open_notify(struct exec *x)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_notifyq_audit(x->t->run_dir, x->audit, &e) < 0) {
+		wm_autofree char *why = wm_error_text(e);
+
+		wm_error_free(e);
+		record_problem(x, "notify.unavailable", why);
+	}
+	x->notifier = wm_notifier_new(x->p->wf, x->t->run_dir, x->t->run_id, x->t->state_dir,
+				      x->secrets, notify_problem, x);
+	wm_notifier_start(x->notifier);
+}
+
 static void close_recording(struct exec *x)
 {
+	wm_notifier_free(x->notifier);
 	wm_store_close(x->store);
 	wm_audit_close(x->audit);
 	wm_audit_key_free(x->key);
@@ -666,6 +693,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	if (t->on_ready)
 		t->on_ready(t->ready_ctx);
+	open_notify(&x);
 	open_cache(&x, cli, o);
 	if (fill_config(&x, o, jobs, cli->private_dirs, &cfg, err) < 0)
 		goto out;
@@ -682,6 +710,7 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	t->rs->state = outcome;
 	t->rs->ended_ms = wm_wall_ms();
 	audit_run_end(&x);
+	wm_notifier_run_end(x.notifier, outcome);
 	if (wm_audit_flush(x.audit, &e) < 0 || wm_store_checkpoint(x.store, &e) < 0)
 		fail_recording(&x, e);
 	write_metrics(&x);
