@@ -38,9 +38,33 @@ struct task_numbers {
 	uint64_t busy_ms; /* sum of attempt durations */
 	uint64_t peak_memory;
 	uint64_t wait_ms;
+	unsigned sla; /* bit per enum wm_sla_level breached */
 };
 
-/* Reads what only the audit log knows: per task waits, memory, busy time. */
+/* An sla.breach line's level as a bit (no level: a run before levels
+ * existed, whose breaches were warnings). */
+static unsigned sla_bit(const char *level)
+{
+	for (int l = 0; level && l < WM_SLA_LEVEL_COUNT; l++)
+		if (strcmp(level, wm_sla_level_name((enum wm_sla_level)l)) == 0)
+			return 1u << l;
+	return 1u << WM_SLA_WARN;
+}
+
+/* "warn,cancel": the levels a task breached; caller frees. */
+static char *sla_levels(unsigned bits)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (int l = 0; l < WM_SLA_LEVEL_COUNT; l++)
+		if (bits & (1u << l))
+			wm_buf_addf(&b, "%s%s", b.len ? "," : "",
+				    wm_sla_level_name((enum wm_sla_level)l));
+	return wm_buf_detach(&b, NULL);
+}
+
+/* Reads what only the audit log knows: per task waits, memory, busy time,
+ * sla breaches. */
 static void read_audit(const char *run_dir, const struct wm_run_state *rs, struct task_numbers *num,
 		       json_int_t *jobs)
 {
@@ -62,6 +86,8 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs, struc
 
 		if (ev && strcmp(ev, "run.start") == 0)
 			*jobs = json_integer_value(json_object_get(o, "max_parallel"));
+		if (ev && i >= 0 && strcmp(ev, "sla.breach") == 0)
+			num[i].sla |= sla_bit(json_string_value(json_object_get(o, "level")));
 		if (ev && i >= 0 && strcmp(ev, "task.start") == 0)
 			num[i].wait_ms +=
 				(uint64_t)json_integer_value(json_object_get(o, "wait_ms"));
@@ -141,6 +167,8 @@ static json_t *run_stats(const struct wm_runview *v)
 	uint64_t wall = end > rs->started_ms ? (uint64_t)(end - rs->started_ms) : 0, busy = 0;
 	uint64_t cp_ms;
 	json_int_t jobs = 0, cached = 0;
+	char *levels;
+	json_t *row;
 
 	read_audit(v->dir, rs, num, &jobs);
 	for (size_t i = 0; i < rs->n_tasks; i++) {
@@ -150,13 +178,15 @@ static json_t *run_stats(const struct wm_runview *v)
 			num[i].duration_ms = (uint64_t)(t->ended_ms - t->started_ms);
 		busy += num[i].busy_ms;
 		cached += t->state == WM_TASK_CACHED;
-		json_array_append_new(tasks,
-				      json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id,
-						"state", wm_task_status_name(t->state), "attempts",
-						(int)t->attempts, "duration_ms",
-						(json_int_t)num[i].duration_ms, "peak_memory",
-						(json_int_t)num[i].peak_memory, "wait_ms",
-						(json_int_t)num[i].wait_ms));
+		row = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id, "state",
+				wm_task_status_name(t->state), "attempts", (int)t->attempts,
+				"duration_ms", (json_int_t)num[i].duration_ms, "peak_memory",
+				(json_int_t)num[i].peak_memory, "wait_ms",
+				(json_int_t)num[i].wait_ms);
+		levels = sla_levels(num[i].sla);
+		json_object_set_new(row, "sla_breaches", json_string(levels)); /* "": none */
+		free(levels);
+		json_array_append_new(tasks, row);
 	}
 	cp = critical_path(v->dir, rs, num, &cp_ms);
 	json_object_set_new(out, "run_id", json_string(rs->run_id));
@@ -178,6 +208,24 @@ static char *duration_of(json_t *obj, const char *key)
 {
 	json_int_t ms = json_integer_value(json_object_get(obj, key));
 	return wm_format_duration((uint64_t)(ms < 0 ? 0 : ms));
+}
+
+/* "sla breaches: build (warn,cancel), test (warn)", when there were any. */
+static void print_run_sla(json_t *s)
+{
+	json_t *t;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(s, "tasks"), i, t)
+	{
+		const char *l = json_string_value(json_object_get(t, "sla_breaches"));
+
+		if (l && *l)
+			printf("%s%s (%s)", n++ ? ", " : "sla breaches: ",
+			       json_string_value(json_object_get(t, "task")), l);
+	}
+	if (n)
+		putchar('\n');
 }
 
 static void print_run(json_t *s)
@@ -213,6 +261,7 @@ static void print_run(json_t *s)
 	printf("parallelism: %.2f achieved of -j %lld\n",
 	       json_real_value(json_object_get(s, "parallelism")),
 	       (long long)json_integer_value(json_object_get(s, "max_parallel")));
+	print_run_sla(s);
 	if (json_integer_value(json_object_get(s, "cached")))
 		printf("cached: %lld of %zu tasks reused from earlier runs\n",
 		       (long long)json_integer_value(json_object_get(s, "cached")),
@@ -253,9 +302,10 @@ struct group {
 	uint64_t *dur; /* durations of successful runs */
 	size_t n_dur, alloc_dur;
 	unsigned runs, succeeded, retried, memory_kills;
-	unsigned cached; /* restored from the task cache: not runs, no duration */
-	json_t *fails;	 /* failure reason -> count */
-	json_t *denied;	 /* syscall -> runs in which it was denied */
+	unsigned sla_breached; /* runs in which it ran past an sla threshold */
+	unsigned cached;       /* restored from the task cache: not runs, no duration */
+	json_t *fails;	       /* failure reason -> count */
+	json_t *denied;	       /* syscall -> runs in which it was denied */
 	uint64_t timeout_ms;
 };
 
@@ -264,6 +314,7 @@ struct history {
 	size_t n, alloc;
 	json_t *index;	   /* "workflow\ttask" -> group index: jansson's hash table */
 	json_t *workflows; /* workflow names whose newest copy was read for timeouts */
+	json_t *sla;	   /* workflow -> {"runs": N, "sla_breaches": runs with one} */
 };
 
 static struct group *group_for(struct history *h, const char *workflow, const char *task)
@@ -340,6 +391,32 @@ static void add_task(struct group *g, const struct wm_task_state *t)
 	}
 }
 
+/* Breaches of the run's tasks' sla thresholds, from its audit log, per
+ * task and for its workflow. */
+static void add_run_sla(struct history *h, const struct wm_runview *v)
+{
+	const struct wm_run_state *rs = v->st.rs;
+	struct task_numbers *num = wm_xcalloc(rs->n_tasks + 1, sizeof(*num));
+	json_t *w = json_object_get(h->sla, rs->name);
+	json_int_t jobs = 0;
+	bool any = false;
+
+	read_audit(v->dir, rs, num, &jobs);
+	for (size_t i = 0; i < rs->n_tasks; i++) {
+		if (num[i].sla)
+			group_for(h, rs->name, rs->tasks[i].id)->sla_breached++;
+		any = any || num[i].sla;
+	}
+	if (!w) {
+		w = json_pack("{s:i, s:i}", "runs", 0, "sla_breaches", 0);
+		json_object_set_new(h->sla, rs->name, w);
+	}
+	count(w, "runs");
+	if (any)
+		count(w, "sla_breaches");
+	free(num);
+}
+
 static void add_run(struct history *h, const struct wm_runview *v)
 {
 	const struct wm_run_state *rs = v->st.rs;
@@ -351,6 +428,7 @@ static void add_run(struct history *h, const struct wm_runview *v)
 	for (size_t i = 0; i < rs->n_tasks; i++)
 		if (rs->tasks[i].attempts > 0 || rs->tasks[i].state == WM_TASK_CACHED)
 			add_task(group_for(h, rs->name, rs->tasks[i].id), &rs->tasks[i]);
+	add_run_sla(h, v);
 }
 
 static const char *top_failure(json_t *fails)
@@ -428,11 +506,43 @@ static json_t *history_json(struct history *h)
 					  (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
 					  g->runs ? (double)g->retried / g->runs : 0.0,
 					  "top_failure", top ? json_string(top) : json_null()));
+		json_object_set_new(json_array_get(groups, json_array_size(groups) - 1),
+				    "sla_breaches", json_integer(g->sla_breached));
 		recommend(g, p95, recs);
 	}
 	json_object_set_new(out, "tasks", groups);
+	json_object_set(out, "workflows", h->sla);
 	json_object_set_new(out, "recommendations", recs);
 	return out;
+}
+
+/* Which tasks and workflows ran past an sla, in how many runs. */
+static void print_history_sla(json_t *s)
+{
+	const char *name;
+	json_t *t, *w;
+	size_t i;
+
+	json_object_foreach(json_object_get(s, "workflows"), name, w)
+	{
+		json_int_t n = json_integer_value(json_object_get(w, "sla_breaches"));
+
+		if (!n)
+			continue;
+		printf("\nsla breaches in %s: %lld of %lld runs (", name, (long long)n,
+		       (long long)json_integer_value(json_object_get(w, "runs")));
+		n = 0;
+		json_array_foreach(json_object_get(s, "tasks"), i, t)
+		{
+			json_int_t k = json_integer_value(json_object_get(t, "sla_breaches"));
+
+			if (k &&
+			    strcmp(json_string_value(json_object_get(t, "workflow")), name) == 0)
+				printf("%s%s in %lld", n++ ? ", " : "",
+				       json_string_value(json_object_get(t, "task")), (long long)k);
+		}
+		printf(")\n");
+	}
 }
 
 static void print_history(json_t *s)
@@ -457,6 +567,7 @@ static void print_history(json_t *s)
 		       100 * json_real_value(json_object_get(t, "success_rate")), p50, p95,
 		       100 * json_real_value(json_object_get(t, "retry_rate")), top ? top : "-");
 	}
+	print_history_sla(s);
 	if (json_array_size(json_object_get(s, "recommendations")))
 		printf("\nRecommendations:\n");
 	json_array_foreach(json_object_get(s, "recommendations"), i, t)
@@ -467,7 +578,9 @@ static void print_history(json_t *s)
 static int all_runs(const struct wm_cli *cli, bool as_json, long long since_ms,
 		    struct wm_error **err)
 {
-	struct history h = { .index = json_object(), .workflows = json_object() };
+	struct history h = { .index = json_object(),
+			     .workflows = json_object(),
+			     .sla = json_object() };
 	wm_autostrv char **ids = NULL;
 	size_t n = 0;
 	json_t *s;
@@ -503,6 +616,7 @@ fail:
 	free(h.g);
 	json_decref(h.index);
 	json_decref(h.workflows);
+	json_decref(h.sla);
 	return *err ? -1 : WM_EXIT_OK;
 }
 

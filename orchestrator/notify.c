@@ -12,6 +12,7 @@
 
 #include "common/cleanup.h"
 #include "common/clock.h"
+#include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/event.h"
 #include "orchestrator/libexec.h"
@@ -170,8 +171,14 @@ void wm_notifier_on_event(struct wm_notifier *n, const struct wm_event *ev, cons
 		if (ev->action && ev->action->verdict == WM_VERDICT_FAIL)
 			wm_notifier_event(n, WM_NOTIFY_TASK_FAILED, task, ev->action->why);
 		break;
-	case WM_EV_SLA_BREACH:
-		wm_notifier_event(n, WM_NOTIFY_SLA_BREACH, task, ev->detail);
+	case WM_EV_SLA_BREACH: /* a warn level is recorded, not sent */
+		if (ev->detail && strcmp(ev->detail, "warn") != 0) {
+			wm_autofree char *d = wm_format_duration(ev->ms);
+			wm_autofree char *what =
+				wm_xasprintf("ran past its sla of %s (%s)", d, ev->detail);
+
+			wm_notifier_event(n, WM_NOTIFY_SLA_BREACH, task, what);
+		}
 		break;
 	case WM_EV_LIMIT_HIT:
 		wm_notifier_event(n, WM_NOTIFY_LIMIT_HIT, task, ev->detail);

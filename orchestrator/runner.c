@@ -145,6 +145,7 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		break;
 	case WM_EV_SLA_BREACH:
 		json_object_set_new(f, "sla_ms", json_integer((json_int_t)ev->ms));
+		json_object_set_new(f, "level", json_string(ev->detail ? ev->detail : "warn"));
 		break;
 	case WM_EV_ROLLBACK_MANUAL:
 		json_object_set_new(f, "script", json_string(ev->detail));

@@ -135,6 +135,25 @@ struct wm_code {
 	struct wm_loc loc; /* the fence's line */
 };
 
+/* What a task's `sla` does at each of its thresholds: WARN records an
+ * sla.breach event and a warning (a plain `sla: 10m`), NOTIFY also sends
+ * the workflow's sla.breach notifications, CANCEL ends the task as failed
+ * ("sla 1h exceeded", not retried). X(ENUM, name as written). */
+#define WM_SLA_LEVELS(X) X(WARN, "warn") X(NOTIFY, "notify") X(CANCEL, "cancel")
+
+enum wm_sla_level {
+#define WM_SLA_ENUM(E, name) WM_SLA_##E,
+	WM_SLA_LEVELS(WM_SLA_ENUM)
+#undef WM_SLA_ENUM
+		WM_SLA_LEVEL_COUNT
+};
+
+/* `- sla: 10m warn, 30m notify, 1h cancel`: each level's threshold after
+ * the task's first attempt started, in ms; 0: that level is not set. */
+struct wm_sla {
+	uint64_t ms[WM_SLA_LEVEL_COUNT];
+};
+
 /* A repeatable attribute kept as written, each value with its place
  * (matrix, matrix_exclude, matrix_include: read when the matrix expands). */
 struct wm_placed {
@@ -157,11 +176,11 @@ struct wm_task {
 	uint64_t backoff_ms; /* default 1000 */
 	enum wm_priority priority;
 	enum wm_condition condition;
-	char *only_if;	 /* shell command, or NULL */
-	char **env;	 /* NULL-terminated KEY=VALUE */
-	char *workdir;	 /* relative to the workspace, or NULL */
-	uint64_t sla_ms; /* 0: none */
-	char **outputs;	 /* NULL-terminated paths relative to $WM_OUT */
+	char *only_if;	   /* shell command, or NULL */
+	char **env;	   /* NULL-terminated KEY=VALUE */
+	char *workdir;	   /* relative to the workspace, or NULL */
+	struct wm_sla sla; /* all 0: none */
+	char **outputs;	   /* NULL-terminated paths relative to $WM_OUT */
 	enum wm_executor_kind executor;
 	unsigned cpus, gpus; /* what a cluster job asks for; 0: the cluster's default */
 	uint64_t memory;     /* bytes; 0: the cluster's default */
@@ -380,6 +399,8 @@ const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char 
 const char *wm_notify_event_name(enum wm_notify_event e);
 int wm_notify_event_find(const char *name);
 const char *wm_concurrency_name(enum wm_concurrency c);
+/* attrs.c: "warn", "notify", "cancel". */
+const char *wm_sla_level_name(enum wm_sla_level l);
 
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */
 const char *wm_priority_name(enum wm_priority p);

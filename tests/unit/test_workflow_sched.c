@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "common/xalloc.h"
 #include "tests/unit/support/diagcheck.h"
 #include "workflow/workflow.h"
 
@@ -171,6 +172,48 @@ static void test_quoted_schedule_column(void **state)
 	wm_diags_release(&d);
 }
 
+static void test_sla_levels(void **state)
+{
+	const char *text = "## a\n- sla: 10m\n```sh\ntrue\n```\n"
+			   "## b\n- sla: 10m warn, 30m notify, 1h cancel\n```sh\ntrue\n```\n"
+			   "## c\n- sla: 1h cancel\n```sh\ntrue\n```\n";
+	const char *bad = "## a\n- sla: 10m warn, 20m panic\n```sh\ntrue\n```\n"
+			  "## b\n- sla: 10m, 20m\n```sh\ntrue\n```\n"
+			  "## c\n- sla: soon cancel\n```sh\ntrue\n```\n";
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = parse(text, &d);
+	char *h[3];
+
+	(void)state;
+	assert_non_null(wf);
+	assert_int_equal(wf->tasks[0].sla.ms[WM_SLA_WARN], 600000);
+	assert_int_equal(wf->tasks[0].sla.ms[WM_SLA_CANCEL], 0);
+	assert_int_equal(wf->tasks[1].sla.ms[WM_SLA_WARN], 600000);
+	assert_int_equal(wf->tasks[1].sla.ms[WM_SLA_NOTIFY], 1800000);
+	assert_int_equal(wf->tasks[1].sla.ms[WM_SLA_CANCEL], 3600000);
+	assert_int_equal(wf->tasks[2].sla.ms[WM_SLA_WARN], 0);
+	assert_int_equal(wf->tasks[2].sla.ms[WM_SLA_CANCEL], 3600000);
+	assert_string_equal(wm_sla_level_name(WM_SLA_NOTIFY), "notify");
+	/* Levels change the definition hash (a and b differ only by them). */
+	for (int i = 0; i < 3; i++)
+		h[i] = wm_task_definition_hash(&wf->tasks[i], NULL);
+	free(wf->tasks[1].id);
+	wf->tasks[1].id = wm_xstrdup("a");
+	free(h[1]);
+	h[1] = wm_task_definition_hash(&wf->tasks[1], NULL);
+	assert_string_not_equal(h[0], h[1]);
+	for (int i = 0; i < 3; i++)
+		free(h[i]);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+	wf = parse(bad, &d);
+	assert_null(wf);
+	expect_diag(&d, 2, 22, "`panic` is not a level");
+	expect_diag(&d, 7, 13, "level `warn` is given twice");
+	expect_diag(&d, 12, 8, "sla: invalid duration");
+	wm_diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors_at_their_place),
 		cmocka_unit_test(test_quoted_schedule_column),
+		cmocka_unit_test(test_sla_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
