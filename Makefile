@@ -41,6 +41,7 @@ GEN_SRC :=
 GEN_OBJ :=
 include policies/builtin.mk
 include templates/templates.mk
+include orchestrator/serve/web.mk
 include sandbox/pid1/pid1.mk
 
 LIB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) \
@@ -287,3 +288,30 @@ uninstall-notify:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/wm-notify
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 # --- end sched
+# --- serve: `wm serve` lives in the helper build/wm-serve, the only binary
+# that links libmicrohttpd (wm's start-up cost stays as it was); `wm serve`
+# execs it (orchestrator/libexec.h). orchestrator/serve/route.c is pure and
+# also linked into its unit test and fuzz harness.
+SERVE_SRC := $(filter-out $(LIB_SRC),$(wildcard orchestrator/serve/*.c))
+SERVE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SERVE_SRC)) $(BUILD)/obj/gen/serve_openapi.o
+SERVE_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null) -lm
+all: $(BUILD)/wm-serve
+$(BUILD)/wm-serve: $(SERVE_OBJ) $(BUILD)/libwm.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVE_OBJ) $(BUILD)/libwm.a $(LIBS) $(SERVE_LIBS)
+$(BUILD)/gen/serve_openapi.c: orchestrator/serve/openapi.json tools/embed-file
+	@mkdir -p $(dir $@)
+	tools/embed-file $@ wm_serve_openapi_json $<
+$(BUILD)/tests/test_serve: $(BUILD)/obj/orchestrator/serve/route.o
+$(BUILD)/tests/test_serve: UNIT_SUPPORT += $(BUILD)/obj/orchestrator/serve/route.o
+$(BUILD)/fuzz_serve_route: $(BUILD)/obj/orchestrator/serve/route.o
+$(BUILD)/fuzz_serve_route: LIBS += $(BUILD)/obj/orchestrator/serve/route.o $(BUILD)/libwm.a
+install: install-serve
+uninstall: uninstall-serve
+.PHONY: install-serve uninstall-serve
+UNITS += tools/systemd/wm-serve.service
+install-serve: $(BUILD)/wm-serve
+	install -Dm755 $(BUILD)/wm-serve $(DESTDIR)$(LIBEXECDIR)/wm-serve
+uninstall-serve:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/wm-serve
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+# --- end serve

@@ -75,6 +75,7 @@ int wm_cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 int wm_cmd_orphans(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_export(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_report(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_policy(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_sandbox(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_doctor(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
@@ -86,5 +87,6 @@ int wm_cmd_exec(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 int wm_cmd_image(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cache(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_schedule(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_serve(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

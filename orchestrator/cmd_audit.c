@@ -114,33 +114,22 @@ static int show(const char *path, const struct show_opts *so, struct wm_error **
 	return got < 0 ? -1 : WM_EXIT_OK;
 }
 
-static int verify(const struct wm_cli *cli, const char *id, const char *path, struct wm_error **err)
+static int verify(const struct wm_cli *cli, const char *id, struct wm_error **err)
 {
-	struct wm_audit_key *key = NULL;
 	struct wm_audit_result res;
 	struct wm_runview v;
-	uint64_t seq = 0;
-	const char *mac = NULL;
 	int rc;
 
 	if (wm_runview_load(cli->state_dir, id, &v, err) < 0)
 		return -1;
-	if (v.st.rs) {
-		seq = v.st.rs->audit.seq;
-		mac = v.st.rs->audit.mac;
-	} else {
+	if (!v.st.rs)
 		fprintf(stderr, "wm: warning: run %s: %s; cannot check for a cut-off tail\n", id,
 			v.load_error);
-	}
 	wm_runview_print_warnings(&v);
-	key = wm_audit_key_open(cli->state_dir, 0, err);
-	if (!key || wm_audit_verify(path, wm_audit_key_bytes(key), seq, mac, &res, err) < 0) {
-		wm_audit_key_free(key);
-		wm_runview_release(&v);
-		return -1;
-	}
-	wm_audit_key_free(key);
+	rc = wm_runview_verify_audit(&v, cli->state_dir, &res, err);
 	wm_runview_release(&v);
+	if (rc < 0)
+		return -1;
 	if (wm_audit_result_intact(&res)) {
 		printf("audit log of run %s intact: %s\n", id, res.message);
 		rc = WM_EXIT_OK;
@@ -272,5 +261,5 @@ int wm_cmd_audit(int argc, char **argv, const struct wm_cli *cli, struct wm_erro
 		return -1;
 	dir = wm_rundir_path(cli->state_dir, id);
 	path = wm_rundir_file(dir, WM_RUN_AUDIT);
-	return is_show ? show(path, &so, err) : verify(cli, id, path, err);
+	return is_show ? show(path, &so, err) : verify(cli, id, err);
 }

@@ -13,9 +13,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -129,6 +131,25 @@ static int parse_args(int argc, char **argv, const char **run, uint64_t *timeout
 	return 0;
 }
 
+/* WM_ACTOR (set by `wm serve` to api:KEY): left in the run directory for
+ * the orchestrator, whose run.interrupt audit record names it. */
+static int note_actor(const char *dir, struct wm_error **err)
+{
+	const char *actor = getenv("WM_ACTOR");
+	json_t *o;
+	char *text;
+	int rc;
+
+	if (!actor || !*actor)
+		return 0;
+	o = json_pack("{s:s, s:i}", "actor", actor, "pid", (int)getpid());
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	rc = wm_rundir_write_file(dir, WM_RUN_CANCEL, text, strlen(text), err);
+	free(text);
+	return rc;
+}
+
 int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
 	wm_autofree char *id = NULL;
@@ -154,7 +175,7 @@ int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 		return -1;
 	pid = verified_pid(&h, err);
 	wm_holder_release(&h);
-	if (pid < 0)
+	if (pid < 0 || note_actor(dir, err) < 0)
 		return -1;
 	if (kill(pid, SIGTERM) < 0)
 		return wm_error_set(err, errno, "signal the orchestrator (pid %d)", pid);

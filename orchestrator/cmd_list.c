@@ -51,46 +51,6 @@ struct table {
 	size_t n, alloc;
 };
 
-static json_t *counts_json(const struct wm_runview *v)
-{
-	size_t c[WM_TASK_STATUS_COUNT], total;
-	json_t *o = json_object();
-
-	wm_runview_counts(v, c, &total);
-	for (int s = 0; s < WM_TASK_STATUS_COUNT; s++) /* steals the integer */
-		json_object_set_new(o, wm_task_status_name((enum wm_task_status)s),
-				    json_integer((json_int_t)c[s]));
-	return o;
-}
-
-static json_t *run_json(const struct wm_runview *v)
-{
-	const char *name = wm_runview_name(v);
-	long long started = wm_runview_started_ms(v);
-	size_t done, total;
-	json_t *o;
-
-	wm_runview_progress(v, &done, &total);
-	o = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "id", v->id, "state", wm_runview_state(v),
-		      "orphaned", v->orphan, "live", v->live, "done", (json_int_t)done, "total",
-		      (json_int_t)total);
-	/* json_object_set_new steals the new values below. */
-	json_object_set_new(o, "counts", counts_json(v));
-	json_object_set_new(o, "workflow", name ? json_string(name) : json_null());
-	if (started) {
-		wm_autofree char *t = wm_state_format_time(started);
-
-		json_object_set_new(o, "started", json_string(t));
-	} else {
-		json_object_set_new(o, "started", json_null());
-	}
-	if (v->load_error)
-		json_object_set_new(o, "error", json_string(v->load_error));
-	if (v->orphan)
-		json_object_set_new(o, "cluster_jobs", json_integer(wm_runview_cluster_jobs(v)));
-	return o;
-}
-
 /* "4/6 ok, 1 failed, 1 skipped": succeeded of all, then the other states. */
 static char *tasks_text(const struct wm_runview *v)
 {
@@ -344,7 +304,7 @@ static int list_runs(const char *cmd, int argc, char **argv, const struct wm_cli
 			if (o.quiet)
 				printf("%s\n", v.id);
 			else if (o.json)
-				json_array_append_new(arr, run_json(&v)); /* steals */
+				json_array_append_new(arr, wm_runview_list_json(&v)); /* steals */
 			else
 				add_row(&t, &v);
 		}

@@ -132,13 +132,8 @@ int wm_cmd_status(int argc, char **argv, const struct wm_cli *cli, struct wm_err
 		return -1;
 	}
 	if (json) {
-		json_t *j = wm_run_state_to_json(v.st.rs, v.st.journal_seq); /* new ref */
+		json_t *j = wm_runview_status_json(&v); /* new ref */
 
-		json_object_set_new(j, "orphaned", json_boolean(v.orphan)); /* steals */
-		json_object_set_new(j, "live", json_boolean(v.live));
-		if (v.orphan)
-			json_object_set_new(j, "cluster_jobs",
-					    json_integer(wm_runview_cluster_jobs(&v)));
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);

@@ -131,6 +131,9 @@ static const struct command_help helps[] = {
 	  "  --older-than AGE      prune: remove entries unused for longer than AGE\n"
 	  "  --json                ls, show: as JSON\n" },
 	{ "export", "  -o, --output FILE     the bundle to write, FILE.tar.zst\n" },
+	{ "report", "  -o, --output FILE     the page to write (0600); '-': standard output\n"
+		    "  --json                the run document instead of the page (standard\n"
+		    "                        output unless -o)\n" },
 	{ "doctor",
 	  "  --json                the report as JSON\n"
 	  "  --clean               first remove cgroups that killed orchestrators left\n" },

@@ -77,6 +77,8 @@ const struct wm_command wm_commands[] = {
 	  "list, show or remove the task cache's entries" },
 	{ "export", wm_cmd_export, "export RUN_ID -o FILE.tar.zst",
 	  "bundle a run directory for review" },
+	{ "report", wm_cmd_report, "report RUN_ID -o FILE.html | -o - | --json",
+	  "one run as a self-contained HTML page (or its run document as JSON)" },
 	{ "doctor", wm_cmd_doctor, "doctor [--json] [--clean]",
 	  "show which kernel features this host offers" },
 	{ "exec", wm_cmd_exec,
@@ -85,6 +87,12 @@ const struct wm_command wm_commands[] = {
 	{ "image", wm_cmd_image,
 	  "image ls [--json] | inspect REF|DIGEST [--json] | rm DIGEST|REF... | prune",
 	  "list, inspect and remove the images tasks run in" },
+	{ "serve", wm_cmd_serve,
+	  "serve [--listen ADDR:PORT] [--workflows DIR] [--no-auth-read] [--cors ORIGIN]\n"
+	  "       [--rate N] [--burst N] [--body-limit SIZE] [--max-streams N]\n"
+	  "       serve token create --role read|run [--name NAME] | token list [--json]\n"
+	  "       serve token revoke NAME",
+	  "the REST API and live dashboard over the state directory" },
 	{ "schedule", wm_cmd_schedule, "schedule next FILE [-n N] [--after TIME]",
 	  "show when a scheduled workflow fires next" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },

@@ -103,6 +103,29 @@ static void start_fields(json_t *f, const struct exec *x, long task, const struc
 	json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, task)));
 }
 
+/* Who cancelled the run, when `wm cancel` was told (WM_ACTOR, e.g. by `wm
+ * serve`): its cancel.json, read once and removed. */
+static void cancel_actor(const struct exec *x, json_t *f)
+{
+	struct wm_buf b = WM_BUF_INIT;
+	json_t *o;
+
+	if (wm_rundir_read_file(x->t->run_dir, WM_RUN_CANCEL, 4096, &b, NULL) < 0) {
+		wm_buf_release(&b);
+		return;
+	}
+	o = json_loadb(b.data, b.len, 0, NULL); /* new ref */
+	if (json_is_string(json_object_get(o, "actor")))
+		json_object_set(f, "actor", json_object_get(o, "actor")); /* no steal */
+	json_decref(o);
+	wm_buf_release(&b);
+	{
+		wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_CANCEL);
+
+		unlink(path);
+	}
+}
+
 /* The fields an event records in the audit log and shows with --json. New ref. */
 static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 {
@@ -157,9 +180,11 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		json_object_set_new(f, "key", json_string(x->rs->tasks[ev->task].cache_key));
 		json_object_set_new(f, "from_run", json_string(ev->detail ? ev->detail : ""));
 		break;
+	case WM_EV_INTERRUPT:
+		cancel_actor(x, f);
+		break;
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
-	case WM_EV_INTERRUPT:
 	case WM_EV_ADOPT_FAILED:
 	case WM_EV_CACHE_MISS:
 	case WM_EV_CACHE_REJECTED:
@@ -364,6 +389,10 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_object_set_new(f, "keep_going", json_boolean(o->keep_going || x->p->wf->keep_going));
 	json_object_set_new(f, "pid", json_integer(getpid()));
 	json_object_set_new(f, "secrets", wm_secrets_to_json(o->secrets)); /* names, files */
+	/* Who asked for the run, when not its user at a terminal: `wm serve`
+	 * sets WM_ACTOR=api:KEY for the runs and resumes it starts. */
+	if (getenv("WM_ACTOR") && *getenv("WM_ACTOR"))
+		json_object_set_new(f, "actor", json_string(getenv("WM_ACTOR")));
 	if (x->t->resumed) {
 		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));

@@ -13,6 +13,7 @@
 #include "common/strutil.h"
 #include "common/xalloc.h"
 #include "orchestrator/slurmcli.h"
+#include "state/audit.h"
 #include "state/rundir.h"
 
 int wm_runview_load(const char *state_dir, const char *id, struct wm_runview *v,
@@ -262,4 +263,75 @@ char *wm_runview_newest(const char *state_dir, bool full,
 		wm_runview_release(&v);
 	}
 	return best;
+}
+
+static json_t *counts_json(const struct wm_runview *v)
+{
+	size_t c[WM_TASK_STATUS_COUNT], total;
+	json_t *o = json_object();
+
+	wm_runview_counts(v, c, &total);
+	for (int s = 0; s < WM_TASK_STATUS_COUNT; s++) /* steals the integer */
+		json_object_set_new(o, wm_task_status_name((enum wm_task_status)s),
+				    json_integer((json_int_t)c[s]));
+	return o;
+}
+
+json_t *wm_runview_list_json(const struct wm_runview *v)
+{
+	const char *name = wm_runview_name(v);
+	long long started = wm_runview_started_ms(v), ended = wm_runview_ended_ms(v);
+	wm_autofree char *end_text = ended ? wm_state_format_time(ended) : NULL;
+	size_t done, total;
+	json_t *o;
+
+	wm_runview_progress(v, &done, &total);
+	o = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I}", "id", v->id, "state", wm_runview_state(v),
+		      "orphaned", v->orphan, "live", v->live, "done", (json_int_t)done, "total",
+		      (json_int_t)total);
+	/* json_object_set_new steals the new values below. */
+	json_object_set_new(o, "counts", counts_json(v));
+	json_object_set_new(o, "workflow", name ? json_string(name) : json_null());
+	if (started) {
+		wm_autofree char *t = wm_state_format_time(started);
+
+		json_object_set_new(o, "started", json_string(t));
+	} else {
+		json_object_set_new(o, "started", json_null());
+	}
+	json_object_set_new(o, "ended", ended ? json_string(end_text) : json_null());
+	json_object_set_new(o, "duration_ms",
+			    started && ended >= started ? json_integer(ended - started)
+							: json_null());
+	if (v->load_error)
+		json_object_set_new(o, "error", json_string(v->load_error));
+	if (v->orphan)
+		json_object_set_new(o, "cluster_jobs", json_integer(wm_runview_cluster_jobs(v)));
+	return o;
+}
+
+json_t *wm_runview_status_json(const struct wm_runview *v)
+{
+	json_t *j = wm_run_state_to_json(v->st.rs, v->st.journal_seq); /* new ref */
+
+	json_object_set_new(j, "orphaned", json_boolean(v->orphan)); /* steals */
+	json_object_set_new(j, "live", json_boolean(v->live));
+	if (v->orphan)
+		json_object_set_new(j, "cluster_jobs", json_integer(wm_runview_cluster_jobs(v)));
+	return j;
+}
+
+int wm_runview_verify_audit(const struct wm_runview *v, const char *state_dir,
+			    struct wm_audit_result *res, struct wm_error **err)
+{
+	struct wm_audit_key *key = wm_audit_key_open(state_dir, 0, err);
+	wm_autofree char *path = wm_rundir_file(v->dir, WM_RUN_AUDIT);
+	int rc;
+
+	if (!key)
+		return -1;
+	rc = wm_audit_verify(path, wm_audit_key_bytes(key), v->st.rs ? v->st.rs->audit.seq : 0,
+			     v->st.rs ? v->st.rs->audit.mac : NULL, res, err);
+	wm_audit_key_free(key);
+	return rc;
 }

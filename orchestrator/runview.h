@@ -11,6 +11,7 @@
 #ifndef WM_ORCHESTRATOR_RUNVIEW_H
 #define WM_ORCHESTRATOR_RUNVIEW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "common/error.h"
@@ -64,6 +65,17 @@ long wm_runview_cluster_jobs(const struct wm_runview *v);
  * of exit code 2: "run ID has no task 'bild' (did you mean 'build'?)", or
  * naming the run's tasks when none is close. */
 long wm_runview_task_index(const struct wm_runview *v, const char *task, struct wm_error **err);
+/* The run as `wm list --json` shows it (new ref). */
+json_t *wm_runview_list_json(const struct wm_runview *v);
+/* The run as `wm status --json` shows it: the checkpoint's JSON plus
+ * orphaned, live (and cluster_jobs); v->st.rs must be set. New ref. */
+json_t *wm_runview_status_json(const struct wm_runview *v);
+/* Verifies the run's audit log against the state directory's key and the
+ * end its checkpoint recorded (none when v->st.rs is NULL): res as
+ * wm_audit_verify fills it (release it), or -1 with *err set. */
+struct wm_audit_result;
+int wm_runview_verify_audit(const struct wm_runview *v, const char *state_dir,
+			    struct wm_audit_result *res, struct wm_error **err);
 /* Prints the load warnings as "wm: warning: ..." to stderr. */
 void wm_runview_print_warnings(const struct wm_runview *v);
 /* The id of the run that started last among those want() accepts (loaded

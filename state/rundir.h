@@ -54,6 +54,8 @@
 #define WM_RUN_IN "in"
 #define WM_RUN_SCRIPTS "scripts"
 #define WM_RUN_OPTIONS "options.json"
+/* Left by `wm cancel` for the orchestrator: who asked ({"actor": ...}). */
+#define WM_RUN_CANCEL "cancel.json"
 
 /* Size limits of what is read back from a run directory. */
 #define WM_RUN_WORKFLOW_MAX (64UL << 20) /* workflow.md */

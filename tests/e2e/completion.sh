@@ -33,9 +33,9 @@ complete_line "$WM" ""
 expect_in "commands: run" " run " "$REPLY_TEXT"
 expect_in "commands: policy" " policy " "$REPLY_TEXT"
 expect_in "commands: doctor" " doctor " "$REPLY_TEXT"
-complete_line "$WM" re
-[[ $REPLY_TEXT == " resume " ]] && pass "prefix 're' gives resume only" ||
-	fail "prefix 're' gives resume only" "$REPLY_TEXT"
+complete_line "$WM" res
+[[ $REPLY_TEXT == " resume " ]] && pass "prefix 'res' gives resume only" ||
+	fail "prefix 'res' gives resume only" "$REPLY_TEXT"
 
 complete_line "$WM" run -
 for o in --jobs --policy --policies --env --secret --keep-going --dry-run --interactive \

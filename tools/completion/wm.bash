@@ -165,7 +165,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan import status list orphans cancel logs stats audit policy
-		sandbox outputs cp prune cache export doctor image schedule help"
+		sandbox outputs cp prune cache export report doctor image schedule help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -233,9 +233,11 @@ _wm()
 		return
 		;;
 	-o | --output)
-		# run and resume: how a run is shown; export: the bundle.
+		# run and resume: how a run is shown; export: the bundle; report: the page.
 		if [[ $cmd == run || $cmd == resume ]]; then
 			COMPREPLY=($(compgen -W "compact stream" -- "$cur"))
+		elif [[ $cmd == report ]]; then
+			_wm_files '*.@(html|json)'
 		else
 			_wm_files '*.tar.zst'
 		fi
@@ -317,6 +319,7 @@ _wm()
 		;;
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
+	report) opts="-o --output --json" ;;
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
@@ -338,7 +341,7 @@ _wm()
 	run | plan | init | import)
 		[[ ${#pos[@]} -eq 0 ]] && _wm_files '*.md'
 		;;
-	resume | status | cancel | stats | export)
+	resume | status | cancel | stats | export | report)
 		[[ ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		;;
 	cp)

@@ -169,6 +169,7 @@ complete -c wm -n __wm_needs_command -a cp -d "Copy a task's output file or dire
 complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state directory'
 complete -c wm -n __wm_needs_command -a cache -d "List, show or remove the task cache's entries"
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
+complete -c wm -n __wm_needs_command -a report -d 'One run as a self-contained HTML page'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
 complete -c wm -n __wm_needs_command -a schedule -d 'Show when a scheduled workflow fires next'
@@ -220,7 +221,7 @@ complete -c wm -n '__wm_using resume' -l json -d 'One JSON object per event'
 complete -c wm -n '__wm_using resume' -l accept-audit-gap -d 'Go on although the audit log is damaged'
 
 # Commands taking one run id.
-for c in resume status cancel stats export logs outputs
+for c in resume status cancel stats export report logs outputs
     complete -c wm -n "__wm_using $c 0" -k -a '(__wm_run_ids)' -d 'Run'
 end
 complete -c wm -n '__wm_using logs 1; or __wm_using outputs 1' -a '(__wm_task_ids)' -d 'Task'
@@ -246,6 +247,8 @@ complete -c wm -n '__wm_using logs' -s f -l follow -d 'Keep printing as the run 
 complete -c wm -n '__wm_using status; or __wm_using list; or __wm_using orphans; or __wm_using stats' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the run to stop'
 complete -c wm -n '__wm_using export' -s o -l output -r -k -a '(__fish_complete_suffix .tar.zst)' -d 'The bundle'
+complete -c wm -n '__wm_using report' -s o -l output -r -k -a '(__fish_complete_suffix .html)' -d 'The page (- for stdout)'
+complete -c wm -n '__wm_using report' -l json -d 'The run document as JSON'
 
 # schedule
 complete -c wm -n '__wm_using schedule 0' -a next -d "The next fire times of a workflow's schedule"
@@ -303,4 +306,4 @@ complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d '
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export doctor image help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export report doctor image help'
