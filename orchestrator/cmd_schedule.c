@@ -1,7 +1,11 @@
 /*
- * cmd_schedule.c - `wm schedule next FILE [-n N] [--after TIME]`: the next
- * fire times of a workflow's `schedule:`, in its time zone, so that a
- * schedule can be checked before anything runs it (DST days included).
+ * cmd_schedule.c - `wm schedule`:
+ *   next FILE [-n N] [--after TIME]  the next fire times of a workflow's
+ *       `schedule:`, in its time zone, so that a schedule can be checked
+ *       before anything runs it (DST days included);
+ *   list [--json]  what `wm serve --workflows DIR` schedules (from the
+ *       state directory, schedstate.h): next fire, last fire and run, state;
+ *   pause NAME, resume NAME  stop and restart a schedule's fires.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +16,8 @@
 #include "common/when.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
+#include "orchestrator/schedstate.h"
+#include "state/rundir.h"
 #include "orchestrator/wallclock.h"
 
 struct next_opts {
@@ -105,12 +111,92 @@ static int cmd_next(int argc, char **argv, struct wm_error **err)
 	return rc;
 }
 
+/* A time field of a schedule record, "2026-03-08T07:00:00.000Z" or "-". */
+static char *time_of(json_t *rec, const char *key)
+{
+	json_int_t ms = json_integer_value(json_object_get(rec, key));
+
+	return ms > 0 ? wm_state_format_time(ms) : strdup("-");
+}
+
+static const char *state_of(json_t *rec)
+{
+	if (json_string_value(json_object_get(rec, "error")))
+		return "error";
+	if (json_is_true(json_object_get(rec, "paused")))
+		return "paused";
+	return json_integer_value(json_object_get(rec, "last_exit")) == -1 &&
+			       json_integer_value(json_object_get(rec, "last_started")) > 0
+		       ? "running"
+		       : "active";
+}
+
+static void print_list(json_t *list)
+{
+	json_t *rec;
+	size_t i;
+
+	printf("%-20s %-8s %-24s %-24s %-5s %s\n", "NAME", "STATE", "NEXT FIRE", "LAST FIRE",
+	       "EXIT", "SCHEDULE");
+	json_array_foreach(list, i, rec)
+	{
+		wm_autofree char *next = time_of(rec, "next_fire");
+		wm_autofree char *last = time_of(rec, "last_fire");
+		json_int_t code = json_integer_value(json_object_get(rec, "last_exit"));
+		const char *error = json_string_value(json_object_get(rec, "error"));
+		char exit_text[24] = "-";
+
+		if (code >= 0 && json_integer_value(json_object_get(rec, "last_started")) > 0)
+			snprintf(exit_text, sizeof(exit_text), "%lld", (long long)code);
+		printf("%-20s %-8s %-24s %-24s %-5s %s%s%s\n",
+		       json_string_value(json_object_get(rec, "name")), state_of(rec), next, last,
+		       exit_text, json_string_value(json_object_get(rec, "schedule")) ?: "-",
+		       error ? "  " : "", error ? error : "");
+	}
+}
+
+static int cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	json_t *list;
+
+	if (argc > 2 || (argc == 2 && !json))
+		return wm_usage_error("schedule", "list takes only --json");
+	list = wm_schedstate_list(cli->state_dir, err);
+	if (!list)
+		return -1;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		json_t *rec = json_array_get(list, i);
+		json_object_set_new(rec, "state", json_string(state_of(rec)));
+	}
+	if (json) {
+		json_dumpf(list, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else {
+		print_list(list);
+	}
+	json_decref(list);
+	return WM_EXIT_OK;
+}
+
 int wm_cmd_schedule(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
 {
-	(void)cli;
+	bool pause;
+
 	if (argc < 2)
-		return wm_usage_error("schedule", "missing subcommand (next)");
+		return wm_usage_error("schedule", "missing subcommand (next, list, pause, resume)");
 	if (strcmp(argv[1], "next") == 0)
 		return cmd_next(argc - 1, argv + 1, err);
-	return wm_usage_error("schedule", "unknown subcommand '%s' (next)", argv[1]);
+	if (strcmp(argv[1], "list") == 0)
+		return cmd_list(argc - 1, argv + 1, cli, err);
+	pause = strcmp(argv[1], "pause") == 0;
+	if (!pause && strcmp(argv[1], "resume") != 0)
+		return wm_usage_error(
+			"schedule", "unknown subcommand '%s' (next, list, pause, resume)", argv[1]);
+	if (argc != 3)
+		return wm_usage_error("schedule", "%s wants one schedule NAME", argv[1]);
+	if (wm_schedstate_pause(cli->state_dir, argv[2], pause, err) < 0)
+		return -1;
+	printf("schedule %s %s\n", argv[2], pause ? "paused" : "resumed");
+	return WM_EXIT_OK;
 }

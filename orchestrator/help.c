@@ -147,7 +147,12 @@ static const struct command_help helps[] = {
 	  "  next FILE             the next fire times of FILE's `schedule:`, in its\n"
 	  "                        time zone (with its jitter, if any)\n"
 	  "  -n, --count N         how many (default 5)\n"
-	  "  --after TIME          from TIME (UTC, 2026-03-08T01:59) instead of now\n" },
+	  "  --after TIME          from TIME (UTC, 2026-03-08T01:59) instead of now\n"
+	  "  list [--json]         what wm serve --workflows schedules: state, next and last\n"
+	  "                        fire, the last run's exit status\n"
+	  "  pause NAME            no more fires of NAME until resume (a run going on\n"
+	  "                        goes on)\n"
+	  "  resume NAME           fires again, from the next fire time\n" },
 	{ "exec",
 	  "  --attempt N           the attempt's number\n"
 	  "  --kind KIND           body (default), only_if or rollback\n"

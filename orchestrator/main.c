@@ -93,8 +93,10 @@ const struct wm_command wm_commands[] = {
 	  "       serve token create --role read|run [--name NAME] | token list [--json]\n"
 	  "       serve token revoke NAME",
 	  "the REST API and live dashboard over the state directory" },
-	{ "schedule", wm_cmd_schedule, "schedule next FILE [-n N] [--after TIME]",
-	  "show when a scheduled workflow fires next" },
+	{ "schedule", wm_cmd_schedule,
+	  "schedule next FILE [-n N] [--after TIME]\n"
+	  "       schedule list [--json] | pause NAME | resume NAME",
+	  "show, pause and resume scheduled workflows" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

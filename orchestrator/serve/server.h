@@ -46,6 +46,7 @@ struct serve_conf {
 
 struct sse_state;
 struct buckets;
+struct serve_sched;
 
 /* What an epoll event of the loop is about (the first member of each). */
 enum serve_src_kind {
@@ -53,7 +54,8 @@ enum serve_src_kind {
 	SERVE_SRC_INOTIFY,
 	SERVE_SRC_TIMER,
 	SERVE_SRC_SIGNAL,
-	SERVE_SRC_SPAWN
+	SERVE_SRC_SPAWN,
+	SERVE_SRC_SCHED
 };
 struct serve_src {
 	enum serve_src_kind kind;
@@ -87,6 +89,7 @@ struct serve {
 	char *wm_path;	     /* the wm binary that starts runs */
 	struct sse_state *sse;
 	struct buckets *buckets;
+	struct serve_sched *sched; /* schedule.c; NULL without --workflows */
 	int epfd;
 	unsigned long requests, errors; /* counted for the stop message */
 };
@@ -197,5 +200,16 @@ int serve_get_events(struct serve_call *c);
 int serve_sse_follow_log(struct serve_call *c, const char *id, const char *task, int fd);
 /* Resumes every stream before the daemon stops. */
 void serve_sse_resume_all(struct serve *s);
+
+/* schedule.c: the scheduled workflows of --workflows DIR. open reads DIR
+ * and watches it (serve_sched_fd: its inotify fd, -1 without DIR); the
+ * loop calls tick each second, inotify when DIR changed, reload on
+ * SIGHUP. */
+int serve_sched_open(struct serve *s, struct wm_error **err);
+int serve_sched_fd(const struct serve *s);
+void serve_sched_tick(struct serve *s);
+void serve_sched_inotify(struct serve *s);
+void serve_sched_reload(struct serve *s);
+void serve_sched_close(struct serve *s);
 
 #endif
