@@ -47,6 +47,15 @@ _wm_run_ids()
 	done | sort -r
 }
 
+# The schedules `wm serve --workflows` keeps, by name.
+_wm_schedules()
+{
+	local f
+	for f in "$(_wm_state_dir)"/schedule/*.json; do
+		[[ -e $f ]] && f=${f##*/} && printf '%s\n' "${f%.json}"
+	done
+}
+
 # The task cache's keys, by their first 12 digits as `wm cache ls` shows them.
 _wm_cache_keys()
 {
@@ -323,7 +332,10 @@ _wm()
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
-	schedule) [[ ${pos[0]-} == next ]] && opts="-n --count --after" ;;
+	schedule)
+		[[ ${pos[0]-} == next ]] && opts="-n --count --after"
+		[[ ${pos[0]-} == list ]] && opts="--json"
+		;;
 	cache)
 		case ${pos[0]-} in
 		ls | show) opts="--json" ;;
@@ -363,9 +375,11 @@ _wm()
 		;;
 	schedule)
 		if [[ ${#pos[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "next" -- "$cur"))
-		elif [[ ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "next list pause resume" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} == next ]]; then
 			_wm_files '*.md'
+		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} == @(pause|resume) ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_schedules)" -- "$cur"))
 		fi
 		;;
 	cache)

@@ -172,7 +172,7 @@ complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for re
 complete -c wm -n __wm_needs_command -a report -d 'One run as a self-contained HTML page'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
-complete -c wm -n __wm_needs_command -a schedule -d 'Show when a scheduled workflow fires next'
+complete -c wm -n __wm_needs_command -a schedule -d 'Show, pause and resume scheduled workflows'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
 
 # init
@@ -252,6 +252,10 @@ complete -c wm -n '__wm_using report' -l json -d 'The run document as JSON'
 
 # schedule
 complete -c wm -n '__wm_using schedule 0' -a next -d "The next fire times of a workflow's schedule"
+complete -c wm -n '__wm_using schedule 0' -a list -d 'What wm serve --workflows schedules'
+complete -c wm -n '__wm_using schedule 0' -a pause -d "Drop a schedule's fires"
+complete -c wm -n '__wm_using schedule 0' -a resume -d 'Let a schedule fire again'
+complete -c wm -n '__wm_using schedule; and __wm_sub list' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using schedule 1; and __wm_sub next' -k -a '(__fish_complete_suffix .md)'
 complete -c wm -n '__wm_using schedule; and __wm_sub next' -s n -l count -x -d 'How many'
 complete -c wm -n '__wm_using schedule; and __wm_sub next' -l after -x -d 'From this UTC time instead of now'
