@@ -1,7 +1,8 @@
 /*
  * fm_sched.c - the front matter of a scheduled workflow: `schedule`
  * (common/schedule.h), `jitter`, `timezone`, `concurrency`, `catchup`, and
- * the `notify:` list of where its events go.
+ * the `notify:` list of where its events go, and `trigger:` (a webhook of
+ * `wm serve` that starts it).
  *
  * Only the text is checked here; whether a zone exists on this host is the
  * orchestrator's question (it reads the system's zone database).
@@ -315,6 +316,103 @@ static void set_notify(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		add_notify(c, doc, yaml_document_get_node(doc, *i));
 }
 
+static bool hook_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= '0' && *s <= '9') && !strchr("_-", *s))
+			return false;
+	return true;
+}
+
+static void trigger_params(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE) {
+		ERR_AT(c, v, "trigger.params must be a list of body fields, e.g. [ref, sha]");
+		return;
+	}
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *p = yaml_document_get_node(doc, *i);
+		const char *s = wf_fm_scalar(p);
+
+		if (!s || !wm_env_name_ok(s, strlen(s)) || wm_str_has_prefix(s, "WM_"))
+			ERR_AT(c, p,
+			       "trigger.params: `%s` is not a variable name (letters, digits, "
+			       "_; not WM_...)",
+			       s ? s : wf_fm_kind(p));
+		else
+			wm_strv_push(&c->wf->trigger.params, &n, s);
+	}
+}
+
+static void trigger_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
+{
+	struct wm_trigger *t = &c->wf->trigger;
+	const char *s;
+
+	if (strcmp(key, "webhook") == 0) {
+		s = wf_fm_scalar(v);
+		if (!s || !hook_name_ok(s))
+			ERR_AT(c, v,
+			       "trigger.webhook must be a hook name ([a-z0-9_-], at most 64), "
+			       "not `%s`",
+			       s ? s : wf_fm_kind(v));
+		else
+			t->webhook = wm_xstrdup(s);
+	} else if (strcmp(key, "secret_env") == 0) {
+		s = wf_fm_scalar(v);
+		if (!s || !wm_env_name_ok(s, strlen(s)))
+			ERR_AT(c, v, "trigger.secret_env must name an environment variable");
+		else
+			t->secret_env = wm_xstrdup(s);
+	} else {
+		trigger_params(c, doc, v);
+	}
+}
+
+/* `trigger: {webhook: NAME, secret_env: VAR, params: [a, b]}`. */
+static void set_trigger(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	static const char *const keys[] = { "webhook", "secret_env", "params" };
+
+	c->wf->trigger.loc =
+		(struct wm_loc){ wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark) };
+	if (v->type != YAML_MAPPING_NODE) {
+		ERR_AT(c, v,
+		       "front matter `trigger` must be a mapping: {webhook: NAME, secret_env: "
+		       "VAR, params: [...]}");
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		const char *key = wf_fm_scalar(k), *hint;
+		size_t i;
+
+		for (i = 0; key && i < 3; i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (key && i < 3) {
+			trigger_key(c, doc, key, yaml_document_get_node(doc, p->value));
+			continue;
+		}
+		hint = key ? wm_suggest(key, keys, 3) : NULL;
+		ERR_AT(c, k, "trigger: unknown key `%s`%s%s%s", key ? key : wf_fm_kind(k),
+		       hint ? " (did you mean `" : " (known: webhook, secret_env, params)",
+		       hint ? hint : "", hint ? "`?)" : "");
+	}
+	if (!c->wf->trigger.webhook)
+		ERR_AT(c, v, "trigger needs `webhook: NAME`");
+	else if (!c->wf->trigger.secret_env)
+		ERR_AT(c, v, "trigger: a webhook needs `secret_env` (its requests are signed)");
+}
+
 bool wf_fm_sched_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
 {
 	int k;
@@ -333,6 +431,8 @@ bool wf_fm_sched_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, ya
 			c->wf->sched.catchup = (enum wm_catchup)k;
 	} else if (strcmp(key, "notify") == 0) {
 		set_notify(c, doc, v);
+	} else if (strcmp(key, "trigger") == 0) {
+		set_trigger(c, doc, v);
 	} else {
 		return false;
 	}
@@ -350,4 +450,7 @@ void wf_sched_release(struct wm_workflow *wf)
 		free(wf->notify[i].policy);
 	}
 	free(wf->notify);
+	free(wf->trigger.webhook);
+	free(wf->trigger.secret_env);
+	wm_strv_free(wf->trigger.params);
 }

@@ -24,7 +24,7 @@ static const char *const fm_keys[] = {
 	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 	"cache",
 	/* fm_sched.c */
-	"schedule", "jitter", "timezone", "concurrency", "catchup", "notify",
+	"schedule", "jitter", "timezone", "concurrency", "catchup", "notify", "trigger",
 };
 /* clang-format on */
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))

@@ -244,6 +244,17 @@ struct wm_sched_spec {
 	enum wm_catchup catchup;	 /* `catchup:`; default NONE */
 };
 
+/* Front matter `trigger:` (fm_sched.c): a signed webhook of `wm serve`,
+ * POST /api/v1/hooks/NAME, starts a run with the declared params of its
+ * JSON body as environment variables. */
+struct wm_trigger {
+	char *webhook;	  /* the hook's name ([a-z0-9_-], 1..64), or NULL */
+	char *secret_env; /* the variable of wm serve's environment holding its
+			   * HMAC key; required with webhook */
+	char **params;	  /* body fields passed on, NULL-terminated; NULL: none */
+	struct wm_loc loc;
+};
+
 /* The events a `notify:` entry may ask for, X(ENUM, name as written). */
 #define WM_NOTIFY_EVENTS(X)                   \
 	X(RUN_FAILED, "run.failed")           \
@@ -299,6 +310,7 @@ struct wm_workflow {
 	struct wm_sched_spec sched; /* front matter `schedule:` and friends */
 	struct wm_notify *notify;   /* front matter `notify:`, in order */
 	size_t n_notify;
+	struct wm_trigger trigger; /* front matter `trigger:` */
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;

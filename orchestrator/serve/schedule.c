@@ -61,6 +61,8 @@ struct serve_sched {
 	int ifd;
 	struct entry *v;
 	size_t n;
+	struct serve_hook *hooks; /* `trigger: {webhook: ...}` of DIR's workflows */
+	size_t n_hooks;
 	bool dirty; /* DIR changed: read it again at the next tick */
 };
 
@@ -156,6 +158,48 @@ static void take(struct serve *s, const struct wm_workflow *wf, const char *file
 	save(s, e, NULL);
 }
 
+static void hooks_release(struct serve_sched *sc)
+{
+	for (size_t i = 0; i < sc->n_hooks; i++) {
+		free(sc->hooks[i].name);
+		free(sc->hooks[i].file);
+		free(sc->hooks[i].secret_env);
+		wm_strv_free(sc->hooks[i].params);
+	}
+	free(sc->hooks);
+	sc->hooks = NULL;
+	sc->n_hooks = 0;
+}
+
+/* A workflow's webhook trigger; a name another file took is refused. */
+static void take_hook(struct serve *s, const struct wm_workflow *wf, const char *file)
+{
+	struct serve_sched *sc = s->sched;
+	const struct wm_trigger *t = &wf->trigger;
+	struct serve_hook *h;
+
+	if (serve_sched_hook(s, t->webhook)) {
+		fprintf(stderr,
+			"wm serve: %s: webhook `%s` not taken: another file of DIR has it\n", file,
+			t->webhook);
+		return;
+	}
+	sc->hooks = wm_xrealloc(sc->hooks, (sc->n_hooks + 1) * sizeof(*sc->hooks));
+	h = &sc->hooks[sc->n_hooks++];
+	h->name = wm_xstrdup(t->webhook);
+	h->file = wm_xstrdup(file);
+	h->secret_env = wm_xstrdup(t->secret_env);
+	h->params = wm_strv_dup(t->params);
+}
+
+const struct serve_hook *serve_sched_hook(const struct serve *s, const char *name)
+{
+	for (size_t i = 0; s->sched && i < s->sched->n_hooks; i++)
+		if (strcmp(s->sched->hooks[i].name, name) == 0)
+			return &s->sched->hooks[i];
+	return NULL;
+}
+
 /* One file of DIR: scheduled, refused, or not scheduled at all. */
 static void load_one(struct serve *s, const char *base)
 {
@@ -179,6 +223,8 @@ static void load_one(struct serve *s, const char *base)
 	} else if (wf->sched.expr) {
 		take(s, wf, file);
 	}
+	if (rc == 0 && wf->trigger.webhook)
+		take_hook(s, wf, file);
 	wm_error_free(err);
 	wm_workflow_free(wf);
 	wm_diags_release(&d);
@@ -201,6 +247,7 @@ void serve_sched_reload(struct serve *s)
 	}
 	for (size_t i = 0; i < sc->n; i++)
 		sc->v[i].seen = false;
+	hooks_release(sc);
 	rewinddir(dir);
 	while ((de = readdir(dir)))
 		if (de->d_name[0] != '.' && wm_str_has_suffix(de->d_name, ".md") &&
@@ -216,8 +263,8 @@ void serve_sched_reload(struct serve *s)
 		entry_release(&sc->v[i]);
 	}
 	sc->n = kept;
-	fprintf(stderr, "wm serve: %zu scheduled workflow%s in %s\n", sc->n, sc->n == 1 ? "" : "s",
-		s->workflows_abs);
+	fprintf(stderr, "wm serve: %zu scheduled workflow%s and %zu webhook%s in %s\n", sc->n,
+		sc->n == 1 ? "" : "s", sc->n_hooks, sc->n_hooks == 1 ? "" : "s", s->workflows_abs);
 }
 
 /* `wm --state-dir S run FILE`, in its own session, output appended to
@@ -399,6 +446,7 @@ void serve_sched_close(struct serve *s)
 	for (size_t i = 0; i < sc->n; i++)
 		entry_release(&sc->v[i]);
 	free(sc->v);
+	hooks_release(sc);
 	if (sc->ifd >= 0)
 		close(sc->ifd);
 	free(sc);

@@ -212,4 +212,16 @@ void serve_sched_inotify(struct serve *s);
 void serve_sched_reload(struct serve *s);
 void serve_sched_close(struct serve *s);
 
+/* A webhook trigger of a workflow of DIR (front matter `trigger:`). */
+struct serve_hook {
+	char *name, *file, *secret_env;
+	char **params; /* NULL-terminated, or NULL */
+};
+/* The hook named so, or NULL (also without --workflows). Borrowed until
+ * the next reload. */
+const struct serve_hook *serve_sched_hook(const struct serve *s, const char *name);
+
+/* hooks.c: POST /api/v1/hooks/{name}. */
+int serve_post_hook(struct serve_call *c);
+
 #endif

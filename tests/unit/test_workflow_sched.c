@@ -214,6 +214,39 @@ static void test_sla_levels(void **state)
 	wm_diags_release(&d);
 }
 
+static void test_trigger(void **state)
+{
+	const char *good = "---\ntrigger:\n  webhook: deploy-main\n  secret_env: HOOK_SECRET\n"
+			   "  params: [ref, sha]\n---\n## a\n```sh\ntrue\n```\n";
+	const char *bad = "---\ntrigger:\n  webhook: Deploy!\n  params: [ref, WM_X, 3]\n"
+			  "  secrt_env: X\n---\n## a\n```sh\ntrue\n```\n";
+	struct wm_diags d = WM_DIAGS_INIT;
+	struct wm_workflow *wf = parse(good, &d);
+
+	(void)state;
+	wm_test_print_diags(&d);
+	assert_non_null(wf);
+	assert_string_equal(wf->trigger.webhook, "deploy-main");
+	assert_string_equal(wf->trigger.secret_env, "HOOK_SECRET");
+	assert_string_equal(wf->trigger.params[1], "sha");
+	assert_null(wf->trigger.params[2]);
+	wm_workflow_free(wf);
+	wm_diags_release(&d);
+	wf = parse(bad, &d);
+	assert_null(wf);
+	expect_diag(&d, 3, 12, "trigger.webhook must be a hook name");
+	expect_diag(&d, 4, 17, "`WM_X` is not a variable name");
+	expect_diag(&d, 4, 23, "`3` is not a variable name");
+	expect_diag(&d, 5, 3, "unknown key `secrt_env` (did you mean `secret_env`?)");
+	expect_diag(&d, 3, 3, "trigger needs `webhook: NAME`");
+	wm_diags_release(&d);
+	/* A webhook is always signed. */
+	wf = parse("---\ntrigger: {webhook: x}\n---\n## a\n```sh\ntrue\n```\n", &d);
+	assert_null(wf);
+	expect_diag(&d, 2, 10, "a webhook needs `secret_env`");
+	wm_diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_errors_at_their_place),
 		cmocka_unit_test(test_quoted_schedule_column),
 		cmocka_unit_test(test_sla_levels),
+		cmocka_unit_test(test_trigger),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
