@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
 #include "common/when.h"
+#include "common/xalloc.h"
 #include "orchestrator/cli.h"
 #include "orchestrator/runner.h"
 #include "orchestrator/schedstate.h"
@@ -116,7 +118,7 @@ static char *time_of(json_t *rec, const char *key)
 {
 	json_int_t ms = json_integer_value(json_object_get(rec, key));
 
-	return ms > 0 ? wm_state_format_time(ms) : strdup("-");
+	return ms > 0 ? wm_state_format_time(ms) : wm_xstrdup("-");
 }
 
 static const char *state_of(json_t *rec)
@@ -131,6 +133,22 @@ static const char *state_of(json_t *rec)
 		       : "active";
 }
 
+static void print_row(json_t *rec)
+{
+	wm_autofree char *next = time_of(rec, "next_fire");
+	wm_autofree char *last = time_of(rec, "last_fire");
+	json_int_t code = json_integer_value(json_object_get(rec, "last_exit"));
+	const char *error = json_string_value(json_object_get(rec, "error"));
+	const char *expr = json_string_value(json_object_get(rec, "schedule"));
+	char exit_text[24] = "-";
+
+	if (code >= 0 && json_integer_value(json_object_get(rec, "last_started")) > 0)
+		snprintf(exit_text, sizeof(exit_text), "%lld", (long long)code);
+	printf("%-20s %-8s %-24s %-24s %-5s %s%s%s\n",
+	       json_string_value(json_object_get(rec, "name")), state_of(rec), next, last,
+	       exit_text, expr ? expr : "-", error ? "  " : "", error ? error : "");
+}
+
 static void print_list(json_t *list)
 {
 	json_t *rec;
@@ -138,21 +156,7 @@ static void print_list(json_t *list)
 
 	printf("%-20s %-8s %-24s %-24s %-5s %s\n", "NAME", "STATE", "NEXT FIRE", "LAST FIRE",
 	       "EXIT", "SCHEDULE");
-	json_array_foreach(list, i, rec)
-	{
-		wm_autofree char *next = time_of(rec, "next_fire");
-		wm_autofree char *last = time_of(rec, "last_fire");
-		json_int_t code = json_integer_value(json_object_get(rec, "last_exit"));
-		const char *error = json_string_value(json_object_get(rec, "error"));
-		char exit_text[24] = "-";
-
-		if (code >= 0 && json_integer_value(json_object_get(rec, "last_started")) > 0)
-			snprintf(exit_text, sizeof(exit_text), "%lld", (long long)code);
-		printf("%-20s %-8s %-24s %-24s %-5s %s%s%s\n",
-		       json_string_value(json_object_get(rec, "name")), state_of(rec), next, last,
-		       exit_text, json_string_value(json_object_get(rec, "schedule")) ?: "-",
-		       error ? "  " : "", error ? error : "");
-	}
+	json_array_foreach(list, i, rec) print_row(rec);
 }
 
 static int cmd_list(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)

@@ -286,7 +286,7 @@ static void recommend(const struct group *g, uint64_t p95, json_t *recs)
 				g->workflow, g->task, (unsigned long long)p95,
 				(unsigned long long)(p95 * 100 / g->timeout_ms),
 				(unsigned long long)g->timeout_ms, g->n_dur));
-	if (g->retried && g->succeeded && g->retried * 5 >= g->runs)
+	if (g->runs && g->retried && g->succeeded && g->retried * 5 >= g->runs)
 		json_array_append_new(
 			recs,
 			json_sprintf("%s/%s is flaky: it needed retries in %u of %u runs (%u%%)",

@@ -126,9 +126,11 @@ static int replayed(struct serve *s, const char *hook, const char *id, struct wm
 	}
 	if (rc == 0) {
 		/* Past the bound, the older half goes. */
-		const char *from = b.data;
-		for (size_t drop = lines >= MAX_DELIVERIES ? lines / 2 : 0; drop && from; drop--)
-			from = memchr(from, '\n', (size_t)(b.data + b.len - from)) + 1;
+		const char *from = b.data, *nl;
+		for (size_t drop = lines >= MAX_DELIVERIES ? lines / 2 : 0; drop; drop--) {
+			nl = memchr(from, '\n', (size_t)(b.data + b.len - from));
+			from = nl ? nl + 1 : b.data + b.len;
+		}
 		if (b.len)
 			wm_buf_add(&kept, from, (size_t)(b.data + b.len - from));
 		wm_buf_addf(&kept, "%s\n", entry);
