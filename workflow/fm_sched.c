@@ -222,9 +222,11 @@ static void set_retries(struct wf_ctx *c, struct wm_notify *nt, yaml_node_t *v)
 	nt->retries = (unsigned)n;
 }
 
-static void notify_key(struct wf_ctx *c, yaml_document_t *doc, struct wm_notify *nt, size_t key,
-		       yaml_node_t *v)
+static void notify_key(struct wf_ctx *c, yaml_document_t *doc, size_t key, yaml_node_t *v,
+		       void *ctx)
 {
+	struct wm_notify *nt = ctx;
+
 	switch (key) {
 	case 0:
 		nt->on = parse_on(c, doc, v);
@@ -250,6 +252,38 @@ static void notify_key(struct wf_ctx *c, yaml_document_t *doc, struct wm_notify 
 			nt->policy = wm_xstrdup(s);
 	}
 	}
+}
+
+/* Calls fn with the index in keys of each key of mapping v; an unknown key
+ * (with "did you mean" for a near miss) or one given twice is an error at
+ * it, prefixed by `what`. Returns the bit set of keys given. */
+typedef void (*key_fn)(struct wf_ctx *c, yaml_document_t *doc, size_t key, yaml_node_t *v,
+		       void *ctx);
+static unsigned walk_map(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v, const char *what,
+			 const char *const *keys, size_t n, key_fn fn, void *ctx)
+{
+	unsigned seen = 0;
+
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		const char *key = wf_fm_scalar(k), *hint;
+		size_t i;
+
+		for (i = 0; key && i < n; i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (key && i < n && !(seen & (1u << i))) {
+			seen |= 1u << i;
+			fn(c, doc, i, yaml_document_get_node(doc, p->value), ctx);
+			continue;
+		}
+		hint = key ? wm_suggest(key, keys, n) : NULL;
+		ERR_AT(c, k, "%s: %s key `%s`%s%s%s", what, key && i < n ? "repeated" : "unknown",
+		       key ? key : wf_fm_kind(k), hint ? " (did you mean `" : "", hint ? hint : "",
+		       hint ? "`?)" : "");
+	}
+	return seen;
 }
 
 /* A webhook or a command, not both; what belongs to the other is refused. */
@@ -279,25 +313,7 @@ static void add_notify(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		       "webhook: https://...}");
 		return;
 	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		const char *key = wf_fm_scalar(k), *hint;
-		size_t i;
-
-		for (i = 0; key && i < N_NOTIFY_KEYS; i++)
-			if (strcmp(key, notify_keys[i]) == 0)
-				break;
-		if (key && i < N_NOTIFY_KEYS && !(seen & (1u << i))) {
-			seen |= 1u << i;
-			notify_key(c, doc, &nt, i, yaml_document_get_node(doc, p->value));
-			continue;
-		}
-		hint = key ? wm_suggest(key, notify_keys, N_NOTIFY_KEYS) : NULL;
-		ERR_AT(c, k, "notify: %s key `%s`%s%s%s",
-		       key && i < N_NOTIFY_KEYS ? "repeated" : "unknown", key ? key : wf_fm_kind(k),
-		       hint ? " (did you mean `" : "", hint ? hint : "", hint ? "`?)" : "");
-	}
+	seen = walk_map(c, doc, v, "notify", notify_keys, N_NOTIFY_KEYS, notify_key, &nt);
 	check_target(c, v, seen);
 	c->wf->notify = wm_xrealloc(c->wf->notify, (c->wf->n_notify + 1) * sizeof(nt));
 	c->wf->notify[c->wf->n_notify++] = nt;
@@ -351,12 +367,14 @@ static void trigger_params(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *
 	}
 }
 
-static void trigger_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v)
+static void trigger_key(struct wf_ctx *c, yaml_document_t *doc, size_t key, yaml_node_t *v,
+			void *ctx)
 {
 	struct wm_trigger *t = &c->wf->trigger;
 	const char *s;
 
-	if (strcmp(key, "webhook") == 0) {
+	(void)ctx;
+	if (key == 0) {
 		s = wf_fm_scalar(v);
 		if (!s || !hook_name_ok(s))
 			ERR_AT(c, v,
@@ -365,7 +383,7 @@ static void trigger_key(struct wf_ctx *c, yaml_document_t *doc, const char *key,
 			       s ? s : wf_fm_kind(v));
 		else
 			t->webhook = wm_xstrdup(s);
-	} else if (strcmp(key, "secret_env") == 0) {
+	} else if (key == 1) {
 		s = wf_fm_scalar(v);
 		if (!s || !wm_env_name_ok(s, strlen(s)))
 			ERR_AT(c, v, "trigger.secret_env must name an environment variable");
@@ -389,24 +407,7 @@ static void set_trigger(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		       "VAR, params: [...]}");
 		return;
 	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		const char *key = wf_fm_scalar(k), *hint;
-		size_t i;
-
-		for (i = 0; key && i < 3; i++)
-			if (strcmp(key, keys[i]) == 0)
-				break;
-		if (key && i < 3) {
-			trigger_key(c, doc, key, yaml_document_get_node(doc, p->value));
-			continue;
-		}
-		hint = key ? wm_suggest(key, keys, 3) : NULL;
-		ERR_AT(c, k, "trigger: unknown key `%s`%s%s%s", key ? key : wf_fm_kind(k),
-		       hint ? " (did you mean `" : " (known: webhook, secret_env, params)",
-		       hint ? hint : "", hint ? "`?)" : "");
-	}
+	walk_map(c, doc, v, "trigger", keys, 3, trigger_key, NULL);
 	if (!c->wf->trigger.webhook)
 		ERR_AT(c, v, "trigger needs `webhook: NAME`");
 	else if (!c->wf->trigger.secret_env)
