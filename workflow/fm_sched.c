@@ -344,6 +344,30 @@ static bool hook_name_ok(const char *s)
 	return true;
 }
 
+static void trigger_paths(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
+{
+	size_t n = 0;
+
+	if (v->type != YAML_SEQUENCE_NODE ||
+	    v->data.sequence.items.top == v->data.sequence.items.start) {
+		ERR_AT(c, v,
+		       "trigger.paths must be a non-empty list of globs, e.g. [\"src/**/*.c\"]");
+		return;
+	}
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *p = yaml_document_get_node(doc, *i);
+		const char *s = wf_fm_scalar(p);
+
+		if (!s || !*s || !wf_path_is_contained(s))
+			ERR_AT(c, p,
+			       "trigger.paths: `%s` is not a pattern relative to the workspace",
+			       s ? s : wf_fm_kind(p));
+		else
+			wm_strv_push(&c->wf->trigger.paths, &n, s);
+	}
+}
+
 static void trigger_params(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 {
 	size_t n = 0;
@@ -389,15 +413,17 @@ static void trigger_key(struct wf_ctx *c, yaml_document_t *doc, size_t key, yaml
 			ERR_AT(c, v, "trigger.secret_env must name an environment variable");
 		else
 			t->secret_env = wm_xstrdup(s);
-	} else {
+	} else if (key == 2) {
 		trigger_params(c, doc, v);
+	} else {
+		trigger_paths(c, doc, v);
 	}
 }
 
-/* `trigger: {webhook: NAME, secret_env: VAR, params: [a, b]}`. */
+/* `trigger: {webhook: NAME, secret_env: VAR, params: [a, b], paths: [g]}`. */
 static void set_trigger(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 {
-	static const char *const keys[] = { "webhook", "secret_env", "params" };
+	static const char *const keys[] = { "webhook", "secret_env", "params", "paths" };
 
 	c->wf->trigger.loc =
 		(struct wm_loc){ wf_fm_line(&v->start_mark), wf_fm_col(&v->start_mark) };
@@ -407,10 +433,10 @@ static void set_trigger(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v)
 		       "VAR, params: [...]}");
 		return;
 	}
-	walk_map(c, doc, v, "trigger", keys, 3, trigger_key, NULL);
-	if (!c->wf->trigger.webhook)
-		ERR_AT(c, v, "trigger needs `webhook: NAME`");
-	else if (!c->wf->trigger.secret_env)
+	walk_map(c, doc, v, "trigger", keys, 4, trigger_key, NULL);
+	if (!c->wf->trigger.webhook && !c->wf->trigger.paths)
+		ERR_AT(c, v, "trigger needs `webhook: NAME` or `paths: [globs]`");
+	else if (c->wf->trigger.webhook && !c->wf->trigger.secret_env)
 		ERR_AT(c, v, "trigger: a webhook needs `secret_env` (its requests are signed)");
 }
 
@@ -454,4 +480,5 @@ void wf_sched_release(struct wm_workflow *wf)
 	free(wf->trigger.webhook);
 	free(wf->trigger.secret_env);
 	wm_strv_free(wf->trigger.params);
+	wm_strv_free(wf->trigger.paths);
 }

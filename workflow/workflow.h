@@ -246,12 +246,14 @@ struct wm_sched_spec {
 
 /* Front matter `trigger:` (fm_sched.c): a signed webhook of `wm serve`,
  * POST /api/v1/hooks/NAME, starts a run with the declared params of its
- * JSON body as environment variables. */
+ * JSON body as environment variables; a change to a workspace file that
+ * matches `paths` starts one too. */
 struct wm_trigger {
 	char *webhook;	  /* the hook's name ([a-z0-9_-], 1..64), or NULL */
 	char *secret_env; /* the variable of wm serve's environment holding its
 			   * HMAC key; required with webhook */
 	char **params;	  /* body fields passed on, NULL-terminated; NULL: none */
+	char **paths;	  /* globs relative to the workspace (`**` any dirs); NULL: none */
 	struct wm_loc loc;
 };
 

@@ -37,11 +37,14 @@
 #include "orchestrator/schedstate.h"
 #include "orchestrator/serve/server.h"
 #include "orchestrator/wallclock.h"
+#include "state/cache.h"
 #include "state/safeio.h"
 #include "workflow/workflow.h"
 
 /* A fire time at most this old is on time (the loop ticks each second). */
 #define LATE_MS 30000
+/* Quiet needed after a change matching trigger.paths before its run. */
+#define DEBOUNCE_MS 2000
 
 struct entry {
 	char *name, *file, *expr, *tz;
@@ -52,8 +55,10 @@ struct entry {
 	long long last_fire, next_fire, last_started, queued;
 	int last_exit;
 	unsigned long skipped;
-	pid_t pid; /* its run going on, 0: none */
-	bool seen; /* found by the last reload */
+	pid_t pid;	      /* its run going on, 0: none */
+	bool seen;	      /* found by the last reload */
+	char **paths;	      /* trigger.paths, or NULL */
+	long long changed_at; /* a matching file changed then (debounced); 0: none */
 };
 
 struct serve_sched {
@@ -68,6 +73,7 @@ struct serve_sched {
 
 static void entry_release(struct entry *e)
 {
+	wm_strv_free(e->paths);
 	free(e->name);
 	free(e->file);
 	free(e->expr);
@@ -141,14 +147,16 @@ static void take(struct serve *s, const struct wm_workflow *wf, const char *file
 		*e = (struct entry){ .name = wm_xstrdup(wf->name), .file = wm_xstrdup(file) };
 		remember(s, e);
 	}
-	if (!e->expr || strcmp(e->expr, sp->expr) != 0 ||
+	if (strcmp(e->expr ? e->expr : "", sp->expr ? sp->expr : "") != 0 ||
 	    strcmp(e->tz ? e->tz : "", sp->timezone ? sp->timezone : "") != 0)
 		e->next_fire = 0; /* computed again at the next tick */
 	free(e->expr);
 	free(e->tz);
 	free(e->file);
+	wm_strv_free(e->paths);
+	e->paths = wm_strv_dup(wf->trigger.paths);
 	e->file = wm_xstrdup(file);
-	e->expr = wm_xstrdup(sp->expr);
+	e->expr = sp->expr ? wm_xstrdup(sp->expr) : NULL;
 	e->tz = sp->timezone ? wm_xstrdup(sp->timezone) : NULL;
 	e->when = sp->when;
 	e->jitter_ms = sp->jitter_ms;
@@ -218,9 +226,9 @@ static void load_one(struct serve *s, const char *base)
 							   d.n_errors == 1 ? "" : "s", file);
 		wm_diags_print(&d, stderr);
 		refuse(s, wf ? wf->name : name, file, why);
-	} else if (wf->sched.expr && !wm_schedstate_name_ok(wf->name)) {
+	} else if ((wf->sched.expr || wf->trigger.paths) && !wm_schedstate_name_ok(wf->name)) {
 		refuse(s, name, file, "its name cannot name a schedule (letters, digits, . _ -)");
-	} else if (wf->sched.expr) {
+	} else if (wf->sched.expr || wf->trigger.paths) {
 		take(s, wf, file);
 	}
 	if (rc == 0 && wf->trigger.webhook)
@@ -263,6 +271,8 @@ void serve_sched_reload(struct serve *s)
 		entry_release(&sc->v[i]);
 	}
 	sc->n = kept;
+	if (serve_sched_wants_tree(s))
+		serve_watch_tree(s, sc->ifd);
 	fprintf(stderr, "wm serve: %zu scheduled workflow%s and %zu webhook%s in %s\n", sc->n,
 		sc->n == 1 ? "" : "s", sc->n_hooks, sc->n_hooks == 1 ? "" : "s", s->workflows_abs);
 }
@@ -393,6 +403,13 @@ void serve_sched_tick(struct serve *s)
 		struct entry *e = &sc->v[i];
 
 		reap(s, e);
+		if (e->changed_at && now - e->changed_at >= DEBOUNCE_MS) {
+			e->changed_at = 0;
+			if (!wm_schedstate_paused(s->conf.state_dir, e->name))
+				start(s, e, now);
+		}
+		if (!e->expr)
+			continue;
 		if (!wm_schedstate_paused(s->conf.state_dir, e->name)) {
 			consider(s, e, now);
 		} else if (e->next_fire && now >= e->next_fire) {
@@ -403,12 +420,36 @@ void serve_sched_tick(struct serve *s)
 	}
 }
 
-void serve_sched_inotify(struct serve *s)
+/* A file of the workspace changed: the workflows whose trigger.paths match
+ * it start after DEBOUNCE_MS of quiet; a change made while a workflow's
+ * own run goes does not trigger it again (its run may write there). */
+void serve_sched_changed(struct serve *s, const char *rel)
 {
-	char buf[4096];
+	struct serve_sched *sc = s->sched;
+	long long now = wm_wallclock_now();
 
-	while (read(s->sched->ifd, buf, sizeof(buf)) > 0)
-		;
+	for (size_t i = 0; i < sc->n; i++) {
+		struct entry *e = &sc->v[i];
+
+		for (size_t k = 0; e->paths && !e->pid && e->paths[k]; k++) {
+			if (wm_cache_glob_match(e->paths[k], rel)) {
+				e->changed_at = now;
+				break;
+			}
+		}
+	}
+}
+
+bool serve_sched_wants_tree(const struct serve *s)
+{
+	for (size_t i = 0; s->sched && i < s->sched->n; i++)
+		if (s->sched->v[i].paths)
+			return true;
+	return false;
+}
+
+void serve_sched_mark_dirty(struct serve *s)
+{
 	s->sched->dirty = true;
 }
 
@@ -424,9 +465,7 @@ int serve_sched_open(struct serve *s, struct wm_error **err)
 	sc->src.kind = SERVE_SRC_SCHED;
 	s->sched = sc;
 	sc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (sc->ifd < 0 ||
-	    inotify_add_watch(sc->ifd, s->workflows_abs,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) < 0)
+	if (sc->ifd < 0 || serve_watch_dir(s, sc->ifd, "") < 0)
 		return wm_error_set(err, errno, "watch --workflows %s", s->workflows_abs);
 	serve_sched_reload(s);
 	return 0;
@@ -447,6 +486,7 @@ void serve_sched_close(struct serve *s)
 		entry_release(&sc->v[i]);
 	free(sc->v);
 	hooks_release(sc);
+	serve_watch_release(s);
 	if (sc->ifd >= 0)
 		close(sc->ifd);
 	free(sc);

@@ -47,6 +47,7 @@ struct serve_conf {
 struct sse_state;
 struct buckets;
 struct serve_sched;
+struct serve_watches;
 
 /* What an epoll event of the loop is about (the first member of each). */
 enum serve_src_kind {
@@ -89,7 +90,8 @@ struct serve {
 	char *wm_path;	     /* the wm binary that starts runs */
 	struct sse_state *sse;
 	struct buckets *buckets;
-	struct serve_sched *sched; /* schedule.c; NULL without --workflows */
+	struct serve_sched *sched;     /* schedule.c; NULL without --workflows */
+	struct serve_watches *watches; /* watch.c */
 	int epfd;
 	unsigned long requests, errors; /* counted for the stop message */
 };
@@ -211,6 +213,20 @@ void serve_sched_tick(struct serve *s);
 void serve_sched_inotify(struct serve *s);
 void serve_sched_reload(struct serve *s);
 void serve_sched_close(struct serve *s);
+
+/* A file of DIR's tree changed (rel: relative to DIR): trigger.paths. */
+void serve_sched_changed(struct serve *s, const char *rel);
+/* Some workflow has trigger.paths: DIR's subdirectories are watched too. */
+bool serve_sched_wants_tree(const struct serve *s);
+/* A workflow file of DIR changed: DIR is read again at the next tick. */
+void serve_sched_mark_dirty(struct serve *s);
+
+/* watch.c: inotify watches over --workflows DIR (the workspace of its
+ * workflows): DIR itself always, its subdirectories (not hidden ones, at
+ * most WATCH_MAX) once a workflow has trigger.paths. */
+int serve_watch_dir(struct serve *s, int ifd, const char *rel);
+void serve_watch_tree(struct serve *s, int ifd);
+void serve_watch_release(struct serve *s);
 
 /* A webhook trigger of a workflow of DIR (front matter `trigger:`). */
 struct serve_hook {

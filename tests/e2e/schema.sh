@@ -158,6 +158,10 @@ notify:
 sample frontmatter "notify with both targets" bad 'notify: [{on: [run.failed], webhook: "http://127.0.0.1:9/", command: [x]}]'
 sample frontmatter "unknown event" bad 'notify: [{on: [run.fail], webhook: "http://127.0.0.1:9/"}]'
 sample frontmatter "bad concurrency" bad 'concurrency: parallel'
+sample frontmatter "webhook trigger" ok 'trigger: {webhook: deploy, secret_env: HOOK_SECRET, params: [ref, sha]}'
+sample frontmatter "paths trigger" ok 'trigger: {paths: ["src/**/*.c", Makefile]}'
+sample frontmatter "unsigned webhook" bad 'trigger: {webhook: deploy}'
+sample frontmatter "paths outside" bad 'trigger: {paths: [../x]}'
 sample frontmatter "quoted number, On" ok 'max_parallel: "8"
 keep_going: On'
 sample frontmatter "numeric name" ok 'name: 2024'

@@ -2,8 +2,8 @@
 # The scheduler of `wm serve --workflows DIR`: a real `every 2s` schedule
 # runs 3 times, a workflow that does not plan is reported and skipped, a
 # restart never fires a time twice, `wm schedule list|pause|resume`,
-# reloads on SIGHUP and on a changed file, concurrency skip. Only
-# 127.0.0.1.
+# reloads on SIGHUP and on a changed file, concurrency skip, path triggers.
+# Only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
 
 if [[ ! -x $(dirname "$WM")/wm-serve ]]; then
@@ -129,5 +129,37 @@ for _ in $(seq 100); do (($(jq -r .skipped "$WM_STATE_DIR/schedule/slow.json" 2>
 (($(jq -r .skipped "$WM_STATE_DIR/schedule/slow.json") >= 2)) && pass "skip: fires during a run are dropped" ||
 	fail "skip" "$(cat "$WM_STATE_DIR/schedule/slow.json")"
 rm "$D/slow.md"
+
+# ---- trigger: {paths: [...]}: a matching change starts a run, debounced ----
+mkdir -p "$D/src/a"
+cat >"$D/build.md" <<'MD'
+---
+name: build
+trigger: {paths: ["src/**/*.c"]}
+---
+## a
+```sh
+date +%s.%N >> "$WM_WORKSPACE/built"
+```
+MD
+for _ in $(seq 60); do "$WM" schedule list | grep -q '^build ' && break; sleep 0.1; done
+echo 'int x;' >"$D/src/a/x.c"
+sleep 0.3
+echo 'int y;' >"$D/src/a/x.c"
+echo 'notes' >"$D/src/readme.txt"
+for _ in $(seq 100); do [[ -s $D/built ]] && break; sleep 0.05; done
+sleep 2.5
+[[ $(cat "$D/built" 2>/dev/null | wc -l) == 1 ]] && pass "paths: two quick changes, one run" ||
+	fail "paths" "$(cat "$D/built" 2>&1) $(tail -3 "$T/serve.out")"
+echo 'notes again' >"$D/src/readme.txt"
+sleep 3
+[[ $(wc -l <"$D/built") == 1 ]] && pass "paths: a file no glob matches starts nothing" ||
+	fail "paths unmatched" "$(cat "$D/built")"
+mkdir -p "$D/src/new/deep"
+sleep 0.3
+echo 'int z;' >"$D/src/new/deep/z.c"
+for _ in $(seq 100); do (($(wc -l <"$D/built") >= 2)) && break; sleep 0.05; done
+[[ $(wc -l <"$D/built") == 2 ]] && pass "paths: a directory made later is watched" ||
+	fail "paths new dir" "$(cat "$D/built")"
 serve_stop
 expect_in "stops cleanly" "wm serve: stopping" "$(cat "$T/serve.out")"

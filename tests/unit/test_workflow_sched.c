@@ -238,7 +238,18 @@ static void test_trigger(void **state)
 	expect_diag(&d, 4, 17, "`WM_X` is not a variable name");
 	expect_diag(&d, 4, 23, "`3` is not a variable name");
 	expect_diag(&d, 5, 3, "unknown key `secrt_env` (did you mean `secret_env`?)");
-	expect_diag(&d, 3, 3, "trigger needs `webhook: NAME`");
+	expect_diag(&d, 3, 3, "trigger needs `webhook: NAME` or `paths: [globs]`");
+	wm_diags_release(&d);
+	wf = parse(
+		"---\ntrigger: {paths: [\"src/**/*.c\", Makefile]}\n---\n## a\n```sh\ntrue\n```\n",
+		&d);
+	assert_non_null(wf);
+	assert_string_equal(wf->trigger.paths[0], "src/**/*.c");
+	assert_null(wf->trigger.webhook);
+	wm_workflow_free(wf);
+	wf = parse("---\ntrigger: {paths: [../etc/passwd]}\n---\n## a\n```sh\ntrue\n```\n", &d);
+	assert_null(wf);
+	expect_diag(&d, 2, 19, "not a pattern relative to the workspace");
 	wm_diags_release(&d);
 	/* A webhook is always signed. */
 	wf = parse("---\ntrigger: {webhook: x}\n---\n## a\n```sh\ntrue\n```\n", &d);
