@@ -275,6 +275,7 @@ NOTIFY_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(NOTIFY_SRC))
 CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 $(NOTIFY_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
+LINT_SRC += $(NOTIFY_SRC)
 all: $(BUILD)/wm-notify
 $(BUILD)/wm-notify: $(NOTIFY_OBJ) $(BUILD)/libwm.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(NOTIFY_OBJ) $(BUILD)/libwm.a $(LIBS) $(CURL_LIBS)

@@ -130,6 +130,33 @@ for _ in $(seq 100); do (($(jq -r .skipped "$WM_STATE_DIR/schedule/slow.json" 2>
 	fail "skip" "$(cat "$WM_STATE_DIR/schedule/slow.json")"
 rm "$D/slow.md"
 
+# ---- concurrency replace: the previous run is interrupted, resumable ----
+cat >"$D/repl.md" <<'MD'
+---
+name: repl
+schedule: every 2s
+concurrency: replace
+---
+## a
+```sh
+echo "$WM_RUN_ID" >> "$WM_WORKSPACE/repl"
+sleep 30
+```
+MD
+for _ in $(seq 200); do (($(cat "$D/repl" 2>/dev/null | wc -l) >= 2)) && break; sleep 0.05; done
+first=$(head -1 "$D/repl" 2>/dev/null)
+for _ in $(seq 100); do
+	[[ -n $first && $(checkpoint "$WM_STATE_DIR/runs/$first" 2>/dev/null | jq -r .state) == interrupted ]] && break
+	sleep 0.05
+done
+[[ -n $first && $(checkpoint "$WM_STATE_DIR/runs/$first" | jq -r .state) == interrupted ]] &&
+	pass "replace: the previous run is interrupted (resumable)" ||
+	fail "replace" "$(cat "$D/repl" 2>&1) $(checkpoint "$WM_STATE_DIR/runs/$first" 2>&1 | jq -r .state)"
+(($(wc -l <"$D/repl") >= 2)) && pass "replace: and the next one runs" || fail "replace next"
+rm "$D/repl.md"
+expect_exit "pause repl (a run may go on)" 0 "$WM" schedule pause repl
+for id in $(cat "$D/repl"); do "$WM" cancel "$id" >/dev/null 2>&1; done
+
 # ---- trigger: {paths: [...]}: a matching change starts a run, debounced ----
 mkdir -p "$D/src/a"
 cat >"$D/build.md" <<'MD'
