@@ -375,6 +375,7 @@ static json_t *ids_where(const struct wm_prepared *p, const bool *keep, bool kep
 
 static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsigned jobs)
 {
+	const char *actor = getenv("WM_ACTOR");
 	json_t *f = json_object();
 
 	json_object_set_new(f, "workflow", json_string(x->rs->workflow_path));
@@ -386,8 +387,8 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_object_set_new(f, "secrets", wm_secrets_to_json(o->secrets)); /* names, files */
 	/* Who asked for the run, when not its user at a terminal: `wm serve`
 	 * sets WM_ACTOR=api:KEY for the runs and resumes it starts. */
-	if (getenv("WM_ACTOR") && *getenv("WM_ACTOR"))
-		json_object_set_new(f, "actor", json_string(getenv("WM_ACTOR")));
+	if (actor && *actor)
+		json_object_set_new(f, "actor", json_string(actor));
 	if (x->t->resumed) {
 		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));
