@@ -134,6 +134,17 @@ static const struct command_help helps[] = {
 	{ "report", "  -o, --output FILE     the page to write (0600); '-': standard output\n"
 		    "  --json                the run document instead of the page (standard\n"
 		    "                        output unless -o)\n" },
+	{ "serve", "  --listen ADDR:PORT    where to listen (default 127.0.0.1:8450; port 0: any)\n"
+		   "  --workflows DIR       the workflows the API may plan and start\n"
+		   "  --no-auth-read        reads need no key (loopback --listen only)\n"
+		   "  --cors ORIGIN         allow this origin (no CORS header otherwise)\n"
+		   "  --rate N, --burst N   each key's rate limit (default 20/s, bursts of 40)\n"
+		   "  --body-limit SIZE     the largest request body (default 64K)\n"
+		   "  --max-streams N       event streams at once (default 64)\n"
+		   "  --heartbeat N         seconds between event stream heartbeats (default 15)\n"
+		   "  token create --role read|run [--name NAME]   make an API key, print it once\n"
+		   "  token list [--json]   the keys: name, role, created, last used\n"
+		   "  token revoke NAME     remove a key\n" },
 	{ "doctor",
 	  "  --json                the report as JSON\n"
 	  "  --clean               first remove cgroups that killed orchestrators left\n" },

@@ -89,7 +89,7 @@ const struct wm_command wm_commands[] = {
 	  "list, inspect and remove the images tasks run in" },
 	{ "serve", wm_cmd_serve,
 	  "serve [--listen ADDR:PORT] [--workflows DIR] [--no-auth-read] [--cors ORIGIN]\n"
-	  "       [--rate N] [--burst N] [--body-limit SIZE] [--max-streams N]\n"
+	  "       [--rate N] [--burst N] [--body-limit SIZE] [--max-streams N] [--heartbeat N]\n"
 	  "       serve token create --role read|run [--name NAME] | token list [--json]\n"
 	  "       serve token revoke NAME",
 	  "the REST API and live dashboard over the state directory" },

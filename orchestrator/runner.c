@@ -380,8 +380,8 @@ static json_t *ids_where(const struct wm_prepared *p, const bool *keep, bool kep
 
 static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsigned jobs)
 {
-	json_t *f = json_object();
 	const char *actor = getenv("WM_ACTOR");
+	json_t *f = json_object();
 
 	json_object_set_new(f, "workflow", json_string(x->rs->workflow_path));
 	json_object_set_new(f, "workflow_hash", json_string(x->rs->workflow_hash));

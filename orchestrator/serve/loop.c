@@ -239,9 +239,10 @@ out:
 	if (s->workflows_fd >= 0)
 		close(s->workflows_fd);
 	free(s->workflows_abs);
-	for (int *fd = &l.timer_fd; fd <= &l.sig_fd; fd++)
-		if (*fd >= 0)
-			close(*fd);
+	if (l.timer_fd >= 0)
+		close(l.timer_fd);
+	if (l.sig_fd >= 0)
+		close(l.sig_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	return rc;

@@ -356,3 +356,13 @@ complete_line "$WM" image ls -
 [[ $REPLY_TEXT == " --json " ]] && pass "image ls --json" || fail "image ls --json" "$REPLY_TEXT"
 complete_line "$WM" image inspect o
 [[ $REPLY_TEXT == " oci: " ]] && pass "image inspect offers oci:" || fail "image inspect offers oci:" "$REPLY_TEXT"
+
+# wm serve: its options, the token subcommands and their options.
+complete_line "$WM" serve --li
+[[ $REPLY_TEXT == " --listen " ]] && pass "serve --listen" || fail "serve --listen" "$REPLY_TEXT"
+complete_line "$WM" serve token ""
+[[ $REPLY_TEXT == " create list revoke " ]] && pass "serve token subcommands" ||
+	fail "serve token subcommands" "$REPLY_TEXT"
+complete_line "$WM" serve token create --role ""
+[[ $REPLY_TEXT == " read run " ]] && pass "serve token create --role" ||
+	fail "serve token create --role" "$REPLY_TEXT"

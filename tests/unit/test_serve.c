@@ -28,7 +28,7 @@ static void test_routes_and_captures(void **state)
 {
 	struct wm_serve_target t;
 	struct wm_serve_fail f;
-	const char *cap[2], *allow;
+	const char *cap[2], *allow = NULL;
 	const struct wm_serve_route *r;
 
 	(void)state;

@@ -174,7 +174,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan import status list orphans cancel logs stats audit policy
-		sandbox outputs cp prune cache export report doctor image schedule help"
+		sandbox outputs cp prune cache export report doctor image schedule serve help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -201,7 +201,8 @@ _wm()
 		-j | --jobs | --policy | --policies | -e | --env | -p | --param | --secret | --workspace | -f | \
 			--format | --task | --event | --since | --name | -o | --output | --timeout | \
 			--executor | -t | --template | --tail | --from | --state | --keep | --older-than | \
-			--level | --dialect)
+			--level | --dialect | --listen | --workflows | --cors | --rate | --burst | \
+			--body-limit | --max-streams | --heartbeat | --role)
 			# -f is --force/--follow for resume/logs, --format for plan.
 			if [[ $w != -f || $cmd == plan ]]; then ((i++)); fi
 			;;
@@ -300,7 +301,17 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than | --every | --count | --after)
+		--keep | --older-than | --every | --count | --after | --listen | --cors | --rate | --burst | --body-limit | \
+		--max-streams | --heartbeat)
+		return
+		;;
+	--workflows)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return
+		;;
+	--role)
+		COMPREPLY=($(compgen -W "read run" -- "$cur"))
 		return
 		;;
 	esac
@@ -329,6 +340,15 @@ _wm()
 	sandbox) [[ -z $dashdash ]] && opts="--policy --policies --workspace --timeout --" ;;
 	export) opts="-o --output" ;;
 	report) opts="-o --output --json" ;;
+	serve)
+		case ${pos[0]-}:${pos[1]-} in
+		token:create) opts="--role --name" ;;
+		token:list) opts="--json" ;;
+		token:*) ;;
+		*) opts="--listen --workflows --no-auth-read --cors --rate --burst --body-limit
+			--max-streams --heartbeat" ;;
+		esac
+		;;
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
@@ -387,6 +407,13 @@ _wm()
 			COMPREPLY=($(compgen -W "ls show rm prune" -- "$cur"))
 		elif [[ ${pos[0]} == show && ${#pos[@]} -eq 1 || ${pos[0]} == rm ]]; then
 			COMPREPLY=($(compgen -W "$(_wm_cache_keys)" -- "$cur"))
+		fi
+		;;
+	serve)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "token" -- "$cur"))
+		elif [[ ${pos[0]} == token && ${#pos[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "create list revoke" -- "$cur"))
 		fi
 		;;
 	audit)

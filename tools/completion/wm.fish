@@ -170,6 +170,7 @@ complete -c wm -n __wm_needs_command -a prune -d 'Remove old runs from the state
 complete -c wm -n __wm_needs_command -a cache -d "List, show or remove the task cache's entries"
 complete -c wm -n __wm_needs_command -a export -d 'Bundle a run directory for review'
 complete -c wm -n __wm_needs_command -a report -d 'One run as a self-contained HTML page'
+complete -c wm -n __wm_needs_command -a serve -d 'The REST API and live dashboard over the state directory'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
 complete -c wm -n __wm_needs_command -a schedule -d 'Show, pause and resume scheduled workflows'
@@ -260,6 +261,21 @@ complete -c wm -n '__wm_using schedule 1; and __wm_sub next' -k -a '(__fish_comp
 complete -c wm -n '__wm_using schedule; and __wm_sub next' -s n -l count -x -d 'How many'
 complete -c wm -n '__wm_using schedule; and __wm_sub next' -l after -x -d 'From this UTC time instead of now'
 
+# serve
+complete -c wm -n '__wm_using serve 0' -a token -d 'Make, list or revoke API keys'
+complete -c wm -n '__wm_using serve' -l listen -x -d 'ADDR:PORT to listen on'
+complete -c wm -n '__wm_using serve' -l workflows -x -a '(__fish_complete_directories)' -d 'The workflows the API may start'
+complete -c wm -n '__wm_using serve' -l no-auth-read -d 'Reads need no key (loopback only)'
+complete -c wm -n '__wm_using serve' -l cors -x -d 'Allow this origin'
+complete -c wm -n '__wm_using serve' -l rate -x -d 'Requests a second per key'
+complete -c wm -n '__wm_using serve' -l burst -x -d 'Burst per key'
+complete -c wm -n '__wm_using serve' -l body-limit -x -d 'The largest request body'
+complete -c wm -n '__wm_using serve' -l max-streams -x -d 'Event streams at once'
+complete -c wm -n '__wm_using serve' -l heartbeat -x -d 'Seconds between heartbeats'
+complete -c wm -n '__fish_seen_subcommand_from token; and __wm_using serve 1' -a 'create list revoke' -d 'API key subcommand'
+complete -c wm -n '__fish_seen_subcommand_from token' -l role -x -a 'read run' -d 'What the key may do'
+complete -c wm -n '__fish_seen_subcommand_from token' -l name -x -d "The key's name"
+
 # cache
 complete -c wm -n '__wm_using cache 0' -a ls -d 'List the entries'
 complete -c wm -n '__wm_using cache 0' -a show -d "One entry's key parts and files"
@@ -310,4 +326,4 @@ complete -c wm -n '__wm_using image; and __wm_sub ls inspect prune' -l json -d '
 # doctor, help
 complete -c wm -n '__wm_using doctor' -l json -d 'Print JSON'
 complete -c wm -n '__wm_using doctor' -l clean -d 'First remove leftover cgroups'
-complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export report doctor image help'
+complete -c wm -n '__wm_using help 0' -a 'init run resume plan import status list orphans cancel logs stats audit policy sandbox outputs cp prune cache export report doctor image serve help'
