@@ -484,6 +484,7 @@ static void audit_run_end(struct exec *x)
 			f, "slurm_calls",
 			json_integer((json_int_t)wm_exec_slurm_calls(x->re.slurm_exec)));
 	audit_event(x, NULL, "run.end", f);
+	wm_notifier_run_end(x->notifier, x->rs->state);
 	wm_progress_event(
 		x->progress,
 		&(struct wm_event){ .type = WM_EV_RUN_END,
@@ -572,6 +573,28 @@ static void record_problem(struct exec *x, const char *event, const char *what)
 	json_decref(f);
 }
 
+static void notify_problem(void *ctx, const char *event, const char *what)
+{
+	record_problem(ctx, event, what);
+}
+
+/* Outcomes of notifications into the audit log (this process holds the
+ * run's lock); what a crash left due is sent again. */
+static void open_notify(struct exec *x)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_notifyq_audit(x->t->run_dir, x->audit, &e) < 0) {
+		wm_autofree char *why = wm_error_text(e);
+
+		wm_error_free(e);
+		record_problem(x, "notify.unavailable", why);
+	}
+	x->notifier = wm_notifier_new(x->p->wf, x->t->run_dir, x->t->run_id, x->t->state_dir,
+				      x->secrets, notify_problem, x);
+	wm_notifier_start(x->notifier);
+}
+
 static int open_recording(struct exec *x, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_AUDIT);
@@ -607,29 +630,10 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	if (wm_audit_flush(x->audit, err) < 0)
 		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);
-	return x->store ? 0 : -1;
-}
-
-static void notify_problem(void *ctx, const char *event, const char *what)
-{
-	record_problem(ctx, event, what);
-}
-
-/* Outcomes of notifications into the audit log (this process holds the
- * run's lock); what a crash left due is sent again. */
-static void open_notify(struct exec *x)
-{
-	struct wm_error *e = NULL;
-
-	if (wm_notifyq_audit(x->t->run_dir, x->audit, &e) < 0) {
-		wm_autofree char *why = wm_error_text(e);
-
-		wm_error_free(e);
-		record_problem(x, "notify.unavailable", why);
-	}
-	x->notifier = wm_notifier_new(x->p->wf, x->t->run_dir, x->t->run_id, x->t->state_dir,
-				      x->secrets, notify_problem, x);
-	wm_notifier_start(x->notifier);
+	if (!x->store)
+		return -1;
+	open_notify(x);
+	return 0;
 }
 
 static void close_recording(struct exec *x)
@@ -724,7 +728,6 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		goto out;
 	if (t->on_ready)
 		t->on_ready(t->ready_ctx);
-	open_notify(&x);
 	open_cache(&x, cli, o);
 	if (fill_config(&x, o, jobs, cli->private_dirs, &cfg, err) < 0)
 		goto out;
@@ -741,7 +744,6 @@ int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 	t->rs->state = outcome;
 	t->rs->ended_ms = wm_wall_ms();
 	audit_run_end(&x);
-	wm_notifier_run_end(x.notifier, outcome);
 	if (wm_audit_flush(x.audit, &e) < 0 || wm_store_checkpoint(x.store, &e) < 0)
 		fail_recording(&x, e);
 	write_metrics(&x);
