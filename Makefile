@@ -267,6 +267,28 @@ lint:
 		grep -v 'warnings\? generated\.$$' $(BUILD)/clang-tidy.log; exit $$rc
 # --- end quality
 
+# --- sched: build/wm-notify, the notification deliverer (orchestrator/notify/).
+# It links libcurl; wm itself never does (every wm start would pay for it):
+# wm finds the helper with wm_libexec_find() and starts it detached.
+NOTIFY_SRC := $(wildcard orchestrator/notify/*.c)
+NOTIFY_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(NOTIFY_SRC))
+CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
+$(NOTIFY_OBJ): ALL_CFLAGS += $(CURL_CFLAGS)
+LINT_SRC += $(NOTIFY_SRC)
+all: $(BUILD)/wm-notify
+$(BUILD)/wm-notify: $(NOTIFY_OBJ) $(BUILD)/libwm.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(NOTIFY_OBJ) $(BUILD)/libwm.a $(LIBS) $(CURL_LIBS)
+install: install-notify
+.PHONY: install-notify
+install-notify: $(BUILD)/wm-notify
+	install -Dm755 $(BUILD)/wm-notify $(DESTDIR)$(LIBEXECDIR)/wm-notify
+uninstall: uninstall-notify
+.PHONY: uninstall-notify
+uninstall-notify:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/wm-notify
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+# --- end sched
 # --- serve: `wm serve` lives in the helper build/wm-serve, the only binary
 # that links libmicrohttpd (wm's start-up cost stays as it was); `wm serve`
 # execs it (orchestrator/libexec.h). orchestrator/serve/route.c is pure and

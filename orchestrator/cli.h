@@ -89,6 +89,7 @@ int wm_cmd_exec(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 int wm_cmd_image(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_cache(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_ab(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
+int wm_cmd_schedule(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 int wm_cmd_serve(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err);
 
 #endif

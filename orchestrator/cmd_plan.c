@@ -30,6 +30,17 @@
 enum plan_format { FMT_TEXT, FMT_DOT, FMT_JSON };
 
 /* "  label 1m30s", or "  label <unset>" when ms is 0 (NULL: print nothing). */
+/* {"warn": ms, "notify": ms, "cancel": ms}, 0 for a level not set. */
+static json_t *json_sla(const struct wm_sla *sla)
+{
+	json_t *o = json_object();
+
+	for (int l = 0; l < WM_SLA_LEVEL_COUNT; l++)
+		json_object_set_new(o, wm_sla_level_name((enum wm_sla_level)l),
+				    json_integer((json_int_t)sla->ms[l]));
+	return o;
+}
+
 static void print_duration(FILE *f, const char *label, uint64_t ms, const char *unset)
 {
 	wm_autofree char *d = NULL;
@@ -87,7 +98,9 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		fprintf(f, "  retries %u", t->retries);
 		if (t->retries)
 			print_duration(f, "backoff", t->backoff_ms, NULL);
-		print_duration(f, "sla", t->sla_ms, NULL);
+		print_duration(f, "sla", t->sla.ms[WM_SLA_WARN], NULL);
+		print_duration(f, "sla notify", t->sla.ms[WM_SLA_NOTIFY], NULL);
+		print_duration(f, "sla cancel", t->sla.ms[WM_SLA_CANCEL], NULL);
 		if (t->priority != WM_PRIO_MEDIUM)
 			fprintf(f, "  priority %s", wm_priority_name(t->priority));
 		if (t->condition != WM_COND_SUCCESS)
@@ -264,7 +277,8 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "only_if", json_opt_str(t->only_if));
 	json_object_set_new(o, "env", json_env(t->env));
 	json_object_set_new(o, "workdir", json_opt_str(t->workdir));
-	json_object_set_new(o, "sla_ms", json_integer((json_int_t)t->sla_ms));
+	json_object_set_new(o, "sla_ms", json_integer((json_int_t)t->sla.ms[WM_SLA_WARN]));
+	json_object_set_new(o, "sla", json_sla(&t->sla));
 	json_object_set_new(o, "outputs", json_strv(t->outputs));
 	json_object_set_new(o, "params", json_params(wf, t));
 	json_object_set_new(o, "lang", json_opt_str(t->body.lang));
@@ -488,6 +502,8 @@ int wm_cmd_plan(int argc, char **argv, const struct wm_cli *cli, struct wm_error
 		wm_diags_release(&d);
 		return -1;
 	}
+	if (wf)
+		wm_check_zone(wf, &d);
 	if (wf && resolve_policies(wf, o.policy, &set, &tp, &d, err) < 0) {
 		rc = -1;
 		goto out;

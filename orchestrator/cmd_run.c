@@ -41,6 +41,26 @@ static int take_secret(struct wm_run_options *o)
 	return wm_usage_error("run", "%s", why);
 }
 
+/* --count N: 1 to 1000000 runs. */
+static int take_count(unsigned *count)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(optarg, &end, 10);
+	if (errno || end == optarg || *end || v < 1 || v > 1000000)
+		return wm_usage_error("run",
+				      "--count wants a number of runs from 1 to 1000000, "
+				      "not '%s'",
+				      optarg);
+	*count = (unsigned)v;
+	return 0;
+}
+
+/* Long options without a letter. */
+enum { OPT_EVERY = 1000, OPT_COUNT };
+
 /* One option of `wm run`: 0, or the usage exit code. */
 static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *n_params)
 {
@@ -105,6 +125,11 @@ static int one_option(int opt, struct wm_run_options *o, size_t *n_env, size_t *
 	case 'A':
 		o->all = true;
 		break;
+	case OPT_EVERY:
+		o->every = optarg;
+		break;
+	case OPT_COUNT:
+		return take_count(&o->count);
 	case 'D': {
 		enum wm_dialect d;
 		if (wm_parse_dialect("run", optarg, &d) != 0)
@@ -150,6 +175,8 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		{ "all", no_argument, NULL, 'A' },
 		{ "dialect", required_argument, NULL, 'D' },
 		{ "level", required_argument, NULL, 'L' },
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "count", required_argument, NULL, OPT_COUNT },
 		WM_DISPLAY_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,6 +196,11 @@ static int parse_options(int argc, char **argv, struct wm_run_options *o, const 
 		return wm_usage_error("run", "--all and TASK... or --from exclude each other");
 	if (o->detach && o->interactive)
 		return wm_usage_error("run", "--detach and --interactive exclude each other");
+	if (o->every && (o->detach || o->interactive || o->dry_run))
+		return wm_usage_error("run", "--every runs in the foreground, without --detach, "
+					     "--interactive or --dry-run");
+	if (o->count && !o->every)
+		return wm_usage_error("run", "--count goes with --every");
 	if (o->detach) /* its output is orchestrator.log: every event belongs there */
 		o->display.verbose = true;
 	*file = argv[optind];
@@ -372,23 +404,14 @@ static int consent(const struct wm_prepared *p, const char *file, struct wm_run_
 			     file, o->untrusted, n, n == 1 ? "" : "s");
 }
 
-int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+int wm_run_file(const struct wm_cli *cli, const char *file, struct wm_run_options *o,
+		struct wm_error **err)
 {
-	struct wm_run_options o = { .level = WM_LEVEL_STANDARD };
 	struct wm_diags diags = WM_DIAGS_INIT;
 	struct wm_prepared p;
-	const char *file = NULL;
 	int rc;
 
-	rc = parse_options(argc, argv, &o, &file);
-	if (rc) {
-		wm_strv_free(o.cli_env);
-		wm_strv_free(o.params);
-		wm_strv_free(o.only);
-		wm_secrets_free(o.secrets);
-		return rc;
-	}
-	rc = wm_prepare(file, &o, &p, &diags, err);
+	rc = wm_prepare(file, o, &p, &diags, err);
 	wm_diags_sort(&diags);
 	wm_diags_print(&diags, stderr);
 	if (rc < 0) {
@@ -399,23 +422,35 @@ int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error 
 	}
 	wm_floor_print_weak(p.wf, &p.tp, stderr);
 	/* Every secret given and readable, before anything runs. */
-	if (wm_secrets_fetch(o.secrets, p.wf, o.cli_env, false, err) < 0) {
+	if (wm_secrets_fetch(o->secrets, p.wf, o->cli_env, false, err) < 0) {
 		rc = -1;
 		goto release;
 	}
-	if (o.dry_run) {
+	if (o->dry_run) {
 		wm_print_dry_run(&p, stdout);
 		rc = WM_EXIT_OK;
-	} else if (consent(&p, file, &o, err) < 0) {
+	} else if (consent(&p, file, o, err) < 0) {
 		rc = -1;
 	} else {
 		wm_use_filter_cache(cli->state_dir);
-		rc = wm_prepare_profiles(&p, err) < 0 ? -1 : run_prepared(cli, file, &p, &o, err);
+		rc = wm_prepare_profiles(&p, err) < 0 ? -1 : run_prepared(cli, file, &p, o, err);
 	}
 release:
 	wm_prepared_release(&p);
 out:
 	wm_diags_release(&diags);
+	return rc;
+}
+
+int wm_cmd_run(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)
+{
+	struct wm_run_options o = { .level = WM_LEVEL_STANDARD };
+	const char *file = NULL;
+	int rc;
+
+	rc = parse_options(argc, argv, &o, &file);
+	if (rc == 0)
+		rc = o.every ? wm_run_every(cli, file, &o, err) : wm_run_file(cli, file, &o, err);
 	wm_strv_free(o.cli_env);
 	wm_strv_free(o.params);
 	wm_strv_free(o.only);

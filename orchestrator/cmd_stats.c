@@ -38,6 +38,24 @@ static char *duration_of(json_t *obj, const char *key)
 	return wm_format_duration((uint64_t)(ms < 0 ? 0 : ms));
 }
 
+/* "sla breaches: build (warn,cancel), test (warn)", when there were any. */
+static void print_run_sla(json_t *s)
+{
+	json_t *t;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(s, "tasks"), i, t)
+	{
+		const char *l = json_string_value(json_object_get(t, "sla_breaches"));
+
+		if (l && *l)
+			printf("%s%s (%s)", n++ ? ", " : "sla breaches: ",
+			       json_string_value(json_object_get(t, "task")), l);
+	}
+	if (n)
+		putchar('\n');
+}
+
 static void print_run(json_t *s)
 {
 	json_t *t, *cp = json_object_get(s, "critical_path");
@@ -71,6 +89,7 @@ static void print_run(json_t *s)
 	printf("parallelism: %.2f achieved of -j %lld\n",
 	       json_real_value(json_object_get(s, "parallelism")),
 	       (long long)json_integer_value(json_object_get(s, "max_parallel")));
+	print_run_sla(s);
 	if (json_integer_value(json_object_get(s, "cached")))
 		printf("cached: %lld of %zu tasks reused from earlier runs\n",
 		       (long long)json_integer_value(json_object_get(s, "cached")),
@@ -111,9 +130,10 @@ struct group {
 	uint64_t *dur; /* durations of successful runs */
 	size_t n_dur, alloc_dur;
 	unsigned runs, succeeded, retried, memory_kills;
-	unsigned cached; /* restored from the task cache: not runs, no duration */
-	json_t *fails;	 /* failure reason -> count */
-	json_t *denied;	 /* syscall -> runs in which it was denied */
+	unsigned sla_breached; /* runs in which it ran past an sla threshold */
+	unsigned cached;       /* restored from the task cache: not runs, no duration */
+	json_t *fails;	       /* failure reason -> count */
+	json_t *denied;	       /* syscall -> runs in which it was denied */
 	uint64_t timeout_ms;
 };
 
@@ -122,6 +142,7 @@ struct history {
 	size_t n, alloc;
 	json_t *index;	   /* "workflow\ttask" -> group index: jansson's hash table */
 	json_t *workflows; /* workflow names whose newest copy was read for timeouts */
+	json_t *sla;	   /* workflow -> {"runs": N, "sla_breaches": runs with one} */
 };
 
 static struct group *group_for(struct history *h, const char *workflow, const char *task)
@@ -198,6 +219,31 @@ static void add_task(struct group *g, const struct wm_task_state *t)
 	}
 }
 
+/* Breaches of the run's tasks' sla thresholds, from its audit log, per
+ * task and for its workflow. */
+static void add_run_sla(struct history *h, const struct wm_runview *v)
+{
+	const struct wm_run_state *rs = v->st.rs;
+	unsigned *levels = wm_xcalloc(rs->n_tasks + 1, sizeof(*levels));
+	json_t *w = json_object_get(h->sla, rs->name);
+	bool any = false;
+
+	wm_stats_sla(v->dir, rs, levels);
+	for (size_t i = 0; i < rs->n_tasks; i++) {
+		if (levels[i])
+			group_for(h, rs->name, rs->tasks[i].id)->sla_breached++;
+		any = any || levels[i];
+	}
+	if (!w) {
+		w = json_pack("{s:i, s:i}", "runs", 0, "sla_breaches", 0);
+		json_object_set_new(h->sla, rs->name, w);
+	}
+	count(w, "runs");
+	if (any)
+		count(w, "sla_breaches");
+	free(levels);
+}
+
 static void add_run(struct history *h, const struct wm_runview *v)
 {
 	const struct wm_run_state *rs = v->st.rs;
@@ -209,6 +255,7 @@ static void add_run(struct history *h, const struct wm_runview *v)
 	for (size_t i = 0; i < rs->n_tasks; i++)
 		if (rs->tasks[i].attempts > 0 || rs->tasks[i].state == WM_TASK_CACHED)
 			add_task(group_for(h, rs->name, rs->tasks[i].id), &rs->tasks[i]);
+	add_run_sla(h, v);
 }
 
 static const char *top_failure(json_t *fails)
@@ -242,7 +289,7 @@ static void recommend(const struct group *g, uint64_t p95, json_t *recs)
 				g->workflow, g->task, (unsigned long long)p95,
 				(unsigned long long)(p95 * 100 / g->timeout_ms),
 				(unsigned long long)g->timeout_ms, g->n_dur));
-	if (g->retried && g->succeeded && g->retried * 5 >= g->runs)
+	if (g->runs && g->retried && g->succeeded && g->retried * 5 >= g->runs)
 		json_array_append_new(
 			recs,
 			json_sprintf("%s/%s is flaky: it needed retries in %u of %u runs (%u%%)",
@@ -286,11 +333,43 @@ static json_t *history_json(struct history *h)
 					  (json_int_t)p50, "p95_ms", (json_int_t)p95, "retry_rate",
 					  g->runs ? (double)g->retried / g->runs : 0.0,
 					  "top_failure", top ? json_string(top) : json_null()));
+		json_object_set_new(json_array_get(groups, json_array_size(groups) - 1),
+				    "sla_breaches", json_integer(g->sla_breached));
 		recommend(g, p95, recs);
 	}
 	json_object_set_new(out, "tasks", groups);
+	json_object_set(out, "workflows", h->sla);
 	json_object_set_new(out, "recommendations", recs);
 	return out;
+}
+
+/* Which tasks and workflows ran past an sla, in how many runs. */
+static void print_history_sla(json_t *s)
+{
+	const char *name;
+	json_t *t, *w;
+	size_t i;
+
+	json_object_foreach(json_object_get(s, "workflows"), name, w)
+	{
+		json_int_t n = json_integer_value(json_object_get(w, "sla_breaches"));
+
+		if (!n)
+			continue;
+		printf("\nsla breaches in %s: %lld of %lld runs (", name, (long long)n,
+		       (long long)json_integer_value(json_object_get(w, "runs")));
+		n = 0;
+		json_array_foreach(json_object_get(s, "tasks"), i, t)
+		{
+			json_int_t k = json_integer_value(json_object_get(t, "sla_breaches"));
+
+			if (k &&
+			    strcmp(json_string_value(json_object_get(t, "workflow")), name) == 0)
+				printf("%s%s in %lld", n++ ? ", " : "",
+				       json_string_value(json_object_get(t, "task")), (long long)k);
+		}
+		printf(")\n");
+	}
 }
 
 static void print_history(json_t *s)
@@ -315,6 +394,7 @@ static void print_history(json_t *s)
 		       100 * json_real_value(json_object_get(t, "success_rate")), p50, p95,
 		       100 * json_real_value(json_object_get(t, "retry_rate")), top ? top : "-");
 	}
+	print_history_sla(s);
 	if (json_array_size(json_object_get(s, "recommendations")))
 		printf("\nRecommendations:\n");
 	json_array_foreach(json_object_get(s, "recommendations"), i, t)
@@ -323,7 +403,9 @@ static void print_history(json_t *s)
 
 json_t *wm_stats_history_json(const char *state_dir, long long since_ms, struct wm_error **err)
 {
-	struct history h = { .index = json_object(), .workflows = json_object() };
+	struct history h = { .index = json_object(),
+			     .workflows = json_object(),
+			     .sla = json_object() };
 	wm_autostrv char **ids = NULL;
 	json_t *s = NULL;
 	size_t n = 0;
@@ -351,6 +433,7 @@ fail:
 	free(h.g);
 	json_decref(h.index);
 	json_decref(h.workflows);
+	json_decref(h.sla);
 	return s;
 }
 

@@ -51,7 +51,11 @@ static const struct command_help helps[] = {
 	  "  --cache               every task uses the task cache (but `cache: false` ones)\n"
 	  "  --no-cache            no task uses the task cache: everything runs\n"
 	  "  --level LEVEL         refuse to start unless the workflow passes this\n"
-	  "                        validation level (default standard; see wm plan)\n" },
+	  "                        validation level (default standard; see wm plan)\n"
+	  "  --every SPEC          run again and again, in the foreground: an interval (1h:\n"
+	  "                        at once, then every hour) or a schedule (0 3 * * *,\n"
+	  "                        @daily); never two runs at once; SIGINT stops\n"
+	  "  --count N             with --every: stop after N runs\n" },
 	{ "resume",
 	  "  -j, --jobs N          as for run\n"
 	  "  -f, --force           keep nothing: run every task again\n"
@@ -172,6 +176,16 @@ static const struct command_help helps[] = {
 		   "  --json                ls and inspect: as JSON\n"
 		   "  prune removes what interrupted preparations left and images whose\n"
 		   "  source is gone.\n" },
+	{ "schedule",
+	  "  next FILE             the next fire times of FILE's `schedule:`, in its\n"
+	  "                        time zone (with its jitter, if any)\n"
+	  "  -n, --count N         how many (default 5)\n"
+	  "  --after TIME          from TIME (UTC, 2026-03-08T01:59) instead of now\n"
+	  "  list [--json]         what wm serve --workflows schedules: state, next and last\n"
+	  "                        fire, the last run's exit status\n"
+	  "  pause NAME            no more fires of NAME until resume (a run going on\n"
+	  "                        goes on)\n"
+	  "  resume NAME           fires again, from the next fire time\n" },
 	{ "exec",
 	  "  --attempt N           the attempt's number\n"
 	  "  --kind KIND           body (default), only_if or rollback\n"

@@ -27,6 +27,7 @@ const struct wm_command wm_commands[] = {
 	  "       [--workspace DIR] [--json] [--yes] [--executor local|slurm] [-v]\n"
 	  "       [--output compact|stream] [--tail N] [-p NAME=VALUE]...\n"
 	  "       [--cache | --no-cache] [--level basic|standard|strict|paranoid]\n"
+	  "       [--every SPEC [--count N]]\n"
 	  "       run FILE TASK --help   (the task's parameters)\n"
 	  "       run FILE --all | TASK... [--dialect mask|xc|runme|wm]   (a menu: another\n"
 	  "       tool's file, a README.md)",
@@ -102,6 +103,10 @@ const struct wm_command wm_commands[] = {
 	  "       serve token create --role read|run [--name NAME] | token list [--json]\n"
 	  "       serve token revoke NAME",
 	  "the REST API and live dashboard over the state directory" },
+	{ "schedule", wm_cmd_schedule,
+	  "schedule next FILE [-n N] [--after TIME]\n"
+	  "       schedule list [--json] | pause NAME | resume NAME",
+	  "show, pause and resume scheduled workflows" },
 	{ "help", wm_cmd_help, "help [COMMAND]", "show help" },
 	{ NULL, NULL, NULL, NULL },
 };

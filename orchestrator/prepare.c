@@ -271,6 +271,21 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 	return wm_prepare_as(path, path, o, p, diags, err);
 }
 
+/* The C library reads an unknown zone as UTC without a word: refused here,
+ * at its place in the file. */
+int wm_check_zone(const struct wm_workflow *wf, struct wm_diags *diags)
+{
+	const char *tz = wf->sched.timezone;
+
+	if (!tz || wm_schedule_tz_exists(tz))
+		return 0;
+	wm_diags_error(diags, wf->path, wf->sched.timezone_loc.line, wf->sched.timezone_loc.col,
+		       "unknown time zone `%s` (not in the system's zone database; see "
+		       "/usr/share/zoneinfo)",
+		       tz);
+	return -1;
+}
+
 int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
 		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err)
 {
@@ -279,6 +294,8 @@ int wm_prepare_as(const char *file, const char *path, const struct wm_run_option
 		return -1;
 	for (size_t i = 0; o->display.verbose && p->wf->notes && p->wf->notes[i]; i++)
 		fprintf(stderr, "%s\n", p->wf->notes[i]);
+	if (wm_check_zone(p->wf, diags) < 0)
+		goto fail;
 	if (p->wf->menu && !o->only && !o->from && !o->all) {
 		refuse_menu(p->wf, path, err);
 		goto fail;

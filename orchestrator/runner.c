@@ -12,11 +12,13 @@
 #include "common/clock.h"
 #include "common/xalloc.h"
 #include "image/image.h"
+#include "orchestrator/notify.h"
 #include "orchestrator/runexec.h"
 #include "orchestrator/progress.h"
 #include "orchestrator/scheduler.h"
 #include "orchestrator/taskcache.h"
 #include "state/audit.h"
+#include "state/notifyq.h"
 #include "state/rundir.h"
 #include "state/store.h"
 
@@ -41,6 +43,7 @@ struct exec {
 	long long began_ms;	    /* when this orchestrator took the run (run or resume) */
 	/* Masked in every event's fields. */
 	const struct wm_secrets *secrets;
+	struct wm_notifier *notifier; /* front matter `notify:` (notify.h) */
 };
 
 static json_t *namespaces_json(const struct wm_policy *pol)
@@ -165,6 +168,7 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		break;
 	case WM_EV_SLA_BREACH:
 		json_object_set_new(f, "sla_ms", json_integer((json_int_t)ev->ms));
+		json_object_set_new(f, "level", json_string(ev->detail ? ev->detail : "warn"));
 		break;
 	case WM_EV_ROLLBACK_MANUAL:
 		json_object_set_new(f, "script", json_string(ev->detail));
@@ -280,6 +284,7 @@ static void on_event(void *ctx, const struct wm_event *ev)
 	 * show it. */
 	fields = event_fields(x, ev);
 	audit_event(x, task, name, fields);
+	wm_notifier_on_event(x->notifier, ev, task);
 	wm_progress_event(x->progress, ev, fields);
 	json_decref(fields);
 	if (!wm_event_is_boundary(ev->type) || x->err)
@@ -385,6 +390,7 @@ static json_t *ids_where(const struct wm_prepared *p, const bool *keep, bool kep
 
 static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsigned jobs)
 {
+	const char *actor = getenv("WM_ACTOR");
 	json_t *f = json_object();
 
 	json_object_set_new(f, "workflow", json_string(x->rs->workflow_path));
@@ -396,8 +402,8 @@ static void audit_run_start(struct exec *x, const struct wm_run_options *o, unsi
 	json_object_set_new(f, "secrets", wm_secrets_to_json(o->secrets)); /* names, files */
 	/* Who asked for the run, when not its user at a terminal: `wm serve`
 	 * sets WM_ACTOR=api:KEY for the runs and resumes it starts. */
-	if (getenv("WM_ACTOR") && *getenv("WM_ACTOR"))
-		json_object_set_new(f, "actor", json_string(getenv("WM_ACTOR")));
+	if (actor && *actor)
+		json_object_set_new(f, "actor", json_string(actor));
 	if (x->t->resumed) {
 		json_object_set_new(f, "kept", ids_where(x->p, x->t->keep, true));
 		json_object_set_new(f, "rerun", ids_where(x->p, x->t->keep, false));
@@ -488,6 +494,7 @@ static void audit_run_end(struct exec *x)
 			f, "slurm_calls",
 			json_integer((json_int_t)wm_exec_slurm_calls(x->re.slurm_exec)));
 	audit_event(x, NULL, "run.end", f);
+	wm_notifier_run_end(x->notifier, x->rs->state);
 	wm_progress_event(
 		x->progress,
 		&(struct wm_event){ .type = WM_EV_RUN_END,
@@ -576,6 +583,28 @@ static void record_problem(struct exec *x, const char *event, const char *what)
 	json_decref(f);
 }
 
+static void notify_problem(void *ctx, const char *event, const char *what)
+{
+	record_problem(ctx, event, what);
+}
+
+/* Outcomes of notifications into the audit log (this process holds the
+ * run's lock); what a crash left due is sent again. */
+static void open_notify(struct exec *x)
+{
+	struct wm_error *e = NULL;
+
+	if (wm_notifyq_audit(x->t->run_dir, x->audit, &e) < 0) {
+		wm_autofree char *why = wm_error_text(e);
+
+		wm_error_free(e);
+		record_problem(x, "notify.unavailable", why);
+	}
+	x->notifier = wm_notifier_new(x->p->wf, x->t->run_dir, x->t->run_id, x->t->state_dir,
+				      x->secrets, notify_problem, x);
+	wm_notifier_start(x->notifier);
+}
+
 static int open_recording(struct exec *x, struct wm_error **err)
 {
 	wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_AUDIT);
@@ -612,11 +641,15 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	if (wm_audit_flush(x->audit, err) < 0)
 		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);
-	return x->store ? 0 : -1;
+	if (!x->store)
+		return -1;
+	open_notify(x);
+	return 0;
 }
 
 static void close_recording(struct exec *x)
 {
+	wm_notifier_free(x->notifier);
 	wm_store_close(x->store);
 	wm_audit_close(x->audit);
 	wm_audit_key_free(x->key);

@@ -65,6 +65,8 @@ struct wm_run_options {
 	 * is an error refuses the run. BASIC (resume): the workflow's alone. */
 	enum wm_level level;
 	bool all;	       /* --all: every task of a menu (a dialect file, README.md) */
+	const char *every;     /* --every SPEC: run again and again (every.c); NULL: once */
+	unsigned count;	       /* --count N: with --every, stop after N runs; 0: never */
 	const char *workspace; /* --workspace; NULL: the workflow's directory */
 	const char *executor;  /* --executor: "local" or "slurm" for every task; NULL:
 				* as the workflow says */
@@ -119,6 +121,9 @@ int wm_prepare(const char *path, const struct wm_run_options *o, struct wm_prepa
 int wm_prepare_as(const char *file, const char *path, const struct wm_run_options *o,
 		  struct wm_prepared *p, struct wm_diags *diags, struct wm_error **err);
 int wm_prepare_profiles(struct wm_prepared *p, struct wm_error **err);
+/* Front matter `timezone` names a zone this host knows; else an error at
+ * its place and -1. */
+int wm_check_zone(const struct wm_workflow *wf, struct wm_diags *diags);
 /* Lets the sandbox cache compiled filters, authenticated under a subkey of
  * the state directory's audit key; best effort (no key: no cache). */
 void wm_use_filter_cache(const char *state_dir);
@@ -159,6 +164,15 @@ void wm_run_options_release(struct wm_run_options *o);
 struct wm_run_state *wm_runner_new_state(const struct wm_prepared *p, const char *run_id,
 					 const char *run_dir, const char *workflow_path,
 					 struct wm_error **err);
+
+/* cmd_run.c: one ordinary `wm run FILE` with options o: prepare, create
+ * the run, run it. The exit code, or -1 with *err. */
+int wm_run_file(const struct wm_cli *cli, const char *file, struct wm_run_options *o,
+		struct wm_error **err);
+/* every.c: `wm run --every SPEC FILE`, wm_run_file at each fire time
+ * until SIGINT/SIGTERM or --count runs. */
+int wm_run_every(const struct wm_cli *cli, const char *file, struct wm_run_options *o,
+		 struct wm_error **err);
 
 int wm_runner_execute(const struct wm_cli *cli, const struct wm_prepared *p,
 		      const struct wm_run_options *o, struct wm_run_target *t,

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cleanup.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
@@ -25,9 +26,33 @@ struct task_numbers {
 	uint64_t busy_ms; /* sum of attempt durations */
 	uint64_t peak_memory;
 	uint64_t wait_ms;
+	unsigned sla; /* bit per enum wm_sla_level breached */
 };
 
-/* Reads what only the audit log knows: per task waits, memory, busy time. */
+/* An sla.breach line's level as a bit (no level: a run before levels
+ * existed, whose breaches were warnings). */
+static unsigned sla_bit(const char *level)
+{
+	for (int l = 0; level && l < WM_SLA_LEVEL_COUNT; l++)
+		if (strcmp(level, wm_sla_level_name((enum wm_sla_level)l)) == 0)
+			return 1u << l;
+	return 1u << WM_SLA_WARN;
+}
+
+/* "warn,cancel": the levels a task breached; caller frees. */
+static char *sla_levels(unsigned bits)
+{
+	struct wm_buf b = WM_BUF_INIT;
+
+	for (int l = 0; l < WM_SLA_LEVEL_COUNT; l++)
+		if (bits & (1u << l))
+			wm_buf_addf(&b, "%s%s", b.len ? "," : "",
+				    wm_sla_level_name((enum wm_sla_level)l));
+	return wm_buf_detach(&b, NULL);
+}
+
+/* Reads what only the audit log knows: per task waits, memory, busy time,
+ * sla breaches. */
 static void read_audit(const char *run_dir, const struct wm_run_state *rs, struct task_numbers *num,
 		       json_int_t *jobs)
 {
@@ -49,6 +74,8 @@ static void read_audit(const char *run_dir, const struct wm_run_state *rs, struc
 
 		if (ev && strcmp(ev, "run.start") == 0)
 			*jobs = json_integer_value(json_object_get(o, "max_parallel"));
+		if (ev && i >= 0 && strcmp(ev, "sla.breach") == 0)
+			num[i].sla |= sla_bit(json_string_value(json_object_get(o, "level")));
 		if (ev && i >= 0 && strcmp(ev, "task.start") == 0)
 			num[i].wait_ms +=
 				(uint64_t)json_integer_value(json_object_get(o, "wait_ms"));
@@ -128,6 +155,8 @@ json_t *wm_stats_run_json(const struct wm_runview *v)
 	uint64_t wall = end > rs->started_ms ? (uint64_t)(end - rs->started_ms) : 0, busy = 0;
 	uint64_t cp_ms;
 	json_int_t jobs = 0, cached = 0;
+	char *levels;
+	json_t *row;
 
 	read_audit(v->dir, rs, num, &jobs);
 	for (size_t i = 0; i < rs->n_tasks; i++) {
@@ -137,13 +166,15 @@ json_t *wm_stats_run_json(const struct wm_runview *v)
 			num[i].duration_ms = (uint64_t)(t->ended_ms - t->started_ms);
 		busy += num[i].busy_ms;
 		cached += t->state == WM_TASK_CACHED;
-		json_array_append_new(tasks,
-				      json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id,
-						"state", wm_task_status_name(t->state), "attempts",
-						(int)t->attempts, "duration_ms",
-						(json_int_t)num[i].duration_ms, "peak_memory",
-						(json_int_t)num[i].peak_memory, "wait_ms",
-						(json_int_t)num[i].wait_ms));
+		row = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I}", "task", t->id, "state",
+				wm_task_status_name(t->state), "attempts", (int)t->attempts,
+				"duration_ms", (json_int_t)num[i].duration_ms, "peak_memory",
+				(json_int_t)num[i].peak_memory, "wait_ms",
+				(json_int_t)num[i].wait_ms);
+		levels = sla_levels(num[i].sla);
+		json_object_set_new(row, "sla_breaches", json_string(levels)); /* "": none */
+		free(levels);
+		json_array_append_new(tasks, row);
 	}
 	cp = critical_path(v->dir, rs, num, &cp_ms);
 	json_object_set_new(out, "run_id", json_string(rs->run_id));
@@ -159,4 +190,15 @@ json_t *wm_stats_run_json(const struct wm_runview *v)
 	json_object_set_new(out, "tasks", tasks);
 	free(num);
 	return out;
+}
+
+void wm_stats_sla(const char *run_dir, const struct wm_run_state *rs, unsigned *levels)
+{
+	struct task_numbers *num = wm_xcalloc(rs->n_tasks + 1, sizeof(*num));
+	json_int_t jobs = 0;
+
+	read_audit(run_dir, rs, num, &jobs);
+	for (size_t i = 0; i < rs->n_tasks; i++)
+		levels[i] = num[i].sla;
+	free(num);
 }

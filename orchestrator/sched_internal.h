@@ -31,13 +31,15 @@ struct trt {
 	bool kept;
 	bool cancelling; /* interrupted while running: ends as cancelled */
 	bool timed_out;
-	bool sla_reported;
+	bool sla_started;  /* sla_start is set: the first attempt began */
+	bool sla_cancel;   /* the cancel level ended this attempt */
+	unsigned sla_done; /* bit per enum wm_sla_level: breach reported */
 	struct wm_exec_job *job;
 	unsigned base_attempts; /* attempts of earlier runs (resume): numbering */
 	unsigned base_lost;	/* goes on, but the retry budget is this run's own */
 	uint64_t deadline;	/* monotonic ms; 0: none */
 	uint64_t kill_at;	/* SIGKILL after the grace period */
-	uint64_t sla_at;
+	uint64_t sla_start;	/* when the first attempt began (its `sla` counts from there) */
 	uint64_t retry_at;
 	uint64_t queued_ms; /* wall ms it last became ready */
 	size_t active_pos;  /* index in s->active, or NOT_ACTIVE */

@@ -61,6 +61,42 @@ void wm_sched_interrupt(struct wm_sched *s)
 	}
 }
 
+/* The task's `sla` thresholds that passed: each reported once, the cancel
+ * level also stops the attempt (end_attempt fails it with the reason). */
+static void sla_timers(struct wm_sched *s, size_t i, uint64_t at)
+{
+	struct trt *t = &s->t[i];
+	const struct wm_sla *sla = &s->cfg.wf->tasks[i].sla;
+
+	for (int l = 0; l < WM_SLA_LEVEL_COUNT; l++) {
+		if (!sla->ms[l] || (t->sla_done & (1u << l)) || at < t->sla_start + sla->ms[l])
+			continue;
+		t->sla_done |= 1u << l;
+		sch_emit(s, WM_EV_SLA_BREACH, (long)i, wm_sla_level_name((enum wm_sla_level)l),
+			 sla->ms[l]);
+		if (l == WM_SLA_CANCEL && !t->cancelling) {
+			t->sla_cancel = true;
+			s->cfg.exec->ops->terminate(t->job, WM_LIMIT_NONE, SIGTERM);
+			if (!t->kill_at)
+				t->kill_at = at + grace(s);
+		}
+	}
+}
+
+/* The next `sla` threshold of a running task; 0: none left. */
+static uint64_t sla_next(const struct wm_sched *s, size_t i)
+{
+	const struct trt *t = &s->t[i];
+	const struct wm_sla *sla = &s->cfg.wf->tasks[i].sla;
+	uint64_t next = 0;
+
+	for (int l = 0; t->sla_started && l < WM_SLA_LEVEL_COUNT; l++)
+		if (sla->ms[l] && !(t->sla_done & (1u << l)) &&
+		    (!next || t->sla_start + sla->ms[l] < next))
+			next = t->sla_start + sla->ms[l];
+	return next;
+}
+
 static void on_task_timers(struct wm_sched *s, size_t i, uint64_t at)
 {
 	struct trt *t = &s->t[i];
@@ -85,10 +121,8 @@ static void on_task_timers(struct wm_sched *s, size_t i, uint64_t at)
 					    SIGKILL);
 		t->kill_at = 0;
 	}
-	if (t->sla_at && at >= t->sla_at && !t->sla_reported) {
-		t->sla_reported = true;
-		sch_emit(s, WM_EV_SLA_BREACH, (long)i, NULL, s->cfg.wf->tasks[i].sla_ms);
-	}
+	if (t->sla_started)
+		sla_timers(s, i, at);
 }
 
 static void on_timers(struct wm_sched *s)
@@ -119,8 +153,7 @@ static uint64_t next_timer(const struct wm_sched *s)
 		const struct trt *t = &s->t[s->active[k]];
 		uint64_t c[4] = { t->phase == PH_WAIT_RETRY ? t->retry_at : 0,
 				  t->job && !t->timed_out ? t->deadline : 0,
-				  t->job ? t->kill_at : 0,
-				  t->job && !t->sla_reported ? t->sla_at : 0 };
+				  t->job ? t->kill_at : 0, t->job ? sla_next(s, s->active[k]) : 0 };
 
 		for (int j = 0; j < 4; j++)
 			if (c[j] && (!next || c[j] < next))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/units.h"
 #include "common/xalloc.h"
 #include "orchestrator/sched_clock.h"
 #include "orchestrator/sched_internal.h"
@@ -238,10 +239,19 @@ static void end_attempt(struct wm_sched *s, size_t task, const struct wm_outcome
 	struct trt *t = &s->t[task];
 	struct wm_outcome full = *o;
 	struct wm_event ev = { .type = WM_EV_DECISION, .task = (long)task };
+	char sla_why[64];
 	struct wm_action d;
 	bool tripped;
 
 	full.cancelled = full.cancelled || t->cancelling;
+	if (t->sla_cancel) {
+		wm_autofree char *limit =
+			wm_format_duration(s->cfg.wf->tasks[task].sla.ms[WM_SLA_CANCEL]);
+
+		snprintf(sla_why, sizeof(sla_why), "sla %s exceeded", limit);
+		full.ended_by = sla_why;
+		t->sla_cancel = false;
+	}
 	full.attempt = o->attempt - t->base_attempts;
 	full.base = t->base_attempts;
 	full.lost_before = t->rec->lost - t->base_lost;
@@ -343,8 +353,10 @@ void sch_start_step(struct wm_sched *s, size_t task)
 	t->timed_out = false;
 	t->kill_at = 0;
 	t->deadline = timeout && !sch_times_out(s, task) ? sch_now(s) + timeout : 0;
-	if (wt->sla_ms && !t->sla_at && rq.kind == WM_ATTEMPT_BODY)
-		t->sla_at = sch_now(s) + wt->sla_ms;
+	if (!t->sla_started && rq.kind == WM_ATTEMPT_BODY) {
+		t->sla_started = true;
+		t->sla_start = sch_now(s);
+	}
 }
 
 /* One event per distinct denied call, with its count, and one for the

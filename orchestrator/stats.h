@@ -32,6 +32,10 @@ uint64_t wm_critical_path(const struct wm_dag *g, const uint64_t *duration, size
  * new ref. Reads the run's audit log and workflow (runstats.c). */
 struct wm_runview;
 json_t *wm_stats_run_json(const struct wm_runview *v);
+/* The sla levels each task of the run breached, from its audit log: a bit
+ * per enum wm_sla_level in levels[i] (rs->n_tasks of them). */
+struct wm_run_state;
+void wm_stats_sla(const char *run_dir, const struct wm_run_state *rs, unsigned *levels);
 /* What `wm stats --json` prints: every run started at since_ms or later
  * (0: all), per workflow and task. New ref, or NULL with *err set. */
 json_t *wm_stats_history_json(const char *state_dir, long long since_ms, struct wm_error **err);

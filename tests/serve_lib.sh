@@ -31,6 +31,7 @@ wait_for() {
 # SERVE_AS_NOBODY=1 and root); sets SPID and PORT. One simple command, so
 # that SPID is the server itself (wm execs wm-serve), never a subshell.
 start_serve() {
+	: >"$T/serve.out" # emptied here, before the server's own redirection races the wait
 	if [[ ${SERVE_AS_NOBODY:-} == 1 ]] && is_root; then
 		setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
 			env WM_STATE_DIR="$WM_STATE_DIR.nobody" PATH=/usr/local/bin:/usr/bin:/bin \

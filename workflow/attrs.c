@@ -55,6 +55,7 @@ const struct wm_attr_info wm_attrs[WM_ATTR_COUNT] = {
 #define CTYPE_FLAG bool
 #define CTYPE_GLOBS char **
 #define CTYPE_SWITCH enum wm_switch
+#define CTYPE_SLA struct wm_sla
 #define CHECK_TYPE(E, key, tag, kind, field, ...)                                             \
 	_Static_assert(_Generic(((struct wm_task *)0)->field, CTYPE_##kind : 1, default : 0), \
 		       "struct wm_task's field for `" key "` is not of its kind's type");
@@ -492,6 +493,49 @@ static void add_placed(const struct wf_kv *kv, struct wm_placed *p)
 	p->locs[n - 1] = (struct wm_loc){ kv->line, kv->val_col };
 }
 
+static const char *const sla_names[] = {
+#define SLA_NAME(E, name) name,
+	WM_SLA_LEVELS(SLA_NAME)
+#undef SLA_NAME
+};
+
+const char *wm_sla_level_name(enum wm_sla_level l)
+{
+	return (unsigned)l < WM_SLA_LEVEL_COUNT ? sla_names[l] : "?";
+}
+
+/* One entry of `sla`: `DURATION [LEVEL]`, LEVEL warn when left out. */
+static void add_sla(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv, const char *entry,
+		    unsigned col, void *field)
+{
+	struct wm_sla *sla = field;
+	size_t dlen = strcspn(entry, " \t");
+	const char *level = entry + dlen + strspn(entry + dlen, " \t");
+	wm_autofree char *d = wm_xstrndup(entry, dlen);
+	struct wm_error *e = NULL;
+	uint64_t ms = 0;
+	int l = *level ? -1 : WM_SLA_WARN;
+
+	(void)t;
+	for (int i = 0; l < 0 && i < WM_SLA_LEVEL_COUNT; i++)
+		if (strcmp(level, sla_names[i]) == 0)
+			l = i;
+	if (l < 0) {
+		wf_err(c, kv->line, col + (unsigned)(level - entry),
+		       "%s: `%s` is not a level (warn, notify or cancel), e.g. `10m warn, 1h "
+		       "cancel`",
+		       kv->key, level);
+	} else if (wm_parse_duration(d, &ms, &e) < 0 || ms == 0) {
+		wf_err(c, kv->line, col, "%s: %s", kv->key,
+		       e ? e->msg : "a threshold must be longer than 0");
+		wm_error_free(e);
+	} else if (sla->ms[l]) {
+		wf_err(c, kv->line, col, "%s: level `%s` is given twice", kv->key, sla_names[l]);
+	} else {
+		sla->ms[l] = ms;
+	}
+}
+
 /* Reads the value as its kind says into the field at a->offset. */
 static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv *kv,
 			const struct wm_attr_info *a)
@@ -559,6 +603,9 @@ static void apply_value(struct wf_ctx *c, struct wm_task *t, const struct wf_kv 
 		break;
 	case WM_AK_SWITCH:
 		set_switch(c, kv, field);
+		break;
+	case WM_AK_SLA:
+		wf_for_each_entry(c, t, kv, add_sla, field);
 		break;
 	}
 }

@@ -54,8 +54,8 @@
 	  "an environment variable, NAME=VALUE") \
 	X(WORKDIR, "workdir", 'w', DIR, workdir, false, "src", \
 	  "the directory to start in, inside the workspace") \
-	X(SLA, "sla", 'S', DURATION, sla_ms, false, "10m", \
-	  "the duration past which a breach is recorded") \
+	X(SLA, "sla", 'S', SLA, sla, false, "10m warn, 1h cancel", \
+	  "durations past which a breach is recorded, notified or cancels the task") \
 	X(OUTPUTS, "outputs", 'O', PATHS, outputs, true, "report.txt", \
 	  "files under $WM_OUT that must exist after success") \
 	X(EXECUTOR, "executor", 'x', EXECUTOR, executor, false, "slurm", \
@@ -121,6 +121,8 @@ enum wm_attr_kind {
 	WM_AK_IMAGE,	 /* char *: oci:PATH[:TAG][@sha256:HEX] or docker-archive:FILE[:NAME:TAG] */
 	WM_AK_GLOBS,	 /* char **: globs relative to the workspace, comma-separated */
 	WM_AK_SWITCH,	 /* enum wm_switch: `true` or `false` */
+	WM_AK_SLA,	 /* struct wm_sla: `10m`, or `10m warn, 30m notify, 1h cancel`;
+			  * hashed as a DURATION when only warn is set */
 };
 
 struct wm_attr_info {

@@ -32,4 +32,8 @@ void wf_fm_params(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v);
 void wf_fm_executor(struct wf_ctx *c, yaml_node_t *v);
 void wf_fm_slurm(struct wf_ctx *c, yaml_document_t *doc, yaml_node_t *v);
 
+/* fm_sched.c: `schedule`, `jitter`, `timezone`, `concurrency`, `catchup`
+ * and `notify`; false when `key` is none of them. */
+bool wf_fm_sched_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, yaml_node_t *v);
+
 #endif

@@ -24,6 +24,8 @@ static const char *const fm_keys[] = {
 	"env",	"interpreters", "executor", "slurm",	    "secrets",	  "params",
 	"cache",
 	"level",
+	/* fm_sched.c */
+	"schedule", "jitter", "timezone", "concurrency", "catchup", "notify", "trigger",
 };
 /* clang-format on */
 #define N_FM_KEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
@@ -362,7 +364,7 @@ static void apply_key(struct wf_ctx *c, yaml_document_t *doc, const char *key, y
 		wf_fm_params(c, doc, v);
 	else if (strcmp(key, "level") == 0)
 		set_level(c, v);
-	else
+	else if (!wf_fm_sched_key(c, doc, key, v))
 		set_interpreters(c, doc, v);
 }
 

@@ -119,6 +119,9 @@ bool wf_matrix_id_ok(const char *s);
  * rebuilds wf->index when a task was expanded. Adds errors to c. */
 void wf_matrix_expand(struct wf_ctx *c);
 
+/* fm_sched.c: frees what `schedule`, `timezone` and `notify` set. */
+void wf_sched_release(struct wm_workflow *wf);
+
 /* Frees what a task owns (not the task itself). */
 void wf_task_release(struct wm_task *t);
 

@@ -426,6 +426,7 @@ static void own_attr(struct wm_task *t, const struct wm_attr_info *a)
 	case WM_AK_CONDITION:
 	case WM_AK_EXECUTOR:
 	case WM_AK_SIZE:
+	case WM_AK_SLA: /* values only */
 		break;
 	}
 }

@@ -67,6 +67,17 @@ static void put_params(struct wm_buf *b, char tag, const struct wm_params *ps)
 	}
 }
 
+/* The warn threshold as a duration was hashed before levels existed, so a
+ * plain `sla: 10m` keeps its hash; the other levels follow when set. */
+static void put_sla(struct wm_buf *b, char tag, const struct wm_sla *sla)
+{
+	put_num(b, tag, sla->ms[WM_SLA_WARN]);
+	if (sla->ms[WM_SLA_NOTIFY] || sla->ms[WM_SLA_CANCEL]) {
+		put_num(b, tag, sla->ms[WM_SLA_NOTIFY]);
+		put_num(b, tag, sla->ms[WM_SLA_CANCEL]);
+	}
+}
+
 /* One attribute, read as its kind says (attrs.h) from its field. */
 static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_attr_info *a)
 {
@@ -116,6 +127,9 @@ static void put_attr(struct wm_buf *b, const struct wm_task *t, const struct wm_
 	case WM_AK_SWITCH:
 		put_num(b, a->tag, (unsigned long long)*(const enum wm_switch *)field);
 		break;
+	case WM_AK_SLA:
+		put_sla(b, a->tag, field);
+		break;
 	}
 }
 
@@ -155,6 +169,11 @@ static bool unset(const struct wm_task *t, const struct wm_attr_info *a)
 		return !*(const bool *)field;
 	case WM_AK_SWITCH:
 		return *(const enum wm_switch *)field == WM_SWITCH_UNSET;
+	case WM_AK_SLA:
+		for (int l = 0; l < WM_SLA_LEVEL_COUNT; l++)
+			if (((const struct wm_sla *)field)->ms[l])
+				return false;
+		return true;
 	}
 	return false;
 }

@@ -722,6 +722,7 @@ void wm_workflow_free(struct wm_workflow *wf)
 	free(wf->slurm.account);
 	free(wf->slurm.qos);
 	wm_strv_free(wf->slurm.extra);
+	wf_sched_release(wf);
 	free(wf);
 }
 

@@ -43,6 +43,7 @@
 
 #include "common/diag.h"
 #include "common/error.h"
+#include "common/schedule.h"
 
 struct wm_dag;
 struct wm_idmap;
@@ -146,6 +147,25 @@ struct wm_code {
 	struct wm_loc loc; /* the fence's line */
 };
 
+/* What a task's `sla` does at each of its thresholds: WARN records an
+ * sla.breach event and a warning (a plain `sla: 10m`), NOTIFY also sends
+ * the workflow's sla.breach notifications, CANCEL ends the task as failed
+ * ("sla 1h exceeded", not retried). X(ENUM, name as written). */
+#define WM_SLA_LEVELS(X) X(WARN, "warn") X(NOTIFY, "notify") X(CANCEL, "cancel")
+
+enum wm_sla_level {
+#define WM_SLA_ENUM(E, name) WM_SLA_##E,
+	WM_SLA_LEVELS(WM_SLA_ENUM)
+#undef WM_SLA_ENUM
+		WM_SLA_LEVEL_COUNT
+};
+
+/* `- sla: 10m warn, 30m notify, 1h cancel`: each level's threshold after
+ * the task's first attempt started, in ms; 0: that level is not set. */
+struct wm_sla {
+	uint64_t ms[WM_SLA_LEVEL_COUNT];
+};
+
 /* A repeatable attribute kept as written, each value with its place
  * (matrix, matrix_exclude, matrix_include: read when the matrix expands). */
 struct wm_placed {
@@ -168,11 +188,11 @@ struct wm_task {
 	uint64_t backoff_ms; /* default 1000 */
 	enum wm_priority priority;
 	enum wm_condition condition;
-	char *only_if;	 /* shell command, or NULL */
-	char **env;	 /* NULL-terminated KEY=VALUE */
-	char *workdir;	 /* relative to the workspace, or NULL */
-	uint64_t sla_ms; /* 0: none */
-	char **outputs;	 /* NULL-terminated paths relative to $WM_OUT */
+	char *only_if;	   /* shell command, or NULL */
+	char **env;	   /* NULL-terminated KEY=VALUE */
+	char *workdir;	   /* relative to the workspace, or NULL */
+	struct wm_sla sla; /* all 0: none */
+	char **outputs;	   /* NULL-terminated paths relative to $WM_OUT */
 	enum wm_executor_kind executor;
 	unsigned cpus, gpus; /* what a cluster job asks for; 0: the cluster's default */
 	uint64_t memory;     /* bytes; 0: the cluster's default */
@@ -215,6 +235,69 @@ struct wm_interpreter {
 	char **argv; /* NULL-terminated */
 };
 
+/* What a scheduled run does when the previous one is still going. */
+#define WM_CONCURRENCY_MODES(X) X(SKIP, "skip") X(QUEUE, "queue") X(REPLACE, "replace")
+
+enum wm_concurrency {
+#define WM_CONCURRENCY_ENUM(E, name) WM_CONCURRENCY_##E,
+	WM_CONCURRENCY_MODES(WM_CONCURRENCY_ENUM) /* default: SKIP */
+#undef WM_CONCURRENCY_ENUM
+};
+
+/* Front matter `schedule:` and its companions (fm_sched.c). */
+struct wm_sched_spec {
+	char *expr;		 /* as written; NULL: not scheduled */
+	struct wm_loc loc;	 /* of the expression */
+	struct wm_schedule when; /* parsed (common/schedule.h) */
+	uint64_t jitter_ms;	 /* `jitter:`; 0: none */
+	char *timezone;		 /* `timezone:` IANA name; NULL: the host's */
+	struct wm_loc timezone_loc;
+	enum wm_concurrency concurrency; /* `concurrency:` */
+	enum wm_catchup catchup;	 /* `catchup:`; default NONE */
+};
+
+/* Front matter `trigger:` (fm_sched.c): a signed webhook of `wm serve`,
+ * POST /api/v1/hooks/NAME, starts a run with the declared params of its
+ * JSON body as environment variables; a change to a workspace file that
+ * matches `paths` starts one too. */
+struct wm_trigger {
+	char *webhook;	  /* the hook's name ([a-z0-9_-], 1..64), or NULL */
+	char *secret_env; /* the variable of wm serve's environment holding its
+			   * HMAC key; required with webhook */
+	char **params;	  /* body fields passed on, NULL-terminated; NULL: none */
+	char **paths;	  /* globs relative to the workspace (`**` any dirs); NULL: none */
+	struct wm_loc loc;
+};
+
+/* The events a `notify:` entry may ask for, X(ENUM, name as written). */
+#define WM_NOTIFY_EVENTS(X)                   \
+	X(RUN_FAILED, "run.failed")           \
+	X(RUN_SUCCEEDED, "run.succeeded")     \
+	X(RUN_INTERRUPTED, "run.interrupted") \
+	X(TASK_FAILED, "task.failed")         \
+	X(SLA_BREACH, "sla.breach")           \
+	X(LIMIT_HIT, "limit.hit")             \
+	X(SECCOMP_DENIED, "seccomp.denied")
+
+enum wm_notify_event {
+#define WM_NOTIFY_ENUM(E, name) WM_NOTIFY_##E,
+	WM_NOTIFY_EVENTS(WM_NOTIFY_ENUM)
+#undef WM_NOTIFY_ENUM
+		WM_NOTIFY_COUNT
+};
+
+/* One `notify:` entry: a webhook or a command, and the events it wants. */
+struct wm_notify {
+	unsigned on;	     /* bit (1u << enum wm_notify_event) per event */
+	char *webhook;	     /* http(s) URL, or NULL */
+	char *secret_env;    /* webhook: the variable holding the HMAC key, or NULL */
+	uint64_t timeout_ms; /* webhook: per attempt; default 5s */
+	unsigned retries;    /* webhook: extra attempts; default 3 */
+	char **command;	     /* NULL-terminated argv, or NULL */
+	char *policy;	     /* command: its sandbox policy; NULL: hardened */
+	struct wm_loc loc;
+};
+
 struct wm_workflow {
 	char *path;   /* as given */
 	char *name;   /* front matter name, else file name without .md */
@@ -242,6 +325,10 @@ struct wm_workflow {
 		char **extra;			 /* further sbatch options, allowlisted */
 		unsigned max_queued;		 /* 0: 500 */
 	} slurm;
+	struct wm_sched_spec sched; /* front matter `schedule:` and friends */
+	struct wm_notify *notify;   /* front matter `notify:`, in order */
+	size_t n_notify;
+	struct wm_trigger trigger; /* front matter `trigger:` */
 
 	struct wm_task *tasks; /* file order */
 	size_t n_tasks;
@@ -337,6 +424,13 @@ const char *wm_task_policy(const struct wm_workflow *wf, const struct wm_task *t
  * (python3). wf may be NULL: built-ins only (only_if always runs with sh).
  * NULL when the language does not run. Borrowed. */
 const char *const *wm_interpreter_argv(const struct wm_workflow *wf, const char *lang);
+
+/* fm_sched.c: "run.failed" ..., "skip" ...; the event named, or -1. */
+const char *wm_notify_event_name(enum wm_notify_event e);
+int wm_notify_event_find(const char *name);
+const char *wm_concurrency_name(enum wm_concurrency c);
+/* attrs.c: "warn", "notify", "cancel". */
+const char *wm_sla_level_name(enum wm_sla_level l);
 
 /* Names of enum values as written in workflows ("high", "failure", "auto"). */
 const char *wm_priority_name(enum wm_priority p);

@@ -71,6 +71,61 @@ static struct serve_spawn *spawn_new(struct serve_call *c, enum serve_action act
 	return sp;
 }
 
+/* The command ended: its exit status and what it said on stderr. */
+static void spawn_ended(struct serve_spawn *sp)
+{
+	char buf[4096];
+	ssize_t n;
+	off_t at = 0;
+
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	while (waitpid(sp->pid, &sp->status, 0) < 0 && errno == EINTR)
+		;
+	while (sp->err.len < OUTPUT_MAX && (n = pread(sp->err_fd, buf, sizeof(buf), at)) > 0) {
+		wm_buf_add(&sp->err, buf, (size_t)n);
+		at += n;
+	}
+	close(sp->err_fd);
+	sp->err_fd = -1;
+	sp->done = true;
+}
+
+/* Reads what the command wrote: 1 at its end (the pipe closed), 0 when
+ * more may come. */
+static int drain(struct serve_spawn *sp)
+{
+	char buf[16384];
+	ssize_t n;
+
+	for (;;) {
+		n = read(sp->fd, buf, sizeof(buf));
+		if (n > 0) {
+			if (sp->out.len + (size_t)n <= JSON_MAX)
+				wm_buf_add(&sp->out, buf, (size_t)n);
+			else
+				sp->truncated = true;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && errno == EAGAIN ? 0 : 1;
+	}
+}
+
+void serve_spawn_readable(struct serve *s, struct serve_spawn *sp)
+{
+	if (!drain(sp))
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->fd, NULL);
+	spawn_ended(sp);
+	if (sp->req)
+		MHD_resume_connection(sp->conn);
+	else
+		serve_spawn_free(sp);
+}
+
 int serve_spawn_wm(struct serve_call *c, enum serve_action action, char **args)
 {
 	struct serve *s = c->s;
@@ -100,59 +155,12 @@ int serve_spawn_wm(struct serve_call *c, enum serve_action action, char **args)
 		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = sp }) < 0) {
 		/* Not watched: read it here, blocking; wm answers these fast. */
 		fcntl(sp->fd, F_SETFL, 0);
-		serve_spawn_readable(s, sp);
+		drain(sp);
+		spawn_ended(sp);
+		return serve_spawn_answer(c);
 	}
-	if (!sp->done)
-		MHD_suspend_connection(c->conn);
+	MHD_suspend_connection(c->conn);
 	return 0;
-}
-
-/* The command ended: its exit status and what it said on stderr. */
-static void spawn_ended(struct serve_spawn *sp)
-{
-	char buf[4096];
-	ssize_t n;
-	off_t at = 0;
-
-	while (waitpid(sp->pid, &sp->status, 0) < 0 && errno == EINTR)
-		;
-	while (sp->err.len < OUTPUT_MAX && (n = pread(sp->err_fd, buf, sizeof(buf), at)) > 0) {
-		wm_buf_add(&sp->err, buf, (size_t)n);
-		at += n;
-	}
-	close(sp->err_fd);
-	sp->err_fd = -1;
-	sp->done = true;
-}
-
-void serve_spawn_readable(struct serve *s, struct serve_spawn *sp)
-{
-	char buf[16384];
-	ssize_t n;
-
-	for (;;) {
-		n = read(sp->fd, buf, sizeof(buf));
-		if (n > 0) {
-			if (sp->out.len + (size_t)n <= JSON_MAX)
-				wm_buf_add(&sp->out, buf, (size_t)n);
-			else
-				sp->truncated = true;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		break;
-	}
-	epoll_ctl(s->epfd, EPOLL_CTL_DEL, sp->fd, NULL);
-	close(sp->fd);
-	sp->fd = -1;
-	spawn_ended(sp);
-	if (sp->req)
-		MHD_resume_connection(sp->conn);
-	else
-		serve_spawn_free(sp);
 }
 
 void serve_spawn_free(struct serve_spawn *sp)
@@ -291,7 +299,8 @@ static int run_args(struct serve_call *c, json_t *body, char ***args, size_t *n)
 	}
 	if (!wf)
 		return serve_reply_error(c, 400, "workflow", "workflow (a file name) is required");
-	if ((fd = serve_open_workflow(c->s, wf, &f)) < 0)
+	fd = serve_open_workflow(c->s, wf, &f);
+	if (fd < 0)
 		return serve_reply_fail(c, &f);
 	wm_strv_push(args, n, "run");
 	wm_strv_push(args, n, "--detach");

@@ -99,6 +99,7 @@ static int setup_loop(struct serve *s, struct loop *l, struct wm_error **err)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP); /* reload --workflows DIR */
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -112,7 +113,25 @@ static int setup_loop(struct serve *s, struct loop *l, struct wm_error **err)
 	    add_fd(s, serve_sse_fd(s), &l->inotify, err) < 0 ||
 	    add_fd(s, l->timer_fd, &l->timer, err) < 0 || add_fd(s, l->sig_fd, &l->sig, err) < 0)
 		return -1;
+	if (serve_sched_fd(s) >= 0 &&
+	    add_fd(s, serve_sched_fd(s), (struct serve_src *)(void *)s->sched, err) < 0)
+		return -1;
 	return 0;
+}
+
+/* SIGHUP reloads the scheduled workflows; SIGINT, SIGTERM stop: true. */
+static bool on_signal(struct serve *s, struct loop *l)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(l->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP && s->sched)
+			serve_sched_reload(s);
+		else if (si.ssi_signo != SIGHUP)
+			stop = true;
+	}
+	return stop;
 }
 
 static void tick(struct serve *s, struct loop *l)
@@ -123,6 +142,7 @@ static void tick(struct serve *s, struct loop *l)
 	if (read(l->timer_fd, &n, sizeof(n)) < 0)
 		return;
 	serve_sse_tick(s);
+	serve_sched_tick(s);
 	if (wm_serve_keys_flush(s->keys, &e) < 0) {
 		fprintf(stderr, "wm serve: warning: cannot record API key use: %s\n", e->msg);
 		wm_error_free(e);
@@ -149,7 +169,9 @@ static void run_loop(struct serve *s, struct loop *l)
 			else if (src->kind == SERVE_SRC_TIMER)
 				tick(s, l);
 			else if (src->kind == SERVE_SRC_SIGNAL)
-				stop = true;
+				stop = on_signal(s, l) || stop;
+			else if (src->kind == SERVE_SRC_SCHED)
+				serve_sched_inotify(s);
 			else if (src->kind == SERVE_SRC_SPAWN)
 				serve_spawn_readable(s, (struct serve_spawn *)(void *)src);
 		}
@@ -190,7 +212,7 @@ int serve_run(struct serve *s, struct wm_error **err)
 	s->buckets = serve_buckets_new();
 	if (open_workflows(s, err) < 0 || find_wm(s, err) < 0 ||
 	    !(s->keys = wm_serve_keys_open(s->conf.state_dir, err)) || serve_sse_open(s, err) < 0 ||
-	    start_daemon(s, err) < 0 || setup_loop(s, &l, err) < 0)
+	    serve_sched_open(s, err) < 0 || start_daemon(s, err) < 0 || setup_loop(s, &l, err) < 0)
 		goto out;
 	printf("wm serve: listening on http://%s%s%s:%u/ (state %s, %zu API key%s%s)\n",
 	       strchr(s->conf.host, ':') ? "[" : "", s->conf.host,
@@ -211,14 +233,16 @@ out:
 	if (s->keys)
 		wm_serve_keys_flush(s->keys, NULL);
 	serve_sse_close(s);
+	serve_sched_close(s);
 	wm_serve_keys_free(s->keys);
 	serve_buckets_free(s->buckets);
 	if (s->workflows_fd >= 0)
 		close(s->workflows_fd);
 	free(s->workflows_abs);
-	for (int *fd = &l.timer_fd; fd <= &l.sig_fd; fd++)
-		if (*fd >= 0)
-			close(*fd);
+	if (l.timer_fd >= 0)
+		close(l.timer_fd);
+	if (l.sig_fd >= 0)
+		close(l.sig_fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	return rc;

@@ -55,6 +55,8 @@ enum wm_serve_role { WM_ROLE_READ, WM_ROLE_RUN };
 	X(R_WORKFLOWS, "GET", "/api/v1/workflows", WM_ROLE_READ, "workflows under --workflows")    \
 	X(R_WORKFLOW_PLAN, "GET", "/api/v1/workflows/{name}/plan", WM_ROLE_READ,                   \
 	  "a workflow's plan (wm plan --format json)")                                             \
+	X(R_HOOK, "POST", "/api/v1/hooks/{name}", WM_ROLE_RUN,                                     \
+	  "start a workflow from a signed webhook (front matter trigger:)")                        \
 	X(R_OPENAPI, "GET", "/api/v1/openapi.json", WM_ROLE_READ, "this API's OpenAPI document")   \
 	X(R_DOCS, "GET", "/docs", WM_ROLE_READ, "this API's documentation page")
 

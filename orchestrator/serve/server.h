@@ -46,6 +46,8 @@ struct serve_conf {
 
 struct sse_state;
 struct buckets;
+struct serve_sched;
+struct serve_watches;
 
 /* What an epoll event of the loop is about (the first member of each). */
 enum serve_src_kind {
@@ -53,7 +55,8 @@ enum serve_src_kind {
 	SERVE_SRC_INOTIFY,
 	SERVE_SRC_TIMER,
 	SERVE_SRC_SIGNAL,
-	SERVE_SRC_SPAWN
+	SERVE_SRC_SPAWN,
+	SERVE_SRC_SCHED
 };
 struct serve_src {
 	enum serve_src_kind kind;
@@ -87,6 +90,8 @@ struct serve {
 	char *wm_path;	     /* the wm binary that starts runs */
 	struct sse_state *sse;
 	struct buckets *buckets;
+	struct serve_sched *sched;     /* schedule.c; NULL without --workflows */
+	struct serve_watches *watches; /* watch.c */
 	int epfd;
 	unsigned long requests, errors; /* counted for the stop message */
 };
@@ -197,5 +202,42 @@ int serve_get_events(struct serve_call *c);
 int serve_sse_follow_log(struct serve_call *c, const char *id, const char *task, int fd);
 /* Resumes every stream before the daemon stops. */
 void serve_sse_resume_all(struct serve *s);
+
+/* schedule.c: the scheduled workflows of --workflows DIR. open reads DIR
+ * and watches it (serve_sched_fd: its inotify fd, -1 without DIR); the
+ * loop calls tick each second, inotify when DIR changed, reload on
+ * SIGHUP. */
+int serve_sched_open(struct serve *s, struct wm_error **err);
+int serve_sched_fd(const struct serve *s);
+void serve_sched_tick(struct serve *s);
+void serve_sched_inotify(struct serve *s);
+void serve_sched_reload(struct serve *s);
+void serve_sched_close(struct serve *s);
+
+/* A file of DIR's tree changed (rel: relative to DIR): trigger.paths. */
+void serve_sched_changed(struct serve *s, const char *rel);
+/* Some workflow has trigger.paths: DIR's subdirectories are watched too. */
+bool serve_sched_wants_tree(const struct serve *s);
+/* A workflow file of DIR changed: DIR is read again at the next tick. */
+void serve_sched_mark_dirty(struct serve *s);
+
+/* watch.c: inotify watches over --workflows DIR (the workspace of its
+ * workflows): DIR itself always, its subdirectories (not hidden ones, at
+ * most WATCH_MAX) once a workflow has trigger.paths. */
+int serve_watch_dir(struct serve *s, int ifd, const char *rel);
+void serve_watch_tree(struct serve *s, int ifd);
+void serve_watch_release(struct serve *s);
+
+/* A webhook trigger of a workflow of DIR (front matter `trigger:`). */
+struct serve_hook {
+	char *name, *file, *secret_env;
+	char **params; /* NULL-terminated, or NULL */
+};
+/* The hook named so, or NULL (also without --workflows). Borrowed until
+ * the next reload. */
+const struct serve_hook *serve_sched_hook(const struct serve *s, const char *name);
+
+/* hooks.c: POST /api/v1/hooks/{name}. */
+int serve_post_hook(struct serve_call *c);
 
 #endif

@@ -18,12 +18,14 @@
  * stream after what fit, for the client to continue. The number of
  * streams is bounded by conf.max_clients (503 beyond). A stream with
  * nothing to send suspends its connection (MHD_suspend_connection) and
- * is resumed when data comes; heartbeats (": ping") every
- * conf.heartbeat_s find the clients that went away.
+ * is resumed when data comes; once a second the sockets of suspended
+ * streams are looked at (poll, POLLRDHUP) to drop the clients that went
+ * away, and heartbeats (": ping") go out every conf.heartbeat_s.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,10 +471,27 @@ size_t serve_sse_clients(const struct serve *s)
 	return s->sse ? s->sse->n_streams : 0;
 }
 
+/* Has the client of a suspended stream gone? libmicrohttpd does not watch
+ * a suspended connection, so the tick looks at its socket. */
+static bool client_gone(struct stream *st)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct pollfd p = { .fd = ci ? ci->connect_fd : -1, .events = POLLRDHUP };
+
+	return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 void serve_sse_tick(struct serve *s)
 {
 	struct sse_state *x = s->sse;
 
+	for (struct stream *st = x->head; st; st = st->next) {
+		if (st->suspended && client_gone(st)) {
+			st->dead = true;
+			wake(st);
+		}
+	}
 	if (++x->ticks < s->conf.heartbeat_s)
 		return;
 	x->ticks = 0;

@@ -167,11 +167,12 @@ static char *fresh_name(json_t *list)
 int wm_serve_token_create(const char *state_dir, const char *name, enum wm_serve_role role,
 			  char **token, char **made_name, struct wm_error **err)
 {
-	wm_autoclose int dfd = open_dir(state_dir, err), lfd = -1;
+	wm_autoclose int dfd = open_dir(state_dir, err);
+	int lfd = -1;
 	unsigned char key[crypto_generichash_KEYBYTES], raw[TOKEN_BYTES];
 	char hex[2 * TOKEN_BYTES + 1], hash[2 * HASH_BYTES + 1];
 	wm_autofree char *now = wm_state_format_time(wm_wall_ms()), *nm = NULL;
-	json_t *list;
+	json_t *list = NULL;
 	int rc;
 
 	if (name && !wm_serve_name_ok(name))
@@ -179,13 +180,17 @@ int wm_serve_token_create(const char *state_dir, const char *name, enum wm_serve
 				     "key name '%s': use letters, digits and . _ @ + - (at most "
 				     "%d, not starting with '.')",
 				     name, WM_SERVE_NAME_MAX);
-	if (dfd < 0 || (lfd = lock_dir(dfd, err)) < 0 || load_key(dfd, key, err) < 0 ||
-	    !(list = load_list(dfd, NULL, err)))
+	if (dfd < 0 || (lfd = lock_dir(dfd, err)) < 0)
 		return -1;
-	if (name && find_key(list, name, NULL)) {
+	rc = load_key(dfd, key, err) < 0 || !(list = load_list(dfd, NULL, err)) ? -1 : 0;
+	if (rc == 0 && name && find_key(list, name, NULL)) {
 		json_decref(list);
-		return wm_error_setx(err, WM_EXIT_USAGE, "an API key named '%s' exists already",
-				     name);
+		rc = wm_error_setx(err, WM_EXIT_USAGE, "an API key named '%s' exists already",
+				   name);
+	}
+	if (rc < 0) {
+		close(lfd);
+		return -1;
 	}
 	nm = name ? wm_xstrdup(name) : fresh_name(list);
 	randombytes_buf(raw, sizeof(raw));
@@ -198,6 +203,7 @@ int wm_serve_token_create(const char *state_dir, const char *name, enum wm_serve
 					      now, "last_used"));
 	rc = save_list(dfd, list, err);
 	json_decref(list);
+	close(lfd);
 	if (rc < 0) {
 		free(wm_steal(token));
 		return -1;
@@ -218,23 +224,22 @@ json_t *wm_serve_token_list(const char *state_dir, struct wm_error **err)
 
 int wm_serve_token_revoke(const char *state_dir, const char *name, struct wm_error **err)
 {
-	wm_autoclose int dfd = open_dir(state_dir, err), lfd = -1;
-	json_t *list;
+	wm_autoclose int dfd = open_dir(state_dir, err);
+	json_t *list = NULL;
 	size_t at;
-	int rc;
+	int lfd, rc;
 
-	if (dfd < 0 || (lfd = lock_dir(dfd, err)) < 0 || !(list = load_list(dfd, NULL, err)))
+	if (dfd < 0 || (lfd = lock_dir(dfd, err)) < 0)
 		return -1;
-	if (!find_key(list, name, &at)) {
-		json_decref(list);
-		return wm_error_setx(err, WM_EXIT_USAGE,
-				     "no API key named '%s' (see wm serve token "
-				     "list)",
-				     name);
-	}
-	json_array_remove(list, at);
-	rc = save_list(dfd, list, err);
+	if (!(list = load_list(dfd, NULL, err)))
+		rc = -1;
+	else if (!find_key(list, name, &at))
+		rc = wm_error_setx(err, WM_EXIT_USAGE,
+				   "no API key named '%s' (see wm serve token list)", name);
+	else
+		rc = json_array_remove(list, at) < 0 ? -1 : save_list(dfd, list, err);
 	json_decref(list);
+	close(lfd);
 	return rc;
 }
 
@@ -292,11 +297,14 @@ static int reload(struct wm_serve_keys *k, struct wm_error **err)
 struct wm_serve_keys *wm_serve_keys_open(const char *state_dir, struct wm_error **err)
 {
 	struct wm_serve_keys *k = wm_xcalloc(1, sizeof(*k));
-	wm_autoclose int lfd = -1;
+	int lfd = -1, rc = -1;
 
 	k->dfd = open_dir(state_dir, err);
-	if (k->dfd < 0 || (lfd = lock_dir(k->dfd, err)) < 0 || load_key(k->dfd, k->key, err) < 0 ||
-	    reload(k, err) < 0) {
+	if (k->dfd >= 0 && (lfd = lock_dir(k->dfd, err)) >= 0) {
+		rc = load_key(k->dfd, k->key, err) < 0 || reload(k, err) < 0 ? -1 : 0;
+		close(lfd);
+	}
+	if (rc < 0) {
 		wm_serve_keys_free(k);
 		return NULL;
 	}
@@ -355,14 +363,17 @@ size_t wm_serve_keys_count(const struct wm_serve_keys *k)
 
 int wm_serve_keys_flush(struct wm_serve_keys *k, struct wm_error **err)
 {
-	wm_autoclose int lfd = -1;
 	json_t *list;
-	int rc;
+	int lfd, rc;
 
 	if (!k->dirty)
 		return 0;
-	if ((lfd = lock_dir(k->dfd, err)) < 0 || !(list = load_list(k->dfd, NULL, err)))
+	if ((lfd = lock_dir(k->dfd, err)) < 0)
 		return -1;
+	if (!(list = load_list(k->dfd, NULL, err))) {
+		close(lfd);
+		return -1;
+	}
 	for (size_t j = 0; j < k->n; j++) {
 		json_t *stored = k->v[j].used_ms ? find_key(list, k->v[j].name, NULL) : NULL;
 		wm_autofree char *t = NULL;
@@ -374,6 +385,7 @@ int wm_serve_keys_flush(struct wm_serve_keys *k, struct wm_error **err)
 	}
 	rc = save_list(k->dfd, list, err);
 	json_decref(list);
+	close(lfd);
 	k->dirty = false;
 	return rc < 0 ? -1 : wm_serve_keys_refresh(k, err);
 }

@@ -38,6 +38,8 @@ want_file() {
 	fi
 }
 want_file /usr/bin/wm 755
+want_file /usr/libexec/wm/wm-notify 755
+check "wm itself links no libcurl" bash -c "! ldd '$root/usr/bin/wm' | grep -q libcurl"
 want_file /usr/share/man/man1/wm.1 644
 want_file /usr/share/bash-completion/completions/wm 644
 want_file /usr/share/zsh/site-functions/_wm 644

@@ -146,7 +146,22 @@ env: {PORT: 8080, EMPTY: , LANG: C.UTF-8}
 interpreters: {awk: [awk, -f]}
 secrets: [API_TOKEN, _db_pass2]
 executor: local
-slurm: {partition: batch, account: lab, qos: normal, extra: [--exclusive, --constraint=avx2], max_queued: 100000}'
+slurm: {partition: batch, account: lab, qos: normal, extra: [--exclusive, --constraint=avx2], max_queued: 100000}
+schedule: 0 3 * * 1-5
+jitter: 5m
+timezone: Europe/Berlin
+concurrency: queue
+catchup: latest
+notify:
+  - {on: [run.failed, sla.breach], webhook: "http://127.0.0.1:9/h", secret_env: HOOK_KEY, timeout: 2s, retries: 1}
+  - {on: run.succeeded, command: [logger, -t, wm], policy: testing}'
+sample frontmatter "notify with both targets" bad 'notify: [{on: [run.failed], webhook: "http://127.0.0.1:9/", command: [x]}]'
+sample frontmatter "unknown event" bad 'notify: [{on: [run.fail], webhook: "http://127.0.0.1:9/"}]'
+sample frontmatter "bad concurrency" bad 'concurrency: parallel'
+sample frontmatter "webhook trigger" ok 'trigger: {webhook: deploy, secret_env: HOOK_SECRET, params: [ref, sha]}'
+sample frontmatter "paths trigger" ok 'trigger: {paths: ["src/**/*.c", Makefile]}'
+sample frontmatter "unsigned webhook" bad 'trigger: {webhook: deploy}'
+sample frontmatter "paths outside" bad 'trigger: {paths: [../x]}'
 sample frontmatter "quoted number, On" ok 'max_parallel: "8"
 keep_going: On'
 sample frontmatter "numeric name" ok 'name: 2024'

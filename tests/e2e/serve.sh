@@ -33,6 +33,12 @@ sleep 30
 ```
 EOF
 printf '## broken\n- depends: nowhere\n```sh\ntrue\n```\n' >"$WF/broken.md"
+cat >"$WF/ticker.md" <<'EOF'
+## tick
+```sh
+for i in 1 2 3 4 5 6; do echo "tick $i"; sleep 0.4; done
+```
+EOF
 chmod 644 "$WF"/*.md
 
 # ---- API keys ----
@@ -142,7 +148,7 @@ check "policy diff" jqt '.differ == true and (.diff | length) > 0' "$T/body"
 api GET "/api/v1/policies/diff?a=standard" "${RD[@]}"
 check "policy diff without b: 400" bash -c "[[ $CODE == 400 ]] && jq -e '.field == \"b\"' '$T/body' >/dev/null"
 api GET "/api/v1/workflows" "${RD[@]}"
-check "GET workflows" jqt '[.workflows[].name] == ["broken.md", "hello.md", "slow.md"]' "$T/body"
+check "GET workflows" jqt '[.workflows[].name] == ["broken.md", "hello.md", "slow.md", "ticker.md"]' "$T/body"
 api GET "/api/v1/workflows/hello.md/plan" "${RD[@]}"
 check "GET a plan" jqt '.format == "wm-plan" and .order == ["greet", "after"]' "$T/body"
 api GET "/api/v1/workflows/broken.md/plan" "${RD[@]}"
@@ -237,6 +243,36 @@ stop_serve
 check "the server stops on SIGTERM" grep -q 'stopping after' "$T/serve.out"
 check "and exits 0" test "$SERVE_RC" = 0
 check "key use is recorded" bash -c "'$WM' serve token list --json | jq -e 'any(.[]; .name == \"alice\" and .last_used != null)' >/dev/null"
+
+# ---- followed logs, heartbeats, bounded streams, no fd left behind ----
+start_serve --workflows "$WF" --heartbeat 1 --max-streams 2
+fds() { find "/proc/$SPID/fd" -mindepth 1 | wc -l; }
+fds_back() { (($(fds) <= FDS)); }
+FDS=$(fds)
+api POST /api/v1/runs "${RK[@]}" -d '{"workflow":"ticker.md"}'
+TICK=$(jq -r .run_id "$T/body")
+wait_for 50 test -s "$WM_STATE_DIR/runs/$TICK/logs/tick.log"
+curl -s -N --max-time 4 "http://127.0.0.1:$PORT/api/v1/runs/$TICK/logs/tick?follow=1&access_token=$READKEY" >"$T/follow"
+check "?follow=1 streams the log as it grows" grep -qx "tick 6" "$T/follow"
+check "a followed log starts at its start" grep -qx "tick 1" "$T/follow"
+sse "$T/beat" /api/v1/events "${RD[@]}"
+check "heartbeats on an idle stream" grep -qx ': ping' "$T/beat"
+check "a stream whose client left is let go" wait_for 30 fds_back
+sse_start "$T/s1" /api/v1/events "${RD[@]}"
+S1=$SSE_PID
+sse_start "$T/s2" /api/v1/events "${RD[@]}"
+api GET /api/v1/events "${RD[@]}" --max-time 2
+check "streams over --max-streams: 503" test "$CODE" = 503
+kill "$S1" "$SSE_PID" 2>/dev/null
+wait "$S1" "$SSE_PID" 2>/dev/null
+for _ in 1 2 3 4 5; do
+	curl -s -N --max-time 0.3 "http://127.0.0.1:$PORT/api/v1/runs/$TICK/logs/tick?follow=1" "${RD[@]}" >/dev/null
+	curl -s -N --max-time 0.3 "http://127.0.0.1:$PORT/api/v1/events" "${RD[@]}" >/dev/null
+done
+check "clients that left release their descriptors" wait_for 30 fds_back
+api GET /api/v1/events "${RD[@]}" --max-time 0.5
+check "their stream slots are free again" test "$CODE" = 200
+stop_serve
 
 # ---- rate limit, CORS, --no-auth-read ----
 start_serve --rate 1 --burst 2 --cors https://dash.example --no-auth-read

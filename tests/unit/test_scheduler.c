@@ -378,6 +378,45 @@ static void test_timeout(void **state)
 	teardown_run(&r);
 }
 
+/* sla levels: each threshold reported once, from the first attempt's
+ * start; the cancel level stops the task, failed and not retried. */
+static void test_sla_levels(void **state)
+{
+	struct run r;
+	const struct fake_attempt hang = { .hang = true };
+	const struct fake_attempt slow = { .ms = 1500, .exit_code = 0 };
+	const struct wm_task_state *a;
+	const struct fake_log *term;
+
+	(void)state;
+	setup_run(&r,
+		  "## a\n- sla: 1s, 2s notify, 3s cancel\n- retries: 2\n" BODY(
+			  "sleep 9") "## b\n- sla: 1s\n" BODY("sleep 1.5"),
+		  2, true);
+	script(&r, "a", WM_ATTEMPT_BODY, &hang, 1);
+	script(&r, "b", WM_ATTEMPT_BODY, &slow, 1);
+	go(&r);
+	term = fake_exec_find(r.fx, FAKE_SIGNAL, 0, WM_ATTEMPT_BODY, 0);
+	assert_non_null(term);
+	assert_int_equal(term->at, 3000);
+	assert_int_equal(term->sig, SIGTERM);
+	a = &r.rs->tasks[0];
+	assert_int_equal(a->state, WM_TASK_FAILED);
+	assert_int_equal(a->attempts, 1); /* not retried */
+	assert_non_null(strstr(a->decisions[a->n_decisions - 1].why, "sla 3s exceeded"));
+	assert_null(a->limit); /* not a timeout */
+	assert_int_equal(state_of(&r, "b"), WM_TASK_SUCCEEDED);
+	/* a: warn, notify, cancel; b: warn; nothing twice. */
+	{
+		size_t n = 0;
+		for (const char *p = strstr(r.events, "sla.breach:"); p;
+		     p = strstr(p + 1, "sla.breach:"))
+			n++;
+		assert_int_equal(n, 4);
+	}
+	teardown_run(&r);
+}
+
 static void test_conditions(void **state)
 {
 	struct run r;
@@ -580,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_polling_executor_and_lost_attempts),
 		cmocka_unit_test(test_adopt_on_resume),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_sla_levels),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_only_if),
 		cmocka_unit_test(test_keep_going),

@@ -28,7 +28,7 @@ static void test_routes_and_captures(void **state)
 {
 	struct wm_serve_target t;
 	struct wm_serve_fail f;
-	const char *cap[2], *allow;
+	const char *cap[2], *allow = NULL;
 	const struct wm_serve_route *r;
 
 	(void)state;
@@ -62,7 +62,8 @@ static void test_404_405(void **state)
 {
 	struct wm_serve_target t;
 	struct wm_serve_fail f;
-	const char *cap[2], *allow;
+	/* Not NULL: the router must clear it for a 404. */
+	const char *cap[2], *allow = "unset";
 
 	(void)state;
 	assert_null(route("GET", "/api/v1/nothing", &t, cap, &f, &allow));

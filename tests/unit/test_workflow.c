@@ -342,7 +342,7 @@ static void test_all_attributes(void **state)
 	assert_string_equal(t->env[1], "B=x=y");
 	assert_null(t->env[2]);
 	assert_string_equal(t->workdir, "sub/dir");
-	assert_int_equal(t->sla_ms, 120000);
+	assert_int_equal(t->sla.ms[WM_SLA_WARN], 120000);
 	assert_string_equal(t->outputs[0], "a.txt");
 	assert_string_equal(t->outputs[1], "dir/b.bin");
 	assert_string_equal(t->outputs[2], "c");

@@ -47,6 +47,15 @@ _wm_run_ids()
 	done | sort -r
 }
 
+# The schedules `wm serve --workflows` keeps, by name.
+_wm_schedules()
+{
+	local f
+	for f in "$(_wm_state_dir)"/schedule/*.json; do
+		[[ -e $f ]] && f=${f##*/} && printf '%s\n' "${f%.json}"
+	done
+}
+
 # The task cache's keys, by their first 12 digits as `wm cache ls` shows them.
 _wm_cache_keys()
 {
@@ -165,7 +174,7 @@ _wm()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local commands="init run resume plan import status list orphans cancel logs stats ab audit policy
-		sandbox outputs cp prune cache export report doctor image serve help"
+		sandbox outputs cp prune cache export report doctor image schedule serve help"
 	local cmd="" sub="" i w opts="" argopts="" pos=() dashdash=""
 	local IFS=$' \t\n'
 	COMPREPLY=()
@@ -310,7 +319,7 @@ _wm()
 		return
 		;;
 	-j | --jobs | -e | --env | -p | --param | --since | --name | --timeout | --tail | --from | \
-		--keep | --older-than | --listen | --cors | --rate | --burst | --body-limit | \
+		--keep | --older-than | --every | --count | --after | --listen | --cors | --rate | --burst | --body-limit | \
 		--max-streams | --heartbeat | --runs | --a-runs | --b-runs | --a-name | --b-name | --trend)
 		return
 		;;
@@ -329,7 +338,7 @@ _wm()
 	init) opts="-t --template -f --force --list" ;;
 	run) opts="-j --jobs --policy --policies -e --env -p --param --secret -k --keep-going --dry-run
 		--interactive --detach --workspace --json -y --yes --executor -v --verbose --output
-		--tail --from --cache --no-cache --all --dialect --level" ;;
+		--tail --from --cache --no-cache --all --dialect --level --every --count" ;;
 	resume) opts="-j --jobs -f --force --reload --json --accept-audit-gap -v --verbose --output
 		--tail -p --param" ;;
 	cancel) opts="--timeout" ;;
@@ -364,6 +373,10 @@ _wm()
 	outputs) opts="--json" ;;
 	prune) opts="--keep --older-than --dry-run --force --json" ;;
 	image) [[ ${pos[0]-} == @(ls|inspect|prune) ]] && opts="--json" ;;
+	schedule)
+		[[ ${pos[0]-} == next ]] && opts="-n --count --after"
+		[[ ${pos[0]-} == list ]] && opts="--json"
+		;;
 	cache)
 		case ${pos[0]-} in
 		ls | show) opts="--json" ;;
@@ -399,6 +412,15 @@ _wm()
 			COMPREPLY=($(compgen -W "$(_wm_run_ids)" -- "$cur"))
 		elif [[ ${#pos[@]} -eq 1 ]]; then
 			_wm_complete_ids "${pos[0]}" "$cur"
+		fi
+		;;
+	schedule)
+		if [[ ${#pos[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "next list pause resume" -- "$cur"))
+		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} == next ]]; then
+			_wm_files '*.md'
+		elif [[ ${#pos[@]} -eq 1 && ${pos[0]} == @(pause|resume) ]]; then
+			COMPREPLY=($(compgen -W "$(_wm_schedules)" -- "$cur"))
 		fi
 		;;
 	cache)

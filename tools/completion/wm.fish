@@ -174,6 +174,7 @@ complete -c wm -n __wm_needs_command -a report -d 'One run as a self-contained H
 complete -c wm -n __wm_needs_command -a serve -d 'The REST API and live dashboard over the state directory'
 complete -c wm -n __wm_needs_command -a doctor -d 'Show which kernel features this host offers'
 complete -c wm -n __wm_needs_command -a image -d 'List, inspect and remove the images tasks run in'
+complete -c wm -n __wm_needs_command -a schedule -d 'Show, pause and resume scheduled workflows'
 complete -c wm -n __wm_needs_command -a help -d 'Show help'
 
 # init
@@ -213,6 +214,8 @@ complete -c wm -n '__wm_using ab' -l b-runs -x -d 'Finished runs as side B (ID,I
 complete -c wm -n '__wm_using ab' -l a-name -x -d 'Every finished run of this workflow as side A'
 complete -c wm -n '__wm_using ab' -l b-name -x -d 'Every finished run of this workflow as side B'
 complete -c wm -n '__wm_using ab' -k -a '(__fish_complete_suffix .md)'
+complete -c wm -n '__wm_using run' -l every -x -d 'Run again and again: an interval (1h) or a schedule (0 3 * * *)'
+complete -c wm -n '__wm_using run' -l count -x -d 'With --every: stop after so many runs'
 complete -c wm -n '__wm_using plan' -l explain -d 'Which tasks the next run would reuse, and why the rest run'
 complete -c wm -n '__wm_using run; or __wm_using resume' -s v -l verbose -d 'Show every event, with its time and fields'
 complete -c wm -n '__wm_using run; or __wm_using resume' -l output -x -a 'compact stream' -d 'What is shown'
@@ -258,6 +261,16 @@ complete -c wm -n '__wm_using cancel' -l timeout -x -d 'How long to wait for the
 complete -c wm -n '__wm_using export' -s o -l output -r -k -a '(__fish_complete_suffix .tar.zst)' -d 'The bundle'
 complete -c wm -n '__wm_using report' -s o -l output -r -k -a '(__fish_complete_suffix .html)' -d 'The page (- for stdout)'
 complete -c wm -n '__wm_using report' -l json -d 'The run document as JSON'
+
+# schedule
+complete -c wm -n '__wm_using schedule 0' -a next -d "The next fire times of a workflow's schedule"
+complete -c wm -n '__wm_using schedule 0' -a list -d 'What wm serve --workflows schedules'
+complete -c wm -n '__wm_using schedule 0' -a pause -d "Drop a schedule's fires"
+complete -c wm -n '__wm_using schedule 0' -a resume -d 'Let a schedule fire again'
+complete -c wm -n '__wm_using schedule; and __wm_sub list' -l json -d 'Print JSON'
+complete -c wm -n '__wm_using schedule 1; and __wm_sub next' -k -a '(__fish_complete_suffix .md)'
+complete -c wm -n '__wm_using schedule; and __wm_sub next' -s n -l count -x -d 'How many'
+complete -c wm -n '__wm_using schedule; and __wm_sub next' -l after -x -d 'From this UTC time instead of now'
 
 # serve
 complete -c wm -n '__wm_using serve 0' -a token -d 'Make, list or revoke API keys'
