@@ -205,6 +205,7 @@ int serve_run(struct serve *s, struct wm_error **err)
 out:
 	if (s->d) {
 		serve_sse_resume_all(s);
+		serve_spawn_stop_all(s);
 		MHD_run(s->d);
 		MHD_stop_daemon(s->d);
 	}

@@ -75,7 +75,9 @@ struct serve_spawn {
 	struct MHD_Connection *conn;
 	struct wm_buf out, err;
 	int status;
-	bool done, truncated;
+	bool done, truncated, stopping;
+	struct serve_spawn *next; /* in serve.spawns */
+	struct serve *s;
 };
 
 struct serve {
@@ -88,6 +90,7 @@ struct serve {
 	struct sse_state *sse;
 	struct buckets *buckets;
 	int epfd;
+	struct serve_spawn *spawns;	/* the wm commands requests wait for */
 	unsigned long requests, errors; /* counted for the stop message */
 };
 
@@ -181,6 +184,9 @@ void serve_spawn_readable(struct serve *s, struct serve_spawn *sp);
 int serve_spawn_answer(struct serve_call *c);
 /* Frees sp, or, while its command runs, leaves it to the loop. */
 void serve_spawn_free(struct serve_spawn *sp);
+/* Before the daemon stops: answers every request still waiting for a
+ * command (503), whose connection must not stay suspended. */
+void serve_spawn_stop_all(struct serve *s);
 
 /* sse.c: event streams. */
 int serve_sse_open(struct serve *s, struct wm_error **err);
