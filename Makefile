@@ -294,3 +294,5 @@ uninstall-serve:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/wm-serve
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 # --- end serve
+# wm-serve's sources are not in libwm.a: linted all the same.
+LINT_SRC += $(SERVE_SRC)
