@@ -276,6 +276,11 @@ stop_serve
 
 # ---- rate limit, CORS, --no-auth-read ----
 start_serve --rate 1 --burst 2 --cors https://dash.example --no-auth-read
+# A new server has no memory of the events sent: it replays by time.
+sse "$T/restarted" /api/v1/events -H "Last-Event-ID: $ID/3"
+check "after a restart, Last-Event-ID goes on after that record" \
+	bash -c "grep -qx 'id: $ID/4' '$T/restarted' && ! grep -qx 'id: $ID/3' '$T/restarted'"
+check "after a restart, later runs' records follow" grep -qx "id: $ID2/1" "$T/restarted"
 api GET /api/v1/runs
 check "--no-auth-read: reads without a key" test "$CODE" = 200
 check "--cors: the origin is allowed" grep -qi '^Access-Control-Allow-Origin: https://dash.example' "$T/headers"
