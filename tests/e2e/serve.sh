@@ -84,6 +84,8 @@ check "revoked key: 401" test "$CODE" = 401
 api GET /api/v1/runs "${RD[@]}"
 check "read key: 200" test "$CODE" = 200
 check "no CORS header without --cors" bash -c "! grep -qi '^Access-Control' '$T/headers'"
+api OPTIONS /api/v1/runs "${RD[@]}"
+check "no preflight without --cors: 405" test "$CODE" = 405
 api POST /api/v1/runs "${RD[@]}" -d '{"workflow":"hello.md"}'
 check "read key on a POST: 403" test "$CODE" = 403
 
@@ -284,6 +286,8 @@ check "after a restart, later runs' records follow" grep -qx "id: $ID2/1" "$T/re
 api GET /api/v1/runs
 check "--no-auth-read: reads without a key" test "$CODE" = 200
 check "--cors: the origin is allowed" grep -qi '^Access-Control-Allow-Origin: https://dash.example' "$T/headers"
+api OPTIONS /api/v1/runs -H "Origin: https://dash.example" -H "Access-Control-Request-Method: POST"
+check "--cors: a preflight is answered" bash -c "[[ $CODE == 204 ]] && grep -qi '^Access-Control-Allow-Methods: GET, HEAD, POST' '$T/headers'"
 api GET /api/v1/runs
 api GET /api/v1/runs
 check "over the rate: 429" test "$CODE" = 429
