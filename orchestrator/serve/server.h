@@ -46,6 +46,8 @@ struct serve_conf {
 
 struct sse_state;
 struct buckets;
+struct runcache;
+struct wm_runview;
 
 /* What an epoll event of the loop is about (the first member of each). */
 enum serve_src_kind {
@@ -91,6 +93,7 @@ struct serve {
 	struct buckets *buckets;
 	int epfd;
 	struct serve_spawn *spawns;	/* the wm commands requests wait for */
+	struct runcache *runs;		/* runcache.c */
 	unsigned long requests, errors; /* counted for the stop message */
 };
 
@@ -165,6 +168,14 @@ int serve_get_docs(struct serve_call *c);
 int serve_open_workflow(struct serve *s, const char *name, struct wm_serve_fail *f);
 /* A static file of the dashboard (GET outside /api/), or 404. */
 int serve_get_asset(struct serve_call *c, const char *path);
+
+/* runcache.c: run id as wm_runview_load gives it, from the last
+ * SERVE_RUNCACHE_SIZE loaded while their files and lock are unchanged.
+ * Borrowed until the next call; NULL with *err as wm_runview_load. */
+#define SERVE_RUNCACHE_SIZE 16
+const struct wm_runview *serve_run_view(struct serve *s, const char *id, struct wm_error **err);
+struct runcache *serve_runcache_new(void);
+void serve_runcache_free(struct runcache *rc);
 
 /* A run id from the path: the full id of an existing run; else a 400 or
  * 404 reply is queued and NULL returned. */

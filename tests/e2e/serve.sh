@@ -227,11 +227,17 @@ check "GET /events resumes after Last-Event-ID" bash -c "diff <(grep '^id: ' '$T
 api POST /api/v1/runs "${RK[@]}" -d '{"workflow":"slow.md"}'
 SLOW=$(jq -r .run_id "$T/body")
 wait_for 100 grep -q '"event":"task.start"' "$WM_STATE_DIR/runs/$SLOW/audit.jsonl"
+api GET "/api/v1/runs/$SLOW/tasks/wait" "${RD[@]}"
+check "a live run's task is running" jqt '.state == "running"' "$T/body"
 api POST "/api/v1/runs/$SLOW/cancel" "${RD[@]}"
 check "cancel with a read key: 403" test "$CODE" = 403
 api POST "/api/v1/runs/$SLOW/cancel" "${RK[@]}"
 check "cancel: 200" test "$CODE" = 200
 check "the run is cancelled" bash -c "'$WM' status '$SLOW' --json | jq -e '.state == \"interrupted\" or .state == \"cancelled\"' >/dev/null"
+api GET "/api/v1/runs/$SLOW/tasks/wait" "${RD[@]}"
+check "the API shows the task's new state, not a stale one" jqt '.state != "running"' "$T/body"
+api GET "/api/v1/runs/$SLOW" "${RD[@]}"
+check "the API shows the run's new state" jqt '.live == false and .state != "running"' "$T/body"
 check "run.interrupt names the key" jqs 'any(.[]; .event == "run.interrupt" and .actor == "api:alice")' "$WM_STATE_DIR/runs/$SLOW/audit.jsonl"
 api POST "/api/v1/runs/$SLOW/resume" "${RK[@]}"
 check "resume: 202" test "$CODE" = 202
