@@ -315,4 +315,6 @@ install-serve: $(BUILD)/wm-serve
 uninstall-serve:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/wm-serve
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
+# wm-serve's sources are not in libwm.a: linted all the same.
+LINT_SRC += $(SERVE_SRC)
 # --- end serve

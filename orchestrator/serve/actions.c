@@ -66,6 +66,9 @@ static struct serve_spawn *spawn_new(struct serve_call *c, enum serve_action act
 	sp->action = action;
 	sp->req = c->req;
 	sp->conn = c->conn;
+	sp->s = c->s;
+	sp->next = c->s->spawns;
+	c->s->spawns = sp;
 	wm_buf_init(&sp->out);
 	wm_buf_init(&sp->err);
 	return sp;
@@ -172,9 +175,25 @@ void serve_spawn_free(struct serve_spawn *sp)
 		sp->req = NULL;
 		return;
 	}
+	for (struct serve_spawn **p = &sp->s->spawns; *p; p = &(*p)->next) {
+		if (*p == sp) {
+			*p = sp->next;
+			break;
+		}
+	}
 	wm_buf_release(&sp->out);
 	wm_buf_release(&sp->err);
 	free(sp);
+}
+
+void serve_spawn_stop_all(struct serve *s)
+{
+	for (struct serve_spawn *sp = s->spawns; sp; sp = sp->next) {
+		if (sp->req && !sp->done) {
+			sp->done = sp->stopping = true;
+			MHD_resume_connection(sp->conn);
+		}
+	}
 }
 
 /* The last line of b, without "wm: ". */
@@ -237,7 +256,9 @@ int serve_spawn_answer(struct serve_call *c)
 	const char *msg = last_line(&sp->err);
 	int rc;
 
-	if (code == 0)
+	if (sp->stopping)
+		rc = serve_reply_error(c, 503, NULL, "wm serve is stopping");
+	else if (code == 0)
 		rc = answer_ok(c, sp);
 	else if (code == WM_EXIT_USAGE && sp->action == SERVE_ACT_JSON && sp->err.len)
 		rc = serve_reply_json(

@@ -44,22 +44,18 @@ const char *serve_run_id(struct serve_call *c)
 	return id;
 }
 
-/* Loads run id; on failure a reply is queued and -1 returned. A run whose
+/* Run id, loaded (runcache.c: borrowed); NULL after a reply. A run whose
  * state cannot be read is a 500 naming why. */
-static int load_run(struct serve_call *c, const char *id, struct wm_runview *v)
+static const struct wm_runview *load_run(struct serve_call *c, const char *id)
 {
 	struct wm_error *e = NULL;
+	const struct wm_runview *v = serve_run_view(c->s, id, &e);
 
-	if (wm_runview_load(c->s->conf.state_dir, id, v, &e) < 0) {
-		memset(v, 0, sizeof(*v));
-		return serve_reply_wm_error(c, e), -1;
-	}
-	if (!v->st.rs) {
-		serve_reply_error(c, 500, NULL, "run %s: %s", id, v->load_error);
-		wm_runview_release(v);
-		return -1;
-	}
-	return 0;
+	if (!v)
+		return serve_reply_wm_error(c, e), NULL;
+	if (!v->st.rs)
+		return serve_reply_error(c, 500, NULL, "run %s: %s", id, v->load_error), NULL;
+	return v;
 }
 
 struct run_filter {
@@ -155,38 +151,34 @@ int serve_get_runs(struct serve_call *c)
 int serve_get_run(struct serve_call *c)
 {
 	const char *id = serve_run_id(c);
-	struct wm_runview v;
+	const struct wm_runview *v = id ? load_run(c, id) : NULL;
 	json_t *j;
 
-	if (!id || load_run(c, id, &v) < 0)
+	if (!v)
 		return 0;
-	j = wm_runview_status_json(&v);
-	json_object_set_new(j, "state_shown", json_string(wm_runview_state(&v)));
-	wm_runview_release(&v);
+	j = wm_runview_status_json(v);
+	json_object_set_new(j, "state_shown", json_string(wm_runview_state(v)));
 	return serve_reply_json(c, 200, j);
 }
 
 int serve_get_task(struct serve_call *c)
 {
 	const char *id = serve_run_id(c);
+	const struct wm_runview *v;
 	const struct wm_task_state *t;
-	struct wm_runview v;
 	json_t *j;
 
 	if (!id)
 		return 0;
 	if (!wm_serve_name_ok(c->cap[1]))
 		return serve_reply_error(c, 400, "task", "not a task id");
-	if (load_run(c, id, &v) < 0)
+	if (!(v = load_run(c, id)))
 		return 0;
-	t = wm_run_state_find(v.st.rs, c->cap[1]);
-	if (!t) {
-		wm_runview_release(&v);
+	t = wm_run_state_find(v->st.rs, c->cap[1]);
+	if (!t)
 		return serve_reply_error(c, 404, "task", "run %s has no task '%s'", id, c->cap[1]);
-	}
 	j = wm_task_state_to_json(t);
 	json_object_set_new(j, "id", json_string(t->id));
-	wm_runview_release(&v);
 	return serve_reply_json(c, 200, j);
 }
 

@@ -293,6 +293,21 @@ static int admit(struct serve_call *c)
 	return 0;
 }
 
+/* A browser's CORS preflight (with --cors): the methods the path takes. */
+static int preflight(struct serve_call *c)
+{
+	const char *allow = NULL;
+	struct wm_serve_fail f = { 0 };
+	struct MHD_Response *r;
+
+	if (wm_serve_route_match("OPTIONS", &c->req->t, c->cap, &allow, &f) || !allow)
+		return serve_reply_fail(c, &f);
+	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(r, "Access-Control-Allow-Methods", allow);
+	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+	return serve_reply(c, 204, r);
+}
+
 static int dispatch(struct serve_call *c, const char *method)
 {
 	const char *allow = NULL;
@@ -300,6 +315,8 @@ static int dispatch(struct serve_call *c, const char *method)
 
 	if (wm_serve_parse_target(c->req->raw, &c->req->t, &f) < 0)
 		return serve_reply_fail(c, &f);
+	if (strcmp(method, "OPTIONS") == 0 && c->s->conf.cors)
+		return preflight(c);
 	c->route = wm_serve_route_match(method, &c->req->t, c->cap, &allow, &f);
 	if (!c->route) {
 		const char *first = c->req->t.n_seg ? c->req->t.seg[0] : "";

@@ -210,6 +210,7 @@ int serve_run(struct serve *s, struct wm_error **err)
 	int rc = -1;
 
 	s->buckets = serve_buckets_new();
+	s->runs = serve_runcache_new();
 	if (open_workflows(s, err) < 0 || find_wm(s, err) < 0 ||
 	    !(s->keys = wm_serve_keys_open(s->conf.state_dir, err)) || serve_sse_open(s, err) < 0 ||
 	    serve_sched_open(s, err) < 0 || start_daemon(s, err) < 0 || setup_loop(s, &l, err) < 0)
@@ -227,6 +228,7 @@ int serve_run(struct serve *s, struct wm_error **err)
 out:
 	if (s->d) {
 		serve_sse_resume_all(s);
+		serve_spawn_stop_all(s);
 		MHD_run(s->d);
 		MHD_stop_daemon(s->d);
 	}
@@ -236,6 +238,7 @@ out:
 	serve_sched_close(s);
 	wm_serve_keys_free(s->keys);
 	serve_buckets_free(s->buckets);
+	serve_runcache_free(s->runs);
 	if (s->workflows_fd >= 0)
 		close(s->workflows_fd);
 	free(s->workflows_abs);

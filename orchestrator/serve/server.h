@@ -48,6 +48,8 @@ struct sse_state;
 struct buckets;
 struct serve_sched;
 struct serve_watches;
+struct runcache;
+struct wm_runview;
 
 /* What an epoll event of the loop is about (the first member of each). */
 enum serve_src_kind {
@@ -78,7 +80,9 @@ struct serve_spawn {
 	struct MHD_Connection *conn;
 	struct wm_buf out, err;
 	int status;
-	bool done, truncated;
+	bool done, truncated, stopping;
+	struct serve_spawn *next; /* in serve.spawns */
+	struct serve *s;
 };
 
 struct serve {
@@ -93,6 +97,8 @@ struct serve {
 	struct serve_sched *sched;     /* schedule.c; NULL without --workflows */
 	struct serve_watches *watches; /* watch.c */
 	int epfd;
+	struct serve_spawn *spawns;	/* the wm commands requests wait for */
+	struct runcache *runs;		/* runcache.c */
 	unsigned long requests, errors; /* counted for the stop message */
 };
 
@@ -168,6 +174,14 @@ int serve_open_workflow(struct serve *s, const char *name, struct wm_serve_fail 
 /* A static file of the dashboard (GET outside /api/), or 404. */
 int serve_get_asset(struct serve_call *c, const char *path);
 
+/* runcache.c: run id as wm_runview_load gives it, from the last
+ * SERVE_RUNCACHE_SIZE loaded while their files and lock are unchanged.
+ * Borrowed until the next call; NULL with *err as wm_runview_load. */
+#define SERVE_RUNCACHE_SIZE 16
+const struct wm_runview *serve_run_view(struct serve *s, const char *id, struct wm_error **err);
+struct runcache *serve_runcache_new(void);
+void serve_runcache_free(struct runcache *rc);
+
 /* A run id from the path: the full id of an existing run; else a 400 or
  * 404 reply is queued and NULL returned. */
 const char *serve_run_id(struct serve_call *c);
@@ -186,6 +200,9 @@ void serve_spawn_readable(struct serve *s, struct serve_spawn *sp);
 int serve_spawn_answer(struct serve_call *c);
 /* Frees sp, or, while its command runs, leaves it to the loop. */
 void serve_spawn_free(struct serve_spawn *sp);
+/* Before the daemon stops: answers every request still waiting for a
+ * command (503), whose connection must not stay suspended. */
+void serve_spawn_stop_all(struct serve *s);
 
 /* sse.c: event streams. */
 int serve_sse_open(struct serve *s, struct wm_error **err);

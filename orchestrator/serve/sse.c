@@ -321,8 +321,17 @@ static struct watched *find_watched(struct sse_state *x, const char *id, int wd)
 	return NULL;
 }
 
-/* Starts following run id from its log's current end. */
-static struct watched *watch_run(struct serve *s, const char *id)
+static void skip_line(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	(void)line;
+	(void)len;
+}
+
+/* Starts following run id: from its log's current end (a run that was
+ * there before the server), or from its start (a run just made, which may
+ * have written before the watch began). */
+static struct watched *watch_run(struct serve *s, const char *id, bool from_end)
 {
 	struct sse_state *x = s->sse;
 	wm_autofree char *dir = wm_rundir_path(s->conf.state_dir, id);
@@ -340,16 +349,9 @@ static struct watched *watch_run(struct serve *s, const char *id)
 	memset(w, 0, sizeof(*w));
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->wd = wd;
-	fd = open_audit(s, id);
-	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		struct live_ctx lc = { s, w };
-
-		/* Only the last seq matters: nothing is sent for what is there. */
-		struct stream *saved = x->head;
-		x->head = NULL;
-		w->off = scan_lines(fd, 0, st.st_size, live_line, &lc);
-		x->head = saved;
-	}
+	fd = from_end ? open_audit(s, id) : -1;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		w->off = scan_lines(fd, 0, st.st_size, skip_line, NULL); /* its last whole line */
 	return w;
 }
 
@@ -374,17 +376,41 @@ static void log_grew(struct serve *s, int wd)
 	}
 }
 
+/* inotify's queue overflowed: events were lost. Every run is read to its
+ * end and runs made meanwhile are followed from their start. */
+static void catch_up(struct serve *s)
+{
+	wm_autostrv char **ids = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->sse->n_w; i++)
+		read_new(s, &s->sse->w[i]);
+	if (wm_rundir_list(s->conf.state_dir, &ids, &n, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct watched *w = find_watched(s->sse, ids[i], -1);
+
+		if (!w && (w = watch_run(s, ids[i], false)))
+			read_new(s, w);
+	}
+}
+
 static void on_event(struct serve *s, const struct inotify_event *ev)
 {
 	struct sse_state *x = s->sse;
 	struct watched *w;
 
+	if (ev->mask & IN_Q_OVERFLOW) {
+		catch_up(s);
+		return;
+	}
 	if (ev->wd == x->runs_wd) {
 		if (!ev->len || !wm_run_id_valid(ev->name))
 			return;
-		if (ev->mask & (IN_CREATE | IN_MOVED_TO))
-			watch_run(s, ev->name);
-		else if ((w = find_watched(x, ev->name, -1)))
+		if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+			if ((w = watch_run(s, ev->name, false)))
+				read_new(s, w);
+		} else if ((w = find_watched(x, ev->name, -1)))
 			unwatch(x, w);
 		return;
 	}
@@ -431,7 +457,7 @@ int serve_sse_open(struct serve *s, struct wm_error **err)
 	if (wm_rundir_list(s->conf.state_dir, &ids, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (!watch_run(s, ids[i]) && errno == ENOSPC)
+		if (!watch_run(s, ids[i], true) && errno == ENOSPC)
 			return wm_error_set(err, errno,
 					    "cannot follow %zu runs (fs.inotify.max_user_watches)",
 					    n);
@@ -620,7 +646,7 @@ int serve_get_events(struct serve_call *c)
 	st = stream_new(c, run);
 	wm_buf_addstr(&st->out, "retry: 2000\n\n");
 	if (run) {
-		struct watched *w = watch_run(s, run);
+		struct watched *w = watch_run(s, run, true);
 		struct replay_ctx rc = { .st = st,
 					 .after = has_last && !strcmp(lrun, run) ? lseq : 0 };
 

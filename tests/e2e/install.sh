@@ -47,6 +47,8 @@ want_file /usr/share/fish/vendor_completions.d/wm.fish 644
 want_file /usr/share/wm/policies.example.yaml 644
 want_file /usr/share/wm/systemd/wm-run@.service 644
 want_file /usr/share/wm/systemd/wm-run@.timer 644
+want_file /usr/share/wm/systemd/wm-serve.service 644
+want_file /usr/libexec/wm/wm-serve 755
 for s in workflow-frontmatter policy; do
 	want_file "/usr/share/wm/schema/$s.schema.json" 644
 	check "installed $s schema is the source's" cmp -s "$root/usr/share/wm/schema/$s.schema.json" \
@@ -74,6 +76,8 @@ fi
 units=$root/usr/share/wm/systemd
 expect_in "service runs the installed binary" "ExecStart=/usr/bin/wm run --json" \
 	"$(cat "$units/wm-run@.service")"
+expect_in "wm-serve.service runs the installed binary" "ExecStart=/usr/bin/wm serve" \
+	"$(cat "$units/wm-serve.service")"
 expect_not_in "no /usr/local left in the units" "/usr/local" "$(cat "$units"/*)"
 if command -v systemd-analyze >/dev/null; then
 	# Verify copies that point at the binary under test (/usr/bin/wm may not exist here).
@@ -85,6 +89,8 @@ if command -v systemd-analyze >/dev/null; then
 		"$T/units/wm-run@.service"
 	expect_exit "systemd-analyze verify: timer" 0 systemd-analyze verify --man=no \
 		"$T/units/wm-run@.timer"
+	expect_exit "systemd-analyze verify: wm-serve" 0 systemd-analyze verify --man=no \
+		"$T/units/wm-serve.service"
 fi
 
 expect_exit "make uninstall exits 0" 0 make_repo uninstall DESTDIR="$root" PREFIX=/usr

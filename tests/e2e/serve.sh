@@ -84,6 +84,8 @@ check "revoked key: 401" test "$CODE" = 401
 api GET /api/v1/runs "${RD[@]}"
 check "read key: 200" test "$CODE" = 200
 check "no CORS header without --cors" bash -c "! grep -qi '^Access-Control' '$T/headers'"
+api OPTIONS /api/v1/runs "${RD[@]}"
+check "no preflight without --cors: 405" test "$CODE" = 405
 api POST /api/v1/runs "${RD[@]}" -d '{"workflow":"hello.md"}'
 check "read key on a POST: 403" test "$CODE" = 403
 
@@ -225,11 +227,17 @@ check "GET /events resumes after Last-Event-ID" bash -c "diff <(grep '^id: ' '$T
 api POST /api/v1/runs "${RK[@]}" -d '{"workflow":"slow.md"}'
 SLOW=$(jq -r .run_id "$T/body")
 wait_for 100 grep -q '"event":"task.start"' "$WM_STATE_DIR/runs/$SLOW/audit.jsonl"
+api GET "/api/v1/runs/$SLOW/tasks/wait" "${RD[@]}"
+check "a live run's task is running" jqt '.state == "running"' "$T/body"
 api POST "/api/v1/runs/$SLOW/cancel" "${RD[@]}"
 check "cancel with a read key: 403" test "$CODE" = 403
 api POST "/api/v1/runs/$SLOW/cancel" "${RK[@]}"
 check "cancel: 200" test "$CODE" = 200
 check "the run is cancelled" bash -c "'$WM' status '$SLOW' --json | jq -e '.state == \"interrupted\" or .state == \"cancelled\"' >/dev/null"
+api GET "/api/v1/runs/$SLOW/tasks/wait" "${RD[@]}"
+check "the API shows the task's new state, not a stale one" jqt '.state != "running"' "$T/body"
+api GET "/api/v1/runs/$SLOW" "${RD[@]}"
+check "the API shows the run's new state" jqt '.live == false and .state != "running"' "$T/body"
 check "run.interrupt names the key" jqs 'any(.[]; .event == "run.interrupt" and .actor == "api:alice")' "$WM_STATE_DIR/runs/$SLOW/audit.jsonl"
 api POST "/api/v1/runs/$SLOW/resume" "${RK[@]}"
 check "resume: 202" test "$CODE" = 202
@@ -276,9 +284,16 @@ stop_serve
 
 # ---- rate limit, CORS, --no-auth-read ----
 start_serve --rate 1 --burst 2 --cors https://dash.example --no-auth-read
+# A new server has no memory of the events sent: it replays by time.
+sse "$T/restarted" /api/v1/events -H "Last-Event-ID: $ID/3"
+check "after a restart, Last-Event-ID goes on after that record" \
+	bash -c "grep -qx 'id: $ID/4' '$T/restarted' && ! grep -qx 'id: $ID/3' '$T/restarted'"
+check "after a restart, later runs' records follow" grep -qx "id: $ID2/1" "$T/restarted"
 api GET /api/v1/runs
 check "--no-auth-read: reads without a key" test "$CODE" = 200
 check "--cors: the origin is allowed" grep -qi '^Access-Control-Allow-Origin: https://dash.example' "$T/headers"
+api OPTIONS /api/v1/runs -H "Origin: https://dash.example" -H "Access-Control-Request-Method: POST"
+check "--cors: a preflight is answered" bash -c "[[ $CODE == 204 ]] && grep -qi '^Access-Control-Allow-Methods: GET, HEAD, POST' '$T/headers'"
 api GET /api/v1/runs
 api GET /api/v1/runs
 check "over the rate: 429" test "$CODE" = 429
