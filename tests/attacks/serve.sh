@@ -72,7 +72,10 @@ check "a planted log link is refused" test "$CODE" != 200
 check "the key behind it is not sent" bash -c "! cmp -s '$T/body' '$WM_STATE_DIR/audit.key'"
 
 expect_status "a token in the query of a non-stream route" 401 GET "/api/v1/runs?access_token=$KEY"
-expect_status "a token that is almost right" 401 GET /api/v1/runs -H "Authorization: Bearer ${KEY%?}0"
+# The key with its last character changed (to another one, whatever it was).
+last=${KEY: -1}
+[[ $last == 0 ]] && other=1 || other=0
+expect_status "a token that is almost right" 401 GET /api/v1/runs -H "Authorization: Bearer ${KEY%?}$other"
 expect_status "a Basic authorization" 401 GET /api/v1/runs -H "Authorization: Basic $(printf 'a:b' | base64)"
 expect_status "duplicate keys in a body" 400 POST /api/v1/runs "${A[@]}" -d '{"workflow":"ok.md","workflow":"evil.md"}'
 expect_status "a body that is an array" 400 POST /api/v1/runs "${A[@]}" -d '["ok.md"]'
