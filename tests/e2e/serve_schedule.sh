@@ -2,7 +2,8 @@
 # The scheduler of `wm serve --workflows DIR`: a real `every 2s` schedule
 # runs 3 times, a workflow that does not plan is reported and skipped, a
 # restart never fires a time twice, `wm schedule list|pause|resume`,
-# reloads on SIGHUP and on a changed file, concurrency skip, path triggers.
+# reloads on SIGHUP and on a changed file, concurrency skip, replace and
+# queue, path triggers.
 # Only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
 
@@ -156,6 +157,29 @@ done
 rm "$D/repl.md"
 expect_exit "pause repl (a run may go on)" 0 "$WM" schedule pause repl
 for id in $(cat "$D/repl"); do "$WM" cancel "$id" >/dev/null 2>&1; done
+
+# ---- concurrency queue: a fire during a run waits for it; runs never overlap ----
+cat >"$D/queued.md" <<'MD'
+---
+name: queued
+schedule: every 1s
+concurrency: queue
+---
+## a
+```sh
+echo start >> "$WM_WORKSPACE/queued"
+sleep 2
+echo end >> "$WM_WORKSPACE/queued"
+```
+MD
+for _ in $(seq 300); do (($(grep -c '^end' "$D/queued" 2>/dev/null) >= 2)) && break; sleep 0.05; done
+rm "$D/queued.md"
+(($(grep -c '^end' "$D/queued") >= 2)) && pass "queue: a fire during a run runs after it" ||
+	fail "queue" "$(cat "$D/queued" 2>&1) $(tail -3 "$T/serve.out")"
+awk 'NR % 2 == 1 && $1 != "start" || NR % 2 == 0 && $1 != "end" { bad = 1 } END { exit bad }' "$D/queued" &&
+	pass "queue: each run starts after the previous one ended" || fail "queue overlap" "$(cat "$D/queued")"
+! grep -q "queued: fire skipped" "$T/serve.out" && pass "queue: no fire is dropped" ||
+	fail "queue dropped" "$(grep queued "$T/serve.out")"
 
 # ---- trigger: {paths: [...]}: a matching change starts a run, debounced ----
 mkdir -p "$D/src/a"
