@@ -24,6 +24,9 @@
  * frame header from making us allocate gigabytes. */
 #define MAX_CHECKPOINT_JSON (1024UL * 1024 * 1024)
 #define TMP_NAME WM_CHECKPOINT_FILE ".tmp"
+/* A streamed frame's window (2 MiB, level 3's own): set when writing and the
+ * most a reader accepts, so a forged header cannot make it allocate more. */
+#define WINDOW_LOG 21
 
 void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err)
 {
@@ -65,6 +68,7 @@ static void *decompress_stream(const void *src, size_t len, size_t max_out, size
 		wm_error_set(err, ENOMEM, "zstd: cannot create context");
 		return NULL;
 	}
+	ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, WINDOW_LOG);
 	while (ret != 0 && !why) {
 		size_t at = b.len;
 		ZSTD_outBuffer out;
@@ -200,6 +204,7 @@ static int stream_checkpoint(int fd, const struct wm_run_state *rs, uint64_t jou
 	}
 	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_windowLog, WINDOW_LOG);
 	if (wm_run_state_dump(rs, journal_seq, zsink_take, z) < 0 ||
 	    zsink_flush(z, ZSTD_e_end) < 0) {
 		if (z->write_errno)

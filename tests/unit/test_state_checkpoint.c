@@ -252,6 +252,17 @@ static void test_checkpoint_streamed(void **state)
 	assert_non_null(strstr(err->msg, "excessive size"));
 	wm_error_free(err);
 	err = NULL;
+	/* A forged header asking for a 128 MiB window is refused before any
+	 * such allocation (found by fuzz_checkpoint). */
+	{
+		static const unsigned char forged[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x14, 0x86, 0x63,
+							0x79, 0x2f, 0xfd, 0x0e, 0x8b, 0x63, 0x79 };
+
+		assert_null(wm_zstd_decompress(forged, sizeof(forged), 1UL << 30, &out_len, &err));
+		assert_non_null(err);
+		wm_error_free(err);
+		err = NULL;
+	}
 	/* A frame cut short says so. */
 	assert_null(wm_zstd_decompress(raw, len - 4, 1UL << 30, &out_len, &err));
 	assert_non_null(strstr(err->msg, "truncated"));
