@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,18 +135,8 @@ static int parse_args(int argc, char **argv, const char **run, uint64_t *timeout
 static int note_actor(const char *dir, struct wm_error **err)
 {
 	const char *actor = getenv("WM_ACTOR");
-	json_t *o;
-	char *text;
-	int rc;
 
-	if (!actor || !*actor)
-		return 0;
-	o = json_pack("{s:s, s:i}", "actor", actor, "pid", (int)getpid());
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	rc = wm_rundir_write_file(dir, WM_RUN_CANCEL, text, strlen(text), err);
-	free(text);
-	return rc;
+	return actor && *actor ? wm_rundir_note_canceller(dir, actor, err) : 0;
 }
 
 int wm_cmd_cancel(int argc, char **argv, const struct wm_cli *cli, struct wm_error **err)

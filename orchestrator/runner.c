@@ -103,29 +103,6 @@ static void start_fields(json_t *f, const struct exec *x, long task, const struc
 	json_object_set_new(f, "wait_ms", json_integer(queue_wait_ms(x, task)));
 }
 
-/* Who cancelled the run, when `wm cancel` was told (WM_ACTOR, e.g. by `wm
- * serve`): its cancel.json, read once and removed. */
-static void cancel_actor(const struct exec *x, json_t *f)
-{
-	struct wm_buf b = WM_BUF_INIT;
-	json_t *o;
-
-	if (wm_rundir_read_file(x->t->run_dir, WM_RUN_CANCEL, 4096, &b, NULL) < 0) {
-		wm_buf_release(&b);
-		return;
-	}
-	o = json_loadb(b.data, b.len, 0, NULL); /* new ref */
-	if (json_is_string(json_object_get(o, "actor")))
-		json_object_set(f, "actor", json_object_get(o, "actor")); /* no steal */
-	json_decref(o);
-	wm_buf_release(&b);
-	{
-		wm_autofree char *path = wm_rundir_file(x->t->run_dir, WM_RUN_CANCEL);
-
-		unlink(path);
-	}
-}
-
 /* The fields an event records in the audit log and shows with --json. New ref. */
 static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 {
@@ -180,9 +157,14 @@ static json_t *event_fields(const struct exec *x, const struct wm_event *ev)
 		json_object_set_new(f, "key", json_string(x->rs->tasks[ev->task].cache_key));
 		json_object_set_new(f, "from_run", json_string(ev->detail ? ev->detail : ""));
 		break;
-	case WM_EV_INTERRUPT:
-		cancel_actor(x, f);
+	case WM_EV_INTERRUPT: {
+		char *actor = wm_rundir_take_canceller(x->t->run_dir);
+
+		if (actor)
+			json_object_set_new(f, "actor", json_string(actor));
+		free(actor);
 		break;
+	}
 	case WM_EV_TASK_SKIP:
 	case WM_EV_BREAKER:
 	case WM_EV_ADOPT_FAILED:
@@ -241,16 +223,6 @@ static void follow_rekey(struct exec *x)
 	json_decref(f);
 }
 
-/* Where the log ends now, for the next journal record or checkpoint. */
-static void note_audit_end(struct exec *x)
-{
-	struct wm_audit_prefix p;
-
-	wm_audit_prefix(x->audit, &p);
-	wm_run_state_set_audit(x->rs, wm_audit_seq(x->audit), wm_audit_mac(x->audit));
-	wm_run_state_set_audit_prefix(x->rs, &p);
-}
-
 static int audit_event(struct exec *x, const char *task, const char *event, json_t *fields)
 {
 	struct wm_error *e = NULL;
@@ -262,7 +234,7 @@ static int audit_event(struct exec *x, const char *task, const char *event, json
 		fail_recording(x, e);
 		return -1;
 	}
-	note_audit_end(x);
+	wm_run_state_set_audit(x->rs, x->audit);
 	return 0;
 }
 
@@ -637,7 +609,7 @@ static int open_recording(struct exec *x, struct wm_error **err)
 	if (wm_holder_self(&x->rs->orchestrator, err) < 0)
 		return -1;
 	/* The first checkpoint records the log's end: it must be on disk. */
-	note_audit_end(x);
+	wm_run_state_set_audit(x->rs, x->audit);
 	if (wm_audit_flush(x->audit, err) < 0)
 		return -1;
 	x->store = wm_store_open(x->t->run_dir, x->rs, x->t->journal_seq, NULL, err);

@@ -113,6 +113,13 @@ int wm_rundir_write_file(const char *run_dir, const char *name, const void *data
 int wm_rundir_read_file(const char *run_dir, const char *name, size_t limit, struct wm_buf *out,
 			struct wm_error **err);
 
+/* Who asked `wm cancel` to stop the run (WM_ACTOR, e.g. api:KEY from `wm
+ * serve`): noted in WM_RUN_CANCEL by the canceller, taken (read once and
+ * removed) by the orchestrator for its run.interrupt record. take returns
+ * NULL when nobody was noted or the note cannot be read; caller frees. */
+int wm_rundir_note_canceller(const char *run_dir, const char *actor, struct wm_error **err);
+char *wm_rundir_take_canceller(const char *run_dir);
+
 /*
  * Lists run ids under $STATE/runs, newest first (only names that are valid
  * ids). A missing runs directory is an empty list. *ids is a NULL-terminated

@@ -1,9 +1,11 @@
 /*
- * rundir_task.c - a task's files in its run directory, created relative to
- * the run directory's fd without following links (rundir.h).
+ * rundir_task.c - a task's files in its run directory, and the run's small
+ * files (options, the cancel note), created relative to the run
+ * directory's fd without following links (rundir.h).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -128,4 +130,35 @@ int wm_rundir_read_file(const char *run_dir, const char *name, size_t limit, str
 	if (dfd < 0)
 		return -1;
 	return wm_safe_read(dfd, run_dir, name, limit, name, out, err);
+}
+
+int wm_rundir_note_canceller(const char *run_dir, const char *actor, struct wm_error **err)
+{
+	json_t *o = json_pack("{s:s, s:i}", "actor", actor, "pid", (int)getpid());
+	wm_autofree char *text = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (!text)
+		return wm_error_set(err, ENOMEM, "note who cancels");
+	return wm_rundir_write_file(run_dir, WM_RUN_CANCEL, text, strlen(text), err);
+}
+
+char *wm_rundir_take_canceller(const char *run_dir)
+{
+	wm_autoclose int dfd = wm_rundir_open_fd(run_dir, NULL);
+	struct wm_buf b = WM_BUF_INIT;
+	char *actor = NULL;
+	json_t *o;
+
+	if (dfd < 0)
+		return NULL;
+	if (wm_safe_read(dfd, run_dir, WM_RUN_CANCEL, 4096, WM_RUN_CANCEL, &b, NULL) == 0) {
+		o = json_loadb(b.data, b.len, 0, NULL); /* new ref */
+		if (json_is_string(json_object_get(o, "actor")))
+			actor = wm_xstrdup(json_string_value(json_object_get(o, "actor")));
+		json_decref(o);
+		unlinkat(dfd, WM_RUN_CANCEL, 0);
+	}
+	wm_buf_release(&b);
+	return actor;
 }

@@ -171,15 +171,11 @@ void wm_task_add_denied(struct wm_task_state *t, const char *syscall)
 		wm_strv_push(&t->denied, &t->n_denied, syscall);
 }
 
-void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac)
+void wm_run_state_set_audit(struct wm_run_state *rs, const struct wm_audit *a)
 {
-	rs->audit.seq = seq;
-	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", mac ? mac : "");
-}
-
-void wm_run_state_set_audit_prefix(struct wm_run_state *rs, const struct wm_audit_prefix *p)
-{
-	rs->audit.prefix = *p;
+	rs->audit.seq = wm_audit_seq(a);
+	snprintf(rs->audit.mac, sizeof(rs->audit.mac), "%s", wm_audit_mac(a));
+	wm_audit_prefix(a, &rs->audit.prefix);
 }
 
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT])

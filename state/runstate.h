@@ -151,11 +151,10 @@ void wm_task_add_decision(struct wm_task_state *t, long long at_ms, unsigned att
 /* Adds a denied syscall name once (copied). */
 void wm_task_add_denied(struct wm_task_state *t, const char *syscall);
 /* Counts tasks by state: counts[WM_TASK_*]. */
-/* Records the audit log's end (wm_audit_seq/wm_audit_mac) so the next
- * journal record or checkpoint carries it; call before wm_store_record. */
-void wm_run_state_set_audit(struct wm_run_state *rs, uint64_t seq, const char *mac);
-/* Records the log's prefix (wm_audit_prefix) for the next checkpoint. */
-void wm_run_state_set_audit_prefix(struct wm_run_state *rs, const struct wm_audit_prefix *p);
+/* Records where the audit log a ends (its last seq and mac, and its hashed
+ * prefix: wm_audit_prefix) so the next journal record or checkpoint
+ * carries it; call before wm_store_record. */
+void wm_run_state_set_audit(struct wm_run_state *rs, const struct wm_audit *a);
 void wm_run_state_count(const struct wm_run_state *rs, size_t counts[WM_TASK_STATUS_COUNT]);
 /* The latest time recorded anywhere in the run (for "died at about"). */
 long long wm_run_state_last_event_ms(const struct wm_run_state *rs);

@@ -86,7 +86,7 @@ static void write_audit(struct fixture *f, struct wm_run_state *rs)
 				 "why", "because"));
 	}
 	assert_int_equal(wm_audit_flush(a, &err), 0);
-	wm_run_state_set_audit(rs, wm_audit_seq(a), wm_audit_mac(a));
+	wm_run_state_set_audit(rs, a);
 	wm_audit_close(a);
 }
 
@@ -340,7 +340,7 @@ static void test_running_and_extra_task(void **state)
 	assert_non_null(a);
 	append(a, "d", "task.start", json_pack("{s:i, s:i}", "attempt", 2, "wait_ms", 0));
 	assert_int_equal(wm_audit_flush(a, &err), 0);
-	wm_run_state_set_audit(rs, wm_audit_seq(a), wm_audit_mac(a));
+	wm_run_state_set_audit(rs, a);
 	wm_audit_close(a);
 	assert_int_equal(wm_checkpoint_write(f->run_dir, rs, 0, &err), 0);
 	wm_run_state_free(rs);
