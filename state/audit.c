@@ -68,15 +68,12 @@ void wm_audit_prefix_init(crypto_generichash_state *st, const unsigned char *key
 
 /* ---- writer ---- */
 
-/* Starts the running hash over the log as it now is (its whole content:
- * the torn tail, if any, is already cut). */
-static int hash_log(struct wm_audit *a, struct wm_error **err)
+/* Carries the running hash from byte `at` to the log's end. */
+static int hash_from(struct wm_audit *a, off_t at, struct wm_error **err)
 {
 	unsigned char chunk[1 << 16];
-	off_t at = 0;
 	ssize_t n;
 
-	wm_audit_prefix_init(&a->hs, a->key);
 	while ((n = pread(a->fd, chunk, sizeof(chunk), at)) > 0) {
 		crypto_generichash_update(&a->hs, chunk, (unsigned long long)n);
 		at += n;
@@ -86,6 +83,14 @@ static int hash_log(struct wm_audit *a, struct wm_error **err)
 	a->bytes = (uint64_t)at;
 	a->hashing = true;
 	return 0;
+}
+
+/* Starts the running hash over the log as it now is (its whole content:
+ * the torn tail, if any, is already cut). */
+static int hash_log(struct wm_audit *a, struct wm_error **err)
+{
+	wm_audit_prefix_init(&a->hs, a->key);
+	return hash_from(a, 0, err);
 }
 
 void wm_audit_prefix(const struct wm_audit *a, struct wm_audit_prefix *p)
@@ -422,7 +427,11 @@ static int verify_for_resume(struct wm_audit *a, uint64_t anchor_seq, const char
 
 	if (prefix && prefix->bytes)
 		rc = wm_audit_verify_after(a->fd, a->path, a->key, a->run_id, prefix, anchor_seq,
-					   anchor_mac, res, err);
+					   anchor_mac, res, &a->hs, err);
+	/* The prefix's bytes are hashed already: the running hash goes on
+	 * from their end. */
+	if (rc == 1)
+		return hash_from(a, (off_t)prefix->bytes, err);
 	if (rc == 0)
 		rc = wm_audit_verify_fd(a->fd, a->path, a->key, anchor_seq, anchor_mac, res, err);
 	return rc < 0 ? -1 : 0;
@@ -473,7 +482,7 @@ struct wm_audit *wm_audit_open_checked(const char *path, const char *run_id,
 	} else if (record_gap(a, &res, anchor_seq, warning, err) < 0) {
 		goto fail;
 	}
-	if (hash_log(a, err) < 0)
+	if (!a->hashing && hash_log(a, err) < 0)
 		goto fail;
 	wm_audit_result_release(&res);
 	return a;

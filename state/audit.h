@@ -265,12 +265,13 @@ int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDI
 /* wm_audit_open_checked's fast path: 1 when the log starts with prefix's
  * bytes and the chain after them is whole up to the anchor (*res filled:
  * last_seq, last_mac, good_end as by wm_audit_verify_fd; lines counts only
- * those after the prefix); 0 when that cannot be shown (walk it all); -1
- * on a read error. */
+ * those after the prefix; *hs, if not NULL, the keyed hash state over the
+ * prefix's bytes, not finished); 0 when that cannot be shown (walk it
+ * all); -1 on a read error. */
 int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 			  const char *run_id, const struct wm_audit_prefix *prefix,
 			  uint64_t anchor_seq, const char *anchor_mac, struct wm_audit_result *res,
-			  struct wm_error **err);
+			  crypto_generichash_state *hs, struct wm_error **err);
 /* The keyed hash of a prefix, shared by the writer and the verifier. */
 void wm_audit_prefix_init(crypto_generichash_state *st, const unsigned char *key);
 

@@ -370,9 +370,11 @@ int wm_audit_verify_fd(int fd, const char *path, const unsigned char key[WM_AUDI
 	return verify_from(&w, fd, path, 0, expected_seq, expected_mac, mac_at, err);
 }
 
-/* Does the file start with exactly the prefix's bytes? 1 yes, 0 no, -1 error. */
+/* Does the file start with exactly the prefix's bytes? 1 yes, 0 no, -1
+ * error. *hs: the hash state over them, before it was finished. */
 static int prefix_matches(int fd, const char *path, const unsigned char *key,
-			  const struct wm_audit_prefix *p, struct wm_error **err)
+			  const struct wm_audit_prefix *p, crypto_generichash_state *hs,
+			  struct wm_error **err)
 {
 	unsigned char chunk[1 << 16], h[WM_AUDIT_PREFIX_HEX / 2];
 	char hex[WM_AUDIT_PREFIX_HEX + 1];
@@ -392,6 +394,7 @@ static int prefix_matches(int fd, const char *path, const unsigned char *key,
 		crypto_generichash_update(&st, chunk, (unsigned long long)n);
 		at += (uint64_t)n;
 	}
+	*hs = st; /* finishing consumes st */
 	crypto_generichash_final(&st, h, sizeof(h));
 	sodium_memzero(&st, sizeof(st));
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
@@ -402,10 +405,11 @@ static int prefix_matches(int fd, const char *path, const unsigned char *key,
 int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_AUDIT_KEY_LEN],
 			  const char *run_id, const struct wm_audit_prefix *prefix,
 			  uint64_t anchor_seq, const char *anchor_mac, struct wm_audit_result *res,
-			  struct wm_error **err)
+			  crypto_generichash_state *hs, struct wm_error **err)
 {
 	struct walk w = { .key = key, .expected = prefix->seq + 1, .r = res };
 	char mac_at[WM_AUDIT_MAC_HEX + 1] = "";
+	crypto_generichash_state st;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -414,9 +418,11 @@ int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_A
 	if (!prefix->bytes || anchor_seq < prefix->seq || prefix->bytes > WM_AUDIT_FILE_MAX ||
 	    (prefix->seq && strlen(prefix->mac) != WM_AUDIT_MAC_HEX))
 		return 0;
-	rc = prefix_matches(fd, path, key, prefix, err);
-	if (rc <= 0)
+	rc = prefix_matches(fd, path, key, prefix, &st, err);
+	if (rc <= 0) {
+		sodium_memzero(&st, sizeof(st));
 		return rc;
+	}
 	memcpy(w.prev, prefix->seq ? prefix->mac : WM_AUDIT_ZERO_MAC, sizeof(w.prev));
 	snprintf(w.run, sizeof(w.run), "%s", run_id);
 	if (prefix->seq && anchor_seq == prefix->seq)
@@ -428,8 +434,13 @@ int wm_audit_verify_after(int fd, const char *path, const unsigned char key[WM_A
 	if (verify_from(&w, fd, path, (off_t)prefix->bytes, anchor_seq, anchor_mac, mac_at, err) <
 	    0)
 		return -1;
-	if (res->problem == WM_AUDIT_OK)
+	if (res->problem == WM_AUDIT_OK) {
+		if (hs)
+			*hs = st;
+		sodium_memzero(&st, sizeof(st));
 		return 1;
+	}
+	sodium_memzero(&st, sizeof(st));
 	wm_audit_result_release(res); /* the full walk says what is wrong */
 	return 0;
 }

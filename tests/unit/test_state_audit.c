@@ -540,7 +540,7 @@ static int verify_after(struct fx *f, const struct wm_audit_prefix *p, uint64_t 
 
 	assert_true(fd >= 0);
 	return wm_audit_verify_after(fd, f->log, f->key, "20261122-081503-a1b2", p, seq, mac, r,
-				     NULL);
+				     NULL, NULL);
 }
 
 /* A resume checks the checkpoint's prefix with one hash and walks only the
