@@ -1,4 +1,4 @@
-# Helpers for the tests of `wm serve` (tests/e2e/serve.sh, tests/attacks/serve.sh,
+# Helpers for the tests of `wm serve` (tests/e2e/serve*.sh, tests/attacks/serve.sh,
 # tools/bench/serve-load). Source after lib.sh. The server listens on
 # 127.0.0.1 only, on a port the kernel picks (--listen 127.0.0.1:0), which
 # start_serve reads from its first line.

@@ -6,16 +6,12 @@
 # each request is audited. Signatures are computed here, independently of
 # wm. Only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../serve_lib.sh"
 
-if [[ ! -x $(dirname "$WM")/wm-serve ]] || ! command -v curl >/dev/null; then
-	skip "webhooks" "build/wm-serve or curl missing"
-	exit 0
-fi
+need_serve "webhooks"
 D=$T/wf
 mkdir -p "$D"
 chmod 777 "$D"
-SERVE=
-trap '[[ -n $SERVE ]] && kill $SERVE 2>/dev/null; rm -rf "$T"' EXIT
 
 cat >"$D/deploy.md" <<'MD'
 ---
@@ -30,10 +26,8 @@ trigger:
 printf '%s %s %s\n' "$ref" "$sha" "${extra-unset}" >> "$WM_WORKSPACE/got"
 ```
 MD
-HOOK_SECRET=s3cr3t-k3y "$WM" serve --listen 127.0.0.1:0 --workflows "$D" >"$T/serve.out" 2>&1 &
-SERVE=$!
-for _ in $(seq 100); do grep -q "listening on" "$T/serve.out" && break; sleep 0.05; done
-PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$T/serve.out")
+export HOOK_SECRET=s3cr3t-k3y
+start_serve --workflows "$D"
 expect_in "the hook is loaded" "1 webhook" "$(cat "$T/serve.out")"
 
 hmac() {

@@ -6,16 +6,12 @@
 # queue, path triggers.
 # Only 127.0.0.1.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../serve_lib.sh"
 
-if [[ ! -x $(dirname "$WM")/wm-serve ]]; then
-	skip "serve schedules" "build/wm-serve not built"
-	exit 0
-fi
+need_serve "serve schedules"
 D=$T/wf
 mkdir -p "$D"
 chmod 777 "$D"
-SERVE=
-trap '[[ -n $SERVE ]] && kill $SERVE 2>/dev/null; rm -rf "$T"' EXIT
 
 cat >"$D/tick.md" <<'MD'
 ---
@@ -39,16 +35,6 @@ true
 MD
 printf -- '# not scheduled\n## a\n```sh\ntrue\n```\n' >"$D/plain.md"
 
-serve_start() {
-	"$WM" serve --listen 127.0.0.1:0 --workflows "$D" >>"$T/serve.out" 2>&1 &
-	SERVE=$!
-	for _ in $(seq 100); do grep -q "listening on" "$T/serve.out" && break; sleep 0.05; done
-}
-serve_stop() {
-	kill -TERM "$SERVE"
-	wait "$SERVE" 2>/dev/null
-	SERVE=
-}
 # wait_ticks N [SECONDS]: until $D/ticks has N lines.
 wait_ticks() {
 	for _ in $(seq $((${2:-10} * 20))); do
@@ -63,7 +49,7 @@ spaced() {
 	awk 'NR > 1 && $1 - prev < 0.9 { bad = 1 } { prev = $1 } END { exit bad }' "$D/ticks"
 }
 
-serve_start
+start_serve --workflows "$D"
 wait_ticks 3 10 && pass "every 2s: 3 runs" || fail "every 2s" "$(cat "$T/serve.out")"
 awk 'NR > 1 && ($1 - prev < 1 || $1 - prev > 3) { bad = 1 } { prev = $1 } END { exit bad }' "$D/ticks" &&
 	pass "about 2 s apart" || fail "spacing" "$(cat "$D/ticks")"
@@ -84,15 +70,15 @@ expect_exit "schedule list --json" 0 "$WM" schedule list --json
 # ---- restart right after a fire: the same time never fires twice ----
 n=$(wc -l <"$D/ticks")
 wait_ticks $((n + 1)) 4
-serve_stop
-serve_start
+stop_serve
+start_serve --workflows "$D"
 sleep 2.5
-serve_stop
+stop_serve
 spaced && pass "restart: no time fired twice" || fail "restart" "$(cat "$D/ticks")"
 
 # ---- pause and resume ----
 expect_exit "pause an unknown schedule" 2 "$WM" schedule pause nosuch
-serve_start
+start_serve --workflows "$D"
 expect_exit "pause" 0 "$WM" schedule pause tick
 sleep 1.2 # a fire may have started before the pause was seen
 n=$(wc -l <"$D/ticks")
@@ -105,7 +91,7 @@ wait_ticks $((n + 1)) 4 && pass "resumed: fires again" || fail "resume"
 
 # ---- reload: SIGHUP, and a file changed in DIR ----
 sed -i '/- depends: nope/d' "$D/broken.md"
-kill -HUP "$SERVE"
+kill -HUP "$SPID"
 sleep 0.5
 [[ $("$WM" schedule list --json | jq -r '.[] | select(.name == "broken") | .state') == active ]] &&
 	pass "SIGHUP: the fixed workflow is scheduled" || fail "sighup" "$("$WM" schedule list)"
@@ -212,5 +198,5 @@ echo 'int z;' >"$D/src/new/deep/z.c"
 for _ in $(seq 100); do (($(wc -l <"$D/built") >= 2)) && break; sleep 0.05; done
 [[ $(wc -l <"$D/built") == 2 ]] && pass "paths: a directory made later is watched" ||
 	fail "paths new dir" "$(cat "$D/built")"
-serve_stop
+stop_serve
 expect_in "stops cleanly" "wm serve: stopping" "$(cat "$T/serve.out")"
