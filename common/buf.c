@@ -82,6 +82,28 @@ void wm_buf_addf(struct wm_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+void wm_buf_add_html(struct wm_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			wm_buf_addstr(b, "&amp;");
+			break;
+		case '<':
+			wm_buf_addstr(b, "&lt;");
+			break;
+		case '>':
+			wm_buf_addstr(b, "&gt;");
+			break;
+		case '"':
+			wm_buf_addstr(b, "&quot;");
+			break;
+		default:
+			wm_buf_addch(b, *s);
+		}
+	}
+}
+
 void wm_buf_setlen(struct wm_buf *b, size_t len)
 {
 	if (!b->alloc)

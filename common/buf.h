@@ -34,6 +34,9 @@ void wm_buf_addch(struct wm_buf *b, char c);
 void wm_buf_addf(struct wm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void wm_buf_vaddf(struct wm_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* Adds s (NULL: nothing) as HTML text or attribute value: & < > " as
+ * character references. */
+void wm_buf_add_html(struct wm_buf *b, const char *s);
 /* Shortens the buffer to len bytes (0 empties it, keeping its memory). */
 void wm_buf_setlen(struct wm_buf *b, size_t len);
 /* Returns the bytes (caller frees) and leaves b empty. */

@@ -18,28 +18,6 @@ static const char *asset(const char *path)
 	return a ? a->data : "";
 }
 
-static void add_escaped(struct wm_buf *out, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			wm_buf_addstr(out, "&amp;");
-			break;
-		case '<':
-			wm_buf_addstr(out, "&lt;");
-			break;
-		case '>':
-			wm_buf_addstr(out, "&gt;");
-			break;
-		case '"':
-			wm_buf_addstr(out, "&quot;");
-			break;
-		default:
-			wm_buf_addch(out, *s);
-		}
-	}
-}
-
 static const char *str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -56,17 +34,17 @@ static void add_noscript(json_t *doc, struct wm_buf *out)
 	wm_buf_addstr(out, "<noscript><p class=\"notice\">The graph and the timeline need "
 			   "JavaScript; the whole run is in this file as JSON (element "
 			   "<code>wm-run</code>).</p><p>Run ");
-	add_escaped(out, str(doc, "run_id"));
+	wm_buf_add_html(out, str(doc, "run_id"));
 	wm_buf_addstr(out, ": ");
-	add_escaped(out, str(doc, "state"));
+	wm_buf_add_html(out, str(doc, "state"));
 	wm_buf_addstr(out, "</p><table><thead><tr><th>task</th><th>state</th><th>attempts</th>"
 			   "</tr></thead><tbody>");
 	json_array_foreach(json_object_get(json_object_get(doc, "plan"), "tasks"), i, t)
 	{
 		wm_buf_addstr(out, "<tr><td>");
-		add_escaped(out, str(t, "id"));
+		wm_buf_add_html(out, str(t, "id"));
 		wm_buf_addstr(out, "</td><td>");
-		add_escaped(out, str(t, "state"));
+		wm_buf_add_html(out, str(t, "state"));
 		wm_buf_addf(out, "</td><td>%lld</td></tr>",
 			    (long long)json_integer_value(json_object_get(t, "attempts")));
 	}
@@ -81,9 +59,9 @@ void wm_rundoc_html(json_t *doc, struct wm_buf *out)
 		     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
 		     "'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
 		     "<meta name=\"generator\" content=\"wm " WM_VERSION "\">\n<title>wm report: ");
-	add_escaped(out, str(doc, "name"));
+	wm_buf_add_html(out, str(doc, "name"));
 	wm_buf_addch(out, ' ');
-	add_escaped(out, str(doc, "run_id"));
+	wm_buf_add_html(out, str(doc, "run_id"));
 	wm_buf_addstr(out, "</title>\n<style>\n");
 	wm_buf_addstr(out, asset("app.css"));
 	wm_buf_addstr(out, "</style>\n</head>\n<body>\n<header class=\"top\"><h1>wm report</h1>"

@@ -218,20 +218,6 @@ int serve_get_openapi(struct serve_call *c)
 	return serve_reply(c, 200, r);
 }
 
-static void html_escaped(struct wm_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '<')
-			wm_buf_addstr(b, "&lt;");
-		else if (*s == '>')
-			wm_buf_addstr(b, "&gt;");
-		else if (*s == '&')
-			wm_buf_addstr(b, "&amp;");
-		else
-			wm_buf_addch(b, *s);
-	}
-}
-
 /* /docs: every route from the router's table, and where the full document is. */
 int serve_get_docs(struct serve_call *c)
 {
@@ -254,9 +240,9 @@ int serve_get_docs(struct serve_call *c)
 		const struct wm_serve_route *rt = &wm_serve_routes[i];
 
 		wm_buf_addf(&b, "<tr><td>%s</td><td><code>", rt->method);
-		html_escaped(&b, rt->pattern);
+		wm_buf_add_html(&b, rt->pattern);
 		wm_buf_addf(&b, "</code></td><td>%s</td><td>", wm_serve_role_name(rt->role));
-		html_escaped(&b, rt->summary);
+		wm_buf_add_html(&b, rt->summary);
 		wm_buf_addstr(&b, "</td></tr>\n");
 	}
 	wm_buf_addstr(&b, "</tbody></table></main></body></html>\n");

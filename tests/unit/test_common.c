@@ -102,6 +102,9 @@ static void test_buf(void **state)
 	assert_string_equal(s, "abc");
 	assert_string_equal(b.data, "");
 	free(s);
+	wm_buf_add_html(&b, "<a href=\"x\">&</a>");
+	wm_buf_add_html(&b, NULL);
+	assert_string_equal(b.data, "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
 	wm_buf_release(&b);
 }
 
