@@ -28,31 +28,6 @@
  * most a reader accepts, so a forged header cannot make it allocate more. */
 #define WINDOW_LOG 21
 
-void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err)
-{
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
-	size_t cap = ZSTD_compressBound(len), n;
-	void *dst;
-
-	if (!cctx) {
-		wm_error_set(err, ENOMEM, "zstd: cannot create context");
-		return NULL;
-	}
-	dst = wm_xmalloc(cap ? cap : 1);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
-	n = ZSTD_compress2(cctx, dst, cap, src, len);
-	ZSTD_freeCCtx(cctx);
-	if (ZSTD_isError(n)) {
-		free(dst);
-		wm_error_set(err, 0, "zstd: %s", ZSTD_getErrorName(n));
-		return NULL;
-	}
-	*out_len = n;
-	return dst;
-}
-
 /* A frame that does not say its size (checkpoints are written streaming):
  * decoded in steps, stopping past max_out. */
 static void *decompress_stream(const void *src, size_t len, size_t max_out, size_t *out_len,

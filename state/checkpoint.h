@@ -43,11 +43,10 @@ int wm_checkpoint_write(const char *run_dir, const struct wm_run_state *rs, uint
 struct wm_run_state *wm_checkpoint_read(const char *path, uint64_t *journal_seq,
 					struct wm_error **err);
 
-/* Helpers shared with tests and export: one zstd frame with checksum in,
- * bytes out (caller frees). decompress rejects anything but exactly one
- * valid frame and outputs larger than max_out (known from the frame's
- * header, or found while decoding a frame that does not say). */
-void *wm_zstd_compress(const void *src, size_t len, size_t *out_len, struct wm_error **err);
+/* One zstd frame with checksum in, bytes out (caller frees); shared with
+ * tests. Rejects anything but exactly one valid frame and outputs larger
+ * than max_out (known from the frame's header, or found while decoding a
+ * frame that does not say). */
 void *wm_zstd_decompress(const void *src, size_t len, size_t max_out, size_t *out_len,
 			 struct wm_error **err);
 
