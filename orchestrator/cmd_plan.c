@@ -67,18 +67,35 @@ static void print_params(const struct wm_workflow *wf, const struct wm_task *t, 
 	}
 }
 
+/* Exposure scores already computed, by policy: tasks share a handful of
+ * policies, and scoring one walks every system call. */
+struct exposures {
+	const struct wm_policy *p[16];
+	double v[16];
+	size_t n;
+};
+
 /* The task's exposure score (`wm policy score`). */
-static double exposure(const struct wm_policy *p)
+static double exposure(struct exposures *memo, const struct wm_policy *p)
 {
 	struct wm_policy_score s;
 
+	for (size_t i = 0; i < memo->n; i++)
+		if (memo->p[i] == p)
+			return memo->v[i];
 	wm_policy_score(p, &s, NULL);
+	if (memo->n < sizeof memo->p / sizeof memo->p[0]) {
+		memo->p[memo->n] = p;
+		memo->v[memo->n++] = s.total;
+	}
 	return s.total;
 }
 
 static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		       const struct wm_task_policies *tp, FILE *f)
 {
+	struct exposures memo = { .n = 0 };
+
 	fprintf(f, "workflow %s (%s): %zu task%s, policy %s, ", wf->name, wf->path, wf->n_tasks,
 		wf->n_tasks == 1 ? "" : "s", wm_task_policy(wf, NULL));
 	if (wf->max_parallel)
@@ -93,7 +110,7 @@ static void print_text(const struct wm_workflow *wf, const struct wm_dag *g,
 		if (!t->body.lang)
 			fputs(" (join)", f);
 		fprintf(f, "\n     policy %s (exposure %.1f)", tp->policy[g->order[k]]->name,
-			exposure(tp->policy[g->order[k]]));
+			exposure(&memo, tp->policy[g->order[k]]));
 		print_duration(f, "timeout", t->timeout_ms, "(policy's)");
 		fprintf(f, "  retries %u", t->retries);
 		if (t->retries)
@@ -256,7 +273,7 @@ static json_t *json_params(const struct wm_workflow *wf, const struct wm_task *t
 }
 
 static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
-			 const struct wm_task_policies *tp, size_t i)
+			 const struct wm_task_policies *tp, struct exposures *memo, size_t i)
 {
 	const struct wm_task *t = &wf->tasks[i];
 	json_t *o = json_object(), *deps = json_array();
@@ -268,7 +285,7 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "line", json_integer(t->loc.line));
 	json_object_set_new(o, "depends", deps);
 	json_object_set_new(o, "policy", jstr(tp->policy[i]->name));
-	json_object_set_new(o, "exposure", json_real(wm_score_shown(exposure(tp->policy[i]))));
+	json_object_set_new(o, "exposure", json_real(wm_score_shown(exposure(memo, tp->policy[i]))));
 	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));
@@ -316,6 +333,7 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
 {
 	json_t *root = json_object(), *w = json_object(), *tasks = json_array(),
 	       *order = json_array();
+	struct exposures memo = { .n = 0 };
 	int rc;
 
 	json_object_set_new(w, "name", jstr(wf->name));
@@ -328,7 +346,7 @@ static int print_json(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(w, "env", json_env(wf->env));
 	json_object_set_new(w, "secrets", json_strv(wf->secrets)); /* names: values never */
 	for (size_t i = 0; i < wf->n_tasks; i++)
-		json_array_append_new(tasks, json_task(wf, g, tp, i));
+		json_array_append_new(tasks, json_task(wf, g, tp, &memo, i));
 	for (size_t k = 0; k < g->n; k++)
 		json_array_append_new(order, json_string(wf->tasks[g->order[k]].id));
 	json_object_set_new(root, "format", json_string("wm-plan"));
