@@ -59,7 +59,9 @@ int sb_caps_drop(char *const *keep, struct sb_fail *f)
 		      SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
 			      SECBIT_NO_SETUID_FIXUP_LOCKED,
 		      0, 0, 0);
-	if (cap_reset_ambient() != 0 && errno != EINVAL) {
+	/* One prctl: libcap's cap_reset_ambient() first asks about every
+	 * capability in turn, a system call each, on every spawn. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
 		sb_failf(f, errno, "clear ambient capabilities");
 		goto out;
 	}

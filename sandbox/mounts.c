@@ -59,13 +59,15 @@ static void under(char *buf, size_t len, const char *root, const char *path)
 	snprintf(buf, len, "%s%s", root, strcmp(path, "/") == 0 ? "" : path);
 }
 
-/* mkdir -p, best effort: the mount that follows reports the real error. */
+/* mkdir -p, best effort: the mount that follows reports the real error.
+ * Most paths exist already, or all but their last name: the ancestors are
+ * made only when the path itself cannot be. */
 static void mkdirs(const char *path, mode_t mode)
 {
 	char buf[4096];
 	size_t len = strlen(path);
 
-	if (len >= sizeof(buf))
+	if (len >= sizeof(buf) || mkdir(path, mode) == 0 || errno != ENOENT)
 		return;
 	memcpy(buf, path, len + 1);
 	for (char *s = buf + 1; *s; s++) {
@@ -84,15 +86,15 @@ static void make_mountpoint(const char *path, bool dir)
 	char *slash;
 	int fd;
 
+	if (dir) {
+		mkdirs(path, 0755);
+		return;
+	}
 	snprintf(parent, sizeof(parent), "%s", path);
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent) {
 		*slash = '\0';
 		mkdirs(parent, 0755);
-	}
-	if (dir) {
-		mkdir(path, 0755);
-		return;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd >= 0)
