@@ -24,6 +24,10 @@ struct tc_task {
 	char key[WM_CACHE_HEX];
 	bool has_key;
 	bool hit;
+	/* The tree hash of out/<task> once this run knows it (restored or
+	 * stored): what its dependents' keys take without walking out/. */
+	char out_hash[WM_CACHE_HEX];
+	bool has_out_hash;
 	struct wm_cache_manifest entry; /* a hit's (or, planning, a predicted one's) */
 };
 
@@ -175,6 +179,10 @@ static int dep_hash(struct wm_taskcache *tc, size_t dep, char out[WM_CACHE_HEX],
 		if (!tc->t[dep].hit)
 			return 1;
 		wm_cache_tree_hash(tc->t[dep].entry.files, tc->t[dep].entry.n_files, out);
+		return 0;
+	}
+	if (tc->t[dep].has_out_hash) {
+		memcpy(out, tc->t[dep].out_hash, WM_CACHE_HEX);
 		return 0;
 	}
 	rel = wm_xasprintf(WM_RUN_OUT "/%s", tc->cfg.p->wf->tasks[dep].id);
@@ -340,7 +348,6 @@ static int restore(struct wm_taskcache *tc, size_t task, struct wm_cache_lookup 
 	struct tc_task *ct = &tc->t[task];
 	const char *id = tc->cfg.p->wf->tasks[task].id;
 	wm_autofree char *why = NULL;
-	wm_autofree char *dir = NULL;
 	wm_autoclose int ofd = -1;
 	int rc = wm_cache_verify(tc->cfd, &ct->entry, &why, err);
 
@@ -349,15 +356,12 @@ static int restore(struct wm_taskcache *tc, size_t task, struct wm_cache_lookup 
 			reject(tc, out, ct->key, why);
 		return -1;
 	}
-	dir = wm_rundir_make_out(tc->cfg.run_dir, id, true, err);
-	if (!dir)
-		return -1;
-	ofd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (ofd < 0)
-		return wm_error_set(err, errno, "open `%s`", dir);
-	if (wm_cache_restore(tc->cfd, &ct->entry, ofd, err) < 0)
+	ofd = wm_rundir_make_out_at(tc->run_fd, tc->cfg.run_dir, id, true, err);
+	if (ofd < 0 || wm_cache_restore(tc->cfd, &ct->entry, ofd, err) < 0)
 		return -1;
 	wm_cache_touch(tc->cfd, ct->key);
+	wm_cache_tree_hash(ct->entry.files, ct->entry.n_files, ct->out_hash);
+	ct->has_out_hash = true;
 	return 0;
 }
 
@@ -425,6 +429,10 @@ int wm_taskcache_store(struct wm_taskcache *tc, size_t task, struct wm_error **e
 		rc = wm_error_set(err, errno, "mkdir `%s/%s`", tc->cfg.run_dir, rel);
 	else
 		rc = wm_cache_put(tc->cfd, tc->run_fd, tc->cfg.run_dir, rel, &m, err);
+	if (rc == 0) {
+		wm_cache_tree_hash(m.files, m.n_files, ct->out_hash);
+		ct->has_out_hash = true;
+	}
 	wm_cache_manifest_release(&m);
 	tc->stored += rc == 0;
 	return rc < 0 ? wm_error_wrap(err, "keep the outputs of '%s' in the cache", id) : 0;

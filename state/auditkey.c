@@ -23,6 +23,7 @@ struct wm_audit_key {
 	unsigned char *bytes; /* WM_AUDIT_KEY_LEN bytes at the start of their own page */
 	size_t page;
 	char *state_dir; /* where it came from (wm_audit_key_refresh) */
+	int sfd;	 /* that directory, held for wm_audit_key_refresh; -1 none */
 	dev_t dev;	 /* identity of the key file it was read from */
 	ino_t ino;
 };
@@ -54,6 +55,7 @@ static struct wm_audit_key *key_alloc(struct wm_error **err)
 	k = wm_xcalloc(1, sizeof(*k));
 	k->bytes = p;
 	k->page = (size_t)page;
+	k->sfd = -1;
 	return k;
 }
 
@@ -64,6 +66,8 @@ void wm_audit_key_free(struct wm_audit_key *k)
 	sodium_memzero(k->bytes, k->page);
 	munlock(k->bytes, k->page);
 	munmap(k->bytes, k->page);
+	if (k->sfd >= 0)
+		close(k->sfd);
 	free(k->state_dir);
 	free(k);
 }
@@ -225,6 +229,8 @@ struct wm_audit_key *wm_audit_key_open(const char *state_dir, unsigned flags, st
 done:
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
+	k->sfd = sfd;
+	sfd = -1;
 	return k;
 fail:
 	wm_audit_key_free(k);
@@ -318,7 +324,7 @@ out:
 int wm_audit_key_refresh(struct wm_audit_key *k, char old_id[WM_AUDIT_KEY_ID_LEN + 1],
 			 char new_id[WM_AUDIT_KEY_ID_LEN + 1], struct wm_error **err)
 {
-	wm_autoclose int sfd = open(k->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int sfd = k->sfd;
 	struct wm_audit_key *fresh = NULL;
 	struct stat st;
 	int rc = 0;

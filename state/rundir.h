@@ -101,6 +101,10 @@ int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error
  * (links inside are removed, never followed), and returns its path. */
 char *wm_rundir_make_out(const char *run_dir, const char *task_id, bool empty,
 			 struct wm_error **err);
+/* The same in the run directory open as `run_fd` (shown as `run_dir`):
+ * an fd of out/<task>, or -1. */
+int wm_rundir_make_out_at(int run_fd, const char *run_dir, const char *task_id, bool empty,
+			  struct wm_error **err);
 /* Creates in/<task>/<dep> (0700), the mount point of out/<dep> (created
  * too, empty, if the dependency left none), and returns its path; dep
  * NULL: in/<task> itself ($WM_IN). */

@@ -69,22 +69,39 @@ int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error
 	return wm_safe_open(ldir, shown, name, O_WRONLY | O_CREAT | O_APPEND, 0600, err);
 }
 
-/* <run_dir>/<sub>/<name> as a directory that is no link; empty first. */
+/* <run_dir>/<sub>/<name> as a directory that is no link, empty first when
+ * asked: its fd. `dfd` is the run directory, `run_dir` its path as shown. */
+static int make_dir_at(int dfd, const char *run_dir, const char *sub, const char *name,
+		       bool empty, struct wm_error **err)
+{
+	wm_autofree char *rel = wm_xasprintf("%s/%s", sub, name);
+
+	if (empty && wm_safe_remove_tree(dfd, run_dir, rel, err) < 0)
+		return -1;
+	return wm_safe_opendir(dfd, run_dir, rel, true, 0700, err);
+}
+
+/* The same by path: the directory's path. */
 static char *make_dir(const char *run_dir, const char *sub, const char *name, bool empty,
 		      struct wm_error **err)
 {
 	wm_autoclose int dfd = -1;
 	wm_autoclose int fd = -1;
-	wm_autofree char *rel = wm_xasprintf("%s/%s", sub, name);
 
 	if ((dfd = wm_rundir_open_fd(run_dir, err)) < 0)
 		return NULL;
-	if (empty && wm_safe_remove_tree(dfd, run_dir, rel, err) < 0)
-		return NULL;
-	fd = wm_safe_opendir(dfd, run_dir, rel, true, 0700, err);
+	fd = make_dir_at(dfd, run_dir, sub, name, empty, err);
 	if (fd < 0)
 		return NULL;
-	return wm_xasprintf("%s/%s", run_dir, rel);
+	return wm_xasprintf("%s/%s/%s", run_dir, sub, name);
+}
+
+int wm_rundir_make_out_at(int run_fd, const char *run_dir, const char *task_id, bool empty,
+			  struct wm_error **err)
+{
+	if (name_ok("task id", task_id, err) < 0)
+		return -1;
+	return make_dir_at(run_fd, run_dir, WM_RUN_OUT, task_id, empty, err);
 }
 
 char *wm_rundir_make_out(const char *run_dir, const char *task_id, bool empty,
