@@ -285,7 +285,8 @@ static json_t *json_task(const struct wm_workflow *wf, const struct wm_dag *g,
 	json_object_set_new(o, "line", json_integer(t->loc.line));
 	json_object_set_new(o, "depends", deps);
 	json_object_set_new(o, "policy", jstr(tp->policy[i]->name));
-	json_object_set_new(o, "exposure", json_real(wm_score_shown(exposure(memo, tp->policy[i]))));
+	json_object_set_new(o, "exposure",
+			    json_real(wm_score_shown(exposure(memo, tp->policy[i]))));
 	json_object_set_new(o, "timeout_ms", json_integer((json_int_t)t->timeout_ms));
 	json_object_set_new(o, "retries", json_integer(t->retries));
 	json_object_set_new(o, "backoff_ms", json_integer((json_int_t)t->backoff_ms));

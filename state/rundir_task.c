@@ -71,8 +71,8 @@ int wm_rundir_open_log(const char *run_dir, const char *task_id, struct wm_error
 
 /* <run_dir>/<sub>/<name> as a directory that is no link, empty first when
  * asked: its fd. `dfd` is the run directory, `run_dir` its path as shown. */
-static int make_dir_at(int dfd, const char *run_dir, const char *sub, const char *name,
-		       bool empty, struct wm_error **err)
+static int make_dir_at(int dfd, const char *run_dir, const char *sub, const char *name, bool empty,
+		       struct wm_error **err)
 {
 	wm_autofree char *rel = wm_xasprintf("%s/%s", sub, name);
 
