@@ -186,26 +186,52 @@ static bool same_conditions(const struct wm_seccomp_rule *a, const struct wm_sec
 }
 
 /* A name whose only rule is unconditional `action` (ERRNO with EPERM). */
-static bool lone_rule(const struct wm_policy *p, size_t i, enum wm_seccomp_action action)
+/* Which rules name a system call no other rule names: one sort instead of
+ * comparing every pair (a policy has hundreds of rules, and its hash is
+ * this text, computed at every sandbox start). Free the result. */
+struct named_rule {
+	const char *name;
+	size_t i;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct named_rule *)a)->name, ((const struct named_rule *)b)->name);
+}
+
+static bool *unique_names(const struct wm_policy *p)
+{
+	size_t n = p->seccomp.n_rules;
+	struct named_rule *v = wm_xcalloc(n + 1, sizeof(*v));
+	bool *unique = wm_xcalloc(n + 1, sizeof(*unique));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct named_rule){ p->seccomp.rules[i].name, i };
+	qsort(v, n, sizeof(*v), by_name);
+	for (size_t k = 0; k < n; k++)
+		unique[v[k].i] = (k == 0 || strcmp(v[k - 1].name, v[k].name) != 0) &&
+				 (k + 1 == n || strcmp(v[k + 1].name, v[k].name) != 0);
+	free(v);
+	return unique;
+}
+
+/* A rule written in the plain allow/deny lists: its name alone says it. */
+static bool lone_rule(const struct wm_policy *p, const bool *unique, size_t i,
+		      enum wm_seccomp_action action)
 {
 	const struct wm_seccomp_rule *r = &p->seccomp.rules[i];
 
-	if (r->action != action || r->n_args || r->errno_ret)
-		return false;
-	for (size_t j = 0; j < p->seccomp.n_rules; j++)
-		if (j != i && strcmp(p->seccomp.rules[j].name, r->name) == 0)
-			return false;
-	return true;
+	return r->action == action && !r->n_args && !r->errno_ret && unique[i];
 }
 
-static void add_names(struct wm_buf *b, const struct wm_policy *p, const char *ind, const char *key,
-		      enum wm_seccomp_action action)
+static void add_names(struct wm_buf *b, const struct wm_policy *p, const bool *unique,
+		      const char *ind, const char *key, enum wm_seccomp_action action)
 {
 	wm_autostrv char **v = NULL;
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->seccomp.n_rules; i++)
-		if (lone_rule(p, i, action))
+		if (lone_rule(p, unique, i, action))
 			wm_strv_push(&v, &n, p->seccomp.rules[i].name);
 	wm_buf_addf(b, "%s%s: ", ind, key);
 	add_flow_list(b, v, n, ind);
@@ -274,11 +300,14 @@ static void add_seccomp(struct wm_buf *b, const struct wm_policy *p, const char 
 	}
 	{
 		char *sub = wm_xasprintf("%s  ", ind);
-		add_names(b, p, sub, "allow", WM_SC_ALLOW);
-		add_names(b, p, sub, "deny", WM_SC_ERRNO);
+		bool *unique = unique_names(p);
+
+		add_names(b, p, unique, sub, "allow", WM_SC_ALLOW);
+		add_names(b, p, unique, sub, "deny", WM_SC_ERRNO);
 		done = wm_xcalloc(p->seccomp.n_rules + 1, sizeof(*done));
 		for (size_t i = 0; i < p->seccomp.n_rules; i++)
-			if (lone_rule(p, i, WM_SC_ALLOW) || lone_rule(p, i, WM_SC_ERRNO))
+			if (lone_rule(p, unique, i, WM_SC_ALLOW) ||
+			    lone_rule(p, unique, i, WM_SC_ERRNO))
 				done[i] = true;
 		for (size_t i = 0; i < p->seccomp.n_rules; i++)
 			any = any || !done[i];
@@ -287,6 +316,7 @@ static void add_seccomp(struct wm_buf *b, const struct wm_policy *p, const char 
 			if (!done[i])
 				add_rule(b, p, i, done, sub);
 		free(done);
+		free(unique);
 		free(sub);
 	}
 }
