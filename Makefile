@@ -29,6 +29,19 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(filter-out libarchive,$(PKGS)) 2>/dev/
 ARCHIVE_LIBS = $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
 CMOCKA_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
+# wm itself links these libraries statically (libc stays shared): the
+# dynamic loader's symbol resolution made up a third of `wm --version`.
+# `make STATIC_DEPS=0` links them as shared libraries instead (distribution
+# packages, which rebuild against security updates differently).
+STATIC_DEPS ?= 1
+PKG_STATIC = $(shell $(PKG_CONFIG) --libs --static $(filter-out libarchive,$(PKGS)) 2>/dev/null)
+ifeq ($(STATIC_DEPS),1)
+WM_LIBS = -Wl,-Bstatic $(filter -l%,$(PKG_STATIC)) -Wl,-Bdynamic \
+	$(sort $(filter-out -l%,$(PKG_STATIC)))
+else
+WM_LIBS = $(PKG_LIBS)
+endif
+
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) -I. -I$(BUILD)/gen \
 	-DWM_VERSION='"$(VERSION)"' -DWM_LIBEXECDIR='"$(LIBEXECDIR)"' $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
@@ -58,7 +71,7 @@ UNIT_SUPPORT := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/support/*.
 all: $(BUILD)/wm $(BUILD)/wm.1
 
 $(BUILD)/wm: $(MAIN_OBJ) $(BUILD)/libwm.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(BUILD)/libwm.a $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(BUILD)/libwm.a $(WM_LIBS)
 
 $(BUILD)/libwm.a: $(LIB_OBJ)
 	@rm -f $@
