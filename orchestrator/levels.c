@@ -61,9 +61,33 @@ static bool on_host(const char *prog)
 	return false;
 }
 
+/* Interpreters already looked for: a workflow's tasks share a few, and a
+ * search of $PATH is a system call per directory. */
+struct interp_memo {
+	const char *prog[8];
+	bool found[8];
+	size_t n;
+};
+
+static bool on_host_memo(struct interp_memo *m, const char *prog)
+{
+	bool found;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->prog[i], prog) == 0)
+			return m->found[i];
+	found = on_host(prog);
+	if (m->n < sizeof(m->prog) / sizeof(m->prog[0])) {
+		m->prog[m->n] = prog;
+		m->found[m->n++] = found;
+	}
+	return found;
+}
+
 /* standard: a task's interpreters are on this host, unless it runs in an
  * image or a root filesystem of its own, which holds them instead. */
-static void check_interpreters(const struct wm_level_input *in, size_t i, struct wm_diags *d)
+static void check_interpreters(const struct wm_level_input *in, size_t i, struct interp_memo *m,
+			       struct wm_diags *d)
 {
 	const struct wm_task *t = &in->wf->tasks[i];
 	const struct wm_code *code[] = { &t->body, &t->rollback };
@@ -71,7 +95,7 @@ static void check_interpreters(const struct wm_level_input *in, size_t i, struct
 	if (t->image || in->policy[i]->fs.rootfs)
 		return;
 	for (size_t k = 0; k < 2; k++) {
-		if (!code[k]->lang || on_host(code[k]->argv[0]))
+		if (!code[k]->lang || on_host_memo(m, code[k]->argv[0]))
 			continue;
 		finding(d, in->wf->path, code[k]->loc, WM_LEVEL_STANDARD,
 			"task '%s': the interpreter `%s` of its %s block is not on this host%s",
@@ -290,13 +314,14 @@ static void promote_warnings(struct wm_diags *d)
 void wm_levels_check(const struct wm_level_input *in, enum wm_level level, struct wm_diags *d)
 {
 	const struct wm_workflow *wf = in->wf;
+	struct interp_memo memo = { .n = 0 };
 
 	if (level >= WM_LEVEL_STRICT)
 		promote_warnings(d);
 	for (size_t i = 0; i < wf->n_tasks && level >= WM_LEVEL_STANDARD; i++) {
 		if (wm_task_is_join(&wf->tasks[i]))
 			continue; /* runs nothing, in no sandbox */
-		check_interpreters(in, i, d);
+		check_interpreters(in, i, &memo, d);
 		check_rootfs(in, i, d);
 		if (level >= WM_LEVEL_STRICT)
 			check_strict_task(in, i, d);
