@@ -229,8 +229,7 @@ struct wm_audit_key *wm_audit_key_open(const char *state_dir, unsigned flags, st
 done:
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
-	k->sfd = sfd;
-	sfd = -1;
+	k->sfd = wm_steal_fd(&sfd);
 	return k;
 fail:
 	wm_audit_key_free(k);
