@@ -101,6 +101,11 @@ static int setup_io_dirs(const struct wm_run_paths *rp, const struct wm_workflow
 	*in_dir = wm_rundir_make_in(rp->run_dir, t->id, NULL, err);
 	if (!*in_dir)
 		return -1;
+	/* Without dependencies nothing is mounted under $WM_IN, and wm's state
+	 * is masked in the sandbox: the empty directory is bound read-only so
+	 * that $WM_IN names a directory there too. */
+	if (n_deps == 0)
+		add_bind(a, *in_dir, *in_dir, false);
 	for (size_t i = 0; i < n_deps; i++) {
 		const char *dep = wf->tasks[deps[i]].id;
 		wm_autofree char *src = wm_rundir_out_path(rp->run_dir, dep);

@@ -333,3 +333,31 @@ expect_exit "a join after a failure" 1 "$WM" run "$W/join-fail.md"
 run=$(run_dir_of "$OUT")
 check "is skipped, and so is what follows it" \
 	test "$(task_field "$run" j state) $(task_field "$run" z state)" = "skipped skipped"
+
+# ---- $WM_IN of a task without dependencies: there, empty, read-only ----
+# The task reports what it found in its output, so a sandbox that did not
+# start fails these checks instead of passing them.
+users=(root)
+if is_root && userns_ok; then users+=(nobody); fi
+for p in minimal development testing standard hardened paranoid; do
+	cat >"$W/in-$p.md" <<MD
+---
+name: in-$p
+policy: $p
+---
+## first
+\`\`\`sh
+if [ -d "\$WM_IN" ]; then echo dir; else echo missing; fi >"\$WM_OUT/found"
+ls -A "\$WM_IN" 2>/dev/null | wc -l >>"\$WM_OUT/found"
+if (echo x >"\$WM_IN/x") 2>/dev/null; then echo writable; else echo read-only; fi >>"\$WM_OUT/found"
+\`\`\`
+MD
+	chmod 644 "$W/in-$p.md"
+	for u in "${users[@]}"; do
+		expect_exit "$p as $u: a first task runs" 0 run_as "$u" "$WM" run --yes "$W/in-$p.md"
+		run=$(run_dir_of "$OUT")
+		[[ $u == nobody ]] && run=${run/#$WM_STATE_DIR/$WM_STATE_DIR.nobody}
+		check "$p as $u: \$WM_IN is an empty, read-only directory" \
+			test "$(tr '\n' ' ' <"$run/out/first/found" 2>/dev/null)" = "dir 0 read-only "
+	done
+done
