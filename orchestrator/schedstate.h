@@ -8,9 +8,12 @@
  * NAME.json: {"name", "file", "schedule", "timezone", "last_fire" (ms, 0:
  * never), "next_fire" (ms, 0: none), "last_started" (ms), "last_exit"
  * (-1: running or never), "skipped" (fires not run: the previous run still
- * going, or missed), "error" (why it is not scheduled now, or null)}.
+ * going, or missed), "error" (why it is not scheduled now, or null),
+ * "queued" (ms of a fire waiting for the run going on, 0: none), "run"
+ * ({"pid", "start_time", "boot_id"} of the run going on, or null)}.
  * last_fire is written before its run starts: a server restarted at any
- * moment never fires the same time twice.
+ * moment never fires the same time twice; with "queued" and "run" it
+ * still runs a queued fire, after the run it waited for.
  */
 #ifndef WM_ORCHESTRATOR_SCHEDSTATE_H
 #define WM_ORCHESTRATOR_SCHEDSTATE_H

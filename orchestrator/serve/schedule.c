@@ -16,8 +16,11 @@
  * when the previous one ends; one waits at most), replace (the previous
  * run gets SIGTERM, is interrupted and stays resumable, then it runs).
  * The fire time is recorded (schedstate.h) before its run starts, so a
- * restart never fires it twice. `wm schedule pause NAME` drops fires
- * until `resume`.
+ * restart never fires it twice. So are a queued fire and the run going on
+ * (its pid, start time and boot): a restarted server takes that run back
+ * while it lives (it is not our child: it is polled, not waited for), so
+ * `concurrency:` holds across a restart and the queued fire still runs
+ * once it ends. `wm schedule pause NAME` drops fires until `resume`.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -38,6 +41,7 @@
 #include "orchestrator/serve/server.h"
 #include "orchestrator/wallclock.h"
 #include "state/cache.h"
+#include "state/lock.h"
 #include "state/safeio.h"
 #include "workflow/workflow.h"
 
@@ -56,6 +60,8 @@ struct entry {
 	int last_exit;
 	unsigned long skipped;
 	pid_t pid;	      /* its run going on, 0: none */
+	uint64_t run_start;   /* that process's start time (wm_proc_start_time) */
+	bool adopted;	      /* started before a restart: not our child */
 	bool seen;	      /* found by the last reload */
 	char **paths;	      /* trigger.paths, or NULL */
 	long long changed_at; /* a matching file changed then (debounced); 0: none */
@@ -68,7 +74,8 @@ struct serve_sched {
 	size_t n;
 	struct serve_hook *hooks; /* `trigger: {webhook: ...}` of DIR's workflows */
 	size_t n_hooks;
-	bool dirty; /* DIR changed: read it again at the next tick */
+	bool dirty;    /* DIR changed: read it again at the next tick */
+	char *boot_id; /* this boot's: a recorded run of another boot is gone */
 };
 
 static void entry_release(struct entry *e)
@@ -83,12 +90,17 @@ static void entry_release(struct entry *e)
 static void save(struct serve *s, const struct entry *e, const char *error)
 {
 	struct wm_error *err = NULL;
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:i, s:I, s:s?}", "name",
-				e->name, "file", e->file, "schedule", e->expr, "timezone", e->tz,
-				"last_fire", (json_int_t)e->last_fire, "next_fire",
+	json_t *run = e->pid && s->sched->boot_id
+			      ? json_pack("{s:i, s:I, s:s}", "pid", (int)e->pid, "start_time",
+					  (json_int_t)e->run_start, "boot_id", s->sched->boot_id)
+			      : json_null();
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:i, s:I, s:s?, s:I, s:o}",
+				"name", e->name, "file", e->file, "schedule", e->expr, "timezone",
+				e->tz, "last_fire", (json_int_t)e->last_fire, "next_fire",
 				(json_int_t)(error ? 0 : e->next_fire), "last_started",
 				(json_int_t)e->last_started, "last_exit", e->last_exit, "skipped",
-				(json_int_t)e->skipped, "error", error);
+				(json_int_t)e->skipped, "error", error, "queued",
+				(json_int_t)e->queued, "run", run);
 
 	if (wm_schedstate_save(s->conf.state_dir, e->name, rec, &err) < 0) {
 		fprintf(stderr, "wm serve: schedule %s: cannot record its state: %s\n", e->name,
@@ -98,7 +110,33 @@ static void save(struct serve *s, const struct entry *e, const char *error)
 	json_decref(rec);
 }
 
-/* What the state directory remembers of a schedule (its last fire). */
+/* Is the schedule's recorded run still that process? */
+static bool run_lives(const struct entry *e)
+{
+	uint64_t t;
+	struct wm_error *err = NULL;
+	bool same = wm_proc_start_time(e->pid, &t, &err) == 0 && t == e->run_start;
+
+	wm_error_free(err);
+	return same;
+}
+
+/* The run a server that stopped had going, when it still goes (same
+ * boot, same process): taken back. */
+static void adopt(struct serve *s, struct entry *e, const json_t *run)
+{
+	const char *boot = json_string_value(json_object_get(run, "boot_id"));
+
+	e->pid = (pid_t)json_integer_value(json_object_get(run, "pid"));
+	e->run_start = (uint64_t)json_integer_value(json_object_get(run, "start_time"));
+	e->adopted = e->pid > 0 && boot && s->sched->boot_id &&
+		     strcmp(boot, s->sched->boot_id) == 0 && run_lives(e);
+	if (!e->adopted)
+		e->pid = 0;
+}
+
+/* What the state directory remembers of a schedule: its last fire, a
+ * fire queued, the run going on. */
 static void remember(struct serve *s, struct entry *e)
 {
 	json_t *rec = wm_schedstate_load(s->conf.state_dir, e->name, NULL);
@@ -107,6 +145,8 @@ static void remember(struct serve *s, struct entry *e)
 	e->last_started = (long long)json_integer_value(json_object_get(rec, "last_started"));
 	e->skipped = (unsigned long)json_integer_value(json_object_get(rec, "skipped"));
 	e->last_exit = rec ? (int)json_integer_value(json_object_get(rec, "last_exit")) : -1;
+	e->queued = (long long)json_integer_value(json_object_get(rec, "queued"));
+	adopt(s, e, json_object_get(rec, "run"));
 	json_decref(rec);
 }
 
@@ -317,7 +357,10 @@ static void start(struct serve *s, struct entry *e, long long fire)
 				e->name);
 		} else {
 			e->queued = fire;
-			if (e->concurrency == WM_CONCURRENCY_REPLACE)
+			/* A run taken back is signalled only while it is still
+			 * that process (its pid may have been reused). */
+			if (e->concurrency == WM_CONCURRENCY_REPLACE &&
+			    (!e->adopted || run_lives(e)))
 				kill(e->pid, SIGTERM);
 		}
 		save(s, e, NULL);
@@ -327,11 +370,24 @@ static void start(struct serve *s, struct entry *e, long long fire)
 	e->last_exit = -1;
 	save(s, e, NULL); /* durable before the run: a restart never fires it again */
 	e->pid = spawn_run(s, e);
+	e->adopted = false;
 	if (e->pid < 0) {
 		fprintf(stderr, "wm serve: %s: cannot start its run: %s\n", e->name,
 			strerror(errno));
 		e->pid = 0;
+		return;
 	}
+	/* Our child stays in /proc until we wait for it: its start time is
+	 * there to read, recorded with its pid for a restarted server (0, never
+	 * a process's, when it cannot be read: nothing is taken back then). */
+	{
+		struct wm_error *err = NULL;
+
+		if (wm_proc_start_time(e->pid, &e->run_start, &err) < 0)
+			e->run_start = 0;
+		wm_error_free(err);
+	}
+	save(s, e, NULL);
 }
 
 /* Due fires of one schedule, at `now`. */
@@ -369,16 +425,26 @@ static void consider(struct serve *s, struct entry *e, long long now)
 	start(s, e, fire);
 }
 
-/* Runs that ended: their status kept; a queued fire starts. */
+/* Runs that ended: their status kept (unknown for a run taken back after
+ * a restart, whose parent we are not); a queued fire starts. */
 static void reap(struct serve *s, struct entry *e)
 {
 	int status;
 
-	if (!e->pid || waitpid(e->pid, &status, WNOHANG) != e->pid)
-		return;
-	e->pid = 0;
-	e->last_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	save(s, e, NULL);
+	if (e->pid && e->adopted) {
+		if (run_lives(e))
+			return;
+		e->pid = 0;
+		e->adopted = false;
+		e->last_exit = -1;
+		save(s, e, NULL);
+	} else if (e->pid) {
+		if (waitpid(e->pid, &status, WNOHANG) != e->pid)
+			return;
+		e->pid = 0;
+		e->last_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		save(s, e, NULL);
+	}
 	if (e->queued) {
 		long long fire = e->queued;
 
@@ -464,6 +530,13 @@ int serve_sched_open(struct serve *s, struct wm_error **err)
 	sc = wm_xcalloc(1, sizeof(*sc));
 	sc->src.kind = SERVE_SRC_SCHED;
 	s->sched = sc;
+	{
+		struct wm_error *e = NULL;
+
+		/* Without it no run is recorded, so none is taken back. */
+		sc->boot_id = wm_boot_id(&e);
+		wm_error_free(e);
+	}
 	sc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (sc->ifd < 0 || serve_watch_dir(s, sc->ifd, "") < 0)
 		return wm_error_set(err, errno, "watch --workflows %s", s->workflows_abs);
@@ -489,6 +562,7 @@ void serve_sched_close(struct serve *s)
 	serve_watch_release(s);
 	if (sc->ifd >= 0)
 		close(sc->ifd);
+	free(sc->boot_id);
 	free(sc);
 	s->sched = NULL;
 }

@@ -200,3 +200,41 @@ for _ in $(seq 100); do (($(wc -l <"$D/built") >= 2)) && break; sleep 0.05; done
 	fail "paths new dir" "$(cat "$D/built")"
 stop_serve
 expect_in "stops cleanly" "wm serve: stopping" "$(cat "$T/serve.out")"
+
+# ---- a server killed while a run goes on and a fire waits behind it ----
+# The restarted server takes the run back and still runs the queued fire,
+# after it: without that, the next fire would start at once, beside it.
+# The server is killed within 2.5 s of the run's start, the run takes 6 s.
+D2=$T/wf2
+mkdir -p "$D2"
+chmod 777 "$D2"
+cat >"$D2/requeue.md" <<'MD'
+---
+name: requeue
+schedule: every 1s
+concurrency: queue
+---
+## a
+```sh
+echo "start $(date +%s.%N)" >> "$WM_WORKSPACE/requeue"
+sleep 6
+echo "end $(date +%s.%N)" >> "$WM_WORKSPACE/requeue"
+```
+MD
+start_serve --workflows "$D2"
+queued() { jq -e '.queued > 0 and .run.pid > 0' "$WM_STATE_DIR/schedule/requeue.json"; }
+wait_for 100 grep -q '^start' "$D2/requeue" && wait_for 25 queued >/dev/null &&
+	pass "queue: the waiting fire and the run going on are on disk" ||
+	fail "queued on disk" "$(cat "$WM_STATE_DIR/schedule/requeue.json" "$D2/requeue" 2>&1)"
+kill -KILL "$SPID"
+wait "$SPID" 2>/dev/null
+start_serve --workflows "$D2"
+for _ in $(seq 400); do (($(grep -c '^end' "$D2/requeue" 2>/dev/null) >= 2)) && break; sleep 0.05; done
+stop_serve
+(($(grep -c '^end' "$D2/requeue") >= 2)) && pass "queue: the queued fire ran after a restart" ||
+	fail "queued after restart" "$(cat "$D2/requeue") $(tail -3 "$T/serve.out")"
+awk 'NR % 2 == 1 && $1 != "start" || NR % 2 == 0 && $1 != "end" { bad = 1 } END { exit bad }' \
+	"$D2/requeue" && pass "queue: no run overlapped another across the restart" ||
+	fail "overlap across restart" "$(cat "$D2/requeue")"
+# The runs of the schedule end before the test's directory goes.
+wait_for 100 no_process "$D2/requeue.md" || fail "requeue runs end" "$(pgrep -af requeue.md)"
