@@ -53,7 +53,9 @@ char *wm_boot_id(struct wm_error **err)
 
 /* Field 22 of /proc/<pid>/stat; the comm field (2) may hold spaces and
  * parentheses, so count from the last ')'. */
-int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err)
+/* Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; pid 0: this
+ * process. */
+static int read_stat(pid_t pid, char *state, uint64_t *start, struct wm_error **err)
 {
 	struct wm_buf b = WM_BUF_INIT;
 	char path[64];
@@ -68,7 +70,11 @@ int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err)
 		wm_error_set(err, errno, "read %s", path);
 		goto out;
 	}
+	/* The name (field 2) may hold spaces and parentheses: count from
+	 * the last ')'. */
 	p = strrchr(b.data, ')');
+	if (p && p[1] == ' ' && p[2])
+		*state = p[2];
 	while (p && field < 22) {
 		p = strchr(p + 1, ' ');
 		field++;
@@ -77,11 +83,30 @@ int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err)
 		wm_error_set(err, 0, "cannot parse %s", path);
 		goto out;
 	}
-	*out = strtoull(p + 1, NULL, 10);
+	*start = strtoull(p + 1, NULL, 10);
 	rc = 0;
 out:
 	wm_buf_release(&b);
 	return rc;
+}
+
+int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err)
+{
+	char state = '?';
+
+	return read_stat(pid, &state, out, err);
+}
+
+bool wm_proc_is_running(pid_t pid, uint64_t start_time)
+{
+	char state = '?';
+	uint64_t t;
+	struct wm_error *e = NULL;
+	int rc = read_stat(pid, &state, &t, &e);
+
+	wm_error_free(e);
+	/* A zombie has ended: only its parent's wait is missing. */
+	return rc == 0 && t == start_time && state != 'Z' && state != 'X';
 }
 
 int wm_holder_self(struct wm_holder *h, struct wm_error **err)

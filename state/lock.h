@@ -39,6 +39,9 @@ int wm_holder_self(struct wm_holder *h, struct wm_error **err);
 /* A process's start time (field 22 of /proc/<pid>/stat, clock ticks after
  * boot); pid 0 means this process. Fails when the process is gone. */
 int wm_proc_start_time(pid_t pid, uint64_t *out, struct wm_error **err);
+/* Is pid still the process that started at start_time, and not ended (a
+ * zombie whose parent has not waited for it has)? */
+bool wm_proc_is_running(pid_t pid, uint64_t start_time);
 /* This boot's id (caller frees). */
 char *wm_boot_id(struct wm_error **err);
 

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,15 +111,29 @@ static void save(struct serve *s, const struct entry *e, const char *error)
 	json_decref(rec);
 }
 
-/* Is the schedule's recorded run still that process? */
+/* Is the schedule's recorded run still that process, and going? */
 static bool run_lives(const struct entry *e)
 {
-	uint64_t t;
-	struct wm_error *err = NULL;
-	bool same = wm_proc_start_time(e->pid, &t, &err) == 0 && t == e->run_start;
+	return wm_proc_is_running(e->pid, e->run_start);
+}
 
-	wm_error_free(err);
-	return same;
+/* SIGTERM to the schedule's run. A run taken back is not our child: its
+ * pid could name another process by now, so the signal goes through a
+ * pidfd, sent only once that pidfd is known to be the recorded process. */
+static void stop_run(const struct entry *e)
+{
+	int pidfd;
+
+	if (!e->adopted) {
+		kill(e->pid, SIGTERM);
+		return;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+	if (pidfd < 0)
+		return; /* gone: reap() finds it so */
+	if (run_lives(e))
+		syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0);
+	close(pidfd);
 }
 
 /* The run a server that stopped had going, when it still goes (same
@@ -357,11 +372,8 @@ static void start(struct serve *s, struct entry *e, long long fire)
 				e->name);
 		} else {
 			e->queued = fire;
-			/* A run taken back is signalled only while it is still
-			 * that process (its pid may have been reused). */
-			if (e->concurrency == WM_CONCURRENCY_REPLACE &&
-			    (!e->adopted || run_lives(e)))
-				kill(e->pid, SIGTERM);
+			if (e->concurrency == WM_CONCURRENCY_REPLACE)
+				stop_run(e);
 		}
 		save(s, e, NULL);
 		return;

@@ -238,3 +238,35 @@ awk 'NR % 2 == 1 && $1 != "start" || NR % 2 == 0 && $1 != "end" { bad = 1 } END 
 	fail "overlap across restart" "$(cat "$D2/requeue")"
 # The runs of the schedule end before the test's directory goes.
 wait_for 100 no_process "$D2/requeue.md" || fail "requeue runs end" "$(pgrep -af requeue.md)"
+
+# ---- replace, across a restart: the run taken back is the one interrupted ----
+cat >"$D2/rerepl.md" <<'MD'
+---
+name: rerepl
+schedule: every 3s
+concurrency: replace
+---
+## a
+```sh
+echo "$WM_RUN_ID" >> "$WM_WORKSPACE/rerepl"
+sleep 30
+```
+MD
+rm -f "$D2/requeue.md"
+start_serve --workflows "$D2"
+wait_for 100 test -s "$D2/rerepl"
+first=$(head -1 "$D2/rerepl" 2>/dev/null)
+kill -KILL "$SPID"
+wait "$SPID" 2>/dev/null
+start_serve --workflows "$D2"
+interrupted() { [[ $(checkpoint "$WM_STATE_DIR/runs/$first" | jq -r .state) == interrupted ]]; }
+[[ -n $first ]] && wait_for 100 interrupted &&
+	pass "replace after a restart: the run taken back is interrupted" ||
+	fail "replace after restart" "$(cat "$D2/rerepl" 2>&1) $(tail -3 "$T/serve.out")"
+two_runs() { (($(wc -l <"$D2/rerepl") >= 2)); }
+wait_for 50 two_runs && pass "replace after a restart: the next one runs" ||
+	fail "replace next after restart" "$(cat "$D2/rerepl")"
+rm "$D2/rerepl.md"
+stop_serve
+for id in $(cat "$D2/rerepl"); do "$WM" cancel "$id" >/dev/null 2>&1; done
+wait_for 100 no_process "$D2/rerepl.md" || fail "rerepl runs end" "$(pgrep -af rerepl.md)"

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "state_helpers.h"
@@ -212,10 +213,35 @@ static void test_proc_start_time(void **state)
 	assert_int_equal(wm_proc_start_time(pid, &dead, NULL), -1);
 }
 
+/* Running: the same process (start time), not ended; a zombie has ended. */
+static void test_proc_is_running(void **state)
+{
+	uint64_t self = 0, child = 0;
+	siginfo_t si;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(wm_proc_start_time(0, &self, NULL), 0);
+	assert_true(wm_proc_is_running(getpid(), self));
+	assert_false(wm_proc_is_running(getpid(), self + 1)); /* a reused pid */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	/* Ended but not waited for: a zombie, still in /proc. */
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	assert_int_equal(wm_proc_start_time(pid, &child, NULL), 0);
+	assert_false(wm_proc_is_running(pid, child));
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	assert_false(wm_proc_is_running(pid, child));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proc_start_time),
+		cmocka_unit_test(test_proc_is_running),
 		cmocka_unit_test(test_two_takers_exactly_one_wins),
 		cmocka_unit_test(test_holder_death_frees_lock),
 		cmocka_unit_test(test_lock_fd_is_cloexec),
