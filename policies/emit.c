@@ -185,7 +185,6 @@ static bool same_conditions(const struct wm_seccomp_rule *a, const struct wm_sec
 	return memcmp(a->args, b->args, a->n_args * sizeof(a->args[0])) == 0;
 }
 
-/* A name whose only rule is unconditional `action` (ERRNO with EPERM). */
 /* Which rules name a system call no other rule names: one sort instead of
  * comparing every pair (a policy has hundreds of rules, and its hash is
  * this text, computed at every sandbox start). Free the result. */
@@ -215,7 +214,8 @@ static bool *unique_names(const struct wm_policy *p)
 	return unique;
 }
 
-/* A rule written in the plain allow/deny lists: its name alone says it. */
+/* A name whose only rule is unconditional `action` (ERRNO with EPERM):
+ * written in the plain allow/deny lists, its name alone says it. */
 static bool lone_rule(const struct wm_policy *p, const bool *unique, size_t i,
 		      enum wm_seccomp_action action)
 {

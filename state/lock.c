@@ -51,8 +51,6 @@ char *wm_boot_id(struct wm_error **err)
 	return id;
 }
 
-/* Field 22 of /proc/<pid>/stat; the comm field (2) may hold spaces and
- * parentheses, so count from the last ')'. */
 /* Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; pid 0: this
  * process. */
 static int read_stat(pid_t pid, char *state, uint64_t *start, struct wm_error **err)
@@ -101,10 +99,8 @@ bool wm_proc_is_running(pid_t pid, uint64_t start_time)
 {
 	char state = '?';
 	uint64_t t;
-	struct wm_error *e = NULL;
-	int rc = read_stat(pid, &state, &t, &e);
+	int rc = read_stat(pid, &state, &t, NULL);
 
-	wm_error_free(e);
 	/* A zombie has ended: only its parent's wait is missing. */
 	return rc == 0 && t == start_time && state != 'Z' && state != 'X';
 }

@@ -392,13 +392,8 @@ static void start(struct serve *s, struct entry *e, long long fire)
 	/* Our child stays in /proc until we wait for it: its start time is
 	 * there to read, recorded with its pid for a restarted server (0, never
 	 * a process's, when it cannot be read: nothing is taken back then). */
-	{
-		struct wm_error *err = NULL;
-
-		if (wm_proc_start_time(e->pid, &e->run_start, &err) < 0)
-			e->run_start = 0;
-		wm_error_free(err);
-	}
+	if (wm_proc_start_time(e->pid, &e->run_start, NULL) < 0)
+		e->run_start = 0;
 	save(s, e, NULL);
 }
 
@@ -443,18 +438,14 @@ static void reap(struct serve *s, struct entry *e)
 {
 	int status;
 
-	if (e->pid && e->adopted) {
-		if (run_lives(e))
+	if (e->pid) {
+		if (e->adopted ? run_lives(e) : waitpid(e->pid, &status, WNOHANG) != e->pid)
 			return;
+		e->last_exit = e->adopted	   ? -1
+			       : WIFEXITED(status) ? WEXITSTATUS(status)
+						   : 128 + WTERMSIG(status);
 		e->pid = 0;
 		e->adopted = false;
-		e->last_exit = -1;
-		save(s, e, NULL);
-	} else if (e->pid) {
-		if (waitpid(e->pid, &status, WNOHANG) != e->pid)
-			return;
-		e->pid = 0;
-		e->last_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		save(s, e, NULL);
 	}
 	if (e->queued) {
@@ -542,13 +533,8 @@ int serve_sched_open(struct serve *s, struct wm_error **err)
 	sc = wm_xcalloc(1, sizeof(*sc));
 	sc->src.kind = SERVE_SRC_SCHED;
 	s->sched = sc;
-	{
-		struct wm_error *e = NULL;
-
-		/* Without it no run is recorded, so none is taken back. */
-		sc->boot_id = wm_boot_id(&e);
-		wm_error_free(e);
-	}
+	/* Without it no run is recorded, so none is taken back. */
+	sc->boot_id = wm_boot_id(NULL);
 	sc->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (sc->ifd < 0 || serve_watch_dir(s, sc->ifd, "") < 0)
 		return wm_error_set(err, errno, "watch --workflows %s", s->workflows_abs);
